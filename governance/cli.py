@@ -1,0 +1,227 @@
+"""The `governance` command line: parses arguments and calls the modules that do the work.
+
+Imports of the feature modules happen inside the commands so that
+`governance --help` and fast paths such as the CI gate start quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from governance import __version__
+from governance.errors import GovernanceError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def kafka_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--bootstrap-servers and --kafka-config, resolved into `settings: KafkaSettings`."""
+
+    @click.option(
+        "--bootstrap-servers",
+        "-b",
+        metavar="HOST:PORT[,...]",
+        help="Kafka to talk to. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the running local stack.",
+    )
+    @click.option(
+        "--kafka-config",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="GOVERNANCE_KAFKA_CONFIG",
+        metavar="FILE",
+        help="Extra librdkafka properties (SASL, TLS) from a .properties or .yaml file, passed through unchanged.",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, bootstrap_servers: str | None, kafka_config: Path | None, **kwargs: Any) -> Any:
+        from governance.kafka import resolve_kafka_settings
+
+        return command(*args, settings=resolve_kafka_settings(bootstrap_servers, kafka_config), **kwargs)
+
+    return wrapper
+
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="GOVERNANCE_STACK_DIR",
+    help="Where the stack keeps broker data, logs and its state file. "
+    "Default: $XDG_STATE_HOME/governance/stack (~/.local/state/governance/stack).",
+)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="governance")
+def cli() -> None:
+    """Schema governance and data quality for Apache Kafka.
+
+    \b
+    Start here:
+      governance stack up        run Apache Kafka locally (fetched once from Maven Central)
+      governance demo            see it work end to end
+      governance kafka check     check the connection to an existing cluster
+    """
+
+
+# -- stack -------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def stack() -> None:
+    """A local Apache Kafka cluster (KRaft, loopback only) for demos, development and tests.
+
+    The broker jars come from Maven Central through Maven on first use and are
+    cached in ~/.cache/governance. Java 17+ is needed.
+    """
+
+
+@stack.command("up")
+@click.option("--brokers", type=click.IntRange(1, 9), help="Number of nodes (each broker+controller). Default 1.")
+@click.option("--port", type=click.IntRange(0, 65535), help="First broker's port; 0 picks free ports. Default 9092.")
+@data_dir_option
+def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> None:
+    """Start the local cluster (does nothing if it is already running).
+
+    \b
+    Examples:
+      governance stack up                 one broker on 127.0.0.1:9092
+      governance stack up --brokers 3     three brokers on 9092, 9093, 9094
+    """
+    from governance.stack.cluster import LocalStack
+
+    state = LocalStack(data_dir).up(brokers=brokers, port=port)
+    click.echo(state.bootstrap_servers)
+
+
+@stack.command("down")
+@click.option("--purge", is_flag=True, help="Also delete the stack's data, logs and state.")
+@data_dir_option
+def stack_down(purge: bool, data_dir: Path | None) -> None:
+    """Stop the processes the local stack started, and only those."""
+    from governance.stack.cluster import LocalStack
+
+    local = LocalStack(data_dir)
+    stopped = local.down(purge=purge)
+    what = f"Stopped {len(stopped)} broker process(es)" if stopped else "Nothing was running"
+    click.echo(f"{what}; {'removed' if purge else 'kept'} {local.data_dir}.", err=True)
+
+
+@stack.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@data_dir_option
+def stack_status(as_json: bool, data_dir: Path | None) -> None:
+    """Show whether the local stack runs, where, and its process ids. Exit 1 if it is not running."""
+    from governance.stack.cluster import LocalStack
+
+    local = LocalStack(data_dir)
+    status = local.status()
+    if status is None:
+        if as_json:
+            click.echo(json.dumps({"running": False, "data_dir": str(local.data_dir), "brokers": []}))
+        else:
+            click.echo(f"No local stack in {local.data_dir}. Start one with `governance stack up`.")
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(status.to_json(), indent=2))
+    else:
+        click.echo(f"Kafka {status.state.kafka_version}: {'running' if status.running else 'not running'}")
+        click.echo(f"  bootstrap servers  {status.state.bootstrap_servers}")
+        for broker in status.brokers:
+            state = f"pid {broker.broker.pid}" if broker.alive else "stopped"
+            click.echo(f"  broker {broker.broker.id}           127.0.0.1:{broker.broker.port}  {state}")
+        click.echo(f"  logs               {status.state.log_dir}")
+    sys.exit(0 if status.running else 1)
+
+
+# -- kafka -------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def kafka() -> None:
+    """Talk to a Kafka cluster, local or not."""
+
+
+@kafka.command("check")
+@kafka_options
+def kafka_check(settings: Any) -> None:
+    """Check that the cluster answers, and show its brokers.
+
+    \b
+    Example, against a secured cluster:
+      governance kafka check -b broker1:9093 --kafka-config client.properties
+    """
+    from governance.kafka.cluster_info import describe_cluster
+
+    info = describe_cluster(settings)
+    click.echo(f"Connected to {settings.bootstrap_servers} (from {settings.source}).")
+    click.echo(f"  cluster id   {info.cluster_id}")
+    click.echo(f"  controller   {info.controller_id}")
+    for broker_id, address in sorted(info.brokers.items()):
+        click.echo(f"  broker {broker_id:<5} {address}")
+    click.echo(f"  topics       {info.topics}")
+
+
+# -- demo --------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--records", type=click.IntRange(1), default=10_000, show_default=True, help="Records to write.")
+@click.option(
+    "--bootstrap-servers",
+    "-b",
+    envvar="GOVERNANCE_BOOTSTRAP_SERVERS",
+    metavar="HOST:PORT[,...]",
+    help="Use this cluster instead of starting the local stack.",
+)
+@click.option("--kafka-config", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE")
+@data_dir_option
+def demo(records: int, bootstrap_servers: str | None, kafka_config: Path | None, data_dir: Path | None) -> None:
+    """Run the end-to-end demo, starting the local stack if no cluster is given.
+
+    Writes RECORDS records in a committed transaction and a tenth as many in
+    an aborted one, then reads the topic back with a read_committed consumer.
+    """
+    from governance.demo import run_demo
+    from governance.kafka import resolve_kafka_settings
+    from governance.stack.cluster import LocalStack
+
+    if not bootstrap_servers:
+        LocalStack(data_dir).up()
+    settings = resolve_kafka_settings(bootstrap_servers, kafka_config, stack_dir=data_dir)
+    click.echo(f"Kafka: {settings.bootstrap_servers} (from {settings.source})")
+    result = run_demo(settings, records)
+    click.echo(f"  topic                        {result.topic}")
+    click.echo(f"  written, committed txn       {result.committed}")
+    click.echo(f"  written, aborted txn         {result.aborted}")
+    click.echo(f"  read back (read_committed)   {result.read}")
+    click.echo(f"  aborted records seen         {result.aborted_seen}")
+    click.echo(f"  {'OK' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
+    sys.exit(0 if result.ok else 1)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except GovernanceError as exc:
+        click.secho(f"error: {exc.message}", fg="red", err=True)
+        if exc.hint:
+            click.echo(f"hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Where to find Kafka: flag, then environment, then the running local stack."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.errors import GovernanceError
+from governance.kafka.properties import load_client_properties
+
+BOOTSTRAP_ENV = "GOVERNANCE_BOOTSTRAP_SERVERS"
+CONFIG_ENV = "GOVERNANCE_KAFKA_CONFIG"
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+    source: str = "flag"
+
+    def client_config(self, **overrides: Any) -> dict[str, Any]:
+        """A librdkafka config: the extra properties, our bootstrap servers, then `overrides`.
+
+        Keyword names use `_` for `.`: `client_config(enable_idempotence=True)`.
+        """
+        config: dict[str, Any] = {**self.extra, "bootstrap.servers": self.bootstrap_servers}
+        config.update({key.replace("_", "."): value for key, value in overrides.items()})
+        return config
+
+
+def resolve_kafka_settings(
+    bootstrap_servers: str | None = None,
+    config_file: Path | None = None,
+    stack_dir: Path | None = None,
+) -> KafkaSettings:
+    extra = load_client_properties(config_file) if config_file else {}
+    if bootstrap_servers:
+        return KafkaSettings(bootstrap_servers, extra, "--bootstrap-servers")
+    if from_env := os.environ.get(BOOTSTRAP_ENV):
+        return KafkaSettings(from_env, extra, BOOTSTRAP_ENV)
+    if "bootstrap.servers" in extra:
+        return KafkaSettings(extra.pop("bootstrap.servers"), extra, str(config_file))
+    from governance.stack.cluster import LocalStack
+
+    status = LocalStack(stack_dir).status()
+    if status is not None and status.running:
+        return KafkaSettings(status.state.bootstrap_servers, extra, f"local stack in {status.state.data_dir}")
+    raise GovernanceError(
+        "No Kafka cluster to talk to.",
+        hint=f"pass --bootstrap-servers HOST:PORT, set {BOOTSTRAP_ENV}, "
+        "or start the local one with `governance stack up`",
+    )

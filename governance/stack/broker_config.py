@@ -1,0 +1,39 @@
+"""server.properties for a combined broker+controller node in KRaft mode."""
+
+from __future__ import annotations
+
+from governance.stack.ports import HOST
+from governance.stack.state import BrokerState
+
+
+def render(node: BrokerState, nodes: list[BrokerState], data_dir: str) -> str:
+    count = len(nodes)
+    replication = min(3, count)
+    voters = ",".join(f"{n.id}@{HOST}:{n.controller_port}" for n in nodes)
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": node.id,
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://{HOST}:{node.port},CONTROLLER://{HOST}:{node.controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{node.port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": data_dir,
+        "num.partitions": 1,
+        "default.replication.factor": replication,
+        "min.insync.replicas": 1,
+        "offsets.topic.replication.factor": replication,
+        # Fewer internal partitions than the default 50 make the first consumer
+        # group and the first transaction start in well under a second.
+        "offsets.topic.num.partitions": 10,
+        "transaction.state.log.replication.factor": replication,
+        "transaction.state.log.min.isr": min(2, replication),
+        "transaction.state.log.num.partitions": 10,
+        "share.coordinator.state.topic.replication.factor": replication,
+        "share.coordinator.state.topic.min.isr": min(2, replication),
+        "group.initial.rebalance.delay.ms": 0,
+        "auto.create.topics.enable": "true",
+        "delete.topic.enable": "true",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())

@@ -1,0 +1,306 @@
+"""A local Apache Kafka cluster in KRaft mode: up, down, status.
+
+Every node is a combined broker and controller on loopback, started from the
+jars in the cache with this machine's Java. The data directory holds one
+folder per node (config and storage), `logs/broker-N.log` and `stack.json`,
+which names the processes so that `down` stops those and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from governance.errors import GovernanceError
+from governance.stack import broker_config, process
+from governance.stack.dirs import cache_dir, default_data_dir
+from governance.stack.jars import KAFKA_VERSION, ensure_kafka_jars
+from governance.stack.java import require_java
+from governance.stack.ports import HOST, free_ports, is_free
+from governance.stack.state import BrokerState, StackState
+
+DEFAULT_PORT = 9092
+CONTROLLER_PORT_OFFSET = 100
+READY_TIMEOUT = 120.0
+JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
+
+Progress = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    broker: BrokerState
+    alive: bool
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    state: StackState
+    brokers: list[BrokerStatus]
+
+    @property
+    def running(self) -> bool:
+        return bool(self.brokers) and all(b.alive for b in self.brokers)
+
+    def to_json(self) -> dict:
+        return {
+            "running": self.running,
+            "bootstrap_servers": self.state.bootstrap_servers,
+            "brokers": [
+                {
+                    "id": b.broker.id,
+                    "port": b.broker.port,
+                    "controller_port": b.broker.controller_port,
+                    "pid": b.broker.pid if b.alive else None,
+                    "alive": b.alive,
+                    "log": b.broker.log,
+                }
+                for b in self.brokers
+            ],
+            "log_dir": self.state.log_dir,
+            "data_dir": self.state.data_dir,
+            "kafka_version": self.state.kafka_version,
+            "cluster_id": self.state.cluster_id,
+        }
+
+
+class LocalStack:
+    """The local cluster whose state lives in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        cache: Path | None = None,
+        progress: Progress = _stderr,
+    ) -> None:
+        self.data_dir = (data_dir or default_data_dir()).resolve()
+        self.cache = cache or cache_dir()
+        self.progress = progress
+
+    # -- queries ---------------------------------------------------------
+
+    def state(self) -> StackState | None:
+        return StackState.load(self.data_dir)
+
+    def status(self) -> StackStatus | None:
+        state = self.state()
+        if state is None:
+            return None
+        return StackStatus(state, [BrokerStatus(b, process.is_ours(b.pid, b.config)) for b in state.brokers])
+
+    # -- up --------------------------------------------------------------
+
+    def up(
+        self,
+        brokers: int | None = None,
+        port: int | None = None,
+        *,
+        ready_timeout: float = READY_TIMEOUT,
+    ) -> StackState:
+        """Start the cluster, or the nodes of it that are not running; return its state.
+
+        `port` is the first broker's port (the others follow it, controllers sit
+        100 above); 0 picks free ports. Running `up` on a running stack changes nothing.
+        """
+        state = self.state()
+        if state is None:
+            state = self._create(brokers or 1, DEFAULT_PORT if port is None else port)
+        else:
+            self._check_matches(state, brokers, port)
+        stopped = [b for b in state.brokers if not process.is_ours(b.pid, b.config)]
+        if not stopped:
+            self.progress(f"Kafka is already running at {state.bootstrap_servers} ({self.data_dir}).")
+            return state
+        self._require_free_ports(stopped)
+        java = require_java()
+        classpath = ensure_kafka_jars(self.cache, state.kafka_version, progress=self.progress)
+        self._format(java, classpath, state, stopped)
+        for broker in stopped:
+            self._launch(java, classpath, broker)
+        state.save()
+        self._wait_ready(state, ready_timeout)
+        return state
+
+    def _create(self, brokers: int, port: int) -> StackState:
+        if brokers < 1:
+            raise GovernanceError(f"--brokers must be at least 1, not {brokers}.")
+        if port:
+            broker_ports = [port + i for i in range(brokers)]
+            controller_ports = [p + CONTROLLER_PORT_OFFSET for p in broker_ports]
+        else:
+            ports = free_ports(2 * brokers)
+            broker_ports, controller_ports = ports[:brokers], ports[brokers:]
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        nodes = [
+            BrokerState(
+                id=i + 1,
+                port=broker_ports[i],
+                controller_port=controller_ports[i],
+                pid=None,
+                config=str(self.data_dir / f"broker-{i + 1}" / "server.properties"),
+                log=str(self.data_dir / "logs" / f"broker-{i + 1}.log"),
+            )
+            for i in range(brokers)
+        ]
+        self._require_free_ports(nodes)
+        for node in nodes:
+            node_dir = Path(node.config).parent
+            node_dir.mkdir(exist_ok=True)
+            Path(node.config).write_text(broker_config.render(node, nodes, str(node_dir / "data")))
+        log4j = resources.files("governance.stack").joinpath("resources/log4j2.properties").read_text()
+        (self.data_dir / "log4j2.properties").write_text(log4j)
+        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes)
+        state.save()
+        return state
+
+    def _check_matches(self, state: StackState, brokers: int | None, port: int | None) -> None:
+        conflicts = []
+        if brokers is not None and brokers != len(state.brokers):
+            conflicts.append(f"{len(state.brokers)} broker(s), not {brokers}")
+        if port and port != state.brokers[0].port:
+            conflicts.append(f"port {state.brokers[0].port}, not {port}")
+        if conflicts:
+            raise GovernanceError(
+                f"The stack in {self.data_dir} was created with {' and '.join(conflicts)}.",
+                hint="run `governance stack down --purge` to start afresh, or pick another --data-dir",
+            )
+
+    @staticmethod
+    def _require_free_ports(nodes: list[BrokerState]) -> None:
+        for node in nodes:
+            for port in (node.port, node.controller_port):
+                if not is_free(port):
+                    raise GovernanceError(
+                        f"Port {port} on {HOST} is already in use, so broker {node.id} cannot listen on it.",
+                        hint="stop whatever holds it (`ss -ltnp | grep :%d` shows it), or choose other "
+                        "ports with --port N (or --port 0 for any free ones)" % port,
+                    )
+
+    def _format(self, java: Path, classpath: str, state: StackState, nodes: list[BrokerState]) -> None:
+        """Format the KRaft storage of each node that has none yet, in parallel."""
+        running = []
+        for node in nodes:
+            if (Path(node.config).parent / "data" / "meta.properties").is_file():
+                continue
+            command = [
+                str(java), "-cp", classpath, "kafka.tools.StorageTool", "format",
+                "-t", state.cluster_id, "-c", node.config, "--ignore-formatted",
+            ]  # fmt: skip
+            running.append((node, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+        for node, proc in running:
+            output, _ = proc.communicate(timeout=120)
+            if proc.returncode != 0:
+                raise GovernanceError(
+                    f"Formatting the storage of broker {node.id} failed:\n{_tail(output)}",
+                    hint=f"remove {self.data_dir} (`governance stack down --purge`) and try again",
+                )
+
+    def _launch(self, java: Path, classpath: str, node: BrokerState) -> None:
+        opts = os.environ.get("GOVERNANCE_KAFKA_JVM_OPTS", "").split() or JVM_OPTS
+        command = [
+            str(java), *opts,
+            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+            "-cp", classpath, "kafka.Kafka", node.config,
+        ]  # fmt: skip
+        with open(node.log, "ab") as log:
+            proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        node.pid = proc.pid
+        self.progress(f"Started broker {node.id} on {HOST}:{node.port} (pid {proc.pid}, log {node.log}).")
+
+    def _wait_ready(self, state: StackState, timeout: float) -> None:
+        """Wait until every node is registered in the cluster's metadata."""
+        from confluent_kafka.admin import AdminClient
+
+        quiet = logging.getLogger("governance.stack.probe")
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
+        admin = AdminClient({"bootstrap.servers": state.bootstrap_servers, "logger": quiet})
+        deadline = time.monotonic() + timeout
+        expected = {b.id for b in state.brokers}
+        while True:
+            for broker in state.brokers:
+                if not process.is_ours(broker.pid, broker.config):
+                    raise GovernanceError(
+                        f"Broker {broker.id} exited while starting. The end of {broker.log}:\n"
+                        f"{_tail(Path(broker.log).read_text(errors='replace'))}",
+                        hint="fix the cause above, then run `governance stack up` again",
+                    )
+            try:
+                if set(admin.list_topics(timeout=2).brokers) >= expected:
+                    self.progress(f"Kafka {state.kafka_version} is ready at {state.bootstrap_servers}.")
+                    return
+            except Exception:  # KafkaException while the broker is still starting
+                pass
+            if time.monotonic() > deadline:
+                raise GovernanceError(
+                    f"Kafka did not answer a metadata request within {timeout:.0f}s. The end of "
+                    f"{state.brokers[0].log}:\n{_tail(Path(state.brokers[0].log).read_text(errors='replace'))}",
+                    hint="see the broker logs in " + state.log_dir,
+                )
+            time.sleep(0.25)
+
+    # -- down and single nodes --------------------------------------------
+
+    def down(self, *, purge: bool = False) -> list[int]:
+        """Stop the processes this stack started; with `purge`, delete its data too."""
+        state = self.state()
+        stopped: list[int] = []
+        if state is not None:
+            stopped = [b.pid for b in state.brokers if b.pid is not None and process.is_ours(b.pid, b.config)]
+            process.stop(stopped)
+            for broker in state.brokers:
+                broker.pid = None
+            state.save()
+        if purge and self.data_dir.exists():
+            shutil.rmtree(self.data_dir)
+        return stopped
+
+    def stop_broker(self, broker_id: int, *, hard: bool = False) -> None:
+        """Stop one node (SIGTERM, or SIGKILL if `hard`), for fail-over tests and drills."""
+        state = self._require_state()
+        broker = state.broker(broker_id)
+        if broker.pid is not None and process.is_ours(broker.pid, broker.config):
+            if hard:
+                process.kill(broker.pid)
+            else:
+                process.stop([broker.pid])
+        broker.pid = None
+        state.save()
+
+    def _require_state(self) -> StackState:
+        state = self.state()
+        if state is None:
+            raise GovernanceError(
+                f"There is no local stack in {self.data_dir}.", hint="start one with `governance stack up`"
+            )
+        return state
+
+
+def _new_cluster_id() -> str:
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, not starting with '-'."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def _tail(text: str, lines: int = 25) -> str:
+    return "\n".join("    " + line for line in text.rstrip().splitlines()[-lines:])
