@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 
 from governance.errors import GovernanceError
+from governance.kafka.cluster_info import describe_cluster
+from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
 
 
@@ -34,15 +36,18 @@ def run_demo(settings: KafkaSettings, records: int = 10_000, partitions: int = 3
     from confluent_kafka import Consumer, KafkaException, Producer
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    describe_cluster(settings)  # a clear error now rather than a timeout later
     started = time.monotonic()
     topic = f"governance-demo-{uuid.uuid4().hex[:8]}"
-    admin = AdminClient(settings.client_config())
+    admin = AdminClient(settings.client_config(logger=client_logger()))
     try:
         admin.create_topics([NewTopic(topic, partitions)])[topic].result(timeout=30)
-    except KafkaException as exc:
-        raise GovernanceError(f"Could not create the demo topic {topic}: {exc}") from None
+    except (KafkaException, TimeoutError) as exc:
+        raise GovernanceError(f"Could not create the demo topic {topic}: {exc!r}") from None
 
-    producer = Producer(settings.client_config(transactional_id=f"governance-demo-{uuid.uuid4()}"))
+    producer = Producer(
+        settings.client_config(transactional_id=f"governance-demo-{uuid.uuid4()}", logger=client_logger())
+    )
     producer.init_transactions(30)
     aborted = max(1, records // 10)
     for batch, count, commit in (("committed", records, True), ("aborted", aborted, False)):
@@ -67,6 +72,7 @@ def run_demo(settings: KafkaSettings, records: int = 10_000, partitions: int = 3
             isolation_level="read_committed",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            logger=client_logger(),
         )
     )
     consumer.subscribe([topic])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance.errors import GovernanceError
+from governance.kafka.logs import silent_logger
 from governance.kafka.settings import KafkaSettings
 
 
@@ -20,7 +21,7 @@ def describe_cluster(settings: KafkaSettings, timeout: float = 10.0) -> ClusterI
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient(settings.client_config())
+    admin = AdminClient(settings.client_config(logger=silent_logger()))
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException as exc:

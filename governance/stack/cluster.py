@@ -9,7 +9,6 @@ which names the processes so that `down` stops those and nothing else.
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from governance.errors import GovernanceError
+from governance.kafka.logs import silent_logger
 from governance.stack import broker_config, process
 from governance.stack.dirs import cache_dir, default_data_dir
 from governance.stack.jars import KAFKA_VERSION, ensure_kafka_jars
@@ -229,10 +229,8 @@ class LocalStack:
         """Wait until every node is registered in the cluster's metadata."""
         from confluent_kafka.admin import AdminClient
 
-        quiet = logging.getLogger("governance.stack.probe")
-        quiet.addHandler(logging.NullHandler())
-        quiet.propagate = False
-        admin = AdminClient({"bootstrap.servers": state.bootstrap_servers, "logger": quiet})
+        # Brokers refuse connections until they are up: expected, not news.
+        admin = AdminClient({"bootstrap.servers": state.bootstrap_servers, "logger": silent_logger()})
         deadline = time.monotonic() + timeout
         expected = {b.id for b in state.brokers}
         while True:
