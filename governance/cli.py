@@ -166,6 +166,34 @@ def kafka_check(settings: Any) -> None:
     click.echo(f"  topics       {info.topics}")
 
 
+# -- registry ----------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def registry() -> None:
+    """A Confluent-compatible Avro Schema Registry stored in Kafka's _schemas topic."""
+
+
+@registry.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8081, show_default=True, help="Port to listen on.")
+@click.option("--topic", default="_schemas", show_default=True, help="The compacted topic that stores the schemas.")
+@click.option("--ssl-certfile", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Serve HTTPS with this certificate (PEM).")
+@click.option("--ssl-keyfile", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="The certificate's private key (PEM).")
+@kafka_options
+def registry_serve(settings: Any, host: str, port: int, topic: str, ssl_certfile: Path | None, ssl_keyfile: Path | None) -> None:
+    """Serve the Schema Registry REST API (Confluent's paths, content type and error codes).
+
+    \b
+    Point any Confluent client at it:
+      governance registry serve --port 8081
+      schema.registry.url=http://127.0.0.1:8081
+    """
+    from governance.registry.server import ServeOptions, serve
+
+    serve(settings, ServeOptions(host, port, topic, ssl_certfile, ssl_keyfile))
+
+
 # -- demo --------------------------------------------------------------------
 
 

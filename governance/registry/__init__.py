@@ -1,0 +1,1 @@
+"""A Confluent-compatible Schema Registry for Avro, stored in Kafka's `_schemas` topic."""

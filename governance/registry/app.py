@@ -1,0 +1,281 @@
+"""The registry's HTTP API: Confluent's REST paths as a plain ASGI application.
+
+Routing is a table of (method, path segments) because the hot path, `GET
+/schemas/ids/{id}`, must answer thousands of times a second from one Python
+process; subject names are matched on the raw, still-encoded path so that a
+subject containing `/` (sent as `%2F`) stays one segment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from governance.registry import errors
+from governance.registry.records import SchemaValue
+from governance.registry.requests import SchemaRequest, parse_bool, parse_version
+from governance.registry.service import Registry
+
+logger = logging.getLogger(__name__)
+CONTENT_TYPE = b"application/vnd.schemaregistry.v1+json"
+MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass
+class Request:
+    method: str
+    params: list[str]
+    query: dict[str, str]
+    body: bytes
+    headers: dict[bytes, bytes]
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            raise errors.bad_request("The request body is empty; send a JSON object")
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise errors.malformed_json(str(exc)) from None
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        return parse_bool(self.query.get(name), default)
+
+
+Response = tuple[int, Any]
+Handler = Callable[[Request], Response]
+
+
+def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if with_subject:
+        body.update(subject=record.subject, version=record.version, id=record.id)
+    if record.schema_type != "AVRO":
+        body["schemaType"] = record.schema_type
+    if record.references:
+        body["references"] = record.references
+    if record.metadata is not None:
+        body["metadata"] = record.metadata
+    if record.rule_set is not None:
+        body["ruleSet"] = record.rule_set
+    body["schema"] = record.schema
+    return body
+
+
+def _int_param(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        if what == "id":
+            raise errors.schema_not_found(f"Schema {text} not found") from None
+        raise errors.invalid_version(text) from None
+
+
+class RegistryApp:
+    """ASGI application. `forward` (set on followers) sends writes to the primary."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        authorize: Callable[[Request, bool], None] | None = None,
+        forward: Callable[[Request, bytes], Awaitable[tuple[int, bytes]]] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.authorize = authorize
+        self.forward = forward
+        self._id_cache: dict[int, bytes] = {}
+        self._id_cache_generation = -1
+        r = registry
+        # (method, path template, handler, is_write)
+        self.routes: list[tuple[str, tuple[str, ...], Handler, bool]] = [
+            ("GET", (), lambda q: (200, {}), False),
+            ("GET", ("subjects",), lambda q: (200, r.subjects(deleted=q.flag("deleted"), prefix=q.query.get("subjectPrefix", ""))), False),
+            ("GET", ("subjects", "*", "versions"), lambda q: (200, r.versions(q.params[0], deleted=q.flag("deleted"))), False),
+            ("POST", ("subjects", "*", "versions"), self._register, True),
+            ("GET", ("subjects", "*", "versions", "*"), lambda q: (200, schema_json(r.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted")))), False),
+            ("GET", ("subjects", "*", "versions", "*", "schema"), lambda q: (200, json.loads(r.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted")).schema)), False),
+            ("GET", ("subjects", "*", "versions", "*", "referencedby"), lambda q: (200, r.referenced_by(q.params[0], parse_version(q.params[1]))), False),
+            ("DELETE", ("subjects", "*", "versions", "*"), lambda q: (200, r.delete_version(q.params[0], parse_version(q.params[1]), permanent=q.flag("permanent"))), True),
+            ("POST", ("subjects", "*"), self._lookup, False),
+            ("DELETE", ("subjects", "*"), lambda q: (200, r.delete_subject(q.params[0], permanent=q.flag("permanent"))), True),
+            ("GET", ("schemas",), self._list_schemas, False),
+            ("GET", ("schemas", "types"), lambda q: (200, ["AVRO"]), False),
+            ("GET", ("schemas", "ids", "*"), lambda q: (200, schema_json(r.schema_by_id(_int_param(q.params[0], "id")), with_subject=False)), False),
+            ("GET", ("schemas", "ids", "*", "schema"), lambda q: (200, json.loads(r.schema_by_id(_int_param(q.params[0], "id")).schema)), False),
+            ("GET", ("schemas", "ids", "*", "subjects"), lambda q: (200, r.subjects_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))), False),
+            ("GET", ("schemas", "ids", "*", "versions"), lambda q: (200, [{"subject": s, "version": v} for s, v in r.versions_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))]), False),
+            ("POST", ("compatibility", "subjects", "*", "versions", "*"), self._check_one, False),
+            ("POST", ("compatibility", "subjects", "*", "versions"), self._check_all, False),
+            ("GET", ("config",), lambda q: (200, {"compatibilityLevel": r.get_config(None)}), False),
+            ("PUT", ("config",), lambda q: (200, {"compatibility": r.set_config(None, _level_of(q.json()))}), True),
+            ("DELETE", ("config",), lambda q: (200, {"compatibilityLevel": r.delete_config(None)}), True),
+            ("GET", ("config", "*"), lambda q: (200, {"compatibilityLevel": r.get_config(q.params[0], default_to_global=q.flag("defaultToGlobal"))}), False),
+            ("PUT", ("config", "*"), lambda q: (200, {"compatibility": r.set_config(q.params[0], _level_of(q.json()))}), True),
+            ("DELETE", ("config", "*"), lambda q: (200, {"compatibilityLevel": r.delete_config(q.params[0])}), True),
+            ("GET", ("mode",), lambda q: (200, {"mode": r.get_mode(None)}), False),
+            ("PUT", ("mode",), lambda q: (200, {"mode": r.set_mode(None, _mode_of(q.json()), force=q.flag("force"))}), True),
+            ("GET", ("mode", "*"), lambda q: (200, {"mode": r.get_mode(q.params[0], default_to_global=q.flag("defaultToGlobal"))}), False),
+            ("PUT", ("mode", "*"), lambda q: (200, {"mode": r.set_mode(q.params[0], _mode_of(q.json()), force=q.flag("force"))}), True),
+            ("DELETE", ("mode", "*"), lambda q: (200, {"mode": r.delete_mode(q.params[0])}), True),
+            ("GET", ("v1", "metadata", "id"), lambda q: (200, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "governance"}}}), False),
+        ]  # fmt: skip
+
+    # -- handlers that need more than one line ---------------------------------------
+
+    def _register(self, q: Request) -> Response:
+        schema_id = self.registry.register(q.params[0], SchemaRequest.parse(q.json()), normalize=q.flag("normalize"))
+        return 200, {"id": schema_id}
+
+    def _lookup(self, q: Request) -> Response:
+        record = self.registry.lookup(
+            q.params[0], SchemaRequest.parse(q.json()), normalize=q.flag("normalize"), deleted=q.flag("deleted")
+        )
+        return 200, schema_json(record)
+
+    def _check_one(self, q: Request) -> Response:
+        result = self.registry.check(
+            q.params[0], parse_version(q.params[1]), SchemaRequest.parse(q.json()), normalize=q.flag("normalize")
+        )
+        return 200, _compatibility_json(result, q.flag("verbose"))
+
+    def _check_all(self, q: Request) -> Response:
+        result = self.registry.check(
+            q.params[0], None, SchemaRequest.parse(q.json()), normalize=q.flag("normalize"), all_versions=True
+        )
+        return 200, _compatibility_json(result, q.flag("verbose"))
+
+    def _list_schemas(self, q: Request) -> Response:
+        prefix = q.query.get("subjectPrefix", "")
+        deleted, latest_only = q.flag("deleted"), q.flag("latestOnly")
+        found = []
+        for subject in self.registry.subjects(deleted=deleted, prefix=prefix):
+            versions = self.registry.state.versions(subject, deleted=deleted)
+            found.extend(schema_json(v) for v in (versions[-1:] if latest_only else versions))
+        return 200, found
+
+    # -- ASGI ------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method = scope["method"]
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        segments = [unquote(part) for part in raw_path.decode("latin-1").strip("/").split("/") if part]
+        status, payload = await self._dispatch(method, segments, scope, receive)
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _dispatch(self, method: str, segments: list[str], scope: dict, receive: Callable) -> tuple[int, Any]:
+        try:
+            if method == "GET" and len(segments) == 3 and segments[0] == "schemas" and segments[1] == "ids":
+                if self.authorize is None and not scope.get("query_string"):
+                    return 200, self._schema_by_id_fast(segments[2])
+            route, params, allowed = self._match(method, segments)
+            if route is None:
+                if allowed:
+                    return 405, {"error_code": 405, "message": f"Method {method} not allowed here; use {', '.join(allowed)}"}
+                return 404, {"error_code": 404, "message": "HTTP 404 Not Found"}
+            _, _, handler, is_write = route
+            body = await _read_body(receive) if method in ("POST", "PUT") else b""
+            headers = dict(scope.get("headers") or [])
+            query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+            request = Request(method, params, query, body, headers)
+            if self.authorize is not None:
+                self.authorize(request, is_write)
+            if is_write and self.forward is not None:
+                return await self.forward(request, scope.get("raw_path") or b"")
+            if is_write or method == "POST":
+                return await asyncio.to_thread(handler, request)
+            return handler(request)
+        except errors.RegistryError as exc:
+            return exc.status, {"error_code": exc.code, "message": exc.message}
+        except Exception as exc:  # a bug of ours: say so in Confluent's shape, keep serving
+            logger.exception("unexpected error in %s /%s", method, "/".join(segments))
+            return 500, {"error_code": 50001, "message": f"Internal error: {type(exc).__name__}: {exc}"}
+
+    def _schema_by_id_fast(self, text: str) -> bytes:
+        generation = self.registry.state.generation
+        if generation != self._id_cache_generation:
+            self._id_cache.clear()
+            self._id_cache_generation = generation
+        schema_id = _int_param(text, "id")
+        cached = self._id_cache.get(schema_id)
+        if cached is None:
+            record = self.registry.schema_by_id(schema_id)
+            cached = json.dumps(schema_json(record, with_subject=False), separators=(",", ":")).encode()
+            self._id_cache[schema_id] = cached
+        return cached
+
+    def _match(self, method: str, segments: list[str]):
+        allowed = []
+        for route in self.routes:
+            template = route[1]
+            if len(template) != len(segments):
+                continue
+            params = []
+            for pattern, segment in zip(template, segments):
+                if pattern == "*":
+                    params.append(segment)
+                elif pattern != segment:
+                    break
+            else:
+                if route[0] == method:
+                    return route, params, allowed
+                allowed.append(route[0])
+        return None, [], allowed
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_body(receive: Callable) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise errors.bad_request(f"The request body is larger than {MAX_BODY} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _level_of(body: Any) -> object:
+    if not isinstance(body, dict):
+        raise errors.bad_request("Send {\"compatibility\": \"LEVEL\"}")
+    return body.get("compatibility", body.get("compatibilityLevel"))
+
+
+def _mode_of(body: Any) -> object:
+    if not isinstance(body, dict):
+        raise errors.bad_request("Send {\"mode\": \"READWRITE|READONLY|IMPORT\"}")
+    return body.get("mode")
+
+
+def _compatibility_json(result, verbose: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"is_compatible": result.is_compatible}
+    if verbose:
+        body["messages"] = result.messages
+    return body

@@ -1,0 +1,87 @@
+"""Request bodies of the registry API, checked once and turned into typed objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance.registry import errors
+
+MAX_VERSION = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class SchemaRequest:
+    schema: str
+    schema_type: str = "AVRO"
+    references: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    rule_set: dict[str, Any] | None = None
+    id: int | None = None
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, body: Any) -> SchemaRequest:
+        if not isinstance(body, dict):
+            raise errors.bad_request("The request body must be a JSON object with a \"schema\" string")
+        schema = body.get("schema")
+        if not isinstance(schema, str):
+            raise errors.invalid_schema("the \"schema\" field is missing or is not a string")
+        schema_type = body.get("schemaType") or "AVRO"
+        if schema_type != "AVRO":
+            raise errors.invalid_schema(f"unsupported schema type {schema_type!r}; this registry serves AVRO")
+        references = body.get("references") or []
+        if not isinstance(references, list) or not all(_is_reference(r) for r in references):
+            raise errors.invalid_schema(
+                "\"references\" must be a list of {\"name\": str, \"subject\": str, \"version\": int}"
+            )
+        for name in ("metadata", "ruleSet"):
+            if body.get(name) is not None and not isinstance(body[name], dict):
+                raise errors.invalid_schema(f"\"{name}\" must be a JSON object")
+        return cls(
+            schema=schema,
+            schema_type=schema_type,
+            references=[{"name": r["name"], "subject": r["subject"], "version": r["version"]} for r in references],
+            metadata=body.get("metadata"),
+            rule_set=body.get("ruleSet"),
+            id=_optional_positive_int(body, "id"),
+            version=_optional_positive_int(body, "version"),
+        )
+
+
+def _is_reference(ref: Any) -> bool:
+    return (
+        isinstance(ref, dict)
+        and isinstance(ref.get("name"), str)
+        and isinstance(ref.get("subject"), str)
+        and isinstance(ref.get("version"), int)
+        and not isinstance(ref.get("version"), bool)
+    )
+
+
+def _optional_positive_int(body: dict[str, Any], name: str) -> int | None:
+    value = body.get(name)
+    if value is None or (name == "version" and value == -1):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_VERSION:
+        raise errors.bad_request(f"\"{name}\" must be a positive integer, not {value!r}")
+    return value
+
+
+def parse_version(text: str) -> int | None:
+    """A version id from a path: a number in [1, 2^31-1], or `latest`/-1 (None)."""
+    if text == "latest" or text == "-1":
+        return None
+    try:
+        version = int(text)
+    except ValueError:
+        raise errors.invalid_version(text) from None
+    if not 0 < version <= MAX_VERSION:
+        raise errors.invalid_version(text)
+    return version
+
+
+def parse_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() == "true"

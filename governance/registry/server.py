@@ -1,0 +1,58 @@
+"""`governance registry serve`: the registry's state from Kafka, its API over HTTP."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.kafka.settings import KafkaSettings
+from governance.registry.app import RegistryApp
+from governance.registry.service import Registry
+from governance.registry.state import RegistryState
+from governance.registry.store import SCHEMAS_TOPIC, KafkaSchemaLog
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8081
+    topic: str = SCHEMAS_TOPIC
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+
+def open_registry(settings: KafkaSettings, topic: str = SCHEMAS_TOPIC) -> tuple[Registry, KafkaSchemaLog]:
+    """Replay `topic` into a fresh state and return the registry on it (caller closes the log)."""
+    state = RegistryState()
+    log = KafkaSchemaLog(settings, state, topic)
+    log.start()
+    return Registry(state, log.write), log
+
+
+def serve(settings: KafkaSettings, options: ServeOptions) -> None:
+    import uvicorn
+
+    registry, log = open_registry(settings, options.topic)
+    try:
+        scheme = "https" if options.ssl_certfile else "http"
+        subjects = len(list(registry.state.subject_names()))
+        print(
+            f"Schema registry on {scheme}://{options.host}:{options.port}, "
+            f"{subjects} subject(s) from {options.topic} at {settings.bootstrap_servers}",
+            file=sys.stderr,
+            flush=True,
+        )
+        config = uvicorn.Config(
+            RegistryApp(registry),
+            host=options.host,
+            port=options.port,
+            log_level="warning",
+            access_log=False,
+            ssl_certfile=str(options.ssl_certfile) if options.ssl_certfile else None,
+            ssl_keyfile=str(options.ssl_keyfile) if options.ssl_keyfile else None,
+            timeout_graceful_shutdown=10,
+        )
+        uvicorn.Server(config).run()
+    finally:
+        log.close()

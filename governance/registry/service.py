@@ -1,0 +1,328 @@
+"""Schema Registry operations, independent of HTTP: what each endpoint means.
+
+Reads answer from the in-memory state. Writes are serialised by one lock,
+decided against the state, appended to the log and answered once read back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
+from governance.registry import errors, records
+from governance.registry.records import SchemaValue
+from governance.registry.requests import SchemaRequest
+from governance.registry.state import RegistryState, content_key
+
+DEFAULT_LEVEL = "BACKWARD"
+DEFAULT_MODE = "READWRITE"
+MODES = ("READWRITE", "READONLY", "IMPORT", "READONLY_OVERRIDE")
+
+
+@dataclass(frozen=True)
+class CompatibilityResult:
+    is_compatible: bool
+    messages: list[str]
+
+
+class Registry:
+    def __init__(self, state: RegistryState, write: Callable[[Sequence[tuple[bytes, bytes | None]]], None]) -> None:
+        self.state = state
+        self._write = write
+        self._write_lock = threading.Lock()
+        self._parsed: dict[int, ParsedSchema] = {}
+
+    # -- reads -------------------------------------------------------------------
+
+    def subjects(self, *, deleted: bool = False, prefix: str = "") -> list[str]:
+        with self.state.lock:
+            return [s for s in self.state.subject_names(deleted=deleted) if s.startswith(prefix)]
+
+    def versions(self, subject: str, *, deleted: bool = False) -> list[int]:
+        with self.state.lock:
+            found = self.state.versions(subject, deleted=deleted)
+            if not found:
+                raise errors.subject_not_found(subject)
+            return [r.version for r in found]
+
+    def version(self, subject: str, version: int | None, *, deleted: bool = False) -> SchemaValue:
+        """`version` None means the latest live version."""
+        with self.state.lock:
+            every = self.state.versions(subject, deleted=True)
+            if not every or (not deleted and all(r.deleted for r in every)):
+                raise errors.subject_not_found(subject)
+            if version is None:
+                live = [r for r in every if deleted or not r.deleted]
+                return live[-1]
+            for record in every:
+                if record.version == version and (deleted or not record.deleted):
+                    return record
+            raise errors.version_not_found(subject, version)
+
+    def schema_by_id(self, schema_id: int) -> SchemaValue:
+        record = self.state.schema_by_id(schema_id)
+        if record is None:
+            raise errors.schema_not_found(f"Schema {schema_id} not found")
+        return record
+
+    def subjects_of_id(self, schema_id: int, *, deleted: bool = False) -> list[str]:
+        return sorted({subject for subject, _ in self.versions_of_id(schema_id, deleted=deleted)})
+
+    def versions_of_id(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
+        with self.state.lock:
+            self.schema_by_id(schema_id)
+            return [
+                (subject, version)
+                for subject, version in self.state.users(schema_id)
+                if deleted or not self.state.subjects[subject][version].deleted
+            ]
+
+    def referenced_by(self, subject: str, version: int | None) -> list[int]:
+        with self.state.lock:
+            record = self.version(subject, version)
+            return self.state.referenced_by(subject, record.version)
+
+    def lookup(self, subject: str, request: SchemaRequest, *, normalize: bool, deleted: bool) -> SchemaValue:
+        with self.state.lock:
+            every = self.state.versions(subject, deleted=True)
+            if not every or (not deleted and all(r.deleted for r in every)):
+                raise errors.subject_not_found(subject)
+        candidate = self._to_value(subject, request, normalize)
+        with self.state.lock:
+            for record in reversed(self.state.versions(subject, deleted=deleted)):
+                if content_key(record)[:3] == content_key(candidate)[:3]:
+                    return record
+        raise errors.schema_not_found("Schema not found")
+
+    def level(self, subject: str | None) -> str:
+        return self.state.config.get(subject) or self.state.config.get(None) or DEFAULT_LEVEL
+
+    def mode(self, subject: str | None) -> str:
+        return self.state.mode.get(subject) or self.state.mode.get(None) or DEFAULT_MODE
+
+    def get_config(self, subject: str | None, *, default_to_global: bool = False) -> str:
+        if subject is None:
+            return self.level(None)
+        if subject in self.state.config:
+            return self.state.config[subject]
+        if default_to_global:
+            return self.level(None)
+        raise errors.subject_level_compatibility_not_configured(subject)
+
+    def get_mode(self, subject: str | None, *, default_to_global: bool = False) -> str:
+        if subject is None:
+            return self.mode(None)
+        if subject in self.state.mode:
+            return self.state.mode[subject]
+        if default_to_global:
+            return self.mode(None)
+        raise errors.subject_level_mode_not_configured(subject)
+
+    def check(
+        self, subject: str, version: int | None, request: SchemaRequest, *, normalize: bool, all_versions: bool = False
+    ) -> CompatibilityResult:
+        """Test `request` against one version (None: the latest) or, with `all_versions`,
+        against what the subject's level says."""
+        candidate = self._parse(request, normalize)
+        with self.state.lock:
+            live = self.state.versions(subject)
+            level = Level.parse(self.level(subject))
+            if all_versions:
+                previous = live
+            elif not live:
+                if version is not None:
+                    raise errors.subject_not_found(subject)
+                previous = []
+            else:
+                previous = [self.version(subject, version)]
+                level = _non_transitive(level)
+        findings = check_compatibility(candidate, [(r.version, self._parsed_of(r)) for r in previous], level)
+        messages = [f.confluent_message() for f in findings]
+        if findings:
+            messages.append(f"{{compatibility: '{level.value}'}}")
+        return CompatibilityResult(not findings, messages)
+
+    # -- writes ------------------------------------------------------------------
+
+    def register(self, subject: str, request: SchemaRequest, *, normalize: bool) -> int:
+        candidate_value = self._to_value(subject, request, normalize)
+        with self._write_lock, self.state.lock:
+            mode = self.mode(subject)
+            if mode.startswith("READONLY"):
+                raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
+            if request.id is not None and mode != "IMPORT":
+                raise errors.operation_not_permitted(
+                    f"A schema id can be given only in IMPORT mode; subject {subject} is in {mode} mode"
+                )
+            key = content_key(candidate_value)
+            live = self.state.versions(subject)
+            for record in live:
+                if content_key(record) == key and (request.id is None or request.id == record.id):
+                    return record.id
+            if mode != "IMPORT":
+                findings = check_compatibility(
+                    self._parse(request, normalize),
+                    [(r.version, self._parsed_of(r)) for r in live],
+                    Level.parse(self.level(subject)),
+                )
+                if findings:
+                    details = "; ".join(f.message for f in findings)
+                    raise errors.incompatible_schema(
+                        f"Schema being registered is incompatible with an earlier schema for subject "
+                        f"\"{subject}\", details: [{details}]"
+                    )
+            schema_id = self._choose_id(request, key)
+            every = self.state.versions(subject, deleted=True)
+            version = request.version or (max((r.version for r in every), default=0) + 1)
+            if request.version is not None and any(r.version == version for r in every):
+                raise errors.operation_not_permitted(f"Version {version} of subject {subject} already exists")
+            candidate_value.id, candidate_value.version = schema_id, version
+        self._write([(records.schema_key(subject, version), candidate_value.encode())])
+        return schema_id
+
+    def _choose_id(self, request: SchemaRequest, key: tuple) -> int:
+        existing = self.state.id_of_content.get(key)
+        if request.id is None:
+            return existing if existing is not None else self.state.max_id + 1
+        holder = self.state.schema_by_id(request.id)
+        if holder is not None and content_key(holder) != key:
+            raise errors.operation_not_permitted(f"Overwrite new schema with id {request.id} is not permitted.")
+        return request.id
+
+    def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
+        with self._write_lock, self.state.lock:
+            every = self.state.versions(subject, deleted=True)
+            if not every:
+                raise errors.subject_not_found(subject)
+            if self.mode(subject).startswith("READONLY"):
+                raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
+            live = [r for r in every if not r.deleted]
+            for record in live if not permanent else every:
+                if self.state.referenced_by(subject, record.version):
+                    raise errors.reference_exists(
+                        f"One or more references exist to the schema {{subject={subject}, version={record.version}}}"
+                    )
+            if not permanent:
+                if not live:
+                    raise errors.subject_soft_deleted(subject)
+                writes = [(records.delete_subject_key(subject), records.delete_subject_value(subject, live[-1].version))]
+                deleted = [r.version for r in live]
+            else:
+                if live:
+                    raise errors.subject_not_soft_deleted(subject)
+                writes = [(records.schema_key(subject, r.version), None) for r in every]
+                writes.append((records.delete_subject_key(subject), None))
+                deleted = [r.version for r in every]
+        self._write(writes)
+        return deleted
+
+    def delete_version(self, subject: str, version: int | None, *, permanent: bool) -> int:
+        with self._write_lock, self.state.lock:
+            record = self.version(subject, version, deleted=permanent)
+            if self.mode(subject).startswith("READONLY"):
+                raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
+            if self.state.referenced_by(subject, record.version):
+                raise errors.reference_exists(
+                    f"One or more references exist to the schema {{subject={subject}, version={record.version}}}"
+                )
+            if permanent:
+                if not record.deleted:
+                    raise errors.version_not_soft_deleted(subject, record.version)
+                writes = [(records.schema_key(subject, record.version), None)]
+            else:
+                updated = SchemaValue(**{**record.__dict__, "deleted": True})
+                writes = [(records.schema_key(subject, record.version), updated.encode())]
+        self._write(writes)
+        return record.version
+
+    def set_config(self, subject: str | None, level_text: object) -> str:
+        try:
+            level = Level.parse(str(level_text)) if isinstance(level_text, str) else None
+        except ValueError:
+            level = None
+        if level is None:
+            raise errors.invalid_compatibility_level(level_text)
+        with self._write_lock:
+            self._write([(records.config_key(subject), records.config_value(level.value))])
+        return level.value
+
+    def delete_config(self, subject: str | None) -> str:
+        with self._write_lock:
+            old = self.get_config(subject)
+            self._write([(records.config_key(subject), None)])
+        return old
+
+    def set_mode(self, subject: str | None, mode: object, *, force: bool = False) -> str:
+        if not isinstance(mode, str) or mode.upper() not in MODES:
+            raise errors.invalid_mode(mode)
+        mode = mode.upper()
+        with self._write_lock:
+            if mode == "IMPORT" and not force:
+                has_schemas = self.state.versions(subject) if subject is not None else list(self.state.subject_names())
+                if has_schemas:
+                    raise errors.operation_not_permitted(
+                        "Cannot import since found existing subjects; set force=true to switch to IMPORT anyway"
+                    )
+            self._write([(records.mode_key(subject), records.mode_value(mode))])
+        return mode
+
+    def delete_mode(self, subject: str) -> str:
+        with self._write_lock:
+            old = self.get_mode(subject)
+            self._write([(records.mode_key(subject), None)])
+        return old
+
+    # -- schemas -------------------------------------------------------------------
+
+    def _parse(self, request: SchemaRequest, normalize: bool) -> ParsedSchema:
+        try:
+            return parse_schema(request.schema, self._resolve_references(request.references))
+        except InvalidSchemaError as exc:
+            raise errors.invalid_schema(exc.message) from None
+
+    def _to_value(self, subject: str, request: SchemaRequest, normalize: bool) -> SchemaValue:
+        parsed = self._parse(request, normalize)
+        return SchemaValue(
+            subject=subject,
+            version=0,
+            id=0,
+            schema=parsed.normalized if normalize else parsed.canonical,
+            references=request.references,
+            metadata=request.metadata,
+            rule_set=request.rule_set,
+        )
+
+    def _resolve_references(self, references: list[dict], seen: frozenset[tuple[str, int]] = frozenset()) -> dict[str, str]:
+        """Reference name -> schema text, referenced schemas' own references first."""
+        resolved: dict[str, str] = {}
+        for ref in references:
+            marker = (ref["subject"], ref["version"])
+            if marker in seen:
+                raise errors.invalid_schema(f"circular reference to {ref['subject']} version {ref['version']}")
+            try:
+                record = self.version(ref["subject"], None if ref["version"] == -1 else ref["version"])
+            except errors.RegistryError:
+                raise errors.invalid_schema(
+                    f"reference {ref['name']!r} names subject {ref['subject']!r} version {ref['version']}, "
+                    "which is not registered"
+                ) from None
+            resolved.update(self._resolve_references(record.references, seen | {marker}))
+            resolved[ref["name"]] = record.schema
+        return resolved
+
+    def _parsed_of(self, record: SchemaValue) -> ParsedSchema:
+        parsed = self._parsed.get(record.id)
+        if parsed is None:
+            parsed = parse_schema(record.schema, self._resolve_references(record.references))
+            self._parsed[record.id] = parsed
+        return parsed
+
+
+def _non_transitive(level: Level) -> Level:
+    return {
+        Level.BACKWARD_TRANSITIVE: Level.BACKWARD,
+        Level.FORWARD_TRANSITIVE: Level.FORWARD,
+        Level.FULL_TRANSITIVE: Level.FULL,
+    }.get(level, level)

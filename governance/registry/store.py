@@ -1,0 +1,168 @@
+"""The `_schemas` topic as the registry's log: tail it into the state, append to it.
+
+A write returns only after this instance's reader has applied it, so the
+answer to a request always reflects that request's own write.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+
+from governance.errors import GovernanceError
+from governance.kafka.logs import client_logger
+from governance.kafka.settings import KafkaSettings
+from governance.registry import errors
+from governance.registry.state import RegistryState
+
+SCHEMAS_TOPIC = "_schemas"
+Record = tuple[bytes, bytes | None]
+
+
+class KafkaSchemaLog:
+    def __init__(self, settings: KafkaSettings, state: RegistryState, topic: str = SCHEMAS_TOPIC) -> None:
+        self.settings = settings
+        self.state = state
+        self.topic = topic
+        self._applied = threading.Condition()
+        self._position = 0  # next offset to read
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+        self._producer = None
+        self._consumer = None
+        self.reader_error: str | None = None
+
+    # -- life cycle ----------------------------------------------------------
+
+    def start(self, timeout: float = 60.0) -> None:
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+
+        self._ensure_topic(timeout)
+        self._consumer = Consumer(
+            self.settings.client_config(
+                group_id=f"schema-registry-reader-{uuid.uuid4()}",
+                enable_auto_commit=False,
+                isolation_level="read_committed",
+                enable_partition_eof=False,
+                logger=client_logger(),
+            )
+        )
+        self._consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
+        self._producer = Producer(
+            self.settings.client_config(
+                enable_idempotence=True, acks="all", linger_ms=0, logger=client_logger()
+            )
+        )
+        self._reader = threading.Thread(target=self._read_forever, name="schemas-reader", daemon=True)
+        self._reader.start()
+        self.catch_up(timeout)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(10)
+        if self._producer is not None:
+            self._producer.flush(10)
+        if self._consumer is not None:
+            self._consumer.close()
+
+    def _ensure_topic(self, timeout: float) -> None:
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        admin = AdminClient(self.settings.client_config(logger=client_logger()))
+        try:
+            metadata = admin.list_topics(timeout=timeout)
+        except KafkaException as exc:
+            raise GovernanceError(
+                f"The registry cannot reach Kafka at {self.settings.bootstrap_servers}: {exc.args[0].str()}",
+                hint="check --bootstrap-servers, or start the local stack with `governance stack up`",
+            ) from None
+        existing = metadata.topics.get(self.topic)
+        if existing is not None and existing.error is None:
+            if len(existing.partitions) != 1:
+                raise GovernanceError(
+                    f"Topic {self.topic} has {len(existing.partitions)} partitions; the schema log needs exactly one."
+                )
+            return
+        replication = min(3, len(metadata.brokers))
+        topic = NewTopic(
+            self.topic, 1, replication,
+            config={"cleanup.policy": "compact", "min.insync.replicas": str(min(2, replication))},
+        )  # fmt: skip
+        try:
+            admin.create_topics([topic])[self.topic].result(timeout=timeout)
+        except KafkaException as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise GovernanceError(f"Could not create the {self.topic} topic: {exc}") from None
+
+    # -- reading ---------------------------------------------------------------
+
+    def _read_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self._consumer.consume(1000, 0.1)
+            except Exception as exc:  # the consumer is closed or broken: report, don't spin
+                self.reader_error = str(exc)
+                return
+            for message in messages:
+                if message.error() is not None:
+                    continue
+                self.state.apply(message.offset(), message.key(), message.value())
+                self._position = message.offset() + 1
+            if messages:
+                with self._applied:
+                    self._applied.notify_all()
+
+    def catch_up(self, timeout: float = 30.0) -> None:
+        """Wait until everything in the topic right now has been applied."""
+        from confluent_kafka import TopicPartition
+
+        _, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=timeout)
+        self._wait_for_position(high, timeout)
+
+    def _wait_for_position(self, position: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._applied:
+            while self._position < position:
+                if self.reader_error:
+                    raise errors.store_error(f"the {self.topic} reader stopped: {self.reader_error}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise errors.store_timeout(
+                        f"Timed out after {timeout:.0f}s waiting to read back offset {position - 1} of {self.topic}"
+                    )
+                self._applied.wait(min(remaining, 0.5))
+                # Transaction markers take offsets but are never delivered: trust the position.
+                if self._position < position:
+                    self._position = max(self._position, self._consumer_position())
+
+    def _consumer_position(self) -> int:
+        from confluent_kafka import TopicPartition
+
+        try:
+            (partition,) = self._consumer.position([TopicPartition(self.topic, 0)])
+        except Exception:
+            return 0
+        return max(partition.offset, 0)
+
+    # -- writing ---------------------------------------------------------------
+
+    def write(self, records: Sequence[Record], timeout: float = 30.0) -> None:
+        """Append `records` in order and return once they have been applied to the state."""
+        results: list[tuple[object, int]] = []
+
+        def on_delivery(err, message) -> None:
+            results.append((err, message.offset() if err is None else -1))
+
+        for key, value in records:
+            self._producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
+        remaining = self._producer.flush(timeout)
+        if remaining or len(results) != len(records):
+            raise errors.store_timeout(f"Timed out after {timeout:.0f}s writing to {self.topic}")
+        failures = [err for err, _ in results if err is not None]
+        if failures:
+            raise errors.store_error(str(failures[0]))
+        self._wait_for_position(max(offset for _, offset in results) + 1, timeout)
