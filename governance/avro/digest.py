@@ -1,0 +1,68 @@
+"""Structural keys for subtrees, so identical parts of two schemas are compared once.
+
+A node's key is a hash of everything compatibility checking looks at in its
+subtree (kinds, names, field names, symbols, sizes) and nothing it ignores
+(docs, defaults, logical types, properties). Two subtrees with equal keys are
+therefore always compatible with each other. Subtrees that reach a cycle
+(recursive types) get no key and are always checked in full.
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+
+from governance.avro.model import BARE, Array, Enum, Fixed, Map, Node, Primitive, Record, Union
+
+
+def _hash(*parts: bytes) -> bytes:
+    h = blake2b(digest_size=16)
+    for part in parts:
+        h.update(len(part).to_bytes(4, "little"))
+        h.update(part)
+    return h.digest()
+
+
+_PRIMITIVE_KEYS = {kind: _hash(b"p", kind.encode()) for kind in BARE}
+for _kind, _node in BARE.items():
+    _node.key = _PRIMITIVE_KEYS[_kind]
+
+
+def _shape(node: Node) -> tuple[list[bytes], list[Node]]:
+    """What identifies a node apart from its children, and its children."""
+    if isinstance(node, Record):
+        names = [f.name.encode() for f in node.fields]
+        return [b"record", node.fullname.encode(), *names], [f.type for f in node.fields]
+    if isinstance(node, Enum):
+        return [b"enum", node.fullname.encode(), *(s.encode() for s in node.symbols)], []
+    if isinstance(node, Fixed):
+        return [b"fixed", node.fullname.encode(), str(node.size).encode()], []
+    if isinstance(node, Array):
+        return [b"array"], [node.items]
+    if isinstance(node, Map):
+        return [b"map"], [node.values]
+    if isinstance(node, Union):
+        return [b"union"], list(node.branches)
+    raise AssertionError(f"unexpected node kind {node.kind}")
+
+
+def assign_keys(root: Node) -> None:
+    finished: dict[int, bool] = {}
+
+    def visit(node: Node) -> bytes | None:
+        if isinstance(node, Primitive):
+            node.key = _PRIMITIVE_KEYS[node.kind]
+            return node.key
+        state = finished.get(id(node))
+        if state is not None:
+            return node.key if state else None
+        finished[id(node)] = False
+        parts, children = _shape(node)
+        keys = [visit(child) for child in children]
+        if all(key is not None for key in keys):
+            node.key = _hash(*parts, str(len(keys)).encode(), *keys)  # type: ignore[arg-type]
+        else:
+            node.key = None
+        finished[id(node)] = True
+        return node.key
+
+    visit(root)

@@ -1,0 +1,66 @@
+"""Compatibility levels and checking a new schema against a subject's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from governance.avro.compatibility import Checker
+from governance.avro.findings import BACKWARD, FORWARD, Finding
+
+if TYPE_CHECKING:
+    from governance.avro.schema import ParsedSchema
+
+
+class Level(str, Enum):
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+    NONE = "NONE"
+
+    @classmethod
+    def parse(cls, text: str) -> Level:
+        """The level named by `text`, in any case; ValueError naming the valid levels otherwise."""
+        try:
+            return cls(text.strip().upper())
+        except (ValueError, AttributeError):
+            valid = ", ".join(level.value for level in cls)
+            raise ValueError(f"unknown compatibility level {text!r}: expected one of {valid}") from None
+
+    @property
+    def transitive(self) -> bool:
+        return self.value.endswith("_TRANSITIVE")
+
+    @property
+    def checks_backward(self) -> bool:
+        return self.value.startswith(("BACKWARD", "FULL"))
+
+    @property
+    def checks_forward(self) -> bool:
+        return self.value.startswith(("FORWARD", "FULL"))
+
+
+def check_compatibility(new: ParsedSchema, previous: Sequence[tuple[int, ParsedSchema]], level: Level) -> list[Finding]:
+    """Findings that stop `new` from joining a subject whose live versions are `previous` (oldest first).
+
+    Non-transitive levels check only the newest version; transitive ones check
+    every version, newest first, and report every version that conflicts.
+    BACKWARD: new reads old data. FORWARD: old reads new data. FULL: both.
+    An empty `previous` is compatible.
+    """
+    level = Level(level)
+    if level is Level.NONE or not previous:
+        return []
+    against = list(reversed(previous)) if level.transitive else [previous[-1]]
+    checker = Checker()
+    out: list[Finding] = []
+    for version, old in against:
+        if level.checks_backward:
+            out += [f.in_context(version, BACKWARD) for f in checker.findings(new._tree, old._tree)]
+        if level.checks_forward:
+            out += [f.in_context(version, FORWARD) for f in checker.findings(old._tree, new._tree)]
+    return out
