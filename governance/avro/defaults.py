@@ -73,7 +73,7 @@ def problem(node: Node, value: Any) -> str | None:
 
 
 def _explain(what: str, value: Any, node: Node, inner: str) -> str:
-    return f"{what}, {dump(value)}, is not a {describe(node)}" + (f" ({inner})" if inner else "")
+    return f"{what} is {dump(value)}, which does not match {describe(node)}" + (f" ({inner})" if inner else "")
 
 
 def mismatch_message(value: Any, node: Node, reason: str) -> str:

@@ -292,7 +292,7 @@ class TestUnions:
 
     def test_making_a_field_required_breaks_backward_at_the_null_branch(self) -> None:
         finding = only(backward(record(field("x", "string")), record(field("x", ["null", "string"], default=None))))
-        assert (finding.type, finding.location) == ("TYPE_MISMATCH", "/fields/0/type")
+        assert (finding.type, finding.location) == ("TYPE_MISMATCH", "/fields/0/type/0")
         assert finding.additional_info == "reader type: STRING not compatible with writer type: NULL"
         assert finding.message == (
             "field `x` changed type from [null, string] to string, and the union's null values cannot be read as string, "
