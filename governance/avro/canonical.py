@@ -118,6 +118,8 @@ class _Writer:
         out.append("}")
 
     def props(self, props: dict) -> None:
+        if not props:
+            return
         for key in sorted(props):
             self.out.append("," + dump_string(key) + ":" + dump(props[key]))
 

@@ -15,11 +15,8 @@ from governance.avro.model import BARE, Array, Enum, Fixed, Map, Node, Primitive
 
 
 def _hash(*parts: bytes) -> bytes:
-    h = blake2b(digest_size=16)
-    for part in parts:
-        h.update(len(part).to_bytes(4, "little"))
-        h.update(part)
-    return h.digest()
+    """Digest of a sequence of byte strings (each length-prefixed, so the sequence is unambiguous)."""
+    return blake2b(b"".join([len(part).to_bytes(4, "little") + part for part in parts]), digest_size=16).digest()
 
 
 _PRIMITIVE_KEYS = {kind: _hash(b"p", kind.encode()) for kind in BARE}

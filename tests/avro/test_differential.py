@@ -364,7 +364,7 @@ def we_say_compatible(reader: str, writer: str) -> bool:
     return not reader_writer_findings(parse_schema(reader), parse_schema(writer))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(schema_pairs())
 def test_verdicts_match_the_apache_avro_python_checker(pair: tuple[str, str]) -> None:
     reader, writer = pair
