@@ -52,7 +52,7 @@ def check_compatibility(new: ParsedSchema, previous: Sequence[tuple[int, ParsedS
     BACKWARD: new reads old data. FORWARD: old reads new data. FULL: both.
     An empty `previous` is compatible.
     """
-    level = Level(level)
+    level = level if isinstance(level, Level) else Level.parse(level)
     if level is Level.NONE or not previous:
         return []
     against = list(reversed(previous)) if level.transitive else [previous[-1]]

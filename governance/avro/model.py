@@ -136,6 +136,6 @@ def _brief(node: Node) -> str:
     return node.kind
 
 
-def branch_key(node: Node) -> str:
-    """What makes two union branches the same branch: the full name, else the kind."""
-    return node.fullname if isinstance(node, Named) else node.kind
+def branch_key(node: Node) -> tuple[str, str]:
+    """What makes two union branches the same branch: the full name of a named type, else the kind."""
+    return ("named", node.fullname) if isinstance(node, Named) else ("kind", node.kind)

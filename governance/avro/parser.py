@@ -248,14 +248,14 @@ class Parser:
 
     def _union(self, items: list[Any], space: str | None) -> Union:
         branches: list[Node] = []
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for i, item in enumerate(items):
             if isinstance(item, list):
                 self._fail(f"a union cannot contain another union directly (branch {i} is a list)")
             branch = self._parse(item, space)
             key = branch_key(branch)
             if key in seen:
-                self._fail(f'union has two branches of type "{key}" (branches {seen[key]} and {i})')
+                self._fail(f'union has two branches of type "{key[1]}" (branches {seen[key]} and {i})')
             seen[key] = i
             branches.append(branch)
         return Union(branches)

@@ -54,23 +54,23 @@ def parse_schema(text: str, references: Mapping[str, str] | None = None) -> Pars
 
 @lru_cache(maxsize=256)
 def _parse(text: str, references: tuple[tuple[str, str], ...]) -> ParsedSchema:
-    known = _referenced_types(references)
-    raw = jsontext.load(text)
-    parser = Parser(known)
     try:
+        known = _referenced_types(references)
+        raw = jsontext.load(text)
+        parser = Parser(known)
         root = parser.parse_root(raw)
+        assign_keys(root)
+        pcf = forms.parsing_canonical_form(root)
+        return ParsedSchema(
+            raw=raw,
+            canonical=forms.canonical(root, known),
+            normalized=forms.normalized(root, known),
+            fingerprint=hashlib.sha256(pcf.encode()).hexdigest(),
+            _tree=root,
+            _defined=frozenset(parser.defined),
+        )
     except RecursionError:
         raise InvalidSchemaError("schema is nested too deeply to process") from None
-    assign_keys(root)
-    pcf = forms.parsing_canonical_form(root)
-    return ParsedSchema(
-        raw=raw,
-        canonical=forms.canonical(root, known),
-        normalized=forms.normalized(root, known),
-        fingerprint=hashlib.sha256(pcf.encode()).hexdigest(),
-        _tree=root,
-        _defined=frozenset(parser.defined),
-    )
 
 
 def _referenced_types(references: tuple[tuple[str, str], ...]) -> dict[str, Named]:

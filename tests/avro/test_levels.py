@@ -83,8 +83,8 @@ class TestWhichVersions:
     def test_a_subject_without_versions_accepts_anything(self, level: Level) -> None:
         assert check_compatibility(V1, [], level) == []
 
-    def test_level_names_are_accepted_as_strings(self) -> None:
-        assert len(check_compatibility(V3, HISTORY, "BACKWARD_TRANSITIVE")) == 1  # type: ignore[arg-type]
+    def test_level_names_are_accepted_as_strings_in_any_case(self) -> None:
+        assert len(check_compatibility(V3, HISTORY, "backward_transitive")) == 1  # type: ignore[arg-type]
 
 
 class TestDirections:

@@ -183,6 +183,9 @@ class TestUnions:
         text = record(field("x", [{"type": "enum", "name": "E", "symbols": ["A"]}, "E"]))
         assert 'two branches of type "E"' in rejected(text).message
 
+    def test_a_type_named_like_a_kind_is_not_that_kind(self) -> None:
+        parse_schema('[{"type": "record", "name": "array", "fields": []}, {"type": "array", "items": "int"}]')
+
     def test_differently_named_types_may_share_a_union(self) -> None:
         parse_schema('[{"type": "enum", "name": "E", "symbols": ["A"]}, {"type": "enum", "name": "F", "symbols": ["A"]}]')
 
