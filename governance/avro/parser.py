@@ -7,7 +7,7 @@ namespace is also looked up in the null namespace.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from governance.avro import defaults
@@ -149,7 +149,8 @@ class Parser:
         doc = self._doc(obj, f'{kind} "{full}"')
         return full, aliases, doc
 
-    def _aliases(self, obj: Mapping[str, Any], owner: str, resolve: Any, valid: Any) -> tuple[str, ...]:
+    def _aliases(self, obj: Mapping[str, Any], owner: str, resolve: Callable[[str], str],
+                 valid: Callable[[str], bool]) -> tuple[str, ...]:
         aliases = obj.get("aliases")
         if aliases is None:
             return ()

@@ -24,6 +24,8 @@ class ParsedSchema:
     `normalized`: the canonical form with every name in full, for `normalize=true`.
     `fingerprint`: hex SHA-256 of the Parsing Canonical Form (UTF-8), with
     referenced types written out, so it identifies the shape of the data.
+    `raw` is the JSON value as given; parsed schemas are cached and shared, so
+    treat it as read-only.
     """
 
     raw: object = field(compare=False)
