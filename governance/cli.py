@@ -85,7 +85,9 @@ def stack() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), help="First broker's port; 0 picks free ports. Default 9092.")
 @data_dir_option
 def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> None:
-    """Start the local cluster (does nothing if it is already running).
+    """Start the local cluster and a schema registry beside it (idempotent).
+
+    Prints the bootstrap servers, then the registry URL.
 
     \b
     Examples:
@@ -96,6 +98,8 @@ def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> No
 
     state = LocalStack(data_dir).up(brokers=brokers, port=port)
     click.echo(state.bootstrap_servers)
+    if state.registry is not None:
+        click.echo(state.registry.url)
 
 
 @stack.command("down")
@@ -134,6 +138,10 @@ def stack_status(as_json: bool, data_dir: Path | None) -> None:
         for broker in status.brokers:
             state = f"pid {broker.broker.pid}" if broker.alive else "stopped"
             click.echo(f"  broker {broker.broker.id}           127.0.0.1:{broker.broker.port}  {state}")
+        if status.state.registry is not None:
+            registry = status.state.registry
+            state = f"pid {registry.pid}" if status.registry_alive else "stopped"
+            click.echo(f"  schema registry    {registry.url}  {state}")
         click.echo(f"  logs               {status.state.log_dir}")
     sys.exit(0 if status.running else 1)
 
@@ -180,8 +188,21 @@ def registry() -> None:
 @click.option("--topic", default="_schemas", show_default=True, help="The compacted topic that stores the schemas.")
 @click.option("--ssl-certfile", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Serve HTTPS with this certificate (PEM).")
 @click.option("--ssl-keyfile", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="The certificate's private key (PEM).")
+@click.option(
+    "--users-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Require HTTP basic auth: YAML of `name: {password: HASH, role: read|write|admin}`.",
+)
 @kafka_options
-def registry_serve(settings: Any, host: str, port: int, topic: str, ssl_certfile: Path | None, ssl_keyfile: Path | None) -> None:
+def registry_serve(
+    settings: Any,
+    host: str,
+    port: int,
+    topic: str,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    users_file: Path | None,
+) -> None:
     """Serve the Schema Registry REST API (Confluent's paths, content type and error codes).
 
     \b
@@ -191,7 +212,16 @@ def registry_serve(settings: Any, host: str, port: int, topic: str, ssl_certfile
     """
     from governance.registry.server import ServeOptions, serve
 
-    serve(settings, ServeOptions(host, port, topic, ssl_certfile, ssl_keyfile))
+    serve(settings, ServeOptions(host, port, topic, ssl_certfile, ssl_keyfile, users_file))
+
+
+@registry.command("hash-password")
+@click.password_option(help="The password to hash (prompted if not given).")
+def registry_hash_password(password: str) -> None:
+    """Print a password hash for the registry's --users-file."""
+    from governance.registry.auth import hash_password
+
+    click.echo(hash_password(password))
 
 
 # -- demo --------------------------------------------------------------------

@@ -34,6 +34,14 @@ def kafka(kafka_stack: LocalStack) -> KafkaSettings:
 
 
 @pytest.fixture(scope="session")
+def registry_url(kafka_stack: LocalStack) -> str:
+    """The schema registry the stack started beside the session broker."""
+    state = kafka_stack.state()
+    assert state is not None and state.registry is not None
+    return state.registry.url
+
+
+@pytest.fixture(scope="session")
 def cluster3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     stack = LocalStack(tmp_path_factory.mktemp("stack-3"))
     stack.up(brokers=3, port=0)

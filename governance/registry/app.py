@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from governance.registry import errors
+from governance.registry.auth import BasicAuth, required_role
 from governance.registry.records import SchemaValue
 from governance.registry.requests import SchemaRequest, parse_bool, parse_version
 from governance.registry.service import Registry
@@ -82,11 +83,11 @@ class RegistryApp:
         self,
         registry: Registry,
         *,
-        authorize: Callable[[Request, bool], None] | None = None,
+        auth: BasicAuth | None = None,
         forward: Callable[[Request, bytes], Awaitable[tuple[int, bytes]]] | None = None,
     ) -> None:
         self.registry = registry
-        self.authorize = authorize
+        self.auth = auth
         self.forward = forward
         self._id_cache: dict[int, bytes] = {}
         self._id_cache_generation = -1
@@ -171,19 +172,16 @@ class RegistryApp:
         segments = [unquote(part) for part in raw_path.decode("latin-1").strip("/").split("/") if part]
         status, payload = await self._dispatch(method, segments, scope, receive)
         body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode())],
-            }
-        )
+        headers = [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode())]
+        if status == 401:
+            headers.append((b"www-authenticate", b'Basic realm="schema-registry"'))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _dispatch(self, method: str, segments: list[str], scope: dict, receive: Callable) -> tuple[int, Any]:
         try:
             if method == "GET" and len(segments) == 3 and segments[0] == "schemas" and segments[1] == "ids":
-                if self.authorize is None and not scope.get("query_string"):
+                if self.auth is None and not scope.get("query_string"):
                     return 200, self._schema_by_id_fast(segments[2])
             route, params, allowed = self._match(method, segments)
             if route is None:
@@ -195,8 +193,8 @@ class RegistryApp:
             headers = dict(scope.get("headers") or [])
             query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
             request = Request(method, params, query, body, headers)
-            if self.authorize is not None:
-                self.authorize(request, is_write)
+            if self.auth is not None:
+                self.auth.authorize(headers.get(b"authorization"), required_role(method, segments, is_write))
             if is_write and self.forward is not None:
                 return await self.forward(request, scope.get("raw_path") or b"")
             if is_write or method == "POST":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from governance.kafka.settings import KafkaSettings
 from governance.registry.app import RegistryApp
+from governance.registry.auth import BasicAuth, load_users
 from governance.registry.service import Registry
 from governance.registry.state import RegistryState
 from governance.registry.store import SCHEMAS_TOPIC, KafkaSchemaLog
@@ -20,6 +21,7 @@ class ServeOptions:
     topic: str = SCHEMAS_TOPIC
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    users_file: Path | None = None
 
 
 def open_registry(settings: KafkaSettings, topic: str = SCHEMAS_TOPIC) -> tuple[Registry, KafkaSchemaLog]:
@@ -33,6 +35,7 @@ def open_registry(settings: KafkaSettings, topic: str = SCHEMAS_TOPIC) -> tuple[
 def serve(settings: KafkaSettings, options: ServeOptions) -> None:
     import uvicorn
 
+    auth = BasicAuth(load_users(options.users_file)) if options.users_file else None
     registry, log = open_registry(settings, options.topic)
     try:
         scheme = "https" if options.ssl_certfile else "http"
@@ -44,7 +47,7 @@ def serve(settings: KafkaSettings, options: ServeOptions) -> None:
             flush=True,
         )
         config = uvicorn.Config(
-            RegistryApp(registry),
+            RegistryApp(registry, auth=auth),
             host=options.host,
             port=options.port,
             log_level="warning",

@@ -220,7 +220,9 @@ class Registry:
 
     def delete_version(self, subject: str, version: int | None, *, permanent: bool) -> int:
         with self._write_lock, self.state.lock:
-            record = self.version(subject, version, deleted=permanent)
+            record = self.version(subject, version, deleted=permanent or version is not None)
+            if not permanent and record.deleted:
+                raise errors.version_soft_deleted(subject, record.version)
             if self.mode(subject).startswith("READONLY"):
                 raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
             if self.state.referenced_by(subject, record.version):

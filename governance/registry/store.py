@@ -50,6 +50,10 @@ class KafkaSchemaLog:
             )
         )
         self._consumer.assign([TopicPartition(self.topic, 0, OFFSET_BEGINNING)])
+        # The reader thread owns `_consumer`; watermark queries use their own handle.
+        self._probe = Consumer(
+            self.settings.client_config(group_id=f"schema-registry-probe-{uuid.uuid4()}", logger=client_logger())
+        )
         self._producer = Producer(
             self.settings.client_config(
                 enable_idempotence=True, acks="all", linger_ms=0, logger=client_logger()
@@ -67,6 +71,7 @@ class KafkaSchemaLog:
             self._producer.flush(10)
         if self._consumer is not None:
             self._consumer.close()
+            self._probe.close()
 
     def _ensure_topic(self, timeout: float) -> None:
         from confluent_kafka import KafkaException
@@ -103,7 +108,10 @@ class KafkaSchemaLog:
     def _read_forever(self) -> None:
         while not self._stop.is_set():
             try:
-                messages = self._consumer.consume(1000, 0.1)
+                # poll() returns as soon as one record is there; consume() would wait out
+                # its whole timeout for a full batch, adding that to every write.
+                first = self._consumer.poll(0.1)
+                messages = [first, *self._consumer.consume(1000, 0)] if first is not None else []
             except Exception as exc:  # the consumer is closed or broken: report, don't spin
                 self.reader_error = str(exc)
                 return
@@ -112,16 +120,31 @@ class KafkaSchemaLog:
                     continue
                 self.state.apply(message.offset(), message.key(), message.value())
                 self._position = message.offset() + 1
-            if messages:
+            # Transaction markers take offsets but are never delivered: the
+            # consumer's position moves past them all the same.
+            position = self._consumer_position()
+            if messages or position > self._position:
                 with self._applied:
+                    self._position = max(self._position, position)
                     self._applied.notify_all()
 
     def catch_up(self, timeout: float = 30.0) -> None:
         """Wait until everything in the topic right now has been applied."""
         from confluent_kafka import TopicPartition
 
-        _, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=timeout)
-        self._wait_for_position(high, timeout)
+        from confluent_kafka import KafkaException
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                _, high = self._probe.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=timeout)
+                break
+            except KafkaException as exc:
+                # A topic created a moment ago may not be known to every broker yet.
+                if time.monotonic() > deadline:
+                    raise errors.store_timeout(f"Cannot read the end offset of {self.topic}: {exc.args[0].str()}")
+                time.sleep(0.2)
+        self._wait_for_position(high, max(1.0, deadline - time.monotonic()))
 
     def _wait_for_position(self, position: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -135,9 +158,6 @@ class KafkaSchemaLog:
                         f"Timed out after {timeout:.0f}s waiting to read back offset {position - 1} of {self.topic}"
                     )
                 self._applied.wait(min(remaining, 0.5))
-                # Transaction markers take offsets but are never delivered: trust the position.
-                if self._position < position:
-                    self._position = max(self._position, self._consumer_position())
 
     def _consumer_position(self) -> int:
         from confluent_kafka import TopicPartition

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ from governance.stack.dirs import cache_dir, default_data_dir
 from governance.stack.jars import KAFKA_VERSION, ensure_kafka_jars
 from governance.stack.java import require_java
 from governance.stack.ports import HOST, free_ports, is_free
-from governance.stack.state import BrokerState, StackState
+from governance.stack.state import BrokerState, RegistryProcessState, StackState
 
 DEFAULT_PORT = 9092
+REGISTRY_PORT = 8081
 CONTROLLER_PORT_OFFSET = 100
 READY_TIMEOUT = 120.0
 JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
@@ -51,10 +53,12 @@ class BrokerStatus:
 class StackStatus:
     state: StackState
     brokers: list[BrokerStatus]
+    registry_alive: bool = False
 
     @property
     def running(self) -> bool:
-        return bool(self.brokers) and all(b.alive for b in self.brokers)
+        brokers_up = bool(self.brokers) and all(b.alive for b in self.brokers)
+        return brokers_up and (self.state.registry is None or self.registry_alive)
 
     def to_json(self) -> dict:
         return {
@@ -71,6 +75,8 @@ class StackStatus:
                 }
                 for b in self.brokers
             ],
+            "registry_url": self.state.registry.url if self.registry_alive else None,
+            "registry_pid": self.state.registry.pid if self.registry_alive else None,
             "log_dir": self.state.log_dir,
             "data_dir": self.state.data_dir,
             "kafka_version": self.state.kafka_version,
@@ -101,7 +107,9 @@ class LocalStack:
         state = self.state()
         if state is None:
             return None
-        return StackStatus(state, [BrokerStatus(b, process.is_ours(b.pid, b.config)) for b in state.brokers])
+        brokers = [BrokerStatus(b, process.is_ours(b.pid, b.config)) for b in state.brokers]
+        registry_alive = state.registry is not None and process.is_ours(state.registry.pid, state.bootstrap_servers)
+        return StackStatus(state, brokers, registry_alive)
 
     # -- up --------------------------------------------------------------
 
@@ -123,17 +131,20 @@ class LocalStack:
         else:
             self._check_matches(state, brokers, port)
         stopped = [b for b in state.brokers if not process.is_ours(b.pid, b.config)]
-        if not stopped:
-            self.progress(f"Kafka is already running at {state.bootstrap_servers} ({self.data_dir}).")
-            return state
-        self._require_free_ports(stopped)
-        java = require_java()
-        classpath = ensure_kafka_jars(self.cache, state.kafka_version, progress=self.progress)
-        self._format(java, classpath, state, stopped)
-        for broker in stopped:
-            self._launch(java, classpath, broker)
-        state.save()
-        self._wait_ready(state, ready_timeout)
+        if stopped:
+            self._require_free_ports(stopped)
+            java = require_java()
+            classpath = ensure_kafka_jars(self.cache, state.kafka_version, progress=self.progress)
+            self._format(java, classpath, state, stopped)
+            for broker in stopped:
+                self._launch(java, classpath, broker)
+            state.save()
+            self._wait_ready(state, ready_timeout)
+        if state.registry is not None and not process.is_ours(state.registry.pid, state.bootstrap_servers):
+            self._launch_registry(state, ready_timeout)
+            state.save()
+        elif not stopped:
+            self.progress(f"The stack is already running at {state.bootstrap_servers} ({self.data_dir}).")
         return state
 
     def _create(self, brokers: int, port: int) -> StackState:
@@ -165,7 +176,14 @@ class LocalStack:
             Path(node.config).write_text(broker_config.render(node, nodes, str(node_dir / "data")))
         log4j = resources.files("governance.stack").joinpath("resources/log4j2.properties").read_text()
         (self.data_dir / "log4j2.properties").write_text(log4j)
-        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes)
+        registry_port = free_ports(1)[0] if not port else REGISTRY_PORT
+        if not is_free(registry_port):
+            raise GovernanceError(
+                f"Port {registry_port} on {HOST} is already in use, so the schema registry cannot listen on it.",
+                hint="stop whatever holds it, or use --port 0 to let the stack pick free ports",
+            )
+        registry = RegistryProcessState(registry_port, None, str(self.data_dir / "logs" / "registry.log"))
+        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes, registry)
         state.save()
         return state
 
@@ -255,6 +273,36 @@ class LocalStack:
                 )
             time.sleep(0.25)
 
+    def _launch_registry(self, state: StackState, timeout: float) -> None:
+        """One `governance registry serve` beside the brokers, on their `_schemas` topic."""
+        registry = state.registry
+        assert registry is not None
+        command = [
+            sys.executable, "-m", "governance", "registry", "serve",
+            "--port", str(registry.port), "--bootstrap-servers", state.bootstrap_servers,
+        ]  # fmt: skip
+        with open(registry.log, "ab") as log:
+            proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        registry.pid = proc.pid
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise GovernanceError(
+                    f"The schema registry exited with status {proc.returncode} while starting. "
+                    f"The end of {registry.log}:\n"
+                    f"{_tail(Path(registry.log).read_text(errors='replace'))}"
+                )
+            try:
+                urllib.request.urlopen(registry.url + "/", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise GovernanceError(f"The schema registry did not answer within {timeout:.0f}s; see {registry.log}")
+                time.sleep(0.1)
+        self.progress(f"Schema registry is ready at {registry.url} (pid {proc.pid}, log {registry.log}).")
+
     # -- down and single nodes --------------------------------------------
 
     def down(self, *, purge: bool = False) -> list[int]:
@@ -262,10 +310,17 @@ class LocalStack:
         state = self.state()
         stopped: list[int] = []
         if state is not None:
-            stopped = [b.pid for b in state.brokers if b.pid is not None and process.is_ours(b.pid, b.config)]
-            process.stop(stopped)
+            registry = state.registry
+            if registry is not None and process.is_ours(registry.pid, state.bootstrap_servers):
+                process.stop([registry.pid])
+                stopped.append(registry.pid)
+            brokers = [b.pid for b in state.brokers if b.pid is not None and process.is_ours(b.pid, b.config)]
+            process.stop(brokers)
+            stopped.extend(brokers)
             for broker in state.brokers:
                 broker.pid = None
+            if registry is not None:
+                registry.pid = None
             state.save()
         if purge and self.data_dir.exists():
             shutil.rmtree(self.data_dir)

@@ -21,11 +21,23 @@ class BrokerState:
 
 
 @dataclass
+class RegistryProcessState:
+    port: int
+    pid: int | None
+    log: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
 class StackState:
     data_dir: str
     kafka_version: str
     cluster_id: str
     brokers: list[BrokerState] = field(default_factory=list)
+    registry: RegistryProcessState | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -54,4 +66,5 @@ class StackState:
             return None
         raw = json.loads(path.read_text())
         brokers = [BrokerState(**broker) for broker in raw.pop("brokers")]
-        return cls(brokers=brokers, **raw)
+        registry = raw.pop("registry", None)
+        return cls(brokers=brokers, registry=RegistryProcessState(**registry) if registry else None, **raw)

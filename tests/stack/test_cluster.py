@@ -45,7 +45,10 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
         assert info["running"] is True
         assert info["log_dir"] == str(Path(data_dir) / "logs")
         (broker,) = info["brokers"]
-        assert info["bootstrap_servers"] == f"127.0.0.1:{broker['port']}" == up.stdout.strip()
+        bootstrap, registry_url = up.stdout.split()
+        assert info["bootstrap_servers"] == f"127.0.0.1:{broker['port']}" == bootstrap
+        assert info["registry_url"] == registry_url
+        assert process.is_alive(info["registry_pid"])
         assert process.cmdline(broker["pid"])[0].endswith("java")
         assert our_java_processes(data_dir) == [broker["pid"]]
 
@@ -58,6 +61,7 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
         down = governance("stack", "down", "--data-dir", data_dir)
     assert down.returncode == 0
     assert our_java_processes(data_dir) == []
+    assert not process.is_alive(info["registry_pid"])
     after = governance("stack", "status", "--json", "--data-dir", data_dir)
     assert after.returncode == 1
     assert json.loads(after.stdout)["running"] is False

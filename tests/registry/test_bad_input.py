@@ -1,0 +1,78 @@
+"""Bad requests get Confluent's status and error code and a message naming the problem; never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from registry_helpers import http
+
+GOOD = json.dumps({"type": "record", "name": "Bad", "fields": [{"name": "a", "type": "int"}]})
+
+
+@pytest.fixture
+def subject(unique_name: str) -> str:
+    return unique_name
+
+
+def test_malformed_request_body(registry_url: str, subject: str) -> None:
+    status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", raw=b'{"schema": ')
+    assert (status, body["error_code"]) == (400, 400)
+    assert "not valid JSON" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "words"),
+    [
+        ('{"type": "record", "name": "R", "fields": [', "line"),
+        (json.dumps({"type": "record", "name": "1bad", "fields": []}), "1bad"),
+        (json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}, {"name": "a", "type": "long"}]}), "a"),
+        (json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int", "default": "x"}]}), "default"),
+        (json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "com.nowhere.Thing"}]}), "com.nowhere.Thing"),
+    ],
+    ids=["malformed-json", "bad-name", "duplicate-field", "bad-default", "unknown-type"],
+)
+def test_invalid_avro_is_422_42201_with_the_reason(registry_url: str, subject: str, schema: str, words: str) -> None:
+    status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", {"schema": schema})
+    assert (status, body["error_code"]) == (422, 42201)
+    assert words in body["message"]
+
+
+def test_schema_field_missing(registry_url: str, subject: str) -> None:
+    status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", {"schemaa": GOOD})
+    assert (status, body["error_code"]) == (422, 42201)
+
+
+def test_unsupported_schema_type(registry_url: str, subject: str) -> None:
+    status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", {"schema": "{}", "schemaType": "PROTOBUF"})
+    assert (status, body["error_code"]) == (422, 42201)
+    assert "PROTOBUF" in body["message"]
+
+
+def test_unknown_subject_version_and_id(registry_url: str, subject: str) -> None:
+    assert http("GET", f"{registry_url}/subjects/{subject}/versions")[1]["error_code"] == 40401
+    http("POST", f"{registry_url}/subjects/{subject}/versions", {"schema": GOOD})
+    assert http("GET", f"{registry_url}/subjects/{subject}/versions/99")[1]["error_code"] == 40402
+    assert http("GET", f"{registry_url}/schemas/ids/987654321")[1]["error_code"] == 40403
+    assert http("GET", f"{registry_url}/schemas/ids/abc")[0] == 404
+    status, body = http("POST", f"{registry_url}/subjects/{subject}", {"schema": GOOD.replace('"int"', '"long"')})
+    assert (status, body["error_code"]) == (404, 40403)
+
+
+@pytest.mark.parametrize("version", ["0", "abc", "-2", "2147483648"])
+def test_invalid_version_is_42202(registry_url: str, subject: str, version: str) -> None:
+    http("POST", f"{registry_url}/subjects/{subject}/versions", {"schema": GOOD})
+    status, body = http("GET", f"{registry_url}/subjects/{subject}/versions/{version}")
+    assert (status, body["error_code"]) == (422, 42202)
+
+
+def test_invalid_level_and_mode(registry_url: str, subject: str) -> None:
+    status, body = http("PUT", f"{registry_url}/config/{subject}", {"compatibility": "SIDEWAYS"})
+    assert (status, body["error_code"]) == (422, 42203) and "SIDEWAYS" in body["message"]
+    status, body = http("PUT", f"{registry_url}/mode/{subject}", {"mode": "READMOSTLY"})
+    assert (status, body["error_code"]) == (422, 42204) and "READMOSTLY" in body["message"]
+
+
+def test_unknown_path_and_method(registry_url: str) -> None:
+    assert http("GET", f"{registry_url}/nothing/here")[0] == 404
+    assert http("PATCH", f"{registry_url}/subjects")[0] == 405
