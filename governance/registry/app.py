@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from governance.registry import errors
+from governance.registry.openapi import openapi_document
 from governance.registry.auth import BasicAuth, required_role
 from governance.registry.records import SchemaValue
 from governance.registry.requests import SchemaRequest, parse_bool, parse_version
@@ -123,6 +124,7 @@ class RegistryApp:
             ("GET", ("mode", "*"), lambda q: (200, {"mode": r.get_mode(q.params[0], default_to_global=q.flag("defaultToGlobal"))}), False),
             ("PUT", ("mode", "*"), lambda q: (200, {"mode": r.set_mode(q.params[0], _mode_of(q.json()), force=q.flag("force"))}), True),
             ("DELETE", ("mode", "*"), lambda q: (200, {"mode": r.delete_mode(q.params[0])}), True),
+            ("GET", ("openapi.json",), lambda q: (200, openapi_document()), False),
             ("GET", ("v1", "metadata", "id"), lambda q: (200, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "governance"}}}), False),
         ]  # fmt: skip
 
