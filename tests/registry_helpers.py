@@ -3,32 +3,51 @@
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from governance.stack.ports import free_ports
 
 
 class RegistryProcess:
-    def __init__(self, bootstrap_servers: str, topic: str = "_schemas", port: int | None = None) -> None:
+    """`governance registry serve` on its own port; `args` adds options such as --users-file.
+
+    With `cafile` it serves HTTPS: the start is awaited over TLS, verified against that CA.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str = "_schemas",
+        port: int | None = None,
+        *,
+        args: Sequence[str] = (),
+        cafile: Path | None = None,
+    ) -> None:
         self.port = port or free_ports(1)[0]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if cafile else 'http'}://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "governance", "registry", "serve", "--port", str(self.port),
-             "-b", bootstrap_servers, "--topic", topic],
+             "-b", bootstrap_servers, "--topic", topic, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+        context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"registry exited: {self.process.stdout.read()}")
             try:
-                urllib.request.urlopen(self.url + "/", timeout=1).read()
+                urllib.request.urlopen(self.url + "/", timeout=1, context=context).read()
                 return
+            except urllib.error.HTTPError:
+                return  # it answers (401 when it requires credentials)
             except OSError:
                 time.sleep(0.1)
         self.stop()

@@ -39,6 +39,19 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed, base64.b64decode(digest))
 
 
+def _is_hash(stored: str) -> bool:
+    """Whether `stored` has the shape `hash_password` writes (checked at load, not per request)."""
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != "pbkdf2_sha256":
+        return False
+    if not (parts[1].isascii() and parts[1].isdigit()) or int(parts[1]) < 1:
+        return False
+    try:
+        return all(base64.b64decode(part, validate=True) for part in parts[2:])
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class User:
     name: str
@@ -63,7 +76,7 @@ def load_users(path: Path) -> dict[str, User]:
     for name, entry in data.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("password"), str):
             raise GovernanceError(f"{path}: user {name!r} needs a `password` (a hash from `governance registry hash-password`).")
-        if not entry["password"].startswith("pbkdf2_sha256$"):
+        if not _is_hash(entry["password"]):
             raise GovernanceError(
                 f"{path}: the password of user {name!r} is not a pbkdf2_sha256 hash; never store plain passwords.",
                 hint="make one with `governance registry hash-password`",
