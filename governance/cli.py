@@ -193,6 +193,11 @@ def registry() -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Require HTTP basic auth: YAML of `name: {password: HASH, role: read|write|admin}`.",
 )
+@click.option(
+    "--advertised-url",
+    metavar="URL",
+    help="The URL other instances use to forward writes here. Default: http(s)://HOST:PORT.",
+)
 @kafka_options
 def registry_serve(
     settings: Any,
@@ -202,8 +207,12 @@ def registry_serve(
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
     users_file: Path | None,
+    advertised_url: str | None,
 ) -> None:
     """Serve the Schema Registry REST API (Confluent's paths, content type and error codes).
+
+    Run several instances on one topic for availability: Kafka elects one
+    primary, which writes; the others serve reads and forward writes to it.
 
     \b
     Point any Confluent client at it:
@@ -212,7 +221,7 @@ def registry_serve(
     """
     from governance.registry.server import ServeOptions, serve
 
-    serve(settings, ServeOptions(host, port, topic, ssl_certfile, ssl_keyfile, users_file))
+    serve(settings, ServeOptions(host, port, topic, ssl_certfile, ssl_keyfile, users_file, advertised_url))
 
 
 @registry.command("hash-password")

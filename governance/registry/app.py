@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, unquote
 from governance.registry import errors
 from governance.registry.openapi import openapi_document
 from governance.registry.auth import BasicAuth, required_role
+from governance.registry.election import PrimaryElection
+from governance.registry.forwarding import FORWARDED_HEADER, forward
 from governance.registry.records import SchemaValue
 from governance.registry.requests import SchemaRequest, parse_bool, parse_version
 from governance.registry.service import Registry
@@ -85,11 +87,11 @@ class RegistryApp:
         registry: Registry,
         *,
         auth: BasicAuth | None = None,
-        forward: Callable[[Request, bytes], Awaitable[tuple[int, bytes]]] | None = None,
+        primary: PrimaryElection | None = None,
     ) -> None:
         self.registry = registry
         self.auth = auth
-        self.forward = forward
+        self.primary = primary
         self._id_cache: dict[int, bytes] = {}
         self._id_cache_generation = -1
         r = registry
@@ -181,6 +183,7 @@ class RegistryApp:
         await send({"type": "http.response.body", "body": body})
 
     async def _dispatch(self, method: str, segments: list[str], scope: dict, receive: Callable) -> tuple[int, Any]:
+        raw_path = scope.get("raw_path") or scope["path"].encode()
         try:
             if method == "GET" and len(segments) == 3 and segments[0] == "schemas" and segments[1] == "ids":
                 if self.auth is None and not scope.get("query_string"):
@@ -197,8 +200,18 @@ class RegistryApp:
             request = Request(method, params, query, body, headers)
             if self.auth is not None:
                 self.auth.authorize(headers.get(b"authorization"), required_role(method, segments, is_write))
-            if is_write and self.forward is not None:
-                return await self.forward(request, scope.get("raw_path") or b"")
+            if is_write and self.primary is not None and not self.primary.is_primary:
+                if headers.get(FORWARDED_HEADER.encode()):
+                    raise errors.unknown_leader()
+                target = raw_path.decode("latin-1")
+                if scope.get("query_string"):
+                    target += "?" + scope["query_string"].decode("latin-1")
+                status, answer = await forward(
+                    self.primary.primary_url, method, target, body, headers.get(b"authorization")
+                )
+                if status < 300:  # so that this instance, too, answers with the write from now on
+                    await asyncio.to_thread(self.primary.log.catch_up)
+                return status, answer
             if is_write or method == "POST":
                 return await asyncio.to_thread(handler, request)
             return handler(request)

@@ -9,6 +9,7 @@ from pathlib import Path
 from governance.kafka.settings import KafkaSettings
 from governance.registry.app import RegistryApp
 from governance.registry.auth import BasicAuth, load_users
+from governance.registry.election import PrimaryElection
 from governance.registry.service import Registry
 from governance.registry.state import RegistryState
 from governance.registry.store import SCHEMAS_TOPIC, KafkaSchemaLog
@@ -22,6 +23,7 @@ class ServeOptions:
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     users_file: Path | None = None
+    advertised_url: str | None = None
 
 
 def open_registry(settings: KafkaSettings, topic: str = SCHEMAS_TOPIC) -> tuple[Registry, KafkaSchemaLog]:
@@ -37,17 +39,23 @@ def serve(settings: KafkaSettings, options: ServeOptions) -> None:
 
     auth = BasicAuth(load_users(options.users_file)) if options.users_file else None
     registry, log = open_registry(settings, options.topic)
+    scheme = "https" if options.ssl_certfile else "http"
+    advertised = options.advertised_url or f"{scheme}://{_reachable(options.host)}:{options.port}"
+    election = PrimaryElection(settings, log, advertised)
     try:
-        scheme = "https" if options.ssl_certfile else "http"
+        election.start()
+        if not election.wait_settled(30):
+            print("warning: no primary elected within 30s; writes answer 50004 until one is", file=sys.stderr)
+        role = "primary" if election.is_primary else f"follower of {election.primary_url}"
         subjects = len(list(registry.state.subject_names()))
         print(
             f"Schema registry on {scheme}://{options.host}:{options.port}, "
-            f"{subjects} subject(s) from {options.topic} at {settings.bootstrap_servers}",
+            f"{subjects} subject(s) from {options.topic} at {settings.bootstrap_servers}, {role}",
             file=sys.stderr,
             flush=True,
         )
         config = uvicorn.Config(
-            RegistryApp(registry, auth=auth),
+            RegistryApp(registry, auth=auth, primary=election),
             host=options.host,
             port=options.port,
             log_level="warning",
@@ -58,4 +66,9 @@ def serve(settings: KafkaSettings, options: ServeOptions) -> None:
         )
         uvicorn.Server(config).run()
     finally:
+        election.close()
         log.close()
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host

@@ -30,6 +30,7 @@ class KafkaSchemaLog:
         self._position = 0  # next offset to read
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
+        self._write_lock = threading.Lock()
         self._producer = None
         self._consumer = None
         self.reader_error: str | None = None
@@ -37,7 +38,8 @@ class KafkaSchemaLog:
     # -- life cycle ----------------------------------------------------------
 
     def start(self, timeout: float = 60.0) -> None:
-        from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+        """Create the topic if needed and replay it; writing needs `become_writer` too."""
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
         self._ensure_topic(timeout)
         self._consumer = Consumer(
@@ -54,24 +56,45 @@ class KafkaSchemaLog:
         self._probe = Consumer(
             self.settings.client_config(group_id=f"schema-registry-probe-{uuid.uuid4()}", logger=client_logger())
         )
-        self._producer = Producer(
-            self.settings.client_config(
-                enable_idempotence=True, acks="all", linger_ms=0, logger=client_logger()
-            )
-        )
         self._reader = threading.Thread(target=self._read_forever, name="schemas-reader", daemon=True)
         self._reader.start()
         self.catch_up(timeout)
 
     def close(self) -> None:
+        self.stop_writing()
         self._stop.set()
         if self._reader is not None:
             self._reader.join(10)
-        if self._producer is not None:
-            self._producer.flush(10)
         if self._consumer is not None:
             self._consumer.close()
             self._probe.close()
+
+    # -- the single writer ----------------------------------------------------
+
+    @property
+    def is_writer(self) -> bool:
+        return self._producer is not None
+
+    def become_writer(self, transactional_id: str, timeout: float = 30.0) -> None:
+        """Take the write role: fence any earlier writer with the same transactional id,
+        then read everything it committed, so no id or version is handed out twice."""
+        from confluent_kafka import Producer
+
+        producer = Producer(
+            self.settings.client_config(
+                transactional_id=transactional_id, acks="all", linger_ms=0, logger=client_logger()
+            )
+        )
+        producer.init_transactions(timeout)
+        self.catch_up(timeout)
+        with self._write_lock:
+            self._producer = producer
+
+    def stop_writing(self) -> None:
+        with self._write_lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.flush(5)
 
     def _ensure_topic(self, timeout: float) -> None:
         from confluent_kafka import KafkaException
@@ -171,18 +194,33 @@ class KafkaSchemaLog:
     # -- writing ---------------------------------------------------------------
 
     def write(self, records: Sequence[Record], timeout: float = 30.0) -> None:
-        """Append `records` in order and return once they have been applied to the state."""
-        results: list[tuple[object, int]] = []
+        """Append `records` in one transaction; return once they have been applied to the state."""
+        from confluent_kafka import KafkaException
+
+        offsets: list[int] = []
 
         def on_delivery(err, message) -> None:
-            results.append((err, message.offset() if err is None else -1))
+            if err is None:
+                offsets.append(message.offset())
 
-        for key, value in records:
-            self._producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
-        remaining = self._producer.flush(timeout)
-        if remaining or len(results) != len(records):
-            raise errors.store_timeout(f"Timed out after {timeout:.0f}s writing to {self.topic}")
-        failures = [err for err, _ in results if err is not None]
-        if failures:
-            raise errors.store_error(str(failures[0]))
-        self._wait_for_position(max(offset for _, offset in results) + 1, timeout)
+        with self._write_lock:
+            producer = self._producer
+            if producer is None:
+                raise errors.unknown_leader()
+            try:
+                producer.begin_transaction()
+                for key, value in records:
+                    producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
+                producer.flush(timeout)
+                producer.commit_transaction(timeout)
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.txn_requires_abort():
+                    producer.abort_transaction(timeout)
+                    raise errors.store_error(error.str()) from None
+                # Fenced by a newer primary, or a fatal producer error: stop writing here.
+                self._producer = None
+                raise errors.unknown_leader() from None
+        if len(offsets) != len(records):
+            raise errors.store_error(f"{len(records) - len(offsets)} record(s) were not acknowledged")
+        self._wait_for_position(max(offsets) + 1, timeout)
