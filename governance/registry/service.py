@@ -92,7 +92,8 @@ class Registry:
         candidate = self._to_value(subject, request, normalize)
         with self.state.lock:
             for record in reversed(self.state.versions(subject, deleted=deleted)):
-                if content_key(record)[:3] == content_key(candidate)[:3]:
+                same_references = content_key(record)[1:3] == content_key(candidate)[1:3]
+                if same_references and self._same_schema(record, candidate, normalize):
                     return record
         raise errors.schema_not_found("Schema not found")
 
@@ -159,8 +160,9 @@ class Registry:
             key = content_key(candidate_value)
             live = self.state.versions(subject)
             for record in live:
-                if content_key(record) == key and (request.id is None or request.id == record.id):
-                    return record.id
+                if content_key(record)[1:] == key[1:] and self._same_schema(record, candidate_value, normalize):
+                    if request.id is None or request.id == record.id:
+                        return record.id
             if mode != "IMPORT":
                 findings = check_compatibility(
                     self._parse(request, normalize),
@@ -313,6 +315,17 @@ class Registry:
             resolved.update(self._resolve_references(record.references, seen | {marker}))
             resolved[ref["name"]] = record.schema
         return resolved
+
+    def _same_schema(self, record: SchemaValue, candidate: SchemaValue, normalize: bool) -> bool:
+        """Whether `record` holds `candidate`'s schema text, or text that parses to it: a log
+        written by another registry (Confluent's) may lay the same schema out otherwise."""
+        if record.schema == candidate.schema:
+            return True
+        try:
+            parsed = self._parsed_of(record)
+        except (InvalidSchemaError, errors.RegistryError):
+            return False
+        return (parsed.normalized if normalize else parsed.canonical) == candidate.schema
 
     def _parsed_of(self, record: SchemaValue) -> ParsedSchema:
         parsed = self._parsed.get(record.id)

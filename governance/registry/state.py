@@ -8,12 +8,14 @@ the same offsets give the same answers.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from governance.registry.records import SchemaValue
 
+logger = logging.getLogger(__name__)
 SchemaContent = tuple[str, str, str, str, str]  # schema, type, references, metadata, ruleSet (JSON)
 
 
@@ -57,30 +59,37 @@ class RegistryState:
                 return
             keytype = parsed_key.get("keytype")
             subject = parsed_key.get("subject")
-            if keytype == "SCHEMA":
-                self._apply_schema(subject, int(parsed_key["version"]), parsed_value)
-            elif keytype == "CONFIG":
-                self._apply_setting(self.config, subject, parsed_value, "compatibilityLevel")
-            elif keytype == "MODE":
-                self._apply_setting(self.mode, subject, parsed_value, "mode")
-            elif keytype == "DELETE_SUBJECT" and parsed_value is not None:
-                for version, record in self.subjects.get(subject, {}).items():
-                    if version <= int(parsed_value["version"]):
-                        record.deleted = True
-            else:
+            try:
+                if keytype == "SCHEMA":
+                    self._apply_schema(subject, int(parsed_key["version"]), parsed_value)
+                elif keytype == "CONFIG":
+                    self._apply_setting(self.config, subject, parsed_value, "compatibilityLevel")
+                elif keytype == "MODE":
+                    self._apply_setting(self.mode, subject, parsed_value, "mode")
+                elif keytype == "DELETE_SUBJECT" and parsed_value is not None:
+                    watermark = int(parsed_value["version"])
+                    for version, record in self.subjects.get(subject, {}).items():
+                        if version <= watermark:
+                            record.deleted = True
+                else:
+                    return
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                # Like Confluent: log and skip a record we cannot read, rather than stop
+                # reading the log (which would leave this instance stale for good).
+                logger.warning("skipping unreadable record at offset %d of the schema log: key %r: %r", offset, key, exc)
                 return
             self.generation += 1
 
     def _apply_schema(self, subject: str, version: int, value: dict[str, Any] | None) -> None:
+        record = SchemaValue.decode(value) if value is not None else None  # first: may raise
         versions = self.subjects.setdefault(subject, {})
         old = versions.pop(version, None)
         if old is not None:
             self._forget_user(old)
-        if value is None:
+        if record is None:
             if not versions:
                 del self.subjects[subject]
             return
-        record = SchemaValue.decode(value)
         versions[version] = record
         self.max_id = max(self.max_id, record.id)
         self.users_of_id.setdefault(record.id, set()).add((subject, version))
@@ -99,7 +108,8 @@ class RegistryState:
 
     @staticmethod
     def _apply_setting(target: dict[str | None, str], subject: str | None, value: Any, field: str) -> None:
-        if value is None:
+        # Confluent leaves out what is not set: a config record may set `normalize` but no level.
+        if not isinstance(value, dict) or not isinstance(value.get(field), str):
             target.pop(subject, None)
         else:
             target[subject] = value[field]
