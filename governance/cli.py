@@ -111,7 +111,7 @@ def stack_down(purge: bool, data_dir: Path | None) -> None:
 
     local = LocalStack(data_dir)
     stopped = local.down(purge=purge)
-    what = f"Stopped {len(stopped)} broker process(es)" if stopped else "Nothing was running"
+    what = f"Stopped {len(stopped)} process(es) (brokers and registry)" if stopped else "Nothing was running"
     click.echo(f"{what}; {'removed' if purge else 'kept'} {local.data_dir}.", err=True)
 
 
@@ -246,15 +246,42 @@ def registry_hash_password(password: str) -> None:
     help="Use this cluster instead of starting the local stack.",
 )
 @click.option("--kafka-config", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE")
+@click.option(
+    "--registry",
+    envvar="GOVERNANCE_REGISTRY_URL",
+    metavar="URL",
+    help="Schema registry to use with --bootstrap-servers (default: the local stack's).",
+)
+@click.option(
+    "--schemas",
+    "schemas_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="schemas",
+    show_default=True,
+    help="Folder of governed .avsc files, one per subject.",
+)
 @data_dir_option
-def demo(records: int, bootstrap_servers: str | None, kafka_config: Path | None, data_dir: Path | None) -> None:
+def demo(
+    records: int,
+    bootstrap_servers: str | None,
+    kafka_config: Path | None,
+    registry: str | None,
+    schemas_dir: Path,
+    data_dir: Path | None,
+) -> None:
     """Run the end-to-end demo, starting the local stack if no cluster is given.
 
-    Writes RECORDS records in a committed transaction and a tenth as many in
-    an aborted one, then reads the topic back with a read_committed consumer.
+    \b
+    1. Kafka: RECORDS records in a committed transaction and a tenth as many in
+       an aborted one, read back by a read_committed consumer.
+    2. Registry: registers schemas/*.avsc, sends user-activity records through
+       Confluent's AvroSerializer and AvroDeserializer, and asks the registry
+       about a breaking change.
     """
     from governance.demo import run_demo
     from governance.kafka import resolve_kafka_settings
+    from governance.registry.location import resolve_registry_url
+    from governance.registry.walkthrough import run_walkthrough
     from governance.stack.cluster import LocalStack
 
     if not bootstrap_servers:
@@ -268,7 +295,23 @@ def demo(records: int, bootstrap_servers: str | None, kafka_config: Path | None,
     click.echo(f"  read back (read_committed)   {result.read}")
     click.echo(f"  aborted records seen         {result.aborted_seen}")
     click.echo(f"  {'OK' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
-    sys.exit(0 if result.ok else 1)
+    ok = result.ok
+
+    if bootstrap_servers and not registry:
+        click.echo("Schema registry: skipped (pass --registry URL to include it).")
+    else:
+        registry_url = resolve_registry_url(registry, stack_dir=data_dir)
+        click.echo(f"Schema registry: {registry_url}")
+        walk = run_walkthrough(settings, registry_url, schemas_dir)
+        for subject, schema_id, version in walk.registered:
+            click.echo(f"  registered {subject:<28} id {schema_id:<4} version {version}")
+        click.echo(f"  Avro records via Confluent serializers   {walk.received_equal}/{walk.sent} read back equal")
+        click.echo("  adding a required field `email` to user-activity-value would break consumers:")
+        for message in walk.breaking_change_messages:
+            click.echo(f"    {message}")
+        click.echo(f"  {'OK' if walk.ok else 'FAILED'}")
+        ok = ok and walk.ok
+    sys.exit(0 if ok else 1)
 
 
 def main() -> None:
