@@ -22,7 +22,7 @@ from governance.registry.auth import BasicAuth, required_role
 from governance.registry.election import PrimaryElection
 from governance.registry.forwarding import FORWARDED_HEADER, forward
 from governance.registry.records import SchemaValue
-from governance.registry.requests import SchemaRequest, parse_bool, parse_version
+from governance.registry.requests import SchemaRequest, parse_bool, parse_json_body, parse_version
 from governance.registry.service import Registry
 
 logger = logging.getLogger(__name__)
@@ -39,12 +39,7 @@ class Request:
     headers: dict[bytes, bytes]
 
     def json(self) -> Any:
-        if not self.body.strip():
-            raise errors.bad_request("The request body is empty; send a JSON object")
-        try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise errors.malformed_json(str(exc)) from None
+        return parse_json_body(self.body)
 
     def flag(self, name: str, default: bool = False) -> bool:
         return parse_bool(self.query.get(name), default)

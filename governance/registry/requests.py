@@ -2,12 +2,62 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from governance.registry import errors
 
 MAX_VERSION = 2**31 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_json_body(body: bytes) -> Any:
+    """A request body as strict JSON: no NaN or Infinity, no nesting past Python's
+    limit, and only strings of Unicode characters (no lone UTF-16 surrogates such as
+    "\\udc00", which could be neither stored as UTF-8 nor sent back)."""
+    if not body.strip():
+        raise errors.bad_request("The request body is empty; send a JSON object")
+    try:
+        value = json.loads(body, parse_constant=_not_a_number, parse_float=_finite_float)
+    except RecursionError:
+        raise errors.malformed_json("it is nested too deeply") from None
+    except ValueError as exc:
+        raise errors.malformed_json(str(exc)) from None
+    if (surrogate := lone_surrogate(value)) is not None:
+        raise errors.malformed_json(
+            f"a string holds the lone UTF-16 surrogate \\u{ord(surrogate):04x}, which is not a Unicode character"
+        )
+    return value
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in any string (or object key) within `value`, if any."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if (found := _SURROGATE.search(item)) is not None:
+                return found.group()
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return None
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"the number {text} is out of range")
+    return number
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
 from governance.registry import errors, records
 from governance.registry.records import SchemaValue
-from governance.registry.requests import SchemaRequest
+from governance.registry.requests import SchemaRequest, lone_surrogate
 from governance.registry.state import RegistryState, content_key
 
 DEFAULT_LEVEL = "BACKWARD"
@@ -282,9 +282,15 @@ class Registry:
 
     def _parse(self, request: SchemaRequest, normalize: bool) -> ParsedSchema:
         try:
-            return parse_schema(request.schema, self._resolve_references(request.references))
+            parsed = parse_schema(request.schema, self._resolve_references(request.references))
         except InvalidSchemaError as exc:
             raise errors.invalid_schema(exc.message) from None
+        if (surrogate := lone_surrogate(parsed.canonical)) is not None:
+            raise errors.invalid_schema(
+                f"a string in the schema holds the lone UTF-16 surrogate \\u{ord(surrogate):04x}, "
+                "which is not a Unicode character"
+            )
+        return parsed
 
     def _to_value(self, subject: str, request: SchemaRequest, normalize: bool) -> SchemaValue:
         parsed = self._parse(request, normalize)

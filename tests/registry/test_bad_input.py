@@ -76,3 +76,39 @@ def test_invalid_level_and_mode(registry_url: str, subject: str) -> None:
 def test_unknown_path_and_method(registry_url: str) -> None:
     assert http("GET", f"{registry_url}/nothing/here")[0] == 404
     assert http("PATCH", f"{registry_url}/subjects")[0] == 405
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"schema": "\\"int\\"", "metadata": {"x": NaN}}', "NaN"),
+        (b'{"schema": "\\"int\\"", "metadata": {"x": -Infinity}}', "Infinity"),
+        (b'{"schema": "\\"int\\"", "metadata": {"x": 1e400}}', "1e400"),
+    ],
+    ids=["deep-nesting", "nan", "infinity", "float-overflow"],
+)
+def test_body_that_is_not_strict_json_is_400(registry_url: str, subject: str, raw: bytes, words: str) -> None:
+    status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", raw=raw)
+    assert (status, body["error_code"]) == (400, 400)
+    assert words in body["message"]
+
+
+@pytest.mark.parametrize("where", ["metadata", "ruleSet", "reference-name"])
+def test_lone_surrogate_in_the_body_is_400(registry_url: str, subject: str, where: str) -> None:
+    request = {
+        "metadata": {"schema": GOOD, "metadata": {"properties": {"owner": "x\udc00"}}},
+        "ruleSet": {"schema": GOOD, "ruleSet": {"domainRules": [{"name": "\ud800"}]}},
+        "reference-name": {"schema": GOOD, "references": [{"name": "\udfff", "subject": subject, "version": 1}]},
+    }[where]
+    status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", request)
+    assert (status, body["error_code"]) == (400, 400)
+    assert "surrogate" in body["message"]
+
+
+def test_lone_surrogate_escaped_inside_the_schema_text_is_42201(registry_url: str, subject: str) -> None:
+    schema = '{"type": "record", "name": "R", "doc": "lone \\udc00 surrogate", "fields": []}'
+    for url in (f"{registry_url}/subjects/{subject}/versions", f"{registry_url}/compatibility/subjects/{subject}/versions"):
+        status, body = http("POST", url, {"schema": schema})
+        assert (status, body["error_code"]) == (422, 42201)
+        assert "\\udc00" in body["message"]
