@@ -125,12 +125,13 @@ class PrimaryElection:
                     elected.clear()
                     consumer.subscribe([self.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
         finally:
+            was_primary = self._assigned
             self._step_down("shutting down")
+            if was_primary:  # before leaving the group, so that it comes before the successor's
+                self._announce(None)
             consumer.close()
 
     def _take_office(self) -> None:
-        from confluent_kafka import Producer
-
         try:
             self.log.become_writer(self.transactional_id)
         except Exception as exc:  # keep campaigning; the next poll tries again
@@ -139,11 +140,18 @@ class PrimaryElection:
             return
         self._assigned = True
         logger.warning("this instance (%s) is now the primary", self.advertised_url)
-        announcement = json.dumps({"url": self.advertised_url, "since": time.time(), "instance": str(uuid.uuid4())})
+        self._announce(self.advertised_url)
+        self._settled.set()
+
+    def _announce(self, url: str | None) -> None:
+        """Tell every instance where the primary is; None: nowhere (it shut down), so that an
+        instance starting later does not take a stopped primary's URL for a live one."""
+        from confluent_kafka import Producer
+
+        announcement = json.dumps({"url": url, "since": time.time(), "instance": str(uuid.uuid4())})
         producer = Producer(self.settings.client_config(acks="all", logger=client_logger()))
         producer.produce(self.topic, key=ANNOUNCEMENT_KEY, value=announcement.encode())
         producer.flush(10)
-        self._settled.set()
 
     def _step_down(self, reason: str) -> None:
         if self._assigned:
@@ -171,7 +179,7 @@ class PrimaryElection:
                     self._announced_url = json.loads(message.value())["url"]
                 except (ValueError, KeyError, TypeError):
                     continue
-                if self._announced_url != self.advertised_url or self.is_primary:
+                if self._announced_url not in (None, self.advertised_url) or self.is_primary:
                     self._settled.set()
         finally:
             consumer.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +65,17 @@ def serve(settings: KafkaSettings, options: ServeOptions) -> None:
             ssl_keyfile=str(options.ssl_keyfile) if options.ssl_keyfile else None,
             timeout_graceful_shutdown=10,
         )
+        # uvicorn shuts down gracefully on SIGTERM, then raises it again with the default
+        # handler, which would end the process before the `finally` below: exit through it.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         uvicorn.Server(config).run()
     finally:
         election.close()
         log.close()
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _reachable(host: str) -> str:

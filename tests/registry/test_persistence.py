@@ -190,6 +190,7 @@ def test_a_new_process_on_the_same_topic_answers_exactly_as_the_old_one(
     assert before["/mode/frozen"][1] == {"mode": "READONLY"}
 
     first.stop()
+    assert first.process.returncode == 0, "SIGTERM ends the registry cleanly (it hands the primary role back)"
     second = start(kafka, topic, registries)
     after = snapshot(second.url, {hard_id, 12345}, no_schemas)
     assert after.keys() == before.keys()
