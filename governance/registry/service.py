@@ -6,9 +6,11 @@ decided against the state, appended to the log and answered once read back.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
 from governance.registry import errors, records
@@ -19,6 +21,19 @@ from governance.registry.state import RegistryState, content_key
 DEFAULT_LEVEL = "BACKWARD"
 DEFAULT_MODE = "READWRITE"
 MODES = ("READWRITE", "READONLY", "IMPORT", "READONLY_OVERRIDE")
+T = TypeVar("T")
+
+
+def _one_writer(method: Callable[..., T]) -> Callable[..., T]:
+    """Hold the write lock from the decision until the write has been read back, so that two
+    concurrent writes never decide on the same state (one id or version handed out twice)."""
+
+    @functools.wraps(method)
+    def locked(self: Registry, *args: Any, **kwargs: Any) -> T:
+        with self._write_lock:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 @dataclass(frozen=True)
@@ -147,9 +162,10 @@ class Registry:
 
     # -- writes ------------------------------------------------------------------
 
+    @_one_writer
     def register(self, subject: str, request: SchemaRequest, *, normalize: bool) -> int:
         candidate_value = self._to_value(subject, request, normalize)
-        with self._write_lock, self.state.lock:
+        with self.state.lock:
             mode = self.mode(subject)
             if mode.startswith("READONLY"):
                 raise errors.operation_not_permitted(f"Subject {subject} is in read-only mode")
@@ -193,8 +209,9 @@ class Registry:
             raise errors.operation_not_permitted(f"Overwrite new schema with id {request.id} is not permitted.")
         return request.id
 
+    @_one_writer
     def delete_subject(self, subject: str, *, permanent: bool) -> list[int]:
-        with self._write_lock, self.state.lock:
+        with self.state.lock:
             every = self.state.versions(subject, deleted=True)
             if not every:
                 raise errors.subject_not_found(subject)
@@ -220,8 +237,9 @@ class Registry:
         self._write(writes)
         return deleted
 
+    @_one_writer
     def delete_version(self, subject: str, version: int | None, *, permanent: bool) -> int:
-        with self._write_lock, self.state.lock:
+        with self.state.lock:
             record = self.version(subject, version, deleted=permanent or version is not None)
             if not permanent and record.deleted:
                 raise errors.version_soft_deleted(subject, record.version)
