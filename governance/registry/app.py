@@ -194,7 +194,10 @@ class RegistryApp:
             query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
             request = Request(method, params, query, body, headers)
             if self.auth is not None:
-                self.auth.authorize(headers.get(b"authorization"), required_role(method, segments, is_write))
+                # PBKDF2 takes a while for credentials not seen before: keep it off the event loop.
+                await asyncio.to_thread(
+                    self.auth.authorize, headers.get(b"authorization"), required_role(method, segments, is_write)
+                )
             if is_write and self.primary is not None and not self.primary.is_primary:
                 if headers.get(FORWARDED_HEADER.encode()):
                     raise errors.unknown_leader()

@@ -6,6 +6,7 @@ answer to a request always reflects that request's own write.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -17,6 +18,7 @@ from governance.kafka.settings import KafkaSettings
 from governance.registry import errors
 from governance.registry.state import RegistryState
 
+logger = logging.getLogger(__name__)
 SCHEMAS_TOPIC = "_schemas"
 Record = tuple[bytes, bytes | None]
 
@@ -114,6 +116,7 @@ class KafkaSchemaLog:
                 raise GovernanceError(
                     f"Topic {self.topic} has {len(existing.partitions)} partitions; the schema log needs exactly one."
                 )
+            self._require_compaction(admin, timeout)
             return
         replication = min(3, len(metadata.brokers))
         topic = NewTopic(
@@ -125,6 +128,21 @@ class KafkaSchemaLog:
         except KafkaException as exc:
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise GovernanceError(f"Could not create the {self.topic} topic: {exc}") from None
+
+    def _require_compaction(self, admin, timeout: float) -> None:
+        """Without compaction, retention would one day delete schemas: refuse, as Confluent does."""
+        from confluent_kafka.admin import ConfigResource
+
+        resource = ConfigResource(ConfigResource.Type.TOPIC, self.topic)
+        configs = admin.describe_configs([resource])[resource].result(timeout=timeout)
+        policy = configs["cleanup.policy"].value or ""
+        if "compact" not in policy:
+            raise GovernanceError(
+                f"Topic {self.topic} has cleanup.policy={policy}; the schema log must be compacted, "
+                "or retention would delete schemas.",
+                hint=f"kafka-configs --alter --entity-type topics --entity-name {self.topic} "
+                "--add-config cleanup.policy=compact",
+            )
 
     # -- reading ---------------------------------------------------------------
 
@@ -141,7 +159,10 @@ class KafkaSchemaLog:
             for message in messages:
                 if message.error() is not None:
                     continue
-                self.state.apply(message.offset(), message.key(), message.value())
+                try:
+                    self.state.apply(message.offset(), message.key(), message.value())
+                except Exception:  # one bad record must not stop the reader: skip it, as Confluent does
+                    logger.exception("skipping %s offset %d", self.topic, message.offset())
                 self._position = message.offset() + 1
             # Transaction markers take offsets but are never delivered: the
             # consumer's position moves past them all the same.

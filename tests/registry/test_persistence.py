@@ -341,3 +341,21 @@ def test_a_topic_written_by_confluent_is_taken_over(
     # FULL (global) applies to `half`: a new field without a default is refused.
     status, body = http("POST", f"{url}/subjects/half/versions", {"schema": avro("Half", field("h"), field("i", default=""), field("j"))})
     assert (status, body["error_code"]) == (409, 409)
+
+
+def test_a_schemas_topic_without_compaction_is_refused(kafka: KafkaSettings, unique_name: str) -> None:
+    import subprocess
+    import sys
+
+    from kafka_helpers import create_topic
+
+    topic = f"_schemas-{unique_name}"
+    create_topic(kafka, topic, config={"cleanup.policy": "delete"})
+    result = subprocess.run(
+        [sys.executable, "-m", "governance", "registry", "serve", "--port", "0", "-b", kafka.bootstrap_servers,
+         "--topic", topic],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cleanup.policy=delete" in result.stderr and "compacted" in result.stderr
+    assert "Traceback" not in result.stderr
