@@ -260,28 +260,6 @@ def _paths() -> dict[str, Json]:
                 "List subjects", _ok(_array({"type": "string"})), parameters=[DELETED, SUBJECT_PREFIX], tag="subjects"
             )
         },
-        "/subjects/{subject}": {
-            "parameters": [SUBJECT],
-            "post": _operation(
-                "Look up a schema under a subject",
-                schema_ok,
-                parameters=[NORMALIZE, DELETED],
-                body=SCHEMA_BODY,
-                errors={404: "40401 subject not found, 40403 schema not found", 422: SCHEMA_422},
-                tag="subjects",
-            ),
-            "delete": _operation(
-                "Delete a subject",
-                _ok(_array({"type": "integer"}), "The versions deleted"),
-                parameters=[PERMANENT],
-                errors={
-                    404: SUBJECT_404 + ", 40404 subject already soft-deleted, 40405 subject not soft-deleted first",
-                    422: "42205 read-only mode, 42206 a schema references it",
-                },
-                write=True,
-                tag="subjects",
-            ),
-        },
         "/subjects/{subject}/versions": {
             "parameters": [SUBJECT],
             "get": _operation(
@@ -301,6 +279,25 @@ def _paths() -> dict[str, Json]:
                     422: "42201 invalid schema, 42205 not permitted (mode, id or version taken), " + SHAPE_422,
                 },
                 write=True,
+                tag="subjects",
+            ),
+        },
+        "/subjects/{subject}/versions/{version}/schema": {
+            "parameters": [SUBJECT, VERSION],
+            "get": _operation(
+                "Get the schema of a version",
+                raw_schema_ok,
+                parameters=[DELETED],
+                errors={404: VERSION_404, 422: VERSION_422},
+                tag="subjects",
+            ),
+        },
+        "/subjects/{subject}/versions/{version}/referencedby": {
+            "parameters": [SUBJECT, VERSION],
+            "get": _operation(
+                "List ids of schemas referencing a version",
+                _ok(_array({"type": "integer"})),
+                errors={404: VERSION_404, 422: VERSION_422},
                 tag="subjects",
             ),
         },
@@ -325,22 +322,25 @@ def _paths() -> dict[str, Json]:
                 tag="subjects",
             ),
         },
-        "/subjects/{subject}/versions/{version}/schema": {
-            "parameters": [SUBJECT, VERSION],
-            "get": _operation(
-                "Get the schema of a version",
-                raw_schema_ok,
-                parameters=[DELETED],
-                errors={404: VERSION_404, 422: VERSION_422},
+        "/subjects/{subject}": {
+            "parameters": [SUBJECT],
+            "post": _operation(
+                "Look up a schema under a subject",
+                schema_ok,
+                parameters=[NORMALIZE, DELETED],
+                body=SCHEMA_BODY,
+                errors={404: "40401 subject not found, 40403 schema not found", 422: SCHEMA_422},
                 tag="subjects",
             ),
-        },
-        "/subjects/{subject}/versions/{version}/referencedby": {
-            "parameters": [SUBJECT, VERSION],
-            "get": _operation(
-                "List ids of schemas referencing a version",
-                _ok(_array({"type": "integer"})),
-                errors={404: VERSION_404, 422: VERSION_422},
+            "delete": _operation(
+                "Delete a subject",
+                _ok(_array({"type": "integer"}), "The versions deleted"),
+                parameters=[PERMANENT],
+                errors={
+                    404: SUBJECT_404 + ", 40404 subject already soft-deleted, 40405 subject not soft-deleted first",
+                    422: "42205 read-only mode, 42206 a schema references it",
+                },
+                write=True,
                 tag="subjects",
             ),
         },
