@@ -50,19 +50,9 @@ Handler = Callable[[Request], Response]
 
 
 def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if with_subject:
-        body.update(subject=record.subject, version=record.version, id=record.id)
-    if record.schema_type != "AVRO":
-        body["schemaType"] = record.schema_type
-    if record.references:
-        body["references"] = record.references
-    if record.metadata is not None:
-        body["metadata"] = record.metadata
-    if record.rule_set is not None:
-        body["ruleSet"] = record.rule_set
-    body["schema"] = record.schema
-    return body
+    if not with_subject:
+        return record.schema_fields()
+    return {"subject": record.subject, "version": record.version, "id": record.id, **record.schema_fields()}
 
 
 def _int_param(text: str, what: str) -> int:

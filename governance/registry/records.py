@@ -50,17 +50,22 @@ class SchemaValue:
     metadata: dict[str, Any] | None = None
     rule_set: dict[str, Any] | None = None
 
-    def encode(self) -> bytes:
-        value: dict[str, Any] = {"subject": self.subject, "version": self.version, "id": self.id}
+    def schema_fields(self) -> dict[str, Any]:
+        """The schema and what travels with it, as Confluent names them; defaults left out."""
+        fields: dict[str, Any] = {}
         if self.schema_type != "AVRO":
-            value["schemaType"] = self.schema_type
+            fields["schemaType"] = self.schema_type
         if self.references:
-            value["references"] = self.references
+            fields["references"] = self.references
         if self.metadata is not None:
-            value["metadata"] = self.metadata
+            fields["metadata"] = self.metadata
         if self.rule_set is not None:
-            value["ruleSet"] = self.rule_set
-        value["schema"] = self.schema
+            fields["ruleSet"] = self.rule_set
+        fields["schema"] = self.schema
+        return fields
+
+    def encode(self) -> bytes:
+        value = {"subject": self.subject, "version": self.version, "id": self.id, **self.schema_fields()}
         value["deleted"] = self.deleted
         return _dump(value)
 
