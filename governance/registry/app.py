@@ -56,12 +56,12 @@ def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, 
 
 
 def _int_param(text: str, what: str) -> int:
-    try:
+    """Plain ASCII digits only: `int()` alone would take ` 12`, `+3` and `1_0`."""
+    if text.isascii() and text.isdigit():
         return int(text)
-    except ValueError:
-        if what == "id":
-            raise errors.schema_not_found(f"Schema {text} not found") from None
-        raise errors.invalid_version(text) from None
+    if what == "id":
+        raise errors.schema_not_found(f"Schema {text} not found")
+    raise errors.invalid_version(text)
 
 
 class RegistryApp:

@@ -122,10 +122,9 @@ def parse_version(text: str) -> int | None:
     """A version id from a path: a number in [1, 2^31-1], or `latest`/-1 (None)."""
     if text == "latest" or text == "-1":
         return None
-    try:
-        version = int(text)
-    except ValueError:
-        raise errors.invalid_version(text) from None
+    if not (text.isascii() and text.isdigit()):
+        raise errors.invalid_version(text)
+    version = int(text)
     if not 0 < version <= MAX_VERSION:
         raise errors.invalid_version(text)
     return version

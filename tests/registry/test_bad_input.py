@@ -59,7 +59,7 @@ def test_unknown_subject_version_and_id(registry_url: str, subject: str) -> None
     assert (status, body["error_code"]) == (404, 40403)
 
 
-@pytest.mark.parametrize("version", ["0", "abc", "-2", "2147483648"])
+@pytest.mark.parametrize("version", ["0", "abc", "-2", "2147483648", "+1", "1_0", "%201", "%D9%A1"])
 def test_invalid_version_is_42202(registry_url: str, subject: str, version: str) -> None:
     http("POST", f"{registry_url}/subjects/{subject}/versions", {"schema": GOOD})
     status, body = http("GET", f"{registry_url}/subjects/{subject}/versions/{version}")
