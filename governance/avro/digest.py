@@ -1,10 +1,13 @@
 """Structural keys for subtrees, so identical parts of two schemas are compared once.
 
 A node's key is a hash of everything compatibility checking looks at in its
-subtree (kinds, names, field names, symbols, sizes) and nothing it ignores
-(docs, defaults, logical types, properties). Two subtrees with equal keys are
-therefore always compatible with each other. Subtrees that reach a cycle
-(recursive types) get no key and are always checked in full.
+subtree (kinds, names, aliases, field names, whether a field has a default,
+symbols, enum defaults, sizes) and nothing it ignores (docs, default values,
+logical types, properties). Two subtrees with equal keys are therefore always
+compatible with each other, and the checker's memo, keyed on (reader key,
+writer key), never reuses a result for a reader that differs in a default or
+alias. Subtrees that reach a cycle (recursive types) get no key and are
+always checked in full.
 """
 
 from __future__ import annotations
@@ -24,15 +27,20 @@ for _kind, _node in BARE.items():
     _node.key = _PRIMITIVE_KEYS[_kind]
 
 
+def _aliases(node: Record | Enum | Fixed) -> bytes:
+    return _hash(*(a.encode() for a in node.aliases))
+
+
 def _shape(node: Node) -> tuple[list[bytes], list[Node]]:
     """What identifies a node apart from its children, and its children."""
     if isinstance(node, Record):
-        names = [f.name.encode() for f in node.fields]
-        return [b"record", node.fullname.encode(), *names], [f.type for f in node.fields]
+        names = [_hash(f.name.encode(), b"d" if f.has_default else b"-", *(a.encode() for a in f.aliases)) for f in node.fields]
+        return [b"record", node.fullname.encode(), _aliases(node), *names], [f.type for f in node.fields]
     if isinstance(node, Enum):
-        return [b"enum", node.fullname.encode(), *(s.encode() for s in node.symbols)], []
+        default = b"-" if node.default is None else b"d" + node.default.encode()
+        return [b"enum", node.fullname.encode(), _aliases(node), default, *(s.encode() for s in node.symbols)], []
     if isinstance(node, Fixed):
-        return [b"fixed", node.fullname.encode(), str(node.size).encode()], []
+        return [b"fixed", node.fullname.encode(), _aliases(node), str(node.size).encode()], []
     if isinstance(node, Array):
         return [b"array"], [node.items]
     if isinstance(node, Map):

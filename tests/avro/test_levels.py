@@ -103,3 +103,14 @@ class TestDirections:
         new = user(("id", "long"), ("age", "int"), ("email", "string", ""))
         assert check_compatibility(new, [(1, V1)], Level.FULL) == []
         assert [f.direction for f in check_compatibility(V2, [(1, V1)], Level.FULL)] == ["forward"]
+
+
+def test_transitive_check_does_not_reuse_a_result_across_versions_that_differ_only_in_a_default() -> None:
+    # v1 has no default for b, v2 has one: dropping b breaks FORWARD against v1 only, in either order.
+    def schema(*fields: dict) -> ParsedSchema:
+        return parse_schema(json.dumps({"type": "record", "name": "R", "fields": [{"name": "id", "type": "string"}, *fields]}))
+
+    v1, v2 = schema({"name": "b", "type": "string"}), schema({"name": "b", "type": "string", "default": "x"})
+    new = schema()
+    assert [f.version for f in check_compatibility(new, [(1, v1), (2, v2)], Level.FORWARD_TRANSITIVE)] == [1]
+    assert [f.version for f in check_compatibility(new, [(1, v2), (2, v1)], Level.FORWARD_TRANSITIVE)] == [2]
