@@ -65,6 +65,7 @@ def cli() -> None:
       governance stack up        run Apache Kafka locally (fetched once from Maven Central)
       governance demo            see it work end to end
       governance kafka check     check the connection to an existing cluster
+      governance schemas check   the CI gate: breaking schema changes, against git or a registry
     """
 
 
@@ -231,6 +232,159 @@ def registry_hash_password(password: str) -> None:
     from governance.registry.auth import hash_password
 
     click.echo(hash_password(password))
+
+
+# -- schemas -----------------------------------------------------------------
+
+
+schemas_dir_option = click.option(
+    "--schemas",
+    "schemas_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="schemas",
+    show_default=True,
+    help="Folder of governed .avsc files (one per subject, named <subject>.avsc) and subjects.yml.",
+)
+
+
+@cli.group(context_settings=CONTEXT)
+def schemas() -> None:
+    """The CI gate: stop breaking Avro schema changes before they merge.
+
+    \b
+    schemas/<subject>.avsc   one schema per subject, e.g. schemas/orders-value.avsc
+    schemas/subjects.yml     optional, per subject:
+                               orders-value:
+                                 compatibility: FULL_TRANSITIVE
+                                 references: [{name: com.example.Address, subject: address-value, version: 1}]
+                               old-subject-value:
+                                 allow_delete: true
+
+    \b
+    Exit codes: 0 compatible, 1 breaking changes found, 2 anything else
+    (bad arguments, unreadable files, missing git ref, registry unreachable).
+    """
+
+
+@schemas.command("check")
+@click.option("--against", "against", metavar="GIT_REF", help="Check against the schemas in git at this ref (no server).")
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="Check against this registry. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text", show_default=True,
+              help="text for people; json, one object per finding per line; junit XML; github annotations.")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here instead of stdout.")
+@schemas_dir_option
+def schemas_check(against: str | None, registry_flag: str | None, fmt: str, output: Path | None, schemas_dir: Path) -> None:
+    """Check every schema in schemas/ for changes that break consumers.
+
+    With --against, each changed subject is checked with our engine against
+    its history in git: the version at the ref, or for *_TRANSITIVE levels
+    every version committed up to the ref. New subjects pass; a deleted one
+    breaks unless subjects.yml says `allow_delete: true`. With --registry
+    (or neither), the registry's compatibility endpoint decides, under the
+    subject's level there.
+
+    \b
+    Examples:
+      governance schemas check --against origin/main
+      governance schemas check --against HEAD~1 --format github
+      governance schemas check --registry http://registry:8081 --format junit -o schemas.xml
+    """
+    from governance.gate.inputs import load_workspace
+    from governance.gate.report import render
+
+    if against and registry_flag:
+        raise click.UsageError("give --against GIT_REF or --registry URL, not both")
+    workspace = load_workspace(schemas_dir)
+    if against:
+        from governance.gate.git_check import check_against_git
+
+        outcome = check_against_git(workspace, against)
+    else:
+        from governance.gate.registry_check import check_against_registry
+        from governance.registry.location import resolve_registry_url
+
+        outcome = check_against_registry(workspace, resolve_registry_url(registry_flag))
+    report = render(outcome, fmt)
+    if output is not None:
+        output.write_text(report + "\n", encoding="utf-8")
+    elif report:
+        click.echo(report)
+    sys.exit(0 if outcome.ok else 1)
+
+
+@schemas.command("register")
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="Registry to write to. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@click.option("--dry-run", is_flag=True, help="Say what would be registered; register nothing.")
+@schemas_dir_option
+def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path) -> None:
+    """Register every subject whose schema the registry does not have yet.
+
+    An unchanged schema makes no new version. A subject whose schema is
+    incompatible under its level is refused (nothing registered for it, exit 1);
+    the others are still registered.
+
+    \b
+    Examples:
+      governance schemas register --dry-run
+      governance schemas register --registry https://user:pass@registry:8081
+    """
+    from governance.gate.inputs import load_workspace
+    from governance.gate.register import register_all
+    from governance.gate.report import render
+    from governance.gate.findings import Outcome
+    from governance.registry.location import resolve_registry_url
+
+    url = resolve_registry_url(registry_flag)
+    actions, refused = register_all(load_workspace(schemas_dir), url, dry_run=dry_run)
+    for a in actions:
+        detail = f" version {a.version} id {a.schema_id}" if a.version is not None else ""
+        click.echo(f"{a.what:<15} {a.subject}{detail}")
+    if refused:
+        click.echo(render(Outcome(refused, len(actions), len(actions), f"registry {url}"), "text"))
+    sys.exit(1 if any(a.what == "refused" for a in actions) else 0)
+
+
+@schemas.command("diff")
+@click.argument("subject")
+@click.option("--from", "from_", metavar="V", help='Version to compare from: a number, "latest" or "local". Default: latest.')
+@click.option("--to", metavar="V", help='Version to compare to: a number, "latest" or "local". Default: local.')
+@click.option("--against", metavar="GIT_REF", help="Take versions from git history up to this ref instead of a registry.")
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="Registry to read versions from. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@schemas_dir_option
+def schemas_diff(subject: str, from_: str | None, to: str | None, against: str | None, registry_flag: str | None,
+                 schemas_dir: Path) -> None:
+    """Show what changed in SUBJECT between two versions, field by field.
+
+    Versions are the registry's, or with --against the distinct contents of
+    schemas/SUBJECT.avsc in git history (1 = oldest); "local" is the file now.
+
+    \b
+    Examples:
+      governance schemas diff orders-value                      registry latest -> local file
+      governance schemas diff orders-value --from 1 --to 2
+      governance schemas diff orders-value --against origin/main
+    """
+    from governance.gate import diff
+
+    local_path = schemas_dir / f"{subject}.avsc"
+    local = local_path.read_text(encoding="utf-8") if local_path.exists() else None
+    if against:
+        versions = diff.versions_from_git(schemas_dir, subject, against)
+    else:
+        from governance.registry.location import resolve_registry_url
+
+        versions = diff.versions_from_registry(resolve_registry_url(registry_flag), subject)
+    (before_label, before), (after_label, after) = diff.pick(versions, local, from_, "latest"), diff.pick(versions, local, to, "local")
+    try:
+        lines = diff.structural_diff(before, after)
+    except ValueError as e:
+        raise GovernanceError(f"{subject}: a version is not valid JSON: {e}") from None
+    click.echo(f"{subject}: {before_label} -> {after_label}")
+    for line in lines or ["  no structural changes"]:
+        click.echo(f"  {line}" if not line.startswith("  ") else line)
 
 
 # -- demo --------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""A small JSON client for Confluent's Schema Registry REST API, on urllib (fast to import)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from governance.errors import GovernanceError
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+
+
+class RegistryError(GovernanceError):
+    def __init__(self, status: int, code: int | None, message: str) -> None:
+        super().__init__(f"registry answered {status}: {message}")
+        self.status, self.code = status, code
+
+
+class Registry:
+    def __init__(self, url: str, timeout: float = 15.0) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.headers = {"Accept": CONTENT_TYPE, "Content-Type": CONTENT_TYPE}
+        if parts.username:
+            token = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+            self.headers["Authorization"] = "Basic " + base64.b64encode(token.encode()).decode()
+            url = urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+        self.url, self.timeout = url.rstrip("/"), timeout
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=self.headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            try:
+                payload = json.loads(e.read())
+                code, message = payload.get("error_code"), payload.get("message", "")
+            except (ValueError, AttributeError):
+                code, message = None, e.reason
+            raise RegistryError(e.code, code, str(message)) from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise GovernanceError(f"schema registry at {self.url} is unreachable: {reason}",
+                                  hint="check --registry / $GOVERNANCE_REGISTRY_URL, or use --against GIT_REF to check without a server") from None
+
+
+def subject_path(subject: str) -> str:
+    return urllib.parse.quote(subject, safe="")

@@ -1,0 +1,141 @@
+"""What the gate reads: schemas/<subject>.avsc files and the optional schemas/subjects.yml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from governance.avro import Level
+from governance.errors import GovernanceError
+
+SUBJECTS_FILE = "subjects.yml"
+DEFAULT_LEVEL = Level.BACKWARD
+
+
+class InputError(GovernanceError):
+    """A gate input that cannot be used, told as `file:line:column: reason`."""
+
+    def __init__(self, path: Path | str, reason: str, line: int | None = None, column: int | None = None, hint: str | None = None):
+        where = str(path) + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {reason}", hint)
+        self.path, self.line, self.column = str(path), line, column
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    subject: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class SubjectConfig:
+    level: Level | None = None
+    references: tuple[Reference, ...] = ()
+    allow_delete: bool = False
+    line: int = 0
+
+
+@dataclass
+class Workspace:
+    """The local schemas: subject -> file text, plus per-subject settings from subjects.yml."""
+
+    root: Path
+    texts: dict[str, str]
+    config: dict[str, SubjectConfig] = field(default_factory=dict)
+
+    def path(self, subject: str) -> Path:
+        return self.root / f"{subject}.avsc"
+
+    def level(self, subject: str) -> Level:
+        conf = self.config.get(subject)
+        return conf.level if conf and conf.level else DEFAULT_LEVEL
+
+    def references(self, subject: str) -> tuple[Reference, ...]:
+        conf = self.config.get(subject)
+        return conf.references if conf else ()
+
+    def allows_delete(self, subject: str) -> bool:
+        conf = self.config.get(subject)
+        return bool(conf and conf.allow_delete)
+
+
+def load_workspace(root: Path) -> Workspace:
+    if not root.is_dir():
+        raise GovernanceError(f"{root}: no such schemas folder", hint="pass --schemas DIR (default: ./schemas)")
+    texts: dict[str, str] = {}
+    for path in sorted(root.glob("*.avsc")):
+        try:
+            texts[path.stem] = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(path, f"cannot read: {e}") from None
+    workspace = Workspace(root, texts)
+    config_path = root / SUBJECTS_FILE
+    if config_path.exists():
+        workspace.config = load_subjects_file(config_path, set(texts))
+    return workspace
+
+
+_SUBJECT_KEYS = {"compatibility", "references", "allow_delete"}
+
+
+def load_subjects_file(path: Path, local_subjects: set[str]) -> dict[str, SubjectConfig]:
+    """Parse subjects.yml. A subject with no .avsc is an error unless it says `allow_delete: true`."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        raise InputError(path, f"not valid YAML: {e.problem}", mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read: {e}") from None
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise InputError(path, "expected a mapping of subject names to settings", node.start_mark.line + 1)
+    subjects = node.value
+    if len(subjects) == 1 and subjects[0][0].value == "subjects":
+        subjects = subjects[0][1].value if isinstance(subjects[0][1], yaml.MappingNode) else []
+    out: dict[str, SubjectConfig] = {}
+    for key, value in subjects:
+        subject, line = str(key.value), key.start_mark.line + 1
+        settings = yaml.safe_load(yaml.serialize(value)) if value is not None else None
+        settings = settings or {}
+        if not isinstance(settings, dict):
+            raise InputError(path, f"subject {subject!r}: expected a mapping of settings", line)
+        unknown = set(settings) - _SUBJECT_KEYS
+        if unknown:
+            raise InputError(path, f"subject {subject!r}: unknown setting(s) {', '.join(sorted(map(str, unknown)))}; "
+                             f"known: {', '.join(sorted(_SUBJECT_KEYS))}", line)
+        allow_delete = settings.get("allow_delete", False)
+        if not isinstance(allow_delete, bool):
+            raise InputError(path, f"subject {subject!r}: allow_delete must be true or false", line)
+        if subject not in local_subjects and not allow_delete:
+            raise InputError(path, f"unknown subject {subject!r}: there is no {subject}.avsc beside this file", line,
+                             hint="fix the name, add the .avsc, or say `allow_delete: true` for a subject being removed")
+        level = None
+        if "compatibility" in settings:
+            try:
+                level = Level.parse(str(settings["compatibility"]))
+            except ValueError as e:
+                raise InputError(path, f"subject {subject!r}: {e}", line) from None
+        out[subject] = SubjectConfig(level, _references(path, subject, line, settings.get("references") or [], local_subjects), allow_delete, line)
+    return out
+
+
+def _references(path: Path, subject: str, line: int, raw: object, local: set[str]) -> tuple[Reference, ...]:
+    if not isinstance(raw, list):
+        raise InputError(path, f"subject {subject!r}: references must be a list of {{name, subject, version}}", line)
+    refs = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not isinstance(item.get("subject"), str):
+            raise InputError(path, f"subject {subject!r}: each reference needs a name and a subject", line)
+        if item["subject"] not in local:
+            raise InputError(path, f"subject {subject!r}: reference to unknown subject {item['subject']!r}", line)
+        version = item.get("version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+            raise InputError(path, f"subject {subject!r}: reference version must be a positive integer", line)
+        refs.append(Reference(item["name"], item["subject"], version))
+    return tuple(refs)

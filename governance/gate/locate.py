@@ -1,0 +1,174 @@
+"""Where in an .avsc a field is defined: a field path (`address.zip`) or JSON pointer to a line."""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from json.decoder import scanstring
+from typing import Any
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = json.JSONDecoder()
+
+
+class _Obj(dict):
+    """A JSON object that remembers the line it starts on and the line of each key."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class _Arr(list):
+    line: int
+
+
+class Positions:
+    """A JSON text parsed with line numbers, asked about field paths and pointers."""
+
+    def __init__(self, text: str) -> None:
+        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+        try:
+            self.tree: Any = self._value(text, _WS.match(text, 0).end())[0]
+        except (ValueError, IndexError):
+            self.tree = None
+
+    def _line(self, offset: int) -> int:
+        return bisect.bisect_left(self._newlines, offset) + 1
+
+    def _value(self, s: str, i: int) -> tuple[Any, int]:
+        c = s[i]
+        if c == "{":
+            obj = _Obj()
+            obj.line, obj.key_lines = self._line(i), {}
+            i = _WS.match(s, i + 1).end()
+            if s[i] == "}":
+                return obj, i + 1
+            while True:
+                key_at = i
+                key, i = scanstring(s, i + 1)
+                i = _WS.match(s, i).end() + 1  # past ':'
+                value, i = self._value(s, _WS.match(s, i).end())
+                obj[key], obj.key_lines[key] = value, self._line(key_at)
+                i = _WS.match(s, i).end()
+                if s[i] == "}":
+                    return obj, i + 1
+                i = _WS.match(s, i + 1).end()
+        if c == "[":
+            arr = _Arr()
+            arr.line = self._line(i)
+            i = _WS.match(s, i + 1).end()
+            if s[i] == "]":
+                return arr, i + 1
+            while True:
+                value, i = self._value(s, i)
+                arr.append(value)
+                i = _WS.match(s, i).end()
+                if s[i] == "]":
+                    return arr, i + 1
+                i = _WS.match(s, i + 1).end()
+        if c == '"':
+            return scanstring(s, i + 1)
+        return _SCALAR.raw_decode(s, i)
+
+    def field_line(self, field_path: str) -> int:
+        """The line defining the deepest field of `field_path` that exists in this schema (1 if none)."""
+        if not field_path or self.tree is None:
+            return _line_of(self.tree)
+        named: dict[str, Any] = {}
+        _collect_named(self.tree, named)
+        best = _line_of(self.tree)
+        nodes = [self.tree]
+        for name in field_path.split("."):
+            found = None
+            records = [r for node in nodes for r in _records(node, named, set())]
+            for record in records:
+                for f in record.get("fields", []) if isinstance(record.get("fields"), list) else []:
+                    if isinstance(f, dict) and f.get("name") == name:
+                        found = f
+                        break
+                if found is not None:
+                    break
+            if found is None:
+                # A field that is not here (removed): point at the list it was removed from.
+                return records[0].key_lines.get("fields", best) if records and isinstance(records[0], _Obj) else best
+            best = found.line
+            nodes = [found.get("type")]
+        return best
+
+    def pointer_line(self, pointer: str) -> int:
+        node, best = self.tree, _line_of(self.tree)
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                best = node.key_lines.get(token, best) if isinstance(node, _Obj) else best
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+                best = _line_of(node, best)
+            else:
+                break
+        return best
+
+    def pointer_field_path(self, pointer: str) -> str:
+        """The dotted field path a JSON pointer such as /fields/3/type/fields/0 goes through."""
+        node, names = self.tree, []
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+        for i, token in enumerate(tokens):
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+                if i > 0 and tokens[i - 1] == "fields" and isinstance(node, dict) and isinstance(node.get("name"), str):
+                    names.append(node["name"])
+            else:
+                break
+        return ".".join(names)
+
+
+def _line_of(node: Any, default: int = 1) -> int:
+    return getattr(node, "line", default)
+
+
+def _collect_named(node: Any, out: dict[str, Any]) -> None:
+    if isinstance(node, list):
+        for n in node:
+            _collect_named(n, out)
+    elif isinstance(node, dict):
+        if isinstance(node.get("name"), str) and node.get("type") in ("record", "error", "enum", "fixed"):
+            out.setdefault(node["name"].rsplit(".", 1)[-1], node)
+        for key in ("type", "fields", "items", "values"):
+            if key in node:
+                _collect_named(node[key], out)
+
+
+def _records(node: Any, named: dict[str, Any], seen: set[int]) -> list[dict[str, Any]]:
+    """Records reachable from a field type through unions, arrays, maps and named references."""
+    if isinstance(node, str):
+        target = named.get(node.rsplit(".", 1)[-1])
+        return _records(target, named, seen) if target is not None and id(target) not in seen else []
+    if isinstance(node, list):
+        return [r for n in node for r in _records(n, named, seen)]
+    if isinstance(node, dict):
+        if id(node) in seen:
+            return []
+        seen.add(id(node))
+        kind = node.get("type")
+        if kind in ("record", "error"):
+            return [node]
+        if kind == "array":
+            return _records(node.get("items"), named, seen)
+        if kind == "map":
+            return _records(node.get("values"), named, seen)
+        if isinstance(kind, (dict, list)):
+            return _records(kind, named, seen)
+    return []
+
+
+def quoted_name_line(text: str, message: str) -> int | None:
+    """For an Avro error naming a field ('field "email" of ...'), the first line mentioning that name."""
+    m = re.search(r'"([^"]+)"', message)
+    if not m:
+        return None
+    at = text.find(f'"{m.group(1)}"')
+    return text.count("\n", 0, at) + 1 if at >= 0 else None

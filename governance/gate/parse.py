@@ -1,0 +1,57 @@
+"""Parsing a subject's schema with its references; bad files become file:line:column errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from governance.avro import InvalidSchemaError, ParsedSchema, parse_schema
+from governance.gate.inputs import InputError, Workspace
+from governance.gate.locate import Positions, quoted_name_line
+
+
+@dataclass
+class Parsed:
+    subject: str
+    path: Path
+    text: str
+    schema: ParsedSchema
+
+    @cached_property
+    def positions(self) -> Positions:
+        return Positions(self.text)
+
+
+def reference_texts(workspace: Workspace, subject: str, texts: dict[str, str]) -> dict[str, str]:
+    """Reference name -> schema text, following references of references."""
+    out: dict[str, str] = {}
+    pending, seen = list(workspace.references(subject)), {subject}
+    while pending:
+        ref = pending.pop()
+        if ref.subject in seen or ref.subject not in texts:
+            continue
+        seen.add(ref.subject)
+        out[ref.name] = texts[ref.subject]
+        pending += workspace.references(ref.subject)
+    return out
+
+
+def parse_workspace_subject(workspace: Workspace, subject: str) -> Parsed:
+    text = workspace.texts[subject]
+    path = workspace.path(subject)
+    try:
+        schema = parse_schema(text, reference_texts(workspace, subject, workspace.texts))
+    except InvalidSchemaError as e:
+        if e.line is not None:
+            raise InputError(path, e.message, e.line, e.column) from None
+        raise InputError(path, f"not valid Avro: {e.message}", quoted_name_line(text, e.message) or 1, 1) from None
+    return Parsed(subject, path, text, schema)
+
+
+def schema_from(text: str, workspace: Workspace, subject: str, texts: dict[str, str]) -> ParsedSchema | None:
+    """An old version's schema; None if it never parsed (a broken commit cannot be broken further)."""
+    try:
+        return parse_schema(text, reference_texts(workspace, subject, texts))
+    except InvalidSchemaError:
+        return None

@@ -1,0 +1,111 @@
+"""`schemas check --registry URL`: each subject through the registry's own compatibility endpoint.
+
+The verdict and messages are the registry's (Confluent, Karapace or ours);
+we only read each message's errorType, path and additionalInfo to point at
+the field and its line in the local file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from governance.gate.findings import GateFinding, Outcome
+from governance.gate.http import Registry, RegistryError, subject_path
+from governance.gate.inputs import Workspace
+from governance.gate.locate import Positions
+from governance.gate.parse import Parsed, parse_workspace_subject
+
+_ERROR_TYPE = re.compile(r"errorType:'([A-Z_]+)'")
+_DESCRIPTION = re.compile(r"description:'(.*?)', additionalInfo:'(.*?)'}\s*(.*)$", re.S)
+_PATH = re.compile(r"path '([^']*)'")
+_OLD_VERSION = re.compile(r"oldSchemaVersion: (\d+)")
+_SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
+
+
+@dataclass(frozen=True)
+class RegistryFinding:
+    type: str
+    location: str
+    info: str
+    direction: str
+    sentence: str
+    version: int | None
+
+
+def parse_messages(messages: list[str]) -> list[RegistryFinding]:
+    version = next((int(m.group(1)) for msg in messages if (m := _OLD_VERSION.search(msg))), None)
+    out = []
+    for message in messages:
+        kind = _ERROR_TYPE.search(message)
+        if not kind:
+            continue
+        described = _DESCRIPTION.search(message)
+        description, info, sentence = described.groups() if described else (message, "", "")
+        path = _PATH.search(description)
+        new_at, old_at = description.find(" new "), description.find(" old ")
+        direction = "forward" if 0 <= old_at < new_at or (new_at < 0 <= old_at) else "backward"
+        own_version = _SENTENCE_VERSION.search(sentence)
+        out.append(RegistryFinding(kind.group(1), path.group(1) if path else "", info, direction,
+                                   sentence.strip() or description, int(own_version.group(1)) if own_version else version))
+    return out
+
+
+def check_against_registry(workspace: Workspace, url: str) -> Outcome:
+    registry = Registry(url)
+    parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
+    findings: list[GateFinding] = []
+    for subject, local in parsed.items():
+        body = request_body(registry, workspace, subject)
+        try:
+            result = registry.call("POST", f"/compatibility/subjects/{subject_path(subject)}/versions?verbose=true", body)
+        except RegistryError as e:
+            if e.status == 404:
+                continue  # a subject the registry has never seen: new, nothing to break
+            raise
+        if result.get("is_compatible", True):
+            continue
+        level = effective_level(registry, subject)
+        found = parse_messages(result.get("messages") or [])
+        if not found:
+            findings.append(GateFinding(str(local.path), subject, level, None, "INCOMPATIBLE", "", "", 1,
+                                        "; ".join(result.get("messages") or ["the registry says the schema is incompatible"])))
+        for f in found:
+            findings.append(_located(registry, local, subject, level, f))
+    return Outcome(findings, len(parsed), len(parsed), f"registry {registry.url}")
+
+
+def request_body(registry: Registry, workspace: Workspace, subject: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"schema": workspace.texts[subject]}
+    refs = workspace.references(subject)
+    if refs:
+        body["references"] = [
+            {"name": r.name, "subject": r.subject,
+             "version": r.version or registry.call("GET", f"/subjects/{subject_path(r.subject)}/versions/latest")["version"]}
+            for r in refs
+        ]
+    return body
+
+
+def effective_level(registry: Registry, subject: str) -> str:
+    try:
+        return str(registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true").get("compatibilityLevel", "BACKWARD"))
+    except RegistryError:
+        return "BACKWARD"
+
+
+def _located(registry: Registry, local: Parsed, subject: str, level: str, f: RegistryFinding) -> GateFinding:
+    # The path is in the reader's schema: the local one going backward, the registered one going forward.
+    reader = local.positions
+    if f.direction == "forward":
+        try:
+            old = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{f.version or 'latest'}/schema")
+            import json
+
+            reader = Positions(json.dumps(old, indent=1))
+        except RegistryError:
+            pass
+    field_path = reader.pointer_field_path(f.location) or (f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
+    return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
+                       local.positions.field_line(field_path), f.sentence, f.direction)

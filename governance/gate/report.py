@@ -1,0 +1,75 @@
+"""The gate's findings as text for people, JSON lines, JUnit XML or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from itertools import groupby
+from xml.sax.saxutils import escape, quoteattr
+
+from governance.gate.findings import GateFinding, Outcome
+
+FORMATS = ("text", "json", "junit", "github")
+
+
+def render(outcome: Outcome, fmt: str) -> str:
+    return _RENDERERS[fmt](outcome)
+
+
+def _where(f: GateFinding) -> str:
+    version = f"version {f.version}" if f.version is not None else "the registered versions"
+    path = f" field {f.field_path}" if f.field_path else ""
+    return f"{f.type} against {version} ({f.level}){path}"
+
+
+def _text(outcome: Outcome) -> str:
+    lines: list[str] = []
+    for file, group in groupby(sorted(outcome.findings, key=lambda f: (f.file, f.line)), key=lambda f: f.file):
+        items = list(group)
+        lines.append(f"{file} (subject {items[0].subject})")
+        for f in items:
+            lines.append(f"  {f.file}:{f.line}: {_where(f)}")
+            lines.append(f"    {f.message}")
+        lines.append("")
+    subjects = len({f.subject for f in outcome.findings})
+    if outcome.ok:
+        lines.append(f"OK: {outcome.checked} subject(s), {outcome.changed} changed, all compatible ({outcome.source}).")
+    else:
+        lines.append(f"FAILED: {len(outcome.findings)} breaking change(s) in {subjects} of {outcome.checked} "
+                     f"subject(s) ({outcome.source}).")
+    return "\n".join(lines)
+
+
+def _json(outcome: Outcome) -> str:
+    return "\n".join(json.dumps(f.to_json(), sort_keys=True) for f in outcome.findings)
+
+
+def _junit(outcome: Outcome) -> str:
+    cases = []
+    for f in outcome.findings:
+        name = quoteattr(f"{f.subject} {f.type} {f.field_path or '(schema)'} v{f.version if f.version is not None else '?'}")
+        body = escape(f"{f.file}:{f.line}: {_where(f)}\n{f.message}")
+        cases.append(f'  <testcase classname={quoteattr("schemas." + f.subject)} name={name} file={quoteattr(f.file)} '
+                     f'line="{f.line}">\n    <failure type={quoteattr(f.type)} message={quoteattr(f.message)}>{body}</failure>\n  </testcase>')
+    if outcome.ok:
+        cases.append(f'  <testcase classname="schemas" name={quoteattr(f"{outcome.checked} subjects compatible")}/>')
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<testsuite name="governance schemas check" tests="{max(len(outcome.findings), 1)}" '
+            f'failures="{len(outcome.findings)}" errors="0">\n' + "\n".join(cases) + "\n</testsuite>")
+
+
+def _annotation_value(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _github(outcome: Outcome) -> str:
+    def prop(text: str) -> str:
+        return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
+
+    return "\n".join(
+        f"::error file={prop(f.file)},line={f.line}::{_annotation_value(f'{f.subject}: {_where(f)}: {f.message}')}"
+        for f in outcome.findings
+    )
+
+
+_RENDERERS: dict[str, Callable[[Outcome], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
