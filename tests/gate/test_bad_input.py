@@ -1,0 +1,82 @@
+"""Anything that is not a verdict exits 2 with a message naming the cause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gate_cases import ID
+from gate_helpers import GitRepo, make_repo, record, run_gate
+
+
+def repo_with_one_subject(tmp_path: Path) -> GitRepo:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"a-value.avsc": record([ID])})
+    return repo
+
+
+def test_unparsable_json_names_file_line_and_column(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"a-value.avsc": '{\n  "type": "record",\n  "name": "A"\n  "fields": []\n}\n'})
+    result = run_gate(repo, "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "schemas/a-value.avsc:4:3: schema is not valid JSON" in result.stderr
+
+
+def test_invalid_avro_names_file_and_the_line_of_the_field(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"a-value.avsc": record([ID, {"name": "count", "type": "int", "default": "many"}])})
+    result = run_gate(repo, "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "schemas/a-value.avsc:7:1: not valid Avro:" in result.stderr and "count" in result.stderr
+
+
+def test_unknown_subject_in_subjects_yml(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"subjects.yml": "a-value:\n  compatibility: FULL\nmisspelt-value:\n  compatibility: NONE\n"})
+    result = run_gate(repo, "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "schemas/subjects.yml:3: unknown subject 'misspelt-value'" in result.stderr
+
+
+def test_unknown_level_in_subjects_yml(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"subjects.yml": "a-value:\n  compatibility: SIDEWAYS\n"})
+    result = run_gate(repo, "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "schemas/subjects.yml:1:" in result.stderr and "SIDEWAYS" in result.stderr
+
+
+def test_git_ref_that_does_not_exist(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    result = run_gate(repo, "check", "--against", "origin/no-such-branch")
+    assert result.returncode == 2
+    assert "git ref 'origin/no-such-branch' does not exist" in result.stderr
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "a-value.avsc").write_text(record([ID]))
+    result = run_gate(GitRepo(tmp_path), "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "cannot find the git repository" in result.stderr
+
+
+def test_unreachable_registry(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    result = run_gate(repo, "check", "--registry", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "schema registry at http://127.0.0.1:9 is unreachable" in result.stderr
+
+
+def test_against_and_registry_together_are_refused(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    result = run_gate(repo, "check", "--against", "HEAD", "--registry", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "not both" in result.stderr
+
+
+def test_missing_schemas_folder(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    result = run_gate(repo, "check", "--against", "HEAD", "--schemas", "nowhere")
+    assert result.returncode == 2
+    assert "nowhere: no such schemas folder" in result.stderr
