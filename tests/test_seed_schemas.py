@@ -34,3 +34,13 @@ def test_user_activity_defaults_page_views_to_one() -> None:
     fastavro.schemaless_writer(buffer, writer, {"userId": "u1", "eventTime": 0, "action": "view"})
     buffer.seek(0)
     assert fastavro.schemaless_reader(buffer, writer, schema)["pageViewCount"] == 1
+
+
+def test_seed_schemas_pass_the_gate_against_head() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "governance", "schemas", "check", "--against", "HEAD"],
+                            cwd=SCHEMAS.parent, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: 3 subject(s)")

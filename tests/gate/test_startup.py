@@ -1,0 +1,24 @@
+"""The gate starts fast: nothing heavy is imported on its path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from gate_cases import ID
+from gate_helpers import make_repo, record
+
+HEAVY = ("great_expectations", "pandas", "datahub", "fastavro", "confluent_kafka", "uvicorn")
+
+
+def test_check_imports_nothing_heavy(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"a-value.avsc": record([ID]), "subjects.yml": "a-value:\n  compatibility: FULL\n"})
+    repo.write({"a-value.avsc": record([ID, {"name": "x", "type": "int"}])})
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "governance", "schemas", "check", "--against", "HEAD"],
+                          cwd=repo.root, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "governance" in imported
+    assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
