@@ -1,0 +1,175 @@
+"""Record values to dicts: Confluent wire-format Avro or JSON.
+
+Poison never raises: every bad value becomes a `DecodeFailure` with a reason the
+DLQ headers can carry. Only an unreachable registry raises (`GovernanceError`),
+because then no value is at fault and routing them all to the DLQ would be wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import fastavro
+
+from governance.errors import GovernanceError
+
+MAX_JSON_DEPTH = 64
+_ACCEPT = "application/vnd.schemaregistry.v1+json"
+
+
+@dataclass(frozen=True)
+class DecodeFailure:
+    reason: str
+    exception_class: str
+
+
+class _NotFound(Exception):
+    pass
+
+
+class Decoder:
+    def __init__(self, value_format: Literal["avro", "json"], registry_url: str | None = None,
+                 subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+        if value_format not in ("avro", "json"):
+            raise ValueError(f"unknown value format {value_format!r}")
+        if value_format == "avro" and (registry_url is None or subject is None):
+            raise GovernanceError("Avro pipelines need a schema registry URL and a subject")
+        self.value_format = value_format
+        self.registry_url = (registry_url or "").rstrip("/")
+        self.subject = subject
+        self.timeout = timeout
+        self.max_json_depth = max_json_depth
+        self._schemas: dict[int, Any] = {}  # id -> parsed schema
+        self._id_problems: dict[int, str] = {}  # id -> why it is not acceptable
+
+    def decode(self, value: bytes | None) -> dict[str, Any] | DecodeFailure:
+        if value is None:
+            return DecodeFailure("null value (tombstone): there is no record to validate", "NullValue")
+        if len(value) == 0:
+            return DecodeFailure("empty value: zero bytes", "EmptyValue")
+        if self.value_format == "json":
+            return self._json(value)
+        return self._avro(value)
+
+    # ------------------------------------------------------------ JSON
+
+    def _json(self, value: bytes) -> dict[str, Any] | DecodeFailure:
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return DecodeFailure(f"not UTF-8 JSON: {e.reason} at byte {e.start}", "UnicodeDecodeError")
+        if _bracket_depth_exceeds(text, self.max_json_depth):
+            return DecodeFailure(f"JSON nested deeper than {self.max_json_depth} levels", "JsonTooDeep")
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            return DecodeFailure(f"not JSON: {e}", type(e).__name__)
+        except RecursionError:
+            return DecodeFailure(f"JSON nested deeper than {self.max_json_depth} levels", "JsonTooDeep")
+        if not isinstance(obj, dict):
+            return DecodeFailure(f"JSON value is {type(obj).__name__}, not an object", "JsonNotObject")
+        return obj
+
+    # ------------------------------------------------------------ Avro
+
+    def _avro(self, value: bytes) -> dict[str, Any] | DecodeFailure:
+        if len(value) < 5:
+            return DecodeFailure(f"too short for Confluent wire format: {len(value)} bytes, need at least 5", "SerializationError")
+        if value[0] != 0:
+            return DecodeFailure(f"not Confluent wire format: magic byte is {value[0]}, expected 0", "SerializationError")
+        (schema_id,) = struct.unpack_from(">I", value, 1)
+        schema = self._schema(schema_id)
+        if isinstance(schema, DecodeFailure):
+            return schema
+        buf = io.BytesIO(value)
+        buf.seek(5)
+        try:
+            record = fastavro.schemaless_reader(buf, schema, None)
+        except (EOFError, StopIteration) as e:
+            return DecodeFailure(f"truncated Avro: value ends before the record (schema id {schema_id})", type(e).__name__)
+        except Exception as e:  # corrupt bytes: fastavro raises many kinds
+            return DecodeFailure(f"corrupt Avro for schema id {schema_id}: {type(e).__name__}: {e}", type(e).__name__)
+        rest = len(value) - buf.tell()
+        if rest:
+            return DecodeFailure(f"{rest} bytes of trailing garbage after the Avro record (schema id {schema_id})", "TrailingBytes")
+        if not isinstance(record, dict):
+            return DecodeFailure(f"schema id {schema_id} is not a record schema", "SerializationError")
+        return record
+
+    def _schema(self, schema_id: int) -> Any:
+        """Parsed writer schema for an id registered under our subject, cached both ways."""
+        if schema_id in self._schemas:
+            return self._schemas[schema_id]
+        if schema_id in self._id_problems:
+            return DecodeFailure(self._id_problems[schema_id], "SchemaNotCompliant")
+        try:
+            body = self._get(f"/schemas/ids/{schema_id}")
+            versions = self._get(f"/schemas/ids/{schema_id}/versions")
+        except _NotFound:
+            return self._reject(schema_id, f"unknown schema id {schema_id}: the registry has no such schema")
+        subjects = sorted({v.get("subject") for v in versions if isinstance(v, dict)})
+        if self.subject not in subjects:
+            return self._reject(schema_id, f"schema id {schema_id} is registered under {', '.join(subjects) or 'no subject'}, "
+                                           f"not under {self.subject}")
+        if body.get("schemaType", "AVRO") != "AVRO":
+            return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, not Avro")
+        try:
+            parsed = fastavro.parse_schema(json.loads(body["schema"]))
+        except Exception as e:
+            return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
+        self._schemas[schema_id] = parsed
+        return parsed
+
+    def _reject(self, schema_id: int, reason: str) -> DecodeFailure:
+        # Cached: registered ids are immutable; a later registration under our subject
+        # of an already-rejected id needs a restart to be seen (rare and harmless).
+        self._id_problems[schema_id] = reason
+        return DecodeFailure(reason, "SchemaNotCompliant")
+
+    def _get(self, path: str) -> Any:
+        url = self.registry_url + path
+        req = urllib.request.Request(url, headers={"Accept": _ACCEPT})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return json.load(resp)
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                raise _NotFound from None
+            raise GovernanceError(f"schema registry {self.registry_url} answered {e.code} to GET {path}",
+                                  hint="check the registry is healthy") from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise GovernanceError(f"cannot reach the schema registry at {self.registry_url}: {reason}",
+                                  hint="start it (`governance registry serve`) or pass --registry URL") from None
+
+
+def _bracket_depth_exceeds(text: str, limit: int) -> bool:
+    """Cheap pre-check before json.loads: only values with many brackets get scanned."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False

@@ -1,0 +1,403 @@
+"""Sentinel pipeline files (`rules/*.yml`), parsed once into frozen dataclasses.
+
+Every mistake is reported as `file, line N: what is wrong`. Lines come from
+PyYAML's node marks: the file is composed into nodes and walked by hand, so each
+key and list item keeps the line it was written on. Expectations are checked by
+instantiating Great Expectations' own expectation class, so a bad kwarg is
+reported in GX's words; GX is imported only when a file has expectations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import yaml
+
+from governance.errors import GovernanceError
+
+Severity = Literal["critical", "warning"]
+ValueFormat = Literal["avro", "json"]
+Guarantee = Literal["exactly_once", "at_least_once"]
+
+#: Expectations that judge a whole window, not a record. They feed KPIs and never route.
+WINDOW_EXPECTATIONS = frozenset(
+    {
+        "expect_column_mean_to_be_between",
+        "expect_table_row_count_to_be_between",
+        "expect_column_proportion_of_unique_values_to_be_between",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    expectation_type: str
+    kwargs: Mapping[str, Any]
+    severity: Severity
+    line: int
+
+    def columns(self) -> tuple[str, ...]:
+        """The (dotted) field names this rule reads."""
+        names = [self.kwargs[k] for k in ("column", "column_A", "column_B") if k in self.kwargs]
+        names.extend(self.kwargs.get("column_list", ()))
+        return tuple(names)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    path: Path
+    sources: tuple[str, ...]
+    valid_topic: str
+    dlq_topic: str
+    value_format: ValueFormat
+    subject: str | None
+    record_rules: tuple[Rule, ...]
+    window_rules: tuple[Rule, ...]
+    window_seconds: int = 60
+    commit_every_records: int = 1000
+    commit_every_ms: int = 1000
+    guarantee: Guarantee = "exactly_once"
+    kpi_topic: str = ""
+    metrics_port: int | None = None
+    dlq_limit_ratio: float | None = None
+    dlq_limit_windows: int = 3
+    suite_file: Path | None = None
+
+
+# ---------------------------------------------------------------- YAML with lines
+
+
+class _Doc:
+    """Turns nodes into values and errors into `file, line N: message`."""
+
+    def __init__(self, path: Path, loader: yaml.SafeLoader) -> None:
+        self.path = path
+        self._loader = loader
+
+    def error(self, node: yaml.Node | None, message: str) -> GovernanceError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return GovernanceError(f"{self.path}, line {line}: {message}")
+
+    def value(self, node: yaml.Node) -> Any:
+        return self._loader.construct_object(node, deep=True)
+
+    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """Key -> (key node, value node); duplicate keys are an error."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, f"{what} must be a mapping, not {_kind(node)}")
+        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, str):
+                raise self.error(key_node, f"keys of {what} must be strings, not {key!r}")
+            if key in out:
+                raise self.error(key_node, f"duplicate key `{key}` in {what}")
+            out[key] = (key_node, value_node)
+        return out
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, f"{what} must be a list, not {_kind(node)}")
+        return list(node.value)
+
+    def string(self, node: yaml.Node, what: str) -> str:
+        v = self.value(node)
+        if not isinstance(v, str) or not v.strip():
+            raise self.error(node, f"{what} must be a non-empty string, not {v!r}")
+        return v
+
+    def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
+        v = self.value(node)
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise self.error(node, f"{what} must be an integer >= {minimum}, not {v!r}")
+        return v
+
+    def choice(self, node: yaml.Node, what: str, options: tuple[str, ...]) -> str:
+        v = self.value(node)
+        if v not in options:
+            raise self.error(node, f"{what} must be one of {', '.join(options)}, not {v!r}")
+        return v
+
+    def check_keys(self, m: Mapping[str, tuple[yaml.Node, yaml.Node]], what: str,
+                   allowed: frozenset[str], required: tuple[str, ...], node: yaml.Node) -> None:
+        for key, (key_node, _) in m.items():
+            if key not in allowed:
+                raise self.error(key_node, f"unknown key `{key}` in {what} (allowed: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in m:
+                raise self.error(node, f"{what} is missing the required key `{key}`")
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"the scalar {node.value!r}"
+
+
+def _compose(path: Path, text: str) -> tuple[_Doc, yaml.Node | None]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        raise GovernanceError(f"{path}, line {line}: YAML syntax error: {e.problem or e}") from None
+    except yaml.YAMLError as e:
+        raise GovernanceError(f"{path}, line 1: YAML error: {e}") from None
+    return _Doc(path, loader), node
+
+
+# ---------------------------------------------------------------- pipeline file
+
+_TOP_KEYS = frozenset({
+    "name", "source", "sources", "valid_topic", "dlq_topic", "value_format", "subject",
+    "expectations", "window", "suite", "commit", "guarantee", "kpi_topic", "metrics_port", "dlq_limit",
+})
+_RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
+
+
+def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise GovernanceError(f"cannot read pipeline file {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise GovernanceError(f"{path}, line 1: not UTF-8 text ({e.reason})") from None
+    doc, root = _compose(path, text)
+    if root is None:
+        raise GovernanceError(f"{path}, line 1: the file is empty; a pipeline needs at least `name` and `source`")
+    top = doc.mapping(root, "the pipeline")
+    doc.check_keys(top, "the pipeline", _TOP_KEYS, ("name",), root)
+
+    name = doc.string(top["name"][1], "`name`")
+    sources = _sources(doc, top, root)
+    valid_topic = doc.string(top["valid_topic"][1], "`valid_topic`") if "valid_topic" in top else f"{sources[0]}-valid"
+    dlq_topic = doc.string(top["dlq_topic"][1], "`dlq_topic`") if "dlq_topic" in top else f"{sources[0]}-dlq"
+    if valid_topic == dlq_topic or valid_topic in sources or dlq_topic in sources:
+        raise doc.error(root, f"source, valid and DLQ topics must all differ ({', '.join(sources)} / {valid_topic} / {dlq_topic})")
+    value_format = doc.choice(top["value_format"][1], "`value_format`", ("avro", "json")) if "value_format" in top else "avro"
+    subject = doc.string(top["subject"][1], "`subject`") if "subject" in top else None
+    if value_format == "avro" and subject is None:
+        subject = f"{sources[0]}-value"
+
+    record_rules: list[Rule] = []
+    window_rules: list[Rule] = []
+    if "expectations" in top:
+        record_rules.extend(_rules(doc, top["expectations"][1], "`expectations`"))
+    suite_file = None
+    if "suite" in top:
+        suite_node = top["suite"][1]
+        suite_file = (path.parent / doc.string(suite_node, "`suite`")).resolve()
+        record_rules.extend(load_suite(suite_file, doc, suite_node))
+    window_seconds = 60
+    if "window" in top:
+        wnode = top["window"][1]
+        window = doc.mapping(wnode, "`window`")
+        doc.check_keys(window, "`window`", frozenset({"seconds", "expectations"}), (), wnode)
+        if "seconds" in window:
+            window_seconds = doc.integer(window["seconds"][1], "`window.seconds`", 1)
+        if "expectations" in window:
+            window_rules.extend(_rules(doc, window["expectations"][1], "`window.expectations`"))
+    # A suite may mix both kinds; a window expectation never routes records.
+    window_rules.extend(r for r in record_rules if r.expectation_type in WINDOW_EXPECTATIONS)
+    record_rules = [r for r in record_rules if r.expectation_type not in WINDOW_EXPECTATIONS]
+    _check_unique_names(doc, record_rules + window_rules)
+    for rule in window_rules:
+        _require_kind(doc, rule, window=True)
+    for rule in record_rules:
+        _require_kind(doc, rule, window=False)
+
+    commit_records, commit_ms = 1000, 1000
+    if "commit" in top:
+        cnode = top["commit"][1]
+        commit = doc.mapping(cnode, "`commit`")
+        doc.check_keys(commit, "`commit`", frozenset({"every_records", "every_ms"}), (), cnode)
+        if "every_records" in commit:
+            commit_records = doc.integer(commit["every_records"][1], "`commit.every_records`", 1)
+        if "every_ms" in commit:
+            commit_ms = doc.integer(commit["every_ms"][1], "`commit.every_ms`", 1)
+    guarantee = doc.choice(top["guarantee"][1], "`guarantee`", ("exactly_once", "at_least_once")) if "guarantee" in top else "exactly_once"
+    kpi_topic = doc.string(top["kpi_topic"][1], "`kpi_topic`") if "kpi_topic" in top else f"{name}-kpi"
+    metrics_port = None
+    if "metrics_port" in top and doc.value(top["metrics_port"][1]) is not None:
+        metrics_port = doc.integer(top["metrics_port"][1], "`metrics_port`", 0)
+        if metrics_port > 65535:
+            raise doc.error(top["metrics_port"][1], f"`metrics_port` must be at most 65535, not {metrics_port}")
+    limit_ratio, limit_windows = None, 3
+    if "dlq_limit" in top:
+        lnode = top["dlq_limit"][1]
+        limit = doc.mapping(lnode, "`dlq_limit`")
+        doc.check_keys(limit, "`dlq_limit`", frozenset({"ratio", "windows"}), ("ratio",), lnode)
+        rnode = limit["ratio"][1]
+        ratio = doc.value(rnode)
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+            raise doc.error(rnode, f"`dlq_limit.ratio` must be a number between 0 and 1, not {ratio!r}")
+        limit_ratio = float(ratio)
+        if "windows" in limit:
+            limit_windows = doc.integer(limit["windows"][1], "`dlq_limit.windows`", 1)
+
+    return Pipeline(
+        name=name, path=path, sources=sources, valid_topic=valid_topic, dlq_topic=dlq_topic,
+        value_format=value_format, subject=subject,  # type: ignore[arg-type]
+        record_rules=tuple(record_rules), window_rules=tuple(window_rules),
+        window_seconds=window_seconds, commit_every_records=commit_records, commit_every_ms=commit_ms,
+        guarantee=guarantee, kpi_topic=kpi_topic, metrics_port=metrics_port,  # type: ignore[arg-type]
+        dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, suite_file=suite_file,
+    )
+
+
+def _sources(doc: _Doc, top: Mapping[str, tuple[yaml.Node, yaml.Node]], root: yaml.Node) -> tuple[str, ...]:
+    if "source" in top and "sources" in top:
+        raise doc.error(top["sources"][0], "give either `source` or `sources`, not both")
+    if "source" in top:
+        return (doc.string(top["source"][1], "`source`"),)
+    if "sources" not in top:
+        raise doc.error(root, "the pipeline is missing the required key `source` (or `sources`)")
+    items = doc.sequence(top["sources"][1], "`sources`")
+    if not items:
+        raise doc.error(top["sources"][1], "`sources` must name at least one topic")
+    names = tuple(doc.string(n, "each of `sources`") for n in items)
+    if len(set(names)) != len(names):
+        raise doc.error(top["sources"][1], "`sources` names a topic twice")
+    return names
+
+
+def _rules(doc: _Doc, node: yaml.Node, what: str) -> list[Rule]:
+    rules = []
+    for item in doc.sequence(node, what):
+        m = doc.mapping(item, f"an entry of {what}")
+        if "expectation" not in m:
+            raise doc.error(item, f"an entry of {what} is missing the required key `expectation`")
+        etype = doc.string(m["expectation"][1], "`expectation`")
+        line = item.start_mark.line + 1
+        if "kwargs" in m:
+            for key, (key_node, _) in m.items():
+                if key not in _RULE_KEYS:
+                    raise doc.error(key_node, f"unknown key `{key}` beside `kwargs` (put expectation arguments inside `kwargs`)")
+            kwargs_node = m["kwargs"][1]
+            doc.mapping(kwargs_node, "`kwargs`")
+            kwargs = doc.value(kwargs_node)
+        else:
+            kwargs = {k: doc.value(v) for k, (_, v) in m.items() if k not in _RULE_KEYS}
+        severity = doc.choice(m["severity"][1], "`severity`", ("critical", "warning")) if "severity" in m else "critical"
+        name = doc.string(m["name"][1], "`name`") if "name" in m else _default_name(etype, kwargs)
+        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line))
+    return rules
+
+
+def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
+    cols = [str(kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs]
+    if isinstance(kwargs.get("column_list"), list):
+        cols.extend(str(c) for c in kwargs["column_list"])
+    return f"{etype}({','.join(cols)})" if cols else etype
+
+
+def _make_rule(doc: _Doc, node: yaml.Node | None, name: str, etype: str, kwargs: dict[str, Any],
+               severity: str, line: int) -> Rule:
+    expectation_class(etype, lambda msg: doc.error(node, msg))
+    instantiate(etype, kwargs, lambda msg: doc.error(node, msg))
+    return Rule(name=name, expectation_type=etype, kwargs=MappingProxyType(dict(kwargs)),
+                severity=severity, line=line)  # type: ignore[arg-type]
+
+
+def _check_unique_names(doc: _Doc, rules: list[Rule]) -> None:
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.name in seen:
+            raise GovernanceError(
+                f"{doc.path}, line {rule.line}: rule name `{rule.name}` is already used on line {seen[rule.name].line}; "
+                "give one of them a `name`")
+        seen[rule.name] = rule
+
+
+def _require_kind(doc: _Doc, rule: Rule, window: bool) -> None:
+    """Record rules must be map expectations: only they name the failing rows."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+
+    cls = expectation_class(rule.expectation_type, lambda m: GovernanceError(m))
+    is_map = issubclass(cls, (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation))
+    if window and is_map:
+        raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` checks single records; "
+                              "put it under `expectations`, not `window.expectations`")
+    if not window and not is_map:
+        raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` judges a whole batch, not a record; "
+                              "put it under `window.expectations`")
+
+
+def _gx() -> Any:
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    import great_expectations as gx
+
+    return gx
+
+
+def expectation_class(etype: str, error: Any) -> type:
+    _gx()
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    if not etype.startswith("expect_"):
+        raise error(f"unknown expectation type `{etype}`: Great Expectations types start with `expect_`")
+    try:
+        return get_expectation_impl(etype)
+    except Exception as e:  # GX raises its own ExpectationNotFoundError
+        raise error(f"unknown expectation type `{etype}`: {e}") from None
+
+
+def instantiate(etype: str, kwargs: Mapping[str, Any], error: Any, meta: Mapping[str, Any] | None = None) -> Any:
+    """Build GX's expectation object; GX's own validation message on bad kwargs."""
+    cls = expectation_class(etype, error)
+    try:
+        return cls(**kwargs, **({"meta": dict(meta)} if meta else {}))
+    except Exception as e:
+        message = " ".join(str(e).split())
+        raise error(f"`{etype}` rejects its arguments: {message}") from None
+
+
+# ---------------------------------------------------------------- GX suite JSON
+
+
+def load_suite(suite_file: Path, parent: _Doc | None = None, parent_node: yaml.Node | None = None) -> list[Rule]:
+    """A GX expectation suite JSON file; severity comes from each expectation's `meta.severity`.
+
+    JSON is read through the YAML composer too (JSON is YAML), so errors carry lines.
+    """
+    try:
+        text = suite_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        where = parent.error(parent_node, f"cannot read suite file {suite_file}: {e}") if parent else GovernanceError(str(e))
+        raise where from None
+    doc, root = _compose(suite_file, text)
+    if root is None:
+        raise GovernanceError(f"{suite_file}, line 1: the suite file is empty")
+    top = doc.mapping(root, "the suite")
+    if "expectations" not in top:
+        raise doc.error(root, "the suite is missing `expectations`")
+    rules = []
+    for item in doc.sequence(top["expectations"][1], "`expectations`"):
+        m = doc.mapping(item, "an expectation")
+        type_key = "type" if "type" in m else "expectation_type"
+        if type_key not in m:
+            raise doc.error(item, "an expectation is missing `type`")
+        etype = doc.string(m[type_key][1], f"`{type_key}`")
+        kwargs = doc.value(m["kwargs"][1]) if "kwargs" in m else {}
+        if not isinstance(kwargs, dict):
+            raise doc.error(m["kwargs"][1], "`kwargs` must be a mapping")
+        meta = doc.value(m["meta"][1]) if "meta" in m else {}
+        meta = meta if isinstance(meta, dict) else {}
+        severity = meta.get("severity", "critical")
+        if severity not in ("critical", "warning"):
+            raise doc.error(m["meta"][1], f"`meta.severity` must be critical or warning, not {severity!r}")
+        name = meta.get("rule") or meta.get("name") or _default_name(etype, kwargs)
+        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1))
+    return rules
