@@ -198,7 +198,10 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     if "suite" in top:
         suite_node = top["suite"][1]
         suite_file = (path.parent / doc.string(suite_node, "`suite`")).resolve()
-        record_rules.extend(load_suite(suite_file, doc, suite_node))
+        suite_rules = load_suite(suite_file, doc, suite_node)
+        # A suite mixes both kinds; its window expectations judge windows and never route.
+        record_rules.extend(r for r in suite_rules if r.expectation_type not in WINDOW_EXPECTATIONS)
+        window_rules.extend(r for r in suite_rules if r.expectation_type in WINDOW_EXPECTATIONS)
     window_seconds = 60
     if "window" in top:
         wnode = top["window"][1]
@@ -208,9 +211,6 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             window_seconds = doc.integer(window["seconds"][1], "`window.seconds`", 1)
         if "expectations" in window:
             window_rules.extend(_rules(doc, window["expectations"][1], "`window.expectations`"))
-    # A suite may mix both kinds; a window expectation never routes records.
-    window_rules.extend(r for r in record_rules if r.expectation_type in WINDOW_EXPECTATIONS)
-    record_rules = [r for r in record_rules if r.expectation_type not in WINDOW_EXPECTATIONS]
     _check_unique_names(doc, record_rules + window_rules)
     for rule in window_rules:
         _require_kind(doc, rule, window=True)
