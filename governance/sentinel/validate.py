@@ -69,17 +69,19 @@ class _Suite:
                                                    meta={"sentinel_rule": rule_id}))
         self.suite = self.context.suites.add(self.suite)
 
-    def frame(self, records: Sequence[Mapping[str, Any]]) -> Any:
+    def frame(self, flat: Sequence[Mapping[str, Any]]) -> Any:
         import pandas as pd
 
-        df = pd.DataFrame.from_records([flatten(r) for r in records])
+        df = pd.DataFrame.from_records(flat)
         for column in self.columns:  # a field absent from every record is a column of nulls
             if column not in df.columns:
                 df[column] = None
         return df
 
-    def run(self, records: Sequence[Mapping[str, Any]]) -> list[tuple[Rule, Any]]:
-        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": self.frame(records)})
+    def run(self, records: Sequence[Mapping[str, Any]], flat: Sequence[Mapping[str, Any]] | None = None
+            ) -> list[tuple[Rule, Any]]:
+        flat = flat if flat is not None else [flatten(r) for r in records]
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": self.frame(flat)})
         result = batch.validate(self.suite, result_format={"result_format": "COMPLETE"})
         return [(self.by_id[r.expectation_config.meta["sentinel_rule"]], r) for r in result.results]
 
@@ -97,7 +99,8 @@ class RecordValidator:
         failures: list[list[RuleFailure]] = [[] for _ in records]
         if not records or not self._suite.rules:
             return failures
-        for rule, result in self._suite.run(records):
+        flat = [flatten(r) for r in records]
+        for rule, result in self._suite.run(records, flat):
             if result.success:
                 continue
             if _raised(result) is not None:
@@ -109,21 +112,23 @@ class RecordValidator:
             indices = res.get("unexpected_index_list") or []
             values = res.get("unexpected_list") or []
             if len(values) != len(indices):
-                values = [None] * len(indices)
+                values = [_UNKNOWN] * len(indices)
             for index, value in zip(indices, values):
                 index = index if isinstance(index, int) else _index_of(index)
+                if "column" in rule.kwargs:  # the record's own value: pandas turns ints with nulls into floats
+                    value = flat[index].get(rule.kwargs["column"])
                 failures[index].append(RuleFailure(rule.name, rule.severity, _message(rule, value)))
         return failures
 
     def _per_record(self, rule: Rule, records: Sequence[Mapping[str, Any]],
                     failures: list[list[RuleFailure]]) -> None:
         single = _single_rule_suite(self, rule)
-        for i, record in enumerate(records):
-            (_, result), = single.run([record])
+        for i, original in enumerate(records):
+            record = flatten(original)
+            (_, result), = single.run([original], [record])
             if result.success:
                 continue
-            unexpected = (result.result or {}).get("unexpected_list") or [None]
-            message = _message(rule, unexpected[0])
+            message = _message(rule, record.get(rule.kwargs["column"]) if "column" in rule.kwargs else _UNKNOWN)
             raised = _raised(result)
             if raised is not None:
                 message += f": {' '.join(raised.split())[:300]}"
@@ -154,11 +159,14 @@ def _index_of(index: Any) -> int:
     return int(index)
 
 
-def _message(rule: Rule, value: Any) -> str:
+_UNKNOWN = object()
+
+
+def _message(rule: Rule, value: Any = _UNKNOWN) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in rule.kwargs.items())
     text = f"{rule.expectation_type}({args}) failed"
-    if value is not None:
-        text += f": got {'null' if _is_nan(value) else repr(value)}"
+    if value is not _UNKNOWN:
+        text += f": got {'null' if value is None or _is_nan(value) else repr(value)}"
     return text
 
 
