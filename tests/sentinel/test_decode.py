@@ -1,0 +1,114 @@
+"""The poison corpus: every bad value becomes a DecodeFailure with a reason, never an exception."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import pytest
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from governance.errors import GovernanceError
+from governance.sentinel.decode import Decoder, DecodeFailure
+
+USER = {"type": "record", "name": "User", "namespace": "com.example.sentinel", "fields": [
+    {"name": "id", "type": "string"},
+    {"name": "age", "type": "int"},
+    {"name": "address", "type": {"type": "record", "name": "Address", "fields": [{"name": "zip", "type": "string"}]}},
+]}
+OTHER = {"type": "record", "name": "Other", "namespace": "com.example.sentinel", "fields": [{"name": "n", "type": "long"}]}
+RECORD = {"id": "u-1", "age": 42, "address": {"zip": "10115"}}
+
+
+@pytest.fixture
+def setup(registry_url: str, unique_name: str) -> tuple[Decoder, bytes, bytes, int]:
+    """A decoder for `<unique>-value`, a good value, a value of another subject and its id."""
+    client = SchemaRegistryClient({"url": registry_url})
+    subject, other_subject = f"{unique_name}-value", f"{unique_name}-other-value"
+    client.register_schema(subject, Schema(json.dumps(USER), "AVRO"))
+    other_id = client.register_schema(other_subject, Schema(json.dumps(OTHER), "AVRO"))
+    conf = {"auto.register.schemas": False, "use.latest.version": True}
+    good = AvroSerializer(client, json.dumps(USER), conf=conf)(
+        RECORD, SerializationContext(unique_name, MessageField.VALUE))
+    foreign = AvroSerializer(client, json.dumps(OTHER), conf=conf)(
+        {"n": 7}, SerializationContext(f"{unique_name}-other", MessageField.VALUE))
+    return Decoder("avro", registry_url, subject), good, foreign, other_id
+
+
+def test_wire_format_avro_decodes_and_caches(setup: tuple[Decoder, bytes, bytes, int]) -> None:
+    decoder, good, _, _ = setup
+    assert good[0] == 0
+    for _ in range(3):
+        assert decoder.decode(good) == RECORD
+    assert len(decoder._schemas) == 1
+
+
+def poison_avro(good: bytes, foreign: bytes) -> dict[str, tuple[bytes | None, str]]:
+    schema_id = struct.unpack(">I", good[1:5])[0]
+    return {
+        "wrong magic byte": (b"\x01" + good[1:], "magic byte is 1, expected 0"),
+        "json instead of avro": (b'{"id": "u-1"}', "magic byte is 123"),
+        "unknown id": (b"\x00" + struct.pack(">I", 999_999) + good[5:], "unknown schema id 999999"),
+        "id of another subject": (foreign, "not under"),
+        "truncated avro": (good[:-3], "truncated Avro"),
+        "header only": (good[:5], "truncated Avro"),
+        "trailing garbage": (good + b"\x00\x01", "2 bytes of trailing garbage"),
+        "corrupt length": (good[:5] + b"\x7f" + good[6:], f"schema id {schema_id}"),
+        "random bytes": (b"\x00" + good[1:5] + os.urandom(3) + b"\xff" * 20, f"schema id {schema_id}"),
+        "too short": (b"\x00\x00", "too short"),
+        "empty value": (b"", "empty value"),
+        "null value": (None, "null value"),
+    }
+
+
+def test_poison_avro_gives_reasons(setup: tuple[Decoder, bytes, bytes, int]) -> None:
+    decoder, good, foreign, other_id = setup
+    for name, (value, reason) in poison_avro(good, foreign).items():
+        out = decoder.decode(value)
+        assert isinstance(out, DecodeFailure), name
+        assert reason in out.reason, (name, out.reason)
+        assert out.exception_class, name
+    # the verdict on a foreign id is cached, and still says why
+    assert str(other_id) in decoder.decode(foreign).reason  # type: ignore[union-attr]
+    assert decoder.decode(good) == RECORD
+
+
+def test_random_values_never_raise(setup: tuple[Decoder, bytes, bytes, int]) -> None:
+    decoder, good, _, _ = setup
+    for n in range(300):
+        value = os.urandom(n % 40) if n % 2 else good[:5] + os.urandom(n % 40)
+        out = decoder.decode(value)
+        assert isinstance(out, (dict, DecodeFailure))
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (b"\xff\xfe{}", "not UTF-8 JSON"),
+    (b'{"a": "\xe9"}', "not UTF-8 JSON"),
+    (b"{not json", "not JSON"),
+    (b'{"a": 1} trailing', "not JSON"),
+    (b"[1, 2]", "JSON value is list, not an object"),
+    (b'"text"', "JSON value is str, not an object"),
+    (b"null", "JSON value is NoneType, not an object"),
+    (b'{"a":' * 100 + b"1" + b"}" * 100, "nested deeper than 64"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 64"),
+    (b"", "empty value"),
+    (None, "null value"),
+])
+def test_poison_json_gives_reasons(value: bytes | None, reason: str) -> None:
+    out = Decoder("json").decode(value)
+    assert isinstance(out, DecodeFailure) and reason in out.reason, out
+
+
+def test_json_objects_decode_and_brackets_in_strings_do_not_count() -> None:
+    decoder = Decoder("json")
+    deep_string = {"s": "[" * 500, "nested": {"a": {"b": [1, {"c": 2}]}}}
+    assert decoder.decode(json.dumps(deep_string).encode()) == deep_string
+
+
+def test_an_unreachable_registry_is_an_environment_error_not_poison() -> None:
+    decoder = Decoder("avro", "http://127.0.0.1:9", "s-value", timeout=2)
+    with pytest.raises(GovernanceError, match="cannot reach the schema registry"):
+        decoder.decode(b"\x00\x00\x00\x00\x01\x02")
