@@ -32,11 +32,14 @@ class WindowResult:
     observed_value: Any
 
 
-def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(record: Mapping[str, Any], prefix: str = "") -> Mapping[str, Any]:
+    """Nested records as dotted keys; a flat record is returned as it is (the common, fast case)."""
+    if not prefix and not any(type(v) is dict for v in record.values()):
+        return record
     out: dict[str, Any] = {}
     for key, value in record.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if type(value) is dict:
             out.update(flatten(value, name + "."))
         else:
             out[name] = value

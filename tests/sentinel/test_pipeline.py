@@ -169,3 +169,13 @@ def test_suite_file_mistakes_name_the_suite_and_line(tmp_path: Path) -> None:
 def test_empty_and_missing_files(tmp_path: Path) -> None:
     assert "line 1: the file is empty" in error_of(write(tmp_path, ""))
     assert "cannot read pipeline file" in error_of(tmp_path / "nope.yml")
+
+
+def test_importing_pipeline_and_decode_leaves_gx_and_pandas_unloaded() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, governance.sentinel.pipeline, governance.sentinel.decode; "
+            "print(sorted(m for m in ('great_expectations', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
