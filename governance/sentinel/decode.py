@@ -21,6 +21,7 @@ import fastavro
 from governance.errors import GovernanceError
 
 MAX_JSON_DEPTH = 64
+_MAX_REJECTED_IDS = 10_000
 _ACCEPT = "application/vnd.schemaregistry.v1+json"
 
 
@@ -130,6 +131,8 @@ class Decoder:
     def _reject(self, schema_id: int, reason: str) -> DecodeFailure:
         # Cached: registered ids are immutable; a later registration under our subject
         # of an already-rejected id needs a restart to be seen (rare and harmless).
+        if len(self._id_problems) >= _MAX_REJECTED_IDS:  # random poison must not grow memory without bound
+            self._id_problems.clear()
         self._id_problems[schema_id] = reason
         return DecodeFailure(reason, "SchemaNotCompliant")
 
