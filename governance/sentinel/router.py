@@ -1,0 +1,427 @@
+"""The routing engine: consume source topics, ask a judge about each micro-batch,
+write valid records to the valid topic and invalid ones to the dead-letter topic,
+and commit outputs and consumer offsets in one Kafka transaction.
+
+Why these choices:
+
+- One consumer and one transactional producer per process. Zombie fencing
+  relies on KIP-447: `send_offsets_to_transaction` carries the consumer's group
+  metadata, so a process that lost its partitions in a rebalance cannot commit
+  their offsets. The transactional id therefore only needs to be unique per
+  process; with a stable `instance_id` (for example one per container or
+  systemd slot) a restarted process also aborts its predecessor's open
+  transaction at once instead of after `transaction.timeout.ms`, and rejoins
+  the group as the same static member without waiting for a session timeout.
+- Eager rebalancing (`roundrobin`). The single open transaction covers every
+  partition, so a revoke of any partition commits all of it; cooperative
+  rebalancing would keep the other partitions flowing during a rebalance but
+  still pay the commit, and it complicates seeking back after an abort.
+- librdkafka 2.16 against Kafka 4.x fails fatally when aborting with records in
+  flight, so every abort flushes first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    TIMESTAMP_NOT_AVAILABLE,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+
+from governance.kafka import KafkaSettings
+from governance.sentinel.headers import dlq_headers
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["deserialize", "validate"]
+Guarantee = Literal["exactly_once", "at_least_once"]
+ExtraRecord = tuple[str, bytes | None, bytes | None]
+"""(topic, key, value) of a record written in the same transaction, for example a KPI record."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    valid: bool
+    stage: Stage | None = None
+    failed_rules: tuple[tuple[str, str], ...] = ()
+    exception_class: str | None = None
+    exception_message: str | None = None
+
+
+Judge = Callable[[list[Message]], list[Verdict]]
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    sources: tuple[str, ...]
+    valid_topic: str
+    dlq_topic: str
+    group_id: str
+    pipeline_name: str
+    transactional_id_prefix: str
+    commit_every_records: int = 1000
+    commit_every_ms: int = 1000
+    guarantee: Guarantee = "exactly_once"
+    extra_records: Callable[[], Iterable[ExtraRecord]] | None = field(default=None, compare=False)
+    instance_id: str | None = None
+    """Stable per process slot: the transactional id suffix and the static group
+    member id. None: a random id, and dynamic group membership."""
+    batch_size: int = 1000
+    transaction_timeout_ms: int = 60_000
+    session_timeout_ms: int = 45_000
+    operation_timeout_s: float = 60.0
+
+
+@dataclass
+class Counters:
+    records_in: int = 0
+    valid: int = 0
+    invalid: int = 0
+    invalid_by_stage: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Counters) -> None:
+        self.records_in += other.records_in
+        self.valid += other.valid
+        self.invalid += other.invalid
+        for stage, count in other.invalid_by_stage.items():
+            self.invalid_by_stage[stage] = self.invalid_by_stage.get(stage, 0) + count
+
+    def copy(self) -> Counters:
+        return Counters(self.records_in, self.valid, self.invalid, dict(self.invalid_by_stage))
+
+
+@dataclass
+class RouterStats:
+    """What a KPI module reads: `committed` counts only records whose outputs
+    were committed (so they match the topics exactly), the rest are events."""
+
+    committed: Counters = field(default_factory=Counters)
+    commits: int = 0
+    aborts: int = 0
+    producer_rebuilds: int = 0
+
+
+_REBUILD_CODES = {
+    KafkaError._FENCED,
+    KafkaError.PRODUCER_FENCED,
+    KafkaError.INVALID_PRODUCER_EPOCH,
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+}
+
+
+class Router:
+    def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge) -> None:
+        if not config.sources:
+            raise ValueError("a router needs at least one source topic")
+        self.settings = settings
+        self.config = config
+        self.judge = judge
+        self.instance_id = config.instance_id or uuid.uuid4().hex
+        self.transactional_id = f"{config.transactional_id_prefix}-{self.instance_id}"
+        self._exactly_once = config.guarantee == "exactly_once"
+        self._lock = threading.Lock()
+        self._stats = RouterStats()
+        self._pending = Counters()
+        self._in_txn = False
+        self._opened_at = 0.0
+        self._delivery_errors: list[KafkaError] = []
+        self._producer: Producer | None = None
+        self._consumer: Consumer | None = None
+        self._on_commit: Callable[[RouterStats], None] | None = None
+
+    # -- what others read -------------------------------------------------
+
+    def stats(self) -> RouterStats:
+        with self._lock:
+            return RouterStats(
+                self._stats.committed.copy(), self._stats.commits, self._stats.aborts, self._stats.producer_rebuilds
+            )
+
+    # -- the loop -----------------------------------------------------------
+
+    def run(self, stop: threading.Event, on_commit: Callable[[RouterStats], None] | None = None) -> None:
+        """Route until `stop` is set, then commit what is open and leave the group."""
+        self._on_commit = on_commit
+        self._producer = self._new_producer()
+        self._consumer = Consumer(self._consumer_config())
+        self._consumer.subscribe(
+            list(self.config.sources), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+        try:
+            while not stop.is_set():
+                self._step()
+            self._commit_or_recover(rewind=False)
+        finally:
+            self._consumer.close()  # revokes: commits anything still open
+            if self._producer is not None:
+                self._producer.flush(self.config.operation_timeout_s)
+
+    def _step(self) -> None:
+        assert self._consumer is not None
+        messages = self._consumer.consume(self._room(), 0.1)
+        good = []
+        for message in messages:
+            if message.error() is None:
+                good.append(message)
+            else:
+                log.warning("consumer: %s", message.error())
+        if good:
+            try:
+                self._route(good)
+            except KafkaException as e:
+                self._recover(e.args[0], rewind=True)
+                return
+        if self._due():
+            self._commit_or_recover(rewind=True)
+
+    def _room(self) -> int:
+        left = self.config.commit_every_records - self._pending.records_in
+        return max(1, min(self.config.batch_size, left))
+
+    def _due(self) -> bool:
+        if self._pending.records_in == 0:
+            return False
+        if self._pending.records_in >= self.config.commit_every_records:
+            return True
+        return (time.monotonic() - self._opened_at) * 1000 >= self.config.commit_every_ms
+
+    # -- routing --------------------------------------------------------------
+
+    def _route(self, messages: list[Message]) -> None:
+        verdicts = self.judge(messages)
+        if len(verdicts) != len(messages):
+            raise ValueError(f"judge returned {len(verdicts)} verdicts for {len(messages)} records")
+        producer = self._producer
+        assert producer is not None
+        if self._pending.records_in == 0:
+            self._opened_at = time.monotonic()
+        if self._exactly_once and not self._in_txn:
+            producer.begin_transaction()
+            self._in_txn = True
+        config = self.config
+        pending = self._pending
+        for message, verdict in zip(messages, verdicts):
+            ts_type, ts = message.timestamp()
+            timestamp = 0 if ts_type == TIMESTAMP_NOT_AVAILABLE else ts
+            if verdict.valid:
+                topic, headers = config.valid_topic, message.headers()
+                pending.valid += 1
+            else:
+                stage = verdict.stage or "validate"
+                topic = config.dlq_topic
+                headers = dlq_headers(
+                    message.headers(),
+                    topic=message.topic(),
+                    partition=message.partition(),
+                    offset=message.offset(),
+                    stage=stage,
+                    pipeline=config.pipeline_name,
+                    failed_rules=verdict.failed_rules,
+                    exception_class=verdict.exception_class,
+                    exception_message=verdict.exception_message,
+                )
+                pending.invalid += 1
+                pending.invalid_by_stage[stage] = pending.invalid_by_stage.get(stage, 0) + 1
+            self._produce(topic, message.key(), message.value(), headers, timestamp)
+        pending.records_in += len(messages)
+        producer.poll(0)
+
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] | None,
+        timestamp: int = 0,
+    ) -> None:
+        producer = self._producer
+        assert producer is not None
+        while True:
+            try:
+                if headers:
+                    producer.produce(topic, value, key, headers=headers, timestamp=timestamp)
+                else:
+                    producer.produce(topic, value, key, timestamp=timestamp)
+                return
+            except BufferError:
+                producer.poll(0.05)
+
+    # -- committing -------------------------------------------------------------
+
+    def _commit(self) -> None:
+        producer, consumer = self._producer, self._consumer
+        assert producer is not None and consumer is not None
+        if self._pending.records_in == 0 and not self._in_txn:
+            return
+        if self.config.extra_records is not None:
+            for topic, key, value in self.config.extra_records():
+                self._produce(topic, key, value, None)
+        offsets = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+        timeout = self.config.operation_timeout_s
+        if self._exactly_once:
+            metadata = consumer.consumer_group_metadata()
+            self._retrying(lambda: producer.send_offsets_to_transaction(offsets, metadata, timeout))
+            self._retrying(lambda: producer.commit_transaction(timeout))
+            self._in_txn = False
+        else:
+            if producer.flush(timeout) > 0:
+                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, "records still in flight after flush"))
+            if self._delivery_errors:
+                raise KafkaException(self._delivery_errors[0])
+            if offsets:
+                consumer.commit(offsets=offsets, asynchronous=False)
+        with self._lock:
+            self._stats.committed.add(self._pending)
+            self._stats.commits += 1
+        self._pending = Counters()
+        if self._on_commit is not None:
+            self._on_commit(self.stats())
+
+    def _retrying(self, operation: Callable[[], object]) -> None:
+        deadline = time.monotonic() + self.config.operation_timeout_s
+        while True:
+            try:
+                operation()
+                return
+            except KafkaException as e:
+                err: KafkaError = e.args[0]
+                if err.retriable() and not err.txn_requires_abort() and time.monotonic() < deadline:
+                    log.info("retrying after %s", err)
+                    time.sleep(0.1)
+                    continue
+                raise
+
+    def _commit_or_recover(self, *, rewind: bool) -> None:
+        try:
+            self._commit()
+        except KafkaException as e:
+            self._recover(e.args[0], rewind=rewind)
+
+    # -- recovery ---------------------------------------------------------------
+
+    def _recover(self, err: KafkaError, *, rewind: bool) -> None:
+        """Drop the open transaction (abort, or a new producer when this one is
+        fenced or fatally broken), then read again from the committed offsets."""
+        log.warning("routing failed, resuming from committed offsets: %s", err)
+        if err.fatal() or err.code() in _REBUILD_CODES:
+            self._rebuild_producer()
+        else:
+            self._abort_open()
+        if rewind:
+            self._rewind()
+
+    def _abort_open(self) -> None:
+        producer = self._producer
+        assert producer is not None
+        timeout = self.config.operation_timeout_s
+        try:
+            producer.flush(timeout)  # see the module docstring: abort with records in flight is fatal
+            if self._exactly_once and self._in_txn:
+                producer.abort_transaction(timeout)
+        except KafkaException as e:
+            log.warning("abort failed, starting a new producer: %s", e.args[0])
+            self._rebuild_producer()
+            return
+        self._discard_pending()
+
+    def _rebuild_producer(self) -> None:
+        old = self._producer
+        if old is not None:
+            old.purge()
+        self._producer = None
+        self._discard_pending()
+        self._producer = self._new_producer()
+        with self._lock:
+            self._stats.producer_rebuilds += 1
+
+    def _discard_pending(self) -> None:
+        with self._lock:
+            self._stats.aborts += 1 if (self._in_txn or self._pending.records_in) else 0
+        self._in_txn = False
+        self._pending = Counters()
+        self._delivery_errors.clear()
+
+    def _rewind(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        assignment = consumer.assignment()
+        if not assignment:
+            return
+        committed = consumer.committed(assignment, timeout=self.config.operation_timeout_s)
+        for tp in committed:
+            offset = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+            self._seek(TopicPartition(tp.topic, tp.partition, offset))
+
+    def _seek(self, tp: TopicPartition) -> None:
+        assert self._consumer is not None
+        deadline = time.monotonic() + self.config.operation_timeout_s
+        while True:
+            try:
+                self._consumer.seek(tp)
+                return
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    # -- rebalance callbacks (they run inside consume(); they must not raise) ---
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.info("revoked %s", [(p.topic, p.partition) for p in partitions])
+        self._commit_or_recover(rewind=False)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.warning("lost %s: aborting the open transaction", [(p.topic, p.partition) for p in partitions])
+        self._abort_open()
+
+    # -- clients ------------------------------------------------------------------
+
+    def _new_producer(self) -> Producer:
+        if self._exactly_once:
+            producer = Producer(
+                self.settings.client_config(
+                    transactional_id=self.transactional_id,
+                    transaction_timeout_ms=self.config.transaction_timeout_ms,
+                    enable_idempotence=True,
+                    acks="all",
+                    linger_ms=5,
+                )
+            )
+            self._retrying(lambda: producer.init_transactions(self.config.operation_timeout_s))
+            return producer
+        config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5)
+        config["on_delivery"] = self._on_delivery
+        return Producer(config)
+
+    def _on_delivery(self, err: KafkaError | None, message: Message) -> None:
+        if err is not None:
+            self._delivery_errors.append(err)
+
+    def _consumer_config(self) -> dict[str, object]:
+        config = self.settings.client_config(
+            group_id=self.config.group_id,
+            isolation_level="read_committed",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            partition_assignment_strategy="roundrobin",
+            session_timeout_ms=self.config.session_timeout_ms,
+        )
+        if self.config.instance_id is not None:
+            config["group.instance.id"] = self.config.instance_id
+        return config
