@@ -1,0 +1,219 @@
+"""The routing engine writes every source record exactly once, to the valid
+topic or the dead-letter topic, through crashes, rebalances and shutdowns."""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from confluent_kafka import Message
+from kafka_helpers import consume_all, create_topic
+from router_helpers import BASE_TS, duplicates, expected_split, failed_rules, judge, produce_inputs, record
+
+from governance.kafka import KafkaSettings
+from governance.sentinel.router import Router, RouterConfig
+
+RUNNER = Path(__file__).with_name("router_runner.py")
+
+
+def topics(kafka: KafkaSettings, name: str, partitions: int = 3) -> tuple[str, str, str]:
+    source, valid, dlq = f"{name}-in", f"{name}-valid", f"{name}-dlq"
+    create_topic(kafka, source, partitions=partitions)
+    create_topic(kafka, valid, partitions=partitions)
+    create_topic(kafka, dlq, partitions=1)
+    return source, valid, dlq
+
+
+def assert_exact(kafka: KafkaSettings, name: str, valid: str, dlq: str, n: int) -> tuple[list[Message], list[Message]]:
+    expected_valid, expected_invalid = expected_split(n)
+    valid_out = consume_all(kafka, valid, len(expected_valid), group=f"{name}-check-valid")
+    dlq_out = consume_all(kafka, dlq, len(expected_invalid), group=f"{name}-check-dlq")
+    assert duplicates(m.value() for m in valid_out) == {}
+    assert duplicates(m.value() for m in dlq_out) == {}
+    assert {m.value() for m in valid_out} == expected_valid
+    assert {m.value() for m in dlq_out} == expected_invalid
+    return valid_out, dlq_out
+
+
+class Runner:
+    """The router in a child process; a thread collects its `commit N` lines."""
+
+    def __init__(self, kafka: KafkaSettings, source: str, valid: str, dlq: str, group: str, instance: str) -> None:
+        command = [sys.executable, str(RUNNER), kafka.bootstrap_servers, source, valid, dlq, group, instance]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        self.commits: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("commit"):
+                self.commits.put(line)
+
+    def wait_for_commit(self, timeout: float = 60) -> None:
+        self.commits.get(timeout=timeout)
+
+
+def produce_paced(kafka: KafkaSettings, topic: str, start: int, stop: int, chunk: int = 10_000) -> threading.Thread:
+    """Produce records start..stop in chunks a little apart, so routers are busy for a while."""
+
+    def run() -> None:
+        for first in range(start, stop, chunk):
+            produce_inputs(kafka, topic, range(first, min(first + chunk, stop)))
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_timestamp(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    n = 100_000
+    source, valid, dlq = topics(kafka, unique_name)
+    produce_inputs(kafka, source, range(n))
+    config = RouterConfig(
+        sources=(source,), valid_topic=valid, dlq_topic=dlq, group_id=unique_name,
+        pipeline_name="orders-quality", transactional_id_prefix=unique_name, commit_every_records=5000,
+    )  # fmt: skip
+    router = Router(kafka, config, judge)
+    stop = threading.Event()
+    thread = threading.Thread(target=router.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 120
+    while router.stats().committed.records_in < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    thread.join(60)
+    assert not thread.is_alive()
+
+    valid_out, dlq_out = assert_exact(kafka, unique_name, valid, dlq, n)
+    inputs = {m.value(): m for m in consume_all(kafka, source, n, group=f"{unique_name}-check-in")}
+    for message in valid_out:
+        i = int(message.key()[1:])
+        key, value, headers, ts = record(i)
+        assert (message.key(), message.value(), message.headers(), message.timestamp()[1]) == (key, value, headers, ts)
+    for message in dlq_out:
+        i = int(message.key()[1:])
+        key, value, original_headers, ts = record(i)
+        assert (message.key(), message.value(), message.timestamp()[1]) == (key, value, BASE_TS + i)
+        headers = message.headers()
+        assert headers[0] == original_headers[0], "original headers come first, unchanged"
+        context = dict(headers[1:])
+        source_record = inputs[value]
+        assert context["__connect.errors.topic"] == source.encode()
+        assert context["__connect.errors.partition"] == str(source_record.partition()).encode()
+        assert context["__connect.errors.offset"] == str(source_record.offset()).encode()
+        assert context["__sentinel.pipeline"] == b"orders-quality"
+        if value.startswith(b"poison"):
+            assert context["__connect.errors.stage"] == b"deserialize"
+            assert failed_rules(context) == []
+            assert context["__connect.errors.exception.class.name"] == b"ValueError"
+            assert context["__connect.errors.exception.message"] == b"cannot decode poison"
+        else:
+            assert context["__connect.errors.stage"] == b"validate"
+            assert failed_rules(context) == [{"rule": "not_bad", "message": f"value {value[:12]!r} starts with bad"}]
+            assert "__connect.errors.exception.class.name" not in context
+
+    stats = router.stats()
+    expected_valid, expected_invalid = expected_split(n)
+    assert stats.committed.records_in == n
+    assert stats.committed.valid == len(expected_valid)
+    assert stats.committed.invalid == len(expected_invalid)
+    poison = sum(1 for v in expected_invalid if v.startswith(b"poison"))
+    assert stats.committed.invalid_by_stage == {"deserialize": poison, "validate": len(expected_invalid) - poison}
+
+
+def test_sigkill_five_times_during_200k_records_loses_and_duplicates_nothing(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    n = 200_000
+    source, valid, dlq = topics(kafka, unique_name)
+    produce_inputs(kafka, source, range(20_000))
+    producing = produce_paced(kafka, source, 20_000, n)
+    rng = random.Random(5)
+    for _ in range(5):
+        runner = Runner(kafka, source, valid, dlq, unique_name, "slot-0")
+        runner.wait_for_commit()
+        time.sleep(rng.uniform(0.05, 0.4))
+        assert runner.process.poll() is None, "the runner is still routing when it is killed"
+        runner.process.kill()
+        assert runner.process.wait(10) == -signal.SIGKILL
+
+    assert producing.is_alive(), "the kills happened while the input was still growing"
+    runner = Runner(kafka, source, valid, dlq, unique_name, "slot-0")
+    try:
+        assert_exact(kafka, unique_name, valid, dlq, n)
+    finally:
+        runner.process.terminate()
+        runner.process.wait(30)
+
+
+def test_two_processes_with_a_rebalance_mid_run_route_everything_exactly_once(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    n = 200_000
+    source, valid, dlq = topics(kafka, unique_name, partitions=6)
+    produce_inputs(kafka, source, range(20_000))
+    first = Runner(kafka, source, valid, dlq, unique_name, "a")
+    first.wait_for_commit()
+    producing = produce_paced(kafka, source, 20_000, n)
+    second = Runner(kafka, source, valid, dlq, unique_name, "b")
+    second.wait_for_commit()
+    time.sleep(0.5)
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(30) == 0
+    producing.join(120)
+    try:
+        assert_exact(kafka, unique_name, valid, dlq, n)
+    finally:
+        second.process.terminate()
+        second.process.wait(30)
+
+
+def test_sigterm_commits_the_open_transaction_and_exits_0(kafka: KafkaSettings, unique_name: str) -> None:
+    n = 3_000
+    source, valid, dlq = topics(kafka, unique_name, partitions=1)
+    produce_inputs(kafka, source, range(n))
+    # Commit thresholds far away: only the shutdown can commit these records.
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_COMMIT_RUNNER, kafka.bootstrap_servers, source, valid, dlq, unique_name],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == f"routed {n}"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    assert process.stdout.read().splitlines() == [f"commit {n}", "stopped"]
+    assert_exact(kafka, unique_name, valid, dlq, n)
+
+
+_SLOW_COMMIT_RUNNER = """
+import signal, sys, threading, time
+from router_helpers import judge
+from governance.kafka import KafkaSettings
+from governance.sentinel.router import Router, RouterConfig
+bootstrap, source, valid, dlq, group = sys.argv[1:]
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+config = RouterConfig(sources=(source,), valid_topic=valid, dlq_topic=dlq, group_id=group, pipeline_name="p",
+                      transactional_id_prefix=group, commit_every_records=10**9, commit_every_ms=10**9)
+router = Router(KafkaSettings(bootstrap), config, judge)
+def watch():
+    while router._pending.records_in < 3000:
+        time.sleep(0.01)
+    print(f"routed {router._pending.records_in}", flush=True)
+threading.Thread(target=watch, daemon=True).start()
+router.run(stop, on_commit=lambda s: print(f"commit {s.committed.records_in}", flush=True))
+print("stopped", flush=True)
+"""
