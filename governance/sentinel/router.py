@@ -141,6 +141,7 @@ class Router:
         self._producer: Producer | None = None
         self._consumer: Consumer | None = None
         self._on_commit: Callable[[RouterStats], None] | None = None
+        self._failed = False
 
     # -- what others read -------------------------------------------------
 
@@ -164,6 +165,12 @@ class Router:
             while not stop.is_set():
                 self._step()
             self._commit_or_recover(rewind=False)
+        except BaseException:
+            # The consumer's position may be past records that were never routed
+            # (a judge that raised, say): leave without committing anything.
+            self._failed = True
+            self._abort_open()
+            raise
         finally:
             self._consumer.close()  # revokes: commits anything still open
             if self._producer is not None:
@@ -384,7 +391,8 @@ class Router:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", [(p.topic, p.partition) for p in partitions])
-        self._commit_or_recover(rewind=False)
+        if not self._failed:
+            self._commit_or_recover(rewind=False)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.warning("lost %s: aborting the open transaction", [(p.topic, p.partition) for p in partitions])

@@ -13,12 +13,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Message
 from kafka_helpers import consume_all, create_topic
 from router_helpers import BASE_TS, duplicates, expected_split, failed_rules, judge, produce_inputs, record
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import Router, RouterConfig
+from governance.sentinel.router import Router, RouterConfig, Verdict
 
 RUNNER = Path(__file__).with_name("router_runner.py")
 
@@ -202,7 +203,7 @@ _SLOW_COMMIT_RUNNER = """
 import signal, sys, threading, time
 from router_helpers import judge
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import Router, RouterConfig
+from governance.sentinel.router import Router, RouterConfig, Verdict
 bootstrap, source, valid, dlq, group = sys.argv[1:]
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -217,3 +218,36 @@ threading.Thread(target=watch, daemon=True).start()
 router.run(stop, on_commit=lambda s: print(f"commit {s.committed.records_in}", flush=True))
 print("stopped", flush=True)
 """
+
+
+def test_a_judge_that_raises_stops_the_router_without_committing_what_it_never_routed(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    n = 2_000
+    source, valid, dlq = topics(kafka, unique_name, partitions=1)
+    produce_inputs(kafka, source, range(n))
+    config = RouterConfig(
+        sources=(source,), valid_topic=valid, dlq_topic=dlq, group_id=unique_name,
+        pipeline_name="p", transactional_id_prefix=unique_name, commit_every_records=500, batch_size=100,
+    )  # fmt: skip
+    calls = 0
+
+    def flaky_judge(messages: list[Message]) -> list[Verdict]:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("judge bug")
+        return judge(messages)
+
+    with pytest.raises(RuntimeError, match="judge bug"):
+        Router(kafka, config, flaky_judge).run(threading.Event())
+
+    stop = threading.Event()
+    router = Router(kafka, config, judge)
+    thread = threading.Thread(target=router.run, args=(stop,))
+    thread.start()
+    try:
+        assert_exact(kafka, unique_name, valid, dlq, n)
+    finally:
+        stop.set()
+        thread.join(60)
