@@ -406,14 +406,7 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
     metavar="URL",
     help="Schema registry to use with --bootstrap-servers (default: the local stack's).",
 )
-@click.option(
-    "--schemas",
-    "schemas_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default="schemas",
-    show_default=True,
-    help="Folder of governed .avsc files, one per subject.",
-)
+@schemas_dir_option
 @data_dir_option
 def demo(
     records: int,
