@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -50,6 +50,24 @@ Stage = Literal["deserialize", "validate"]
 Guarantee = Literal["exactly_once", "at_least_once"]
 ExtraRecord = tuple[str, bytes | None, bytes | None]
 """(topic, key, value) of a record written in the same transaction, for example a KPI record."""
+
+
+class Outbox(Protocol):
+    """Records of its own that a router writes inside each transaction (KPI records).
+
+    `records` is called in the open transaction just before the offsets are sent;
+    then exactly one of `committed` or `aborted` follows, so an outbox can keep
+    what it wrote until the transaction holding it has committed."""
+
+    def due(self) -> bool:
+        """True when records are owed even though no source record is pending."""
+        ...
+
+    def records(self, final: bool) -> Iterable[ExtraRecord]: ...
+
+    def committed(self) -> None: ...
+
+    def aborted(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,6 @@ class RouterConfig:
     commit_every_records: int = 1000
     commit_every_ms: int = 1000
     guarantee: Guarantee = "exactly_once"
-    extra_records: Callable[[], Iterable[ExtraRecord]] | None = field(default=None, compare=False)
     instance_id: str | None = None
     """Stable per process slot: the transactional id suffix and the static group
     member id. None: a random id, and dynamic group membership."""
@@ -123,12 +140,14 @@ _REBUILD_CODES = {
 
 
 class Router:
-    def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge) -> None:
+    def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge, outbox: Outbox | None = None) -> None:
         if not config.sources:
             raise ValueError("a router needs at least one source topic")
         self.settings = settings
         self.config = config
         self.judge = judge
+        self.outbox = outbox
+        self.assigned = threading.Event()
         self.instance_id = config.instance_id or uuid.uuid4().hex
         self.transactional_id = f"{config.transactional_id_prefix}-{self.instance_id}"
         self._exactly_once = config.guarantee == "exactly_once"
@@ -164,7 +183,7 @@ class Router:
         try:
             while not stop.is_set():
                 self._step()
-            self._commit_or_recover(rewind=False)
+            self._commit_or_recover(rewind=False, final=True)
         except BaseException:
             # The consumer's position may be past records that were never routed
             # (a judge that raised, say): leave without committing anything.
@@ -191,7 +210,7 @@ class Router:
             except KafkaException as e:
                 self._recover(e.args[0], rewind=True)
                 return
-        if self._due():
+        if self._due() or (self.outbox is not None and self.outbox.due()):
             self._commit_or_recover(rewind=True)
 
     def _room(self) -> int:
@@ -268,19 +287,24 @@ class Router:
 
     # -- committing -------------------------------------------------------------
 
-    def _commit(self) -> None:
+    def _commit(self, final: bool = False) -> None:
         producer, consumer = self._producer, self._consumer
         assert producer is not None and consumer is not None
-        if self._pending.records_in == 0 and not self._in_txn:
+        outbox = self.outbox
+        if self._pending.records_in == 0 and not self._in_txn and not (outbox is not None and (final or outbox.due())):
             return
-        if self.config.extra_records is not None:
-            for topic, key, value in self.config.extra_records():
+        if self._exactly_once and not self._in_txn:
+            producer.begin_transaction()
+            self._in_txn = True
+        if outbox is not None:
+            for topic, key, value in outbox.records(final):
                 self._produce(topic, key, value, None)
         offsets = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
         timeout = self.config.operation_timeout_s
         if self._exactly_once:
             metadata = consumer.consumer_group_metadata()
-            self._retrying(lambda: producer.send_offsets_to_transaction(offsets, metadata, timeout))
+            if offsets:
+                self._retrying(lambda: producer.send_offsets_to_transaction(offsets, metadata, timeout))
             self._retrying(lambda: producer.commit_transaction(timeout))
             self._in_txn = False
         else:
@@ -294,6 +318,8 @@ class Router:
             self._stats.committed.add(self._pending)
             self._stats.commits += 1
         self._pending = Counters()
+        if outbox is not None:
+            outbox.committed()
         if self._on_commit is not None:
             self._on_commit(self.stats())
 
@@ -311,9 +337,9 @@ class Router:
                     continue
                 raise
 
-    def _commit_or_recover(self, *, rewind: bool) -> None:
+    def _commit_or_recover(self, *, rewind: bool, final: bool = False) -> None:
         try:
-            self._commit()
+            self._commit(final)
         except KafkaException as e:
             self._recover(e.args[0], rewind=rewind)
 
@@ -360,6 +386,8 @@ class Router:
         self._in_txn = False
         self._pending = Counters()
         self._delivery_errors.clear()
+        if self.outbox is not None:
+            self.outbox.aborted()
 
     def _rewind(self) -> None:
         consumer = self._consumer
@@ -384,10 +412,24 @@ class Router:
                     raise
                 time.sleep(0.05)
 
+    def lag(self) -> int:
+        """Records between this process's position and the cached high watermarks of its
+        partitions (no broker round trip). Call from the routing thread, e.g. in an outbox."""
+        consumer = self._consumer
+        if consumer is None:
+            return 0
+        total = 0
+        for tp in consumer.position(consumer.assignment()):
+            _, high = consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and tp.offset >= 0:
+                total += max(0, high - tp.offset)
+        return total
+
     # -- rebalance callbacks (they run inside consume(); they must not raise) ---
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
+        self.assigned.set()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", [(p.topic, p.partition) for p in partitions])
