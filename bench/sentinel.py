@@ -1,0 +1,627 @@
+"""The sentinel against a passthrough copier, Confluent data contracts and GX record by record.
+
+    .venv/bin/python bench/sentinel.py [--records 1000000] [--invalid-ratio 0.05]
+        [--commit-every 10000] [--partitions 3] [--contract-records 50000]
+        [--gx-records 2000] [--only a,b,c,d]
+        [--bootstrap-servers HOST:PORT --registry URL]
+
+One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
+registered under `<topic>-value` in the registry, with the CEL rule set of path c),
+of which INVALID_RATIO break exactly one of five rules (each rule in turn), spread
+evenly through the topic. Four paths read it, each in its own process so that
+its peak RSS (the child's own, from wait4) is its alone:
+
+  a  passthrough: governance.sentinel.router.Router with an always-valid judge,
+     exactly once, no decoding: the ceiling. All records.
+  b  the sentinel: `governance sentinel run PIPELINE.yml --idle-exit 3` with the
+     five expectations of bench/sentinel-pipeline.yml. All records. Its time is
+     the one it prints (first record consumed to last commit).
+  c  Confluent data contracts: confluent_kafka's AvroDeserializer with the same
+     five checks as CEL CONDITION rules (onFailure DLQ) in the schema's ruleSet,
+     Confluent's own DlqAction teeing failures to the DLQ. The first
+     CONTRACT_RECORDS records only (it is slow); see _contract() for how it is
+     made exactly once.
+  d  Great Expectations record by record: the Router with a judge that decodes
+     each record and runs the five expectations on a one-row batch
+     (RecordValidator, not compiled). The first GX_RECORDS records only; its
+     records/s is an extrapolation from that prefix.
+
+Every path's time runs from the first record it consumed to the commit that
+covered its last record, with the same commit settings (COMMIT_EVERY records or
+1000 ms) for a, b and d; c commits every COMMIT_EVERY records or 1000 ms too.
+Without --bootstrap-servers a one-broker stack is started in a temporary
+directory and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PIPELINE_TEMPLATE = HERE / "sentinel-pipeline.yml"
+RESULT_PREFIX = "BENCH-RESULT "
+SENTINEL_LINE = re.compile(
+    r"stopped after ([\d,]+) records \(([\d,]+) valid, ([\d,]+) to the DLQ\) in ([\d.]+) s of routing"
+)
+
+SCHEMA: dict[str, Any] = {
+    "type": "record",
+    "name": "Payment",
+    "namespace": "bench.sentinel",
+    "fields": [
+        {"name": "id", "type": "string"},
+        {"name": "customer", "type": ["null", "string"], "default": None},
+        {"name": "amount", "type": "double"},
+        {"name": "status", "type": "string"},
+        {"name": "note", "type": "string"},
+        {"name": "currency", "type": "string"},
+        {"name": "quantity", "type": "int"},
+        {"name": "createdAt", "type": "long"},
+        {"name": "country", "type": "string"},
+        {"name": "express", "type": "boolean"},
+    ],
+}
+
+# The five checks of bench/sentinel-pipeline.yml, in CEL, for Confluent's rule executor.
+CEL_RULES = [
+    ("id-format", "message.id.matches('^pay-[0-9]{8}$')"),
+    ("customer-not-null", "message.customer != null"),
+    ("amount-range", "message.amount >= 0.0 && message.amount <= 100000.0"),
+    ("status-known", "message.status in ['NEW', 'PAID', 'SHIPPED', 'REFUNDED']"),
+    ("note-length", "size(message.note) >= 1 && size(message.note) <= 64"),
+]
+
+STATUSES = ("NEW", "PAID", "SHIPPED", "REFUNDED")
+CURRENCIES = ("EUR", "USD", "GBP", "CHF")
+COUNTRIES = ("DE", "FR", "US", "GB", "NL", "SE", "IT")
+
+
+# ------------------------------------------------------------------ data
+
+
+def record(i: int, broken_rule: int | None) -> dict[str, Any]:
+    """Record i; broken_rule (0-4) names the one rule it fails, None: it passes all five."""
+    rec = {
+        "id": f"pay-{i:08d}",
+        "customer": f"cust-{i % 9973}",
+        "amount": (i * 37 % 1_000_000) / 100.0,
+        "status": STATUSES[i % 4],
+        "note": f"order note {i % 1000}",
+        "currency": CURRENCIES[i % 4],
+        "quantity": 1 + i % 20,
+        "createdAt": 1_760_000_000_000 + i,
+        "country": COUNTRIES[i % 7],
+        "express": i % 2 == 0,
+    }
+    if broken_rule == 0:
+        rec["id"] = f"PAY_{i}"
+    elif broken_rule == 1:
+        rec["customer"] = None
+    elif broken_rule == 2:
+        rec["amount"] = -1.0 - i % 100
+    elif broken_rule == 3:
+        rec["status"] = "LOST"
+    elif broken_rule == 4:
+        rec["note"] = "x" * 80
+    return rec
+
+
+def invalid_count(n: int, ratio: float) -> int:
+    return round(n * ratio)
+
+
+def register_schema(registry: str, subject: str, dlq_topic: str) -> int:
+    """The schema with the CEL rule set (path c) under `subject`; returns its id."""
+    rules = [
+        {
+            "name": name,
+            "kind": "CONDITION",
+            "mode": "WRITEREAD",
+            "type": "CEL",
+            "expr": expr,
+            "params": {"dlq.topic": dlq_topic},
+            "onFailure": "DLQ",
+        }
+        for name, expr in CEL_RULES
+    ]
+    body = {"schemaType": "AVRO", "schema": json.dumps(SCHEMA), "ruleSet": {"domainRules": rules}}
+    req = urllib.request.Request(
+        f"{registry.rstrip('/')}/subjects/{subject}/versions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        schema_id = json.load(resp)["id"]
+    # The data-contract path needs the rule set back with the schema: check it is stored.
+    with urllib.request.urlopen(f"{registry.rstrip('/')}/schemas/ids/{schema_id}?subject={subject}", timeout=30) as resp:
+        stored = json.load(resp)
+    if len((stored.get("ruleSet") or {}).get("domainRules") or []) != len(rules):
+        raise SystemExit(f"the registry did not keep the rule set of schema {schema_id}: {stored}")
+    return schema_id
+
+
+def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) -> int:
+    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count."""
+    import fastavro
+    from confluent_kafka import Producer
+
+    parsed = fastavro.parse_schema(SCHEMA)
+    header = b"\x00" + struct.pack(">I", schema_id)
+    bad = invalid_count(n, ratio)
+    producer = Producer({
+        "bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000, "acks": "all",
+        "compression.type": "lz4", "queue.buffering.max.messages": 500_000,
+    })  # fmt: skip
+    buf = io.BytesIO()
+    writer = fastavro.schemaless_writer
+    now = int(time.time() * 1000)
+    started = time.monotonic()
+    broken = 0
+    for i in range(n):
+        # Record i is invalid when the running count floor((i+1)*bad/n) steps up: evenly spread.
+        breaks = (i + 1) * bad // n != i * bad // n
+        rec = record(i, broken % 5 if breaks else None)
+        broken += breaks
+        buf.seek(0)
+        buf.truncate()
+        writer(buf, parsed, rec)
+        value = header + buf.getvalue()
+        while True:
+            try:
+                producer.produce(topic, value, rec["id"].encode(), timestamp=now)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        if (i + 1) % 200_000 == 0:
+            producer.poll(0)
+            print(f"  produced {i + 1:,} ({time.monotonic() - started:.0f} s)", flush=True)
+    left = producer.flush(300)
+    if left:
+        raise SystemExit(f"{left} records still undelivered after 300 s")
+    assert broken == bad
+    return bad
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(t, partitions, 1) for t in names]).values():
+        future.result(30)
+
+
+# ------------------------------------------------------------------ the paths (each in a child)
+
+
+def _emit(**result: Any) -> None:
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def _run_router(bootstrap: str, source: str, out: str, dlq: str, judge: Any, target: int,
+                commit_every: int, batch_size: int) -> None:
+    """Route with `judge` until a commit covers `target` records; time from the first judged batch."""
+    from governance.kafka import KafkaSettings
+    from governance.sentinel.router import Router, RouterConfig, RouterStats
+
+    name = f"{out}-g"
+    config = RouterConfig(
+        sources=(source,), valid_topic=out, dlq_topic=dlq, group_id=name, pipeline_name="bench",
+        transactional_id_prefix=name, commit_every_records=commit_every, commit_every_ms=1000,
+        batch_size=batch_size,
+    )  # fmt: skip
+    first: list[float] = []
+    done = threading.Event()
+    finished: list[tuple[float, RouterStats]] = []
+
+    def timed_judge(messages: list[Any]) -> list[Any]:
+        if not first:
+            first.append(time.monotonic())
+        return judge(messages)
+
+    def on_commit(stats: RouterStats) -> None:
+        if stats.committed.records_in >= target and not finished:
+            finished.append((time.monotonic(), stats))
+            done.set()
+
+    router = Router(KafkaSettings(bootstrap), config, timed_judge)
+    stop = threading.Event()
+    thread = threading.Thread(target=router.run, args=(stop, on_commit))
+    thread.start()
+    while not done.wait(0.2):
+        if not thread.is_alive():
+            raise SystemExit("the router stopped before routing every record")
+    stop.set()
+    thread.join()
+    at, stats = finished[0]
+    _emit(records=stats.committed.records_in, seconds=at - first[0], valid=stats.committed.valid,
+          invalid=stats.committed.invalid, commits=stats.commits)
+
+
+def path_passthrough(a: argparse.Namespace) -> None:
+    from governance.sentinel.router import Verdict
+
+    valid = Verdict(True)
+
+    def always_valid(messages: list[Any]) -> list[Verdict]:
+        return [valid] * len(messages)
+
+    _run_router(a.bootstrap_servers, a.source, a.out, a.dlq, always_valid, a.target, a.commit_every, 1000)
+
+
+def path_gx(a: argparse.Namespace) -> None:
+    """The Router with a judge that runs GX on one record at a time."""
+    import inspect
+
+    from governance.sentinel.decode import DecodeFailure, Decoder
+    from governance.sentinel.pipeline import load_pipeline
+    from governance.sentinel.router import Verdict
+    from governance.sentinel.validate import RecordValidator
+
+    pipeline = load_pipeline(a.pipeline)
+    kwargs = {"compiled": False} if "compiled" in inspect.signature(RecordValidator.__init__).parameters else {}
+    validator = RecordValidator(pipeline.record_rules, **kwargs)
+    decoder = Decoder("avro", a.registry, pipeline.subject)
+    valid = Verdict(True)
+
+    def judge(messages: list[Any]) -> list[Verdict]:
+        verdicts = []
+        for message in messages:
+            rec = decoder.decode(message.value())
+            if isinstance(rec, DecodeFailure):
+                verdicts.append(Verdict(False, "deserialize", exception_class=rec.exception_class,
+                                        exception_message=rec.reason))
+                continue
+            failed = [f for f in validator.validate([rec])[0] if f.severity == "critical"]
+            verdicts.append(Verdict(False, "validate", tuple((f.rule, f.message) for f in failed))
+                            if failed else valid)
+        return verdicts
+
+    # Small batches: a batch of 1000 would take most of a minute, and the run stops at a commit.
+    _run_router(a.bootstrap_servers, a.source, a.out, a.dlq, judge, a.target, a.commit_every, 20)
+
+
+def path_contract(a: argparse.Namespace) -> None:
+    """Confluent's data-contract path, as exactly once as the client allows.
+
+    The AvroDeserializer runs the schema's CEL CONDITION rules; a failing rule's
+    onFailure=DLQ runs Confluent's DlqAction, which produces the record's original
+    wire bytes (and key) with `__rule.*` headers to the rule's `dlq.topic`, then
+    raises SerializationError. Valid records are produced to the valid topic.
+
+    On its own the DlqAction uses a producer of its own (idempotence off, no
+    transaction): the DLQ write and the consumer's offset commit are independent,
+    at least once at best. Its documented `producer` setting takes a ready
+    producer instead, so here it gets the same transactional producer that writes
+    the valid records, and the consumer offsets go into that transaction
+    (send_offsets_to_transaction, read_committed input): exactly once, like a and b.
+    """
+    from confluent_kafka import Consumer, KafkaException, Producer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+    from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
+    from confluent_kafka.schema_registry.rules.dlq.dlq_action import DlqAction
+    from confluent_kafka.schema_registry.serde import set_original_key
+    from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+
+    name = f"{a.out}-g"
+    producer = Producer({
+        "bootstrap.servers": a.bootstrap_servers, "transactional.id": f"{name}-{uuid.uuid4().hex[:8]}",
+        "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+    })  # fmt: skip
+    producer.init_transactions(60)
+    rules = RuleRegistry()
+    rules.register_executor(CelExecutor())
+    rules.register_action(DlqAction({DlqAction.PRODUCER: producer}))
+    deserializer = AvroDeserializer(
+        SchemaRegistryClient({"url": a.registry}),
+        conf={"subject.name.strategy.type": "TOPIC"},
+        rule_registry=rules,
+    )
+    consumer = Consumer({
+        "bootstrap.servers": a.bootstrap_servers, "group.id": name, "isolation.level": "read_committed",
+        "enable.auto.commit": False, "auto.offset.reset": "earliest",
+    })  # fmt: skip
+    consumer.subscribe([a.source])
+
+    def produce(topic: str, key: bytes | None, value: bytes | None) -> None:
+        while True:
+            try:
+                producer.produce(topic, value, key)
+                return
+            except BufferError:
+                producer.poll(0.05)
+
+    def commit() -> None:
+        offsets = consumer.position(consumer.assignment())
+        producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 60)
+        producer.commit_transaction(60)
+
+    seen = valid = invalid = pending = 0
+    first = opened = 0.0
+    in_txn = False
+    while seen < a.target:
+        messages = consumer.consume(min(500, a.target - seen), 0.5)
+        for message in messages:
+            if message.error() is not None:
+                raise KafkaException(message.error())
+            if not first:
+                first = time.monotonic()
+            if not in_txn:
+                producer.begin_transaction()
+                in_txn, opened = True, time.monotonic()
+            ctx = SerializationContext(message.topic(), MessageField.VALUE, message.headers())
+            set_original_key(message.key())  # what a key deserializer would have done: the DLQ record keeps its key
+            try:
+                deserializer(message.value(), ctx)
+            except SerializationError:
+                invalid += 1  # DlqAction has already produced it to the DLQ, in the open transaction
+            else:
+                valid += 1
+                produce(a.out, message.key(), message.value())
+            seen += 1
+            pending += 1
+        producer.poll(0)
+        if in_txn and (pending >= a.commit_every or seen >= a.target or time.monotonic() - opened >= 1.0):
+            commit()
+            in_txn, pending = False, 0
+    elapsed = time.monotonic() - first
+    consumer.close()
+    _emit(records=seen, seconds=elapsed, valid=valid, invalid=invalid)
+
+
+PATHS = {"passthrough": path_passthrough, "contract": path_contract, "gx": path_gx}
+
+
+def child_main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", choices=sorted(PATHS))
+    for opt in ("--bootstrap-servers", "--registry", "--source", "--out", "--dlq", "--pipeline"):
+        parser.add_argument(opt)
+    parser.add_argument("--target", type=int)
+    parser.add_argument("--commit-every", type=int)
+    a = parser.parse_args(argv)
+    PATHS[a.path](a)
+
+
+# ------------------------------------------------------------------ the parent
+
+
+def run_child(cmd: list[str], log: Path, timeout: float) -> tuple[int, str, float]:
+    """Run cmd with stdout+stderr to `log`; return exit code, its output and its peak RSS in MB (wait4)."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.1)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, log.read_text(errors="replace"), usage.ru_maxrss / 1024
+
+
+def parse_result(text: str) -> dict[str, Any] | None:
+    for line in reversed(text.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    return None
+
+
+def governance_command() -> list[str]:
+    """The `governance` console script (pyproject: governance = governance.cli:main) beside this Python."""
+    script = Path(sys.executable).parent / "governance"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "governance"]
+
+
+def sentinel_available() -> bool:
+    try:
+        done = subprocess.run(governance_command() + ["sentinel", "run", "--help"],
+                              capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def write_pipeline(tmp: Path, name: str, source: str, valid: str, dlq: str, commit_every: int) -> Path:
+    import yaml
+
+    spec = yaml.safe_load(PIPELINE_TEMPLATE.read_text())
+    spec.update(name=name, source=source, valid_topic=valid, dlq_topic=dlq, subject=f"{source}-value",
+                commit={"every_records": commit_every, "every_ms": 1000})
+    path = tmp / f"{name}.yml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
+    run = uuid.uuid4().hex[:8]
+    source = f"bench-sentinel-{run}-in"
+    n = args.records
+    only = set(args.only.split(","))
+    outputs = {p: (f"bench-sentinel-{run}-{p}-valid", f"bench-sentinel-{run}-{p}-dlq") for p in "abcd"}
+    sentinel_name = f"bench-sentinel-{run}"
+    create_topics(bootstrap, [source] + [t for pair in outputs.values() for t in pair], args.partitions)
+    create_topics(bootstrap, [f"{sentinel_name}-kpi"], 1)
+    schema_id = register_schema(registry, f"{source}-value", outputs["c"][1])
+    pipeline = write_pipeline(tmp, sentinel_name, source, *outputs["b"], args.commit_every)
+    print(f"records {n:,}, {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
+          f"commit every {args.commit_every:,} records or 1000 ms; topic {source}, schema id {schema_id}", flush=True)
+    started = time.monotonic()
+    bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio)
+    print(f"produced {n:,} records ({bad:,} invalid) in {time.monotonic() - started:.1f} s", flush=True)
+
+    rows: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+
+    def child(path: str, key: str, target: int, timeout: float) -> None:
+        out, dlq = outputs[key]
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", path, "--bootstrap-servers", bootstrap,
+               "--registry", registry, "--source", source, "--out", out, "--dlq", dlq, "--pipeline", str(pipeline),
+               "--target", str(target), "--commit-every", str(args.commit_every)]
+        t0 = time.monotonic()
+        code, text, rss = run_child(cmd, tmp / f"{path}.log", timeout)
+        result = parse_result(text)
+        if code != 0 or result is None:
+            print(f"  {path} failed (exit {code}):\n{text[-3000:]}", flush=True)
+            return
+        result["rss"] = rss
+        rows[key] = result
+        print(f"  {path}: {result['records']:,} records in {result['seconds']:.1f} s "
+              f"({result['valid']:,} valid, {result['invalid']:,} invalid), wall {time.monotonic() - t0:.0f} s",
+              flush=True)
+
+    if "a" in only:
+        print("a) passthrough copier ...", flush=True)
+        child("passthrough", "a", n, 3600)
+        if "a" in rows and rows["a"]["records"] != n:
+            notes.append(f"passthrough routed {rows['a']['records']:,} records, expected {n:,}")
+
+    if "b" in only:
+        print("b) governance sentinel run ...", flush=True)
+        if not sentinel_available():
+            notes.append("`governance sentinel run` is not available yet (`sentinel run --help` fails): b not measured")
+            print("  " + notes[-1], flush=True)
+        else:
+            cmd = governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
+                                          "--registry", registry, "--idle-exit", "3"]
+            t0 = time.monotonic()
+            code, text, rss = run_child(cmd, tmp / "sentinel.log", 3600)
+            match = None
+            for match in SENTINEL_LINE.finditer(text):
+                pass
+            if code != 0 or match is None:
+                print(f"  sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
+                notes.append(f"the sentinel exited {code} without its summary line; b not measured")
+            else:
+                records, valid, dlq = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
+                rows["b"] = {"records": records, "seconds": float(match.group(4)), "valid": valid,
+                             "invalid": dlq, "rss": rss}
+                print(f"  sentinel: {records:,} records in {float(match.group(4)):.1f} s ({valid:,} valid, "
+                      f"{dlq:,} to the DLQ), wall {time.monotonic() - t0:.0f} s", flush=True)
+                if (records, dlq) != (n, bad):
+                    notes.append(f"the sentinel reported {records:,} records / {dlq:,} to the DLQ, "
+                                 f"expected {n:,} / {bad:,}")
+
+    if "c" in only:
+        target = min(args.contract_records, n)
+        print(f"c) Confluent data contracts (CEL rules, DLQ action), first {target:,} records ...", flush=True)
+        child("contract", "c", target, 3600)
+
+    if "d" in only:
+        target = min(args.gx_records, n)
+        print(f"d) Great Expectations per record, first {target:,} records ...", flush=True)
+        child("gx", "d", target, 3600)
+
+    for key, row in rows.items():
+        if key in "cd" and row["records"]:
+            ratio = row["invalid"] / row["records"]
+            if abs(ratio - args.invalid_ratio) > 0.01:
+                notes.append(f"path {key} found {ratio:.1%} invalid in its prefix, expected about {args.invalid_ratio:.0%}")
+    report(rows, n, args.commit_every, notes)
+
+
+LABELS = {
+    "a": "a passthrough (ceiling)",
+    "b": "b sentinel",
+    "c": "c data contracts (CEL, DLQ)",
+    "d": "d GX per record",
+}
+
+
+def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: list[str]) -> None:
+    def rate(key: str) -> float | None:
+        row = rows.get(key)
+        return row["records"] / row["seconds"] if row and row["seconds"] > 0 else None
+
+    base, contract = rate("a"), rate("c")
+    print()
+    print(f"commit every {commit_every:,} records or 1000 ms; c and d measured on a prefix, their records/s extrapolated")
+    header = f"{'path':<29} {'records':>10} {'seconds':>9} {'records/s':>11} {'peak RSS MB':>12} {'vs passthrough':>15} {'vs contracts':>13}"
+    print(header)
+    print("-" * len(header))
+    for key in "abcd":
+        row = rows.get(key)
+        if row is None:
+            print(f"{LABELS[key]:<29} {'not measured':>10}")
+            continue
+        r = rate(key)
+        vs_a = f"{r / base:.2f}x" if r and base else "-"
+        vs_c = f"{r / contract:.1f}x" if r and contract else "-"
+        print(f"{LABELS[key]:<29} {row['records']:>10,} {row['seconds']:>9.1f} {r:>11,.0f} {row['rss']:>12.0f} "
+              f"{vs_a:>15} {vs_c:>13}")
+    print()
+    sentinel = rows.get("b")
+    s_rate = rate("b")
+    checks = [
+        ("sentinel >= 0.5x passthrough", s_rate is not None and base is not None, lambda: s_rate >= 0.5 * base,
+         lambda: f"{s_rate / base:.2f}x"),
+        ("sentinel >= 30x data contracts", s_rate is not None and contract is not None,
+         lambda: s_rate >= 30 * contract, lambda: f"{s_rate / contract:.1f}x"),
+        ("sentinel peak RSS < 400 MB", sentinel is not None, lambda: sentinel["rss"] < 400,
+         lambda: f"{sentinel['rss']:.0f} MB"),
+    ]
+    for label, measurable, ok, value in checks:
+        if not measurable:
+            print(f"{'N/A':<5} {label}: not measured")
+        else:
+            print(f"{'PASS' if ok() else 'MISS':<5} {label}: {value()}")
+    for note in notes:
+        print(f"note: {note}")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--invalid-ratio", type=float, default=0.05)
+    parser.add_argument("--commit-every", type=int, default=10_000)
+    parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--contract-records", type=int, default=50_000, help="prefix for path c")
+    parser.add_argument("--gx-records", type=int, default=2_000, help="prefix for path d")
+    parser.add_argument("--only", default="a,b,c,d", help="paths to run, e.g. a,b")
+    parser.add_argument("--bootstrap-servers")
+    parser.add_argument("--registry")
+    args = parser.parse_args()
+    if bool(args.bootstrap_servers) != bool(args.registry):
+        parser.error("--bootstrap-servers and --registry go together")
+    with tempfile.TemporaryDirectory(prefix="bench-sentinel-") as tmp_name:
+        tmp = Path(tmp_name)
+        if args.bootstrap_servers:
+            bench(args, args.bootstrap_servers, args.registry, tmp)
+            return
+        from governance.stack.cluster import LocalStack
+
+        stack = LocalStack(tmp / "stack")
+        stack.up(brokers=1, port=0)
+        try:
+            state = stack.state()
+            assert state is not None and state.registry is not None
+            bench(args, state.bootstrap_servers, state.registry.url, tmp)
+        finally:
+            stack.down(purge=True)
+
+
+if __name__ == "__main__":
+    main()
