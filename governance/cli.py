@@ -66,6 +66,7 @@ def cli() -> None:
       governance demo            see it work end to end
       governance kafka check     check the connection to an existing cluster
       governance schemas check   the CI gate: breaking schema changes, against git or a registry
+      governance sentinel run    validate a topic's records with GX rules, valid/DLQ routing, KPIs
     """
 
 
@@ -388,6 +389,95 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
 
 
 # -- demo --------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT)
+def sentinel() -> None:
+    """The quality sentinel: validate every record of a topic with Great Expectations rules,
+    route valid ones to a -valid topic and invalid ones to a dead-letter topic, exactly once.
+
+    \b
+    A pipeline is a YAML file in rules/ (format: rules/README.md):
+      name: orders
+      source: orders                 # valid -> orders-valid, invalid -> orders-dlq
+      subject: orders-value          # Avro ids registered here are compliant
+      expectations:
+        - expectation: expect_column_values_to_match_regex
+          column: shippingAddress.zip
+          regex: "^[0-9]{5}$"
+
+    \b
+    Start here:
+      governance sentinel check rules/orders.yml    is the file right? (no Kafka needed)
+      governance sentinel run rules/orders.yml      run it
+    """
+
+
+@sentinel.command("check")
+@click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
+def sentinel_check(pipeline_file: Path) -> None:
+    """Load a pipeline file and print what it would do; every mistake is reported with
+    its file and line, exit 2. Nothing is read from Kafka."""
+    from governance.sentinel.pipeline import load_pipeline
+
+    p = load_pipeline(pipeline_file)
+    click.echo(f"{p.path}: pipeline {p.name}, {len(p.record_rules)} record rules, {len(p.window_rules)} window rules")
+    click.echo(f"  {', '.join(p.sources)} ({p.value_format}) -> valid {p.valid_topic}, DLQ {p.dlq_topic}, KPIs {p.kpi_topic}")
+    for rule in (*p.record_rules, *p.window_rules):
+        kind = "window" if rule in p.window_rules else rule.severity
+        click.echo(f"  line {rule.line:<4} [{kind}] {rule.name}")
+    click.echo("OK")
+
+
+@sentinel.command("run")
+@click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
+@kafka_options
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="Schema registry for Avro values and the KPI schema. Default: $GOVERNANCE_REGISTRY_URL, "
+                   "then the local stack.")
+@click.option("--instance-id", metavar="ID",
+              help="A stable id per process slot (container, systemd instance): a restart then takes over its "
+                   "predecessor's transaction and group membership at once. Default: random per process.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
+              help="Serve Prometheus /metrics here (0: a free port). Default: the pipeline's metrics_port, else none.")
+@click.option("--metrics-host", default="0.0.0.0", show_default=True, metavar="ADDR", help="Address /metrics listens on.")
+@click.option("--idle-exit", type=click.FloatRange(0, min_open=True), metavar="SECONDS",
+              help="Stop once nothing has arrived for this long (back-fills, benchmarks). Default: run until stopped.")
+@click.option("--status/--no-status", "live_status", default=None,
+              help="The live status line. Default: on when stderr is a terminal.")
+def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, instance_id: str | None,
+                 metrics_port: int | None, metrics_host: str, idle_exit: float | None, live_status: bool | None) -> None:
+    """Run a pipeline until Ctrl-C or SIGTERM (which commit the open transaction first).
+
+    \b
+    Reads the source topics in consumer group sentinel-<name>; run more processes
+    with the same file to share the partitions. Prints one KPI line per window and
+    writes the same KPIs as Avro to the pipeline's KPI topic.
+
+    \b
+    DLQ records keep key, value, headers and timestamp, plus headers
+    __connect.errors.{topic,partition,offset,stage,exception.class.name,exception.message},
+    __sentinel.pipeline and __sentinel.failed.rules (JSON list of {rule, message}).
+
+    \b
+    Exit codes: 0 stopped cleanly, 2 a problem to fix (file, Kafka, registry),
+    3 stopped by the pipeline's dlq_limit, 130 abandoned with a second Ctrl-C.
+    """
+    from governance.errors import GovernanceError
+    from governance.registry.location import resolve_registry_url
+    from governance.sentinel.pipeline import load_pipeline
+    from governance.sentinel.service import RunOptions, run
+
+    pipeline = load_pipeline(pipeline_file)
+    try:
+        registry_url: str | None = resolve_registry_url(registry_flag)
+    except GovernanceError:
+        if pipeline.value_format == "avro":
+            raise
+        registry_url = None  # a JSON pipeline runs without one, with no KPI topic
+    options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
+                         metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status)
+    run(pipeline, settings, options)
 
 
 @cli.command()

@@ -21,7 +21,10 @@ class RegistryError(GovernanceError):
 
 
 class Registry:
-    def __init__(self, url: str, timeout: float = 15.0) -> None:
+    def __init__(self, url: str, timeout: float = 15.0,
+                 unreachable_hint: str = "check --registry / $GOVERNANCE_REGISTRY_URL, "
+                                         "or use --against GIT_REF to check without a server") -> None:
+        self.unreachable_hint = unreachable_hint
         parts = urllib.parse.urlsplit(url)
         self.headers = {"Accept": CONTENT_TYPE, "Content-Type": CONTENT_TYPE}
         if parts.username:
@@ -46,7 +49,7 @@ class Registry:
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             raise GovernanceError(f"schema registry at {self.url} is unreachable: {reason}",
-                                  hint="check --registry / $GOVERNANCE_REGISTRY_URL, or use --against GIT_REF to check without a server") from None
+                                  hint=self.unreachable_hint) from None
 
 
 def subject_path(subject: str) -> str:

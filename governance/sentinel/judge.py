@@ -1,0 +1,115 @@
+"""The sentinel's judge: decode a micro-batch, validate it with the pipeline's rules,
+and say for each record whether it goes to the valid topic or the DLQ.
+
+Every batch is also tallied (per window, per rule) for the KPIs. A registry that
+cannot be reached is not the records' fault, so decoding is retried for a while
+instead of sending the batch to the DLQ.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Message
+
+from governance.errors import GovernanceError
+from governance.sentinel.decode import Decoder, DecodeFailure
+from governance.sentinel.router import Verdict
+from governance.sentinel.validate import RecordValidator, RuleFailure, flatten
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchTally:
+    """What one batch contributed to the KPIs."""
+
+    records_in: int = 0
+    valid: int = 0
+    invalid: int = 0
+    schema_failures: int = 0
+    warnings: int = 0
+    rule_failures: dict[str, int] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """Valid records' values of the columns window rules read."""
+
+
+class SentinelJudge:
+    def __init__(
+        self,
+        decoder: Decoder,
+        validator: RecordValidator,
+        window_columns: tuple[str, ...] = (),
+        on_batch: Callable[[BatchTally], None] | None = None,
+        registry_patience_s: float = 60.0,
+    ) -> None:
+        self.decoder = decoder
+        self.validator = validator
+        self.window_columns = window_columns
+        self.on_batch = on_batch
+        self.registry_patience_s = registry_patience_s
+
+    def __call__(self, messages: list[Message]) -> list[Verdict]:
+        decoded = self._decode([m.value() for m in messages])
+        tally = BatchTally(records_in=len(messages))
+        verdicts: list[Verdict | None] = [None] * len(messages)
+        records: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for i, result in enumerate(decoded):
+            if isinstance(result, DecodeFailure):
+                verdicts[i] = Verdict(False, "deserialize", (), result.exception_class, result.reason)
+                tally.schema_failures += 1
+            else:
+                records.append(result)
+                positions.append(i)
+        failures = self.validator.validate(records) if records else []
+        columns = self.window_columns
+        for record, position, failed in zip(records, positions, failures):
+            verdicts[position] = self._verdict(failed, tally)
+            if columns and verdicts[position].valid:  # type: ignore[union-attr]
+                flat = flatten(record)
+                tally.rows.append({c: flat.get(c) for c in columns})
+        tally.invalid = sum(1 for v in verdicts if v is not None and not v.valid)
+        tally.valid = tally.records_in - tally.invalid
+        if self.on_batch is not None:
+            self.on_batch(tally)
+        return verdicts  # type: ignore[return-value]
+
+    @staticmethod
+    def _verdict(failed: list[RuleFailure], tally: BatchTally) -> Verdict:
+        if not failed:
+            return _VALID
+        counts = tally.rule_failures
+        critical = []
+        for failure in failed:
+            counts[failure.rule] = counts.get(failure.rule, 0) + 1
+            if failure.severity == "critical":
+                critical.append((failure.rule, failure.message))
+        if critical:
+            return Verdict(False, "validate", tuple(critical))
+        tally.warnings += 1
+        return _VALID
+
+    def _decode(self, values: list[bytes | None]) -> list[dict[str, Any] | DecodeFailure]:
+        deadline = time.monotonic() + self.registry_patience_s
+        delay = 0.5
+        while True:
+            try:
+                decode = self.decoder.decode
+                return [decode(v) for v in values]
+            except GovernanceError as e:
+                if time.monotonic() + delay > deadline:
+                    raise GovernanceError(
+                        f"{e.message} (still failing after {self.registry_patience_s:.0f} s)",
+                        hint="the sentinel stopped without committing the batch; it resumes there once restarted",
+                    ) from None
+                log.warning("%s; retrying in %.1f s", e.message, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+
+_VALID = Verdict(True)

@@ -1,0 +1,256 @@
+"""Compliance KPIs per tumbling window, kept exact under exactly-once routing.
+
+The tracker is the router's `Outbox`. Counts from a batch stay *pending* until
+the transaction holding the batch commits; an abort drops them (the batch is
+read and counted again). A window's KPI record is written into the transaction
+that commits the window's last batch, so the KPI topic agrees with the valid and
+DLQ topics. Windows are aligned to the epoch on the wall clock, so all processes
+of a pipeline share window boundaries and their records can be summed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from governance.sentinel.judge import BatchTally
+from governance.sentinel.router import ExtraRecord
+
+
+def kpi_schema_text() -> str:
+    return resources.files("governance.sentinel").joinpath("kpi.avsc").read_text(encoding="utf-8")
+
+
+@dataclass
+class WindowCounts:
+    records_in: int = 0
+    valid: int = 0
+    invalid: int = 0
+    schema_failures: int = 0
+    warning_records: int = 0
+    rule_failures: dict[str, int] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: BatchTally | WindowCounts, rows: bool = True) -> None:
+        self.records_in += other.records_in
+        self.valid += other.valid
+        self.invalid += other.invalid
+        self.schema_failures += other.schema_failures
+        self.warning_records += other.warnings if isinstance(other, BatchTally) else other.warning_records
+        for rule, count in other.rule_failures.items():
+            self.rule_failures[rule] = self.rule_failures.get(rule, 0) + count
+        if rows:
+            self.rows.extend(other.rows)
+
+    def merged(self, other: WindowCounts | None) -> WindowCounts:
+        out = WindowCounts()
+        out.add(self)
+        if other is not None:
+            out.add(other)
+        return out
+
+    def as_avro(self, rules: Sequence[str], minutes: float) -> dict[str, Any]:
+        n = self.records_in
+        return {
+            "records_in": n,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "schema_failures": self.schema_failures,
+            "warning_records": self.warning_records,
+            "rule_failures": {rule: self.rule_failures.get(rule, 0) for rule in rules},
+            "invalid_records_per_minute": self.invalid / minutes if minutes > 0 else 0.0,
+            "schema_compliance_rate": (n - self.schema_failures) / n if n else None,
+            "dlq_rate": self.invalid / n if n else None,
+        }
+
+
+class DlqLimit:
+    """Trips when the invalid ratio stays above `ratio` for `windows` windows in a row,
+    in the spirit of Sentry Arroyo's DlqLimit. Windows without records neither
+    extend nor break a streak."""
+
+    def __init__(self, ratio: float, windows: int) -> None:
+        self.ratio, self.windows = ratio, windows
+        self.streak = 0
+        self.last_ratio = 0.0
+
+    def observe(self, counts: WindowCounts) -> bool:
+        if counts.records_in == 0:
+            return self.tripped
+        self.last_ratio = counts.invalid / counts.records_in
+        self.streak = self.streak + 1 if self.last_ratio > self.ratio else 0
+        return self.tripped
+
+    @property
+    def tripped(self) -> bool:
+        return self.streak >= self.windows
+
+
+class AvroKpiEncoder:
+    """Confluent wire format for KPI records: magic byte, schema id, Avro body."""
+
+    def __init__(self, schema_id: int, schema_text: str | None = None) -> None:
+        import fastavro
+
+        self._schema = fastavro.parse_schema(json.loads(schema_text or kpi_schema_text()))
+        self._header = struct.pack(">bI", 0, schema_id)
+        self._write = fastavro.schemaless_writer
+
+    def __call__(self, record: dict[str, Any]) -> bytes:
+        buf = io.BytesIO()
+        buf.write(self._header)
+        self._write(buf, self._schema, record)
+        return buf.getvalue()
+
+
+WindowJudge = Callable[[list[dict[str, Any]]], list[tuple[str, bool, Any]]]
+"""Window rows -> (rule, success, observed value) per window rule."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What /metrics and the status line read: committed numbers only."""
+
+    total: WindowCounts
+    last_window: dict[str, Any] | None
+    lag: int
+    started: float
+    dlq_limit_streak: int
+
+
+class KpiTracker:
+    def __init__(
+        self,
+        pipeline: str,
+        instance: str,
+        kpi_topic: str | None,
+        window_seconds: int,
+        record_rules: Sequence[str],
+        encode: Callable[[dict[str, Any]], bytes] | None = None,
+        window_judge: WindowJudge | None = None,
+        dlq_limit: DlqLimit | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.pipeline, self.instance, self.kpi_topic = pipeline, instance, kpi_topic
+        self.record_rules = tuple(record_rules)
+        self.encode, self.window_judge, self.dlq_limit = encode, window_judge, dlq_limit
+        self.clock = clock
+        self.lag: Callable[[], int] = lambda: 0
+        self.on_window: Callable[[dict[str, Any]], None] | None = None
+        self.on_trip: Callable[[], None] | None = None
+        self._ws = window_seconds * 1000
+        self._lock = threading.Lock()
+        self._started = clock()
+        self._next = self._window_of(self._now())
+        self._committed: dict[int, WindowCounts] = {}
+        self._pending: dict[int, WindowCounts] = {}
+        self._outgoing: list[tuple[int, dict[str, Any]]] = []
+        self._total = WindowCounts()
+        self._last: dict[str, Any] | None = None
+        self._lag = 0
+
+    def _now(self) -> int:
+        return int(self.clock() * 1000)
+
+    def _window_of(self, ms: int) -> int:
+        return ms - ms % self._ws
+
+    # -- fed by the judge ---------------------------------------------------------
+
+    def observe(self, tally: BatchTally) -> None:
+        window = self._window_of(self._now())
+        self._pending.setdefault(window, WindowCounts()).add(tally)
+
+    # -- the router's Outbox -------------------------------------------------------
+
+    def due(self) -> bool:
+        return self._now() >= self._next + self._ws
+
+    def records(self, final: bool) -> Iterable[ExtraRecord]:
+        now = self._now()
+        current = self._window_of(now)
+        windows = {w for w in (*self._committed, *self._pending) if w < current}
+        if current - self._ws >= self._next:
+            windows.add(current - self._ws)  # a closed window is reported even without records
+        if final:
+            windows.add(current)
+        pending_total = WindowCounts()
+        for counts in self._pending.values():
+            pending_total.add(counts, rows=False)
+        total = self._total.merged(pending_total)
+        lag = self.lag()
+        self._lag = lag
+        self._outgoing = []
+        streak = self.dlq_limit.streak if self.dlq_limit is not None else 0
+        for window in sorted(windows):
+            counts = self._committed.get(window, WindowCounts()).merged(self._pending.get(window))
+            is_final = final and window == current
+            if self.dlq_limit is not None and counts.records_in and not is_final:
+                streak = streak + 1 if counts.invalid / counts.records_in > self.dlq_limit.ratio else 0
+            record = self._record(window, counts, total, lag, is_final, now, streak)
+            self._outgoing.append((window, record))
+            if self.encode is not None and self.kpi_topic is not None:
+                yield self.kpi_topic, self.pipeline.encode(), self.encode(record)
+
+    def committed(self) -> None:
+        tripped = False
+        with self._lock:
+            for window, counts in self._pending.items():
+                self._committed.setdefault(window, WindowCounts()).add(counts)
+                self._total.add(counts, rows=False)
+            self._pending = {}
+            for window, record in self._outgoing:
+                counts = self._committed.pop(window, WindowCounts())
+                self._next = max(self._next, window + self._ws)
+                self._last = record
+                if self.dlq_limit is not None and not record["final"]:
+                    tripped = self.dlq_limit.observe(counts) or tripped
+            published, self._outgoing = self._outgoing, []
+            self._lag = self.lag()
+        for _, record in published:
+            if self.on_window is not None:
+                self.on_window(record)
+        if tripped and self.on_trip is not None:
+            self.on_trip()
+
+    def aborted(self) -> None:
+        self._pending = {}
+        self._outgoing = []
+
+    # -- read by other threads --------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            total = self._total.merged(None)
+            streak = self.dlq_limit.streak if self.dlq_limit is not None else 0
+            return Snapshot(total, self._last, self._lag, self._started, streak)
+
+    # ------------------------------------------------------------------------------------
+
+    def _record(self, window: int, counts: WindowCounts, total: WindowCounts, lag: int,
+                final: bool, now: int, streak: int) -> dict[str, Any]:
+        expectations = []
+        if self.window_judge is not None:
+            for rule, success, observed in self.window_judge(counts.rows):
+                expectations.append({"rule": rule, "success": bool(success),
+                                     "observed_value": None if observed is None else json.dumps(observed, default=str)})
+        elapsed_min = max(now / 1000 - self._started, 1.0) / 60
+        return {
+            "pipeline": self.pipeline,
+            "instance": self.instance,
+            "window_start": window,
+            "window_end": window + self._ws,
+            "final": final,
+            "window": counts.as_avro(self.record_rules, self._ws / 60_000),
+            "total": total.as_avro(self.record_rules, elapsed_min),
+            "consumer_lag": lag,
+            "window_expectations": expectations,
+            "dlq_limit_streak": streak,
+        }

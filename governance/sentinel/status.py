@@ -1,0 +1,100 @@
+"""What an operator sees: a live status line in a terminal and one line per window.
+
+The live line is redrawn in place about once a second, only when the output is a
+terminal; window lines are always printed, so logs show the KPIs too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from governance.sentinel.kpi import Snapshot
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def window_line(pipeline: str, record: dict[str, Any]) -> str:
+    start = dt.datetime.fromtimestamp(record["window_start"] / 1000).strftime("%H:%M:%S")
+    end = dt.datetime.fromtimestamp(record["window_end"] / 1000).strftime("%H:%M:%S")
+    w = record["window"]
+    text = (f"{pipeline} window {start}-{end}{' (partial, stopping)' if record['final'] else ''}: "
+            f"{w['records_in']:,} in, {w['valid']:,} valid, {w['invalid']:,} to the DLQ ({_pct(w['dlq_rate'])}), "
+            f"schema compliance {_pct(w['schema_compliance_rate'])}, "
+            f"{w['invalid_records_per_minute']:,.1f} invalid/min, lag {record['consumer_lag']:,}")
+    failed = [e["rule"] for e in record["window_expectations"] if not e["success"]]
+    if failed:
+        text += f"; window rules failed: {', '.join(failed)}"
+    if record.get("dlq_limit_streak"):
+        text += f"; {record['dlq_limit_streak']} window(s) in a row above the DLQ limit"
+    return text
+
+
+def status_text(pipeline: str, snapshot: Snapshot, now: float, rate: float) -> str:
+    t = snapshot.total
+    dlq = t.invalid / t.records_in if t.records_in else None
+    compliance = (t.records_in - t.schema_failures) / t.records_in if t.records_in else None
+    up = int(now - snapshot.started)
+    return (f"{pipeline} | {t.records_in:,} in | {t.valid:,} valid | {t.invalid:,} DLQ ({_pct(dlq)}) | "
+            f"compliance {_pct(compliance)} | {rate:,.0f} rec/s | lag {snapshot.lag:,} | up {up // 60}m{up % 60:02d}s")
+
+
+class Console:
+    """Serialises writes to the terminal so window lines do not tear the status line."""
+
+    def __init__(self, out: TextIO, live: bool) -> None:
+        self.out, self.live = out, live
+        self._lock = threading.RLock()  # a signal handler may print while the main thread holds it
+        self._shown = False
+
+    def line(self, text: str) -> None:
+        with self._lock:
+            if self._shown:
+                self.out.write("\r\x1b[2K")
+                self._shown = False
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def status(self, text: str) -> None:
+        with self._lock:
+            self.out.write("\r\x1b[2K" + text)
+            self.out.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        with self._lock:
+            if self._shown:
+                self.out.write("\r\x1b[2K")
+                self.out.flush()
+                self._shown = False
+
+
+class StatusLine:
+    def __init__(self, console: Console, pipeline: str, snapshot: Callable[[], Snapshot], interval: float = 1.0) -> None:
+        self.console, self.pipeline, self.snapshot, self.interval = console, pipeline, snapshot, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="status-line", daemon=True)
+
+    def start(self) -> None:
+        if self.console.live:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(2)
+        self.console.clear()
+
+    def _run(self) -> None:
+        last_n, last_t = 0, time.monotonic()
+        while not self._stop.wait(self.interval):
+            snap = self.snapshot()
+            now = time.monotonic()
+            rate = (snap.total.records_in - last_n) / max(now - last_t, 1e-6)
+            last_n, last_t = snap.total.records_in, now
+            self.console.status(status_text(self.pipeline, snap, time.time(), rate))

@@ -1,0 +1,56 @@
+"""The topics and the KPI schema a pipeline needs, checked or made before it starts."""
+
+from __future__ import annotations
+
+from governance.errors import GovernanceError
+from governance.kafka import KafkaSettings
+from governance.sentinel.pipeline import Pipeline
+
+
+def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) -> list[str]:
+    """Fail clearly if a source topic is missing; create missing output topics
+    (valid: as many partitions as the first source; DLQ and KPI: one). Returns what was created."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient(settings.client_config())
+    try:
+        existing = admin.list_topics(timeout=timeout).topics
+    except KafkaException as e:
+        raise GovernanceError(f"cannot reach Kafka at {settings.bootstrap_servers}: {e.args[0].str()}",
+                              hint="check --bootstrap-servers / $GOVERNANCE_BOOTSTRAP_SERVERS") from None
+    missing = [t for t in pipeline.sources if t not in existing]
+    if missing:
+        raise GovernanceError(
+            f"{pipeline.path}: source topic {', '.join(missing)} does not exist on {settings.bootstrap_servers}",
+            hint="create it, or fix `source` in the pipeline file")
+    partitions = len(existing[pipeline.sources[0]].partitions)
+    wanted = [(pipeline.valid_topic, partitions), (pipeline.dlq_topic, 1), (pipeline.kpi_topic, 1)]
+    new = [NewTopic(name, num_partitions=n, replication_factor=-1) for name, n in wanted if name not in existing]
+    created = []
+    for name, future in (admin.create_topics(new).items() if new else ()):
+        try:
+            future.result(timeout)
+            created.append(name)
+        except KafkaException as e:
+            if e.args[0].code() != e.args[0].TOPIC_ALREADY_EXISTS:  # another instance won the race
+                raise GovernanceError(f"cannot create topic {name}: {e.args[0].str()}",
+                                      hint="create it yourself, or give the sentinel's principal CreateTopics") from None
+    return created
+
+
+_REGISTRY_HINT = "check --registry / $GOVERNANCE_REGISTRY_URL, or start the local stack with `governance stack up`"
+
+
+def register_kpi_schema(registry_url: str, pipeline: Pipeline) -> int:
+    from governance.gate.http import Registry, RegistryError, subject_path
+    from governance.sentinel.kpi import kpi_schema_text
+
+    subject = f"{pipeline.kpi_topic}-value"
+    try:
+        answer = Registry(registry_url, unreachable_hint=_REGISTRY_HINT).call("POST", f"/subjects/{subject_path(subject)}/versions",
+                                             {"schema": kpi_schema_text()})
+    except RegistryError as e:
+        raise GovernanceError(f"cannot register the KPI schema under {subject}: {e.message}",
+                              hint="a different schema is registered there; set `kpi_topic` to another topic") from None
+    return int(answer["id"])
