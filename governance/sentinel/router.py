@@ -428,16 +428,16 @@ class Router:
     # -- rebalance callbacks (they run inside consume(); they must not raise) ---
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        log.info("assigned %s", [(p.topic, p.partition) for p in partitions])
+        log.info("assigned %s", _partitions(partitions))
         self.assigned.set()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        log.info("revoked %s", [(p.topic, p.partition) for p in partitions])
+        log.info("revoked %s: committing the open transaction", _partitions(partitions))
         if not self._failed:
             self._commit_or_recover(rewind=False)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        log.warning("lost %s: aborting the open transaction", [(p.topic, p.partition) for p in partitions])
+        log.warning("lost %s: aborting the open transaction", _partitions(partitions))
         self._abort_open()
 
     # -- clients ------------------------------------------------------------------
@@ -475,3 +475,11 @@ class Router:
         if self.config.instance_id is not None:
             config["group.instance.id"] = self.config.instance_id
         return config
+
+
+def _partitions(partitions: list[TopicPartition]) -> str:
+    """`orders[0,1,2], payments[0]` for log lines."""
+    by_topic: dict[str, list[int]] = {}
+    for tp in partitions:
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return ", ".join(f"{t}[{','.join(map(str, sorted(ps)))}]" for t, ps in sorted(by_topic.items())) or "no partitions"

@@ -3,6 +3,7 @@ long-running process (decoder -> GX validator -> exactly-once router -> KPIs).""
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -125,6 +126,11 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
             routed[0] = stats.committed.records_in
             last_commit[0] = time.monotonic()
 
+    logger = logging.getLogger("governance.sentinel")
+    log_handler, saved_logger = _ConsoleLog(console, pipeline.name), (logger.level, logger.propagate)
+    logger.addHandler(log_handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     previous = _install_signals(stop, console)
     idle = _IdleWatch(stop, router, last_record, options.idle_exit_s) if options.idle_exit_s else None
     try:
@@ -139,6 +145,8 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
         if metrics:
             metrics.stop()
         _restore_signals(previous)
+        logger.removeHandler(log_handler)
+        logger.level, logger.propagate = saved_logger
 
     committed = router.stats().committed
     seconds = last_commit[0] - first_record[0] if first_record and last_commit[0] > first_record[0] else 0.0
@@ -186,6 +194,17 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         lines += [rule_line(r, "window") for r in pipeline.window_rules]
     lines.append("  running; Ctrl-C or SIGTERM commits the open transaction and stops")
     return "\n".join(lines)
+
+
+class _ConsoleLog(logging.Handler):
+    """The router's and judge's log lines (assignments, retries, recoveries) for the operator."""
+
+    def __init__(self, console: object, pipeline: str) -> None:
+        super().__init__(logging.INFO)
+        self.console, self.pipeline = console, pipeline
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.console.line(f"{self.pipeline}: {record.getMessage()}")  # type: ignore[attr-defined]
 
 
 class _IdleWatch:
