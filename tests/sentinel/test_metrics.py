@@ -1,0 +1,66 @@
+"""The /metrics endpoint speaks Prometheus' text format, checked with prometheus_client's parser."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from governance.sentinel.kpi import Snapshot, WindowCounts
+from governance.sentinel.metrics import MetricsServer, RuleInfo, render
+from governance.sentinel.router import RouterStats
+
+RULES = [RuleInfo('zip "quoted" \\ rule', "critical"), RuleInfo("coupon", "warning")]
+
+
+def snapshot(last_window: dict | None = None) -> Snapshot:
+    total = WindowCounts(records_in=100, valid=90, invalid=10, schema_failures=3, warning_records=4,
+                         rule_failures={'zip "quoted" \\ rule': 7})
+    return Snapshot(total, last_window, lag=12, started=time.time(), dlq_limit_streak=1)
+
+
+def samples(text: str) -> dict[tuple[str, frozenset], float]:
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_counters_and_gauges_parse_with_their_labels() -> None:
+    m = samples(render("orders", RULES, snapshot(), RouterStats(commits=5, aborts=1)))
+    p = ("pipeline", "orders")
+    assert m[("sentinel_records_in_total", frozenset({p}))] == 100
+    assert m[("sentinel_records_total", frozenset({p, ("outcome", "invalid")}))] == 10
+    assert m[("sentinel_rule_failures_total", frozenset({p, ("rule", 'zip "quoted" \\ rule'), ("severity", "critical")}))] == 7
+    assert m[("sentinel_rule_failures_total", frozenset({p, ("rule", "coupon"), ("severity", "warning")}))] == 0
+    assert m[("sentinel_transactions_total", frozenset({p, ("result", "aborted")}))] == 1
+    assert m[("sentinel_consumer_lag", frozenset({p}))] == 12
+    assert not any(name.startswith("sentinel_window_") for name, _ in m)
+
+
+def test_window_gauges_describe_the_last_published_window() -> None:
+    window = {"window_end": 1_700_000_060_000, "window_expectations": [{"rule": "mean", "success": False}],
+              "window": {"records_in": 0, "invalid": 0, "invalid_records_per_minute": 0.0,
+                         "schema_compliance_rate": None, "dlq_rate": None}}
+    m = samples(render("orders", RULES, snapshot(window), RouterStats()))
+    p = ("pipeline", "orders")
+    assert m[("sentinel_window_records_in", frozenset({p}))] == 0
+    rate = m[("sentinel_window_schema_compliance_rate", frozenset({p}))]
+    assert rate != rate  # NaN: no records, no rate
+    assert m[("sentinel_window_expectation_success", frozenset({p, ("rule", "mean")}))] == 0
+    assert m[("sentinel_window_end_seconds", frozenset({p}))] == 1_700_000_060
+
+
+def test_the_server_answers_metrics_and_404_elsewhere() -> None:
+    server = MetricsServer("127.0.0.1", 0, lambda: "x_total 1\n")
+    server.start()
+    try:
+        with urllib.request.urlopen(server.url, timeout=5) as response:
+            assert response.read() == b"x_total 1\n"
+            assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(server.url.replace("/metrics", "/other"), timeout=5)
+        assert error.value.code == 404
+    finally:
+        server.stop()
