@@ -42,6 +42,7 @@ from confluent_kafka import (
 )
 
 from governance.kafka import KafkaSettings
+from governance.kafka.logs import client_logger
 from governance.sentinel.headers import dlq_headers
 
 log = logging.getLogger(__name__)
@@ -451,11 +452,12 @@ class Router:
                     enable_idempotence=True,
                     acks="all",
                     linger_ms=5,
+                    logger=client_logger(),
                 )
             )
             self._retrying(lambda: producer.init_transactions(self.config.operation_timeout_s))
             return producer
-        config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5)
+        config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5, logger=client_logger())
         config["on_delivery"] = self._on_delivery
         return Producer(config)
 
@@ -471,6 +473,7 @@ class Router:
             auto_offset_reset="earliest",
             partition_assignment_strategy="roundrobin",
             session_timeout_ms=self.config.session_timeout_ms,
+            logger=client_logger(),
         )
         if self.config.instance_id is not None:
             config["group.instance.id"] = self.config.instance_id
