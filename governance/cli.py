@@ -497,6 +497,8 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     help="Schema registry to use with --bootstrap-servers (default: the local stack's).",
 )
 @schemas_dir_option
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False), default="rules/orders.yml",
+              show_default=True, help="The sentinel pipeline the demo runs over freshly written orders.")
 @data_dir_option
 def demo(
     records: int,
@@ -504,6 +506,7 @@ def demo(
     kafka_config: Path | None,
     registry: str | None,
     schemas_dir: Path,
+    rules_file: Path,
     data_dir: Path | None,
 ) -> None:
     """Run the end-to-end demo, starting the local stack if no cluster is given.
@@ -514,6 +517,9 @@ def demo(
     2. Registry: registers schemas/*.avsc, sends user-activity records through
        Confluent's AvroSerializer and AvroDeserializer, and asks the registry
        about a breaking change.
+    3. Sentinel: writes 2,000 orders (some broken, three not Avro at all) to the
+       `orders` topic and runs rules/orders.yml over them: valid ones to
+       orders-valid, the rest to orders-dlq with the reason in headers.
     """
     from governance.demo import run_demo
     from governance.kafka import resolve_kafka_settings
@@ -548,6 +554,20 @@ def demo(
             click.echo(f"    {message}")
         click.echo(f"  {'OK' if walk.ok else 'FAILED'}")
         ok = ok and walk.ok
+
+        from governance.sentinel.walkthrough import run_sentinel_walkthrough
+
+        click.echo(f"Quality sentinel: {rules_file}")
+        sentinel_walk = run_sentinel_walkthrough(settings, registry_url, rules_file, out=sys.stdout)
+        click.echo(f"  orders written {sentinel_walk.produced:,}, routed {sentinel_walk.routed:,}: "
+                   f"{sentinel_walk.valid:,} valid, {sentinel_walk.invalid:,} to the DLQ "
+                   f"(expected {sentinel_walk.expected_invalid:,})")
+        if sentinel_walk.dlq_sample:
+            click.echo("  the headers of one DLQ record:")
+            for key, value in sentinel_walk.dlq_sample:
+                click.echo(f"    {key} = {value}")
+        click.echo(f"  {'OK' if sentinel_walk.ok else 'FAILED'}")
+        ok = ok and sentinel_walk.ok
     sys.exit(0 if ok else 1)
 
 

@@ -102,7 +102,11 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     router = Router(settings, config, judge, outbox=tracker)
     tracker.lag = router.lag
     stop = threading.Event()
-    tracker.on_window = lambda record: console.line(window_line(pipeline.name, record))
+    def on_window(record: dict) -> None:
+        if record["window"]["records_in"] or not record["final"]:
+            console.line(window_line(pipeline.name, record))
+
+    tracker.on_window = on_window
     tracker.on_trip = stop.set
 
     port = options.metrics_port if options.metrics_port is not None else pipeline.metrics_port
