@@ -59,6 +59,42 @@ class Decoder:
             return self._json(value)
         return self._avro(value)
 
+    def decode_batch(self, values: list[bytes | None]) -> list[dict[str, Any] | DecodeFailure]:
+        """`decode` of each value, faster for Avro: the bodies of values with the same
+        schema id are read from one buffer, each checked to end exactly at its own
+        boundary; any value that does not is decoded alone for its exact reason."""
+        if self.value_format != "avro":
+            return [self.decode(v) for v in values]
+        out: list[dict[str, Any] | DecodeFailure | None] = [None] * len(values)
+        groups: dict[int, list[int]] = {}
+        for i, value in enumerate(values):
+            if value is None or len(value) < 5 or value[0] != 0:
+                out[i] = self.decode(value)
+            else:
+                groups.setdefault(int.from_bytes(value[1:5], "big"), []).append(i)
+        read = fastavro.schemaless_reader
+        for schema_id, indices in groups.items():
+            schema = self._schema(schema_id)
+            if isinstance(schema, DecodeFailure):
+                for i in indices:
+                    out[i] = schema
+                continue
+            buf = io.BytesIO(b"".join([values[i][5:] for i in indices]))  # type: ignore[index]
+            end = 0
+            for i in indices:
+                end += len(values[i]) - 5  # type: ignore[arg-type]
+                try:
+                    record = read(buf, schema, None)
+                    ok = buf.tell() == end and type(record) is dict
+                except Exception:
+                    ok = False
+                if ok:
+                    out[i] = record
+                else:
+                    out[i] = self.decode(values[i])
+                    buf.seek(end)
+        return out  # type: ignore[return-value]
+
     # ------------------------------------------------------------ JSON
 
     def _json(self, value: bytes) -> dict[str, Any] | DecodeFailure:

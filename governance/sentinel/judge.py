@@ -99,8 +99,7 @@ class SentinelJudge:
         delay = 0.5
         while True:
             try:
-                decode = self.decoder.decode
-                return [decode(v) for v in values]
+                return self.decoder.decode_batch(values)
             except GovernanceError as e:
                 if time.monotonic() + delay > deadline:
                     raise GovernanceError(

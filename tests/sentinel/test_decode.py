@@ -7,6 +7,8 @@ import os
 import struct
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -112,3 +114,31 @@ def test_an_unreachable_registry_is_an_environment_error_not_poison() -> None:
     decoder = Decoder("avro", "http://127.0.0.1:9", "s-value", timeout=2)
     with pytest.raises(GovernanceError, match="cannot reach the schema registry"):
         decoder.decode(b"\x00\x00\x00\x00\x01\x02")
+
+
+def test_a_batch_decodes_exactly_as_each_value_alone(setup: tuple[Decoder, bytes, bytes, int]) -> None:
+    """Batch decoding reads bodies from one buffer; a bad value among good ones must
+    neither change its own reason nor disturb its neighbours."""
+    decoder, good, foreign, _ = setup
+    values = [good, good[:-1], good, good + b"\x00", None, b"", b"\x01" + good[1:], foreign, good,
+              good[:5] + b"\xff" * 12, good[:6], good]
+    expected = [decoder.decode(v) for v in values]
+    assert decoder.decode_batch(values) == expected
+    assert [isinstance(r, dict) for r in expected] == [True, False, True, False, False, False, False, False, True,
+                                                       False, False, True]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_batch_decoding_equals_one_by_one_on_mutated_values(setup: tuple[Decoder, bytes, bytes, int], data: st.DataObject) -> None:
+    decoder, good, _, _ = setup
+    mutated = st.one_of(
+        st.just(good),
+        st.integers(5, len(good)).map(lambda n: good[:n]),
+        st.binary(max_size=8).map(lambda tail: good + tail),
+        st.binary(max_size=40).map(lambda body: good[:5] + body),
+        st.tuples(st.integers(5, len(good) - 1), st.integers(0, 255)).map(
+            lambda pos_byte: good[:pos_byte[0]] + bytes([pos_byte[1]]) + good[pos_byte[0] + 1:]),
+    )
+    values = data.draw(st.lists(mutated, max_size=12))
+    assert decoder.decode_batch(values) == [decoder.decode(v) for v in values]
