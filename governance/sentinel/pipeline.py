@@ -61,7 +61,7 @@ class Pipeline:
     record_rules: tuple[Rule, ...]
     window_rules: tuple[Rule, ...]
     window_seconds: int = 60
-    commit_every_records: int = 1000
+    commit_every_records: int = 10_000
     commit_every_ms: int = 1000
     guarantee: Guarantee = "exactly_once"
     kpi_topic: str = ""
@@ -217,7 +217,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     for rule in record_rules:
         _require_kind(doc, rule, window=False)
 
-    commit_records, commit_ms = 1000, 1000
+    commit_records, commit_ms = 10_000, 1000
     if "commit" in top:
         cnode = top["commit"][1]
         commit = doc.mapping(cnode, "`commit`")

@@ -53,7 +53,7 @@ def test_minimal_pipeline_gets_defaults(tmp_path: Path) -> None:
         "expect_column_values_to_not_be_null(user.id)", "expect_column_values_to_not_be_null",
         {"column": "user.id"}, "critical", 5)
     assert rule.columns() == ("user.id",)
-    assert (p.window_seconds, p.commit_every_records, p.commit_every_ms, p.guarantee) == (60, 1000, 1000, "exactly_once")
+    assert (p.window_seconds, p.commit_every_records, p.commit_every_ms, p.guarantee) == (60, 10_000, 1000, "exactly_once")
 
 
 def test_every_setting(tmp_path: Path) -> None:
