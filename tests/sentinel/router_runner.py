@@ -1,9 +1,13 @@
 """Run the routing engine with the test judge in its own process:
-`python router_runner.py BOOTSTRAP SOURCES VALID DLQ GROUP INSTANCE [COMMIT_RECORDS]`.
-Prints `commit <records>` after every commit; SIGTERM and SIGINT stop it cleanly."""
+`python router_runner.py BOOTSTRAP SOURCES VALID DLQ GROUP INSTANCE [COMMIT_RECORDS]
+[--commit-ms MS] [--guarantee exactly_once|at_least_once] [--session-timeout-ms MS] [--report-routed]`.
+Prints `commit <records>` after every commit, `assigned|revoked|lost <partitions>`
+on every rebalance and, with --report-routed, `routed <records>` after every batch; SIGTERM and SIGINT stop it cleanly (then it prints
+`stats aborts=<n> producer_rebuilds=<n>` and `stopped`)."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
@@ -11,26 +15,58 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from confluent_kafka import Consumer, Message, TopicPartition  # noqa: E402
 from router_helpers import judge  # noqa: E402
 
 from governance.kafka import KafkaSettings  # noqa: E402
 from governance.sentinel.router import Router, RouterConfig, RouterStats  # noqa: E402
 
 
+class ReportingRouter(Router):
+    """The router, printing its rebalance events so tests can wait for them."""
+
+    report_routed = False
+
+    def _route(self, messages: list[Message]) -> None:
+        super()._route(messages)
+        if self.report_routed:
+            print(f"routed {len(messages)}", flush=True)
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        print(f"assigned {len(partitions)}", flush=True)
+        super()._on_assign(consumer, partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        print(f"revoked {len(partitions)}", flush=True)
+        super()._on_revoke(consumer, partitions)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        print(f"lost {len(partitions)}", flush=True)
+        super()._on_lost(consumer, partitions)
+
+
 def main(argv: list[str]) -> int:
-    bootstrap, sources, valid, dlq, group, instance = argv[:6]
-    commit_records = int(argv[6]) if len(argv) > 6 else 5000
+    parser = argparse.ArgumentParser()
+    for name in ("bootstrap", "sources", "valid", "dlq", "group", "instance"):
+        parser.add_argument(name)
+    parser.add_argument("commit_records", nargs="?", type=int, default=5000)
+    parser.add_argument("--commit-ms", type=int, default=500)
+    parser.add_argument("--report-routed", action="store_true")
+    parser.add_argument("--guarantee", choices=("exactly_once", "at_least_once"), default="exactly_once")
+    parser.add_argument("--session-timeout-ms", type=int, default=6000)
+    args = parser.parse_args(argv)
     config = RouterConfig(
-        sources=tuple(sources.split(",")),
-        valid_topic=valid,
-        dlq_topic=dlq,
-        group_id=group,
+        sources=tuple(args.sources.split(",")),
+        valid_topic=args.valid,
+        dlq_topic=args.dlq,
+        group_id=args.group,
         pipeline_name="router-test",
-        transactional_id_prefix=group,
-        commit_every_records=commit_records,
-        commit_every_ms=500,
-        instance_id=instance,
-        session_timeout_ms=6000,
+        transactional_id_prefix=args.group,
+        commit_every_records=args.commit_records,
+        commit_every_ms=args.commit_ms,
+        guarantee=args.guarantee,
+        instance_id=args.instance,
+        session_timeout_ms=args.session_timeout_ms,
         transaction_timeout_ms=10_000,
     )
     stop = threading.Event()
@@ -40,7 +76,11 @@ def main(argv: list[str]) -> int:
     def report(stats: RouterStats) -> None:
         print(f"commit {stats.committed.records_in}", flush=True)
 
-    Router(KafkaSettings(bootstrap), config, judge).run(stop, on_commit=report)
+    router = ReportingRouter(KafkaSettings(args.bootstrap), config, judge)
+    router.report_routed = args.report_routed
+    router.run(stop, on_commit=report)
+    stats = router.stats()
+    print(f"stats aborts={stats.aborts} producer_rebuilds={stats.producer_rebuilds}", flush=True)
     print("stopped", flush=True)
     return 0
 

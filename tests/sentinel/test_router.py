@@ -4,7 +4,6 @@ topic or the dead-letter topic, through crashes, rebalances and shutdowns."""
 from __future__ import annotations
 
 import os
-import queue
 import random
 import signal
 import subprocess
@@ -15,65 +14,22 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Message
-from kafka_helpers import consume_all, create_topic
-from router_helpers import BASE_TS, duplicates, expected_split, failed_rules, judge, produce_inputs, record
+from kafka_helpers import consume_all
+from router_helpers import (
+    BASE_TS,
+    Runner,
+    assert_exact,
+    expected_split,
+    failed_rules,
+    judge,
+    produce_inputs,
+    produce_paced,
+    record,
+    topics,
+)
 
 from governance.kafka import KafkaSettings
 from governance.sentinel.router import Router, RouterConfig, Verdict
-
-RUNNER = Path(__file__).with_name("router_runner.py")
-
-
-def topics(kafka: KafkaSettings, name: str, partitions: int = 3) -> tuple[str, str, str]:
-    source, valid, dlq = f"{name}-in", f"{name}-valid", f"{name}-dlq"
-    create_topic(kafka, source, partitions=partitions)
-    create_topic(kafka, valid, partitions=partitions)
-    create_topic(kafka, dlq, partitions=1)
-    return source, valid, dlq
-
-
-def assert_exact(kafka: KafkaSettings, name: str, valid: str, dlq: str, n: int) -> tuple[list[Message], list[Message]]:
-    expected_valid, expected_invalid = expected_split(n)
-    valid_out = consume_all(kafka, valid, len(expected_valid), group=f"{name}-check-valid")
-    dlq_out = consume_all(kafka, dlq, len(expected_invalid), group=f"{name}-check-dlq")
-    assert duplicates(m.value() for m in valid_out) == {}
-    assert duplicates(m.value() for m in dlq_out) == {}
-    assert {m.value() for m in valid_out} == expected_valid
-    assert {m.value() for m in dlq_out} == expected_invalid
-    return valid_out, dlq_out
-
-
-class Runner:
-    """The router in a child process; a thread collects its `commit N` lines."""
-
-    def __init__(self, kafka: KafkaSettings, source: str, valid: str, dlq: str, group: str, instance: str) -> None:
-        command = [sys.executable, str(RUNNER), kafka.bootstrap_servers, source, valid, dlq, group, instance]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        self.commits: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith("commit"):
-                self.commits.put(line)
-
-    def wait_for_commit(self, timeout: float = 60) -> None:
-        self.commits.get(timeout=timeout)
-
-
-def produce_paced(kafka: KafkaSettings, topic: str, start: int, stop: int, chunk: int = 10_000) -> threading.Thread:
-    """Produce records start..stop in chunks a little apart, so routers are busy for a while."""
-
-    def run() -> None:
-        for first in range(start, stop, chunk):
-            produce_inputs(kafka, topic, range(first, min(first + chunk, stop)))
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
 
 def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_timestamp(
     kafka: KafkaSettings, unique_name: str
