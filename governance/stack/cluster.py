@@ -253,7 +253,7 @@ class LocalStack:
         expected = {b.id for b in state.brokers}
         while True:
             for broker in state.brokers:
-                if not process.is_ours(broker.pid, broker.config):
+                if process.has_exited(broker.pid, broker.config):
                     raise GovernanceError(
                         f"Broker {broker.id} exited while starting. The end of {broker.log}:\n"
                         f"{_tail(Path(broker.log).read_text(errors='replace'))}",

@@ -36,6 +36,15 @@ def is_ours(pid: int | None, marker: str) -> bool:
     return pid is not None and is_alive(pid) and marker in cmdline(pid)
 
 
+def has_exited(pid: int | None, marker: str) -> bool:
+    """For a process we just launched: gone, or replaced by another program. An empty
+    command line is a process still inside execve (its arguments are not mapped yet)."""
+    if pid is None or not is_alive(pid):
+        return True
+    line = cmdline(pid)
+    return bool(line) and marker not in line
+
+
 def stop(pids: Iterable[int], *, grace: float = 20.0) -> None:
     """SIGTERM every process, wait up to `grace` seconds, then SIGKILL the rest."""
     pending = list(pids)
