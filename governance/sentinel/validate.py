@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 import uuid
 
+from governance.sentinel.fastpath import Checker, compile_rule
 from governance.sentinel.pipeline import Rule, instantiate
 
 os.environ.setdefault("TQDM_DISABLE", "1")
@@ -34,16 +35,19 @@ class WindowResult:
 
 def flatten(record: Mapping[str, Any], prefix: str = "") -> Mapping[str, Any]:
     """Nested records as dotted keys; a flat record is returned as it is (the common, fast case)."""
-    if not prefix and not any(type(v) is dict for v in record.values()):
+    if not prefix and dict not in map(type, record.values()):
         return record
     out: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if type(value) is dict:
-            out.update(flatten(value, name + "."))
-        else:
-            out[name] = value
+    _flatten_into(out, record, prefix)
     return out
+
+
+def _flatten_into(out: dict[str, Any], record: Mapping[str, Any], prefix: str) -> None:
+    for key, value in record.items():
+        if type(value) is dict:
+            _flatten_into(out, value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
 
 
 class _Suite:
@@ -53,7 +57,8 @@ class _Suite:
         import great_expectations as gx
 
         self.rules = tuple(rules)
-        self.by_id: dict[str, Rule] = {}
+        self.by_id: dict[str, int] = {}
+        self._held: dict[int, Any] = {}
         self.columns = tuple(dict.fromkeys(c for r in self.rules for c in r.columns()))
         tag = uuid.uuid4().hex[:8]
         self.context = gx.get_context(mode="ephemeral")
@@ -65,17 +70,29 @@ class _Suite:
         asset = source.add_dataframe_asset(f"batch-{tag}")
         self.batch_definition = asset.add_batch_definition_whole_dataframe(f"whole-{tag}")
         self.suite = gx.ExpectationSuite(name=f"sentinel-{kind}-{tag}")
+        # A suite is a set: GX drops an expectation equal to one it holds, so a rule that
+        # repeats another one's expectation shares its result.
+        self.twins: dict[int, list[int]] = {}
         for i, rule in enumerate(self.rules):
             rule_id = f"r{i}"
-            self.by_id[rule_id] = rule
-            self.suite.add_expectation(instantiate(rule.expectation_type, rule.kwargs, _Fail,
-                                                   meta={"sentinel_rule": rule_id}))
+            expectation = instantiate(rule.expectation_type, rule.kwargs, _Fail, meta={"sentinel_rule": rule_id})
+            held = next((j for j, e in self._held.items()
+                         if gx.ExpectationSuite._expectations_are_equalish(expectation, e)), None)
+            if held is not None:
+                self.twins[held].append(i)
+                continue
+            self.by_id[rule_id] = i
+            self.twins[i] = [i]
+            self._held[i] = expectation
+            self.suite.add_expectation(expectation)
         self.suite = self.context.suites.add(self.suite)
 
     def frame(self, flat: Sequence[Mapping[str, Any]]) -> Any:
         import pandas as pd
 
         df = pd.DataFrame.from_records(flat)
+        if len(df) < len(flat):  # records that are all empty make a frame with no rows
+            df = pd.DataFrame(index=pd.RangeIndex(len(flat)))
         for column in self.columns:  # a field absent from every record is a column of nulls
             if column not in df.columns:
                 df[column] = None
@@ -83,10 +100,17 @@ class _Suite:
 
     def run(self, records: Sequence[Mapping[str, Any]], flat: Sequence[Mapping[str, Any]] | None = None
             ) -> list[tuple[Rule, Any]]:
+        return [(self.rules[i], result) for i, result in self.run_indexed(records, flat)]
+
+    def run_indexed(self, records: Sequence[Mapping[str, Any]], flat: Sequence[Mapping[str, Any]] | None = None
+                    ) -> list[tuple[int, Any]]:
+        """(position of the rule in this suite, its GX result), in suite order."""
         flat = flat if flat is not None else [flatten(r) for r in records]
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": self.frame(flat)})
         result = batch.validate(self.suite, result_format={"result_format": "COMPLETE"})
-        return [(self.by_id[r.expectation_config.meta["sentinel_rule"]], r) for r in result.results]
+        indexed = [(twin, r) for r in result.results
+                   for twin in self.twins[self.by_id[r.expectation_config.meta["sentinel_rule"]]]]
+        return sorted(indexed, key=lambda pair: pair[0])
 
 
 class _Fail(Exception):
@@ -94,48 +118,107 @@ class _Fail(Exception):
 
 
 class RecordValidator:
-    def __init__(self, rules: Iterable[Rule]) -> None:
-        self._suite = _Suite(tuple(rules), "records")
+    """Judges each record by the record rules.
+
+    Rules `fastpath` can compile are checked in plain Python; the rest share one GX
+    suite, built on first use. A compiled rule that meets a batch outside what it
+    models is judged by GX for that batch. `compiled=False` judges every rule with GX.
+    """
+
+    def __init__(self, rules: Iterable[Rule], compiled: bool = True) -> None:
+        self.rules = tuple(rules)
+        self._checkers: dict[int, Checker] = {}
+        if compiled:
+            for position, rule in enumerate(self.rules):
+                checker = compile_rule(rule)
+                if checker is not None:
+                    self._checkers[position] = checker
+        self._heads = [_head(rule) for rule in self.rules]
+        self._top_level_only = all("." not in c for p in self._checkers for c in self.rules[p].columns())
+        self._suites: dict[tuple[int, ...], _Suite] = {}
+        if len(self._checkers) < len(self.rules):
+            self._suite(tuple(p for p in range(len(self.rules)) if p not in self._checkers))
+
+    @property
+    def compiled(self) -> frozenset[str]:
+        """Names of the rules judged in plain Python when a batch allows it."""
+        return frozenset(self.rules[p].name for p in self._checkers)
 
     def validate(self, records: Sequence[Mapping[str, Any]]) -> list[list[RuleFailure]]:
-        """Per record, the rules it fails (empty: valid)."""
+        """Per record, the rules it fails (empty: valid), in the order of the rules."""
         failures: list[list[RuleFailure]] = [[] for _ in records]
-        if not records or not self._suite.rules:
+        if not records or not self.rules:
             return failures
-        flat = [flatten(r) for r in records]
-        for rule, result in self._suite.run(records, flat):
+        # Checkers of top-level fields read the records as they are: flattening only
+        # replaces nested dicts, and a checker hands any dict value back to GX.
+        view = records if self._top_level_only else [flatten(r) for r in records]
+        verdicts: dict[int, list[tuple[int, str]]] = {}
+        for position, checker in self._checkers.items():
+            bad = checker(view)
+            if bad is not None:
+                rule, head = self.rules[position], self._heads[position]
+                verdicts[position] = [(i, head + _got(_value(rule, view[i]))) for i in bad]
+        rest = tuple(p for p in range(len(self.rules)) if p not in verdicts)
+        if rest:
+            flat = [flatten(r) for r in records] if view is records else view
+            verdicts.update(self._gx(rest, records, flat))
+        for position in range(len(self.rules)):
+            rule = self.rules[position]
+            for index, message in verdicts[position]:
+                failures[index].append(RuleFailure(rule.name, rule.severity, message))
+        return failures
+
+    def _suite(self, positions: tuple[int, ...]) -> _Suite:
+        if positions not in self._suites:
+            self._suites[positions] = _Suite(tuple(self.rules[p] for p in positions), "records")
+        return self._suites[positions]
+
+    def _gx(self, positions: tuple[int, ...], records: Sequence[Mapping[str, Any]],
+            flat: Sequence[Mapping[str, Any]]) -> dict[int, list[tuple[int, str]]]:
+        suite = self._suite(positions)
+        verdicts: dict[int, list[tuple[int, str]]] = {p: [] for p in positions}
+        for at, result in suite.run_indexed(records, flat):
+            position, rule = positions[at], suite.rules[at]
             if result.success:
                 continue
             if _raised(result) is not None:
                 # GX could not evaluate the rule on this batch (e.g. strings compared with
                 # numbers): judge each record alone so one odd record cannot fail the rest.
-                self._per_record(rule, records, failures)
+                verdicts[position] = self._per_record(rule, records)
                 continue
-            res = result.result
-            indices = res.get("unexpected_index_list") or []
-            values = res.get("unexpected_list") or []
-            if len(values) != len(indices):
-                values = [_UNKNOWN] * len(indices)
-            for index, value in zip(indices, values):
+            indices = result.result.get("unexpected_index_list") or []
+            for index in indices:
                 index = index if isinstance(index, int) else _index_of(index)
-                if "column" in rule.kwargs:  # the record's own value: pandas turns ints with nulls into floats
-                    value = flat[index].get(rule.kwargs["column"])
-                failures[index].append(RuleFailure(rule.name, rule.severity, _message(rule, value)))
-        return failures
+                # the record's own value: pandas turns ints with nulls into floats
+                verdicts[position].append((index, _message(rule, _value(rule, flat[index]))))
+        return verdicts
 
-    def _per_record(self, rule: Rule, records: Sequence[Mapping[str, Any]],
-                    failures: list[list[RuleFailure]]) -> None:
+    def _per_record(self, rule: Rule, records: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
         single = _single_rule_suite(self, rule)
+        out = []
         for i, original in enumerate(records):
             record = flatten(original)
             (_, result), = single.run([original], [record])
             if result.success:
                 continue
-            message = _message(rule, record.get(rule.kwargs["column"]) if "column" in rule.kwargs else _UNKNOWN)
+            message = _message(rule, _value(rule, record))
             raised = _raised(result)
             if raised is not None:
                 message += f": {' '.join(raised.split())[:300]}"
-            failures[i].append(RuleFailure(rule.name, rule.severity, message))
+            out.append((i, message))
+        return out
+
+
+def _value(rule: Rule, record: Mapping[str, Any]) -> Any:
+    """What a failure message shows: the record's own value(s) for the rule's columns."""
+    kwargs = rule.kwargs
+    if "column" in kwargs:
+        return record.get(kwargs["column"])
+    if "column_A" in kwargs and "column_B" in kwargs:
+        return (record.get(kwargs["column_A"]), record.get(kwargs["column_B"]))
+    if isinstance(kwargs.get("column_list"), (list, tuple)):
+        return {c: record.get(c) for c in kwargs["column_list"]}
+    return _UNKNOWN
 
 
 def _single_rule_suite(validator: RecordValidator, rule: Rule) -> _Suite:
@@ -166,11 +249,18 @@ _UNKNOWN = object()
 
 
 def _message(rule: Rule, value: Any = _UNKNOWN) -> str:
+    return _head(rule) + _got(value)
+
+
+def _head(rule: Rule) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in rule.kwargs.items())
-    text = f"{rule.expectation_type}({args}) failed"
-    if value is not _UNKNOWN:
-        text += f": got {'null' if value is None or _is_nan(value) else repr(value)}"
-    return text
+    return f"{rule.expectation_type}({args}) failed"
+
+
+def _got(value: Any) -> str:
+    if value is _UNKNOWN:
+        return ""
+    return f": got {'null' if value is None or _is_nan(value) else repr(value)}"
 
 
 def _is_nan(value: Any) -> bool:
