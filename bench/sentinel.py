@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sentinel.py [--records 1000000] [--invalid-ratio 0.05]
         [--commit-every 10000] [--partitions 3] [--contract-records 50000]
-        [--gx-records 2000] [--only a,b,c,d] [--repeat 1] [--warmup 200000] [--log-dir DIR]
+        [--gx-records 2000] [--only a,b,c,d] [--repeat 1] [--warmup 500000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
 
 One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
@@ -668,7 +668,7 @@ def main() -> None:
     parser.add_argument("--contract-records", type=int, default=50_000, help="prefix for path c")
     parser.add_argument("--gx-records", type=int, default=2_000, help="prefix for path d")
     parser.add_argument("--only", default="a,b,c,d", help="paths to run, e.g. a,b")
-    parser.add_argument("--warmup", type=int, default=200_000,
+    parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run a and b this many times each, in turns, and report the fastest of each")
