@@ -19,8 +19,8 @@ its peak RSS (the child's own VmHWM) is its alone:
   c  Confluent data contracts: confluent_kafka's AvroDeserializer with the same
      five checks as CEL CONDITION rules (onFailure DLQ) in the schema's ruleSet,
      Confluent's own DlqAction teeing failures to the DLQ. The first
-     CONTRACT_RECORDS records only (it is slow); see _contract() for how it is
-     made exactly once.
+     CONTRACT_RECORDS records only (it is slow); see path_contract() for how it
+     is made exactly once. Its valid and DLQ topics are counted afterwards.
   d  Great Expectations record by record: the Router with a judge that decodes
      each record and runs the five expectations on a one-row batch
      (RecordValidator, not compiled). The first GX_RECORDS records only; its
@@ -28,9 +28,10 @@ its peak RSS (the child's own VmHWM) is its alone:
 
 Before a and b, an unmeasured passthrough of the first WARMUP records warms the
 broker up (a broker fresh from start-up commits small transactions several
-times slower for its first few seconds). With --repeat K, a and b run K times each, taking turns on the same topic
-(fresh output topics and consumer groups each time), and the table shows the
-fastest try of each: other work on the machine then slows both alike.
+times slower for its first few seconds). With --repeat K, a and b run K times
+each, taking turns on the same topic (fresh output topics and consumer groups
+each time), and the table shows the fastest try of each: other work on the
+machine then slows both alike.
 
 Every path's time runs from the first record it consumed to the commit that
 covered its last record, with the same commit settings (COMMIT_EVERY records or
@@ -203,6 +204,30 @@ def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) ->
     return bad
 
 
+def count_topic(bootstrap: str, topic: str) -> int:
+    """Committed records in a topic: read it whole with read_committed."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-count-{uuid.uuid4().hex[:8]}",
+                         "isolation.level": "read_committed", "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        count, idle = 0, 0
+        while idle < 3:
+            messages = consumer.consume(10_000, 1.0)
+            count += sum(1 for m in messages if m.error() is None)
+            done = all(tp.offset >= ends[tp.partition] for tp in consumer.position(
+                [TopicPartition(topic, p) for p in partitions]))
+            if done:
+                break
+            idle = 0 if messages else idle + 1
+        return count
+    finally:
+        consumer.close()
+
+
 def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -324,10 +349,14 @@ def path_contract(a: argparse.Namespace) -> None:
 
     On its own the DlqAction uses a producer of its own (idempotence off, no
     transaction): the DLQ write and the consumer's offset commit are independent,
-    at least once at best. Its documented `producer` setting takes a ready
-    producer instead, so here it gets the same transactional producer that writes
-    the valid records, and the consumer offsets go into that transaction
-    (send_offsets_to_transaction, read_committed input): exactly once, like a and b.
+    at least once at best. Its `producer` setting (DlqAction.PRODUCER, "for
+    testing" in the source) takes a ready producer instead, so here it gets the
+    same transactional producer that writes the valid records, and the consumer
+    offsets go into that transaction (send_offsets_to_transaction, read_committed
+    input): exactly once, like a and b. One gap the client leaves: DlqAction
+    logs and swallows a failed produce() (a full queue, say), so that record
+    would be missing from the DLQ of a committed transaction; the parent counts
+    the DLQ topic afterwards to show it did not happen here.
     """
     from confluent_kafka import Consumer, KafkaException, Producer
     from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -570,7 +599,13 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     if "c" in only:
         target = min(args.contract_records, n)
         print(f"c) Confluent data contracts (CEL rules, DLQ action), first {target:,} records ...", flush=True)
-        child("contract", "c1", target)
+        result = child("contract", "c1", target)
+        if result is not None:
+            counted = tuple(count_topic(bootstrap, t) for t in outputs["c1"])
+            print(f"  counted (read_committed): {counted[0]:,} in its valid topic, {counted[1]:,} in its DLQ", flush=True)
+            if counted != (result["valid"], result["invalid"]):
+                notes.append(f"path c: its topics hold {counted[0]:,} valid and {counted[1]:,} DLQ records, "
+                             f"but it counted {result['valid']:,} and {result['invalid']:,}")
 
     if "d" in only:
         target = min(args.gx_records, n)
