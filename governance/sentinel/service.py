@@ -54,6 +54,8 @@ def group_id(pipeline: Pipeline) -> str:
 
 
 def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> Summary:
+    from confluent_kafka import KafkaException
+
     from governance.sentinel import topics
     from governance.sentinel.decode import Decoder
     from governance.sentinel.judge import BatchTally, SentinelJudge
@@ -144,6 +146,10 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
         if idle:
             idle.start()
         router.run(stop, on_commit=on_commit)
+    except KafkaException as e:
+        raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
+                              hint="nothing uncommitted was kept; check the brokers and the client settings "
+                                   "(--kafka-config), then restart") from None
     finally:
         status.stop()
         if metrics:

@@ -3,10 +3,12 @@ to the `orders` topic and run the shipped rules/orders.yml over them until idle.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from governance.errors import GovernanceError
 from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
 
@@ -88,10 +90,19 @@ def run_sentinel_walkthrough(settings: KafkaSettings, registry_url: str, rules_f
 
 
 def _ends(settings: KafkaSettings, topic: str) -> dict[int, int]:
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
     consumer = Consumer(settings.client_config(group_id="governance-demo-dlq-reader", logger=client_logger()))
-    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-    ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
-    consumer.close()
-    return ends
+    deadline = time.monotonic() + 30
+    try:
+        while True:  # a topic created a moment ago may not have a leader yet
+            try:
+                partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+                return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+            except KafkaException as e:
+                if not e.args[0].retriable() and e.args[0].code() != KafkaError.NOT_LEADER_FOR_PARTITION \
+                        or time.monotonic() > deadline:
+                    raise GovernanceError(f"cannot read the end offsets of {topic}: {e.args[0].str()}") from None
+                time.sleep(0.2)
+    finally:
+        consumer.close()
