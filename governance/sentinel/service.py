@@ -3,6 +3,7 @@ long-running process (decoder -> GX validator -> exactly-once router -> KPIs).""
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -138,6 +139,10 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     logger.setLevel(logging.INFO)
     logger.propagate = False
     previous = _install_signals(stop, console)
+    # GX and pandas leave a large heap of long-lived objects; without this every
+    # full collection walks all of it, which cost a quarter of the routing rate.
+    gc.collect()
+    gc.freeze()
     idle = _IdleWatch(stop, router, last_record, options.idle_exit_s) if options.idle_exit_s else None
     try:
         if metrics:
