@@ -26,16 +26,27 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BatchTally:
-    """What one batch contributed to the KPIs."""
+    """What one batch contributed to the KPIs; tallies add up into windows."""
 
     records_in: int = 0
     valid: int = 0
     invalid: int = 0
     schema_failures: int = 0
-    warnings: int = 0
+    warning_records: int = 0
     rule_failures: dict[str, int] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     """Valid records' values of the columns window rules read."""
+
+    def add(self, other: BatchTally, rows: bool = True) -> None:
+        self.records_in += other.records_in
+        self.valid += other.valid
+        self.invalid += other.invalid
+        self.schema_failures += other.schema_failures
+        self.warning_records += other.warning_records
+        for rule, count in other.rule_failures.items():
+            self.rule_failures[rule] = self.rule_failures.get(rule, 0) + count
+        if rows:
+            self.rows.extend(other.rows)
 
 
 class SentinelJudge:
@@ -91,7 +102,7 @@ class SentinelJudge:
                 critical.append((failure.rule, failure.message))
         if critical:
             return Verdict(False, "validate", tuple(critical))
-        tally.warnings += 1
+        tally.warning_records += 1
         return _VALID
 
     def _decode(self, values: list[bytes | None]) -> list[dict[str, Any] | DecodeFailure]:

@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -28,28 +28,8 @@ def kpi_schema_text() -> str:
     return resources.files("governance.sentinel").joinpath("kpi.avsc").read_text(encoding="utf-8")
 
 
-@dataclass
-class WindowCounts:
-    records_in: int = 0
-    valid: int = 0
-    invalid: int = 0
-    schema_failures: int = 0
-    warning_records: int = 0
-    rule_failures: dict[str, int] = field(default_factory=dict)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, other: BatchTally | WindowCounts, rows: bool = True) -> None:
-        self.records_in += other.records_in
-        self.valid += other.valid
-        self.invalid += other.invalid
-        self.schema_failures += other.schema_failures
-        self.warning_records += other.warnings if isinstance(other, BatchTally) else other.warning_records
-        for rule, count in other.rule_failures.items():
-            self.rule_failures[rule] = self.rule_failures.get(rule, 0) + count
-        if rows:
-            self.rows.extend(other.rows)
-
-    def merged(self, other: WindowCounts | None) -> WindowCounts:
+class WindowCounts(BatchTally):
+    def merged(self, other: BatchTally | None) -> WindowCounts:
         out = WindowCounts()
         out.add(self)
         if other is not None:

@@ -56,7 +56,7 @@ def test_critical_failures_and_poison_go_to_the_dlq_and_warnings_pass(judge_and_
     assert verdicts[3].stage == "deserialize" and verdicts[3].exception_message.startswith("not JSON")
     assert [r for r, _ in verdicts[4].failed_rules] == ["id-present"]  # warnings are counted, not listed
     (tally,) = tallies
-    assert (tally.records_in, tally.valid, tally.invalid, tally.schema_failures, tally.warnings) == (5, 2, 3, 1, 1)
+    assert (tally.records_in, tally.valid, tally.invalid, tally.schema_failures, tally.warning_records) == (5, 2, 3, 1, 1)
     assert tally.rule_failures == {"id-present": 2, "small": 2}
     assert tally.rows == [{"n": 5}, {"n": 50}]  # window rules see the valid records' columns
 
