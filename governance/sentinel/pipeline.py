@@ -202,7 +202,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
         # A suite mixes both kinds; its window expectations judge windows and never route.
         record_rules.extend(r for r in suite_rules if r.expectation_type not in WINDOW_EXPECTATIONS)
         window_rules.extend(r for r in suite_rules if r.expectation_type in WINDOW_EXPECTATIONS)
-    window_seconds = 60
+    window_seconds = Pipeline.window_seconds  # the defaults live on the dataclass
     if "window" in top:
         wnode = top["window"][1]
         window = doc.mapping(wnode, "`window`")
@@ -217,7 +217,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     for rule in record_rules:
         _require_kind(doc, rule, window=False)
 
-    commit_records, commit_ms = 10_000, 1000
+    commit_records, commit_ms = Pipeline.commit_every_records, Pipeline.commit_every_ms
     if "commit" in top:
         cnode = top["commit"][1]
         commit = doc.mapping(cnode, "`commit`")
@@ -226,14 +226,14 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             commit_records = doc.integer(commit["every_records"][1], "`commit.every_records`", 1)
         if "every_ms" in commit:
             commit_ms = doc.integer(commit["every_ms"][1], "`commit.every_ms`", 1)
-    guarantee = doc.choice(top["guarantee"][1], "`guarantee`", ("exactly_once", "at_least_once")) if "guarantee" in top else "exactly_once"
+    guarantee = doc.choice(top["guarantee"][1], "`guarantee`", ("exactly_once", "at_least_once")) if "guarantee" in top else Pipeline.guarantee
     kpi_topic = doc.string(top["kpi_topic"][1], "`kpi_topic`") if "kpi_topic" in top else f"{name}-kpi"
     metrics_port = None
     if "metrics_port" in top and doc.value(top["metrics_port"][1]) is not None:
         metrics_port = doc.integer(top["metrics_port"][1], "`metrics_port`", 0)
         if metrics_port > 65535:
             raise doc.error(top["metrics_port"][1], f"`metrics_port` must be at most 65535, not {metrics_port}")
-    limit_ratio, limit_windows = None, 3
+    limit_ratio, limit_windows = None, Pipeline.dlq_limit_windows
     if "dlq_limit" in top:
         lnode = top["dlq_limit"][1]
         limit = doc.mapping(lnode, "`dlq_limit`")
