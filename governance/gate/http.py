@@ -48,7 +48,7 @@ class Registry:
             raise RegistryError(e.code, code, str(message)) from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
-            raise GovernanceError(f"schema registry at {self.url} is unreachable: {reason}",
+            raise GovernanceError(f"cannot reach the schema registry at {self.url}: {reason}",
                                   hint=self.unreachable_hint) from None
 
 

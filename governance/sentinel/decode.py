@@ -10,19 +10,16 @@ from __future__ import annotations
 import io
 import json
 import struct
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import fastavro
 
 from governance.errors import GovernanceError
+from governance.gate.http import Registry, RegistryError
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
-_ACCEPT = "application/vnd.schemaregistry.v1+json"
 
 
 @dataclass(frozen=True)
@@ -43,9 +40,9 @@ class Decoder:
         if value_format == "avro" and (registry_url is None or subject is None):
             raise GovernanceError("Avro pipelines need a schema registry URL and a subject")
         self.value_format = value_format
-        self.registry_url = (registry_url or "").rstrip("/")
+        self._registry = Registry(registry_url or "", timeout, unreachable_hint=(
+            "start it (`governance registry serve`) or pass --registry URL"))
         self.subject = subject
-        self.timeout = timeout
         self.max_json_depth = max_json_depth
         self._schemas: dict[int, Any] = {}  # id -> parsed schema
         self._id_problems: dict[int, str] = {}  # id -> why it is not acceptable
@@ -173,20 +170,13 @@ class Decoder:
         return DecodeFailure(reason, "SchemaNotCompliant")
 
     def _get(self, path: str) -> Any:
-        url = self.registry_url + path
-        req = urllib.request.Request(url, headers={"Accept": _ACCEPT})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.load(resp)
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
+            return self._registry.call("GET", path)
+        except RegistryError as e:
+            if e.status == 404:
                 raise _NotFound from None
-            raise GovernanceError(f"schema registry {self.registry_url} answered {e.code} to GET {path}",
+            raise GovernanceError(f"schema registry {self._registry.url} answered {e.status} to GET {path}",
                                   hint="check the registry is healthy") from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise GovernanceError(f"cannot reach the schema registry at {self.registry_url}: {reason}",
-                                  hint="start it (`governance registry serve`) or pass --registry URL") from None
 
 
 def _bracket_depth_exceeds(text: str, limit: int) -> bool:

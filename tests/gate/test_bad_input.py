@@ -65,7 +65,7 @@ def test_unreachable_registry(tmp_path: Path) -> None:
     repo = repo_with_one_subject(tmp_path)
     result = run_gate(repo, "check", "--registry", "http://127.0.0.1:9")
     assert result.returncode == 2
-    assert "schema registry at http://127.0.0.1:9 is unreachable" in result.stderr
+    assert "cannot reach the schema registry at http://127.0.0.1:9" in result.stderr
 
 
 def test_against_and_registry_together_are_refused(tmp_path: Path) -> None:
