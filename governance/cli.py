@@ -425,7 +425,7 @@ def sentinel_check(pipeline_file: Path) -> None:
     click.echo(f"  {', '.join(p.sources)} ({p.value_format}) -> valid {p.valid_topic}, DLQ {p.dlq_topic}, KPIs {p.kpi_topic}")
     for rule in (*p.record_rules, *p.window_rules):
         kind = "window" if rule in p.window_rules else rule.severity
-        click.echo(f"  line {rule.line:<4} [{kind}] {rule.name}")
+        click.echo(f"  line {rule.line:<4} [{kind}] {rule.describe()}")
     click.echo("OK")
 
 

@@ -42,6 +42,16 @@ class Rule:
     severity: Severity
     line: int
 
+    def signature(self) -> str:
+        """`expect_x(column='a', ...)`: the expectation as it was written."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"{self.expectation_type}({args})"
+
+    def describe(self) -> str:
+        """The signature, prefixed with the rule's name when it was given one."""
+        named = "" if self.name.startswith(self.expectation_type) else f"{self.name}: "
+        return named + self.signature()
+
     def columns(self) -> tuple[str, ...]:
         """The (dotted) field names this rule reads."""
         names = [self.kwargs[k] for k in ("column", "column_A", "column_B") if k in self.kwargs]

@@ -143,7 +143,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     # full collection walks all of it, which cost a quarter of the routing rate.
     gc.collect()
     gc.freeze()
-    idle = _IdleWatch(stop, router, last_record, options.idle_exit_s) if options.idle_exit_s else None
+    idle = _IdleWatch(stop, router.assigned, last_record, options.idle_exit_s) if options.idle_exit_s else None
     try:
         if metrics:
             metrics.start()
@@ -180,9 +180,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
 def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, instance: str,
             created: list[str], kpi_schema_id: int | None, metrics_url: str | None) -> str:
     def rule_line(rule: Rule, kind: str) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in rule.kwargs.items())
-        named = "" if rule.name.startswith(rule.expectation_type) else f"{rule.name}: "
-        return f"    line {rule.line:<4} [{kind}] {named}{rule.expectation_type}({args})"
+        return f"    line {rule.line:<4} [{kind}] {rule.describe()}"
 
     lines = [
         f"sentinel {pipeline.name} ({pipeline.path})",
@@ -225,16 +223,15 @@ class _ConsoleLog(logging.Handler):
 class _IdleWatch:
     """Stops the sentinel once it has been assigned partitions and read nothing for a while."""
 
-    def __init__(self, stop: threading.Event, router: object, last_record: list[float], seconds: float) -> None:
-        self.stop, self.router, self.last_record, self.seconds = stop, router, last_record, seconds
+    def __init__(self, stop: threading.Event, assigned: threading.Event, last_record: list[float], seconds: float) -> None:
+        self.stop, self.assigned, self.last_record, self.seconds = stop, assigned, last_record, seconds
         self._thread = threading.Thread(target=self._run, name="idle-exit", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def _run(self) -> None:
-        assigned: threading.Event = self.router.assigned  # type: ignore[attr-defined]
-        while not assigned.wait(0.2):
+        while not self.assigned.wait(0.2):
             if self.stop.is_set():
                 return
         since = time.monotonic()

@@ -253,8 +253,7 @@ def _message(rule: Rule, value: Any = _UNKNOWN) -> str:
 
 
 def _head(rule: Rule) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in rule.kwargs.items())
-    return f"{rule.expectation_type}({args}) failed"
+    return f"{rule.signature()} failed"
 
 
 def _got(value: Any) -> str:
