@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import struct
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from sentinel_helpers import (
     COUPON_RULE,
     COUNTRY_RULE,
     GOVERNANCE,
+    ORDER_SCHEMA,
     TOTAL_RULE,
     ZIP_RULE,
     Sentinel,
@@ -221,7 +223,7 @@ def test_every_kind_of_avro_poison_goes_to_the_dlq_at_stage_deserialize_and_the_
     create_topic(kafka, source, partitions=1)
     client = SchemaRegistryClient({"url": registry_url})
     context = SerializationContext(source, MessageField.VALUE)
-    good = AvroSerializer(client, json.dumps(json.loads(Path(__file__).parents[2].joinpath("schemas/orders-value.avsc").read_text())))(order(1), context)
+    good = AvroSerializer(client, ORDER_SCHEMA)(order(1), context)
     other_subject = AvroSerializer(client, '{"type": "record", "name": "Other", "fields": [{"name": "x", "type": "long"}]}')(
         {"x": 1}, SerializationContext(f"{unique_name}-other", MessageField.VALUE))
     poison: dict[str, bytes | None] = {
@@ -357,8 +359,6 @@ def test_a_missing_source_topic_is_a_clear_error(kafka: KafkaSettings, unique_na
 
 
 def test_a_bad_pipeline_file_names_file_and_line_and_exits_2(kafka: KafkaSettings, tmp_path: Path) -> None:
-    import subprocess
-
     path = tmp_path / "bad.yml"
     path.write_text("name: bad\nsource: t\nexpectations:\n  - expectation: expect_column_values_to_be_betwen\n    column: a\n")
     for command in (["sentinel", "run", str(path), "-b", kafka.bootstrap_servers], ["sentinel", "check", str(path)]):
