@@ -7,11 +7,14 @@ A DLQ record keeps its original headers and gains these, all UTF-8 strings:
 | `__connect.errors.topic` | source topic |
 | `__connect.errors.partition` | source partition (decimal) |
 | `__connect.errors.offset` | source offset (decimal) |
-| `__connect.errors.stage` | `deserialize` or `validate` |
+| `__connect.errors.stage` | `deserialize`, `validate`, or `produce` (the valid topic refused the record) |
 | `__connect.errors.exception.class.name` | exception class, when one was raised |
 | `__connect.errors.exception.message` | exception message, when one was raised |
 | `__sentinel.pipeline` | pipeline name |
 | `__sentinel.failed.rules` | JSON list of `{"rule": ..., "message": ...}` |
+| `__sentinel.omitted` | when the DLQ refused the whole record: what was left out (`value`, `value,key,headers`) |
+| `__sentinel.omitted.reason` | why, naming the limit, and where to read the original |
+| `__sentinel.original.timestamp` | when the DLQ refused the record's timestamp: the original (the record has the broker's time) |
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ EXCEPTION_CLASS = "__connect.errors.exception.class.name"
 EXCEPTION_MESSAGE = "__connect.errors.exception.message"
 PIPELINE = "__sentinel.pipeline"
 FAILED_RULES = "__sentinel.failed.rules"
+OMITTED = "__sentinel.omitted"
+OMITTED_REASON = "__sentinel.omitted.reason"
+ORIGINAL_TIMESTAMP = "__sentinel.original.timestamp"
 
 Header = tuple[str, bytes]
 

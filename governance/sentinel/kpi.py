@@ -204,6 +204,9 @@ class KpiTracker:
         self._pending = {}
         self._outgoing = []
 
+    def rerouted(self, records: int) -> None:
+        self.observe(BatchTally(valid=-records, invalid=records))
+
     # -- read by other threads --------------------------------------------------------
 
     def snapshot(self) -> Snapshot:

@@ -18,6 +18,15 @@ Why these choices:
   still pay the commit, and it complicates seeking back after an abort.
 - librdkafka 2.16 against Kafka 4.x fails fatally when aborting with records in
   flight, so every abort flushes first.
+- One record must never stall the pipeline. A broker that refuses one record
+  (too large, a timestamp out of bounds, no key for a compacted topic) makes the
+  whole transaction abortable, and routing the batch again would fail again
+  forever. So each record goes down a ladder: its topic, else the DLQ with the
+  reason, else a DLQ record with what was refused left out (`_place`). What the
+  output topics refuse is predicted from their configs (`limits.py`); a refusal
+  that was not predicted makes the router re-read the configs and route the
+  failed span again record by record ("careful" mode), so the refused record is
+  found and placed on the ladder while its neighbours flow.
 """
 
 from __future__ import annotations
@@ -43,11 +52,12 @@ from confluent_kafka import (
 
 from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
-from governance.sentinel.headers import dlq_headers
+from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
+from governance.sentinel.limits import OutputLimits, Refusal, read_limits
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["deserialize", "validate"]
+Stage = Literal["deserialize", "validate", "produce"]
 Guarantee = Literal["exactly_once", "at_least_once"]
 ExtraRecord = tuple[str, bytes | None, bytes | None]
 """(topic, key, value) of a record written in the same transaction, for example a KPI record."""
@@ -69,6 +79,10 @@ class Outbox(Protocol):
     def committed(self) -> None: ...
 
     def aborted(self) -> None: ...
+
+    def rerouted(self, records: int) -> None:
+        """`records` that the judge found valid went to the DLQ because the valid topic refused them."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,29 @@ class RouterStats:
     producer_rebuilds: int = 0
 
 
+_RECORD_CODES = {
+    KafkaError.MSG_SIZE_TOO_LARGE,
+    KafkaError.INVALID_RECORD,
+    KafkaError.INVALID_TIMESTAMP,
+    KafkaError.RECORD_LIST_TOO_LARGE,
+    KafkaError.INVALID_MSG,
+    KafkaError.INVALID_MSG_SIZE,
+    KafkaError._INVALID_ARG,
+}
+"""Errors about one record (or its batch), not about the cluster: retrying cannot help."""
+
+_REFUSAL_KINDS = {
+    KafkaError.MSG_SIZE_TOO_LARGE: ("size", "org.apache.kafka.common.errors.RecordTooLargeException"),
+    KafkaError.RECORD_LIST_TOO_LARGE: ("size", "org.apache.kafka.common.errors.RecordBatchTooLargeException"),
+    KafkaError.INVALID_MSG_SIZE: ("size", "org.apache.kafka.common.errors.InvalidRecordException"),
+    KafkaError.INVALID_TIMESTAMP: ("timestamp", "org.apache.kafka.common.errors.InvalidTimestampException"),
+}
+
+
+class DeadLetterRefused(Exception):
+    """Even a dead-letter record without the value was refused: the DLQ itself needs fixing."""
+
+
 _REBUILD_CODES = {
     KafkaError._FENCED,
     KafkaError.PRODUCER_FENCED,
@@ -141,7 +178,9 @@ _REBUILD_CODES = {
 
 
 class Router:
-    def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge, outbox: Outbox | None = None) -> None:
+    def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge, outbox: Outbox | None = None,
+                 limits: Callable[[], OutputLimits] | None = None) -> None:
+        """`limits` reads what the output topics refuse; by default from their configs on the cluster."""
         if not config.sources:
             raise ValueError("a router needs at least one source topic")
         self.settings = settings
@@ -162,6 +201,11 @@ class Router:
         self._consumer: Consumer | None = None
         self._on_commit: Callable[[RouterStats], None] | None = None
         self._failed = False
+        self._read_limits = limits or self._limits_from_cluster
+        self._limits = OutputLimits(())
+        self._careful = False
+        self._refused: dict[tuple[str, int, int, str], Refusal] = {}
+        """(source topic, partition, offset, output topic) -> what that output refused, found in careful mode."""
 
     # -- what others read -------------------------------------------------
 
@@ -176,6 +220,7 @@ class Router:
     def run(self, stop: threading.Event, on_commit: Callable[[RouterStats], None] | None = None) -> None:
         """Route until `stop` is set, then commit what is open and leave the group."""
         self._on_commit = on_commit
+        self._limits = self._read_limits()
         self._producer = self._new_producer()
         self._consumer = Consumer(self._consumer_config())
         self._consumer.subscribe(
@@ -240,31 +285,135 @@ class Router:
             self._in_txn = True
         config = self.config
         pending = self._pending
+        limits = self._limits
+        clear_below = limits.clear_below
+        check_each = self._careful
+        ts_low, ts_high = limits.timestamp_window(int(time.time() * 1000))
+        keyless_refused = limits.any_compacted
         for message, verdict in zip(messages, verdicts):
             ts_type, ts = message.timestamp()
             timestamp = 0 if ts_type == TIMESTAMP_NOT_AVAILABLE else ts
+            key, value = message.key(), message.value()
+            headers = message.headers()
             if verdict.valid:
-                topic, headers = config.valid_topic, message.headers()
+                topic = config.valid_topic
                 pending.valid += 1
             else:
                 stage = verdict.stage or "validate"
                 topic = config.dlq_topic
-                headers = dlq_headers(
-                    message.headers(),
-                    topic=message.topic(),
-                    partition=message.partition(),
-                    offset=message.offset(),
-                    stage=stage,
-                    pipeline=config.pipeline_name,
-                    failed_rules=verdict.failed_rules,
-                    exception_class=verdict.exception_class,
-                    exception_message=verdict.exception_message,
-                )
+                headers = self._dlq_headers(message, headers, stage, verdict.failed_rules,
+                                            verdict.exception_class, verdict.exception_message)
                 pending.invalid += 1
                 pending.invalid_by_stage[stage] = pending.invalid_by_stage.get(stage, 0) + 1
-            self._produce(topic, message.key(), message.value(), headers, timestamp)
+            size = (len(value) if value else 0) + (len(key) if key else 0)
+            if headers:
+                size += sum(len(k) + len(v or b"") + 2 for k, v in headers)
+            if (check_each or size > clear_below or (key is None and keyless_refused)
+                    or (timestamp and not ts_low <= timestamp <= ts_high)):
+                self._place(message, verdict.valid, topic, key, value, headers, timestamp)
+            else:
+                self._produce(topic, key, value, headers, timestamp)
         pending.records_in += len(messages)
         producer.poll(0)
+
+    def _dlq_headers(self, message: Message, original: Sequence[tuple[str, bytes]] | None, stage: str,
+                     failed_rules: Sequence[tuple[str, str]], exception_class: str | None,
+                     exception_message: str | None) -> list[tuple[str, bytes]]:
+        return dlq_headers(
+            original, topic=message.topic(), partition=message.partition(), offset=message.offset(), stage=stage,
+            pipeline=self.config.pipeline_name, failed_rules=failed_rules,
+            exception_class=exception_class, exception_message=exception_message,
+        )
+
+    def _place(self, message: Message, valid: bool, topic: str, key: bytes | None, value: bytes | None,
+               headers: list[tuple[str, bytes]] | None, timestamp: int) -> None:
+        """Write the record where it is judged to go, else one step down the ladder:
+        a valid record its topic refuses goes to the DLQ with the reason, and a DLQ
+        record the DLQ refuses goes there with the refused part changed or left out."""
+        refusal = self._try(message, topic, key, value, headers, timestamp)
+        if refusal is None:
+            return
+        dlq = self.config.dlq_topic
+        if valid:
+            pending = self._pending
+            pending.valid -= 1
+            pending.invalid += 1
+            pending.invalid_by_stage["produce"] = pending.invalid_by_stage.get("produce", 0) + 1
+            if self.outbox is not None:
+                self.outbox.rerouted(1)
+            log.warning("%s[%d] offset %d goes to %s: %s refused it: %s", message.topic(), message.partition(),
+                        message.offset(), dlq, topic, refusal.reason)
+            headers = self._dlq_headers(message, message.headers(), "produce", (), refusal.exception_class,
+                                        f"{topic} refused the record: {refusal.reason}")
+            refusal = self._try(message, dlq, key, value, headers, timestamp)
+        omitted: list[str] = []
+        while refusal is not None:
+            log.warning("%s[%d] offset %d: %s refused its dead-letter record (%s); writing it %s",
+                        message.topic(), message.partition(), message.offset(), dlq, refusal.reason,
+                        "without its value" if refusal.kind == "size" else "with that fixed")
+            key, value, headers, timestamp = self._fallback(message, refusal, key, value, headers or [], timestamp, omitted)
+            refusal = self._try(message, dlq, key, value, headers, timestamp)
+
+    def _fallback(self, message: Message, refusal: Refusal, key: bytes | None, value: bytes | None,
+                  headers: list[tuple[str, bytes]], timestamp: int, omitted: list[str],
+                  ) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int]:
+        """The DLQ record changed so that what was refused no longer is."""
+        coordinates = f"{message.topic()}/{message.partition()}/{message.offset()}".encode()
+        if refusal.kind == "timestamp" and timestamp > 0:
+            return key, value, [*headers, (ORIGINAL_TIMESTAMP, str(timestamp).encode())], 0
+        if refusal.kind == "key" and key is None:
+            return coordinates, value, headers, timestamp
+        if refusal.kind == "size" and "value" not in omitted:
+            omitted.append("value")
+            return key, None, _omitting(headers, omitted, refusal.reason, value), timestamp
+        if refusal.kind == "size" and "headers" not in omitted:
+            # What is left too large is the key or the record's own headers: keep only ours, shortened.
+            omitted += ["key", "headers"]
+            ours = [(k, v[:2000]) for k, v in headers if k.startswith(("__connect.errors.", "__sentinel."))]
+            return (coordinates if self._limits_compacted() else None), None, _omitting(ours, omitted, refusal.reason), timestamp
+        raise DeadLetterRefused(
+            f"{self.config.dlq_topic} refuses even a small dead-letter record for {message.topic()}[{message.partition()}] "
+            f"offset {message.offset()}: {refusal.reason}")
+
+    def _limits_compacted(self) -> bool:
+        dlq = self._limits.topics.get(self.config.dlq_topic)
+        return dlq is not None and dlq.compacted
+
+    def _try(self, message: Message, topic: str, key: bytes | None, value: bytes | None,
+             headers: Sequence[tuple[str, bytes]] | None, timestamp: int) -> Refusal | None:
+        """Produce unless the topic is known to refuse the record; the refusal otherwise."""
+        refusal = self._refused.get((message.topic(), message.partition(), message.offset(), topic))
+        if refusal is None:
+            refusal = self._limits.refusal(topic, key, value, headers, timestamp)
+        if refusal is not None:
+            return refusal
+        errors: list[KafkaError | None] = []
+        try:
+            self._produce(topic, key, value, headers, timestamp,
+                          on_delivery=(lambda err, _: errors.append(err)) if self._careful else None)
+        except KafkaException as e:
+            err: KafkaError = e.args[0]
+            if err.code() not in _RECORD_CODES:
+                raise
+            # refused by the client before anything was sent: the transaction is intact
+            return _refusal_of(err, topic)
+        if self._careful:
+            self._await_delivery(message, topic, errors)
+        return None
+
+    def _await_delivery(self, message: Message, topic: str, errors: list[KafkaError | None]) -> None:
+        """Careful mode: one record in flight at a time, so a refusal names its record.
+        The refusal is remembered for when the span is routed again, and the transaction
+        it spoiled is dropped."""
+        producer = self._producer
+        assert producer is not None
+        producer.flush(self.config.operation_timeout_s)
+        err = errors[0] if errors else None
+        if err is None:
+            return
+        if err.code() in _RECORD_CODES:
+            self._refused[(message.topic(), message.partition(), message.offset(), topic)] = _refusal_of(err, topic)
+        raise KafkaException(err)
 
     def _produce(
         self,
@@ -273,15 +422,16 @@ class Router:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]] | None,
         timestamp: int = 0,
+        on_delivery: Callable[[KafkaError | None, Message], None] | None = None,
     ) -> None:
         producer = self._producer
         assert producer is not None
+        extra: dict[str, object] = {"on_delivery": on_delivery} if on_delivery is not None else {}
+        if headers:
+            extra["headers"] = headers
         while True:
             try:
-                if headers:
-                    producer.produce(topic, value, key, headers=headers, timestamp=timestamp)
-                else:
-                    producer.produce(topic, value, key, timestamp=timestamp)
+                producer.produce(topic, value, key, timestamp=timestamp, **extra)
                 return
             except BufferError:
                 producer.poll(0.05)
@@ -319,6 +469,10 @@ class Router:
             self._stats.committed.add(self._pending)
             self._stats.commits += 1
         self._pending = Counters()
+        if self._careful:
+            log.info("careful routing done: back to batches")
+        self._careful = False
+        self._refused.clear()
         if outbox is not None:
             outbox.committed()
         if self._on_commit is not None:
@@ -354,6 +508,8 @@ class Router:
             self._rebuild_producer()
         else:
             self._abort_open()
+        if err.code() in _RECORD_CODES:
+            self._learn_limits()
         if rewind:
             self._rewind()
 
@@ -370,6 +526,28 @@ class Router:
             self._rebuild_producer()
             return
         self._discard_pending()
+
+    def _learn_limits(self) -> None:
+        """An output refused a record: re-read the limits (they may have changed) and route
+        the span again one record at a time, so that whatever was not predicted is found."""
+        if not self._careful:
+            log.warning("an output topic refused a record: routing the uncommitted records one by one to find it")
+        self._careful = True
+        before = self._limits.producer_config
+        try:
+            self._limits = self._read_limits()
+        except KafkaException as e:
+            log.warning("could not re-read the output topics' limits: %s", e.args[0])
+        if self._limits.producer_config != before:
+            self._rebuild_producer()
+
+    def _limits_from_cluster(self) -> OutputLimits:
+        topics = (self.config.valid_topic, self.config.dlq_topic)
+        try:
+            return read_limits(self.settings, topics, self.config.operation_timeout_s)
+        except KafkaException as e:
+            log.warning("cannot read the limits of %s (%s): assuming Kafka's defaults", ", ".join(topics), e.args[0])
+            return OutputLimits(())
 
     def _rebuild_producer(self) -> None:
         old = self._producer
@@ -444,6 +622,7 @@ class Router:
     # -- clients ------------------------------------------------------------------
 
     def _new_producer(self) -> Producer:
+        sizes = {k.replace(".", "_"): v for k, v in self._limits.producer_config.items()}
         if self._exactly_once:
             producer = Producer(
                 self.settings.client_config(
@@ -453,11 +632,12 @@ class Router:
                     acks="all",
                     linger_ms=5,
                     logger=client_logger(),
+                    **sizes,
                 )
             )
             self._retrying(lambda: producer.init_transactions(self.config.operation_timeout_s))
             return producer
-        config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5, logger=client_logger())
+        config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5, logger=client_logger(), **sizes)
         config["on_delivery"] = self._on_delivery
         return Producer(config)
 
@@ -478,6 +658,21 @@ class Router:
         if self.config.instance_id is not None:
             config["group.instance.id"] = self.config.instance_id
         return config
+
+
+def _refusal_of(err: KafkaError, topic: str) -> Refusal:
+    kind, exception_class = _REFUSAL_KINDS.get(err.code(), ("record", "org.apache.kafka.common.InvalidRecordException"))
+    return Refusal(kind, exception_class, f"topic {topic} refused it: {err.str()} ({err.name()})")
+
+
+def _omitting(headers: list[tuple[str, bytes]], omitted: list[str], reason: str,
+              value: bytes | None = None) -> list[tuple[str, bytes]]:
+    kept = [(k, v) for k, v in headers if k not in (OMITTED, OMITTED_REASON)]
+    what = ",".join(omitted)
+    size = f" of {len(value):,} bytes" if value is not None else ""
+    return [*kept, (OMITTED, what.encode()),
+            (OMITTED_REASON, f"left out the {what}{size}: {reason}; read the record from its source "
+                             "topic at the partition and offset in __connect.errors.*".encode())]
 
 
 def _partitions(partitions: list[TopicPartition]) -> str:

@@ -62,7 +62,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     from governance.sentinel.judge import BatchTally, SentinelJudge
     from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker
     from governance.sentinel.metrics import MetricsServer, RuleInfo, render
-    from governance.sentinel.router import Router, RouterConfig, RouterStats
+    from governance.sentinel.router import DeadLetterRefused, Router, RouterConfig, RouterStats
     from governance.sentinel.status import Console, StatusLine, window_line
     from governance.sentinel.validate import RecordValidator, WindowValidator
 
@@ -155,6 +155,9 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
         raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
                               hint="nothing uncommitted was kept; check the brokers and the client settings "
                                    "(--kafka-config), then restart") from None
+    except DeadLetterRefused as e:
+        raise GovernanceError(f"{pipeline.name}: {e}", hint=f"raise max.message.bytes of {pipeline.dlq_topic} "
+                              "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
     finally:
         status.stop()
         if metrics:

@@ -256,10 +256,19 @@ def _head(rule: Rule) -> str:
     return f"{rule.signature()} failed"
 
 
+SHOWN_VALUE_CHARS = 200
+"""A failure message quotes at most this much of the value: it travels in a DLQ header."""
+
+
 def _got(value: Any) -> str:
     if value is _UNKNOWN:
         return ""
-    return f": got {'null' if value is None or _is_nan(value) else repr(value)}"
+    if value is None or _is_nan(value):
+        return ": got null"
+    shown = repr(value)
+    if len(shown) > SHOWN_VALUE_CHARS:
+        shown = f"{shown[:SHOWN_VALUE_CHARS]}... ({len(shown):,} characters in all)"
+    return f": got {shown}"
 
 
 def _is_nan(value: Any) -> bool:
