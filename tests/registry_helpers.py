@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import ssl
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from governance.kafka import KafkaSettings
 from governance.stack.ports import free_ports
 
 
@@ -72,3 +74,40 @@ def http(method: str, url: str, body: Any = None, raw: bytes | None = None) -> t
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+class Instance:
+    """One instance of a multi-instance registry, its output in `log`."""
+
+    def __init__(self, kafka: KafkaSettings, topic: str, log: Path) -> None:
+        self.port = free_ports(1)[0]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "governance", "registry", "serve", "--port", str(self.port),
+                 "-b", kafka.bootstrap_servers, "--topic", topic],
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "instance did not start"
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+    @property
+    def says_primary(self) -> bool:
+        return "is now the primary" in self.log.read_text()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(20)
+
+
+def schema(name: str) -> dict:
+    return {"schema": json.dumps({"type": "record", "name": name, "fields": [{"name": "a", "type": "int"}]})}

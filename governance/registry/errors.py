@@ -85,6 +85,11 @@ def reference_exists(reason: str) -> RegistryError:
     return RegistryError(422, 42206, reason)
 
 
+def schema_too_large(reason: str) -> RegistryError:
+    """Confluent's SCHEMA_TOO_LARGE: the request is fine, but its record cannot be stored."""
+    return RegistryError(422, 42209, reason)
+
+
 def incompatible_schema(message: str) -> RegistryError:
     return RegistryError(409, 409, message)
 

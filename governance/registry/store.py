@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 from governance.errors import GovernanceError
+from governance.kafka.limits import CLIENT_MESSAGE_MAX, OutputLimits, TopicLimits, read_limits
 from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
 from governance.registry import errors
@@ -35,6 +36,7 @@ class KafkaSchemaLog:
         self._write_lock = threading.Lock()
         self._producer = None
         self._consumer = None
+        self._limits = OutputLimits([TopicLimits(topic)])
         self.reader_error: str | None = None
 
     # -- life cycle ----------------------------------------------------------
@@ -82,15 +84,20 @@ class KafkaSchemaLog:
         then read everything it committed, so no id or version is handed out twice."""
         from confluent_kafka import Producer
 
+        limits = read_limits(self.settings, [self.topic], timeout)
+        # The topic's max.message.bytes is the one limit (read again after a refusal, so an operator
+        # can raise it live): the client's own ceiling stays out of its way.
         producer = Producer(
             self.settings.client_config(
-                transactional_id=transactional_id, acks="all", linger_ms=0, logger=client_logger()
+                transactional_id=transactional_id, acks="all", linger_ms=0, logger=client_logger(),
+                message_max_bytes=CLIENT_MESSAGE_MAX,
             )
         )
         producer.init_transactions(timeout)
         self.catch_up(timeout)
         with self._write_lock:
             self._producer = producer
+            self._limits = limits
 
     def stop_writing(self) -> None:
         with self._write_lock:
@@ -215,29 +222,48 @@ class KafkaSchemaLog:
     # -- writing ---------------------------------------------------------------
 
     def write(self, records: Sequence[Record], timeout: float = 30.0) -> None:
-        """Append `records` in one transaction; return once they have been applied to the state."""
+        """Append `records` in one transaction; return once they have been applied to the state.
+
+        A record the topic would refuse is answered 422 before anything is sent: inside the
+        transaction, the broker's refusal would cost the writer (and the primary) its role."""
         from confluent_kafka import KafkaException
 
         offsets: list[int] = []
+        failures: list = []
 
         def on_delivery(err, message) -> None:
             if err is None:
                 offsets.append(message.offset())
+            else:
+                failures.append(err)
 
         with self._write_lock:
             producer = self._producer
             if producer is None:
                 raise errors.unknown_leader()
+            if self._refusal(records) is not None:
+                self._refresh_limits(timeout)
+                refusal = self._refusal(records)
+                if refusal is not None:
+                    raise errors.schema_too_large(_too_large(refusal.reason))
             try:
                 producer.begin_transaction()
-                for key, value in records:
-                    producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
+                try:
+                    for key, value in records:
+                        producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
+                except KafkaException as exc:  # refused by the client: nothing of this record was sent
+                    self._abort(producer, timeout)
+                    raise self._refused(exc.args[0]) from None
                 producer.flush(timeout)
                 producer.commit_transaction(timeout)
             except KafkaException as exc:
                 error = exc.args[0]
-                if error.txn_requires_abort():
-                    producer.abort_transaction(timeout)
+                if error.txn_requires_abort() and not error.fatal():
+                    self._abort(producer, timeout)
+                    refused = next((f for f in failures if _is_about_the_record(f)), None)
+                    if refused is not None:
+                        self._refresh_limits(timeout)
+                        raise self._refused(refused) from None
                     raise errors.store_error(error.str()) from None
                 # Fenced by a newer primary, or a fatal producer error: stop writing here.
                 self._producer = None
@@ -245,3 +271,45 @@ class KafkaSchemaLog:
         if len(offsets) != len(records):
             raise errors.store_error(f"{len(records) - len(offsets)} record(s) were not acknowledged")
         self._wait_for_position(max(offsets) + 1, timeout)
+
+    def _refusal(self, records: Sequence[Record]):
+        for key, value in records:
+            refusal = self._limits.refusal(self.topic, key, value, None, 0)
+            if refusal is not None:
+                return refusal
+        return None
+
+    def _abort(self, producer, timeout: float) -> None:
+        from confluent_kafka import KafkaException
+
+        try:
+            producer.flush(timeout)
+            producer.abort_transaction(timeout)
+        except KafkaException:
+            self._producer = None  # cannot abort: a new primary election gives a fresh writer
+            raise errors.unknown_leader() from None
+
+    def _refused(self, error) -> errors.RegistryError:
+        if _is_about_the_record(error):
+            return errors.schema_too_large(_too_large(f"the {self.topic} topic refused the record: {error.str()}"))
+        return errors.store_error(error.str())
+
+    def _refresh_limits(self, timeout: float) -> None:
+        """The broker refused what the limits allowed: its config changed since they were read."""
+        from confluent_kafka import KafkaException
+
+        try:
+            self._limits = read_limits(self.settings, [self.topic], timeout)
+        except KafkaException as exc:
+            logger.warning("could not re-read the limits of %s: %s", self.topic, exc.args[0])
+
+
+def _is_about_the_record(error) -> bool:
+    from confluent_kafka import KafkaError
+
+    return error.code() in (KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE,
+                            KafkaError.INVALID_MSG_SIZE, KafkaError.INVALID_RECORD)
+
+
+def _too_large(reason: str) -> str:
+    return f"Schema too large to store: {reason}. Or split the schema into smaller ones joined by references."

@@ -4,65 +4,10 @@ with no id handed out twice and none lost."""
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
-import uuid
-from pathlib import Path
 
-import pytest
-from registry_helpers import http
-
-from governance.kafka import KafkaSettings
-from governance.stack.ports import free_ports
-
-
-class Instance:
-    def __init__(self, kafka: KafkaSettings, topic: str, log: Path) -> None:
-        self.port = free_ports(1)[0]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "governance", "registry", "serve", "--port", str(self.port),
-                 "-b", kafka.bootstrap_servers, "--topic", topic],
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "instance did not start"
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-
-    @property
-    def says_primary(self) -> bool:
-        return "is now the primary" in self.log.read_text()
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(20)
-
-
-def schema(name: str) -> dict:
-    return {"schema": json.dumps({"type": "record", "name": name, "fields": [{"name": "a", "type": "int"}]})}
-
-
-@pytest.fixture
-def pair(kafka: KafkaSettings, tmp_path: Path):
-    topic = f"_schemas-failover-{uuid.uuid4().hex[:8]}"
-    first = Instance(kafka, topic, tmp_path / "a.log")
-    second = Instance(kafka, topic, tmp_path / "b.log")
-    yield first, second
-    first.stop()
-    second.stop()
+from registry_helpers import http, schema
 
 
 def test_one_primary_and_followers_forward_writes(pair) -> None:
