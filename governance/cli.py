@@ -415,9 +415,16 @@ def sentinel() -> None:
 
 @sentinel.command("check")
 @click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
-def sentinel_check(pipeline_file: Path) -> None:
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="Check rule columns against every registered version of the pipeline's subject. "
+                   "Default: $GOVERNANCE_REGISTRY_URL, then the local stack; skipped when none is reachable.")
+def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
     """Load a pipeline file and print what it would do; every mistake is reported with
-    its file and line, exit 2. Nothing is read from Kafka."""
+    its file and line, exit 2. Nothing is read from Kafka. With a registry, a rule
+    column that no registered version of the subject has is a mistake too."""
+    from governance.errors import GovernanceError
+    from governance.registry.location import resolve_registry_url
+    from governance.sentinel.columns import check_pipeline_columns
     from governance.sentinel.pipeline import load_pipeline
 
     p = load_pipeline(pipeline_file)
@@ -426,6 +433,20 @@ def sentinel_check(pipeline_file: Path) -> None:
     for rule in (*p.record_rules, *p.window_rules):
         kind = "window" if rule in p.window_rules else rule.severity
         click.echo(f"  line {rule.line:<4} [{kind}] {rule.describe()}")
+    if p.value_format == "avro":
+        try:
+            registry_url = resolve_registry_url(registry_flag)
+        except GovernanceError:
+            registry_url = None
+        if registry_url is None:
+            click.echo("  columns not checked: no schema registry (give --registry URL)")
+        else:
+            try:
+                click.echo(f"  columns {check_pipeline_columns(p, registry_url)}")
+            except GovernanceError as e:
+                if registry_flag or not e.message.startswith("cannot reach"):
+                    raise
+                click.echo(f"  columns not checked: {e.message}")
     click.echo("OK")
 
 

@@ -36,6 +36,8 @@ class BatchTally:
     rule_failures: dict[str, int] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     """Valid records' values of the columns window rules read."""
+    columns_seen: set[str] = field(default_factory=set)
+    """Watched rule columns that at least one record had."""
 
     def add(self, other: BatchTally, rows: bool = True) -> None:
         self.records_in += other.records_in
@@ -47,6 +49,7 @@ class BatchTally:
             self.rule_failures[rule] = self.rule_failures.get(rule, 0) + count
         if rows:
             self.rows.extend(other.rows)
+        self.columns_seen |= other.columns_seen
 
 
 class SentinelJudge:
@@ -57,8 +60,10 @@ class SentinelJudge:
         window_columns: tuple[str, ...] = (),
         on_batch: Callable[[BatchTally], None] | None = None,
         registry_patience_s: float = 60.0,
+        watched_columns: tuple[str, ...] = (),
     ) -> None:
         self.decoder = decoder
+        self.watched_columns = watched_columns
         self.validator = validator
         self.window_columns = window_columns
         self.on_batch = on_batch
@@ -84,6 +89,8 @@ class SentinelJudge:
             if columns and verdicts[position].valid:  # type: ignore[union-attr]
                 flat = flatten(record)
                 tally.rows.append({c: flat.get(c) for c in columns})
+        if self.watched_columns and records:
+            tally.columns_seen = _columns_seen(records, self.watched_columns)
         tally.invalid = sum(1 for v in verdicts if v is not None and not v.valid)
         tally.valid = tally.records_in - tally.invalid
         if self.on_batch is not None:
@@ -120,6 +127,17 @@ class SentinelJudge:
                 log.warning("%s; retrying in %.1f s", e.message, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+
+def _columns_seen(records: list[dict[str, Any]], columns: tuple[str, ...]) -> set[str]:
+    """Which columns some record has; usually settled by the first record."""
+    missing = list(columns)
+    for record in records:
+        flat = flatten(record)
+        missing = [c for c in missing if c not in flat]
+        if not missing:
+            break
+    return set(columns).difference(missing)
 
 
 _VALID = Verdict(True)

@@ -117,8 +117,12 @@ class KpiTracker:
         window_judge: WindowJudge | None = None,
         dlq_limit: DlqLimit | None = None,
         clock: Callable[[], float] = time.time,
+        watched_columns: Sequence[str] = (),
     ) -> None:
+        """`watched_columns`: rule columns reported per window when no record had them
+        (JSON pipelines, where no schema says which fields exist)."""
         self.pipeline, self.instance, self.kpi_topic = pipeline, instance, kpi_topic
+        self.watched_columns = tuple(watched_columns)
         self.record_rules = tuple(record_rules)
         self.encode, self.window_judge, self.dlq_limit = encode, window_judge, dlq_limit
         self.clock = clock
@@ -236,4 +240,6 @@ class KpiTracker:
             "consumer_lag": lag,
             "window_expectations": expectations,
             "dlq_limit_streak": streak,
+            "unseen_columns": [c for c in self.watched_columns if c not in counts.columns_seen]
+            if counts.records_in else [],
         }

@@ -53,7 +53,7 @@ from confluent_kafka import (
 from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
 from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
-from governance.sentinel.limits import OutputLimits, Refusal, read_limits
+from governance.kafka.limits import OutputLimits, Refusal, read_limits
 
 log = logging.getLogger(__name__)
 

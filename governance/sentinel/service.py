@@ -58,6 +58,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     from confluent_kafka import KafkaException
 
     from governance.sentinel import topics
+    from governance.sentinel.columns import check_pipeline_columns
     from governance.sentinel.decode import Decoder
     from governance.sentinel.judge import BatchTally, SentinelJudge
     from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker
@@ -68,12 +69,19 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
 
     console = Console(out, out.isatty() if options.live_status is None else options.live_status)
     instance = options.instance_id or uuid.uuid4().hex[:12]
+    if pipeline.value_format == "json":
+        columns = "JSON values have no schema: a rule column that no record of a window has is reported per window"
+    else:
+        columns = check_pipeline_columns(pipeline, options.registry_url) if options.registry_url else None
     created = topics.prepare(settings, pipeline)
     kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
 
     record_validator = RecordValidator(pipeline.record_rules)
     window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
     window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
+    # Avro columns were checked against the registered schemas; JSON ones are watched per window.
+    watched = tuple(dict.fromkeys(c for r in (*pipeline.record_rules, *pipeline.window_rules) for c in r.columns())
+                    ) if pipeline.value_format == "json" else ()
     dlq_limit = DlqLimit(pipeline.dlq_limit_ratio, pipeline.dlq_limit_windows) if pipeline.dlq_limit_ratio is not None else None
     tracker = KpiTracker(
         pipeline.name, instance, pipeline.kpi_topic if kpi_schema_id is not None else None, pipeline.window_seconds,
@@ -82,6 +90,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
         window_judge=(lambda rows: [(r.rule, r.success, r.observed_value) for r in window_validator.validate(rows)])
         if window_validator is not None else None,
         dlq_limit=dlq_limit,
+        watched_columns=watched,
     )
     first_record: list[float] = []
     last_record = [time.monotonic()]
@@ -94,7 +103,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
         tracker.observe(tally)
 
     decoder = Decoder(pipeline.value_format, options.registry_url, pipeline.subject)
-    judge = SentinelJudge(decoder, record_validator, window_columns, on_batch)
+    judge = SentinelJudge(decoder, record_validator, window_columns, on_batch, watched_columns=watched)
     config = RouterConfig(
         sources=pipeline.sources, valid_topic=pipeline.valid_topic, dlq_topic=pipeline.dlq_topic,
         group_id=group_id(pipeline), pipeline_name=pipeline.name, transactional_id_prefix=group_id(pipeline),
@@ -123,7 +132,8 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
             raise GovernanceError(f"cannot serve /metrics on port {port}: {e.strerror or e}",
                                   hint="pick another port with --metrics-port (0 picks a free one)") from None
 
-    console.line(_banner(pipeline, settings, options, instance, created, kpi_schema_id, metrics.url if metrics else None))
+    console.line(_banner(pipeline, settings, options, instance, created, kpi_schema_id, metrics.url if metrics else None,
+                         columns))
     status = StatusLine(console, pipeline.name, tracker.snapshot)
     last_commit = [0.0]
     routed = [0]
@@ -181,7 +191,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
 
 
 def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, instance: str,
-            created: list[str], kpi_schema_id: int | None, metrics_url: str | None) -> str:
+            created: list[str], kpi_schema_id: int | None, metrics_url: str | None, columns: str | None) -> str:
     def rule_line(rule: Rule, kind: str) -> str:
         return f"    line {rule.line:<4} [{kind}] {rule.describe()}"
 
@@ -199,6 +209,8 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         + (f"; stops after {pipeline.dlq_limit_windows} windows above {pipeline.dlq_limit_ratio:.0%} invalid"
            if pipeline.dlq_limit_ratio is not None else ""),
     ]
+    if columns:
+        lines.append(f"  columns    {columns}")
     if created:
         lines.append(f"  created    {', '.join(created)}")
     if metrics_url:

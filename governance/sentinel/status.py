@@ -30,6 +30,9 @@ def window_line(pipeline: str, record: dict[str, Any]) -> str:
     failed = [e["rule"] for e in record["window_expectations"] if not e["success"]]
     if failed:
         text += f"; window rules failed: {', '.join(failed)}"
+    if record.get("unseen_columns"):
+        text += (f"; no record had column(s) {', '.join(record['unseen_columns'])}: "
+                 "the rules on them checked nothing (a typo in the pipeline file?)")
     if record.get("dlq_limit_streak"):
         text += f"; {record['dlq_limit_streak']} window(s) in a row above the DLQ limit"
     return text

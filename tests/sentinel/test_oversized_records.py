@@ -21,7 +21,7 @@ from kafka_helpers import consume_all, create_topic
 from sentinel_helpers import Sentinel, wait_until
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.limits import batch_size
+from governance.kafka.limits import batch_size
 
 PAYMENT_SCHEMA = json.dumps({
     "type": "record", "name": "Payment", "namespace": "test.oversized",

@@ -14,7 +14,7 @@ from kafka_helpers import consume_all, create_topic
 from router_helpers import BASE_TS, duplicates, judge
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.limits import OutputLimits
+from governance.kafka.limits import OutputLimits
 from governance.sentinel.router import Router, RouterConfig
 
 Input = tuple[bytes | None, bytes, int]

@@ -1,0 +1,159 @@
+"""Rule columns against the subject's registered schemas: the column paths an Avro
+schema gives records (as `validate.flatten` names them), and the message for a
+column no version has. End to end: `sentinel run` and `sentinel check` stop on a
+misspelt column, accept one only a later version has, and a JSON pipeline reports
+a column no record had."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from kafka_helpers import consume_all, create_topic
+from sentinel_helpers import GOVERNANCE, ORDER_SCHEMA, Sentinel
+
+from governance.kafka import KafkaSettings
+from governance.sentinel.columns import schema_fields, unknown_columns
+from governance.sentinel.pipeline import Rule
+
+PAYMENT_V1 = {"type": "record", "name": "Payment", "namespace": "test.columns",
+              "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "long"}]}
+PAYMENT_V2 = {**PAYMENT_V1, "fields": [*PAYMENT_V1["fields"], {"name": "currency", "type": "string", "default": "EUR"}]}
+
+
+def rule(column: str, line: int = 7) -> Rule:
+    return Rule(f"r-{column}", "expect_column_values_to_not_be_null", {"column": column}, "critical", line)
+
+
+def test_nested_records_nullable_records_maps_and_arrays_give_the_paths_flatten_makes() -> None:
+    fields = schema_fields(json.loads(ORDER_SCHEMA))
+    assert "shippingAddress.zip" in fields.values and "items" in fields.values
+    assert "shippingAddress" not in fields.values, "a record that is never null is flattened away"
+    schema = {"type": "record", "name": "R", "fields": [
+        {"name": "maybe", "type": ["null", {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "int"}]}]},
+        {"name": "again", "type": "Inner"},
+        {"name": "attrs", "type": {"type": "map", "values": "string"}},
+        {"name": "tags", "type": {"type": "array", "items": "Inner"}},
+        {"name": "self", "type": ["null", "R"], "default": None},
+    ]}
+    f = schema_fields(schema)
+    assert {"maybe", "maybe.x", "again.x", "attrs", "tags", "self", "self.maybe.x"} <= f.values
+    assert "again" not in f.values and "tags.x" not in f.values
+    assert f.knows("attrs.colour") and not f.knows("again.y")
+
+
+def test_named_types_of_referenced_schemas_resolve() -> None:
+    address = {"type": "record", "name": "Address", "namespace": "com.acme", "fields": [{"name": "zip", "type": "string"}]}
+    order = {"type": "record", "name": "Order", "namespace": "com.acme",
+             "fields": [{"name": "to", "type": "Address"}, {"name": "from", "type": "com.acme.Address"}]}
+    f = schema_fields(order, {"com.acme.Address": address})
+    assert {"to.zip", "from.zip"} <= f.values
+
+
+def test_an_unknown_column_names_the_nearest_field_and_lists_the_others() -> None:
+    (problem,) = unknown_columns([rule("amout"), rule("id")], schema_fields(PAYMENT_V1), "payments-value (version 1)")
+    assert problem.column == "amout"
+    assert "did you mean `amount`?" in problem.message and "fields: amount, id" in problem.message
+    (nested,) = unknown_columns([rule("shippingAddress")], schema_fields(json.loads(ORDER_SCHEMA)), "orders-value")
+    assert "nested record" in nested.message and "shippingAddress.zip" in nested.message
+
+
+# -------------------------------------------------------------------- end to end
+
+
+def register(registry_url: str, subject: str, *schemas: dict) -> None:
+    client = SchemaRegistryClient({"url": registry_url})
+    from confluent_kafka.schema_registry import Schema
+
+    for schema in schemas:
+        client.register_schema(subject, Schema(json.dumps(schema), "AVRO"))
+
+
+def amount_pipeline(tmp_path: Path, name: str, source: str, column: str, value_format: str = "avro") -> Path:
+    path = tmp_path / f"{name}.yml"
+    doc = {"name": name, "source": source, "value_format": value_format,
+           "window": {"seconds": 1}, "commit": {"every_records": 1000, "every_ms": 200},
+           "expectations": [{"expectation": "expect_column_values_to_be_between", "column": column, "min_value": 0}]}
+    if value_format == "avro":
+        doc["subject"] = f"{source}-value"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def governance(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GOVERNANCE, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_a_misspelt_column_stops_run_and_check_with_file_line_and_the_nearest_field(
+        kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str) -> None:
+    source = f"{unique_name}-raw"
+    create_topic(kafka, source)
+    register(registry_url, f"{source}-value", PAYMENT_V1)
+    path = amount_pipeline(tmp_path, unique_name, source, "amout")
+    line = 1 + path.read_text().splitlines().index("- expectation: expect_column_values_to_be_between")
+    for command in (["sentinel", "check", str(path), "--registry", registry_url],
+                    ["sentinel", "run", str(path), "-b", kafka.bootstrap_servers, "--registry", registry_url]):
+        done = governance(*command)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"{path}, line {line}:" in done.stderr
+        assert "`amout`" in done.stderr and "did you mean `amount`?" in done.stderr and "fields: amount, id" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not consume_all(kafka, source, 0, group=f"{unique_name}-none", timeout=2)
+    from confluent_kafka.admin import AdminClient
+
+    assert f"{source}-valid" not in AdminClient(kafka.client_config()).list_topics(timeout=10).topics, \
+        "nothing is created for a pipeline that cannot start"
+
+
+def test_a_field_only_a_later_version_has_is_accepted(
+        kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str) -> None:
+    source = f"{unique_name}-raw"
+    register(registry_url, f"{source}-value", PAYMENT_V1, PAYMENT_V2)
+    done = governance("sentinel", "check", str(amount_pipeline(tmp_path, unique_name, source, "currency")),
+                      "--registry", registry_url)
+    assert done.returncode == 0, done.stderr
+    assert f"every rule column is a field of {source}-value (versions 1-2)" in done.stdout
+
+
+def test_a_json_pipeline_reports_a_column_no_record_had(
+        kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str) -> None:
+    """No schema to check against: the window line and the KPI record say the rule checked nothing."""
+    source = f"{unique_name}-raw"
+    create_topic(kafka, source)
+    producer = Producer(kafka.client_config())
+    for i in range(100):
+        producer.produce(source, json.dumps({"id": i, "amount": -5 if i % 10 == 0 else 7}).encode(), str(i).encode())
+    assert producer.flush(30) == 0
+    path = amount_pipeline(tmp_path, unique_name, source, "amout", value_format="json")
+    sentinel = Sentinel(path, kafka, registry_url)
+    sentinel.wait_for(r"no record had column\(s\) amout: the rules on them checked nothing")
+    assert sentinel.stop() == 0
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    kpis = [deserializer(m.value(), SerializationContext(f"{unique_name}-kpi", MessageField.VALUE))
+            for m in consume_all(kafka, f"{unique_name}-kpi", 1, group=f"{unique_name}-k")]
+    with_records = [k for k in kpis if k["window"]["records_in"]]
+    assert with_records and all(k["unseen_columns"] == ["amout"] for k in with_records)
+    assert sum(k["window"]["records_in"] for k in kpis) == 100
+
+
+def test_a_json_column_that_records_have_is_not_reported(
+        kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str) -> None:
+    source = f"{unique_name}-raw"
+    create_topic(kafka, source)
+    producer = Producer(kafka.client_config())
+    for i in range(50):
+        producer.produce(source, json.dumps({"id": i, "amount": 7}).encode())
+    assert producer.flush(30) == 0
+    sentinel = Sentinel(amount_pipeline(tmp_path, unique_name, source, "amount", value_format="json"), kafka, registry_url)
+    sentinel.wait_for(r"window .*: 50 in, 50 valid")
+    time.sleep(1.5)
+    assert sentinel.stop() == 0
+    assert "no record had column" not in sentinel.output
