@@ -52,8 +52,8 @@ class TopicLimits:
         if size > self.max_message_bytes:
             return Refusal(
                 "size", "org.apache.kafka.common.errors.RecordTooLargeException",
-                f"a record of {size:,} bytes (value {len(value or b''):,}, key {len(key or b''):,}, headers "
-                f"{_headers_bytes(headers):,}) exceeds max.message.bytes={self.max_message_bytes:,} of topic "
+                f"a record of {size:,} bytes ({_parts(key, value, headers)}) exceeds "
+                f"max.message.bytes={self.max_message_bytes:,} of topic "
                 f"{self.topic}; raise it with `kafka-configs --alter --entity-type topics --entity-name {self.topic} "
                 f"--add-config max.message.bytes=N`",
             )
@@ -152,8 +152,11 @@ def batch_size(key: bytes | None, value: bytes | None, headers: Sequence[tuple[s
     return RECORD_BATCH_OVERHEAD + _varint(body) + body
 
 
-def _headers_bytes(headers: Sequence[tuple[str, bytes | None]] | None) -> int:
-    return sum(len(name) + len(data or b"") for name, data in headers or ())
+def _parts(key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes | None]] | None) -> str:
+    parts = [f"value {len(value or b''):,}", f"key {len(key or b''):,}"]
+    if headers:
+        parts.append(f"headers {sum(len(name) + len(data or b'') for name, data in headers):,}")
+    return ", ".join(parts)
 
 
 def _field(data: bytes | None) -> int:
