@@ -19,6 +19,9 @@ from typing import Any, Literal
 import yaml
 
 from governance.errors import GovernanceError
+from governance.yamldoc import Doc as _Doc
+from governance.yamldoc import compose as _compose
+from governance.yamldoc import load as _load
 
 Severity = Literal["critical", "warning"]
 ValueFormat = Literal["avro", "json"]
@@ -81,91 +84,6 @@ class Pipeline:
     suite_file: Path | None = None
 
 
-# ---------------------------------------------------------------- YAML with lines
-
-
-class _Doc:
-    """Turns nodes into values and errors into `file, line N: message`."""
-
-    def __init__(self, path: Path, loader: yaml.SafeLoader) -> None:
-        self.path = path
-        self._loader = loader
-
-    def error(self, node: yaml.Node | None, message: str) -> GovernanceError:
-        line = node.start_mark.line + 1 if node is not None else 1
-        return GovernanceError(f"{self.path}, line {line}: {message}")
-
-    def value(self, node: yaml.Node) -> Any:
-        return self._loader.construct_object(node, deep=True)
-
-    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """Key -> (key node, value node); duplicate keys are an error."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(node, f"{what} must be a mapping, not {_kind(node)}")
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            key = self.value(key_node)
-            if not isinstance(key, str):
-                raise self.error(key_node, f"keys of {what} must be strings, not {key!r}")
-            if key in out:
-                raise self.error(key_node, f"duplicate key `{key}` in {what}")
-            out[key] = (key_node, value_node)
-        return out
-
-    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.error(node, f"{what} must be a list, not {_kind(node)}")
-        return list(node.value)
-
-    def string(self, node: yaml.Node, what: str) -> str:
-        v = self.value(node)
-        if not isinstance(v, str) or not v.strip():
-            raise self.error(node, f"{what} must be a non-empty string, not {v!r}")
-        return v
-
-    def integer(self, node: yaml.Node, what: str, minimum: int) -> int:
-        v = self.value(node)
-        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            raise self.error(node, f"{what} must be an integer >= {minimum}, not {v!r}")
-        return v
-
-    def choice(self, node: yaml.Node, what: str, options: tuple[str, ...]) -> str:
-        v = self.value(node)
-        if v not in options:
-            raise self.error(node, f"{what} must be one of {', '.join(options)}, not {v!r}")
-        return v
-
-    def check_keys(self, m: Mapping[str, tuple[yaml.Node, yaml.Node]], what: str,
-                   allowed: frozenset[str], required: tuple[str, ...], node: yaml.Node) -> None:
-        for key, (key_node, _) in m.items():
-            if key not in allowed:
-                raise self.error(key_node, f"unknown key `{key}` in {what} (allowed: {', '.join(sorted(allowed))})")
-        for key in required:
-            if key not in m:
-                raise self.error(node, f"{what} is missing the required key `{key}`")
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    return f"the scalar {node.value!r}"
-
-
-def _compose(path: Path, text: str) -> tuple[_Doc, yaml.Node | None]:
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else 1
-        raise GovernanceError(f"{path}, line {line}: YAML syntax error: {e.problem or e}") from None
-    except yaml.YAMLError as e:
-        raise GovernanceError(f"{path}, line 1: YAML error: {e}") from None
-    return _Doc(path, loader), node
-
-
 # ---------------------------------------------------------------- pipeline file
 
 _TOP_KEYS = frozenset({
@@ -175,15 +93,11 @@ _TOP_KEYS = frozenset({
 _RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
 
 
-def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
+def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> Pipeline:
+    """`check_rules=False` reads the file without Great Expectations (2 s to import): rules
+    keep their names, columns and lines, but their arguments are not checked by GX."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise GovernanceError(f"cannot read pipeline file {path}: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise GovernanceError(f"{path}, line 1: not UTF-8 text ({e.reason})") from None
-    doc, root = _compose(path, text)
+    doc, root = _load(path, "pipeline file")
     if root is None:
         raise GovernanceError(f"{path}, line 1: the file is empty; a pipeline needs at least `name` and `source`")
     top = doc.mapping(root, "the pipeline")
@@ -203,12 +117,12 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     record_rules: list[Rule] = []
     window_rules: list[Rule] = []
     if "expectations" in top:
-        record_rules.extend(_rules(doc, top["expectations"][1], "`expectations`"))
+        record_rules.extend(_rules(doc, top["expectations"][1], "`expectations`", check_rules))
     suite_file = None
     if "suite" in top:
         suite_node = top["suite"][1]
         suite_file = (path.parent / doc.string(suite_node, "`suite`")).resolve()
-        suite_rules = load_suite(suite_file, doc, suite_node)
+        suite_rules = load_suite(suite_file, doc, suite_node, check_rules)
         # A suite mixes both kinds; its window expectations judge windows and never route.
         record_rules.extend(r for r in suite_rules if r.expectation_type not in WINDOW_EXPECTATIONS)
         window_rules.extend(r for r in suite_rules if r.expectation_type in WINDOW_EXPECTATIONS)
@@ -220,12 +134,13 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
         if "seconds" in window:
             window_seconds = doc.integer(window["seconds"][1], "`window.seconds`", 1)
         if "expectations" in window:
-            window_rules.extend(_rules(doc, window["expectations"][1], "`window.expectations`"))
+            window_rules.extend(_rules(doc, window["expectations"][1], "`window.expectations`", check_rules))
     _check_unique_names(doc, record_rules + window_rules)
-    for rule in window_rules:
-        _require_kind(doc, rule, window=True)
-    for rule in record_rules:
-        _require_kind(doc, rule, window=False)
+    if check_rules:
+        for rule in window_rules:
+            _require_kind(doc, rule, window=True)
+        for rule in record_rules:
+            _require_kind(doc, rule, window=False)
 
     commit_records, commit_ms = Pipeline.commit_every_records, Pipeline.commit_every_ms
     if "commit" in top:
@@ -282,7 +197,7 @@ def _sources(doc: _Doc, top: Mapping[str, tuple[yaml.Node, yaml.Node]], root: ya
     return names
 
 
-def _rules(doc: _Doc, node: yaml.Node, what: str) -> list[Rule]:
+def _rules(doc: _Doc, node: yaml.Node, what: str, check: bool = True) -> list[Rule]:
     rules = []
     for item in doc.sequence(node, what):
         m = doc.mapping(item, f"an entry of {what}")
@@ -301,7 +216,7 @@ def _rules(doc: _Doc, node: yaml.Node, what: str) -> list[Rule]:
             kwargs = {k: doc.value(v) for k, (_, v) in m.items() if k not in _RULE_KEYS}
         severity = doc.choice(m["severity"][1], "`severity`", ("critical", "warning")) if "severity" in m else "critical"
         name = doc.string(m["name"][1], "`name`") if "name" in m else _default_name(etype, kwargs)
-        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line))
+        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line, check))
     return rules
 
 
@@ -313,9 +228,10 @@ def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
 
 
 def _make_rule(doc: _Doc, node: yaml.Node | None, name: str, etype: str, kwargs: dict[str, Any],
-               severity: str, line: int) -> Rule:
-    expectation_class(etype, lambda msg: doc.error(node, msg))
-    instantiate(etype, kwargs, lambda msg: doc.error(node, msg))
+               severity: str, line: int, check: bool = True) -> Rule:
+    if check:
+        expectation_class(etype, lambda msg: doc.error(node, msg))
+        instantiate(etype, kwargs, lambda msg: doc.error(node, msg))
     return Rule(name=name, expectation_type=etype, kwargs=MappingProxyType(dict(kwargs)),
                 severity=severity, line=line)  # type: ignore[arg-type]
 
@@ -377,7 +293,8 @@ def instantiate(etype: str, kwargs: Mapping[str, Any], error: Any, meta: Mapping
 # ---------------------------------------------------------------- GX suite JSON
 
 
-def load_suite(suite_file: Path, parent: _Doc | None = None, parent_node: yaml.Node | None = None) -> list[Rule]:
+def load_suite(suite_file: Path, parent: _Doc | None = None, parent_node: yaml.Node | None = None,
+               check: bool = True) -> list[Rule]:
     """A GX expectation suite JSON file; severity comes from each expectation's `meta.severity`.
 
     JSON is read through the YAML composer too (JSON is YAML), so errors carry lines.
@@ -409,5 +326,5 @@ def load_suite(suite_file: Path, parent: _Doc | None = None, parent_node: yaml.N
         if severity not in ("critical", "warning"):
             raise doc.error(m["meta"][1], f"`meta.severity` must be critical or warning, not {severity!r}")
         name = meta.get("rule") or meta.get("name") or _default_name(etype, kwargs)
-        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1))
+        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1, check))
     return rules
