@@ -67,6 +67,7 @@ def cli() -> None:
       governance kafka check     check the connection to an existing cluster
       governance schemas check   the CI gate: breaking schema changes, against git or a registry
       governance sentinel run    validate a topic's records with GX rules, valid/DLQ routing, KPIs
+      governance lineage show    where data comes from and goes, from schemas, rules and lineage/
     """
 
 
@@ -499,6 +500,111 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
                          metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status)
     run(pipeline, settings, options)
+
+
+@cli.group(context_settings=CONTEXT)
+def lineage() -> None:
+    """Lineage and quality in DataHub's model: topics with their schemas, sentinel pipelines
+    as jobs between raw, valid and dead-letter topics, declared flows around Kafka
+    (lineage/*.yml, Kafka Connect configs) and every rule as an assertion.
+
+    \b
+    Start here:
+      governance lineage show                       the whole graph in the terminal
+      governance lineage show orders                one topic: upstream and downstream
+      governance lineage impact orders-value        what a schema change could break
+      governance lineage emit --to lite             into DataHub Lite (no server needed)
+      governance lineage emit --to http://gms:8080  into a DataHub server
+    """
+
+
+project_option = click.option(
+    "--project", type=click.Path(path_type=Path, file_okay=False, exists=True), default=".", show_default=True,
+    help="The folder holding schemas/, rules/ and lineage/.")
+
+
+def _estate(project: Path, registry_url: str | None) -> Any:
+    from governance.lineage.build import Sources, build_estate
+
+    return build_estate(Sources(project / "schemas", project / "rules", project / "lineage", registry_url))
+
+
+@lineage.command("emit")
+@project_option
+@click.option("--to", "to", metavar="TARGET",
+              help="file:PATH, lite[:PATH], http(s)://GMS or kafka://BOOTSTRAP. Default: $DATAHUB_GMS_URL, "
+                   "else file:build/lineage.json.")
+@click.option("--token", envvar="DATAHUB_GMS_TOKEN", metavar="TOKEN", help="DataHub access token (REST). Default: $DATAHUB_GMS_TOKEN.")
+@click.option("--openapi/--restli", "openapi", default=None,
+              help="REST: DataHub's OpenAPI endpoint or Rest.li's ingestProposal. Default: as the server says.")
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="Read the registered schemas (ids, versions, levels) from here; the Kafka target also keeps "
+                   "DataHub's Avro schemas here. Default: $GOVERNANCE_REGISTRY_URL, then the local stack, else schemas/ only.")
+@click.option("--env", default="PROD", show_default=True, help="DataHub environment (fabric) of the datasets.")
+@click.option("--platform-instance", metavar="NAME", help="DataHub platform instance of this Kafka cluster.")
+def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool | None, registry_flag: str | None,
+                 env: str, platform_instance: str | None) -> None:
+    """Publish schemas, pipelines, declared flows and rules to DataHub. Emitting the same
+    estate twice changes nothing: every aspect is written whole, with stable URNs."""
+    from collections import Counter
+
+    from governance.lineage.datahub import DataHubOptions, Mapper
+    from governance.lineage.emit import open_emitter, parse_target
+    from governance.registry.location import resolve_registry_url
+
+    try:
+        registry_url: str | None = resolve_registry_url(registry_flag)
+    except GovernanceError:
+        registry_url = None
+    target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url)
+    estate = _estate(project, registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url))
+    mcps = Mapper(estate, DataHubOptions(env, platform_instance)).mcps()
+    emitter = open_emitter(target)
+    try:
+        emitter.emit(mcps)
+    finally:
+        emitter.close()
+    kinds = Counter(mcp.entityType for mcp in mcps)
+    click.echo(f"emitted {len(mcps)} aspects to {target.describe()}: "
+               + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
+    click.echo(f"  {sum(1 for r in estate.datasets if r.platform == 'kafka')} topics, "
+               f"{sum(1 for r in estate.datasets if r.platform != 'kafka')} other datasets, {len(estate.jobs)} jobs, "
+               f"{sum(len(j.assertions) for j in estate.jobs)} assertions")
+
+
+def _reachable(url: str | None) -> str | None:
+    """The registry if it answers; lineage from schemas/ alone otherwise."""
+    if url is None:
+        return None
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(url + "/subjects", timeout=2).close()
+        return url
+    except OSError:
+        return None
+
+
+@lineage.command("show")
+@click.argument("topic", required=False)
+@project_option
+def lineage_show(topic: str | None, project: Path) -> None:
+    """The upstream and downstream graph of TOPIC (a topic name, or platform:name), or of everything."""
+    from governance.lineage.show import show
+
+    for line in show(_estate(project, None), topic):
+        click.echo(line)
+
+
+@lineage.command("impact")
+@click.argument("subject")
+@project_option
+def lineage_impact(subject: str, project: Path) -> None:
+    """What lies downstream of SUBJECT's topic: pipelines, topics, sinks."""
+    from governance.lineage.show import impact
+
+    for line in impact(_estate(project, None), subject):
+        click.echo(line)
 
 
 @cli.command()

@@ -1,0 +1,174 @@
+"""Build the lineage model from what the project already knows: `schemas/` (and the
+registry's subjects when one is reachable), the sentinel pipelines in `rules/`, and
+the declared flows and connector configs in `lineage/`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from governance.errors import GovernanceError
+from governance.lineage.declared import check_references, load_declared
+from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the estate is read from; paths default to the project's own folders."""
+
+    schemas: Path | None = None
+    rules: Path | None = None
+    lineage: Path | None = None
+    registry_url: str | None = None
+
+
+def build_estate(sources: Sources) -> Estate:
+    estate = Estate()
+    if sources.schemas is not None and sources.schemas.is_dir():
+        _add_schema_files(estate, sources.schemas)
+    if sources.registry_url:
+        _add_registry(estate, sources.registry_url)
+    if sources.rules is not None and sources.rules.is_dir():
+        for path in sorted(sources.rules.glob("*.yml")):
+            _add_pipeline(estate, path)
+    if sources.lineage is not None and sources.lineage.is_dir():
+        _add_declared(estate, sorted(sources.lineage.glob("*.yml")))
+    return estate
+
+
+def subject_of_topic(name: str) -> str:
+    return f"{name}-value"
+
+
+def _add_schema_files(estate: Estate, folder: Path) -> None:
+    levels: dict[str, str] = {}
+    settings = folder / "subjects.yml"
+    if settings.is_file():
+        try:
+            loaded = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise GovernanceError(f"{settings}: not YAML: {e}") from None
+        levels = {s: str(c.get("compatibility", "BACKWARD")) for s, c in loaded.items() if isinstance(c, dict)}
+    for path in sorted(folder.glob("*.avsc")):
+        subject = path.stem
+        if not subject.endswith("-value"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        dataset = estate.dataset(topic(subject.removesuffix("-value")))
+        dataset.schema = TopicSchema(subject, text, compatibility=levels.get(subject, "BACKWARD"), origin=str(path))
+        dataset.description = _doc_of(text)
+        dataset.origin = str(path)
+
+
+def _add_registry(estate: Estate, url: str) -> None:
+    """The registered latest version of each `-value` subject (id, version, level)."""
+    from governance.gate.http import Registry, RegistryError, subject_path
+
+    registry = Registry(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
+    for subject in registry.call("GET", "/subjects"):
+        if not subject.endswith("-value"):
+            continue
+        latest = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/latest")
+        if latest.get("schemaType", "AVRO") != "AVRO":
+            continue
+        try:
+            level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
+        except RegistryError:
+            level = None
+        dataset = estate.dataset(topic(subject.removesuffix("-value")))
+        dataset.schema = TopicSchema(subject, latest["schema"], latest.get("version"), latest.get("id"), level, url)
+        dataset.description = dataset.description or _doc_of(latest["schema"])
+        dataset.origin = dataset.origin or url
+
+
+def _add_pipeline(estate: Estate, path: Path) -> None:
+    from governance.sentinel.pipeline import load_pipeline
+
+    pipeline = load_pipeline(path, check_rules=False)
+    sources = tuple(topic(s) for s in pipeline.sources)
+    valid, dlq = topic(pipeline.valid_topic), topic(pipeline.dlq_topic)
+    first = estate.dataset(sources[0])
+    for ref in sources:
+        estate.dataset(ref)
+    flows: list[FieldFlow] = []
+    if first.schema is not None:
+        # The valid topic holds the source's records byte for byte: same schema, same fields.
+        estate.dataset(valid).schema = first.schema
+        flows = [FieldFlow(sources[0], f, valid, f) for f in field_paths(first.schema.text)]
+    estate.dataset(dlq).description = (f"Dead letters of sentinel pipeline {pipeline.name}: records of "
+                                       f"{', '.join(pipeline.sources)} that failed a critical rule or did not decode")
+    assertions = tuple(
+        Assertion(rule.name, rule.expectation_type, dict(rule.kwargs), rule.severity, sources[0], window)
+        for window, rules in ((False, pipeline.record_rules), (True, pipeline.window_rules)) for rule in rules)
+    estate.jobs.append(Job(
+        flow="sentinel", name=pipeline.name, kind="sentinel", orchestrator="governance",
+        inputs=sources, outputs=(valid, dlq),
+        description=f"Quality sentinel: validates {', '.join(pipeline.sources)} with {len(assertions)} rules; "
+                    f"valid records to {pipeline.valid_topic}, invalid to {pipeline.dlq_topic}",
+        properties={"pipeline_file": str(path), "guarantee": pipeline.guarantee,
+                    "value_format": pipeline.value_format, "kpi_topic": pipeline.kpi_topic,
+                    **({"subject": pipeline.subject} if pipeline.subject else {})},
+        field_flows=tuple(flows), assertions=assertions, origin=str(path)))
+
+
+def _add_declared(estate: Estate, files: list[Path]) -> None:
+    declared = []
+    for path in files:
+        found = load_declared(path, lambda pattern: sorted(
+            d.ref.name for d in estate.datasets.values() if d.ref.platform == "kafka" and re.fullmatch(pattern, d.ref.name)))
+        declared.append(found)
+        for dataset in found.datasets:
+            known = estate.dataset(dataset.ref)
+            known.description = dataset.description or known.description
+            known.owners = dataset.owners or known.owners
+            known.tags = tuple(dict.fromkeys((*known.tags, *dataset.tags)))
+            known.properties.update(dataset.properties)
+            known.origin = known.origin or dataset.origin
+        estate.jobs.extend(found.jobs)
+    known_refs = set(estate.datasets) | {ref for job in estate.jobs for ref in job.outputs}
+    for found in declared:
+        check_references(found, known_refs)
+    for job in estate.jobs:
+        for ref in (*job.inputs, *job.outputs):
+            estate.dataset(ref)
+
+
+def field_paths(schema_text: str) -> list[str]:
+    """Dotted paths of a record schema's leaf fields (nested records walked), in order."""
+    try:
+        schema = json.loads(schema_text)
+    except ValueError:
+        return []
+    out: list[str] = []
+    _leaves(schema, "", out, {}, 0)
+    return out
+
+
+def _leaves(schema: object, prefix: str, out: list[str], named: dict[str, object], depth: int) -> None:
+    if depth > 16 or not isinstance(schema, dict) or schema.get("type") not in ("record", "error"):
+        return
+    if isinstance(schema.get("name"), str):
+        named[schema["name"]] = schema
+    for f in schema.get("fields", ()):
+        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+            continue
+        branches = f["type"] if isinstance(f.get("type"), list) else [f.get("type")]
+        records = [named.get(b, b) if isinstance(b, str) else b for b in branches]
+        records = [r for r in records if isinstance(r, dict) and r.get("type") in ("record", "error")]
+        if records:
+            for record in records:
+                _leaves(record, f"{prefix}{f['name']}.", out, named, depth + 1)
+        else:
+            out.append(prefix + f["name"])
+
+
+def _doc_of(schema_text: str) -> str | None:
+    try:
+        schema = json.loads(schema_text)
+    except ValueError:
+        return None
+    return schema.get("doc") if isinstance(schema, dict) and isinstance(schema.get("doc"), str) else None

@@ -1,0 +1,97 @@
+"""The lineage model in the terminal: `lineage show [TOPIC]` and `lineage impact SUBJECT`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from governance.errors import GovernanceError
+from governance.lineage.model import DatasetRef, Estate, Job, topic
+
+
+def job_label(job: Job, compliance: Mapping[str, str] | None = None) -> str:
+    if job.kind == "sentinel":
+        rules = len(job.assertions)
+        health = f"; {compliance[job.name]}" if compliance and job.name in compliance else ""
+        return f"sentinel {job.name} ({rules} rule{'s' if rules != 1 else ''}{health})"
+    if job.kind == "connector":
+        return f"connector {job.name}"
+    return f"{job.orchestrator} {job.flow}/{job.name}"
+
+
+def dataset_label(estate: Estate, ref: DatasetRef) -> str:
+    dataset = estate.datasets.get(ref)
+    if dataset is not None and dataset.schema is not None:
+        s = dataset.schema
+        version = f" v{s.version}" if s.version is not None else ""
+        return f"{ref}  [{s.subject}{version}]"
+    return str(ref)
+
+
+def find_dataset(estate: Estate, name: str) -> DatasetRef:
+    if ":" in name:
+        platform, _, rest = name.partition(":")
+        ref = DatasetRef(platform, rest)
+    else:
+        ref = topic(name)
+    if ref not in estate.datasets:
+        topics = sorted(r.name for r in estate.datasets if r.platform == "kafka")
+        raise GovernanceError(f"{name} is not in the lineage", hint=f"known topics: {', '.join(topics)}")
+    return ref
+
+
+def show(estate: Estate, name: str | None = None, compliance: Mapping[str, str] | None = None) -> list[str]:
+    if name is None:
+        return _everything(estate, compliance)
+    ref = find_dataset(estate, name)
+    lines = [dataset_label(estate, ref)]
+    up = list(estate.upstream(ref))
+    lines.append("  upstream:" if up else "  upstream: nothing known")
+    for depth, job, source in up:
+        lines.append(f"  {'  ' * depth}<- {dataset_label(estate, source)}  via {job_label(job, compliance)}")
+    down = list(estate.downstream(ref))
+    lines.append("  downstream:" if down else "  downstream: nothing known")
+    for depth, job, target in down:
+        lines.append(f"  {'  ' * depth}-> {dataset_label(estate, target)}  via {job_label(job, compliance)}")
+    return lines
+
+
+def _everything(estate: Estate, compliance: Mapping[str, str] | None) -> list[str]:
+    lines = []
+    for job in sorted(estate.jobs, key=lambda j: (min(j.inputs), j.name)):
+        lines.append(job_label(job, compliance))
+        lines += [f"  <- {dataset_label(estate, r)}" for r in job.inputs]
+        lines += [f"  -> {dataset_label(estate, r)}" for r in job.outputs]
+    alone = sorted(r for r in estate.datasets if not estate.readers(r) and not estate.writers(r))
+    if alone:
+        lines.append("not connected to any job:")
+        lines += [f"  {dataset_label(estate, r)}" for r in alone]
+    return lines
+
+
+def impact(estate: Estate, subject: str) -> list[str]:
+    """What lies downstream of a subject's topic: pipelines, topics, sinks."""
+    ref = estate.subject_topic(subject)
+    if ref is None:
+        subjects = sorted({d.schema.subject for d in estate.datasets.values() if d.schema is not None})
+        raise GovernanceError(f"no topic in the lineage carries subject {subject}",
+                              hint=f"subjects in the lineage: {', '.join(subjects)}")
+    chain = impact_chain(estate, ref)
+    lines = [f"{subject} is the value schema of {ref}"]
+    if not chain:
+        return lines + ["  nothing downstream is known (declare readers in lineage/*.yml)"]
+    for depth, job, target in estate.downstream(ref):
+        lines.append(f"{'  ' * depth}{job_label(job)} -> {dataset_label(estate, target)}")
+    return lines
+
+
+def impact_chain(estate: Estate, ref: DatasetRef) -> str:
+    """One sentence of who reads `ref` and where it flows: `read by sentinel orders, which feeds ...`."""
+    readers = estate.readers(ref)
+    if not readers:
+        return ""
+    parts = []
+    for job in readers:
+        ends = [str(t) for _, _, t in estate.downstream(ref) if t not in job.inputs]
+        outputs = ", ".join(dict.fromkeys(ends))
+        parts.append(f"{job_label(job)}, which feeds {outputs}" if outputs else job_label(job))
+    return "read by " + "; ".join(parts)
