@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from datahub.testing.pytest_hooks import load_golden_flags, pytest_addoption  # noqa: F401  (--update-golden-files)
 
 from governance.kafka import KafkaSettings
 from governance.stack.cluster import LocalStack

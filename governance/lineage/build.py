@@ -13,7 +13,7 @@ import yaml
 
 from governance.errors import GovernanceError
 from governance.lineage.declared import check_references, load_declared
-from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
+from governance.lineage.model import Assertion, Estate, FieldFlow, Job, TopicSchema, topic
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,11 @@ class Mapper:
         return builder.make_data_job_urn_with_flow(self.flow_urn(job), job.name)
 
     def field_urns(self, assertion: Assertion) -> list[str] | None:
+        """The column's schemaField by its simple path, as DataHub's GX plugin names it."""
         column = assertion.column
         if column is None:
             return None
-        return [builder.make_schema_field_urn(self.dataset_urn(assertion.dataset), self._v2_path(assertion.dataset, column))]
+        return [builder.make_schema_field_urn(self.dataset_urn(assertion.dataset), column)]
 
     def assertion_urn(self, assertion: Assertion) -> str:
         """As `datahub_gx_plugin.common.build_assertions_with_results` makes it."""
@@ -223,7 +224,7 @@ class Mapper:
                 self._fields[ref] = []
             else:
                 try:
-                    self._fields[ref] = avro_schema_to_mce_fields(dataset.schema.text, schema_tags_field="tags",
+                    self._fields[ref] = avro_schema_to_mce_fields(dataset.schema.text, schema_tags_field="tags", tag_prefix="",
                                                                   swallow_exceptions=False)
                 except Exception as e:  # DataHub's parser rejects what Avro Java would accept, now and then
                     raise GovernanceError(

@@ -57,7 +57,10 @@ def show(estate: Estate, name: str | None = None, compliance: Mapping[str, str] 
 
 def _everything(estate: Estate, compliance: Mapping[str, str] | None) -> list[str]:
     lines = []
-    for job in sorted(estate.jobs, key=lambda j: (min(j.inputs), j.name)):
+    def depth(job: Job) -> int:
+        return max((d for ref in job.inputs for d, _, _ in estate.upstream(ref)), default=0)
+
+    for job in sorted(estate.jobs, key=lambda j: (depth(j), min(j.inputs), j.name)):
         lines.append(job_label(job, compliance))
         lines += [f"  <- {dataset_label(estate, r)}" for r in job.inputs]
         lines += [f"  -> {dataset_label(estate, r)}" for r in job.outputs]
