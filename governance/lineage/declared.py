@@ -110,6 +110,12 @@ def load_declared(path: Path, known_topics: Callable[[str], list[str]] | None = 
 
 
 def parse_ref(doc: Doc, node: yaml.Node) -> DatasetRef:
+    value = doc.value(node)
+    if isinstance(value, dict) and len(value) == 1:  # YAML read `postgres:` or `postgres: x` as a mapping
+        (platform, name), = value.items()
+        if name is None:
+            raise doc.error(node, f"dataset `{platform}:` has no name after `{platform}:`")
+        raise doc.error(node, f"write the dataset as `{platform}:{name}`, without a space after the colon")
     text = doc.string(node, "a dataset")
     platform, sep, name = text.partition(":")
     if not sep:
