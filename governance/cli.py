@@ -467,8 +467,13 @@ def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
               help="Stop once nothing has arrived for this long (back-fills, benchmarks). Default: run until stopped.")
 @click.option("--status/--no-status", "live_status", default=None,
               help="The live status line. Default: on when stderr is a terminal.")
+@click.option("--datahub", "datahub", envvar="DATAHUB_GMS_URL", metavar="TARGET",
+              help="Report the job's lineage at start and every window's assertion results to DataHub: "
+                   "http(s)://GMS, kafka://BOOTSTRAP, lite[:PATH] or file:PATH (token: $DATAHUB_GMS_TOKEN). "
+                   "Default: $DATAHUB_GMS_URL, else no reporting.")
 def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, instance_id: str | None,
-                 metrics_port: int | None, metrics_host: str, idle_exit: float | None, live_status: bool | None) -> None:
+                 metrics_port: int | None, metrics_host: str, idle_exit: float | None, live_status: bool | None,
+                 datahub: str | None) -> None:
     """Run a pipeline until Ctrl-C or SIGTERM (which commit the open transaction first).
 
     \b
@@ -497,9 +502,22 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
         if pipeline.value_format == "avro":
             raise
         registry_url = None  # a JSON pipeline runs without one, with no KPI topic
+    reporter = _datahub_reporter(datahub, pipeline_file, registry_url, settings) if datahub else None
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
-                         metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status)
+                         metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter)
     run(pipeline, settings, options)
+
+
+def _datahub_reporter(datahub: str, pipeline_file: Path, registry_url: str | None, settings: Any) -> Any:
+    from governance.lineage.build import pipeline_estate
+    from governance.lineage.datahub import Mapper
+    from governance.lineage.emit import parse_target
+    from governance.lineage.reporter import DataHubReporter
+
+    target = parse_target(datahub, registry_url=registry_url)
+    mapper = Mapper(pipeline_estate(pipeline_file, registry_url))
+    (job,) = [j for j in mapper.estate.jobs if j.kind == "sentinel"]
+    return DataHubReporter(target, mapper.mcps, lambda kpi: mapper.window_results(job, kpi))
 
 
 @cli.group(context_settings=CONTEXT)

@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,23 +67,50 @@ def _add_schema_files(estate: Estate, folder: Path) -> None:
 
 def _add_registry(estate: Estate, url: str) -> None:
     """The registered latest version of each `-value` subject (id, version, level)."""
-    from governance.gate.http import Registry, RegistryError, subject_path
-
-    registry = Registry(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
+    registry = _registry(url)
     for subject in registry.call("GET", "/subjects"):
-        if not subject.endswith("-value"):
-            continue
+        if subject.endswith("-value"):
+            _add_subject(estate, registry, subject, subject.removesuffix("-value"))
+
+
+def _registry(url: str) -> Any:
+    from governance.gate.http import Registry
+
+    return Registry(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
+
+
+def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -> None:
+    from governance.gate.http import RegistryError, subject_path
+
+    try:
         latest = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/latest")
-        if latest.get("schemaType", "AVRO") != "AVRO":
-            continue
-        try:
-            level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
-        except RegistryError:
-            level = None
-        dataset = estate.dataset(topic(subject.removesuffix("-value")))
-        dataset.schema = TopicSchema(subject, latest["schema"], latest.get("version"), latest.get("id"), level, url)
-        dataset.description = dataset.description or _doc_of(latest["schema"])
-        dataset.origin = dataset.origin or url
+    except RegistryError as e:
+        if e.code == 40401:
+            return
+        raise
+    if latest.get("schemaType", "AVRO") != "AVRO":
+        return
+    try:
+        level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
+    except RegistryError:
+        level = None
+    dataset = estate.dataset(topic(topic_name))
+    dataset.schema = TopicSchema(subject, latest["schema"], latest.get("version"), latest.get("id"), level, registry.url)
+    dataset.description = dataset.description or _doc_of(latest["schema"])
+    dataset.origin = dataset.origin or registry.url
+
+
+def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
+    """One sentinel pipeline's part of the estate (its job, topics and rules), with the
+    source's registered schema: what a running sentinel reports about itself."""
+    from governance.sentinel.pipeline import load_pipeline
+
+    estate = Estate()
+    pipeline = load_pipeline(path, check_rules=False)
+    if registry_url and pipeline.subject:
+        _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0])
+    _add_pipeline(estate, path)
+    return estate
 
 
 def _add_pipeline(estate: Estate, path: Path) -> None:

@@ -48,7 +48,8 @@ class _Family:
         self.lines.append(f"{self.name}{{{label_text}}} {_number(value)}")
 
 
-def render(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: RouterStats) -> str:
+def render(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: RouterStats, datahub: Any = None) -> str:
+    """`datahub`: the DataHub reporter's stats (emitted, failures, dropped_windows, pending_windows), if one runs."""
     total = snapshot.total
     p = {"pipeline": pipeline}
     families: list[_Family] = []
@@ -79,6 +80,16 @@ def render(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: 
     f.add(snapshot.lag, **p)
     f = family("sentinel_dlq_limit_streak", "gauge", "Consecutive windows above the dlq_limit ratio.")
     f.add(snapshot.dlq_limit_streak, **p)
+
+    if datahub is not None:
+        f = family("sentinel_datahub_aspects_emitted_total", "counter", "Metadata aspects DataHub took from this process.")
+        f.add(datahub.emitted, **p)
+        f = family("sentinel_datahub_failures_total", "counter", "Attempts to send to DataHub that failed (retried).")
+        f.add(datahub.failures, **p)
+        f = family("sentinel_datahub_dropped_windows_total", "counter", "Window results dropped while DataHub was unreachable.")
+        f.add(datahub.dropped_windows, **p)
+        f = family("sentinel_datahub_pending_windows", "gauge", "Window results held for DataHub.")
+        f.add(datahub.pending_windows, **p)
 
     window = snapshot.last_window
     if window is not None:

@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from types import FrameType
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from governance.errors import GovernanceError
 from governance.kafka import KafkaSettings
@@ -21,6 +21,22 @@ from governance.sentinel.pipeline import Pipeline, Rule
 
 class DlqLimitExceeded(GovernanceError):
     exit_code = 3
+
+
+class WindowReporter(Protocol):
+    """Something that publishes each window's KPI record elsewhere (DataHub), off the routing path."""
+
+    target: Any
+
+    def start(self) -> None: ...
+
+    def window(self, kpi: dict[str, Any]) -> None:
+        """Called on the routing thread: must not block."""
+        ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+    def stats(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,7 @@ class RunOptions:
     idle_exit_s: float | None = None
     live_status: bool | None = None
     """None: a live status line only when the output is a terminal."""
+    reporter: WindowReporter | None = None
 
 
 @dataclass(frozen=True)
@@ -114,9 +131,13 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     router = Router(settings, config, judge, outbox=tracker)
     tracker.lag = router.lag
     stop = threading.Event()
+    reporter = options.reporter
+
     def on_window(record: dict) -> None:
         if record["window"]["records_in"] or not record["final"]:
             console.line(window_line(pipeline.name, record))
+        if reporter is not None:
+            reporter.window(record)
 
     tracker.on_window = on_window
     tracker.on_trip = stop.set
@@ -126,8 +147,8 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     if port is not None:
         rules = [RuleInfo(r.name, r.severity) for r in pipeline.record_rules]
         try:
-            metrics = MetricsServer(options.metrics_host, port,
-                                    lambda: render(pipeline.name, rules, tracker.snapshot(), router.stats()))
+            metrics = MetricsServer(options.metrics_host, port, lambda: render(
+                pipeline.name, rules, tracker.snapshot(), router.stats(), reporter.stats() if reporter else None))
         except OSError as e:
             raise GovernanceError(f"cannot serve /metrics on port {port}: {e.strerror or e}",
                                   hint="pick another port with --metrics-port (0 picks a free one)") from None
@@ -157,6 +178,8 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     try:
         if metrics:
             metrics.start()
+        if reporter is not None:
+            reporter.start()
         status.start()
         if idle:
             idle.start()
@@ -170,6 +193,8 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
                               "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
     finally:
         status.stop()
+        if reporter is not None:
+            reporter.stop()
         if metrics:
             metrics.stop()
         _restore_signals(previous)
@@ -215,6 +240,8 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         lines.append(f"  created    {', '.join(created)}")
     if metrics_url:
         lines.append(f"  metrics    {metrics_url}")
+    if options.reporter is not None:
+        lines.append(f"  datahub    job lineage now, assertion results every window -> {options.reporter.target.describe()}")
     lines.append(f"  record rules ({len(pipeline.record_rules)}):")
     lines += [rule_line(r, r.severity) for r in pipeline.record_rules] or ["    none: every record that deserializes is valid"]
     if pipeline.window_rules:
