@@ -22,8 +22,9 @@ from governance.lineage.datahub import Mapper
 PROJECT = Path(__file__).parent / "project"
 
 
-def expected() -> list[tuple[str, str]]:
-    mcps = Mapper(build_estate(Sources(PROJECT / "schemas", PROJECT / "rules", PROJECT / "lineage"))).mcps()
+def expected(registry_url: str | None = None) -> list[tuple[str, str]]:
+    """What the project emits (with what the registry holds, when given one)."""
+    mcps = Mapper(build_estate(Sources(PROJECT / "schemas", PROJECT / "rules", PROJECT / "lineage", registry_url))).mcps()
     return sorted((m.entityUrn, m.aspectName) for m in mcps)
 
 
@@ -63,7 +64,7 @@ def test_the_kafka_emitter_writes_avro_through_our_registry(
         kafka: KafkaSettings, registry_url: str, tmp_path: Path) -> None:
     done = emit("--to", f"kafka://{kafka.bootstrap_servers}", "--registry", registry_url)
     assert done.returncode == 0, done.stderr
-    want = expected()
+    want = expected(registry_url)
     messages = consume_all(kafka, "MetadataChangeProposal_v1", len(want), group=f"mcp-{tmp_path.name}", isolation="read_uncommitted")
     deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
     context = SerializationContext("MetadataChangeProposal_v1", MessageField.VALUE)
