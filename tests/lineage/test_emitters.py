@@ -62,9 +62,9 @@ def test_rest_that_refuses_connections_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_kafka_emitter_writes_avro_through_our_registry(
         kafka: KafkaSettings, registry_url: str, tmp_path: Path) -> None:
+    want = expected(registry_url)  # before: emitting registers DataHub's own MCP schema there
     done = emit("--to", f"kafka://{kafka.bootstrap_servers}", "--registry", registry_url)
     assert done.returncode == 0, done.stderr
-    want = expected(registry_url)
     messages = consume_all(kafka, "MetadataChangeProposal_v1", len(want), group=f"mcp-{tmp_path.name}", isolation="read_uncommitted")
     deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
     context = SerializationContext("MetadataChangeProposal_v1", MessageField.VALUE)
