@@ -307,12 +307,33 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
         from governance.registry.location import resolve_registry_url
 
         outcome = check_against_registry(workspace, resolve_registry_url(registry_flag))
+    if not outcome.ok:
+        outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})
     report = render(outcome, fmt)
     if output is not None:
         output.write_text(report + "\n", encoding="utf-8")
     elif report:
         click.echo(report)
     sys.exit(0 if outcome.ok else 1)
+
+
+def _downstream_impacts(schemas_dir: Path, subjects: set[str]) -> dict[str, str]:
+    """Who reads each broken subject, from rules/ and lineage/ beside schemas/ (no DataHub, no GX)."""
+    from governance.lineage.build import Sources, build_estate
+    from governance.lineage.show import impact_chain
+
+    project = schemas_dir.resolve().parent
+    try:
+        estate = build_estate(Sources(schemas_dir, project / "rules", project / "lineage"))
+    except GovernanceError as e:
+        click.echo(f"note: downstream impact not shown: {e.message}", err=True)
+        return {}
+    impacts = {}
+    for subject in subjects:
+        ref = estate.subject_topic(subject)
+        if ref is not None and (chain := impact_chain(estate, ref)):
+            impacts[subject] = chain
+    return impacts
 
 
 @schemas.command("register")

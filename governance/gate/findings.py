@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SUBJECT_DELETED = "SUBJECT_DELETED"
@@ -33,6 +33,8 @@ class Outcome:
     checked: int
     changed: int
     source: str
+    impacts: dict[str, str] = field(default_factory=dict)
+    """Subject -> who reads it downstream, in words (from the declared lineage), for subjects with findings."""
 
     @property
     def ok(self) -> bool:

@@ -27,6 +27,8 @@ def _text(outcome: Outcome) -> str:
     for file, group in groupby(sorted(outcome.findings, key=lambda f: (f.file, f.line)), key=lambda f: f.file):
         items = list(group)
         lines.append(f"{file} (subject {items[0].subject})")
+        if impact := outcome.impacts.get(items[0].subject):
+            lines.append(f"  breaks {items[0].subject}, {impact}")
         for f in items:
             lines.append(f"  {f.file}:{f.line}: {_where(f)}")
             lines.append(f"    {f.message}")
@@ -41,14 +43,16 @@ def _text(outcome: Outcome) -> str:
 
 
 def _json(outcome: Outcome) -> str:
-    return "\n".join(json.dumps(f.to_json(), sort_keys=True) for f in outcome.findings)
+    return "\n".join(json.dumps({**f.to_json(), **({"impact": outcome.impacts[f.subject]} if f.subject in outcome.impacts else {})},
+                                sort_keys=True) for f in outcome.findings)
 
 
 def _junit(outcome: Outcome) -> str:
     cases = []
     for f in outcome.findings:
         name = quoteattr(f"{f.subject} {f.type} {f.field_path or '(schema)'} v{f.version if f.version is not None else '?'}")
-        body = escape(f"{f.file}:{f.line}: {_where(f)}\n{f.message}")
+        impact = f"\nbreaks {f.subject}, {outcome.impacts[f.subject]}" if f.subject in outcome.impacts else ""
+        body = escape(f"{f.file}:{f.line}: {_where(f)}\n{f.message}{impact}")
         cases.append(f'  <testcase classname={quoteattr("schemas." + f.subject)} name={name} file={quoteattr(f.file)} '
                      f'line="{f.line}">\n    <failure type={quoteattr(f.type)} message={quoteattr(f.message)}>{body}</failure>\n  </testcase>')
     if outcome.ok:
@@ -66,8 +70,11 @@ def _github(outcome: Outcome) -> str:
     def prop(text: str) -> str:
         return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
 
+    def impact(f: GateFinding) -> str:
+        return f" (breaks {f.subject}, {outcome.impacts[f.subject]})" if f.subject in outcome.impacts else ""
+
     return "\n".join(
-        f"::error file={prop(f.file)},line={f.line}::{_annotation_value(f'{f.subject}: {_where(f)}: {f.message}')}"
+        f"::error file={prop(f.file)},line={f.line}::{_annotation_value(f'{f.subject}: {_where(f)}: {f.message}{impact(f)}')}"
         for f in outcome.findings
     )
 
