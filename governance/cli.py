@@ -627,12 +627,34 @@ def _reachable(url: str | None) -> str | None:
 @lineage.command("show")
 @click.argument("topic", required=False)
 @project_option
-def lineage_show(topic: str | None, project: Path) -> None:
-    """The upstream and downstream graph of TOPIC (a topic name, or platform:name), or of everything."""
+@click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
+              help="Kafka holding the pipelines' KPI topics, for their latest compliance. "
+                   "Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack; without one, no compliance.")
+@click.option("--registry", "registry_flag", metavar="URL", help="Registry of the KPI schema. Default: as for Kafka.")
+def lineage_show(topic: str | None, project: Path, bootstrap_servers: str | None, registry_flag: str | None) -> None:
+    """The upstream and downstream graph of TOPIC (a topic name, or platform:name), or of everything,
+    with each sentinel pipeline's latest window compliance when Kafka is reachable."""
     from governance.lineage.show import show
 
-    for line in show(_estate(project, None), topic):
+    estate = _estate(project, None)
+    for line in show(estate, topic, _compliance(estate, bootstrap_servers, registry_flag)):
         click.echo(line)
+
+
+def _compliance(estate: Any, bootstrap_servers: str | None, registry_flag: str | None) -> dict[str, str]:
+    from governance.kafka import resolve_kafka_settings
+    from governance.registry.location import resolve_registry_url
+
+    if not any(job.kind == "sentinel" for job in estate.jobs):
+        return {}
+    try:
+        settings = resolve_kafka_settings(bootstrap_servers, None)
+        registry_url = resolve_registry_url(registry_flag)
+    except GovernanceError:
+        return {}
+    from governance.lineage.health import latest_compliance
+
+    return latest_compliance(settings, registry_url, estate.jobs)
 
 
 @lineage.command("impact")

@@ -5,7 +5,10 @@ and sends what it held once DataHub is back."""
 
 from __future__ import annotations
 
+import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -57,6 +60,16 @@ def test_a_refusing_datahub_does_not_stop_routing_and_gets_the_results_when_back
     dlq = consume_all(kafka, f"{source}-dlq", expected_invalid, group=f"{unique_name}-d")
     assert len(valid) == N - expected_invalid and len(dlq) == expected_invalid
     assert len({m.key() for m in valid + dlq}) == N
+
+    project = tmp_path / "project"
+    (project / "rules").mkdir(parents=True)
+    (project / "rules" / path.name).write_text(path.read_text())
+    shown = subprocess.run([sys.executable, "-m", "governance", "lineage", "show", source, "--project", str(project),
+                            "-b", kafka.bootstrap_servers, "--registry", registry_url],
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(rf"via sentinel {unique_name} \(\d+ rules; last window \d\d:\d\d:\d\d: 100.0% schema-compliant, "
+                     r"\d+\.\d% to the DLQ, [\d,]+ records\)", shown.stdout), shown.stdout
 
 
 def test_reporting_starts_with_the_job_lineage(kafka: KafkaSettings, registry_url: str, tmp_path: Path,
