@@ -581,8 +581,11 @@ def _estate(project: Path, registry_url: str | None) -> Any:
                    "DataHub's Avro schemas here. Default: $GOVERNANCE_REGISTRY_URL, then the local stack, else schemas/ only.")
 @click.option("--env", default="PROD", show_default=True, help="DataHub environment (fabric) of the datasets.")
 @click.option("--platform-instance", metavar="NAME", help="DataHub platform instance of this Kafka cluster.")
+@click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
+              help="Kafka to read topics' partition counts from. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, "
+                   "then the local stack; without one, no partition counts.")
 def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool | None, registry_flag: str | None,
-                 env: str, platform_instance: str | None) -> None:
+                 env: str, platform_instance: str | None, bootstrap_servers: str | None) -> None:
     """Publish schemas, pipelines, declared flows and rules to DataHub. Emitting the same
     estate twice changes nothing: every aspect is written whole, with stable URNs."""
     from collections import Counter
@@ -597,6 +600,7 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
         registry_url = None
     target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url)
     estate = _estate(project, registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url))
+    _add_partitions(estate, bootstrap_servers)
     mcps = Mapper(estate, DataHubOptions(env, platform_instance)).mcps()
     emitter = open_emitter(target)
     try:
@@ -609,6 +613,19 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
     click.echo(f"  {sum(1 for r in estate.datasets if r.platform == 'kafka')} topics, "
                f"{sum(1 for r in estate.datasets if r.platform != 'kafka')} other datasets, {len(estate.jobs)} jobs, "
                f"{sum(len(j.assertions) for j in estate.jobs)} assertions")
+
+
+def _add_partitions(estate: Any, bootstrap_servers: str | None) -> None:
+    from governance.kafka import resolve_kafka_settings
+    from governance.lineage.build import add_partitions
+
+    try:
+        settings = resolve_kafka_settings(bootstrap_servers, None)
+    except GovernanceError:
+        return
+    if not add_partitions(estate, settings, timeout=5) and bootstrap_servers:
+        raise GovernanceError(f"cannot reach Kafka at {bootstrap_servers} for the topics' partition counts",
+                              hint="check --bootstrap-servers, or leave it out")
 
 
 def _reachable(url: str | None) -> str | None:

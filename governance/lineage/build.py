@@ -41,8 +41,21 @@ def build_estate(sources: Sources) -> Estate:
     return estate
 
 
-def subject_of_topic(name: str) -> str:
-    return f"{name}-value"
+def add_partitions(estate: Estate, settings: Any, timeout: float = 10.0) -> bool:
+    """Each Kafka topic's partition count from the cluster; False when it cannot be reached."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    from governance.kafka.logs import client_logger
+
+    try:
+        topics = AdminClient(settings.client_config(logger=client_logger())).list_topics(timeout=timeout).topics
+    except KafkaException:
+        return False
+    for ref, dataset in estate.datasets.items():
+        if ref.platform == "kafka" and ref.name in topics and topics[ref.name].error is None:
+            dataset.partitions = len(topics[ref.name].partitions)
+    return True
 
 
 def _add_schema_files(estate: Estate, folder: Path) -> None:
@@ -140,7 +153,7 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
         properties={"pipeline_file": str(path), "guarantee": pipeline.guarantee,
                     "value_format": pipeline.value_format, "kpi_topic": pipeline.kpi_topic,
                     **({"subject": pipeline.subject} if pipeline.subject else {})},
-        field_flows=tuple(flows), assertions=assertions, origin=str(path)))
+        field_flows=tuple(flows), assertions=assertions, owners=pipeline.owners, tags=pipeline.tags, origin=str(path)))
 
 
 def _add_declared(estate: Estate, files: list[Path]) -> None:

@@ -82,6 +82,9 @@ class Pipeline:
     dlq_limit_ratio: float | None = None
     dlq_limit_windows: int = 3
     suite_file: Path | None = None
+    owners: tuple[str, ...] = ()
+    """Who answers for the pipeline (DataHub owners: `team`, `user:alice`, `group:data-eng`)."""
+    tags: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- pipeline file
@@ -89,6 +92,7 @@ class Pipeline:
 _TOP_KEYS = frozenset({
     "name", "source", "sources", "valid_topic", "dlq_topic", "value_format", "subject",
     "expectations", "window", "suite", "commit", "guarantee", "kpi_topic", "metrics_port", "dlq_limit",
+    "owners", "tags",
 })
 _RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
 
@@ -171,6 +175,8 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         if "windows" in limit:
             limit_windows = doc.integer(limit["windows"][1], "`dlq_limit.windows`", 1)
 
+    owners, tags = (tuple(doc.string(n, f"each of `{key}`") for n in doc.sequence(top[key][1], f"`{key}`"))
+                    if key in top else () for key in ("owners", "tags"))
     return Pipeline(
         name=name, path=path, sources=sources, valid_topic=valid_topic, dlq_topic=dlq_topic,
         value_format=value_format, subject=subject,  # type: ignore[arg-type]
@@ -178,6 +184,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         window_seconds=window_seconds, commit_every_records=commit_records, commit_every_ms=commit_ms,
         guarantee=guarantee, kpi_topic=kpi_topic, metrics_port=metrics_port,  # type: ignore[arg-type]
         dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, suite_file=suite_file,
+        owners=owners, tags=tags,
     )
 
 

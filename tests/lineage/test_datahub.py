@@ -87,6 +87,8 @@ def test_the_sentinel_is_a_job_between_raw_valid_and_dlq_with_field_lineage(
                       ("country)", "country)")]
     (dlq,) = aspects(mcps, "kafka,payments-dlq,", "upstreamLineage")
     assert not dlq.fineGrainedLineages
+    (owners,) = aspects(mcps, "dataJob:(urn:li:dataFlow:(governance,sentinel,prod),payments)", "ownership")
+    assert [o.owner for o in owners.owners] == ["urn:li:corpGroup:payments-team", "urn:li:corpuser:alice"]
     (sink_dlq,) = aspects(mcps, "kafka,payments-s3-sink-dlq,", "upstreamLineage")
     assert [u.dataset for u in sink_dlq.upstreams] == ["urn:li:dataset:(urn:li:dataPlatform:kafka,payments-valid,PROD)"]
 

@@ -4,6 +4,7 @@ through the real broker and our registry, read back with Confluent's deserialize
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from gms_capture import GmsCapture
-from kafka_helpers import consume_all
+from kafka_helpers import consume_all, create_topic
 
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
@@ -62,8 +63,9 @@ def test_rest_that_refuses_connections_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_kafka_emitter_writes_avro_through_our_registry(
         kafka: KafkaSettings, registry_url: str, tmp_path: Path) -> None:
+    create_topic(kafka, "payments", partitions=3)  # the fixture project's raw topic, for its partition count
     want = expected(registry_url)  # before: emitting registers DataHub's own MCP schema there
-    done = emit("--to", f"kafka://{kafka.bootstrap_servers}", "--registry", registry_url)
+    done = emit("--to", f"kafka://{kafka.bootstrap_servers}", "--registry", registry_url, "-b", kafka.bootstrap_servers)
     assert done.returncode == 0, done.stderr
     messages = consume_all(kafka, "MetadataChangeProposal_v1", len(want), group=f"mcp-{tmp_path.name}", isolation="read_uncommitted")
     deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
@@ -74,3 +76,6 @@ def test_the_kafka_emitter_writes_avro_through_our_registry(
     sample = next(r for r in records if r["aspectName"] == "upstreamLineage" and "payments-valid" in r["entityUrn"])
     assert b"urn:li:dataset:(urn:li:dataPlatform:kafka,payments,PROD)" in sample["aspect"]["value"]
     assert sample["aspect"]["contentType"] == "application/json"
+    properties = next(json.loads(r["aspect"]["value"]) for r in records if r["aspectName"] == "datasetProperties"
+                      and r["entityUrn"] == "urn:li:dataset:(urn:li:dataPlatform:kafka,payments,PROD)")
+    assert properties["customProperties"]["partitions"] == "3"
