@@ -150,7 +150,7 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
         inputs=sources, outputs=(valid, dlq),
         description=f"Quality sentinel: validates {', '.join(pipeline.sources)} with {len(assertions)} rules; "
                     f"valid records to {pipeline.valid_topic}, invalid to {pipeline.dlq_topic}",
-        properties={"pipeline_file": str(path), "guarantee": pipeline.guarantee,
+        properties={"pipeline_file": f"{path.parent.name}/{path.name}", "guarantee": pipeline.guarantee,
                     "value_format": pipeline.value_format, "kpi_topic": pipeline.kpi_topic,
                     **({"subject": pipeline.subject} if pipeline.subject else {})},
         field_flows=tuple(flows), assertions=assertions, owners=pipeline.owners, tags=pipeline.tags, origin=str(path)))

@@ -14,45 +14,67 @@ TAIL = 200
 
 def latest_compliance(settings: KafkaSettings, registry_url: str, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
     """Pipeline name -> `last window 12:00:00: 98.2% compliant, 1.8% to the DLQ (3 processes)`."""
-    from confluent_kafka import Consumer, TopicPartition
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-    from confluent_kafka.schema_registry.avro import AvroDeserializer
-    from confluent_kafka.serialization import MessageField, SerializationContext
-
-    from governance.kafka.logs import client_logger
-
-    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
-    consumer = Consumer(settings.client_config(group_id="governance-lineage-show", enable_auto_commit=False,
-                                               isolation_level="read_committed", logger=client_logger()))
     out: dict[str, str] = {}
-    try:
+    with KpiReader(settings, registry_url, timeout) as reader:
         for job in jobs:
             topic = job.properties.get("kpi_topic")
             if job.kind != "sentinel" or not topic:
                 continue
-            try:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=timeout)
-            except Exception:
-                continue
-            if high <= low:
-                continue
-            consumer.assign([TopicPartition(topic, 0, max(low, high - TAIL))])
-            records: list[dict[str, Any]] = []
-            while True:
-                batch = consumer.consume(500, timeout)
-                for message in batch:
-                    if message.error() is None and message.value():
-                        try:
-                            records.append(deserializer(message.value(), SerializationContext(topic, MessageField.VALUE)))
-                        except Exception:
-                            continue
-                if not batch or (batch and batch[-1].offset() >= high - 1):
-                    break
-            if summary := summarize([r for r in records if r.get("pipeline") == job.name]):
+            if summary := summarize([r for r in reader.tail(topic) if r.get("pipeline") == job.name]):
                 out[job.name] = summary
-    finally:
-        consumer.close()
     return out
+
+
+class KpiReader:
+    """The newest KPI records of a pipeline's KPI topic (one partition), decoded with the registry."""
+
+    def __init__(self, settings: KafkaSettings, registry_url: str, timeout: float = 5.0) -> None:
+        from confluent_kafka import Consumer
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+        from confluent_kafka.schema_registry.avro import AvroDeserializer
+
+        from governance.kafka.logs import client_logger
+
+        self.timeout = timeout
+        self._deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+        self._consumer = Consumer(settings.client_config(
+            group_id="governance-kpi-reader", enable_auto_commit=False, isolation_level="read_committed",
+            logger=client_logger()))
+
+    def __enter__(self) -> KpiReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def tail(self, topic: str, count: int = TAIL) -> list[dict[str, Any]]:
+        """Up to `count` newest records, oldest first; [] when the topic is missing or empty."""
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.serialization import MessageField, SerializationContext
+
+        try:
+            low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=self.timeout)
+        except Exception:
+            return []
+        if high <= low:
+            return []
+        self._consumer.assign([TopicPartition(topic, 0, max(low, high - count))])
+        records: list[dict[str, Any]] = []
+        context = SerializationContext(topic, MessageField.VALUE)
+        while True:
+            batch = self._consumer.consume(500, self.timeout)
+            for message in batch:
+                if message.error() is None and message.value():
+                    try:
+                        records.append(self._deserializer(message.value(), context))
+                    except Exception:
+                        continue
+            if not batch or batch[-1].offset() >= high - 1:
+                break
+        return records
 
 
 def summarize(records: list[dict[str, Any]]) -> str | None:
