@@ -685,6 +685,46 @@ def lineage_impact(subject: str, project: Path) -> None:
         click.echo(line)
 
 
+@cli.command("console", context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8090, show_default=True, help="Port to listen on.")
+@project_option
+@click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
+              help="Kafka with the pipelines' KPI and DLQ topics. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack.")
+@click.option("--registry", "registry_flag", metavar="URL",
+              help="The schema registry. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@click.option("--users-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The registry's users file: every page then needs HTTP basic credentials with at least role read.")
+def console(host: str, port: int, project: Path, bootstrap_servers: str | None, registry_flag: str | None,
+            users_file: Path | None) -> None:
+    """A read-only web console for data stewards: pipeline health, subjects and their versions,
+    KPI charts, a dead-letter browser and the lineage graph. Ctrl-C stops it."""
+    import uvicorn
+
+    from governance.console.app import ConsoleConfig, create_app
+    from governance.kafka import resolve_kafka_settings
+    from governance.registry.location import resolve_registry_url
+
+    try:
+        settings = resolve_kafka_settings(bootstrap_servers, None)
+    except GovernanceError as e:
+        if bootstrap_servers:
+            raise
+        click.echo(f"note: no Kafka ({e.message}); KPIs and dead letters are not shown", err=True)
+        settings = None
+    try:
+        registry_url: str | None = resolve_registry_url(registry_flag)
+    except GovernanceError as e:
+        if registry_flag:
+            raise
+        click.echo(f"note: no schema registry ({e.message}); subjects are not shown", err=True)
+        registry_url = None
+    app = create_app(ConsoleConfig(project.resolve(), registry_url, settings, users_file))
+    click.echo(f"console on http://{host}:{port}/ (project {project.resolve()}, Kafka "
+               f"{settings.bootstrap_servers if settings else 'none'}, registry {registry_url or 'none'})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 @cli.command()
 @click.option("--records", type=click.IntRange(1), default=10_000, show_default=True, help="Records to write.")
 @click.option(

@@ -1,0 +1,329 @@
+"""The steward console: read-only pages over what the project governs.
+
+Overview (pipeline health, failing first), subjects (versions, fields, diffs), pipelines
+(rules, window verdicts, KPI charts), a DLQ browser (decoded dead letters, filtered by rule
+and stage) and the lineage graph. Starlette with Jinja2 templates (autoescaped: record
+content is text, never markup); every asset ships in the package (no CDN).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from governance.kafka import KafkaSettings
+from governance.lineage.build import Sources, build_estate
+from governance.lineage.model import Estate, Job, topic
+
+HERE = Path(__file__).parent
+PAGE = 50
+FILTER_PAGES = 40
+"""With a filter, pages read back from the end to fill one page of matches (2,000 records a partition)."""
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    project: Path
+    registry_url: str | None
+    settings: KafkaSettings | None
+    users_file: Path | None = None
+    refresh_s: float = 5.0
+
+
+class Sources_:
+    """What pages read, cached for a few seconds so a busy page costs Kafka little."""
+
+    def __init__(self, config: ConsoleConfig) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._estate: tuple[float, Estate] | None = None
+        self._kpis: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._tail = None
+        self._kpi_reader = None
+
+    def estate(self) -> Estate:
+        with self._lock:
+            if self._estate is None or time.monotonic() - self._estate[0] > self.config.refresh_s:
+                p = self.config.project
+                self._estate = (time.monotonic(), build_estate(Sources(p / "schemas", p / "rules", p / "lineage")))
+            return self._estate[1]
+
+    def kpis(self, job: Job) -> list[dict[str, Any]]:
+        """The pipeline's newest KPI records (all processes), oldest first."""
+        topic_name = job.properties.get("kpi_topic")
+        if not topic_name or self.config.settings is None or not self.config.registry_url:
+            return []
+        with self._lock:
+            cached = self._kpis.get(topic_name)
+            if cached is not None and time.monotonic() - cached[0] < self.config.refresh_s:
+                return cached[1]
+            if self._kpi_reader is None:
+                from governance.lineage.health import KpiReader
+
+                self._kpi_reader = KpiReader(self.config.settings, self.config.registry_url, timeout=3)
+            records = [r for r in self._kpi_reader.tail(topic_name, 500) if r.get("pipeline") == job.name]
+            self._kpis[topic_name] = (time.monotonic(), records)
+            return records
+
+    def tail(self, topic_name: str, page: int) -> tuple[list[Any], int]:
+        if self.config.settings is None:
+            return [], 0
+        with self._lock:
+            if self._tail is None:
+                from governance.console.topics import TopicTail
+
+                self._tail = TopicTail(self.config.settings, self.config.registry_url, timeout=3)
+            return self._tail.newest(topic_name, page, PAGE)
+
+    def registry(self, path: str) -> Any:
+        from governance.gate.http import Registry
+
+        if not self.config.registry_url:
+            return None
+        return Registry(self.config.registry_url, timeout=5, unreachable_hint="check --registry").call("GET", path)
+
+
+def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """KPI records summed per window over processes, oldest first."""
+    by_start: dict[int, dict[str, Any]] = {}
+    for r in records:  # a `final` record is the partial window of a process that stopped: real counts too
+        start = _ms(r["window_start"])
+        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
+                                        "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,
+                                        "instances": set(), "final": True})
+        w["final"] = w["final"] and r["final"]
+        counts = r["window"]
+        for key in ("records_in", "invalid", "schema_failures"):
+            w[key] += counts[key]
+        for rule, n in counts["rule_failures"].items():
+            w["rule_failures"][rule] = w["rule_failures"].get(rule, 0) + n
+        for e in r["window_expectations"]:
+            w["expectations"][e["rule"]] = e
+        w["lag"] += r["consumer_lag"]
+        w["instances"].add(r["instance"])
+    out = []
+    for w in sorted(by_start.values(), key=lambda w: w["start"]):
+        n = w["records_in"]
+        minutes = max((w["end"] - w["start"]) / 60_000, 1e-9)
+        w["compliance"] = (n - w["schema_failures"]) / n if n else None
+        w["dlq_rate"] = w["invalid"] / n if n else None
+        w["invalid_per_minute"] = w["invalid"] / minutes
+        out.append(w)
+    return out
+
+
+def latest_with_records(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest window that saw records (idle windows say nothing of health), else the newest."""
+    return next((w for w in reversed(series) if w["records_in"]), series[-1] if series else None)
+
+
+def _ms(value: Any) -> int:
+    return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else int(value)
+
+
+def health_of(window: dict[str, Any] | None) -> str:
+    if window is None or window["dlq_rate"] is None:
+        return "unknown"
+    failing = any(not e["success"] for e in window["expectations"].values())
+    if window["dlq_rate"] >= 0.10 or failing:
+        return "bad"
+    return "warn" if window["dlq_rate"] >= 0.01 else "ok"
+
+
+def create_app(config: ConsoleConfig) -> Starlette:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
+    templates.env.filters["num"] = lambda v: "-" if v is None else f"{v:,.0f}" if isinstance(v, (int, float)) else v
+    templates.env.filters["when"] = lambda ms: dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    data = Sources_(config)
+
+    def render(request: Request, template: str, **context: Any) -> Response:
+        return templates.TemplateResponse(request, template, context)
+
+    def pipeline_rows() -> list[dict[str, Any]]:
+        rows = []
+        now = time.time() * 1000
+        for job in data.estate().jobs:
+            if job.kind != "sentinel":
+                continue
+            series = windows(data.kpis(job))
+            newest = series[-1] if series else None
+            last = latest_with_records(series)
+            window_ms = (newest["end"] - newest["start"]) if newest else 60_000
+            running = newest is not None and not newest["final"] and now - newest["end"] < 3 * window_ms
+            rows.append({"job": job, "last": last, "health": health_of(last), "running": running})
+        order = {"bad": 0, "warn": 1, "unknown": 2, "ok": 3}
+        return sorted(rows, key=lambda r: (order[r["health"]], r["job"].name))
+
+    def overview(request: Request) -> Response:
+        subjects = data.registry("/subjects") if config.registry_url else []
+        return render(request, "overview.html", pipelines=pipeline_rows(), subjects=subjects or [])
+
+    def subjects(request: Request) -> Response:
+        query = request.query_params.get("q", "")
+        page = max(0, int(request.query_params.get("page", "0") or 0))
+        every = [s for s in (data.registry("/subjects") or []) if query.lower() in s.lower()]
+        return render(request, "subjects.html", subjects=every[page * 100:(page + 1) * 100], total=len(every),
+                      page=page, pages=(len(every) + 99) // 100, query=query)
+
+    def subject(request: Request) -> Response:
+        from governance.gate.http import subject_path
+        from governance.gate.diff import structural_diff
+        from governance.sentinel.columns import schema_fields
+
+        name = request.path_params["subject"]
+        versions = data.registry(f"/subjects/{subject_path(name)}/versions")
+        level = data.registry(f"/config/{subject_path(name)}?defaultToGlobal=true").get("compatibilityLevel")
+        chosen = request.query_params.get("version") or str(versions[-1])
+        record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
+        schema = json.loads(record["schema"])
+        fields = sorted(schema_fields(schema).values)
+        diff, diff_from, diff_to = None, request.query_params.get("from"), request.query_params.get("to")
+        if diff_from and diff_to:
+            before = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_from}")["schema"]
+            after = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_to}")["schema"]
+            diff = structural_diff(before, after) or ["no structural changes"]
+        return render(request, "subject.html", name=name, versions=versions, level=level, record=record,
+                      schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to)
+
+    def find_job(name: str) -> Job:
+        for job in data.estate().jobs:
+            if job.kind == "sentinel" and job.name == name:
+                return job
+        raise _NotFound(f"no pipeline {name} in rules/")
+
+    def pipeline(request: Request) -> Response:
+        job = find_job(request.path_params["name"])
+        series = windows(data.kpis(job))
+        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["compliance"] for w in series],
+                 "dlq": [w["dlq_rate"] for w in series], "invalid": [w["invalid_per_minute"] for w in series]}
+        totals: dict[str, int] = {}
+        for w in series:
+            for rule, n in w["rule_failures"].items():
+                totals[rule] = totals.get(rule, 0) + n
+        return render(request, "pipeline.html", job=job, last=latest_with_records(series),
+                      chart=json.dumps(chart).replace("<", "\\u003c"), totals=totals)
+
+    def dlq(request: Request) -> Response:
+        job = find_job(request.path_params["name"])
+        rule, stage = request.query_params.get("rule", ""), request.query_params.get("stage", "")
+        page = max(0, int(request.query_params.get("page", "0") or 0))
+        dlq_topic = job.outputs[1].name
+
+        def wanted(r: Any) -> bool:
+            return (not stage or r.stage == stage) and (not rule or any(f.get("rule") == rule for f in r.failed_rules))
+
+        records, total = data.tail(dlq_topic, page)
+        shown = [r for r in records if wanted(r)]
+        scanned = page
+        while (rule or stage) and len(shown) < PAGE and records and scanned - page < FILTER_PAGES:
+            scanned += 1  # a filter looks further back, a bounded number of pages
+            records, _ = data.tail(dlq_topic, scanned)
+            shown += [r for r in records if wanted(r)]
+        page = scanned
+        rules = [a.rule for a in job.assertions if not a.window]
+        return render(request, "dlq.html", job=job, topic=dlq_topic, records=shown, total=total, page=page,
+                      rule=rule, stage=stage, rules=rules, stages=["deserialize", "validate", "produce"], per_page=PAGE)
+
+    def lineage(request: Request) -> Response:
+        from governance.console.graph import job_id, layout
+
+        estate = data.estate()
+        health: dict[str, str] = {}
+        for row in pipeline_rows():
+            job = row["job"]
+            health[job_id(job)] = row["health"]
+            for ref in job.inputs:
+                health[str(ref)] = row["health"]
+        graph = layout(estate, health)
+        selected = request.query_params.get("node")
+        detail = _detail(estate, selected, data) if selected else None
+        return render(request, "lineage.html", graph=graph, selected=selected, detail=detail)
+
+    routes = [
+        Route("/", overview, name="overview"),
+        Route("/subjects", subjects, name="subjects"),
+        Route("/subjects/{subject:path}", subject, name="subject"),
+        Route("/pipelines/{name}", pipeline, name="pipeline"),
+        Route("/pipelines/{name}/dlq", dlq, name="dlq"),
+        Route("/lineage", lineage, name="lineage"),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    middleware = [Middleware(_Guard, config=config)]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def _detail(estate: Estate, selected: str, data: Sources_) -> dict[str, Any] | None:
+    from governance.console.graph import job_id
+
+    for job in estate.jobs:
+        if job_id(job) == selected:
+            return {"kind": "job", "job": job}
+    platform, _, name = selected.partition(":")
+    ref = topic(name) if platform == "kafka" else None
+    dataset = next((d for r, d in estate.datasets.items() if str(r) == selected), None)
+    if dataset is None:
+        return None
+    readers = estate.readers(dataset.ref)
+    assertions = [a for j in readers for a in j.assertions if a.dataset == dataset.ref]
+    latest: dict[str, Any] = {}
+    for job in readers:
+        last = latest_with_records(windows(data.kpis(job))) if job.kind == "sentinel" else None
+        if last:
+            for a in job.assertions:
+                if a.window:
+                    e = last["expectations"].get(a.rule)
+                    latest[a.rule] = ("held" if e["success"] else "failed") if e else "-"
+                else:
+                    latest[a.rule] = f"{last['rule_failures'].get(a.rule, 0):,} failing"
+    return {"kind": "dataset", "dataset": dataset, "ref": ref, "readers": readers, "writers": estate.writers(dataset.ref),
+            "assertions": assertions, "latest": latest,
+            "schema": json.dumps(json.loads(dataset.schema.text), indent=2) if dataset.schema else None}
+
+
+class _NotFound(Exception):
+    pass
+
+
+class _Guard(BaseHTTPMiddleware):
+    """Every page needs the `read` role when a users file is set; errors as plain text."""
+
+    def __init__(self, app: Any, config: ConsoleConfig) -> None:
+        super().__init__(app)
+        self.auth = None
+        if config.users_file is not None:
+            from governance.registry.auth import BasicAuth, load_users
+
+            self.auth = BasicAuth(load_users(config.users_file))
+
+    async def dispatch(self, request: Request, call_next: Any) -> Response:
+        from governance.errors import GovernanceError
+        from governance.registry.errors import RegistryError
+
+        if self.auth is not None:
+            try:
+                self.auth.authorize(request.headers.get("authorization", "").encode() or None, "read")
+            except RegistryError as e:
+                headers = {"WWW-Authenticate": 'Basic realm="governance console"'} if e.status == 401 else {}
+                return PlainTextResponse(e.message, status_code=e.status, headers=headers)
+        try:
+            return await call_next(request)
+        except _NotFound as e:
+            return PlainTextResponse(str(e), status_code=404)
+        except GovernanceError as e:
+            status = getattr(e, "status", 502)
+            return PlainTextResponse(str(e), status_code=404 if status == 404 else 502)

@@ -1,0 +1,189 @@
+"""The steward console in real headless Chromium (Debian's chromium and chromium-driver,
+driven by Selenium): a pipeline of orders routed by the real sentinel on the real broker,
+then every page looked at as a person would. Each test saves a screenshot under
+build/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from kafka_helpers import create_topic
+from sentinel_helpers import ORDER_SCHEMA, TOTAL_RULE, ZIP_RULE, Sentinel, order, pipeline_file, produce_orders
+
+from governance.kafka import KafkaSettings
+from governance.registry.auth import hash_password
+from governance.stack.ports import free_ports
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "screenshots"
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+XSS = "<script>document.title='pwned'</script>"
+
+if not (CHROMIUM and DRIVER):
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium and chromedriver are missing: .ci/run installs Debian's chromium and chromium-driver")
+    pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+
+class Console:
+    def __init__(self, project: Path, kafka: KafkaSettings, registry_url: str, *args: str) -> None:
+        self.port = free_ports(1)[0]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "governance", "console", "--port", str(self.port), "--project", str(project),
+             "-b", kafka.bootstrap_servers, "--registry", registry_url, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while True:
+            assert self.process.poll() is None, self.process.stdout.read()  # type: ignore[union-attr]
+            try:
+                urllib.request.urlopen(self.url + "/static/console.css", timeout=1).close()
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "the console did not start"
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Estate:
+    def __init__(self, name: str, source: str, project: Path, console: Console) -> None:
+        self.name, self.source, self.project, self.console = name, source, project, console
+
+
+@pytest.fixture(scope="module")
+def estate(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
+    """200 orders (some breaking rules) and one whose zip is a <script>, routed by the sentinel."""
+    name = f"console-{time.time_ns() % 10**8}"
+    source = f"{name}-raw"
+    project = tmp_path_factory.mktemp("console-project")
+    (project / "schemas").mkdir()
+    (project / "schemas" / f"{source}-value.avsc").write_text(ORDER_SCHEMA)
+    (project / "rules").mkdir()
+    pipeline_file(project / "rules", name, source, window={"seconds": 1})
+    create_topic(kafka, source)
+    produce_orders(kafka, registry_url, source, range(200))
+    xss = {**order(1), "orderId": "o-xss", "shippingAddress": {**order(1)["shippingAddress"], "zip": XSS}}
+    value = AvroSerializer(SchemaRegistryClient({"url": registry_url}), ORDER_SCHEMA)(
+        xss, SerializationContext(source, MessageField.VALUE))
+    producer = Producer(kafka.client_config())
+    producer.produce(source, value, b"kxss")
+    producer.flush(30)
+    sentinel = Sentinel(project / "rules" / f"{name}.yml", kafka, registry_url, "--idle-exit", "3")
+    assert sentinel.process.wait(120) == 0, sentinel.output
+    console = Console(project, kafka, registry_url)
+    yield Estate(name, source, project, console)
+    console.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM  # type: ignore[assignment]
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def visit(browser: object, url: str, shot: str) -> list[dict]:
+    """Load a page, save its screenshot, return the browser console's errors."""
+    browser.get(url)  # type: ignore[attr-defined]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"{shot}.png"))  # type: ignore[attr-defined]
+    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]  # type: ignore[attr-defined]
+
+
+def test_every_page_loads_without_console_errors(estate: Estate, browser: object) -> None:
+    pages = {"overview": "/", "subjects": "/subjects", "subject": f"/subjects/{estate.source}-value",
+             "subject-diff": f"/subjects/{estate.source}-value?from=1&to=1", "pipeline": f"/pipelines/{estate.name}",
+             "dlq": f"/pipelines/{estate.name}/dlq", "lineage": "/lineage"}
+    for shot, path in pages.items():
+        assert visit(browser, estate.console.url + path, f"page-{shot}") == [], path
+        assert "governance console" in browser.title or browser.find_element("tag name", "h1")  # type: ignore[attr-defined]
+    visit(browser, estate.console.url + "/", "overview")
+    row = browser.find_element("id", "pipelines").text  # type: ignore[attr-defined]
+    assert estate.name in row and "%" in row
+
+
+def test_the_lineage_graph_shows_topics_and_jobs_and_a_topic_click_shows_its_schema(estate: Estate, browser: object) -> None:
+    visit(browser, estate.console.url + "/lineage", "lineage")
+    nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
+    assert {f"kafka:{estate.source}", f"kafka:{estate.source}-valid", f"kafka:{estate.source}-dlq",
+            f"job:governance/sentinel/{estate.name}"} <= nodes
+    node = browser.find_element("css selector", f'a.node[data-id="kafka:{estate.source}"]')  # type: ignore[attr-defined]
+    node.click()
+    assert visit(browser, browser.current_url, "lineage-topic") == []  # type: ignore[attr-defined]
+    assert "shippingAddress" in browser.find_element("id", "node-schema").text  # type: ignore[attr-defined]
+    assert TOTAL_RULE in browser.find_element("id", "assertions").text  # type: ignore[attr-defined]
+
+
+def test_the_dlq_browser_shows_a_known_bad_record_and_filters_by_rule(estate: Estate, browser: object) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    visit(browser, f"{estate.console.url}/pipelines/{estate.name}/dlq", "dlq")
+    rows = browser.find_elements("css selector", "tr.dead-letter")  # type: ignore[attr-defined]
+    known = [r.text for r in rows if "k77" in r.text.split()]
+    assert known, [r.text for r in rows][:3]
+    assert TOTAL_RULE in known[0] and "got -5" in known[0] and "validate" in known[0]
+    Select(browser.find_element("name", "rule")).select_by_visible_text(ZIP_RULE)  # type: ignore[attr-defined]
+    browser.find_element("css selector", "form.inline button").click()  # type: ignore[attr-defined]
+    assert visit(browser, browser.current_url, "dlq-filtered") == []  # type: ignore[attr-defined]
+    texts = [r.text for r in browser.find_elements("css selector", "tr.dead-letter")]  # type: ignore[attr-defined]
+    assert texts and all(ZIP_RULE in t for t in texts)
+    assert not any("k77" in t.split() for t in texts), "filtering by the zip rule hides k77, which broke only the total rule"
+
+
+def test_record_content_is_shown_as_text_never_run(estate: Estate, browser: object) -> None:
+    visit(browser, f"{estate.console.url}/pipelines/{estate.name}/dlq?rule={ZIP_RULE}", "dlq-script")
+    assert browser.title != "pwned"  # type: ignore[attr-defined]
+    page_text = browser.find_element("tag name", "body").text  # type: ignore[attr-defined]
+    assert XSS in page_text, "the <script> is visible as text"
+    scripts = browser.find_elements("tag name", "script")  # type: ignore[attr-defined]
+    assert not any("pwned" in (s.get_attribute("innerHTML") or "") for s in scripts)
+
+
+def test_with_a_users_file_every_page_needs_credentials(estate: Estate, browser: object, kafka: KafkaSettings,
+                                                       registry_url: str, tmp_path: Path) -> None:
+    users = tmp_path / "users.yaml"
+    users.write_text(f"steward: {{password: '{hash_password('s3cret', iterations=1000)}', role: read}}\n")
+    guarded = Console(estate.project, kafka, registry_url, "--users-file", str(users))
+    try:
+        visit(browser, guarded.url + "/", "unauthorized")  # Chromium asks for credentials instead of a page
+        assert "Pipelines" not in browser.find_element("tag name", "body").text  # type: ignore[attr-defined]
+        for path in ("/", "/lineage", f"/pipelines/{estate.name}/dlq", "/static/console.css"):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(guarded.url + path, timeout=10)
+            assert e.value.code == 401 and e.value.headers["WWW-Authenticate"].startswith("Basic")
+        request = urllib.request.Request(guarded.url + "/lineage", headers={"Authorization": "Basic c3Rld2FyZDpzM2NyZXQ="})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        guarded.stop()
