@@ -88,9 +88,10 @@ def stack() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), help="First broker's port; 0 picks free ports. Default 9092.")
 @data_dir_option
 def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> None:
-    """Start the local cluster and a schema registry beside it (idempotent).
+    """Start the local cluster, a schema registry and the steward console beside it (idempotent).
 
-    Prints the bootstrap servers, then the registry URL.
+    Prints the bootstrap servers, then the registry URL, then the console URL. The
+    console shows schemas/, rules/ and lineage/ of the folder this runs in.
 
     \b
     Examples:
@@ -103,6 +104,8 @@ def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> No
     click.echo(state.bootstrap_servers)
     if state.registry is not None:
         click.echo(state.registry.url)
+    if state.console is not None:
+        click.echo(state.console.url)
 
 
 @stack.command("down")
@@ -145,6 +148,10 @@ def stack_status(as_json: bool, data_dir: Path | None) -> None:
             registry = status.state.registry
             state = f"pid {registry.pid}" if status.registry_alive else "stopped"
             click.echo(f"  schema registry    {registry.url}  {state}")
+        if status.state.console is not None:
+            console = status.state.console
+            state = f"pid {console.pid}" if status.console_alive else "stopped"
+            click.echo(f"  console            {console.url}  {state}")
         click.echo(f"  logs               {status.state.log_dir}")
     sys.exit(0 if status.running else 1)
 
@@ -813,7 +820,42 @@ def demo(
                 click.echo(f"    {key} = {value}")
         click.echo(f"  {'OK' if sentinel_walk.ok else 'FAILED'}")
         ok = ok and sentinel_walk.ok
+        _demo_lineage(registry_url)
+    if not bootstrap_servers:
+        from governance.stack.cluster import LocalStack
+
+        status = LocalStack(data_dir).status()
+        if status is not None and status.console_alive and status.state.console is not None:
+            click.echo(f"Console: {status.state.console.url} (open it in a browser; `./run stack down` stops everything)")
     sys.exit(0 if ok else 1)
+
+
+def _demo_lineage(registry_url: str) -> None:
+    """Publish the project's lineage to a file and to DataHub Lite (and to DataHub when $DATAHUB_GMS_URL says)."""
+    import os
+
+    from governance.lineage.build import Sources, build_estate
+    from governance.lineage.datahub import Mapper
+    from governance.lineage.emit import open_emitter, parse_target
+
+    click.echo("Lineage:")
+    if not Path("lineage").is_dir():
+        click.echo("  skipped: run the demo from the project folder (it reads schemas/, rules/ and lineage/)")
+        return
+    mcps = Mapper(build_estate(Sources(Path("schemas"), Path("rules"), Path("lineage"), registry_url))).mcps()
+    targets = ["file:build/lineage.json", "lite"] + ([os.environ["DATAHUB_GMS_URL"]] if os.environ.get("DATAHUB_GMS_URL") else [])
+    for text in targets:
+        target = parse_target(text, registry_url=registry_url)
+        try:
+            emitter = open_emitter(target)
+            try:
+                emitter.emit(mcps)
+            finally:
+                emitter.close()
+            click.echo(f"  {len(mcps)} aspects -> {target.describe()}")
+        except Exception as e:  # a demo goes on without one target
+            click.echo(f"  {target.describe()}: not published ({getattr(e, 'message', e)})")
+    click.echo("  look at it: ./run lineage show orders, or datahub lite ls /streaming/kafka/instances/default/topics")
 
 
 def main() -> None:

@@ -28,10 +28,11 @@ from governance.stack.dirs import cache_dir, default_data_dir
 from governance.stack.jars import KAFKA_VERSION, ensure_kafka_jars
 from governance.stack.java import require_java
 from governance.stack.ports import HOST, free_ports, is_free
-from governance.stack.state import BrokerState, RegistryProcessState, StackState
+from governance.stack.state import BrokerState, ConsoleProcessState, RegistryProcessState, StackState
 
 DEFAULT_PORT = 9092
 REGISTRY_PORT = 8081
+CONSOLE_PORT = 8090
 CONTROLLER_PORT_OFFSET = 100
 READY_TIMEOUT = 120.0
 JVM_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"]
@@ -54,6 +55,7 @@ class StackStatus:
     state: StackState
     brokers: list[BrokerStatus]
     registry_alive: bool = False
+    console_alive: bool = False
 
     @property
     def running(self) -> bool:
@@ -77,6 +79,8 @@ class StackStatus:
             ],
             "registry_url": self.state.registry.url if self.registry_alive else None,
             "registry_pid": self.state.registry.pid if self.registry_alive else None,
+            "console_url": self.state.console.url if self.console_alive and self.state.console else None,
+            "console_pid": self.state.console.pid if self.console_alive and self.state.console else None,
             "log_dir": self.state.log_dir,
             "data_dir": self.state.data_dir,
             "kafka_version": self.state.kafka_version,
@@ -109,7 +113,8 @@ class LocalStack:
             return None
         brokers = [BrokerStatus(b, process.is_ours(b.pid, b.config)) for b in state.brokers]
         registry_alive = state.registry is not None and process.is_ours(state.registry.pid, state.bootstrap_servers)
-        return StackStatus(state, brokers, registry_alive)
+        console_alive = state.console is not None and process.is_ours(state.console.pid, state.bootstrap_servers)
+        return StackStatus(state, brokers, registry_alive, console_alive)
 
     # -- up --------------------------------------------------------------
 
@@ -140,10 +145,14 @@ class LocalStack:
                 self._launch(java, classpath, broker)
             state.save()
             self._wait_ready(state, ready_timeout)
-        if state.registry is not None and not process.is_ours(state.registry.pid, state.bootstrap_servers):
+        started_registry = state.registry is not None and not process.is_ours(state.registry.pid, state.bootstrap_servers)
+        if started_registry:
             self._launch_registry(state, ready_timeout)
             state.save()
-        elif not stopped:
+        if state.console is not None and not process.is_ours(state.console.pid, state.bootstrap_servers):
+            self._launch_console(state, ready_timeout)
+            state.save()
+        elif not stopped and not started_registry:
             self.progress(f"The stack is already running at {state.bootstrap_servers} ({self.data_dir}).")
         return state
 
@@ -183,7 +192,9 @@ class LocalStack:
                 hint="stop whatever holds it, or use --port 0 to let the stack pick free ports",
             )
         registry = RegistryProcessState(registry_port, None, str(self.data_dir / "logs" / "registry.log"))
-        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes, registry)
+        console_port = free_ports(1)[0] if not port or not is_free(CONSOLE_PORT) else CONSOLE_PORT
+        console = ConsoleProcessState(console_port, None, str(self.data_dir / "logs" / "console.log"), str(Path.cwd()))
+        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes, registry, console)
         state.save()
         return state
 
@@ -303,6 +314,37 @@ class LocalStack:
                 time.sleep(0.1)
         self.progress(f"Schema registry is ready at {registry.url} (pid {proc.pid}, log {registry.log}).")
 
+    def _launch_console(self, state: StackState, timeout: float) -> None:
+        """`governance console` beside the registry, showing the folder `stack up` ran in."""
+        console, registry = state.console, state.registry
+        assert console is not None
+        command = [
+            sys.executable, "-m", "governance", "console", "--port", str(console.port),
+            "--bootstrap-servers", state.bootstrap_servers, "--project", console.project,
+            *(["--registry", registry.url] if registry is not None else []),
+        ]  # fmt: skip
+        if not Path(console.project).is_dir():
+            console.project = str(Path.cwd())
+            command[command.index("--project") + 1] = console.project
+        with open(console.log, "ab") as log:
+            proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        console.pid = proc.pid
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise GovernanceError(f"The console exited with status {proc.returncode} while starting. The end of "
+                                      f"{console.log}:\n{_tail(Path(console.log).read_text(errors='replace'))}")
+            try:
+                urllib.request.urlopen(console.url + "/static/console.css", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise GovernanceError(f"The console did not answer within {timeout:.0f}s; see {console.log}")
+                time.sleep(0.1)
+        self.progress(f"Console is ready at {console.url} (pid {proc.pid}, showing {console.project}).")
+
     # -- down and single nodes --------------------------------------------
 
     def down(self, *, purge: bool = False) -> list[int]:
@@ -310,6 +352,12 @@ class LocalStack:
         state = self.state()
         stopped: list[int] = []
         if state is not None:
+            console = state.console
+            if console is not None and process.is_ours(console.pid, state.bootstrap_servers):
+                process.stop([console.pid])
+                stopped.append(console.pid)
+            if console is not None:
+                console.pid = None
             registry = state.registry
             if registry is not None and process.is_ours(registry.pid, state.bootstrap_servers):
                 process.stop([registry.pid])

@@ -32,12 +32,26 @@ class RegistryProcessState:
 
 
 @dataclass
+class ConsoleProcessState:
+    port: int
+    pid: int | None
+    log: str
+    project: str
+    """The folder with schemas/, rules/ and lineage/ that the console shows (where `stack up` ran)."""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
 class StackState:
     data_dir: str
     kafka_version: str
     cluster_id: str
     brokers: list[BrokerState] = field(default_factory=list)
     registry: RegistryProcessState | None = None
+    console: ConsoleProcessState | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -67,4 +81,6 @@ class StackState:
         raw = json.loads(path.read_text())
         brokers = [BrokerState(**broker) for broker in raw.pop("brokers")]
         registry = raw.pop("registry", None)
-        return cls(brokers=brokers, registry=RegistryProcessState(**registry) if registry else None, **raw)
+        console = raw.pop("console", None)
+        return cls(brokers=brokers, registry=RegistryProcessState(**registry) if registry else None,
+                   console=ConsoleProcessState(**console) if console else None, **raw)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -45,10 +46,13 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
         assert info["running"] is True
         assert info["log_dir"] == str(Path(data_dir) / "logs")
         (broker,) = info["brokers"]
-        bootstrap, registry_url = up.stdout.split()
+        bootstrap, registry_url, console_url = up.stdout.split()
         assert info["bootstrap_servers"] == f"127.0.0.1:{broker['port']}" == bootstrap
         assert info["registry_url"] == registry_url
         assert process.is_alive(info["registry_pid"])
+        assert info["console_url"] == console_url and process.is_alive(info["console_pid"])
+        with urllib.request.urlopen(console_url + "/", timeout=10) as page:
+            assert b"governance console" in page.read()
         assert process.cmdline(broker["pid"])[0].endswith("java")
         assert our_java_processes(data_dir) == [broker["pid"]]
 
@@ -62,6 +66,7 @@ def test_up_status_down_leaves_no_process_behind(tmp_path: Path) -> None:
     assert down.returncode == 0
     assert our_java_processes(data_dir) == []
     assert not process.is_alive(info["registry_pid"])
+    assert not process.is_alive(info["console_pid"])
     after = governance("stack", "status", "--json", "--data-dir", data_dir)
     assert after.returncode == 1
     assert json.loads(after.stdout)["running"] is False
