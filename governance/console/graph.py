@@ -56,10 +56,11 @@ def layout(estate: Estate, health: dict[str, str] | None = None) -> Graph:
     jobs = {job_id(j): j for j in estate.jobs}
     refs = {str(r): r for r in estate.datasets}
     incoming: dict[str, set[str]] = {key: set() for key in (*jobs, *refs)}
+    refs.update({str(r): r for job in estate.jobs for r in (*job.inputs, *job.outputs)})
     for key, job in jobs.items():
         incoming[key] |= {str(r) for r in job.inputs}
         for out in job.outputs:
-            incoming[str(out)].add(key)
+            incoming.setdefault(str(out), set()).add(key)
     depth = {key: 0 for key in incoming}
     for _ in range(len(incoming)):  # longest path; bounded so a cycle cannot loop forever
         changed = False

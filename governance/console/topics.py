@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.kafka import KafkaSettings
+from governance.kafka.tail import read_range, tail_consumer_config
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,10 @@ class TopicTail:
     def __init__(self, settings: KafkaSettings, registry_url: str | None, timeout: float = 5.0) -> None:
         from confluent_kafka import Consumer
 
-        from governance.kafka.logs import client_logger
-
         self.timeout = timeout
         self.registry_url = registry_url
         self._schemas: dict[int, Any] = {}
-        self._consumer = Consumer(settings.client_config(
-            group_id="governance-console", enable_auto_commit=False, isolation_level="read_committed",
-            logger=client_logger()))
+        self._consumer = Consumer(tail_consumer_config(settings, "governance-console"))
 
     def close(self) -> None:
         self._consumer.close()
@@ -76,21 +73,8 @@ class TopicTail:
                 wanted.append((TopicPartition(topic, partition, start), end))
         records: list[TailRecord] = []
         for tp, end in wanted:
-            self._consumer.assign([tp])
-            while True:
-                batch = self._consumer.consume(min(500, end - tp.offset), self.timeout)
-                done = not batch
-                for message in batch:
-                    if message.error() is not None:
-                        continue
-                    if message.offset() >= end:
-                        done = True
-                        break
-                    records.append(self._record(message))
-                    if message.offset() >= end - 1:
-                        done = True
-                if done:
-                    break
+            for message in read_range(self._consumer, tp, end, self.timeout):
+                records.append(self._record(message))
         records.sort(key=lambda r: (r.timestamp, r.offset), reverse=True)
         return records, total
 

@@ -133,7 +133,7 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
     sources = tuple(topic(s) for s in pipeline.sources)
     valid, dlq = topic(pipeline.valid_topic), topic(pipeline.dlq_topic)
     first = estate.dataset(sources[0])
-    for ref in sources:
+    for ref in (*sources, valid, dlq):
         estate.dataset(ref)
     flows: list[FieldFlow] = []
     if first.schema is not None:

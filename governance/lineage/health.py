@@ -33,13 +33,11 @@ class KpiReader:
         from confluent_kafka.schema_registry import SchemaRegistryClient
         from confluent_kafka.schema_registry.avro import AvroDeserializer
 
-        from governance.kafka.logs import client_logger
+        from governance.kafka.tail import tail_consumer_config
 
         self.timeout = timeout
         self._deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
-        self._consumer = Consumer(settings.client_config(
-            group_id="governance-kpi-reader", enable_auto_commit=False, isolation_level="read_committed",
-            logger=client_logger()))
+        self._consumer = Consumer(tail_consumer_config(settings, "governance-kpi-reader"))
 
     def __enter__(self) -> KpiReader:
         return self
@@ -61,19 +59,16 @@ class KpiReader:
             return []
         if high <= low:
             return []
-        self._consumer.assign([TopicPartition(topic, 0, max(low, high - count))])
+        from governance.kafka.tail import read_range
+
         records: list[dict[str, Any]] = []
         context = SerializationContext(topic, MessageField.VALUE)
-        while True:
-            batch = self._consumer.consume(500, self.timeout)
-            for message in batch:
-                if message.error() is None and message.value():
-                    try:
-                        records.append(self._deserializer(message.value(), context))
-                    except Exception:
-                        continue
-            if not batch or batch[-1].offset() >= high - 1:
-                break
+        for message in read_range(self._consumer, TopicPartition(topic, 0, max(low, high - count)), high, self.timeout):
+            if message.value():
+                try:
+                    records.append(self._deserializer(message.value(), context))
+                except Exception:
+                    continue
         return records
 
 
