@@ -28,6 +28,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from stacks import on_cluster  # noqa: E402
 
 
 def register(registry: str, subjects: int) -> int:
@@ -153,20 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp_name:
         tmp = Path(tmp_name)
-        if args.bootstrap_servers:
-            run(args, args.bootstrap_servers, args.registry, tmp)
-            return
-        from governance.stack.cluster import LocalStack
-
-        stack = LocalStack(tmp / "stack")
-        stack.up(brokers=1, port=0)
-        try:
-            state = stack.state()
-            assert state is not None and state.registry is not None
-            run(args, state.bootstrap_servers, state.registry.url, tmp)
-        finally:
-            stack.down(purge=True)
-
+        on_cluster(args.bootstrap_servers, args.registry, tmp, lambda bootstrap, registry: run(args, bootstrap, registry, tmp))
 
 if __name__ == "__main__":
     main()

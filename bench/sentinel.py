@@ -724,20 +724,10 @@ def main() -> None:
         if args.log_dir:
             logs = args.log_dir.resolve()
             logs.mkdir(parents=True, exist_ok=True)
-        if args.bootstrap_servers:
-            bench(args, args.bootstrap_servers, args.registry, logs)
-            return
-        from governance.stack.cluster import LocalStack
+        sys.path.insert(0, str(HERE))
+        from stacks import on_cluster
 
-        stack = LocalStack(tmp / "stack")
-        stack.up(brokers=1, port=0)
-        try:
-            state = stack.state()
-            assert state is not None and state.registry is not None
-            bench(args, state.bootstrap_servers, state.registry.url, logs)
-        finally:
-            stack.down(purge=True)
-
+        on_cluster(args.bootstrap_servers, args.registry, tmp, lambda bootstrap, registry: bench(args, bootstrap, registry, logs))
 
 if __name__ == "__main__":
     main()

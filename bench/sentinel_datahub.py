@@ -17,16 +17,17 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import sentinel as base  # noqa: E402  (bench/sentinel.py: records, topics, child processes)
 from gms_capture import GmsCapture  # noqa: E402
+from stacks import on_cluster  # noqa: E402
 
 
 def run(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
@@ -95,22 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-datahub-") as tmp_name:
         tmp = Path(tmp_name)
-        if args.bootstrap_servers:
-            run(args, args.bootstrap_servers, args.registry, tmp)
-            return
-        from governance.stack.cluster import LocalStack
-
-        stack = LocalStack(tmp / "stack")
-        stack.up(brokers=1, port=0)
-        try:
-            state = stack.state()
-            assert state is not None and state.registry is not None
-            started = time.monotonic()
-            run(args, state.bootstrap_servers, state.registry.url, tmp)
-            print(f"(took {time.monotonic() - started:.0f} s)")
-        finally:
-            stack.down(purge=True)
-
+        on_cluster(args.bootstrap_servers, args.registry, tmp, lambda bootstrap, registry: run(args, bootstrap, registry, tmp))
 
 if __name__ == "__main__":
     main()

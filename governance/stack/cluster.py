@@ -288,62 +288,23 @@ class LocalStack:
         """One `governance registry serve` beside the brokers, on their `_schemas` topic."""
         registry = state.registry
         assert registry is not None
-        command = [
-            sys.executable, "-m", "governance", "registry", "serve",
-            "--port", str(registry.port), "--bootstrap-servers", state.bootstrap_servers,
-        ]  # fmt: skip
-        with open(registry.log, "ab") as log:
-            proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-        registry.pid = proc.pid
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise GovernanceError(
-                    f"The schema registry exited with status {proc.returncode} while starting. "
-                    f"The end of {registry.log}:\n"
-                    f"{_tail(Path(registry.log).read_text(errors='replace'))}"
-                )
-            try:
-                urllib.request.urlopen(registry.url + "/", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise GovernanceError(f"The schema registry did not answer within {timeout:.0f}s; see {registry.log}")
-                time.sleep(0.1)
-        self.progress(f"Schema registry is ready at {registry.url} (pid {proc.pid}, log {registry.log}).")
+        command = ["--port", str(registry.port), "--bootstrap-servers", state.bootstrap_servers]
+        registry.pid = _start_service("schema registry", ["registry", "serve", *command], registry.log,
+                                      registry.url + "/", timeout)
+        self.progress(f"Schema registry is ready at {registry.url} (pid {registry.pid}, log {registry.log}).")
 
     def _launch_console(self, state: StackState, timeout: float) -> None:
         """`governance console` beside the registry, showing the folder `stack up` ran in."""
         console, registry = state.console, state.registry
         assert console is not None
-        command = [
-            sys.executable, "-m", "governance", "console", "--port", str(console.port),
-            "--bootstrap-servers", state.bootstrap_servers, "--project", console.project,
-            *(["--registry", registry.url] if registry is not None else []),
-        ]  # fmt: skip
         if not Path(console.project).is_dir():
             console.project = str(Path.cwd())
-            command[command.index("--project") + 1] = console.project
-        with open(console.log, "ab") as log:
-            proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-        console.pid = proc.pid
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise GovernanceError(f"The console exited with status {proc.returncode} while starting. The end of "
-                                      f"{console.log}:\n{_tail(Path(console.log).read_text(errors='replace'))}")
-            try:
-                urllib.request.urlopen(console.url + "/static/console.css", timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise GovernanceError(f"The console did not answer within {timeout:.0f}s; see {console.log}")
-                time.sleep(0.1)
-        self.progress(f"Console is ready at {console.url} (pid {proc.pid}, showing {console.project}).")
+        command = [
+            "console", "--port", str(console.port), "--bootstrap-servers", state.bootstrap_servers,
+            "--project", console.project, *(["--registry", registry.url] if registry is not None else []),
+        ]  # fmt: skip
+        console.pid = _start_service("console", command, console.log, console.url + "/static/console.css", timeout)
+        self.progress(f"Console is ready at {console.url} (pid {console.pid}, showing {console.project}).")
 
     # -- down and single nodes --------------------------------------------
 
@@ -393,6 +354,25 @@ class LocalStack:
                 f"There is no local stack in {self.data_dir}.", hint="start one with `governance stack up`"
             )
         return state
+
+
+def _start_service(what: str, args: list[str], log_path: str, probe_url: str, timeout: float) -> int:
+    """`governance ARGS` in its own session, logging to `log_path`; its pid once `probe_url` answers."""
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "governance", *args], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise GovernanceError(f"The {what} exited with status {proc.returncode} while starting. The end of "
+                                  f"{log_path}:\n{_tail(Path(log_path).read_text(errors='replace'))}")
+        try:
+            urllib.request.urlopen(probe_url, timeout=1).close()
+            return proc.pid
+        except OSError:
+            if time.monotonic() > deadline:
+                raise GovernanceError(f"The {what} did not answer within {timeout:.0f}s; see {log_path}") from None
+            time.sleep(0.1)
 
 
 def _new_cluster_id() -> str:
