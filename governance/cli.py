@@ -842,7 +842,11 @@ def _demo_lineage(registry_url: str) -> None:
     if not Path("lineage").is_dir():
         click.echo("  skipped: run the demo from the project folder (it reads schemas/, rules/ and lineage/)")
         return
-    mcps = Mapper(build_estate(Sources(Path("schemas"), Path("rules"), Path("lineage"), registry_url))).mcps()
+    try:
+        mcps = Mapper(build_estate(Sources(Path("schemas"), Path("rules"), Path("lineage"), registry_url))).mcps()
+    except GovernanceError as e:
+        click.echo(f"  not published: {e.message}")
+        return
     targets = ["file:build/lineage.json", "lite"] + ([os.environ["DATAHUB_GMS_URL"]] if os.environ.get("DATAHUB_GMS_URL") else [])
     for text in targets:
         target = parse_target(text, registry_url=registry_url)

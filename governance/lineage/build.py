@@ -107,10 +107,49 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -
         level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
     except RegistryError:
         level = None
+    text = latest["schema"]
+    if latest.get("references"):
+        text = json.dumps(_inline_references(registry, json.loads(text), latest["references"], set()))
     dataset = estate.dataset(topic(topic_name))
-    dataset.schema = TopicSchema(subject, latest["schema"], latest.get("version"), latest.get("id"), level, registry.url)
+    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), level, registry.url)
     dataset.description = dataset.description or _doc_of(latest["schema"])
     dataset.origin = dataset.origin or registry.url
+
+
+def _inline_references(registry: Any, schema: Any, references: list[dict[str, Any]], seen: set[str]) -> Any:
+    """The schema with each referenced named type defined where it is first used, as DataHub's
+    own Kafka source does: DataHub's Avro reader knows nothing of Schema Registry references."""
+    from governance.gate.http import subject_path
+
+    definitions: dict[str, Any] = {}
+    for reference in references:
+        name, subject = str(reference.get("name")), str(reference.get("subject"))
+        if name in seen:
+            continue
+        seen.add(name)
+        answer = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{reference.get('version', 'latest')}")
+        definitions[name] = _inline_references(registry, json.loads(answer["schema"]), answer.get("references") or [], seen)
+    pending = dict(definitions)
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, str):
+            for name in list(pending):
+                if node == name or name.endswith("." + node):
+                    return pending.pop(name)
+            return node
+        if isinstance(node, list):
+            return [expand(n) for n in node]
+        if isinstance(node, dict):
+            out = dict(node)
+            for key in ("type", "items", "values"):
+                if key in out:
+                    out[key] = expand(out[key])
+            if isinstance(out.get("fields"), list):
+                out["fields"] = [expand(f) for f in out["fields"]]
+            return out
+        return node
+
+    return expand(schema)
 
 
 def pipeline_estate(path: Path, registry_url: str | None) -> Estate:

@@ -79,3 +79,24 @@ def test_the_kafka_emitter_writes_avro_through_our_registry(
     properties = next(json.loads(r["aspect"]["value"]) for r in records if r["aspectName"] == "datasetProperties"
                       and r["entityUrn"] == "urn:li:dataset:(urn:li:dataPlatform:kafka,payments,PROD)")
     assert properties["customProperties"]["partitions"] == "3"
+
+
+def test_a_registered_schema_with_references_is_read_whole(registry_url: str, tmp_path: Path) -> None:
+    """DataHub's Avro reader knows no references: the referenced type is defined in place first."""
+    from confluent_kafka.schema_registry import Schema, SchemaReference
+
+    client = SchemaRegistryClient({"url": registry_url})
+    suffix = tmp_path.name[-8:].replace("-", "")
+    address = {"type": "record", "name": "Address", "namespace": f"ref{suffix}.geo",
+               "fields": [{"name": "zip", "type": "string"}]}
+    client.register_schema(f"ref{suffix}-address", Schema(json.dumps(address), "AVRO"))
+    shipment = {"type": "record", "name": "Shipment", "namespace": f"ref{suffix}",
+                "fields": [{"name": "to", "type": f"ref{suffix}.geo.Address"},
+                           {"name": "from", "type": f"ref{suffix}.geo.Address"}]}
+    client.register_schema(f"ref{suffix}-shipments-value", Schema(json.dumps(shipment), "AVRO", [
+        SchemaReference(f"ref{suffix}.geo.Address", f"ref{suffix}-address", 1)]))
+    estate = build_estate(Sources(tmp_path / "none", tmp_path / "none", tmp_path / "none", registry_url))
+    mapper = Mapper(estate)
+    (schema,) = [m.aspect for m in mapper.mcps() if f"ref{suffix}-shipments," in m.entityUrn and m.aspectName == "schemaMetadata"]
+    paths = [f.fieldPath for f in schema.fields]
+    assert any(p.endswith("to.[type=string].zip") for p in paths) and any(p.endswith("from.[type=string].zip") for p in paths)
