@@ -363,10 +363,11 @@ class Router:
             return key, value, [*headers, (ORIGINAL_TIMESTAMP, str(timestamp).encode())], 0
         if refusal.kind == "key" and key is None:
             return coordinates, value, headers, timestamp
-        if refusal.kind == "size" and "value" not in omitted:
+        # A refusal of another kind (a broker-side check we do not model) is met like size: leave things out.
+        if refusal.kind in ("size", "record") and "value" not in omitted:
             omitted.append("value")
             return key, None, _omitting(headers, omitted, refusal.reason, value), timestamp
-        if refusal.kind == "size" and "headers" not in omitted:
+        if refusal.kind in ("size", "record") and "headers" not in omitted:
             # What is left too large is the key or the record's own headers: keep only ours, shortened.
             omitted += ["key", "headers"]
             ours = [(k, v[:2000]) for k, v in headers if k.startswith(("__connect.errors.", "__sentinel."))]
