@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
-from governance.lineage.model import Estate, Job, topic
+from governance.lineage.model import Estate, Job
 
 HERE = Path(__file__).parent
 PAGE = 50
@@ -44,7 +44,7 @@ class ConsoleConfig:
     refresh_s: float = 5.0
 
 
-class Sources_:
+class ConsoleData:
     """What pages read, cached for a few seconds so a busy page costs Kafka little."""
 
     def __init__(self, config: ConsoleConfig) -> None:
@@ -149,7 +149,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
     templates.env.filters["num"] = lambda v: "-" if v is None else f"{v:,.0f}" if isinstance(v, (int, float)) else v
     templates.env.filters["when"] = lambda ms: dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
-    data = Sources_(config)
+    data = ConsoleData(config)
 
     def render(request: Request, template: str, **context: Any) -> Response:
         return templates.TemplateResponse(request, template, context)
@@ -267,14 +267,12 @@ def create_app(config: ConsoleConfig) -> Starlette:
     return Starlette(routes=routes, middleware=middleware)
 
 
-def _detail(estate: Estate, selected: str, data: Sources_) -> dict[str, Any] | None:
+def _detail(estate: Estate, selected: str, data: ConsoleData) -> dict[str, Any] | None:
     from governance.console.graph import job_id
 
     for job in estate.jobs:
         if job_id(job) == selected:
             return {"kind": "job", "job": job}
-    platform, _, name = selected.partition(":")
-    ref = topic(name) if platform == "kafka" else None
     dataset = next((d for r, d in estate.datasets.items() if str(r) == selected), None)
     if dataset is None:
         return None
@@ -290,7 +288,7 @@ def _detail(estate: Estate, selected: str, data: Sources_) -> dict[str, Any] | N
                     latest[a.rule] = ("held" if e["success"] else "failed") if e else "-"
                 else:
                     latest[a.rule] = f"{last['rule_failures'].get(a.rule, 0):,} failing"
-    return {"kind": "dataset", "dataset": dataset, "ref": ref, "readers": readers, "writers": estate.writers(dataset.ref),
+    return {"kind": "dataset", "dataset": dataset, "readers": readers, "writers": estate.writers(dataset.ref),
             "assertions": assertions, "latest": latest,
             "schema": json.dumps(json.loads(dataset.schema.text), indent=2) if dataset.schema else None}
 
