@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
+from governance.lineage.health import latest_with_records, windows
 from governance.lineage.model import Estate, Job
 
 HERE = Path(__file__).parent
@@ -95,44 +96,6 @@ class ConsoleData:
         if not self.config.registry_url:
             return None
         return Registry(self.config.registry_url, timeout=5, unreachable_hint="check --registry").call("GET", path)
-
-
-def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """KPI records summed per window over processes, oldest first."""
-    by_start: dict[int, dict[str, Any]] = {}
-    for r in records:  # a `final` record is the partial window of a process that stopped: real counts too
-        start = _ms(r["window_start"])
-        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
-                                        "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,
-                                        "instances": set(), "final": True})
-        w["final"] = w["final"] and r["final"]
-        counts = r["window"]
-        for key in ("records_in", "invalid", "schema_failures"):
-            w[key] += counts[key]
-        for rule, n in counts["rule_failures"].items():
-            w["rule_failures"][rule] = w["rule_failures"].get(rule, 0) + n
-        for e in r["window_expectations"]:
-            w["expectations"][e["rule"]] = e
-        w["lag"] += r["consumer_lag"]
-        w["instances"].add(r["instance"])
-    out = []
-    for w in sorted(by_start.values(), key=lambda w: w["start"]):
-        n = w["records_in"]
-        minutes = max((w["end"] - w["start"]) / 60_000, 1e-9)
-        w["compliance"] = (n - w["schema_failures"]) / n if n else None
-        w["dlq_rate"] = w["invalid"] / n if n else None
-        w["invalid_per_minute"] = w["invalid"] / minutes
-        out.append(w)
-    return out
-
-
-def latest_with_records(series: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest window that saw records (idle windows say nothing of health), else the newest."""
-    return next((w for w in reversed(series) if w["records_in"]), series[-1] if series else None)
-
-
-def _ms(value: Any) -> int:
-    return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else int(value)
 
 
 def health_of(window: dict[str, Any] | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -72,19 +73,50 @@ class KpiReader:
         return records
 
 
-def summarize(records: list[dict[str, Any]]) -> str | None:
-    """The latest closed window with records, summed over the processes that reported it."""
-    import datetime as dt
+def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """KPI records summed per window over processes, oldest first."""
+    by_start: dict[int, dict[str, Any]] = {}
+    for r in records:  # a `final` record is the partial window of a process that stopped: real counts too
+        start = _ms(r["window_start"])
+        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
+                                        "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,
+                                        "instances": set(), "final": True})
+        w["final"] = w["final"] and r["final"]
+        counts = r["window"]
+        for key in ("records_in", "invalid", "schema_failures"):
+            w[key] += counts[key]
+        for rule, n in counts["rule_failures"].items():
+            w["rule_failures"][rule] = w["rule_failures"].get(rule, 0) + n
+        for e in r["window_expectations"]:
+            w["expectations"][e["rule"]] = e
+        w["lag"] += r["consumer_lag"]
+        w["instances"].add(r["instance"])
+    out = []
+    for w in sorted(by_start.values(), key=lambda w: w["start"]):
+        n = w["records_in"]
+        minutes = max((w["end"] - w["start"]) / 60_000, 1e-9)
+        w["compliance"] = (n - w["schema_failures"]) / n if n else None
+        w["dlq_rate"] = w["invalid"] / n if n else None
+        w["invalid_per_minute"] = w["invalid"] / minutes
+        out.append(w)
+    return out
 
-    windows = sorted({r["window_start"] for r in records if r["window"]["records_in"] and not r["final"]})
-    if not windows:
+
+def latest_with_records(series: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest window that saw records (idle windows say nothing of health), else the newest."""
+    return next((w for w in reversed(series) if w["records_in"]), series[-1] if series else None)
+
+
+def _ms(value: Any) -> int:
+    return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else int(value)
+
+
+def summarize(records: list[dict[str, Any]]) -> str | None:
+    """The latest window with records, summed over the processes that reported it."""
+    last = latest_with_records(windows(records))
+    if last is None or not last["records_in"]:
         return None
-    last = [r for r in records if r["window_start"] == windows[-1] and not r["final"]]
-    n = sum(r["window"]["records_in"] for r in last)
-    invalid = sum(r["window"]["invalid"] for r in last)
-    schema_failures = sum(r["window"]["schema_failures"] for r in last)
-    start = windows[-1]
-    when = (start if isinstance(start, dt.datetime) else dt.datetime.fromtimestamp(start / 1000)).strftime("%H:%M:%S")
-    processes = len({r["instance"] for r in last})
-    return (f"last window {when}: {(n - schema_failures) / n:.1%} schema-compliant, {invalid / n:.1%} to the DLQ, "
-            f"{n:,} records" + (f", {processes} processes" if processes > 1 else ""))
+    when = dt.datetime.fromtimestamp(last["start"] / 1000).strftime("%H:%M:%S")
+    processes = len(last["instances"])
+    return (f"last window {when}: {last['compliance']:.1%} schema-compliant, {last['dlq_rate']:.1%} to the DLQ, "
+            f"{last['records_in']:,} records" + (f", {processes} processes" if processes > 1 else ""))
