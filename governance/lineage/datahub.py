@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from datahub.metadata import schema_classes as m
 from datahub.utilities.urns.field_paths import get_simple_field_path_from_v2_field_path
 
 from governance.errors import GovernanceError
-from governance.lineage.model import Assertion, Dataset, DatasetRef, Estate, Job
+from governance.lineage.model import Assertion, Dataset, DatasetRef, Estate, FieldFlow, Job
 
 GX_PLATFORM = "great-expectations"
 SENTINEL_SUITE = "sentinel"
@@ -129,7 +129,7 @@ class Mapper:
         io = m.DataJobInputOutputClass(
             inputDatasets=[self.dataset_urn(r) for r in job.inputs],
             outputDatasets=[self.dataset_urn(r) for r in job.outputs],
-            fineGrainedLineages=self._fine_grained(job) or None)
+            fineGrainedLineages=self._fine_grained(job.field_flows) or None)
         return [
             MetadataChangeProposalWrapper(entityUrn=flow, aspect=m.DataFlowInfoClass(name=job.flow, env=self.options.env)),
             MetadataChangeProposalWrapper(entityUrn=flow, aspect=m.StatusClass(removed=False)),
@@ -148,7 +148,7 @@ class Mapper:
             for output in job.outputs:
                 upstreams, fine = by_target.setdefault(output, ({}, []))
                 upstreams.update(dict.fromkeys(job.inputs))
-                fine += [f for f in self._fine_grained(job) if self.dataset_urn(output) in f.downstreams[0]]
+                fine += self._fine_grained([f for f in job.field_flows if f.target == output])
         return [
             MetadataChangeProposalWrapper(entityUrn=self.dataset_urn(target), aspect=m.UpstreamLineageClass(
                 upstreams=[m.UpstreamClass(dataset=self.dataset_urn(u), type=m.DatasetLineageTypeClass.TRANSFORMED)
@@ -238,13 +238,13 @@ class Mapper:
                 return f.fieldPath
         return simple
 
-    def _fine_grained(self, job: Job) -> list[m.FineGrainedLineageClass]:
+    def _fine_grained(self, flows: Sequence[FieldFlow]) -> list[m.FineGrainedLineageClass]:
         return [m.FineGrainedLineageClass(
             upstreamType=m.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
             downstreamType=m.FineGrainedLineageDownstreamTypeClass.FIELD,
             upstreams=[builder.make_schema_field_urn(self.dataset_urn(f.source), self._v2_path(f.source, f.source_field))],
             downstreams=[builder.make_schema_field_urn(self.dataset_urn(f.target), self._v2_path(f.target, f.target_field))],
-            transformOperation="IDENTITY") for f in job.field_flows]
+            transformOperation="IDENTITY") for f in flows]
 
     @staticmethod
     def _ownership_and_tags(owners: Iterable[str], tags: Iterable[str]) -> list[Any]:
