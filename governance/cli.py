@@ -63,7 +63,7 @@ def cli() -> None:
     \b
     Start here:
       governance stack up        run Apache Kafka locally (fetched once from Maven Central)
-      governance demo            see it work end to end
+      governance demo            the whole product live for a minute, every count checked
       governance kafka check     check the connection to an existing cluster
       governance schemas check   the CI gate: breaking schema changes, against git or a registry
       governance sentinel run    validate a topic's records with GX rules, valid/DLQ routing, KPIs
@@ -732,8 +732,13 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-@cli.command()
-@click.option("--records", type=click.IntRange(1), default=10_000, show_default=True, help="Records to write.")
+@cli.command(context_settings=CONTEXT)
+@click.option("--duration", type=click.FloatRange(0), default=60, show_default=True, metavar="SECONDS",
+              help="How long the live part writes records; 0 skips it.")
+@click.option("--rate", type=click.FloatRange(1, 50_000), default=150, show_default=True, metavar="RECORDS/S",
+              help="Records per second the live part writes, split between clickstream, orders and payments.")
+@click.option("--records", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Records the Kafka check writes in its committed transaction.")
 @click.option(
     "--bootstrap-servers",
     "-b",
@@ -741,7 +746,8 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
     metavar="HOST:PORT[,...]",
     help="Use this cluster instead of starting the local stack.",
 )
-@click.option("--kafka-config", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE")
+@click.option("--kafka-config", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Extra librdkafka properties (SASL, TLS) for --bootstrap-servers.")
 @click.option(
     "--registry",
     envvar="GOVERNANCE_REGISTRY_URL",
@@ -749,38 +755,50 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
     help="Schema registry to use with --bootstrap-servers (default: the local stack's).",
 )
 @schemas_dir_option
-@click.option("--rules", "rules_file", type=click.Path(path_type=Path, dir_okay=False), default="rules/orders.yml",
-              show_default=True, help="The sentinel pipeline the demo runs over freshly written orders.")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default="rules",
+              show_default=True, help="Folder of pipeline files: the live part runs a sentinel for each.")
 @data_dir_option
 def demo(
+    duration: float,
+    rate: float,
     records: int,
     bootstrap_servers: str | None,
     kafka_config: Path | None,
     registry: str | None,
     schemas_dir: Path,
-    rules_file: Path,
+    rules_dir: Path,
     data_dir: Path | None,
 ) -> None:
-    """Run the end-to-end demo, starting the local stack if no cluster is given.
+    """The whole product, live: starts the local stack (Kafka, registry, console) unless a
+    cluster is given, and checks every part it shows.
 
     \b
     1. Kafka: RECORDS records in a committed transaction and a tenth as many in
        an aborted one, read back by a read_committed consumer.
-    2. Registry: registers schemas/*.avsc, sends user-activity records through
-       Confluent's AvroSerializer and AvroDeserializer, and asks the registry
-       about a breaking change.
-    3. Sentinel: writes 2,000 orders (some broken, three not Avro at all) to the
-       `orders` topic and runs rules/orders.yml over them: valid ones to
-       orders-valid, the rest to orders-dlq with the reason in headers.
+    2. Registry: registers schemas/*.avsc, sends Avro through Confluent's
+       serializers, and asks about a breaking change.
+    3. Live, for DURATION seconds: a generator writes a clickstream, orders and
+       card payments with about 5% bad records of several kinds; a sentinel per
+       pipeline in rules/ routes them; a producer's breaking schema is refused.
+       Then every record is looked up on the valid topics and DLQs and checked
+       against what the generator knows it wrote. Ctrl-C stops it cleanly.
+    4. Lineage: published to build/lineage.json and DataHub Lite (and to DataHub
+       when $DATAHUB_GMS_URL is set).
+
+    The stack and console keep running afterwards; `governance stack down` stops them.
     """
-    from governance.demo import run_demo
+    from governance.demo.registry_tour import run_walkthrough
+    from governance.demo.smoke import run_demo
     from governance.kafka import resolve_kafka_settings
     from governance.registry.location import resolve_registry_url
-    from governance.registry.walkthrough import run_walkthrough
     from governance.stack.cluster import LocalStack
 
+    console_url = None
     if not bootstrap_servers:
         LocalStack(data_dir).up()
+        status = LocalStack(data_dir).status()
+        if status is not None and status.console_alive and status.state.console is not None:
+            console_url = status.state.console.url
     settings = resolve_kafka_settings(bootstrap_servers, kafka_config, stack_dir=data_dir)
     click.echo(f"Kafka: {settings.bootstrap_servers} (from {settings.source})")
     result = run_demo(settings, records)
@@ -793,7 +811,7 @@ def demo(
     ok = result.ok
 
     if bootstrap_servers and not registry:
-        click.echo("Schema registry: skipped (pass --registry URL to include it).")
+        click.echo("Schema registry: skipped (pass --registry URL to include it, and the live part with it).")
     else:
         registry_url = resolve_registry_url(registry, stack_dir=data_dir)
         click.echo(f"Schema registry: {registry_url}")
@@ -806,28 +824,33 @@ def demo(
             click.echo(f"    {message}")
         click.echo(f"  {'OK' if walk.ok else 'FAILED'}")
         ok = ok and walk.ok
-
-        from governance.sentinel.walkthrough import run_sentinel_walkthrough
-
-        click.echo(f"Quality sentinel: {rules_file}")
-        sentinel_walk = run_sentinel_walkthrough(settings, registry_url, rules_file, out=sys.stdout)
-        click.echo(f"  orders written {sentinel_walk.produced:,}, routed {sentinel_walk.routed:,}: "
-                   f"{sentinel_walk.valid:,} valid, {sentinel_walk.invalid:,} to the DLQ "
-                   f"(expected {sentinel_walk.expected_invalid:,})")
-        if sentinel_walk.dlq_sample:
-            click.echo("  the headers of one DLQ record:")
-            for key, value in sentinel_walk.dlq_sample:
-                click.echo(f"    {key} = {value}")
-        click.echo(f"  {'OK' if sentinel_walk.ok else 'FAILED'}")
-        ok = ok and sentinel_walk.ok
+        if duration > 0:
+            ok = _demo_live(settings, registry_url, duration, rate, schemas_dir, rules_dir, kafka_config,
+                            console_url) and ok
         _demo_lineage(registry_url)
+    if console_url:
+        click.echo(f"Console: {console_url} (open it in a browser)")
     if not bootstrap_servers:
-        from governance.stack.cluster import LocalStack
-
-        status = LocalStack(data_dir).status()
-        if status is not None and status.console_alive and status.state.console is not None:
-            click.echo(f"Console: {status.state.console.url} (open it in a browser; `./run stack down` stops everything)")
+        click.echo("The stack and console keep running; `./run stack down` stops them.")
     sys.exit(0 if ok else 1)
+
+
+def _demo_live(settings: Any, registry_url: str, duration: float, rate: float, schemas_dir: Path, rules_dir: Path,
+               kafka_config: Path | None, console_url: str | None) -> bool:
+    from governance.demo.live import LiveOptions, report, run_live
+
+    click.echo(f"Live: a sentinel for each pipeline in {rules_dir}/, records for {duration:,.0f} s (Ctrl-C stops early)")
+    options = LiveOptions(duration, rate, registry_url, rules_dir, schemas_dir, kafka_config=kafka_config,
+                          console_url=console_url)
+    try:
+        live = run_live(settings, options, sys.stdout)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: the generator and the sentinels stopped (each sentinel committed what it had "
+                   "routed); the stack and console keep running (`./run stack down` stops them).", err=True)
+        sys.exit(130)
+    report(live, sys.stdout)
+    click.echo(f"  {'OK' if live.ok else 'FAILED'} in {live.seconds:.0f}s")
+    return live.ok
 
 
 def _demo_lineage(registry_url: str) -> None:

@@ -42,15 +42,3 @@ def test_demo_against_a_given_cluster_reads_back_only_committed_records(kafka: K
     assert result.returncode == 0, result.stderr
     assert "read back (read_committed)   2000" in result.stdout
     assert "aborted records seen         0" in result.stdout
-
-
-def test_demo_with_the_registry_round_trips_avro_names_a_breaking_change_and_runs_the_sentinel(
-    kafka: KafkaSettings, registry_url: str
-) -> None:
-    result = governance("demo", "--records", "100", "-b", kafka.bootstrap_servers, "--registry", registry_url)
-    assert result.returncode == 0, result.stderr
-    assert "registered user-activity-value" in result.stdout
-    assert "1000/1000 read back equal" in result.stdout
-    assert "field `email` was added without a default" in result.stdout
-    assert "orders written 2,003, routed 2,003: 1,860 valid, 143 to the DLQ (expected 143)" in result.stdout
-    assert "__connect.errors.stage = " in result.stdout

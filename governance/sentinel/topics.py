@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from governance.errors import GovernanceError
 from governance.kafka import KafkaSettings
+from governance.kafka.logs import client_logger
 from governance.sentinel.pipeline import Pipeline
 
 
@@ -13,7 +14,7 @@ def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) 
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient(settings.client_config())
+    admin = AdminClient(settings.client_config(logger=client_logger()))
     try:
         existing = admin.list_topics(timeout=timeout).topics
     except KafkaException as e:

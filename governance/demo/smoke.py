@@ -1,8 +1,7 @@
-"""`governance demo`: show, end to end, that the Kafka we talk to works.
+"""The first part of `governance demo`: the Kafka we talk to keeps transactions.
 
-Until the registry and sentinel land this is a smoke run: transactional
-writes (one transaction committed, one aborted) to a fresh topic, read back
-by a `read_committed` consumer, counted and checked.
+Transactional writes (one transaction committed, one aborted) to a fresh topic,
+read back by a `read_committed` consumer, counted and checked.
 """
 
 from __future__ import annotations

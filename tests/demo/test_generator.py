@@ -1,0 +1,70 @@
+"""The demo's truth: what each kind of generated record is, where it must land, and a
+report that says MISMATCH when a record landed anywhere else."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+from governance.demo.generator import Kind, Outcome, Stream, order, order_kinds, payment, payment_kinds
+from governance.demo.live import LiveResult, Landed, compare, report
+from governance.sentinel.pipeline import load_pipeline
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+def test_an_outcome_matches_only_its_destination_stage_and_reason() -> None:
+    rule = Outcome(False, "validate", frozenset({"zip"}))
+    assert rule.matches(False, "validate", frozenset({"zip"}), "")
+    assert not rule.matches(False, "validate", frozenset({"zip", "total"}), "")
+    assert not rule.matches(True, "", frozenset(), "")
+    poison = Outcome(False, "deserialize", message="unknown schema id")
+    assert poison.matches(False, "deserialize", frozenset(), "unknown schema id 7: the registry has no such schema")
+    assert not poison.matches(False, "validate", frozenset(), "unknown schema id 7")
+    assert Outcome(True).matches(True, "", frozenset(), "")
+    assert not Outcome(True).matches(False, "deserialize", frozenset(), "")
+
+
+def test_bad_kinds_name_the_rule_of_the_pipeline_that_catches_them() -> None:
+    kinds, skipped = order_kinds(load_pipeline(RULES / "orders.yml", check_rules=False), None)
+    by_label = {k.label: k for k in kinds}
+    assert by_label["malformed zip code"].outcome.rules == {
+        "expect_column_values_to_match_regex(shippingAddress.zip)"}
+    assert skipped == ["wrong subject"]  # no serializer for another subject's schema was given
+    assert 0.03 < sum(k.share for k in kinds[1:]) < 0.08
+
+
+def test_a_kind_whose_rule_the_pipeline_lacks_is_left_out(tmp_path: Path) -> None:
+    text = (RULES / "transactions.yml").read_text().replace("column: currency", "column: merchant")
+    (tmp_path / "transactions.yml").write_text(text)
+    kinds, skipped = payment_kinds(load_pipeline(tmp_path / "transactions.yml", check_rules=False))
+    assert "malformed currency" in skipped
+    assert all("currency" not in k.label for k in kinds)
+
+
+def test_valid_records_of_each_stream_pass_the_shipped_rules_bounds() -> None:
+    rng = random.Random(1)
+    for _ in range(500):
+        o, p = order(rng, 1_764_000_000.0), payment(rng, 1_764_000_000.0)
+        assert o["totalCents"] >= 0 and len(o["shippingAddress"]["zip"]) >= 3
+        assert 0 <= p["amount"] <= 1_000_000 and len(p["currency"]) == 3
+
+
+def test_a_record_that_landed_elsewhere_or_nowhere_is_a_mismatch_with_examples() -> None:
+    pipeline = load_pipeline(RULES / "orders.yml", check_rules=False)
+    good = Kind("valid orders", 1.0, order)
+    zip_rule = Kind("malformed zip code", 0.02, order, Outcome(False, "validate", frozenset({"zip-rule"}), why="rule zip-rule"))
+    stream = Stream(pipeline, 10.0, [good, zip_rule])
+    stream.tally.generated = 3
+    landed = Landed(valid={"orders": 2}, dlq={"orders": 0})
+    landed.outcomes = {0: (True, "", frozenset(), ""), 1: (True, "", frozenset(), "")}  # the bad one passed
+    results = compare([stream], {0: (stream, good), 1: (stream, zip_rule), 2: (stream, good)}, landed)
+    (result,) = results
+    assert not result.ok
+    assert [(k.written, k.as_expected) for k in result.kinds] == [(2, 1), (1, 0)]
+    out = io.StringIO()
+    report(LiveResult("r", 1.0, results, 0, 0, "", True, [], Path(".")), out)
+    text = out.getvalue()
+    assert "orders: written 3 = 2 valid + 0 to the DLQ  MISMATCH" in text
+    assert "record 1: on the valid topic" in text and "record 2: not found on the valid topic or the DLQ" in text

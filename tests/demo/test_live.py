@@ -1,0 +1,95 @@
+"""`governance demo` runs the whole product live, checks each record against the
+generator's truth, ends by itself, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from governance.stack.cluster import LocalStack
+
+KIND_LINE = re.compile(r"^    (?P<kind>\S.*?)\s+(?P<written>[\d,]+) written\s+(?P<landed>[\d,]+) (?P<where>(on|in) .*)$")
+STREAM_LINE = re.compile(r"^  (?P<pipeline>[\w-]+): written (?P<written>[\d,]+) = (?P<valid>[\d,]+) valid "
+                         r"\+ (?P<dlq>[\d,]+) to the DLQ  (?P<mark>\w+)$")
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def governance(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equal_to_the_generators(
+    kafka_stack: LocalStack,
+) -> None:
+    result = governance("demo", "--duration", "30", "--records", "100", "--data-dir", str(kafka_stack.data_dir))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "registered user-activity-value" in out and "1000/1000 read back equal" in out
+    assert "field `email` was added without a default" in out
+    assert re.search(r"a producer tried to register orders-value .*: refused \(409\)", out)
+    assert "duplicates 0, undelivered 0, breaking schema refused by the registry" in out
+
+    streams = {m["pipeline"]: m for m in map(STREAM_LINE.match, out.splitlines()) if m}
+    assert set(streams) == {"orders", "transactions", "user-activity"}
+    for name, m in streams.items():
+        assert m["mark"] == "OK", name
+        assert number(m["written"]) == number(m["valid"]) + number(m["dlq"]) > 0
+        assert number(m["dlq"]) > 0, f"{name}: the generator writes bad records to every stream"
+    kinds = [m for m in map(KIND_LINE.match, out.splitlines()) if m]
+    assert len(kinds) >= 14
+    for m in kinds:
+        assert m["written"] == m["landed"], m.group(0)
+    written = sum(number(m["written"]) for m in streams.values())
+    dlq = sum(number(m["dlq"]) for m in streams.values())
+    assert 0.02 < dlq / written < 0.10, "about 5% of the records are bad"
+    assert sum(number(m["written"]) for m in kinds) == written
+    assert re.search(r"\d in the DLQ, rule expect_column_values_to_match_regex\(shippingAddress.zip\)", out)
+    assert "in the DLQ, deserialize: unknown schema id" in out
+    state = kafka_stack.state()
+    assert state is not None and state.console is not None
+    assert f"Console: {state.console.url}" in out
+    for log in Path("build/demo").glob("sentinel-*.log"):
+        assert re.search(r"sentinel [\w-]+: stopped after [\d,]+ records", log.read_text()), log
+
+
+def test_ctrl_c_stops_the_generator_and_every_sentinel_cleanly(kafka_stack: LocalStack) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # the demo in a terminal of its own, as a user runs it
+        os.execv(sys.executable, [sys.executable, "-m", "governance", "demo", "--duration", "120", "--records", "100",
+                                  "--data-dir", str(kafka_stack.data_dir)])
+    screen = b""
+    deadline = time.monotonic() + 180
+    interrupted = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            screen += data
+        if not interrupted and b"live: 3 of 120 s" in screen:
+            os.killpg(os.getpgid(pid), signal.SIGINT)  # what Ctrl-C in the terminal does
+            interrupted = True
+    _, status = os.waitpid(pid, 0)
+    text = screen.decode("utf-8", "replace")
+    assert interrupted, text[-2000:]
+    assert os.waitstatus_to_exitcode(status) == 130, text[-2000:]
+    assert "the stack and console keep running" in text and "Traceback" not in text
+    logs = sorted(Path("build/demo").glob("sentinel-*.log"))
+    assert len(logs) == 3
+    for log in logs:  # each sentinel committed its last transaction and said so
+        assert re.search(r"sentinel [\w-]+: stopped after", log.read_text()), log.read_text()[-1000:]
+    assert LocalStack(kafka_stack.data_dir).status().running  # type: ignore[union-attr]
