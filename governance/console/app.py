@@ -91,11 +91,11 @@ class ConsoleData:
             return self._tail.newest(topic_name, page, PAGE)
 
     def registry(self, path: str) -> Any:
-        from governance.gate.http import Registry
+        from governance.registry.client import RegistryClient
 
         if not self.config.registry_url:
             return None
-        return Registry(self.config.registry_url, timeout=5, unreachable_hint="check --registry").call("GET", path)
+        return RegistryClient(self.config.registry_url, timeout=5, unreachable_hint="check --registry").call("GET", path)
 
 
 def health_of(window: dict[str, Any] | None) -> str:
@@ -144,7 +144,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
                       page=page, pages=(len(every) + 99) // 100, query=query)
 
     def subject(request: Request) -> Response:
-        from governance.gate.http import subject_path
+        from governance.registry.client import subject_path
         from governance.gate.diff import structural_diff
         from governance.sentinel.columns import schema_fields
 
@@ -273,12 +273,12 @@ class _Guard(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
         from governance.errors import GovernanceError
-        from governance.registry.errors import RegistryError
+        from governance.registry.errors import ServiceError
 
         if self.auth is not None:
             try:
                 self.auth.authorize(request.headers.get("authorization", "").encode() or None, "read")
-            except RegistryError as e:
+            except ServiceError as e:
                 headers = {"WWW-Authenticate": 'Basic realm="governance console"'} if e.status == 401 else {}
                 return PlainTextResponse(e.message, status_code=e.status, headers=headers)
         try:

@@ -108,10 +108,10 @@ class TopicTail:
         if schema_id not in self._schemas:
             import fastavro
 
-            from governance.gate.http import Registry
+            from governance.registry.client import RegistryClient
 
             try:
-                answer = Registry(self.registry_url or "", timeout=5).call("GET", f"/schemas/ids/{schema_id}")
+                answer = RegistryClient(self.registry_url or "", timeout=5).call("GET", f"/schemas/ids/{schema_id}")
                 self._schemas[schema_id] = fastavro.parse_schema(json.loads(answer["schema"]))
             except Exception:  # unreachable or unknown: shown as bytes
                 self._schemas[schema_id] = None

@@ -160,12 +160,12 @@ def _show(v: Any) -> str:
 
 def versions_from_registry(url: str, subject: str) -> dict[str, str]:
     """"1", "2", ... -> schema text of each live registered version."""
-    from governance.gate.http import Registry, RegistryError, subject_path
+    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
-    registry = Registry(url)
+    registry = RegistryClient(url)
     try:
         numbers = registry.call("GET", f"/subjects/{subject_path(subject)}/versions")
-    except RegistryError as e:
+    except RegistryClientError as e:
         if e.status == 404:
             return {}
         raise

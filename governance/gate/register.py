@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance.gate.findings import GateFinding
-from governance.gate.http import Registry, RegistryError, subject_path
+from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.gate.inputs import Workspace
 from governance.gate.parse import parse_workspace_subject
 from governance.gate.registry_check import _located, effective_level, parse_messages, request_body
@@ -20,7 +20,7 @@ class Action:
 
 
 def register_all(workspace: Workspace, url: str, *, dry_run: bool) -> tuple[list[Action], list[GateFinding]]:
-    registry = Registry(url)
+    registry = RegistryClient(url)
     parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
     actions: list[Action] = []
     refused: list[GateFinding] = []
@@ -32,12 +32,12 @@ def register_all(workspace: Workspace, url: str, *, dry_run: bool) -> tuple[list
             known = registry.call("POST", f"/subjects/{path}", body)
             actions.append(Action(subject, "unchanged", known.get("version"), known.get("id")))
             continue
-        except RegistryError as e:
+        except RegistryClientError as e:
             if e.status != 404:
                 raise
         try:
             result = registry.call("POST", f"/compatibility/subjects/{path}/versions?verbose=true", body)
-        except RegistryError as e:
+        except RegistryClientError as e:
             if e.status != 404:
                 raise
             result = {"is_compatible": True}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.gate.findings import GateFinding, Outcome
-from governance.gate.http import Registry, RegistryError, subject_path
+from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.gate.inputs import Workspace
 from governance.gate.locate import Positions
 from governance.gate.parse import Parsed, parse_workspace_subject
@@ -53,14 +53,14 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
 
 
 def check_against_registry(workspace: Workspace, url: str) -> Outcome:
-    registry = Registry(url)
+    registry = RegistryClient(url)
     parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
     findings: list[GateFinding] = []
     for subject, local in parsed.items():
         body = request_body(registry, workspace, subject)
         try:
             result = registry.call("POST", f"/compatibility/subjects/{subject_path(subject)}/versions?verbose=true", body)
-        except RegistryError as e:
+        except RegistryClientError as e:
             if e.status == 404:
                 continue  # a subject the registry has never seen: new, nothing to break
             raise
@@ -76,7 +76,7 @@ def check_against_registry(workspace: Workspace, url: str) -> Outcome:
     return Outcome(findings, len(parsed), len(parsed), f"registry {registry.url}")
 
 
-def request_body(registry: Registry, workspace: Workspace, subject: str) -> dict[str, Any]:
+def request_body(registry: RegistryClient, workspace: Workspace, subject: str) -> dict[str, Any]:
     body: dict[str, Any] = {"schema": workspace.texts[subject]}
     refs = workspace.references(subject)
     if refs:
@@ -88,14 +88,14 @@ def request_body(registry: Registry, workspace: Workspace, subject: str) -> dict
     return body
 
 
-def effective_level(registry: Registry, subject: str) -> str:
+def effective_level(registry: RegistryClient, subject: str) -> str:
     try:
         return str(registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true").get("compatibilityLevel", "BACKWARD"))
-    except RegistryError:
+    except RegistryClientError:
         return "BACKWARD"
 
 
-def _located(registry: Registry, local: Parsed, subject: str, level: str, f: RegistryFinding) -> GateFinding:
+def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, f: RegistryFinding) -> GateFinding:
     # The path is in the reader's schema: the local one going backward, the registered one going forward.
     reader = local.positions
     if f.direction == "forward":
@@ -104,7 +104,7 @@ def _located(registry: Registry, local: Parsed, subject: str, level: str, f: Reg
             import json
 
             reader = Positions(json.dumps(old, indent=1))
-        except RegistryError:
+        except RegistryClientError:
             pass
     field_path = reader.pointer_field_path(f.location) or (f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,

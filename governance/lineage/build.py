@@ -87,17 +87,17 @@ def _add_registry(estate: Estate, url: str) -> None:
 
 
 def _registry(url: str) -> Any:
-    from governance.gate.http import Registry
+    from governance.registry.client import RegistryClient
 
-    return Registry(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
+    return RegistryClient(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
 
 
 def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -> None:
-    from governance.gate.http import RegistryError, subject_path
+    from governance.registry.client import RegistryClientError, subject_path
 
     try:
         latest = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/latest")
-    except RegistryError as e:
+    except RegistryClientError as e:
         if e.code == 40401:
             return
         raise
@@ -105,7 +105,7 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -
         return
     try:
         level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
-    except RegistryError:
+    except RegistryClientError:
         level = None
     text = latest["schema"]
     if latest.get("references"):
@@ -119,7 +119,7 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -
 def _inline_references(registry: Any, schema: Any, references: list[dict[str, Any]], seen: set[str]) -> Any:
     """The schema with each referenced named type defined where it is first used, as DataHub's
     own Kafka source does: DataHub's Avro reader knows nothing of Schema Registry references."""
-    from governance.gate.http import subject_path
+    from governance.registry.client import subject_path
 
     definitions: dict[str, Any] = {}
     for reference in references:

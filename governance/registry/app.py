@@ -23,7 +23,7 @@ from governance.registry.election import PrimaryElection
 from governance.registry.forwarding import FORWARDED_HEADER, forward
 from governance.registry.records import SchemaValue
 from governance.registry.requests import SchemaRequest, parse_bool, parse_json_body, parse_version
-from governance.registry.service import Registry
+from governance.registry.service import RegistryService
 
 logger = logging.getLogger(__name__)
 CONTENT_TYPE = b"application/vnd.schemaregistry.v1+json"
@@ -69,7 +69,7 @@ class RegistryApp:
 
     def __init__(
         self,
-        registry: Registry,
+        registry: RegistryService,
         *,
         auth: BasicAuth | None = None,
         primary: PrimaryElection | None = None,
@@ -203,7 +203,7 @@ class RegistryApp:
             if is_write or method == "POST":
                 return await asyncio.to_thread(handler, request)
             return handler(request)
-        except errors.RegistryError as exc:
+        except errors.ServiceError as exc:
             return exc.status, {"error_code": exc.code, "message": exc.message}
         except Exception as exc:  # a bug of ours: say so in Confluent's shape, keep serving
             logger.exception("unexpected error in %s /%s", method, "/".join(segments))

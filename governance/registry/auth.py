@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import GovernanceError
-from governance.registry.errors import RegistryError
+from governance.registry.errors import ServiceError
 
 ROLES = ("read", "write", "admin")
 ITERATIONS = 200_000
@@ -121,8 +121,8 @@ class BasicAuth:
     def authorize(self, header: bytes | None, needed: str) -> None:
         role = self.role_of(header)
         if ROLES.index(role) < ROLES.index(needed):
-            raise RegistryError(403, 40301, f"User role {role!r} may not do this; it needs role {needed!r}")
+            raise ServiceError(403, 40301, f"User role {role!r} may not do this; it needs role {needed!r}")
 
 
-def _unauthorized(message: str) -> RegistryError:
-    return RegistryError(401, 40101, message)
+def _unauthorized(message: str) -> ServiceError:
+    return ServiceError(401, 40101, message)

@@ -11,7 +11,7 @@ from governance.kafka.settings import KafkaSettings
 from governance.registry.app import RegistryApp
 from governance.registry.auth import BasicAuth, load_users
 from governance.registry.election import PrimaryElection
-from governance.registry.service import Registry
+from governance.registry.service import RegistryService
 from governance.registry.state import RegistryState
 from governance.registry.store import SCHEMAS_TOPIC, KafkaSchemaLog
 
@@ -27,12 +27,12 @@ class ServeOptions:
     advertised_url: str | None = None
 
 
-def open_registry(settings: KafkaSettings, topic: str = SCHEMAS_TOPIC) -> tuple[Registry, KafkaSchemaLog]:
+def open_registry(settings: KafkaSettings, topic: str = SCHEMAS_TOPIC) -> tuple[RegistryService, KafkaSchemaLog]:
     """Replay `topic` into a fresh state and return the registry on it (caller closes the log)."""
     state = RegistryState()
     log = KafkaSchemaLog(settings, state, topic)
     log.start()
-    return Registry(state, log.write), log
+    return RegistryService(state, log.write), log
 
 
 def serve(settings: KafkaSettings, options: ServeOptions) -> None:

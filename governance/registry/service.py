@@ -29,7 +29,7 @@ def _one_writer(method: Callable[..., T]) -> Callable[..., T]:
     concurrent writes never decide on the same state (one id or version handed out twice)."""
 
     @functools.wraps(method)
-    def locked(self: Registry, *args: Any, **kwargs: Any) -> T:
+    def locked(self: RegistryService, *args: Any, **kwargs: Any) -> T:
         with self._write_lock:
             return method(self, *args, **kwargs)
 
@@ -42,7 +42,7 @@ class CompatibilityResult:
     messages: list[str]
 
 
-class Registry:
+class RegistryService:
     def __init__(self, state: RegistryState, write: Callable[[Sequence[tuple[bytes, bytes | None]]], None]) -> None:
         self.state = state
         self._write = write
@@ -331,7 +331,7 @@ class Registry:
                 raise errors.invalid_schema(f"circular reference to {ref['subject']} version {ref['version']}")
             try:
                 record = self.version(ref["subject"], None if ref["version"] == -1 else ref["version"])
-            except errors.RegistryError:
+            except errors.ServiceError:
                 raise errors.invalid_schema(
                     f"reference {ref['name']!r} names subject {ref['subject']!r} version {ref['version']}, "
                     "which is not registered"
@@ -347,7 +347,7 @@ class Registry:
             return True
         try:
             parsed = self._parsed_of(record)
-        except (InvalidSchemaError, errors.RegistryError):
+        except (InvalidSchemaError, errors.ServiceError):
             return False
         return (parsed.normalized if normalize else parsed.canonical) == candidate.schema
 

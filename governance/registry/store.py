@@ -289,7 +289,7 @@ class KafkaSchemaLog:
             self._producer = None  # cannot abort: a new primary election gives a fresh writer
             raise errors.unknown_leader() from None
 
-    def _refused(self, error) -> errors.RegistryError:
+    def _refused(self, error) -> errors.ServiceError:
         if _is_about_the_record(error):
             return errors.schema_too_large(_too_large(f"the {self.topic} topic refused the record: {error.str()}"))
         return errors.store_error(error.str())

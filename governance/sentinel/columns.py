@@ -146,18 +146,18 @@ def unknown_columns(rules: Iterable[Rule], fields: Fields, what: str) -> list[Pr
 def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
     """Stop with file, line and the fields that exist when a rule names a column no registered
     version of the pipeline's subject has. Returns what was checked, for the banner."""
-    from governance.gate.http import Registry, RegistryError, subject_path
+    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
     if pipeline.value_format != "avro" or pipeline.subject is None:
         return "not checked (JSON values have no registered schema)"
     rules = (*pipeline.record_rules, *pipeline.window_rules)
     if not any(r.columns() for r in rules):
         return "no rule names a column"
-    registry = Registry(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
+    registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
     subject = subject_path(pipeline.subject)
     try:
         versions = registry.call("GET", f"/subjects/{subject}/versions?deleted=true")
-    except RegistryError as e:
+    except RegistryClientError as e:
         if e.code == 40401:
             return f"not checked: nothing is registered under {pipeline.subject} yet"
         raise
@@ -183,7 +183,7 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
 
 def _referenced(registry: Any, references: list[dict[str, Any]], seen: set[tuple[str, int]]) -> dict[str, Any]:
     """Named types of referenced schemas (and theirs), by full name."""
-    from governance.gate.http import subject_path
+    from governance.registry.client import subject_path
 
     types: dict[str, Any] = {}
     for reference in references:

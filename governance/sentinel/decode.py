@@ -16,7 +16,7 @@ from typing import Any, Literal
 import fastavro
 
 from governance.errors import GovernanceError
-from governance.gate.http import Registry, RegistryError
+from governance.registry.client import RegistryClient, RegistryClientError
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
@@ -40,7 +40,7 @@ class Decoder:
         if value_format == "avro" and (registry_url is None or subject is None):
             raise GovernanceError("Avro pipelines need a schema registry URL and a subject")
         self.value_format = value_format
-        self._registry = Registry(registry_url or "", timeout, unreachable_hint=(
+        self._registry = RegistryClient(registry_url or "", timeout, unreachable_hint=(
             "start it (`governance registry serve`) or pass --registry URL"))
         self.subject = subject
         self.max_json_depth = max_json_depth
@@ -172,7 +172,7 @@ class Decoder:
     def _get(self, path: str) -> Any:
         try:
             return self._registry.call("GET", path)
-        except RegistryError as e:
+        except RegistryClientError as e:
             if e.status == 404:
                 raise _NotFound from None
             raise GovernanceError(f"schema registry {self._registry.url} answered {e.status} to GET {path}",

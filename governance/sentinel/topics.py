@@ -44,14 +44,14 @@ _REGISTRY_HINT = "check --registry / $GOVERNANCE_REGISTRY_URL, or start the loca
 
 
 def register_kpi_schema(registry_url: str, pipeline: Pipeline) -> int:
-    from governance.gate.http import Registry, RegistryError, subject_path
+    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
     from governance.sentinel.kpi import kpi_schema_text
 
     subject = f"{pipeline.kpi_topic}-value"
     try:
-        answer = Registry(registry_url, unreachable_hint=_REGISTRY_HINT).call("POST", f"/subjects/{subject_path(subject)}/versions",
+        answer = RegistryClient(registry_url, unreachable_hint=_REGISTRY_HINT).call("POST", f"/subjects/{subject_path(subject)}/versions",
                                              {"schema": kpi_schema_text()})
-    except RegistryError as e:
+    except RegistryClientError as e:
         raise GovernanceError(f"cannot register the KPI schema under {subject}: {e.message}",
                               hint="a different schema is registered there; set `kpi_topic` to another topic") from None
     return int(answer["id"])

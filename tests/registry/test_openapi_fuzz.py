@@ -20,7 +20,7 @@ from schemathesis.core.result import Ok
 from governance.kafka import KafkaSettings
 from governance.registry.app import RegistryApp
 from governance.registry.openapi import openapi_document
-from governance.registry.service import Registry
+from governance.registry.service import RegistryService
 from governance.registry.state import RegistryState
 
 CHECKS = [
@@ -160,7 +160,7 @@ def fresh_globals(fuzzed_registry: str) -> None:
 
 
 def test_every_route_is_documented_and_nothing_else() -> None:
-    app = RegistryApp(Registry(RegistryState(), lambda writes: None))
+    app = RegistryApp(RegistryService(RegistryState(), lambda writes: None))
     routed = {(method, "/" + "/".join(template)) for method, template, _, _ in app.routes}
     documented = {
         (method.upper(), re.sub(r"\{[^}]+\}", "*", path))

@@ -1,4 +1,6 @@
-"""A small JSON client for Confluent's Schema Registry REST API, on urllib (fast to import)."""
+"""The schema registry client: a small JSON client for Confluent's Schema Registry REST API
+on urllib. Used by the gate, the sentinel, lineage and the console; it imports nothing of the
+registry service (`service.py`, `app.py`), so the CI gate starts fast."""
 
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ from governance.errors import GovernanceError
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
 
-class RegistryError(GovernanceError):
+class RegistryClientError(GovernanceError):
     def __init__(self, status: int, code: int | None, message: str) -> None:
         super().__init__(f"registry answered {status}: {message}")
         self.status, self.code = status, code
 
 
-class Registry:
+class RegistryClient:
     def __init__(self, url: str, timeout: float = 15.0,
                  unreachable_hint: str = "check --registry / $GOVERNANCE_REGISTRY_URL, "
                                          "or use --against GIT_REF to check without a server") -> None:
@@ -45,7 +47,7 @@ class Registry:
                 code, message = payload.get("error_code"), payload.get("message", "")
             except (ValueError, AttributeError):
                 code, message = None, e.reason
-            raise RegistryError(e.code, code, str(message)) from None
+            raise RegistryClientError(e.code, code, str(message)) from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             raise GovernanceError(f"cannot reach the schema registry at {self.url}: {reason}",
