@@ -21,29 +21,53 @@ from governance.errors import GovernanceError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def kafka_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--bootstrap-servers and --kafka-config, resolved into `settings: KafkaSettings`."""
-
-    @click.option(
-        "--bootstrap-servers",
-        "-b",
-        metavar="HOST:PORT[,...]",
-        help="Kafka to talk to. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the running local stack.",
-    )
-    @click.option(
+def kafka_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--bootstrap-servers and --kafka-config as given (for commands that resolve them later)."""
+    command = click.option(
         "--kafka-config",
         type=click.Path(path_type=Path, dir_okay=False),
         envvar="GOVERNANCE_KAFKA_CONFIG",
         metavar="FILE",
         help="Extra librdkafka properties (SASL, TLS) from a .properties or .yaml file, passed through unchanged.",
-    )
+    )(command)
+    return click.option(
+        "--bootstrap-servers",
+        "-b",
+        metavar="HOST:PORT[,...]",
+        help="Kafka to talk to. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the running local stack.",
+    )(command)
+
+
+def kafka_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--bootstrap-servers and --kafka-config, resolved into `settings: KafkaSettings`."""
+
+    @kafka_flags
     @functools.wraps(command)
     def wrapper(*args: Any, bootstrap_servers: str | None, kafka_config: Path | None, **kwargs: Any) -> Any:
-        from governance.kafka import resolve_kafka_settings
-
-        return command(*args, settings=resolve_kafka_settings(bootstrap_servers, kafka_config), **kwargs)
+        return command(*args, settings=resolve_kafka(bootstrap_servers, kafka_config), **kwargs)
 
     return wrapper
+
+
+def registry_option(purpose: str, default: str = "Default: $GOVERNANCE_REGISTRY_URL, then the local stack.") -> Any:
+    """--registry URL as `registry_flag`; resolve it with `resolve_registry`."""
+    return click.option("--registry", "registry_flag", metavar="URL", help=f"{purpose} {default}")
+
+
+def resolve_kafka(bootstrap_servers: str | None, kafka_config: Path | None = None, data_dir: Path | None = None) -> Any:
+    """The flag, the environment, the config file, then the running local stack."""
+    from governance.kafka import resolve_kafka_settings
+    from governance.stack.discovery import stack_kafka
+
+    return resolve_kafka_settings(bootstrap_servers, kafka_config, fallback=stack_kafka(data_dir))
+
+
+def resolve_registry(flag: str | None, data_dir: Path | None = None) -> str:
+    """The flag, the environment, then the running local stack's registry."""
+    from governance.registry.location import resolve_registry_url
+    from governance.stack.discovery import stack_registry
+
+    return resolve_registry_url(flag, fallback=stack_registry(data_dir))
 
 
 data_dir_option = click.option(
@@ -277,8 +301,7 @@ def schemas() -> None:
 
 @schemas.command("check")
 @click.option("--against", "against", metavar="GIT_REF", help="Check against the schemas in git at this ref (no server).")
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="Check against this registry. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@registry_option("Check against this registry.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text", show_default=True,
               help="text for people; json, one object per finding per line; junit XML; github annotations.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here instead of stdout.")
@@ -311,9 +334,8 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
         outcome = check_against_git(workspace, against)
     else:
         from governance.gate.registry_check import check_against_registry
-        from governance.registry.location import resolve_registry_url
 
-        outcome = check_against_registry(workspace, resolve_registry_url(registry_flag))
+        outcome = check_against_registry(workspace, resolve_registry(registry_flag))
     if not outcome.ok:
         outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})
     report = render(outcome, fmt)
@@ -344,8 +366,7 @@ def _downstream_impacts(schemas_dir: Path, subjects: set[str]) -> dict[str, str]
 
 
 @schemas.command("register")
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="Registry to write to. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@registry_option("Registry to write to.")
 @click.option("--dry-run", is_flag=True, help="Say what would be registered; register nothing.")
 @schemas_dir_option
 def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path) -> None:
@@ -364,9 +385,8 @@ def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path
     from governance.gate.register import register_all
     from governance.gate.report import render
     from governance.gate.findings import Outcome
-    from governance.registry.location import resolve_registry_url
 
-    url = resolve_registry_url(registry_flag)
+    url = resolve_registry(registry_flag)
     actions, refused = register_all(load_workspace(schemas_dir), url, dry_run=dry_run)
     for a in actions:
         detail = f" version {a.version} id {a.schema_id}" if a.version is not None else ""
@@ -381,8 +401,7 @@ def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path
 @click.option("--from", "from_", metavar="V", help='Version to compare from: a number, "latest" or "local". Default: latest.')
 @click.option("--to", metavar="V", help='Version to compare to: a number, "latest" or "local". Default: local.')
 @click.option("--against", metavar="GIT_REF", help="Take versions from git history up to this ref instead of a registry.")
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="Registry to read versions from. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@registry_option("Registry to read versions from.")
 @schemas_dir_option
 def schemas_diff(subject: str, from_: str | None, to: str | None, against: str | None, registry_flag: str | None,
                  schemas_dir: Path) -> None:
@@ -404,9 +423,8 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
     if against:
         versions = diff.versions_from_git(schemas_dir, subject, against)
     else:
-        from governance.registry.location import resolve_registry_url
 
-        versions = diff.versions_from_registry(resolve_registry_url(registry_flag), subject)
+        versions = diff.versions_from_registry(resolve_registry(registry_flag), subject)
     (before_label, before), (after_label, after) = diff.pick(versions, local, from_, "latest"), diff.pick(versions, local, to, "local")
     try:
         lines = diff.structural_diff(before, after)
@@ -444,15 +462,13 @@ def sentinel() -> None:
 
 @sentinel.command("check")
 @click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="Check rule columns against every registered version of the pipeline's subject. "
-                   "Default: $GOVERNANCE_REGISTRY_URL, then the local stack; skipped when none is reachable.")
+@registry_option("Check rule columns against every registered version of the pipeline's subject.",
+                 "Default: $GOVERNANCE_REGISTRY_URL, then the local stack; skipped when none is reachable.")
 def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
     """Load a pipeline file and print what it would do; every mistake is reported with
     its file and line, exit 2. Nothing is read from Kafka. With a registry, a rule
     column that no registered version of the subject has is a mistake too."""
     from governance.errors import GovernanceError
-    from governance.registry.location import resolve_registry_url
     from governance.sentinel.columns import check_pipeline_columns
     from governance.sentinel.pipeline import load_pipeline
 
@@ -464,7 +480,7 @@ def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
         click.echo(f"  line {rule.line:<4} [{kind}] {rule.describe()}")
     if p.value_format == "avro":
         try:
-            registry_url = resolve_registry_url(registry_flag)
+            registry_url = resolve_registry(registry_flag)
         except GovernanceError:
             registry_url = None
         if registry_url is None:
@@ -482,9 +498,7 @@ def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
 @sentinel.command("run")
 @click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
 @kafka_options
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="Schema registry for Avro values and the KPI schema. Default: $GOVERNANCE_REGISTRY_URL, "
-                   "then the local stack.")
+@registry_option("Schema registry for Avro values and the KPI schema.")
 @click.option("--instance-id", metavar="ID",
               help="A stable id per process slot (container, systemd instance): a restart then takes over its "
                    "predecessor's transaction and group membership at once. Default: random per process.")
@@ -519,13 +533,12 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     3 stopped by the pipeline's dlq_limit, 130 abandoned with a second Ctrl-C.
     """
     from governance.errors import GovernanceError
-    from governance.registry.location import resolve_registry_url
     from governance.sentinel.pipeline import load_pipeline
     from governance.sentinel.service import RunOptions, run
 
     pipeline = load_pipeline(pipeline_file)
     try:
-        registry_url: str | None = resolve_registry_url(registry_flag)
+        registry_url: str | None = resolve_registry(registry_flag)
     except GovernanceError:
         if pipeline.value_format == "avro":
             raise
@@ -583,9 +596,8 @@ def _estate(project: Path, registry_url: str | None) -> Any:
 @click.option("--token", envvar="DATAHUB_GMS_TOKEN", metavar="TOKEN", help="DataHub access token (REST). Default: $DATAHUB_GMS_TOKEN.")
 @click.option("--openapi/--restli", "openapi", default=None,
               help="REST: DataHub's OpenAPI endpoint or Rest.li's ingestProposal. Default: as the server says.")
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="Read the registered schemas (ids, versions, levels) from here; the Kafka target also keeps "
-                   "DataHub's Avro schemas here. Default: $GOVERNANCE_REGISTRY_URL, then the local stack, else schemas/ only.")
+@registry_option("Read the registered schemas (ids, versions, levels) from here; the Kafka target also keeps "
+                 "DataHub's Avro schemas here.", "Default: $GOVERNANCE_REGISTRY_URL, then the local stack, else schemas/ only.")
 @click.option("--env", default="PROD", show_default=True, help="DataHub environment (fabric) of the datasets.")
 @click.option("--platform-instance", metavar="NAME", help="DataHub platform instance of this Kafka cluster.")
 @click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
@@ -599,10 +611,9 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
 
     from governance.lineage.datahub import DataHubOptions, Mapper
     from governance.lineage.emit import open_emitter, parse_target
-    from governance.registry.location import resolve_registry_url
 
     try:
-        registry_url: str | None = resolve_registry_url(registry_flag)
+        registry_url: str | None = resolve_registry(registry_flag)
     except GovernanceError:
         registry_url = None
     target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url)
@@ -623,11 +634,10 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
 
 
 def _add_partitions(estate: Any, bootstrap_servers: str | None) -> None:
-    from governance.kafka import resolve_kafka_settings
     from governance.lineage.build import add_partitions
 
     try:
-        settings = resolve_kafka_settings(bootstrap_servers, None)
+        settings = resolve_kafka(bootstrap_servers, None)
     except GovernanceError:
         return
     if not add_partitions(estate, settings, timeout=5) and bootstrap_servers:
@@ -654,7 +664,7 @@ def _reachable(url: str | None) -> str | None:
 @click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
               help="Kafka holding the pipelines' KPI topics, for their latest compliance. "
                    "Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack; without one, no compliance.")
-@click.option("--registry", "registry_flag", metavar="URL", help="Registry of the KPI schema. Default: as for Kafka.")
+@registry_option("Registry of the KPI schema.", "Default: as for Kafka.")
 def lineage_show(topic: str | None, project: Path, bootstrap_servers: str | None, registry_flag: str | None) -> None:
     """The upstream and downstream graph of TOPIC (a topic name, or platform:name), or of everything,
     with each sentinel pipeline's latest window compliance when Kafka is reachable."""
@@ -666,14 +676,12 @@ def lineage_show(topic: str | None, project: Path, bootstrap_servers: str | None
 
 
 def _compliance(estate: Any, bootstrap_servers: str | None, registry_flag: str | None) -> dict[str, str]:
-    from governance.kafka import resolve_kafka_settings
-    from governance.registry.location import resolve_registry_url
 
     if not any(job.kind == "sentinel" for job in estate.jobs):
         return {}
     try:
-        settings = resolve_kafka_settings(bootstrap_servers, None)
-        registry_url = resolve_registry_url(registry_flag)
+        settings = resolve_kafka(bootstrap_servers, None)
+        registry_url = resolve_registry(registry_flag)
     except GovernanceError:
         return {}
     from governance.lineage.health import latest_compliance
@@ -698,8 +706,7 @@ def lineage_impact(subject: str, project: Path) -> None:
 @project_option
 @click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
               help="Kafka with the pipelines' KPI and DLQ topics. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack.")
-@click.option("--registry", "registry_flag", metavar="URL",
-              help="The schema registry. Default: $GOVERNANCE_REGISTRY_URL, then the local stack.")
+@registry_option("The schema registry.")
 @click.option("--users-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The registry's users file: every page then needs HTTP basic credentials with at least role read.")
 def console(host: str, port: int, project: Path, bootstrap_servers: str | None, registry_flag: str | None,
@@ -709,18 +716,16 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
     import uvicorn
 
     from governance.console.app import ConsoleConfig, create_app
-    from governance.kafka import resolve_kafka_settings
-    from governance.registry.location import resolve_registry_url
 
     try:
-        settings = resolve_kafka_settings(bootstrap_servers, None)
+        settings = resolve_kafka(bootstrap_servers, None)
     except GovernanceError as e:
         if bootstrap_servers:
             raise
         click.echo(f"note: no Kafka ({e.message}); KPIs and dead letters are not shown", err=True)
         settings = None
     try:
-        registry_url: str | None = resolve_registry_url(registry_flag)
+        registry_url: str | None = resolve_registry(registry_flag)
     except GovernanceError as e:
         if registry_flag:
             raise
@@ -739,21 +744,9 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
               help="Records per second the live part writes, split between clickstream, orders and payments.")
 @click.option("--records", type=click.IntRange(1), default=10_000, show_default=True,
               help="Records the Kafka check writes in its committed transaction.")
-@click.option(
-    "--bootstrap-servers",
-    "-b",
-    envvar="GOVERNANCE_BOOTSTRAP_SERVERS",
-    metavar="HOST:PORT[,...]",
-    help="Use this cluster instead of starting the local stack.",
-)
-@click.option("--kafka-config", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
-              help="Extra librdkafka properties (SASL, TLS) for --bootstrap-servers.")
-@click.option(
-    "--registry",
-    envvar="GOVERNANCE_REGISTRY_URL",
-    metavar="URL",
-    help="Schema registry to use with --bootstrap-servers (default: the local stack's).",
-)
+@kafka_flags
+@registry_option("Schema registry to use with a cluster of your own.",
+                 "Default: $GOVERNANCE_REGISTRY_URL, then the local stack's.")
 @schemas_dir_option
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default="rules",
               show_default=True, help="Folder of pipeline files: the live part runs a sentinel for each.")
@@ -764,7 +757,7 @@ def demo(
     records: int,
     bootstrap_servers: str | None,
     kafka_config: Path | None,
-    registry: str | None,
+    registry_flag: str | None,
     schemas_dir: Path,
     rules_dir: Path,
     data_dir: Path | None,
@@ -787,19 +780,23 @@ def demo(
 
     The stack and console keep running afterwards; `governance stack down` stops them.
     """
+    import os
+
     from governance.demo.registry_tour import run_walkthrough
     from governance.demo.smoke import run_demo
-    from governance.kafka import resolve_kafka_settings
-    from governance.registry.location import resolve_registry_url
+    from governance.kafka.settings import BOOTSTRAP_ENV
+    from governance.registry.location import REGISTRY_ENV
     from governance.stack.cluster import LocalStack
 
+    bootstrap_servers = bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
+    registry_flag = registry_flag or os.environ.get(REGISTRY_ENV)
     console_url = None
     if not bootstrap_servers:
         LocalStack(data_dir).up()
         status = LocalStack(data_dir).status()
         if status is not None and status.console_alive and status.state.console is not None:
             console_url = status.state.console.url
-    settings = resolve_kafka_settings(bootstrap_servers, kafka_config, stack_dir=data_dir)
+    settings = resolve_kafka(bootstrap_servers, kafka_config, data_dir)
     click.echo(f"Kafka: {settings.bootstrap_servers} (from {settings.source})")
     result = run_demo(settings, records)
     click.echo(f"  topic                        {result.topic}")
@@ -810,10 +807,10 @@ def demo(
     click.echo(f"  {'OK' if result.ok else 'FAILED'} in {result.seconds:.1f}s")
     ok = result.ok
 
-    if bootstrap_servers and not registry:
+    if bootstrap_servers and not registry_flag:
         click.echo("Schema registry: skipped (pass --registry URL to include it, and the live part with it).")
     else:
-        registry_url = resolve_registry_url(registry, stack_dir=data_dir)
+        registry_url = resolve_registry(registry_flag, data_dir)
         click.echo(f"Schema registry: {registry_url}")
         walk = run_walkthrough(settings, registry_url, schemas_dir)
         for subject, schema_id, version in walk.registered:

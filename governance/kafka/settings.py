@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,11 @@ class KafkaSettings:
 def resolve_kafka_settings(
     bootstrap_servers: str | None = None,
     config_file: Path | None = None,
-    stack_dir: Path | None = None,
+    fallback: Callable[[], tuple[str, str] | None] | None = None,
 ) -> KafkaSettings:
+    """The flag, then the environment, then `bootstrap.servers` in the config file, then
+    `fallback()` -> (servers, where they came from), which the command line passes in
+    (the running local stack); this package knows nothing of the stack."""
     extra = load_client_properties(config_file) if config_file else {}
     if bootstrap_servers:
         return KafkaSettings(bootstrap_servers, extra, "--bootstrap-servers")
@@ -43,11 +46,9 @@ def resolve_kafka_settings(
         return KafkaSettings(from_env, extra, BOOTSTRAP_ENV)
     if "bootstrap.servers" in extra:
         return KafkaSettings(extra.pop("bootstrap.servers"), extra, str(config_file))
-    from governance.stack.cluster import LocalStack
-
-    status = LocalStack(stack_dir).status()
-    if status is not None and status.running:
-        return KafkaSettings(status.state.bootstrap_servers, extra, f"local stack in {status.state.data_dir}")
+    found = fallback() if fallback is not None else None
+    if found is not None:
+        return KafkaSettings(found[0], extra, found[1])
     raise GovernanceError(
         "No Kafka cluster to talk to.",
         hint=f"pass --bootstrap-servers HOST:PORT, set {BOOTSTRAP_ENV}, "

@@ -9,6 +9,7 @@ import pytest
 from governance.errors import GovernanceError
 from governance.kafka.settings import BOOTSTRAP_ENV, resolve_kafka_settings
 from governance.stack.cluster import LocalStack
+from governance.stack.discovery import stack_kafka
 
 
 def test_flag_wins_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,7 +39,7 @@ def test_extra_properties_reach_the_client_config(tmp_path: Path) -> None:
 
 def test_running_local_stack_is_the_fallback(monkeypatch: pytest.MonkeyPatch, kafka_stack: LocalStack) -> None:
     monkeypatch.delenv(BOOTSTRAP_ENV, raising=False)
-    settings = resolve_kafka_settings(stack_dir=kafka_stack.data_dir)
+    settings = resolve_kafka_settings(fallback=stack_kafka(kafka_stack.data_dir))
     assert settings.bootstrap_servers == kafka_stack.state().bootstrap_servers
     assert "local stack" in settings.source
 
@@ -46,5 +47,5 @@ def test_running_local_stack_is_the_fallback(monkeypatch: pytest.MonkeyPatch, ka
 def test_no_cluster_anywhere_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(BOOTSTRAP_ENV, raising=False)
     with pytest.raises(GovernanceError) as error:
-        resolve_kafka_settings(stack_dir=tmp_path / "no-stack")
+        resolve_kafka_settings(fallback=stack_kafka(tmp_path / "no-stack"))
     assert "--bootstrap-servers" in error.value.hint and "governance stack up" in error.value.hint
