@@ -31,6 +31,11 @@ class Level(str, Enum):
             valid = ", ".join(level.value for level in cls)
             raise ValueError(f"unknown compatibility level {text!r}: expected one of {valid}") from None
 
+    @classmethod
+    def default(cls) -> Level:
+        """Confluent Schema Registry's default level, for a subject and a registry with none set."""
+        return cls.BACKWARD
+
     @property
     def transitive(self) -> bool:
         return self.value.endswith("_TRANSITIVE")

@@ -55,11 +55,11 @@ class TopicTail:
 
     def newest(self, topic: str, page: int = 0, per_page: int = 50) -> tuple[list[TailRecord], int]:
         """Page `page` (0 = newest) of `per_page` records per partition, newest first; and the topic's size."""
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException, TopicPartition
 
         try:
             metadata = self._consumer.list_topics(topic, timeout=self.timeout).topics.get(topic)
-        except Exception:
+        except KafkaException:
             return [], 0
         if metadata is None or metadata.error is not None:
             return [], 0
@@ -97,7 +97,7 @@ class TopicTail:
                 try:
                     record = fastavro.schemaless_reader(io.BytesIO(value[5:]), schema)
                     return json.dumps(record, default=str, ensure_ascii=False, indent=1)[:20_000], f"avro (schema id {schema_id})"
-                except Exception:
+                except Exception:  # corrupt bytes: fastavro raises many kinds; shown as bytes below
                     pass
         try:
             return value.decode("utf-8")[:20_000], "text"
@@ -110,10 +110,14 @@ class TopicTail:
 
             from governance.registry.client import RegistryClient
 
+            from fastavro.schema import SchemaParseException
+
+            from governance.errors import GovernanceError
+
             try:
                 answer = RegistryClient(self.registry_url or "", timeout=5).call("GET", f"/schemas/ids/{schema_id}")
                 self._schemas[schema_id] = fastavro.parse_schema(json.loads(answer["schema"]))
-            except Exception:  # unreachable or unknown: shown as bytes
+            except (GovernanceError, KeyError, TypeError, ValueError, SchemaParseException):  # shown as bytes
                 self._schemas[schema_id] = None
         return self._schemas[schema_id]
 

@@ -9,7 +9,6 @@ from governance.avro import Level
 from governance.errors import GovernanceError
 
 SUBJECTS_FILE = "subjects.yml"
-DEFAULT_LEVEL = Level.BACKWARD
 
 
 class InputError(GovernanceError):
@@ -49,7 +48,7 @@ class Workspace:
 
     def level(self, subject: str) -> Level:
         conf = self.config.get(subject)
-        return conf.level if conf and conf.level else DEFAULT_LEVEL
+        return conf.level if conf and conf.level else Level.default()
 
     def references(self, subject: str) -> tuple[Reference, ...]:
         conf = self.config.get(subject)

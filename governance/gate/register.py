@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance.gate.findings import GateFinding
-from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.gate.inputs import Workspace
 from governance.gate.parse import parse_workspace_subject
-from governance.gate.registry_check import _located, effective_level, parse_messages, request_body
+from governance.gate.registry_check import incompatibility_findings, request_body
+from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,7 @@ def register_all(workspace: Workspace, url: str, *, dry_run: bool) -> tuple[list
                 raise
             result = {"is_compatible": True}
         if not result.get("is_compatible", True):
-            level = effective_level(registry, subject)
-            refused += [_located(registry, parsed[subject], subject, level, f) for f in parse_messages(result.get("messages") or [])]
+            refused += incompatibility_findings(registry, parsed[subject], subject, result)
             actions.append(Action(subject, "refused"))
             continue
         if dry_run:

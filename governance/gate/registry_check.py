@@ -7,15 +7,17 @@ the field and its line in the local file.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from governance.errors import GovernanceError
 from governance.gate.findings import GateFinding, Outcome
-from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.gate.inputs import Workspace
 from governance.gate.locate import Positions
 from governance.gate.parse import Parsed, parse_workspace_subject
+from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 _ERROR_TYPE = re.compile(r"errorType:'([A-Z_]+)'")
 _DESCRIPTION = re.compile(r"description:'(.*?)', additionalInfo:'(.*?)'}\s*(.*)$", re.S)
@@ -66,13 +68,7 @@ def check_against_registry(workspace: Workspace, url: str) -> Outcome:
             raise
         if result.get("is_compatible", True):
             continue
-        level = effective_level(registry, subject)
-        found = parse_messages(result.get("messages") or [])
-        if not found:
-            findings.append(GateFinding(str(local.path), subject, level, None, "INCOMPATIBLE", "", "", 1,
-                                        "; ".join(result.get("messages") or ["the registry says the schema is incompatible"])))
-        for f in found:
-            findings.append(_located(registry, local, subject, level, f))
+        findings += incompatibility_findings(registry, local, subject, result)
     return Outcome(findings, len(parsed), len(parsed), f"registry {registry.url}")
 
 
@@ -88,24 +84,40 @@ def request_body(registry: RegistryClient, workspace: Workspace, subject: str) -
     return body
 
 
+def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: str,
+                             result: dict[str, Any]) -> list[GateFinding]:
+    """The findings of a compatibility answer that said no: one per message the registry gave, each
+    on its field's line, or one naming the registry's own words when they name no field."""
+    level = effective_level(registry, subject)
+    messages = result.get("messages") or []
+    found = parse_messages(messages)
+    if not found:
+        return [GateFinding(str(local.path), subject, level, None, "INCOMPATIBLE", "", "", 1,
+                            "; ".join(messages or ["the registry says the schema is incompatible"]))]
+    return [_located(registry, local, subject, level, f) for f in found]
+
+
 def effective_level(registry: RegistryClient, subject: str) -> str:
+    """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
     try:
-        return str(registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true").get("compatibilityLevel", "BACKWARD"))
+        answer = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
     except RegistryClientError:
-        return "BACKWARD"
+        return "unknown"
+    level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
+    return str(level) if level else "unknown"
 
 
 def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, f: RegistryFinding) -> GateFinding:
     # The path is in the reader's schema: the local one going backward, the registered one going forward.
     reader = local.positions
     if f.direction == "forward":
+        version = f.version or "latest"
         try:
-            old = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{f.version or 'latest'}/schema")
-            import json
-
-            reader = Positions(json.dumps(old, indent=1))
-        except RegistryClientError:
-            pass
+            old = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{version}/schema")
+        except RegistryClientError as e:
+            raise GovernanceError(f"the registry found {subject} incompatible with version {version}, "
+                                  f"but would not give that version to locate the finding: {e.message}") from None
+        reader = Positions(json.dumps(old, indent=1))
     field_path = reader.pointer_field_path(f.location) or (f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
                        local.positions.field_line(field_path), f.sentence, f.direction)

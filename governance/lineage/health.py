@@ -51,12 +51,13 @@ class KpiReader:
 
     def tail(self, topic: str, count: int = TAIL) -> list[dict[str, Any]]:
         """Up to `count` newest records, oldest first; [] when the topic is missing or empty."""
-        from confluent_kafka import TopicPartition
-        from confluent_kafka.serialization import MessageField, SerializationContext
+        from confluent_kafka import KafkaException, TopicPartition
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+        from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 
         try:
             low, high = self._consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=self.timeout)
-        except Exception:
+        except KafkaException:  # no such topic (yet)
             return []
         if high <= low:
             return []
@@ -68,7 +69,7 @@ class KpiReader:
             if message.value():
                 try:
                     records.append(self._deserializer(message.value(), context))
-                except Exception:
+                except (SerializationError, SchemaRegistryError):  # not a KPI record of ours: not counted
                     continue
         return records
 

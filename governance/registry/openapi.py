@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from governance.avro import Level
+from governance.registry import service
+
 Json = dict[str, Any]
 
 VND = "application/vnd.schemaregistry.v1+json"
 REQUEST_MEDIA_TYPES = (VND, "application/json")
-LEVELS = ["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"]
-MODES = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"]
+LEVELS = [level.value for level in Level]
+MODES = list(service.MODES)
 MAX_INT32 = 2**31 - 1
 EXAMPLE_SCHEMA = '{"type":"record","name":"User","namespace":"com.example","fields":[{"name":"id","type":"string"}]}'
 

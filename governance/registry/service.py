@@ -18,9 +18,8 @@ from governance.registry.records import SchemaValue
 from governance.registry.requests import SchemaRequest, lone_surrogate
 from governance.registry.state import RegistryState, content_key
 
-DEFAULT_LEVEL = "BACKWARD"
 DEFAULT_MODE = "READWRITE"
-MODES = ("READWRITE", "READONLY", "IMPORT", "READONLY_OVERRIDE")
+MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT")
 T = TypeVar("T")
 
 
@@ -113,7 +112,7 @@ class RegistryService:
         raise errors.schema_not_found("Schema not found")
 
     def level(self, subject: str | None) -> str:
-        return self.state.config.get(subject) or self.state.config.get(None) or DEFAULT_LEVEL
+        return self.state.config.get(subject) or self.state.config.get(None) or Level.default().value
 
     def mode(self, subject: str | None) -> str:
         return self.state.mode.get(subject) or self.state.mode.get(None) or DEFAULT_MODE

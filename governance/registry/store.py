@@ -154,22 +154,27 @@ class KafkaSchemaLog:
     # -- reading ---------------------------------------------------------------
 
     def _read_forever(self) -> None:
+        """The reader thread: when it stops, reads and writes fail with `reader_error`, never hang."""
+        from confluent_kafka import KafkaException
+
+        try:
+            self._read_until_stopped()
+        except (KafkaException, RuntimeError) as exc:  # the consumer is closed or broken
+            self.reader_error = str(exc)
+        except Exception as exc:  # a bug: say so on every request rather than serve a stale state
+            logger.exception("the %s reader stopped", self.topic)
+            self.reader_error = f"{type(exc).__name__}: {exc}"
+
+    def _read_until_stopped(self) -> None:
         while not self._stop.is_set():
-            try:
-                # poll() returns as soon as one record is there; consume() would wait out
-                # its whole timeout for a full batch, adding that to every write.
-                first = self._consumer.poll(0.1)
-                messages = [first, *self._consumer.consume(1000, 0)] if first is not None else []
-            except Exception as exc:  # the consumer is closed or broken: report, don't spin
-                self.reader_error = str(exc)
-                return
+            # poll() returns as soon as one record is there; consume() would wait out
+            # its whole timeout for a full batch, adding that to every write.
+            first = self._consumer.poll(0.1)
+            messages = [first, *self._consumer.consume(1000, 0)] if first is not None else []
             for message in messages:
                 if message.error() is not None:
                     continue
-                try:
-                    self.state.apply(message.offset(), message.key(), message.value())
-                except Exception:  # one bad record must not stop the reader: skip it, as Confluent does
-                    logger.exception("skipping %s offset %d", self.topic, message.offset())
+                self.state.apply(message.offset(), message.key(), message.value())  # skips what it cannot read
                 self._position = message.offset() + 1
             # Transaction markers take offsets but are never delivered: the
             # consumer's position moves past them all the same.
@@ -213,10 +218,7 @@ class KafkaSchemaLog:
     def _consumer_position(self) -> int:
         from confluent_kafka import TopicPartition
 
-        try:
-            (partition,) = self._consumer.position([TopicPartition(self.topic, 0)])
-        except Exception:
-            return 0
+        (partition,) = self._consumer.position([TopicPartition(self.topic, 0)])
         return max(partition.offset, 0)
 
     # -- writing ---------------------------------------------------------------

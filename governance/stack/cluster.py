@@ -256,6 +256,7 @@ class LocalStack:
 
     def _wait_ready(self, state: StackState, timeout: float) -> None:
         """Wait until every node is registered in the cluster's metadata."""
+        from confluent_kafka import KafkaException
         from confluent_kafka.admin import AdminClient
 
         # Brokers refuse connections until they are up: expected, not news.
@@ -274,7 +275,7 @@ class LocalStack:
                 if set(admin.list_topics(timeout=2).brokers) >= expected:
                     self.progress(f"Kafka {state.kafka_version} is ready at {state.bootstrap_servers}.")
                     return
-            except Exception:  # KafkaException while the broker is still starting
+            except KafkaException:  # while the broker is still starting
                 pass
             if time.monotonic() > deadline:
                 raise GovernanceError(
