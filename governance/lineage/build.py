@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from governance.errors import GovernanceError
 from governance.lineage.declared import check_references, load_declared
@@ -59,21 +58,15 @@ def add_partitions(estate: Estate, settings: Any, timeout: float = 10.0) -> bool
 
 
 def _add_schema_files(estate: Estate, folder: Path) -> None:
-    levels: dict[str, str] = {}
-    settings = folder / "subjects.yml"
-    if settings.is_file():
-        try:
-            loaded = yaml.safe_load(settings.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise GovernanceError(f"{settings}: not YAML: {e}") from None
-        levels = {s: str(c.get("compatibility", "BACKWARD")) for s, c in loaded.items() if isinstance(c, dict)}
-    for path in sorted(folder.glob("*.avsc")):
-        subject = path.stem
+    from governance.gate.inputs import load_workspace
+
+    workspace = load_workspace(folder)  # the gate's reading of schemas/ and subjects.yml
+    for subject, text in workspace.texts.items():
         if not subject.endswith("-value"):
             continue
-        text = path.read_text(encoding="utf-8")
+        path = workspace.path(subject)
         dataset = estate.dataset(topic(subject.removesuffix("-value")))
-        dataset.schema = TopicSchema(subject, text, compatibility=levels.get(subject, "BACKWARD"), origin=str(path))
+        dataset.schema = TopicSchema(subject, text, compatibility=workspace.level(subject).value, origin=str(path))
         dataset.description = _doc_of(text)
         dataset.origin = str(path)
 
