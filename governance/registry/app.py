@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -22,7 +22,7 @@ from governance.registry.auth import BasicAuth, required_role
 from governance.registry.election import PrimaryElection
 from governance.registry.forwarding import FORWARDED_HEADER, forward
 from governance.registry.records import SchemaValue
-from governance.registry.requests import SchemaRequest, parse_bool, parse_json_body, parse_version
+from governance.registry.requests import parse_bool, parse_json_body, parse_schema_request, parse_version
 from governance.registry.service import RegistryService
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,21 @@ class Request:
 
 Response = tuple[int, Any]
 Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """`path` is Confluent's, with `*` for each path parameter (handed over as `Request.params`)."""
+
+    method: str
+    path: str
+    handler: Handler
+    write: bool = False
+    """Writes need role `write` (or `admin`) and go to the primary."""
+    segments: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "segments", tuple(self.path.split("/")) if self.path else ())
 
 
 def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, Any]:
@@ -79,67 +94,147 @@ class RegistryApp:
         self.primary = primary
         self._id_cache: dict[int, bytes] = {}
         self._id_cache_generation = -1
-        r = registry
-        # (method, path template, handler, is_write)
-        self.routes: list[tuple[str, tuple[str, ...], Handler, bool]] = [
-            ("GET", (), lambda q: (200, {}), False),
-            ("GET", ("subjects",), lambda q: (200, r.subjects(deleted=q.flag("deleted"), prefix=q.query.get("subjectPrefix", ""))), False),
-            ("GET", ("subjects", "*", "versions"), lambda q: (200, r.versions(q.params[0], deleted=q.flag("deleted"))), False),
-            ("POST", ("subjects", "*", "versions"), self._register, True),
-            ("GET", ("subjects", "*", "versions", "*"), lambda q: (200, schema_json(r.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted")))), False),
-            ("GET", ("subjects", "*", "versions", "*", "schema"), lambda q: (200, json.loads(r.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted")).schema)), False),
-            ("GET", ("subjects", "*", "versions", "*", "referencedby"), lambda q: (200, r.referenced_by(q.params[0], parse_version(q.params[1]))), False),
-            ("DELETE", ("subjects", "*", "versions", "*"), lambda q: (200, r.delete_version(q.params[0], parse_version(q.params[1]), permanent=q.flag("permanent"))), True),
-            ("POST", ("subjects", "*"), self._lookup, False),
-            ("DELETE", ("subjects", "*"), lambda q: (200, r.delete_subject(q.params[0], permanent=q.flag("permanent"))), True),
-            ("GET", ("schemas",), self._list_schemas, False),
-            ("GET", ("schemas", "types"), lambda q: (200, ["AVRO"]), False),
-            ("GET", ("schemas", "ids", "*"), lambda q: (200, schema_json(r.schema_by_id(_int_param(q.params[0], "id")), with_subject=False)), False),
-            ("GET", ("schemas", "ids", "*", "schema"), lambda q: (200, json.loads(r.schema_by_id(_int_param(q.params[0], "id")).schema)), False),
-            ("GET", ("schemas", "ids", "*", "subjects"), lambda q: (200, r.subjects_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))), False),
-            ("GET", ("schemas", "ids", "*", "versions"), lambda q: (200, [{"subject": s, "version": v} for s, v in r.versions_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))]), False),
-            ("POST", ("compatibility", "subjects", "*", "versions", "*"), self._check_one, False),
-            ("POST", ("compatibility", "subjects", "*", "versions"), self._check_all, False),
-            ("GET", ("config",), lambda q: (200, {"compatibilityLevel": r.get_config(None)}), False),
-            ("PUT", ("config",), lambda q: (200, {"compatibility": r.set_config(None, _level_of(q.json()))}), True),
-            ("DELETE", ("config",), lambda q: (200, {"compatibilityLevel": r.delete_config(None)}), True),
-            ("GET", ("config", "*"), lambda q: (200, {"compatibilityLevel": r.get_config(q.params[0], default_to_global=q.flag("defaultToGlobal"))}), False),
-            ("PUT", ("config", "*"), lambda q: (200, {"compatibility": r.set_config(q.params[0], _level_of(q.json()))}), True),
-            ("DELETE", ("config", "*"), lambda q: (200, {"compatibilityLevel": r.delete_config(q.params[0])}), True),
-            ("GET", ("mode",), lambda q: (200, {"mode": r.get_mode(None)}), False),
-            ("PUT", ("mode",), lambda q: (200, {"mode": r.set_mode(None, _mode_of(q.json()), force=q.flag("force"))}), True),
-            ("GET", ("mode", "*"), lambda q: (200, {"mode": r.get_mode(q.params[0], default_to_global=q.flag("defaultToGlobal"))}), False),
-            ("PUT", ("mode", "*"), lambda q: (200, {"mode": r.set_mode(q.params[0], _mode_of(q.json()), force=q.flag("force"))}), True),
-            ("DELETE", ("mode", "*"), lambda q: (200, {"mode": r.delete_mode(q.params[0])}), True),
-            ("GET", ("openapi.json",), lambda q: (200, openapi_document()), False),
-            ("GET", ("v1", "metadata", "id"), lambda q: (200, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "governance"}}}), False),
-        ]  # fmt: skip
+        R = Route
+        self.routes: list[Route] = [
+            R("GET", "", self.root),
+            R("GET", "subjects", self.list_subjects),
+            R("GET", "subjects/*/versions", self.list_versions),
+            R("POST", "subjects/*/versions", self.register, write=True),
+            R("GET", "subjects/*/versions/*", self.get_version),
+            R("GET", "subjects/*/versions/*/schema", self.get_version_schema),
+            R("GET", "subjects/*/versions/*/referencedby", self.referenced_by),
+            R("DELETE", "subjects/*/versions/*", self.delete_version, write=True),
+            R("POST", "subjects/*", self.lookup),
+            R("DELETE", "subjects/*", self.delete_subject, write=True),
+            R("GET", "schemas", self.list_schemas),
+            R("GET", "schemas/types", self.schema_types),
+            R("GET", "schemas/ids/*", self.schema_by_id),
+            R("GET", "schemas/ids/*/schema", self.schema_text_by_id),
+            R("GET", "schemas/ids/*/subjects", self.subjects_of_id),
+            R("GET", "schemas/ids/*/versions", self.versions_of_id),
+            R("POST", "compatibility/subjects/*/versions/*", self.check_one),
+            R("POST", "compatibility/subjects/*/versions", self.check_all),
+            R("GET", "config", self.get_global_config),
+            R("PUT", "config", self.set_global_config, write=True),
+            R("DELETE", "config", self.delete_global_config, write=True),
+            R("GET", "config/*", self.get_config),
+            R("PUT", "config/*", self.set_config, write=True),
+            R("DELETE", "config/*", self.delete_config, write=True),
+            R("GET", "mode", self.get_global_mode),
+            R("PUT", "mode", self.set_global_mode, write=True),
+            R("GET", "mode/*", self.get_mode),
+            R("PUT", "mode/*", self.set_mode, write=True),
+            R("DELETE", "mode/*", self.delete_mode, write=True),
+            R("GET", "openapi.json", self.openapi),
+            R("GET", "v1/metadata/id", self.metadata_id),
+        ]
 
-    # -- handlers that need more than one line ---------------------------------------
+    # -- handlers: one per route, named for what it answers ---------------------------
 
-    def _register(self, q: Request) -> Response:
-        schema_id = self.registry.register(q.params[0], SchemaRequest.parse(q.json()), normalize=q.flag("normalize"))
+    def root(self, q: Request) -> Response:
+        return 200, {}
+
+    def list_subjects(self, q: Request) -> Response:
+        return 200, self.registry.subjects(deleted=q.flag("deleted"), prefix=q.query.get("subjectPrefix", ""))
+
+    def list_versions(self, q: Request) -> Response:
+        return 200, self.registry.versions(q.params[0], deleted=q.flag("deleted"))
+
+    def register(self, q: Request) -> Response:
+        schema_id = self.registry.register(q.params[0], parse_schema_request(q.json()), normalize=q.flag("normalize"))
         return 200, {"id": schema_id}
 
-    def _lookup(self, q: Request) -> Response:
+    def get_version(self, q: Request) -> Response:
+        return 200, schema_json(self.registry.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted")))
+
+    def get_version_schema(self, q: Request) -> Response:
+        record = self.registry.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted"))
+        return 200, json.loads(record.schema)
+
+    def referenced_by(self, q: Request) -> Response:
+        return 200, self.registry.referenced_by(q.params[0], parse_version(q.params[1]))
+
+    def delete_version(self, q: Request) -> Response:
+        return 200, self.registry.delete_version(q.params[0], parse_version(q.params[1]), permanent=q.flag("permanent"))
+
+    def lookup(self, q: Request) -> Response:
         record = self.registry.lookup(
-            q.params[0], SchemaRequest.parse(q.json()), normalize=q.flag("normalize"), deleted=q.flag("deleted")
+            q.params[0], parse_schema_request(q.json()), normalize=q.flag("normalize"), deleted=q.flag("deleted")
         )
         return 200, schema_json(record)
 
-    def _check_one(self, q: Request) -> Response:
+    def delete_subject(self, q: Request) -> Response:
+        return 200, self.registry.delete_subject(q.params[0], permanent=q.flag("permanent"))
+
+    def schema_types(self, q: Request) -> Response:
+        return 200, ["AVRO"]
+
+    def schema_by_id(self, q: Request) -> Response:
+        return 200, schema_json(self.registry.schema_by_id(_int_param(q.params[0], "id")), with_subject=False)
+
+    def schema_text_by_id(self, q: Request) -> Response:
+        return 200, json.loads(self.registry.schema_by_id(_int_param(q.params[0], "id")).schema)
+
+    def subjects_of_id(self, q: Request) -> Response:
+        return 200, self.registry.subjects_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))
+
+    def versions_of_id(self, q: Request) -> Response:
+        found = self.registry.versions_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))
+        return 200, [{"subject": s, "version": v} for s, v in found]
+
+    def check_one(self, q: Request) -> Response:
         result = self.registry.check(
-            q.params[0], parse_version(q.params[1]), SchemaRequest.parse(q.json()), normalize=q.flag("normalize")
+            q.params[0], parse_version(q.params[1]), parse_schema_request(q.json()), normalize=q.flag("normalize")
         )
         return 200, _compatibility_json(result, q.flag("verbose"))
 
-    def _check_all(self, q: Request) -> Response:
+    def check_all(self, q: Request) -> Response:
         result = self.registry.check(
-            q.params[0], None, SchemaRequest.parse(q.json()), normalize=q.flag("normalize"), all_versions=True
+            q.params[0], None, parse_schema_request(q.json()), normalize=q.flag("normalize"), all_versions=True
         )
         return 200, _compatibility_json(result, q.flag("verbose"))
 
-    def _list_schemas(self, q: Request) -> Response:
+    def get_global_config(self, q: Request) -> Response:
+        return 200, {"compatibilityLevel": self.registry.get_config(None)}
+
+    def set_global_config(self, q: Request) -> Response:
+        return 200, {"compatibility": self.registry.set_config(None, _level_of(q.json()))}
+
+    def delete_global_config(self, q: Request) -> Response:
+        return 200, {"compatibilityLevel": self.registry.delete_config(None)}
+
+    def get_config(self, q: Request) -> Response:
+        level = self.registry.get_config(q.params[0], default_to_global=q.flag("defaultToGlobal"))
+        return 200, {"compatibilityLevel": level}
+
+    def set_config(self, q: Request) -> Response:
+        return 200, {"compatibility": self.registry.set_config(q.params[0], _level_of(q.json()))}
+
+    def delete_config(self, q: Request) -> Response:
+        return 200, {"compatibilityLevel": self.registry.delete_config(q.params[0])}
+
+    def get_global_mode(self, q: Request) -> Response:
+        return 200, {"mode": self.registry.get_mode(None)}
+
+    def set_global_mode(self, q: Request) -> Response:
+        return 200, {"mode": self.registry.set_mode(None, _mode_of(q.json()), force=q.flag("force"))}
+
+    def get_mode(self, q: Request) -> Response:
+        return 200, {"mode": self.registry.get_mode(q.params[0], default_to_global=q.flag("defaultToGlobal"))}
+
+    def set_mode(self, q: Request) -> Response:
+        return 200, {"mode": self.registry.set_mode(q.params[0], _mode_of(q.json()), force=q.flag("force"))}
+
+    def delete_mode(self, q: Request) -> Response:
+        return 200, {"mode": self.registry.delete_mode(q.params[0])}
+
+    def openapi(self, q: Request) -> Response:
+        return 200, openapi_document()
+
+    def metadata_id(self, q: Request) -> Response:
+        return 200, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "governance"}}}
+
+    def list_schemas(self, q: Request) -> Response:
         prefix = q.query.get("subjectPrefix", "")
         deleted, latest_only = q.flag("deleted"), q.flag("latestOnly")
         found = []
@@ -178,7 +273,7 @@ class RegistryApp:
                 if allowed:
                     return 405, {"error_code": 405, "message": f"Method {method} not allowed here; use {', '.join(allowed)}"}
                 return 404, {"error_code": 404, "message": "HTTP 404 Not Found"}
-            _, _, handler, is_write = route
+            handler, is_write = route.handler, route.write
             body = await _read_body(receive) if method in ("POST", "PUT") else b""
             headers = dict(scope.get("headers") or [])
             query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
@@ -225,7 +320,7 @@ class RegistryApp:
     def _match(self, method: str, segments: list[str]):
         allowed = []
         for route in self.routes:
-            template = route[1]
+            template = route.segments
             if len(template) != len(segments):
                 continue
             params = []
@@ -235,9 +330,9 @@ class RegistryApp:
                 elif pattern != segment:
                     break
             else:
-                if route[0] == method:
+                if route.method == method:
                     return route, params, allowed
-                allowed.append(route[0])
+                allowed.append(route.method)
         return None, [], allowed
 
     async def _lifespan(self, receive: Callable, send: Callable) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from governance.registry import errors
+from governance.registry.submission import SchemaRequest, lone_surrogate
 
 MAX_VERSION = 2**31 - 1
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json_body(body: bytes) -> Any:
@@ -33,22 +31,6 @@ def parse_json_body(body: bytes) -> Any:
     return value
 
 
-def lone_surrogate(value: Any) -> str | None:
-    """The first lone surrogate in any string (or object key) within `value`, if any."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if (found := _SURROGATE.search(item)) is not None:
-                return found.group()
-        elif isinstance(item, dict):
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return None
-
-
 def _not_a_number(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -60,43 +42,33 @@ def _finite_float(text: str) -> float:
     return number
 
 
-@dataclass(frozen=True)
-class SchemaRequest:
-    schema: str
-    schema_type: str = "AVRO"
-    references: list[dict[str, Any]] = field(default_factory=list)
-    metadata: dict[str, Any] | None = None
-    rule_set: dict[str, Any] | None = None
-    id: int | None = None
-    version: int | None = None
-
-    @classmethod
-    def parse(cls, body: Any) -> SchemaRequest:
-        if not isinstance(body, dict):
-            raise errors.bad_request("The request body must be a JSON object with a \"schema\" string")
-        schema = body.get("schema")
-        if not isinstance(schema, str):
-            raise errors.invalid_schema("the \"schema\" field is missing or is not a string")
-        schema_type = body.get("schemaType") or "AVRO"
-        if schema_type != "AVRO":
-            raise errors.invalid_schema(f"unsupported schema type {schema_type!r}; this registry serves AVRO")
-        references = body.get("references") or []
-        if not isinstance(references, list) or not all(_is_reference(r) for r in references):
-            raise errors.invalid_schema(
-                "\"references\" must be a list of {\"name\": str, \"subject\": str, \"version\": int}"
-            )
-        for name in ("metadata", "ruleSet"):
-            if body.get(name) is not None and not isinstance(body[name], dict):
-                raise errors.invalid_schema(f"\"{name}\" must be a JSON object")
-        return cls(
-            schema=schema,
-            schema_type=schema_type,
-            references=[{"name": r["name"], "subject": r["subject"], "version": r["version"]} for r in references],
-            metadata=body.get("metadata"),
-            rule_set=body.get("ruleSet"),
-            id=_optional_positive_int(body, "id"),
-            version=_optional_positive_int(body, "version"),
+def parse_schema_request(body: Any) -> SchemaRequest:
+    """A register / lookup / compatibility request body, checked: errors are Confluent's 422s."""
+    if not isinstance(body, dict):
+        raise errors.bad_request("The request body must be a JSON object with a \"schema\" string")
+    schema = body.get("schema")
+    if not isinstance(schema, str):
+        raise errors.invalid_schema("the \"schema\" field is missing or is not a string")
+    schema_type = body.get("schemaType") or "AVRO"
+    if schema_type != "AVRO":
+        raise errors.invalid_schema(f"unsupported schema type {schema_type!r}; this registry serves AVRO")
+    references = body.get("references") or []
+    if not isinstance(references, list) or not all(_is_reference(r) for r in references):
+        raise errors.invalid_schema(
+            "\"references\" must be a list of {\"name\": str, \"subject\": str, \"version\": int}"
         )
+    for name in ("metadata", "ruleSet"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            raise errors.invalid_schema(f"\"{name}\" must be a JSON object")
+    return SchemaRequest(
+        schema=schema,
+        schema_type=schema_type,
+        references=[{"name": r["name"], "subject": r["subject"], "version": r["version"]} for r in references],
+        metadata=body.get("metadata"),
+        rule_set=body.get("ruleSet"),
+        id=_optional_positive_int(body, "id"),
+        version=_optional_positive_int(body, "version"),
+    )
 
 
 def _is_reference(ref: Any) -> bool:

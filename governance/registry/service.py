@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
 from governance.registry import errors, records
 from governance.registry.records import SchemaValue
-from governance.registry.requests import SchemaRequest, lone_surrogate
+from governance.registry.submission import SchemaRequest, lone_surrogate
 from governance.registry.state import RegistryState, content_key
 
 DEFAULT_MODE = "READWRITE"
