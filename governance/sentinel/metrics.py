@@ -1,23 +1,26 @@
-"""The sentinel's Prometheus endpoint: `GET /metrics` in the text exposition format.
+"""The sentinel's Prometheus endpoint: `GET /metrics`, through prometheus_client.
 
 Counters count committed records only, so they agree with the valid and DLQ
 topics; they restart from zero with the process, as Prometheus counters do.
-Window gauges describe the last published window.
+Window gauges describe the last published window. The families are computed from
+the KPI tracker's snapshot when Prometheus scrapes (a custom collector), so routing
+never updates a metric object per record.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from governance.sentinel.kpi import Snapshot
 from governance.sentinel.router import RouterStats
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
 @dataclass(frozen=True)
@@ -26,111 +29,132 @@ class RuleInfo:
     severity: str
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def _gauge_value(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
-def _number(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NaN"
-    if isinstance(value, float) and math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(value) if isinstance(value, float) else str(value)
+def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: RouterStats,
+             datahub: Any = None) -> Iterator[Metric]:
+    """`datahub`: the DataHub reporter's stats (emitted, failures, dropped_windows, pending_windows), if one runs."""
+    total = snapshot.total
+
+    def counter(name: str, help_text: str, labels: Sequence[str] = ()) -> CounterMetricFamily:
+        return CounterMetricFamily(name, help_text, labels=["pipeline", *labels])
+
+    def gauge(name: str, help_text: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, help_text, labels=["pipeline", *labels])
+
+    f = counter("sentinel_records_in_total", "Source records routed in committed transactions.")
+    f.add_metric([pipeline], total.records_in)
+    yield f
+    f = counter("sentinel_records_total", "Routed records by outcome: valid topic or DLQ.", ["outcome"])
+    f.add_metric([pipeline, "valid"], total.valid)
+    f.add_metric([pipeline, "invalid"], total.invalid)
+    yield f
+    f = counter("sentinel_schema_failures_total", "Records that did not deserialize against the pipeline's subject.")
+    f.add_metric([pipeline], total.schema_failures)
+    yield f
+    f = counter("sentinel_warning_records_total", "Valid records that failed a warning rule.")
+    f.add_metric([pipeline], total.warning_records)
+    yield f
+    f = counter("sentinel_rule_failures_total", "Records failing each record rule.", ["rule", "severity"])
+    for rule in rules:
+        f.add_metric([pipeline, rule.name, rule.severity], total.rule_failures.get(rule.name, 0))
+    yield f
+    f = counter("sentinel_transactions_total", "Kafka transactions by result.", ["result"])
+    f.add_metric([pipeline, "committed"], stats.commits)
+    f.add_metric([pipeline, "aborted"], stats.aborts)
+    yield f
+    f = counter("sentinel_producer_rebuilds_total", "Producers replaced after being fenced or failing fatally.")
+    f.add_metric([pipeline], stats.producer_rebuilds)
+    yield f
+    g = gauge("sentinel_consumer_lag", "Records behind the high watermarks of this process's partitions.")
+    g.add_metric([pipeline], _gauge_value(snapshot.lag))
+    yield g
+    g = gauge("sentinel_dlq_limit_streak", "Consecutive windows above the dlq_limit ratio.")
+    g.add_metric([pipeline], snapshot.dlq_limit_streak)
+    yield g
+
+    if datahub is not None:
+        f = counter("sentinel_datahub_aspects_emitted_total", "Metadata aspects DataHub took from this process.")
+        f.add_metric([pipeline], datahub.emitted)
+        yield f
+        f = counter("sentinel_datahub_failures_total", "Attempts to send to DataHub that failed (retried).")
+        f.add_metric([pipeline], datahub.failures)
+        yield f
+        f = counter("sentinel_datahub_dropped_windows_total", "Window results dropped while DataHub was unreachable.")
+        f.add_metric([pipeline], datahub.dropped_windows)
+        yield f
+        g = gauge("sentinel_datahub_pending_windows", "Window results held for DataHub.")
+        g.add_metric([pipeline], datahub.pending_windows)
+        yield g
+
+    window = snapshot.last_window
+    if window is None:
+        return
+    counts: dict[str, Any] = window["window"]
+    for key, help_text in (
+        ("records_in", "Records in the last published window."),
+        ("invalid", "Records sent to the DLQ in the last published window."),
+        ("invalid_records_per_minute", "Invalid records per minute in the last published window."),
+        ("schema_compliance_rate", "Share of records that deserialized, last published window (NaN: no records)."),
+        ("dlq_rate", "Share of records sent to the DLQ, last published window (NaN: no records)."),
+    ):
+        g = gauge(f"sentinel_window_{key}", help_text)
+        g.add_metric([pipeline], _gauge_value(counts[key]))
+        yield g
+    g = gauge("sentinel_window_end_seconds", "End of the last published window, Unix time.")
+    g.add_metric([pipeline], window["window_end"] / 1000)
+    yield g
+    g = gauge("sentinel_window_expectation_success", "1 if the window rule held in the last published window.", ["rule"])
+    for result in window["window_expectations"]:
+        g.add_metric([pipeline, result["rule"]], 1 if result["success"] else 0)
+    yield g
 
 
-class _Family:
-    def __init__(self, name: str, kind: str, help_text: str) -> None:
-        self.lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-        self.name = name
+class SentinelCollector:
+    """A prometheus_client collector: `collect()` reads the running sentinel's state at scrape time."""
 
-    def add(self, value: float | None, **labels: str) -> None:
-        label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-        self.lines.append(f"{self.name}{{{label_text}}} {_number(value)}")
+    def __init__(self, pipeline: str, rules: Sequence[RuleInfo], snapshot: Callable[[], Snapshot],
+                 stats: Callable[[], RouterStats], datahub: Callable[[], Any] | None = None) -> None:
+        self._args = pipeline, rules
+        self._snapshot, self._stats, self._datahub = snapshot, stats, datahub
+
+    def collect(self) -> Iterator[Metric]:
+        yield from families(*self._args, self._snapshot(), self._stats(), self._datahub() if self._datahub else None)
 
 
 def render(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: RouterStats, datahub: Any = None) -> str:
-    """`datahub`: the DataHub reporter's stats (emitted, failures, dropped_windows, pending_windows), if one runs."""
-    total = snapshot.total
-    p = {"pipeline": pipeline}
-    families: list[_Family] = []
-
-    def family(name: str, kind: str, help_text: str) -> _Family:
-        f = _Family(name, kind, help_text)
-        families.append(f)
-        return f
-
-    f = family("sentinel_records_in_total", "counter", "Source records routed in committed transactions.")
-    f.add(total.records_in, **p)
-    f = family("sentinel_records_total", "counter", "Routed records by outcome: valid topic or DLQ.")
-    f.add(total.valid, **p, outcome="valid")
-    f.add(total.invalid, **p, outcome="invalid")
-    f = family("sentinel_schema_failures_total", "counter", "Records that did not deserialize against the pipeline's subject.")
-    f.add(total.schema_failures, **p)
-    f = family("sentinel_warning_records_total", "counter", "Valid records that failed a warning rule.")
-    f.add(total.warning_records, **p)
-    f = family("sentinel_rule_failures_total", "counter", "Records failing each record rule.")
-    for rule in rules:
-        f.add(total.rule_failures.get(rule.name, 0), **p, rule=rule.name, severity=rule.severity)
-    f = family("sentinel_transactions_total", "counter", "Kafka transactions by result.")
-    f.add(stats.commits, **p, result="committed")
-    f.add(stats.aborts, **p, result="aborted")
-    f = family("sentinel_producer_rebuilds_total", "counter", "Producers replaced after being fenced or failing fatally.")
-    f.add(stats.producer_rebuilds, **p)
-    f = family("sentinel_consumer_lag", "gauge", "Records behind the high watermarks of this process's partitions.")
-    f.add(snapshot.lag, **p)
-    f = family("sentinel_dlq_limit_streak", "gauge", "Consecutive windows above the dlq_limit ratio.")
-    f.add(snapshot.dlq_limit_streak, **p)
-
-    if datahub is not None:
-        f = family("sentinel_datahub_aspects_emitted_total", "counter", "Metadata aspects DataHub took from this process.")
-        f.add(datahub.emitted, **p)
-        f = family("sentinel_datahub_failures_total", "counter", "Attempts to send to DataHub that failed (retried).")
-        f.add(datahub.failures, **p)
-        f = family("sentinel_datahub_dropped_windows_total", "counter", "Window results dropped while DataHub was unreachable.")
-        f.add(datahub.dropped_windows, **p)
-        f = family("sentinel_datahub_pending_windows", "gauge", "Window results held for DataHub.")
-        f.add(datahub.pending_windows, **p)
-
-    window = snapshot.last_window
-    if window is not None:
-        counts: dict[str, Any] = window["window"]
-        for key, help_text in (
-            ("records_in", "Records in the last published window."),
-            ("invalid", "Records sent to the DLQ in the last published window."),
-            ("invalid_records_per_minute", "Invalid records per minute in the last published window."),
-            ("schema_compliance_rate", "Share of records that deserialized, last published window (NaN: no records)."),
-            ("dlq_rate", "Share of records sent to the DLQ, last published window (NaN: no records)."),
-        ):
-            family(f"sentinel_window_{key}", "gauge", help_text).add(counts[key], **p)
-        f = family("sentinel_window_end_seconds", "gauge", "End of the last published window, Unix time.")
-        f.add(window["window_end"] / 1000, **p)
-        f = family("sentinel_window_expectation_success", "gauge", "1 if the window rule held in the last published window.")
-        for result in window["window_expectations"]:
-            f.add(1 if result["success"] else 0, **p, rule=result["rule"])
-    return "\n".join(line for f in families for line in f.lines) + "\n"
+    """The exposition text of one snapshot."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SentinelCollector(pipeline, rules, lambda: snapshot, lambda: stats,
+                                        (lambda: datahub) if datahub is not None else None))
+    return generate_latest(registry).decode()
 
 
 class MetricsServer:
-    """A small HTTP server on a daemon thread; `port=0` picks a free port."""
+    """prometheus_client's threaded WSGI server on a daemon thread, serving `registry` at /metrics
+    (404 elsewhere); `port=0` picks a free port."""
 
-    def __init__(self, host: str, port: int, body: Callable[[], str]) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                if self.path.split("?")[0] != "/metrics":
-                    self.send_error(404, "only /metrics is served here")
-                    return
-                data = body().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", CONTENT_TYPE)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def __init__(self, host: str, port: int, registry: CollectorRegistry) -> None:
+        import threading
+        from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+        from prometheus_client.exposition import ThreadingWSGIServer
+
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            if environ.get("PATH_INFO") != "/metrics":
+                start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"only /metrics is served here\n"]
+            body = generate_latest(registry)
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))])
+            return [body]
+
+        class Quiet(WSGIRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self._server = make_server(host, port, app, ThreadingWSGIServer, handler_class=Quiet)
         self.host = host
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)

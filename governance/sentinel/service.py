@@ -79,7 +79,9 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     from governance.sentinel.decode import Decoder
     from governance.sentinel.judge import BatchTally, SentinelJudge
     from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker
-    from governance.sentinel.metrics import MetricsServer, RuleInfo, render
+    from prometheus_client import CollectorRegistry
+
+    from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector
     from governance.sentinel.router import DeadLetterRefused, Router, RouterConfig, RouterStats
     from governance.sentinel.status import Console, StatusLine, window_line
     from governance.sentinel.validate import RecordValidator, WindowValidator
@@ -146,9 +148,11 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
     metrics = None
     if port is not None:
         rules = [RuleInfo(r.name, r.severity) for r in pipeline.record_rules]
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(SentinelCollector(pipeline.name, rules, tracker.snapshot, router.stats,
+                                            reporter.stats if reporter else None))
         try:
-            metrics = MetricsServer(options.metrics_host, port, lambda: render(
-                pipeline.name, rules, tracker.snapshot(), router.stats(), reporter.stats() if reporter else None))
+            metrics = MetricsServer(options.metrics_host, port, registry)
         except OSError as e:
             raise GovernanceError(f"cannot serve /metrics on port {port}: {e.strerror or e}",
                                   hint="pick another port with --metrics-port (0 picks a free one)") from None

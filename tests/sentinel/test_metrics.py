@@ -7,10 +7,11 @@ import urllib.error
 import urllib.request
 
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from governance.sentinel.kpi import Snapshot, WindowCounts
-from governance.sentinel.metrics import MetricsServer, RuleInfo, render
+from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector, render
 from governance.sentinel.router import RouterStats
 
 RULES = [RuleInfo('zip "quoted" \\ rule', "critical"), RuleInfo("coupon", "warning")]
@@ -53,11 +54,13 @@ def test_window_gauges_describe_the_last_published_window() -> None:
 
 
 def test_the_server_answers_metrics_and_404_elsewhere() -> None:
-    server = MetricsServer("127.0.0.1", 0, lambda: "x_total 1\n")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SentinelCollector("orders", RULES, snapshot, RouterStats))
+    server = MetricsServer("127.0.0.1", 0, registry)
     server.start()
     try:
         with urllib.request.urlopen(server.url, timeout=5) as response:
-            assert response.read() == b"x_total 1\n"
+            assert samples(response.read().decode())[("sentinel_records_in_total", frozenset({("pipeline", "orders")}))] == 100
             assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(server.url.replace("/metrics", "/other"), timeout=5)
