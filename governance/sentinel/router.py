@@ -96,6 +96,11 @@ class Verdict:
 
 Judge = Callable[[list[Message]], list[Verdict]]
 
+RouterEvent = Literal["assigned", "revoked", "lost", "routed"]
+EventHook = Callable[[RouterEvent, int], None]
+"""(event, count): partitions assigned, revoked or lost (before the router acts on them),
+or records routed into the open transaction (after). Called on the routing thread."""
+
 
 @dataclass(frozen=True)
 class RouterConfig:
@@ -179,7 +184,7 @@ _REBUILD_CODES = {
 
 class Router:
     def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge, outbox: Outbox | None = None,
-                 limits: Callable[[], OutputLimits] | None = None) -> None:
+                 limits: Callable[[], OutputLimits] | None = None, on_event: EventHook | None = None) -> None:
         """`limits` reads what the output topics refuse; by default from their configs on the cluster."""
         if not config.sources:
             raise ValueError("a router needs at least one source topic")
@@ -187,6 +192,7 @@ class Router:
         self.config = config
         self.judge = judge
         self.outbox = outbox
+        self.on_event = on_event
         self.assigned = threading.Event()
         self.instance_id = config.instance_id or uuid.uuid4().hex
         self.transactional_id = f"{config.transactional_id_prefix}-{self.instance_id}"
@@ -253,6 +259,8 @@ class Router:
         if good:
             try:
                 self._route(good)
+                if self.on_event is not None:
+                    self.on_event("routed", len(good))
             except KafkaException as e:
                 self._recover(e.args[0], rewind=True)
                 return
@@ -608,15 +616,21 @@ class Router:
     # -- rebalance callbacks (they run inside consume(); they must not raise) ---
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.on_event is not None:
+            self.on_event("assigned", len(partitions))
         log.info("assigned %s", _partitions(partitions))
         self.assigned.set()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.on_event is not None:
+            self.on_event("revoked", len(partitions))
         log.info("revoked %s: committing the open transaction", _partitions(partitions))
         if not self._failed:
             self._commit_or_recover(rewind=False)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if self.on_event is not None:
+            self.on_event("lost", len(partitions))
         log.warning("lost %s: aborting the open transaction", _partitions(partitions))
         self._abort_open()
 

@@ -15,34 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from confluent_kafka import Consumer, Message, TopicPartition  # noqa: E402
 from router_helpers import judge  # noqa: E402
 
 from governance.kafka import KafkaSettings  # noqa: E402
-from governance.sentinel.router import Router, RouterConfig, RouterStats  # noqa: E402
-
-
-class ReportingRouter(Router):
-    """The router, printing its rebalance events so tests can wait for them."""
-
-    report_routed = False
-
-    def _route(self, messages: list[Message]) -> None:
-        super()._route(messages)
-        if self.report_routed:
-            print(f"routed {len(messages)}", flush=True)
-
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        print(f"assigned {len(partitions)}", flush=True)
-        super()._on_assign(consumer, partitions)
-
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        print(f"revoked {len(partitions)}", flush=True)
-        super()._on_revoke(consumer, partitions)
-
-    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        print(f"lost {len(partitions)}", flush=True)
-        super()._on_lost(consumer, partitions)
+from governance.sentinel.router import Router, RouterConfig, RouterEvent, RouterStats  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -76,8 +52,11 @@ def main(argv: list[str]) -> int:
     def report(stats: RouterStats) -> None:
         print(f"commit {stats.committed.records_in}", flush=True)
 
-    router = ReportingRouter(KafkaSettings(args.bootstrap), config, judge)
-    router.report_routed = args.report_routed
+    def on_event(event: RouterEvent, count: int) -> None:
+        if event != "routed" or args.report_routed:  # printed so that tests can wait for them
+            print(f"{event} {count}", flush=True)
+
+    router = Router(KafkaSettings(args.bootstrap), config, judge, on_event=on_event)
     router.run(stop, on_commit=report)
     stats = router.stats()
     print(f"stats aborts={stats.aborts} producer_rebuilds={stats.producer_rebuilds}", flush=True)
