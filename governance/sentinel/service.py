@@ -3,13 +3,13 @@ long-running process (decoder -> GX validator -> exactly-once router -> KPIs).""
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Protocol, TextIO
@@ -71,152 +71,180 @@ def group_id(pipeline: Pipeline) -> str:
     return f"sentinel-{pipeline.name}"
 
 
-def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> Summary:
-    from confluent_kafka import KafkaException
+class Sentinel:
+    """A pipeline wired to Kafka and the registry, each part an attribute: decoder ->
+    validators (judge) -> exactly-once router -> KPI tracker, with metrics, the console
+    and an optional DataHub reporter beside them. Building one checks the topics, the
+    rule columns and the KPI schema (a `GovernanceError` says what is wrong); `run()`
+    routes until `stop()`, a signal, `--idle-exit` or the dlq_limit."""
 
-    from governance.sentinel import topics
-    from governance.sentinel.columns import check_pipeline_columns
-    from governance.sentinel.decode import Decoder
-    from governance.sentinel.judge import BatchTally, SentinelJudge
-    from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker
-    from prometheus_client import CollectorRegistry
+    def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> None:
+        from governance.sentinel import topics
+        from governance.sentinel.columns import check_pipeline_columns
+        from governance.sentinel.decode import Decoder
+        from governance.sentinel.judge import SentinelJudge
+        from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker
+        from governance.sentinel.router import Router, RouterConfig
+        from governance.sentinel.status import Console, StatusLine
+        from governance.sentinel.validate import RecordValidator, WindowValidator
 
-    from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector
-    from governance.sentinel.router import DeadLetterRefused, Router, RouterConfig, RouterStats
-    from governance.sentinel.status import Console, StatusLine, window_line
-    from governance.sentinel.validate import RecordValidator, WindowValidator
+        self.pipeline, self.settings, self.options = pipeline, settings, options
+        self.console = Console(out, out.isatty() if options.live_status is None else options.live_status)
+        self.instance = options.instance_id or uuid.uuid4().hex[:12]
+        if pipeline.value_format == "json":
+            self.columns = "JSON values have no schema: a rule column that no record of a window has is reported per window"
+        else:
+            self.columns = check_pipeline_columns(pipeline, options.registry_url) if options.registry_url else None
+        self.created = topics.prepare(settings, pipeline)
+        self.kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
 
-    console = Console(out, out.isatty() if options.live_status is None else options.live_status)
-    instance = options.instance_id or uuid.uuid4().hex[:12]
-    if pipeline.value_format == "json":
-        columns = "JSON values have no schema: a rule column that no record of a window has is reported per window"
-    else:
-        columns = check_pipeline_columns(pipeline, options.registry_url) if options.registry_url else None
-    created = topics.prepare(settings, pipeline)
-    kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
+        self.record_validator = RecordValidator(pipeline.record_rules)
+        self.window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
+        window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
+        # Avro columns were checked against the registered schemas; JSON ones are watched per window.
+        watched = tuple(dict.fromkeys(c for r in (*pipeline.record_rules, *pipeline.window_rules) for c in r.columns())
+                        ) if pipeline.value_format == "json" else ()
+        self.dlq_limit = (DlqLimit(pipeline.dlq_limit_ratio, pipeline.dlq_limit_windows)
+                          if pipeline.dlq_limit_ratio is not None else None)
+        window_validator = self.window_validator
+        self.tracker = KpiTracker(
+            pipeline.name, self.instance, pipeline.kpi_topic if self.kpi_schema_id is not None else None,
+            pipeline.window_seconds, [r.name for r in pipeline.record_rules],
+            encode=AvroKpiEncoder(self.kpi_schema_id) if self.kpi_schema_id is not None else None,
+            window_judge=(lambda rows: [(r.rule, r.success, r.observed_value) for r in window_validator.validate(rows)])
+            if window_validator is not None else None,
+            dlq_limit=self.dlq_limit,
+            watched_columns=watched,
+        )
+        self.decoder = Decoder(pipeline.value_format, options.registry_url, pipeline.subject)
+        self.judge = SentinelJudge(self.decoder, self.record_validator, window_columns, self._on_batch,
+                                   watched_columns=watched)
+        self.router = Router(settings, RouterConfig(
+            sources=pipeline.sources, valid_topic=pipeline.valid_topic, dlq_topic=pipeline.dlq_topic,
+            group_id=group_id(pipeline), pipeline_name=pipeline.name, transactional_id_prefix=group_id(pipeline),
+            commit_every_records=pipeline.commit_every_records, commit_every_ms=pipeline.commit_every_ms,
+            guarantee=pipeline.guarantee, instance_id=options.instance_id,
+            batch_size=min(pipeline.commit_every_records, 10_000),
+        ), self.judge, outbox=self.tracker)
+        self.tracker.lag = self.router.lag
+        self.reporter = options.reporter
+        self._stop = threading.Event()
+        self.tracker.on_window = self._on_window
+        self.tracker.on_trip = self._stop.set
+        self.metrics = self._metrics_server()
+        self.status = StatusLine(self.console, pipeline.name, self.tracker.snapshot)
+        self.first_record_at: float | None = None
+        self.last_record_at = time.monotonic()
+        self.last_commit_at = 0.0
+        self._routed = 0
 
-    record_validator = RecordValidator(pipeline.record_rules)
-    window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
-    window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
-    # Avro columns were checked against the registered schemas; JSON ones are watched per window.
-    watched = tuple(dict.fromkeys(c for r in (*pipeline.record_rules, *pipeline.window_rules) for c in r.columns())
-                    ) if pipeline.value_format == "json" else ()
-    dlq_limit = DlqLimit(pipeline.dlq_limit_ratio, pipeline.dlq_limit_windows) if pipeline.dlq_limit_ratio is not None else None
-    tracker = KpiTracker(
-        pipeline.name, instance, pipeline.kpi_topic if kpi_schema_id is not None else None, pipeline.window_seconds,
-        [r.name for r in pipeline.record_rules],
-        encode=AvroKpiEncoder(kpi_schema_id) if kpi_schema_id is not None else None,
-        window_judge=(lambda rows: [(r.rule, r.success, r.observed_value) for r in window_validator.validate(rows)])
-        if window_validator is not None else None,
-        dlq_limit=dlq_limit,
-        watched_columns=watched,
-    )
-    first_record: list[float] = []
-    last_record = [time.monotonic()]
+    def stop(self) -> None:
+        """Commit the open transaction and return from `run()` (from any thread)."""
+        self._stop.set()
 
-    def on_batch(tally: BatchTally) -> None:
+    # -- what the parts tell the sentinel ---------------------------------------
+
+    def _on_batch(self, tally: Any) -> None:
         now = time.monotonic()
-        if not first_record:
-            first_record.append(now)
-        last_record[0] = now
-        tracker.observe(tally)
+        if self.first_record_at is None:
+            self.first_record_at = now
+        self.last_record_at = now
+        self.tracker.observe(tally)
 
-    decoder = Decoder(pipeline.value_format, options.registry_url, pipeline.subject)
-    judge = SentinelJudge(decoder, record_validator, window_columns, on_batch, watched_columns=watched)
-    config = RouterConfig(
-        sources=pipeline.sources, valid_topic=pipeline.valid_topic, dlq_topic=pipeline.dlq_topic,
-        group_id=group_id(pipeline), pipeline_name=pipeline.name, transactional_id_prefix=group_id(pipeline),
-        commit_every_records=pipeline.commit_every_records, commit_every_ms=pipeline.commit_every_ms,
-        guarantee=pipeline.guarantee, instance_id=options.instance_id,
-        batch_size=min(pipeline.commit_every_records, 10_000),
-    )
-    router = Router(settings, config, judge, outbox=tracker)
-    tracker.lag = router.lag
-    stop = threading.Event()
-    reporter = options.reporter
+    def _on_window(self, record: dict) -> None:
+        from governance.sentinel.status import window_line
 
-    def on_window(record: dict) -> None:
         if record["window"]["records_in"] or not record["final"]:
-            console.line(window_line(pipeline.name, record))
-        if reporter is not None:
-            reporter.window(record)
+            self.console.line(window_line(self.pipeline.name, record))
+        if self.reporter is not None:
+            self.reporter.window(record)
 
-    tracker.on_window = on_window
-    tracker.on_trip = stop.set
+    def _on_commit(self, stats: Any) -> None:
+        if stats.committed.records_in > self._routed:  # not a commit of KPI records alone
+            self._routed = stats.committed.records_in
+            self.last_commit_at = time.monotonic()
 
-    port = options.metrics_port if options.metrics_port is not None else pipeline.metrics_port
-    metrics = None
-    if port is not None:
-        rules = [RuleInfo(r.name, r.severity) for r in pipeline.record_rules]
+    def _metrics_server(self) -> Any:
+        from prometheus_client import CollectorRegistry
+
+        from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector
+
+        port = self.options.metrics_port if self.options.metrics_port is not None else self.pipeline.metrics_port
+        if port is None:
+            return None
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(SentinelCollector(pipeline.name, rules, tracker.snapshot, router.stats,
-                                            reporter.stats if reporter else None))
+        registry.register(SentinelCollector(self.pipeline.name, [RuleInfo(r.name, r.severity) for r in self.pipeline.record_rules],
+                                            self.tracker.snapshot, self.router.stats,
+                                            self.reporter.stats if self.reporter else None))
         try:
-            metrics = MetricsServer(options.metrics_host, port, registry)
+            return MetricsServer(self.options.metrics_host, port, registry)
         except OSError as e:
             raise GovernanceError(f"cannot serve /metrics on port {port}: {e.strerror or e}",
                                   hint="pick another port with --metrics-port (0 picks a free one)") from None
 
-    console.line(_banner(pipeline, settings, options, instance, created, kpi_schema_id, metrics.url if metrics else None,
-                         columns))
-    status = StatusLine(console, pipeline.name, tracker.snapshot)
-    last_commit = [0.0]
-    routed = [0]
+    # -- running ------------------------------------------------------------------
 
-    def on_commit(stats: RouterStats) -> None:
-        if stats.committed.records_in > routed[0]:  # not a commit of KPI records alone
-            routed[0] = stats.committed.records_in
-            last_commit[0] = time.monotonic()
+    def run(self) -> Summary:
+        from confluent_kafka import KafkaException
 
-    logger = logging.getLogger("governance.sentinel")
-    log_handler, saved_logger = _ConsoleLog(console, pipeline.name), (logger.level, logger.propagate)
-    logger.addHandler(log_handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    previous = _install_signals(stop, console)
-    # GX and pandas leave a large heap of long-lived objects; without this every
-    # full collection walks all of it, which cost a quarter of the routing rate.
-    gc.collect()
-    gc.freeze()
-    idle = _IdleWatch(stop, router.assigned, last_record, options.idle_exit_s) if options.idle_exit_s else None
-    try:
-        if metrics:
-            metrics.start()
-        if reporter is not None:
-            reporter.start()
-        status.start()
-        if idle:
-            idle.start()
-        router.run(stop, on_commit=on_commit)
-    except KafkaException as e:
-        raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
-                              hint="nothing uncommitted was kept; check the brokers and the client settings "
-                                   "(--kafka-config), then restart") from None
-    except DeadLetterRefused as e:
-        raise GovernanceError(f"{pipeline.name}: {e}", hint=f"raise max.message.bytes of {pipeline.dlq_topic} "
-                              "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
-    finally:
-        status.stop()
-        if reporter is not None:
-            reporter.stop()
-        if metrics:
-            metrics.stop()
-        _restore_signals(previous)
-        logger.removeHandler(log_handler)
-        logger.level, logger.propagate = saved_logger
+        from governance.sentinel.router import DeadLetterRefused
 
-    committed = router.stats().committed
-    seconds = last_commit[0] - first_record[0] if first_record and last_commit[0] > first_record[0] else 0.0
-    summary = Summary(committed.records_in, committed.valid, committed.invalid, seconds)
-    console.line(summary.line(pipeline.name))
-    if dlq_limit is not None and dlq_limit.tripped:
-        raise DlqLimitExceeded(
-            f"{pipeline.name}: more than {dlq_limit.ratio:.0%} of records were invalid in {dlq_limit.streak} windows "
-            f"in a row (last window {dlq_limit.last_ratio:.1%}); stopped instead of flooding {pipeline.dlq_topic}. "
-            "Everything read so far is routed and committed.",
-            hint=f"look at the DLQ headers for the failing rules, fix the producer of {', '.join(pipeline.sources)} "
-                 f"or the rules, then restart; `dlq_limit` in {pipeline.path} sets the limit")
-    return summary
+        pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
+        console.line(_banner(pipeline, self.settings, self.options, self.instance, self.created, self.kpi_schema_id,
+                             metrics.url if metrics else None, self.columns))
+        logger = logging.getLogger("governance.sentinel")
+        log_handler, saved_logger = _ConsoleLog(console, pipeline.name), (logger.level, logger.propagate)
+        logger.addHandler(log_handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        previous = _install_signals(self._stop, console)
+        idle = (_IdleWatch(self._stop, self.router.assigned, lambda: self.last_record_at, self.options.idle_exit_s)
+                if self.options.idle_exit_s else None)
+        try:
+            if metrics:
+                metrics.start()
+            if reporter is not None:
+                reporter.start()
+            self.status.start()
+            if idle:
+                idle.start()
+            self.router.run(self._stop, on_commit=self._on_commit)
+        except KafkaException as e:
+            raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
+                                  hint="nothing uncommitted was kept; check the brokers and the client settings "
+                                       "(--kafka-config), then restart") from None
+        except DeadLetterRefused as e:
+            raise GovernanceError(f"{pipeline.name}: {e}", hint=f"raise max.message.bytes of {pipeline.dlq_topic} "
+                                  "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
+        finally:
+            self.status.stop()
+            if reporter is not None:
+                reporter.stop()
+            if metrics:
+                metrics.stop()
+            _restore_signals(previous)
+            logger.removeHandler(log_handler)
+            logger.level, logger.propagate = saved_logger
+
+        committed = self.router.stats().committed
+        first = self.first_record_at
+        seconds = self.last_commit_at - first if first is not None and self.last_commit_at > first else 0.0
+        summary = Summary(committed.records_in, committed.valid, committed.invalid, seconds)
+        console.line(summary.line(pipeline.name))
+        limit = self.dlq_limit
+        if limit is not None and limit.tripped:
+            raise DlqLimitExceeded(
+                f"{pipeline.name}: more than {limit.ratio:.0%} of records were invalid in {limit.streak} windows "
+                f"in a row (last window {limit.last_ratio:.1%}); stopped instead of flooding {pipeline.dlq_topic}. "
+                "Everything read so far is routed and committed.",
+                hint=f"look at the DLQ headers for the failing rules, fix the producer of {', '.join(pipeline.sources)} "
+                     f"or the rules, then restart; `dlq_limit` in {pipeline.path} sets the limit")
+        return summary
+
+
+def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> Summary:
+    """Build a `Sentinel` and run it until it stops."""
+    return Sentinel(pipeline, settings, options, out).run()
 
 
 def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, instance: str,
@@ -269,7 +297,8 @@ class _ConsoleLog(logging.Handler):
 class _IdleWatch:
     """Stops the sentinel once it has been assigned partitions and read nothing for a while."""
 
-    def __init__(self, stop: threading.Event, assigned: threading.Event, last_record: list[float], seconds: float) -> None:
+    def __init__(self, stop: threading.Event, assigned: threading.Event, last_record: Callable[[], float],
+                 seconds: float) -> None:
         self.stop, self.assigned, self.last_record, self.seconds = stop, assigned, last_record, seconds
         self._thread = threading.Thread(target=self._run, name="idle-exit", daemon=True)
 
@@ -282,7 +311,7 @@ class _IdleWatch:
                 return
         since = time.monotonic()
         while not self.stop.wait(0.2):
-            quiet = time.monotonic() - max(since, self.last_record[0])
+            quiet = time.monotonic() - max(since, self.last_record())
             if quiet >= self.seconds:
                 self.stop.set()
 
