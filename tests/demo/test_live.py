@@ -65,6 +65,7 @@ def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equa
 def test_ctrl_c_stops_the_generator_and_every_sentinel_cleanly(kafka_stack: LocalStack) -> None:
     pid, fd = pty.fork()
     if pid == 0:  # the demo in a terminal of its own, as a user runs it
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background CI job inherits SIGINT ignored
         os.execv(sys.executable, [sys.executable, "-m", "governance", "demo", "--duration", "120", "--records", "100",
                                   "--data-dir", str(kafka_stack.data_dir)])
     screen = b""
