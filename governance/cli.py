@@ -416,20 +416,28 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
       governance schemas diff orders-value --from 1 --to 2
       governance schemas diff orders-value --against origin/main
     """
+    from governance.avro import InvalidSchemaError
     from governance.gate import diff
+    from governance.gate.inputs import load_workspace
+    from governance.gate.parse import reference_texts
 
     local_path = schemas_dir / f"{subject}.avsc"
     local = local_path.read_text(encoding="utf-8") if local_path.exists() else None
+    workspace = load_workspace(schemas_dir) if schemas_dir.is_dir() else None
+    references = reference_texts(workspace, subject, workspace.texts) if workspace is not None else {}
     if against:
         versions = diff.versions_from_git(schemas_dir, subject, against)
     else:
-
-        versions = diff.versions_from_registry(resolve_registry(registry_flag), subject)
+        url = resolve_registry(registry_flag)
+        versions = diff.versions_from_registry(url, subject)
     (before_label, before), (after_label, after) = diff.pick(versions, local, from_, "latest"), diff.pick(versions, local, to, "local")
+    if not against:
+        numbers = [label.removeprefix("version ") for label in (before_label, after_label)]
+        references = {**references, **diff.registry_references(url, subject, numbers)}
     try:
-        lines = diff.structural_diff(before, after)
-    except ValueError as e:
-        raise GovernanceError(f"{subject}: a version is not valid JSON: {e}") from None
+        lines = diff.structural_diff(before, after, references)
+    except InvalidSchemaError as e:
+        raise GovernanceError(f"{subject}: {before_label} or {after_label} is not a valid schema: {e.message}") from None
     click.echo(f"{subject}: {before_label} -> {after_label}")
     for line in lines or ["  no structural changes"]:
         click.echo(f"  {line}" if not line.startswith("  ") else line)

@@ -40,6 +40,11 @@ class ParsedSchema:
         return set(self._defined)
 
     @property
+    def root(self) -> Node:
+        """The schema's type graph (governance.avro.model): named types are shared nodes."""
+        return self._tree
+
+    @property
     def parsing_canonical_form(self) -> str:
         return forms.parsing_canonical_form(self._tree)
 

@@ -144,8 +144,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
                       page=page, pages=(len(every) + 99) // 100, query=query)
 
     def subject(request: Request) -> Response:
+        from governance.avro import InvalidSchemaError
+        from governance.gate.diff import registry_references, structural_diff
         from governance.registry.client import subject_path
-        from governance.gate.diff import structural_diff
         from governance.sentinel.columns import schema_fields
 
         name = request.path_params["subject"]
@@ -159,7 +160,11 @@ def create_app(config: ConsoleConfig) -> Starlette:
         if diff_from and diff_to:
             before = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_from}")["schema"]
             after = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_to}")["schema"]
-            diff = structural_diff(before, after) or ["no structural changes"]
+            try:
+                references = registry_references(data.config.registry_url or "", name, [diff_from, diff_to])
+                diff = structural_diff(before, after, references) or ["no structural changes"]
+            except InvalidSchemaError as e:
+                diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, level=level, record=record,
                       schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to)
 

@@ -1,41 +1,34 @@
-"""`schemas diff`: what changed between two versions of a subject, field by field."""
+"""`schemas diff`: what changed between two versions of a subject, field by field.
+
+The versions are parsed by the Avro core (`governance.avro`), so named types resolve as
+Avro resolves them (namespaces, references) and types are worded as the core words them.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
-NAMED = ("record", "error", "enum", "fixed")
+from governance.avro import parse_schema
+from governance.avro.model import Array, Enum, Field, Fixed, Map, Node, Primitive, Record, Union, branch_key, describe
 
 
-def structural_diff(old_text: str, new_text: str) -> list[str]:
-    """Lines such as `+ field address.zip: string (default "00000")`, `~ field amount: int -> long`."""
-    old, new = json.loads(old_text), json.loads(new_text)
-    differ = _Differ(_named(old), _named(new))
-    differ.compare(old, new, "")
+def structural_diff(old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
+    """Lines such as `+ field address.zip: string (default "00000")`, `~ field amount: type int -> long`.
+
+    `references`: reference name -> schema text, for versions that use other subjects' types.
+    Raises `InvalidSchemaError` when a version is not a valid schema."""
+    old, new = parse_schema(old_text, references), parse_schema(new_text, references)
+    differ = _Differ()
+    differ.compare(old.root, new.root, "")
     return differ.lines
 
 
-def _named(schema: Any) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for n in node:
-                walk(n)
-        elif isinstance(node, dict):
-            if node.get("type") in NAMED and isinstance(node.get("name"), str):
-                out.setdefault(node["name"].rsplit(".", 1)[-1], node)
-            for f in node.get("fields", []) if isinstance(node.get("fields"), list) else []:
-                walk(f.get("type") if isinstance(f, dict) else None)
-            for key in ("items", "values"):
-                walk(node.get(key))
-            if isinstance(node.get("type"), (dict, list)):
-                walk(node["type"])
-
-    walk(schema)
-    return out
+def _type(node: Node) -> str:
+    """The core's wording, with a primitive's logical type: `long (timestamp-millis)`."""
+    logical = node.props.get("logicalType") if isinstance(node, Primitive) else None
+    return f"{describe(node)} ({logical})" if logical else describe(node)
 
 
 def _value(v: Any) -> str:
@@ -43,119 +36,84 @@ def _value(v: Any) -> str:
 
 
 class _Differ:
-    def __init__(self, old_named: dict[str, Any], new_named: dict[str, Any]) -> None:
-        self.old_named, self.new_named = old_named, new_named
+    def __init__(self) -> None:
         self.lines: list[str] = []
-        self.seen: set[tuple[str, str]] = set()
+        self.seen: set[tuple[int, int]] = set()
 
-    def resolve(self, node: Any, named: dict[str, Any]) -> Any:
-        if isinstance(node, str) and node not in PRIMITIVES:
-            return named.get(node.rsplit(".", 1)[-1], node)
-        if isinstance(node, dict) and node.get("type") in PRIMITIVES and "logicalType" not in node:
-            return node["type"]
-        return node
+    def changed_type(self, label: str, old: Node, new: Node) -> None:
+        self.lines.append(f"~ {label}: type {_type(old)} -> {_type(new)}")
 
-    def describe(self, node: Any) -> str:
-        if isinstance(node, str):
-            return node.rsplit(".", 1)[-1] if node not in PRIMITIVES else node
-        if isinstance(node, list):
-            return "[" + ", ".join(self.describe(n) for n in node) + "]"
-        if isinstance(node, dict):
-            kind = node.get("type")
-            if kind in NAMED:
-                return f"{'record' if kind == 'error' else kind} {str(node.get('name', '')).rsplit('.', 1)[-1]}" + (
-                    f"({node.get('size')})" if kind == "fixed" else "")
-            if kind == "array":
-                return f"array<{self.describe(node.get('items'))}>"
-            if kind == "map":
-                return f"map<{self.describe(node.get('values'))}>"
-            if "logicalType" in node:
-                return f"{self.describe(kind)} ({node['logicalType']})"
-            return self.describe(kind)
-        return str(node)
-
-    def compare(self, old: Any, new: Any, where: str) -> None:
-        old, new = self.resolve(old, self.old_named), self.resolve(new, self.new_named)
+    def compare(self, old: Node, new: Node, where: str) -> None:
         label = f"field {where}" if where else "schema"
-        if isinstance(old, list) or isinstance(new, list):
-            old_branches = old if isinstance(old, list) else [old]
-            new_branches = new if isinstance(new, list) else [new]
-            if self.describe(old) != self.describe(new):
-                self.lines.append(f"~ {label}: type {self.describe(old)} -> {self.describe(new)}")
-            new_by_name = {self.describe(self.resolve(b, self.new_named)): b for b in new_branches}
-            for branch in old_branches:
-                key = self.describe(self.resolve(branch, self.old_named))
-                if key in new_by_name and isinstance(self.resolve(branch, self.old_named), dict):
-                    self.compare(branch, new_by_name[key], where)
+        if isinstance(old, Union) or isinstance(new, Union):
+            if _type(old) != _type(new):
+                self.changed_type(label, old, new)
+            new_branches = {branch_key(b): b for b in (new.branches if isinstance(new, Union) else [new])}
+            for branch in old.branches if isinstance(old, Union) else [old]:
+                if not isinstance(branch, Primitive) and branch_key(branch) in new_branches:
+                    self.compare(branch, new_branches[branch_key(branch)], where)
             return
-        old_kind = old.get("type") if isinstance(old, dict) else old
-        new_kind = new.get("type") if isinstance(new, dict) else new
-        if old_kind != new_kind:
-            self.lines.append(f"~ {label}: type {self.describe(old)} -> {self.describe(new)}")
-            return
-        if old_kind in ("enum", "fixed") and self.describe(old) != self.describe(new):
-            self.lines.append(f"~ {label}: type {self.describe(old)} -> {self.describe(new)}")
-        if old_kind in ("record", "error"):
-            if self.describe(old) != self.describe(new):
-                self.lines.append(f"~ {label}: record renamed {self.describe(old)[7:]} -> {self.describe(new)[7:]}")
-            key = (id(old), id(new))
-            if key in self.seen:
-                return
-            self.seen.add(key)  # type: ignore[arg-type]
-            self.fields(old, new, where)
-        elif old_kind == "enum":
-            removed = [s for s in old.get("symbols", []) if s not in new.get("symbols", [])]
-            added = [s for s in new.get("symbols", []) if s not in old.get("symbols", [])]
-            name = self.describe(new)
-            if removed:
-                self.lines.append(f"- {name} in {label}: symbol{'s' if len(removed) > 1 else ''} {', '.join(removed)}")
-            if added:
-                self.lines.append(f"+ {name} in {label}: symbol{'s' if len(added) > 1 else ''} {', '.join(added)}")
-            if old.get("default") != new.get("default"):
-                self.lines.append(f"~ {name} in {label}: default symbol {_value(old.get('default'))} -> {_value(new.get('default'))}")
-        elif old_kind == "fixed":
-            if old.get("size") != new.get("size"):
-                self.lines.append(f"~ {label}: fixed size {old.get('size')} -> {new.get('size')}")
-        elif old_kind in ("array", "map"):
-            inner = "items" if old_kind == "array" else "values"
-            before, after = self.resolve(old.get(inner), self.old_named), self.resolve(new.get(inner), self.new_named)
-            if self.describe(before) != self.describe(after) and not (isinstance(before, dict) and isinstance(after, dict)
-                                                                     and before.get("type") == after.get("type") == "record"):
-                self.lines.append(f"~ {label}: type {self.describe(old)} -> {self.describe(new)}")
+        if old.kind != new.kind:
+            self.changed_type(label, old, new)
+        elif isinstance(old, Record) and isinstance(new, Record):
+            if old.fullname != new.fullname:
+                self.lines.append(f"~ {label}: record renamed {old.fullname} -> {new.fullname}")
+            if (id(old), id(new)) not in self.seen:  # a recursive type is compared once
+                self.seen.add((id(old), id(new)))
+                self.fields(old, new, where)
+        elif isinstance(old, Enum) and isinstance(new, Enum):
+            self.enum(old, new, label)
+        elif isinstance(old, Fixed) and isinstance(new, Fixed):
+            if old.fullname != new.fullname:
+                self.changed_type(label, old, new)
+            if old.size != new.size:
+                self.lines.append(f"~ {label}: fixed size {old.size} -> {new.size}")
+        elif isinstance(old, (Array, Map)) and isinstance(new, (Array, Map)):
+            before, after = (old.items, new.items) if isinstance(old, Array) else (old.values, new.values)  # type: ignore[union-attr]
+            if _type(before) != _type(after) and not (isinstance(before, Record) and isinstance(after, Record)):
+                self.changed_type(label, old, new)
             else:
-                self.compare(old.get(inner), new.get(inner), where)
-        elif self.describe(old) != self.describe(new):
-            self.lines.append(f"~ {label}: type {self.describe(old)} -> {self.describe(new)}")
+                self.compare(before, after, where)
+        elif _type(old) != _type(new):
+            self.changed_type(label, old, new)
 
-    def fields(self, old: dict[str, Any], new: dict[str, Any], where: str) -> None:
-        old_fields = {f["name"]: f for f in old.get("fields", [])}
-        new_fields = {f["name"]: f for f in new.get("fields", [])}
+    def enum(self, old: Enum, new: Enum, label: str) -> None:
+        if old.fullname != new.fullname:
+            self.changed_type(label, old, new)
+        name = describe(new)
+        removed = [s for s in old.symbols if s not in new.symbol_set]
+        added = [s for s in new.symbols if s not in old.symbol_set]
+        if removed:
+            self.lines.append(f"- {name} in {label}: symbol{'s' if len(removed) > 1 else ''} {', '.join(removed)}")
+        if added:
+            self.lines.append(f"+ {name} in {label}: symbol{'s' if len(added) > 1 else ''} {', '.join(added)}")
+        if old.default != new.default:
+            self.lines.append(f"~ {name} in {label}: default symbol {_value(old.default)} -> {_value(new.default)}")
+
+    def fields(self, old: Record, new: Record, where: str) -> None:
         prefix = f"{where}." if where else ""
-        for name, f in new_fields.items():
-            renamed_from = next((a for a in f.get("aliases", []) if a in old_fields and a not in new_fields), None)
-            if name not in old_fields and renamed_from is None:
-                default = f" (default {_value(f['default'])})" if "default" in f else " (no default)"
-                self.lines.append(f"+ field {prefix}{name}: {self.describe(f['type'])}{default}")
-        for name, f in old_fields.items():
-            if name not in new_fields and not any(name in g.get("aliases", []) for g in new_fields.values()):
-                self.lines.append(f"- field {prefix}{name}: {self.describe(f['type'])}")
-        for name, f in new_fields.items():
-            before_name = name if name in old_fields else next((a for a in f.get("aliases", []) if a in old_fields), None)
+        for name, f in new.by_name.items():
+            renamed_from = next((a for a in f.aliases if a in old.by_name and a not in new.by_name), None)
+            if name not in old.by_name and renamed_from is None:
+                default = f" (default {_value(f.default)})" if f.has_default else " (no default)"
+                self.lines.append(f"+ field {prefix}{name}: {_type(f.type)}{default}")
+        for name, f in old.by_name.items():
+            if name not in new.by_name and not any(name in g.aliases for g in new.by_name.values()):
+                self.lines.append(f"- field {prefix}{name}: {_type(f.type)}")
+        for name, f in new.by_name.items():
+            before_name = name if name in old.by_name else next((a for a in f.aliases if a in old.by_name), None)
             if before_name is None:
                 continue
-            before = old_fields[before_name]
+            before = old.by_name[before_name]
             if before_name != name:
                 self.lines.append(f"~ field {prefix}{before_name}: renamed to {name}")
-            if before.get("default", _MISSING) != f.get("default", _MISSING):
-                self.lines.append(f"~ field {prefix}{name}: default {_show(before.get('default', _MISSING))} -> {_show(f.get('default', _MISSING))}")
-            self.compare(before["type"], f["type"], f"{prefix}{name}")
+            if _default(before) != _default(f):
+                self.lines.append(f"~ field {prefix}{name}: default {_default(before)} -> {_default(f)}")
+            self.compare(before.type, f.type, f"{prefix}{name}")
 
 
-_MISSING = object()
-
-
-def _show(v: Any) -> str:
-    return "(none)" if v is _MISSING else _value(v)
+def _default(f: Field) -> str:
+    return _value(f.default) if f.has_default else "(none)"
 
 
 def versions_from_registry(url: str, subject: str) -> dict[str, str]:
@@ -170,6 +128,28 @@ def versions_from_registry(url: str, subject: str) -> dict[str, str]:
             return {}
         raise
     return {str(n): registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{n}")["schema"] for n in numbers}
+
+
+def registry_references(url: str, subject: str, versions: Iterable[str]) -> dict[str, str]:
+    """Reference name -> schema text for what these registered versions use, references of
+    references included, read from the registry."""
+    from governance.registry.client import RegistryClient, subject_path
+
+    registry = RegistryClient(url)
+    out: dict[str, str] = {}
+    pending = [(subject, v) for v in versions if v.isdigit()]
+    seen: set[tuple[str, str]] = set()
+    while pending:
+        key = pending.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        answer = registry.call("GET", f"/subjects/{subject_path(key[0])}/versions/{key[1]}")
+        for ref in answer.get("references") or []:
+            referenced = registry.call("GET", f"/subjects/{subject_path(ref['subject'])}/versions/{ref['version']}")
+            out[ref["name"]] = referenced["schema"]
+            pending.append((ref["subject"], str(ref["version"])))
+    return out
 
 
 def versions_from_git(folder: Any, subject: str, ref: str) -> dict[str, str]:

@@ -22,8 +22,8 @@ EXPECTED = [
     "- field gone: long",
     "~ field amount: type int -> long",
     "~ field country: default \"DE\" -> \"FR\"",
-    "- enum Status in field status: symbol SHIPPED",
-    "+ enum Status in field status: symbol CANCELLED",
+    "- enum com.example.Status in field status: symbol SHIPPED",
+    "+ enum com.example.Status in field status: symbol CANCELLED",
     "+ field address.city: string (no default)",
     "~ field address.zip: type int -> string",
 ]
@@ -62,3 +62,16 @@ def test_diff_from_the_registry_against_the_local_file(tmp_path: Path, registry_
     result = run_gate(repo, "diff", unique_name, "--registry", registry_url)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"{unique_name}: version 1 -> local file", *(f"  {line}" for line in EXPECTED)]
+
+
+def test_a_version_using_another_subjects_type_is_diffed_with_that_type_resolved() -> None:
+    address = json.dumps({"type": "record", "name": "Address", "namespace": "com.example.shared",
+                          "fields": [{"name": "zip", "type": "string"}]})
+    before = json.dumps({"type": "record", "name": "Order", "namespace": "com.example",
+                         "fields": [{"name": "ship_to", "type": "com.example.shared.Address"}]})
+    after = json.dumps({"type": "record", "name": "Order", "namespace": "com.example",
+                        "fields": [{"name": "ship_to", "type": "com.example.shared.Address"},
+                                   {"name": "bill_to", "type": ["null", "com.example.shared.Address"], "default": None}]})
+    references = {"com.example.shared.Address": address}
+    assert structural_diff(before, after, references) == [
+        "+ field bill_to: [null, com.example.shared.Address] (default null)"]
