@@ -23,7 +23,8 @@ from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import Router, RouterConfig, Verdict
+from governance.sentinel.router import Router, RouterConfig
+from governance.sentinel.routing import Verdict
 
 VALID = Verdict(True)
 

@@ -262,7 +262,8 @@ def _run_router(bootstrap: str, source: str, out: str, dlq: str, judge: Any, tar
                 commit_every: int, batch_size: int) -> None:
     """Route with `judge` until a commit covers `target` records; time from the first judged batch."""
     from governance.kafka import KafkaSettings
-    from governance.sentinel.router import Router, RouterConfig, RouterStats
+    from governance.sentinel.router import Router, RouterConfig
+    from governance.sentinel.routing import RouterStats
 
     name = f"{out}-g"
     config = RouterConfig(
@@ -299,7 +300,7 @@ def _run_router(bootstrap: str, source: str, out: str, dlq: str, judge: Any, tar
 
 
 def path_passthrough(a: argparse.Namespace) -> None:
-    from governance.sentinel.router import Verdict
+    from governance.sentinel.routing import Verdict
 
     valid = Verdict(True)
 
@@ -315,7 +316,7 @@ def path_gx(a: argparse.Namespace) -> None:
 
     from governance.sentinel.decode import DecodeFailure, Decoder
     from governance.sentinel.pipeline import load_pipeline
-    from governance.sentinel.router import Verdict
+    from governance.sentinel.routing import Verdict
     from governance.sentinel.validate import RecordValidator
 
     pipeline = load_pipeline(a.pipeline)

@@ -16,7 +16,7 @@ from confluent_kafka import Message, Producer
 from kafka_helpers import consume_all, create_topic
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import Verdict
+from governance.sentinel.routing import Verdict
 
 # Recent on purpose: records stamped older than the broker's retention (7 days)
 # are deleted from the source topic before the router reads them.

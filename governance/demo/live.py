@@ -423,7 +423,7 @@ def _describe(outcome: tuple[bool, str, frozenset[str], str]) -> str:
 
 def report(result: LiveResult, out: TextIO) -> None:
     """The counts, checked against the generator's truth, kind by kind."""
-    out.write(f"  counts (the generator's truth; what the demo found on the valid topics and DLQs):\n")
+    out.write("  counts (the generator's truth; what the demo found on the valid topics and DLQs):\n")
     for stream in result.streams:
         mark = "OK" if stream.ok else "MISMATCH"
         out.write(f"  {stream.pipeline}: written {stream.written:,} = {stream.valid:,} valid + {stream.dlq:,} to the DLQ"

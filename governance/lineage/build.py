@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 
-from governance.errors import GovernanceError
 from governance.lineage.declared import check_references, load_declared
 from governance.lineage.model import Assertion, Estate, FieldFlow, Job, TopicSchema, topic
 

@@ -92,13 +92,14 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             w["expectations"][e["rule"]] = e
         w["lag"] += r["consumer_lag"]
         w["instances"].add(r["instance"])
+    from governance.sentinel.kpi import WindowCounts
+
     out = []
     for w in sorted(by_start.values(), key=lambda w: w["start"]):
-        n = w["records_in"]
-        minutes = max((w["end"] - w["start"]) / 60_000, 1e-9)
-        w["compliance"] = (n - w["schema_failures"]) / n if n else None
-        w["dlq_rate"] = w["invalid"] / n if n else None
-        w["invalid_per_minute"] = w["invalid"] / minutes
+        summed = WindowCounts(records_in=w["records_in"], invalid=w["invalid"], schema_failures=w["schema_failures"])
+        w["compliance"] = summed.schema_compliance_rate
+        w["dlq_rate"] = summed.dlq_rate
+        w["invalid_per_minute"] = summed.invalid_per_minute(max((w["end"] - w["start"]) / 60_000, 1e-9))
         out.append(w)
     return out
 

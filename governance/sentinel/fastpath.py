@@ -24,7 +24,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from governance.sentinel.pipeline import Rule, instantiate
+from governance.sentinel.gx import instantiate
+from governance.sentinel.pipeline import Rule
 
 #: Failing record indices, or None when the batch is outside what the checker models.
 Checker = Callable[[Sequence[Mapping[str, Any]]], "list[int] | None"]

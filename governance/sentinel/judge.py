@@ -18,7 +18,7 @@ from confluent_kafka import Message
 
 from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder, DecodeFailure
-from governance.sentinel.router import Verdict
+from governance.sentinel.routing import Verdict
 from governance.sentinel.validate import RecordValidator, RuleFailure, flatten
 
 log = logging.getLogger(__name__)

@@ -15,20 +15,76 @@ import json
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
 
 from governance.sentinel.judge import BatchTally
-from governance.sentinel.router import ExtraRecord
+from governance.sentinel.routing import ExtraRecord
 
 
 def kpi_schema_text() -> str:
     return resources.files("governance.sentinel").joinpath("kpi.avsc").read_text(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class WindowStats:
+    """Counts and rates of a window (or of the process so far): kpi.avsc's `WindowStats`."""
+
+    records_in: int
+    valid: int
+    invalid: int
+    schema_failures: int
+    warning_records: int
+    rule_failures: Mapping[str, int]
+    invalid_records_per_minute: float
+    schema_compliance_rate: float | None
+    """None: no records, no rate."""
+    dlq_rate: float | None
+
+
+@dataclass(frozen=True)
+class WindowVerdict:
+    rule: str
+    success: bool
+    observed_value: str | None
+    """GX's observed value, as JSON."""
+
+
+@dataclass(frozen=True)
+class KpiWindow:
+    """One KPI record: a window of one process of a pipeline (kpi.avsc's `SentinelKpi`)."""
+
+    pipeline: str
+    instance: str
+    window_start: int
+    window_end: int
+    final: bool
+    window: WindowStats
+    total: WindowStats
+    consumer_lag: int
+    window_expectations: tuple[WindowVerdict, ...]
+    dlq_limit_streak: int
+    unseen_columns: tuple[str, ...]
+
+    @property
+    def failed_window_rules(self) -> list[WindowVerdict]:
+        return [v for v in self.window_expectations if not v.success]
+
+    def as_avro(self) -> dict[str, Any]:
+        """The record as kpi.avsc has it (also what the KPI topic's readers get back)."""
+        record = asdict(self)
+        record["window_expectations"] = [asdict(v) for v in self.window_expectations]
+        record["unseen_columns"] = list(self.unseen_columns)
+        for stats in ("window", "total"):
+            record[stats]["rule_failures"] = dict(record[stats]["rule_failures"])
+        return record
+
+
 class WindowCounts(BatchTally):
+    """Counts that add up; the rates of KPI records and of the status line come from here."""
+
     def merged(self, other: BatchTally | None) -> WindowCounts:
         out = WindowCounts()
         out.add(self)
@@ -36,19 +92,25 @@ class WindowCounts(BatchTally):
             out.add(other)
         return out
 
-    def as_avro(self, rules: Sequence[str], minutes: float) -> dict[str, Any]:
-        n = self.records_in
-        return {
-            "records_in": n,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "schema_failures": self.schema_failures,
-            "warning_records": self.warning_records,
-            "rule_failures": {rule: self.rule_failures.get(rule, 0) for rule in rules},
-            "invalid_records_per_minute": self.invalid / minutes if minutes > 0 else 0.0,
-            "schema_compliance_rate": (n - self.schema_failures) / n if n else None,
-            "dlq_rate": self.invalid / n if n else None,
-        }
+    @property
+    def schema_compliance_rate(self) -> float | None:
+        return (self.records_in - self.schema_failures) / self.records_in if self.records_in else None
+
+    @property
+    def dlq_rate(self) -> float | None:
+        return self.invalid / self.records_in if self.records_in else None
+
+    def invalid_per_minute(self, minutes: float) -> float:
+        return self.invalid / minutes if minutes > 0 else 0.0
+
+    def stats(self, rules: Sequence[str], minutes: float) -> WindowStats:
+        return WindowStats(
+            records_in=self.records_in, valid=self.valid, invalid=self.invalid,
+            schema_failures=self.schema_failures, warning_records=self.warning_records,
+            rule_failures={rule: self.rule_failures.get(rule, 0) for rule in rules},
+            invalid_records_per_minute=self.invalid_per_minute(minutes),
+            schema_compliance_rate=self.schema_compliance_rate, dlq_rate=self.dlq_rate,
+        )
 
 
 class DlqLimit:
@@ -99,7 +161,7 @@ class Snapshot:
     """What /metrics and the status line read: committed numbers only."""
 
     total: WindowCounts
-    last_window: dict[str, Any] | None
+    last_window: KpiWindow | None
     lag: int
     started: float
     dlq_limit_streak: int
@@ -127,7 +189,7 @@ class KpiTracker:
         self.encode, self.window_judge, self.dlq_limit = encode, window_judge, dlq_limit
         self.clock = clock
         self.lag: Callable[[], int] = lambda: 0
-        self.on_window: Callable[[dict[str, Any]], None] | None = None
+        self.on_window: Callable[[KpiWindow], None] | None = None
         self.on_trip: Callable[[], None] | None = None
         self._ws = window_seconds * 1000
         self._lock = threading.Lock()
@@ -135,9 +197,9 @@ class KpiTracker:
         self._next = self._window_of(self._now())
         self._committed: dict[int, WindowCounts] = {}
         self._pending: dict[int, WindowCounts] = {}
-        self._outgoing: list[tuple[int, dict[str, Any]]] = []
+        self._outgoing: list[tuple[int, KpiWindow]] = []
         self._total = WindowCounts()
-        self._last: dict[str, Any] | None = None
+        self._last: KpiWindow | None = None
         self._lag = 0
 
     def _now(self) -> int:
@@ -181,7 +243,7 @@ class KpiTracker:
             record = self._record(window, counts, total, lag, is_final, now, streak)
             self._outgoing.append((window, record))
             if self.encode is not None and self.kpi_topic is not None:
-                yield self.kpi_topic, self.pipeline.encode(), self.encode(record)
+                yield self.kpi_topic, self.pipeline.encode(), self.encode(record.as_avro())
 
     def committed(self) -> None:
         tripped = False
@@ -194,7 +256,7 @@ class KpiTracker:
                 counts = self._committed.pop(window, WindowCounts())
                 self._next = max(self._next, window + self._ws)
                 self._last = record
-                if self.dlq_limit is not None and not record["final"]:
+                if self.dlq_limit is not None and not record.final:
                     tripped = self.dlq_limit.observe(counts) or tripped
             published, self._outgoing = self._outgoing, []
             self._lag = self.lag()
@@ -222,24 +284,18 @@ class KpiTracker:
     # ------------------------------------------------------------------------------------
 
     def _record(self, window: int, counts: WindowCounts, total: WindowCounts, lag: int,
-                final: bool, now: int, streak: int) -> dict[str, Any]:
-        expectations = []
+                final: bool, now: int, streak: int) -> KpiWindow:
+        verdicts = []
         if self.window_judge is not None:
             for rule, success, observed in self.window_judge(counts.rows):
-                expectations.append({"rule": rule, "success": bool(success),
-                                     "observed_value": None if observed is None else json.dumps(observed, default=str)})
+                verdicts.append(WindowVerdict(rule, bool(success),
+                                              None if observed is None else json.dumps(observed, default=str)))
         elapsed_min = max(now / 1000 - self._started, 1.0) / 60
-        return {
-            "pipeline": self.pipeline,
-            "instance": self.instance,
-            "window_start": window,
-            "window_end": window + self._ws,
-            "final": final,
-            "window": counts.as_avro(self.record_rules, self._ws / 60_000),
-            "total": total.as_avro(self.record_rules, elapsed_min),
-            "consumer_lag": lag,
-            "window_expectations": expectations,
-            "dlq_limit_streak": streak,
-            "unseen_columns": [c for c in self.watched_columns if c not in counts.columns_seen]
-            if counts.records_in else [],
-        }
+        return KpiWindow(
+            pipeline=self.pipeline, instance=self.instance, window_start=window, window_end=window + self._ws,
+            final=final, window=counts.stats(self.record_rules, self._ws / 60_000),
+            total=total.stats(self.record_rules, elapsed_min), consumer_lag=lag,
+            window_expectations=tuple(verdicts), dlq_limit_streak=streak,
+            unseen_columns=tuple(c for c in self.watched_columns if c not in counts.columns_seen)
+            if counts.records_in else (),
+        )

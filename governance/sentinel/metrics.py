@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from governance.sentinel.kpi import Snapshot
-from governance.sentinel.router import RouterStats
+from governance.sentinel.routing import RouterStats
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
@@ -92,7 +92,7 @@ def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats
     window = snapshot.last_window
     if window is None:
         return
-    counts: dict[str, Any] = window["window"]
+    counts = window.window
     for key, help_text in (
         ("records_in", "Records in the last published window."),
         ("invalid", "Records sent to the DLQ in the last published window."),
@@ -101,14 +101,14 @@ def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats
         ("dlq_rate", "Share of records sent to the DLQ, last published window (NaN: no records)."),
     ):
         g = gauge(f"sentinel_window_{key}", help_text)
-        g.add_metric([pipeline], _gauge_value(counts[key]))
+        g.add_metric([pipeline], _gauge_value(getattr(counts, key)))
         yield g
     g = gauge("sentinel_window_end_seconds", "End of the last published window, Unix time.")
-    g.add_metric([pipeline], window["window_end"] / 1000)
+    g.add_metric([pipeline], window.window_end / 1000)
     yield g
     g = gauge("sentinel_window_expectation_success", "1 if the window rule held in the last published window.", ["rule"])
-    for result in window["window_expectations"]:
-        g.add_metric([pipeline, result["rule"]], 1 if result["success"] else 0)
+    for verdict in window.window_expectations:
+        g.add_metric([pipeline, verdict.rule], 1 if verdict.success else 0)
     yield g
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 
 from governance.errors import GovernanceError
+from governance.sentinel.gx import checks_single_records, expectation_class, instantiate
 from governance.yamldoc import Doc as _Doc
 from governance.yamldoc import compose as _compose
 from governance.yamldoc import load as _load
@@ -255,46 +256,13 @@ def _check_unique_names(doc: _Doc, rules: list[Rule]) -> None:
 
 def _require_kind(doc: _Doc, rule: Rule, window: bool) -> None:
     """Record rules must be map expectations: only they name the failing rows."""
-    from great_expectations.expectations.expectation import (
-        ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
-
-    cls = expectation_class(rule.expectation_type, lambda m: GovernanceError(m))
-    is_map = issubclass(cls, (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation))
+    is_map = checks_single_records(rule.expectation_type, lambda m: GovernanceError(m))
     if window and is_map:
         raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` checks single records; "
                               "put it under `expectations`, not `window.expectations`")
     if not window and not is_map:
         raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` judges a whole batch, not a record; "
                               "put it under `window.expectations`")
-
-
-def _gx() -> Any:
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    import great_expectations as gx
-
-    return gx
-
-
-def expectation_class(etype: str, error: Any) -> type:
-    _gx()
-    from great_expectations.expectations.registry import get_expectation_impl
-
-    if not etype.startswith("expect_"):
-        raise error(f"unknown expectation type `{etype}`: Great Expectations types start with `expect_`")
-    try:
-        return get_expectation_impl(etype)
-    except Exception as e:  # GX raises its own ExpectationNotFoundError
-        raise error(f"unknown expectation type `{etype}`: {e}") from None
-
-
-def instantiate(etype: str, kwargs: Mapping[str, Any], error: Any, meta: Mapping[str, Any] | None = None) -> Any:
-    """Build GX's expectation object; GX's own validation message on bad kwargs."""
-    cls = expectation_class(etype, error)
-    try:
-        return cls(**kwargs, **({"meta": dict(meta)} if meta else {}))
-    except Exception as e:
-        message = " ".join(str(e).split())
-        raise error(f"`{etype}` rejects its arguments: {message}") from None
 
 
 # ---------------------------------------------------------------- GX suite JSON

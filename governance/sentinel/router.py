@@ -35,9 +35,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -54,47 +54,11 @@ from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
 from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
 from governance.kafka.limits import OutputLimits, Refusal, read_limits
+from governance.sentinel.routing import Counters, Judge, Outbox, RouterStats
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["deserialize", "validate", "produce"]
 Guarantee = Literal["exactly_once", "at_least_once"]
-ExtraRecord = tuple[str, bytes | None, bytes | None]
-"""(topic, key, value) of a record written in the same transaction, for example a KPI record."""
-
-
-class Outbox(Protocol):
-    """Records of its own that a router writes inside each transaction (KPI records).
-
-    `records` is called in the open transaction just before the offsets are sent;
-    then exactly one of `committed` or `aborted` follows, so an outbox can keep
-    what it wrote until the transaction holding it has committed."""
-
-    def due(self) -> bool:
-        """True when records are owed even though no source record is pending."""
-        ...
-
-    def records(self, final: bool) -> Iterable[ExtraRecord]: ...
-
-    def committed(self) -> None: ...
-
-    def aborted(self) -> None: ...
-
-    def rerouted(self, records: int) -> None:
-        """`records` that the judge found valid went to the DLQ because the valid topic refused them."""
-        ...
-
-
-@dataclass(frozen=True)
-class Verdict:
-    valid: bool
-    stage: Stage | None = None
-    failed_rules: tuple[tuple[str, str], ...] = ()
-    exception_class: str | None = None
-    exception_message: str | None = None
-
-
-Judge = Callable[[list[Message]], list[Verdict]]
 
 RouterEvent = Literal["assigned", "revoked", "lost", "routed"]
 EventHook = Callable[[RouterEvent, int], None]
@@ -120,35 +84,6 @@ class RouterConfig:
     transaction_timeout_ms: int = 60_000
     session_timeout_ms: int = 45_000
     operation_timeout_s: float = 60.0
-
-
-@dataclass
-class Counters:
-    records_in: int = 0
-    valid: int = 0
-    invalid: int = 0
-    invalid_by_stage: dict[str, int] = field(default_factory=dict)
-
-    def add(self, other: Counters) -> None:
-        self.records_in += other.records_in
-        self.valid += other.valid
-        self.invalid += other.invalid
-        for stage, count in other.invalid_by_stage.items():
-            self.invalid_by_stage[stage] = self.invalid_by_stage.get(stage, 0) + count
-
-    def copy(self) -> Counters:
-        return Counters(self.records_in, self.valid, self.invalid, dict(self.invalid_by_stage))
-
-
-@dataclass
-class RouterStats:
-    """What a KPI module reads: `committed` counts only records whose outputs
-    were committed (so they match the topics exactly), the rest are events."""
-
-    committed: Counters = field(default_factory=Counters)
-    commits: int = 0
-    aborts: int = 0
-    producer_rebuilds: int = 0
 
 
 _RECORD_CODES = {

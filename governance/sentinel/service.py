@@ -151,13 +151,14 @@ class Sentinel:
         self.last_record_at = now
         self.tracker.observe(tally)
 
-    def _on_window(self, record: dict) -> None:
+    def _on_window(self, record: Any) -> None:
+        """A KpiWindow whose transaction committed."""
         from governance.sentinel.status import window_line
 
-        if record["window"]["records_in"] or not record["final"]:
+        if record.window.records_in or not record.final:
             self.console.line(window_line(self.pipeline.name, record))
         if self.reporter is not None:
-            self.reporter.window(record)
+            self.reporter.window(record.as_avro())  # as a reader of the KPI topic gets it
 
     def _on_commit(self, stats: Any) -> None:
         if stats.committed.records_in > self._routed:  # not a commit of KPI records alone

@@ -10,41 +10,39 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
-from governance.sentinel.kpi import Snapshot
+from governance.sentinel.kpi import KpiWindow, Snapshot
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def window_line(pipeline: str, record: dict[str, Any]) -> str:
-    start = dt.datetime.fromtimestamp(record["window_start"] / 1000).strftime("%H:%M:%S")
-    end = dt.datetime.fromtimestamp(record["window_end"] / 1000).strftime("%H:%M:%S")
-    w = record["window"]
-    text = (f"{pipeline} window {start}-{end}{' (partial, stopping)' if record['final'] else ''}: "
-            f"{w['records_in']:,} in, {w['valid']:,} valid, {w['invalid']:,} to the DLQ ({_pct(w['dlq_rate'])}), "
-            f"schema compliance {_pct(w['schema_compliance_rate'])}, "
-            f"{w['invalid_records_per_minute']:,.1f} invalid/min, lag {record['consumer_lag']:,}")
-    failed = [e["rule"] for e in record["window_expectations"] if not e["success"]]
+def window_line(pipeline: str, record: KpiWindow) -> str:
+    start = dt.datetime.fromtimestamp(record.window_start / 1000).strftime("%H:%M:%S")
+    end = dt.datetime.fromtimestamp(record.window_end / 1000).strftime("%H:%M:%S")
+    w = record.window
+    text = (f"{pipeline} window {start}-{end}{' (partial, stopping)' if record.final else ''}: "
+            f"{w.records_in:,} in, {w.valid:,} valid, {w.invalid:,} to the DLQ ({_pct(w.dlq_rate)}), "
+            f"schema compliance {_pct(w.schema_compliance_rate)}, "
+            f"{w.invalid_records_per_minute:,.1f} invalid/min, lag {record.consumer_lag:,}")
+    failed = [v.rule for v in record.failed_window_rules]
     if failed:
         text += f"; window rules failed: {', '.join(failed)}"
-    if record.get("unseen_columns"):
-        text += (f"; no record had column(s) {', '.join(record['unseen_columns'])}: "
+    if record.unseen_columns:
+        text += (f"; no record had column(s) {', '.join(record.unseen_columns)}: "
                  "the rules on them checked nothing (a typo in the pipeline file?)")
-    if record.get("dlq_limit_streak"):
-        text += f"; {record['dlq_limit_streak']} window(s) in a row above the DLQ limit"
+    if record.dlq_limit_streak:
+        text += f"; {record.dlq_limit_streak} window(s) in a row above the DLQ limit"
     return text
 
 
 def status_text(pipeline: str, snapshot: Snapshot, now: float, rate: float) -> str:
     t = snapshot.total
-    dlq = t.invalid / t.records_in if t.records_in else None
-    compliance = (t.records_in - t.schema_failures) / t.records_in if t.records_in else None
     up = int(now - snapshot.started)
-    return (f"{pipeline} | {t.records_in:,} in | {t.valid:,} valid | {t.invalid:,} DLQ ({_pct(dlq)}) | "
-            f"compliance {_pct(compliance)} | {rate:,.0f} rec/s | lag {snapshot.lag:,} | up {up // 60}m{up % 60:02d}s")
+    return (f"{pipeline} | {t.records_in:,} in | {t.valid:,} valid | {t.invalid:,} DLQ ({_pct(t.dlq_rate)}) | "
+            f"compliance {_pct(t.schema_compliance_rate)} | {rate:,.0f} rec/s | lag {snapshot.lag:,} | up {up // 60}m{up % 60:02d}s")
 
 
 class Console:

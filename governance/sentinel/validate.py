@@ -14,7 +14,8 @@ from typing import Any
 import uuid
 
 from governance.sentinel.fastpath import Checker, compile_rule
-from governance.sentinel.pipeline import Rule, instantiate
+from governance.sentinel.gx import instantiate
+from governance.sentinel.pipeline import Rule
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 

@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from router_helpers import judge  # noqa: E402
 
 from governance.kafka import KafkaSettings  # noqa: E402
-from governance.sentinel.router import Router, RouterConfig, RouterEvent, RouterStats  # noqa: E402
+from governance.sentinel.router import Router, RouterConfig, RouterEvent  # noqa: E402
+from governance.sentinel.routing import RouterStats  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from governance.sentinel.fastpath import SUPPORTED, compile_rule
-from governance.sentinel.pipeline import Rule, instantiate
+from governance.sentinel.gx import instantiate
+from governance.sentinel.pipeline import Rule
 from governance.sentinel.validate import RecordValidator, flatten
 
 #: Fields the generated rules name; `n.x` and `n.y` live in a nested `n` record.

@@ -10,14 +10,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from governance.sentinel.kpi import Snapshot, WindowCounts
+from governance.sentinel.kpi import KpiWindow, Snapshot, WindowCounts, WindowVerdict
 from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector, render
-from governance.sentinel.router import RouterStats
+from governance.sentinel.routing import RouterStats
 
 RULES = [RuleInfo('zip "quoted" \\ rule', "critical"), RuleInfo("coupon", "warning")]
 
 
-def snapshot(last_window: dict | None = None) -> Snapshot:
+def snapshot(last_window: KpiWindow | None = None) -> Snapshot:
     total = WindowCounts(records_in=100, valid=90, invalid=10, schema_failures=3, warning_records=4,
                          rule_failures={'zip "quoted" \\ rule': 7})
     return Snapshot(total, last_window, lag=12, started=time.time(), dlq_limit_streak=1)
@@ -41,9 +41,9 @@ def test_counters_and_gauges_parse_with_their_labels() -> None:
 
 
 def test_window_gauges_describe_the_last_published_window() -> None:
-    window = {"window_end": 1_700_000_060_000, "window_expectations": [{"rule": "mean", "success": False}],
-              "window": {"records_in": 0, "invalid": 0, "invalid_records_per_minute": 0.0,
-                         "schema_compliance_rate": None, "dlq_rate": None}}
+    empty = WindowCounts().stats([], 1.0)  # no records: no rates
+    window = KpiWindow("orders", "i-1", 1_700_000_000_000, 1_700_000_060_000, False, empty, empty, 0,
+                       (WindowVerdict("mean", False, "89.0"),), 0, ())
     m = samples(render("orders", RULES, snapshot(window), RouterStats()))
     p = ("pipeline", "orders")
     assert m[("sentinel_window_records_in", frozenset({p}))] == 0

@@ -29,7 +29,8 @@ from router_helpers import (
 )
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import Router, RouterConfig, Verdict
+from governance.sentinel.router import Router, RouterConfig
+from governance.sentinel.routing import Verdict
 
 def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_timestamp(
     kafka: KafkaSettings, unique_name: str
@@ -159,7 +160,8 @@ _SLOW_COMMIT_RUNNER = """
 import signal, sys, threading, time
 from router_helpers import judge
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import Router, RouterConfig, Verdict
+from governance.sentinel.router import Router, RouterConfig
+from governance.sentinel.routing import Verdict
 bootstrap, source, valid, dlq, group = sys.argv[1:]
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())

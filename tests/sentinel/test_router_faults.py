@@ -27,7 +27,8 @@ from router_helpers import (
 )
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.router import ExtraRecord, Router, RouterConfig
+from governance.sentinel.router import Router, RouterConfig
+from governance.sentinel.routing import ExtraRecord
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:

@@ -1,0 +1,78 @@
+"""What the router, the judge, the KPI tracker and the metrics agree on: a record's
+verdict, the router's counters, and the outbox that writes records of its own inside
+each transaction. They live here so that none of those modules reaches into another."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from confluent_kafka import Message
+
+Stage = Literal["deserialize", "validate", "produce"]
+ExtraRecord = tuple[str, bytes | None, bytes | None]
+"""(topic, key, value) of a record written in the same transaction, for example a KPI record."""
+
+
+class Outbox(Protocol):
+    """Records of its own that a router writes inside each transaction (KPI records).
+
+    `records` is called in the open transaction just before the offsets are sent;
+    then exactly one of `committed` or `aborted` follows, so an outbox can keep
+    what it wrote until the transaction holding it has committed."""
+
+    def due(self) -> bool:
+        """True when records are owed even though no source record is pending."""
+        ...
+
+    def records(self, final: bool) -> Iterable[ExtraRecord]: ...
+
+    def committed(self) -> None: ...
+
+    def aborted(self) -> None: ...
+
+    def rerouted(self, records: int) -> None:
+        """`records` that the judge found valid went to the DLQ because the valid topic refused them."""
+        ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    valid: bool
+    stage: Stage | None = None
+    failed_rules: tuple[tuple[str, str], ...] = ()
+    exception_class: str | None = None
+    exception_message: str | None = None
+
+
+Judge = Callable[[list[Message]], list[Verdict]]
+
+
+@dataclass
+class Counters:
+    records_in: int = 0
+    valid: int = 0
+    invalid: int = 0
+    invalid_by_stage: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Counters) -> None:
+        self.records_in += other.records_in
+        self.valid += other.valid
+        self.invalid += other.invalid
+        for stage, count in other.invalid_by_stage.items():
+            self.invalid_by_stage[stage] = self.invalid_by_stage.get(stage, 0) + count
+
+    def copy(self) -> Counters:
+        return Counters(self.records_in, self.valid, self.invalid, dict(self.invalid_by_stage))
+
+
+@dataclass
+class RouterStats:
+    """What a KPI module reads: `committed` counts only records whose outputs
+    were committed (so they match the topics exactly), the rest are events."""
+
+    committed: Counters = field(default_factory=Counters)
+    commits: int = 0
+    aborts: int = 0
+    producer_rebuilds: int = 0
