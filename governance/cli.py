@@ -17,6 +17,8 @@ import click
 
 from governance import __version__
 from governance.errors import GovernanceError
+from governance.gate import FORMATS
+from governance.kafka.settings import CONFIG_ENV
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -26,7 +28,7 @@ def kafka_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--kafka-config",
         type=click.Path(path_type=Path, dir_okay=False),
-        envvar="GOVERNANCE_KAFKA_CONFIG",
+        envvar=CONFIG_ENV,
         metavar="FILE",
         help="Extra librdkafka properties (SASL, TLS) from a .properties or .yaml file, passed through unchanged.",
     )(command)
@@ -302,7 +304,7 @@ def schemas() -> None:
 @schemas.command("check")
 @click.option("--against", "against", metavar="GIT_REF", help="Check against the schemas in git at this ref (no server).")
 @registry_option("Check against this registry.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people; json, one object per finding per line; junit XML; github annotations.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here instead of stdout.")
 @schemas_dir_option

@@ -3,3 +3,6 @@
 Imports stay standard-library (plus PyYAML and the Avro engine) so the gate
 starts fast in CI.
 """
+
+FORMATS = ("text", "json", "junit", "github")
+"""Report formats of `schemas check --format` (rendered by gate/report.py)."""

@@ -96,20 +96,6 @@ class Positions:
             nodes = [found.get("type")]
         return best
 
-    def pointer_line(self, pointer: str) -> int:
-        node, best = self.tree, _line_of(self.tree)
-        for token in pointer.split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                best = node.key_lines.get(token, best) if isinstance(node, _Obj) else best
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-                best = _line_of(node, best)
-            else:
-                break
-        return best
-
     def pointer_field_path(self, pointer: str) -> str:
         """The dotted field path a JSON pointer such as /fields/3/type/fields/0 goes through."""
         node, names = self.tree, []

@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from governance.gate.findings import GateFinding, Outcome
 
-FORMATS = ("text", "json", "junit", "github")
 
 
 def render(outcome: Outcome, fmt: str) -> str:

@@ -32,10 +32,6 @@ def delete_subject_key(subject: str) -> bytes:
     return _dump({"keytype": "DELETE_SUBJECT", "subject": subject, "magic": 0})
 
 
-def noop_key() -> bytes:
-    return _dump({"keytype": "NOOP", "magic": 0})
-
-
 @dataclass
 class SchemaValue:
     """One subject version."""
