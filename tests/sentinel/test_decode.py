@@ -40,12 +40,57 @@ def setup(registry_url: str, unique_name: str) -> tuple[Decoder, bytes, bytes, i
     return Decoder("avro", registry_url, subject), good, foreign, other_id
 
 
-def test_wire_format_avro_decodes_and_caches(setup: tuple[Decoder, bytes, bytes, int]) -> None:
-    decoder, good, _, _ = setup
+class CountingProxy:
+    """A pass-through HTTP proxy in front of the real registry that counts the requests it forwards."""
+
+    def __init__(self, target: str) -> None:
+        import threading
+        import urllib.request
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+        self.requests: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                proxy.requests.append(self.path)
+                with urllib.request.urlopen(target + self.path, timeout=10) as answer:
+                    body = answer.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_wire_format_avro_decodes_and_asks_the_registry_about_an_id_once(
+    setup: tuple[Decoder, bytes, bytes, int], registry_url: str
+) -> None:
+    _, good, _, _ = setup
     assert good[0] == 0
-    for _ in range(3):
-        assert decoder.decode(good) == RECORD
-    assert len(decoder._schemas) == 1
+    proxy = CountingProxy(registry_url)
+    try:
+        decoder = Decoder("avro", proxy.url, setup[0].subject)
+        for _ in range(3):
+            assert decoder.decode(good) == RECORD
+        assert decoder.decode_batch([good] * 5) == [RECORD] * 5
+        schema_id = struct.unpack(">I", good[1:5])[0]
+        asked = list(proxy.requests)
+        assert asked and all(str(schema_id) in path for path in asked)
+        assert len(asked) == len(set(asked)), f"the same question twice: {asked}"
+    finally:
+        proxy.close()
 
 
 def poison_avro(good: bytes, foreign: bytes) -> dict[str, tuple[bytes | None, str]]:
