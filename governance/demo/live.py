@@ -322,19 +322,13 @@ def _pipelines(rules_dir: Path) -> list[Pipeline]:
 
 
 def _create_sources(settings: KafkaSettings, pipelines: list[Pipeline]) -> None:
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import AdminClient
+
+    from governance.kafka.topics import TopicSpec, create_topics
 
     admin = AdminClient(settings.client_config(logger=client_logger()))
     existing = admin.list_topics(timeout=30).topics
-    wanted = sorted({s for p in pipelines for s in p.sources} - set(existing))
-    for name, future in (admin.create_topics([NewTopic(t, 3, replication_factor=-1) for t in wanted]).items()
-                         if wanted else ()):
-        try:
-            future.result(30)
-        except KafkaException as e:
-            if e.args[0].code() != e.args[0].TOPIC_ALREADY_EXISTS:
-                raise GovernanceError(f"cannot create the demo's source topic {name}: {e.args[0].str()}") from None
+    create_topics(admin, [TopicSpec(t, 3) for t in sorted({s for p in pipelines for s in p.sources} - set(existing))])
 
 
 def _await_ready(sentinels: dict[str, SentinelProcess], board: Board, timeout: float = 180.0) -> None:

@@ -11,7 +11,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from governance.errors import GovernanceError
 from governance.kafka.cluster_info import describe_cluster
 from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
@@ -32,17 +31,16 @@ class DemoResult:
 
 
 def run_demo(settings: KafkaSettings, records: int = 10_000, partitions: int = 3) -> DemoResult:
-    from confluent_kafka import Consumer, KafkaException, Producer
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka import Consumer, Producer
+    from confluent_kafka.admin import AdminClient
+
+    from governance.kafka.topics import TopicSpec, create_topics
 
     describe_cluster(settings)  # a clear error now rather than a timeout later
     started = time.monotonic()
     topic = f"governance-demo-{uuid.uuid4().hex[:8]}"
     admin = AdminClient(settings.client_config(logger=client_logger()))
-    try:
-        admin.create_topics([NewTopic(topic, partitions)])[topic].result(timeout=30)
-    except (KafkaException, TimeoutError) as exc:
-        raise GovernanceError(f"Could not create the demo topic {topic}: {exc!r}") from None
+    create_topics(admin, [TopicSpec(topic, partitions)])
 
     producer = Producer(
         settings.client_config(transactional_id=f"governance-demo-{uuid.uuid4()}", logger=client_logger())

@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 
-from governance.errors import GovernanceError
 from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
 from governance.registry.store import KafkaSchemaLog
@@ -72,17 +71,13 @@ class PrimaryElection:
         self.log.stop_writing()
 
     def _ensure_topic(self) -> None:
-        from confluent_kafka import KafkaException
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient
+
+        from governance.kafka.topics import TopicSpec, create_topics
 
         admin = AdminClient(self.settings.client_config(logger=client_logger()))
         brokers = len(admin.list_topics(timeout=30).brokers)
-        topic = NewTopic(self.topic, 1, min(3, brokers), config={"cleanup.policy": "compact"})
-        try:
-            admin.create_topics([topic])[self.topic].result(timeout=30)
-        except KafkaException as exc:
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise GovernanceError(f"Could not create the coordination topic {self.topic}: {exc}") from None
+        create_topics(admin, [TopicSpec(self.topic, 1, min(3, brokers), {"cleanup.policy": "compact"})])
 
     # -- campaigning -----------------------------------------------------------------
 

@@ -107,7 +107,9 @@ class KafkaSchemaLog:
 
     def _ensure_topic(self, timeout: float) -> None:
         from confluent_kafka import KafkaException
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient
+
+        from governance.kafka.topics import TopicSpec, create_topics
 
         admin = AdminClient(self.settings.client_config(logger=client_logger()))
         try:
@@ -126,15 +128,8 @@ class KafkaSchemaLog:
             self._require_compaction(admin, timeout)
             return
         replication = min(3, len(metadata.brokers))
-        topic = NewTopic(
-            self.topic, 1, replication,
-            config={"cleanup.policy": "compact", "min.insync.replicas": str(min(2, replication))},
-        )  # fmt: skip
-        try:
-            admin.create_topics([topic])[self.topic].result(timeout=timeout)
-        except KafkaException as exc:
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise GovernanceError(f"Could not create the {self.topic} topic: {exc}") from None
+        create_topics(admin, [TopicSpec(self.topic, 1, replication, {
+            "cleanup.policy": "compact", "min.insync.replicas": str(min(2, replication))})], timeout)
 
     def _require_compaction(self, admin, timeout: float) -> None:
         """Without compaction, retention would one day delete schemas: refuse, as Confluent does."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from governance.errors import GovernanceError
 from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
+from governance.kafka.topics import TopicSpec, create_topics
 from governance.sentinel.pipeline import Pipeline
 
 
@@ -12,7 +13,7 @@ def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) 
     """Fail clearly if a source topic is missing; create missing output topics
     (valid: as many partitions as the first source; DLQ and KPI: one). Returns what was created."""
     from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import AdminClient
 
     admin = AdminClient(settings.client_config(logger=client_logger()))
     try:
@@ -27,17 +28,8 @@ def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) 
             hint="create it, or fix `source` in the pipeline file")
     partitions = len(existing[pipeline.sources[0]].partitions)
     wanted = [(pipeline.valid_topic, partitions), (pipeline.dlq_topic, 1), (pipeline.kpi_topic, 1)]
-    new = [NewTopic(name, num_partitions=n, replication_factor=-1) for name, n in wanted if name not in existing]
-    created = []
-    for name, future in (admin.create_topics(new).items() if new else ()):
-        try:
-            future.result(timeout)
-            created.append(name)
-        except KafkaException as e:
-            if e.args[0].code() != e.args[0].TOPIC_ALREADY_EXISTS:  # another instance won the race
-                raise GovernanceError(f"cannot create topic {name}: {e.args[0].str()}",
-                                      hint="create it yourself, or give the sentinel's principal CreateTopics") from None
-    return created
+    return create_topics(admin, [TopicSpec(name, n) for name, n in wanted if name not in existing], timeout,
+                         hint="create it yourself, or give the sentinel's principal CreateTopics")
 
 
 _REGISTRY_HINT = "check --registry / $GOVERNANCE_REGISTRY_URL, or start the local stack with `governance stack up`"
