@@ -27,15 +27,30 @@ def window_line(pipeline: str, record: KpiWindow) -> str:
             f"{w.records_in:,} in, {w.valid:,} valid, {w.invalid:,} to the DLQ ({_pct(w.dlq_rate)}), "
             f"schema compliance {_pct(w.schema_compliance_rate)}, "
             f"{w.invalid_records_per_minute:,.1f} invalid/min, lag {record.consumer_lag:,}")
-    failed = [v.rule for v in record.failed_window_rules]
+    failed = [v.rule + (f" (observed {_observed(v.observed_value)})" if v.observed_value is not None else "")
+              for v in record.failed_window_rules]
     if failed:
-        text += f"; window rules failed: {', '.join(failed)}"
+        text += f"; window rule{'s' if len(failed) > 1 else ''} failed: {', '.join(failed)}"
     if record.unseen_columns:
         text += (f"; no record had column(s) {', '.join(record.unseen_columns)}: "
                  "the rules on them checked nothing (a typo in the pipeline file?)")
     if record.dlq_limit_streak:
         text += f"; {record.dlq_limit_streak} window(s) in a row above the DLQ limit"
     return text
+
+
+def _observed(value: str) -> str:
+    """GX's observed value (kept as JSON in the KPI record), short: numbers rounded, long values cut."""
+    import json
+
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value[:80]
+    if isinstance(parsed, float):
+        return f"{parsed:,.4g}"
+    text = json.dumps(parsed) if not isinstance(parsed, str) else parsed
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def status_text(pipeline: str, snapshot: Snapshot, now: float, rate: float) -> str:
