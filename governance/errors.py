@@ -6,6 +6,8 @@ problem: the CLI prints its message and hint and exits 2, never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class GovernanceError(Exception):
     """A problem the user can fix, with a hint saying how."""
@@ -19,3 +21,29 @@ class GovernanceError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean `x`?` naming the closest of `choices` (ignoring case), or "" when none is a
+    typo away: at most two edits, or one per twelve letters in long names."""
+    folded = {c.lower(): c for c in choices}
+    key = word.lower()
+    started = [c for c in folded if c.startswith(key)] if len(key) >= 3 else []
+    if len(started) == 1:
+        best = started[0]
+    else:
+        distance, best = min(((_edits(key, c), c) for c in folded), default=(None, ""))
+        if distance is None or distance > max(2, len(key) // 12):
+            return ""
+    return f"; did you mean `{folded[best]}`?" if folded[best] != word else ""
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

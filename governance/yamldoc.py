@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, did_you_mean
 
 
 class Doc:
@@ -61,14 +61,16 @@ class Doc:
     def choice(self, node: yaml.Node, what: str, options: tuple[str, ...]) -> str:
         v = self.value(node)
         if v not in options:
-            raise self.error(node, f"{what} must be one of {', '.join(options)}, not {v!r}")
+            raise self.error(node, f"{what} must be one of {', '.join(options)}, not {v!r}"
+                                   + (did_you_mean(v, options) if isinstance(v, str) else ""))
         return v
 
     def check_keys(self, m: Mapping[str, tuple[yaml.Node, yaml.Node]], what: str,
                    allowed: frozenset[str], required: tuple[str, ...], node: yaml.Node) -> None:
         for key, (key_node, _) in m.items():
             if key not in allowed:
-                raise self.error(key_node, f"unknown key `{key}` in {what} (allowed: {', '.join(sorted(allowed))})")
+                raise self.error(key_node, f"unknown key `{key}` in {what} (allowed: {', '.join(sorted(allowed))})"
+                                           + did_you_mean(key, allowed))
         for key in required:
             if key not in m:
                 raise self.error(node, f"{what} is missing the required key `{key}`")

@@ -28,8 +28,11 @@ class Level(str, Enum):
         try:
             return cls(text.strip().upper())
         except (ValueError, AttributeError):
+            from governance.errors import did_you_mean
+
             valid = ", ".join(level.value for level in cls)
-            raise ValueError(f"unknown compatibility level {text!r}: expected one of {valid}") from None
+            hint = did_you_mean(str(text).strip().upper(), (level.value for level in cls)) if isinstance(text, str) else ""
+            raise ValueError(f"unknown compatibility level {text!r}: expected one of {valid}{hint}") from None
 
     @classmethod
     def default(cls) -> Level:

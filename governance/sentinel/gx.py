@@ -21,14 +21,19 @@ def _gx() -> Any:
 
 def expectation_class(etype: str, error: ErrorFactory) -> type:
     _gx()
-    from great_expectations.expectations.registry import get_expectation_impl
+    from great_expectations.expectations.registry import get_expectation_impl, list_registered_expectation_implementations
+
+    from governance.errors import did_you_mean
 
     if not etype.startswith("expect_"):
-        raise error(f"unknown expectation type `{etype}`: Great Expectations types start with `expect_`")
+        known = list_registered_expectation_implementations()
+        hint = f"; did you mean `expect_{etype}`?" if f"expect_{etype}" in known else did_you_mean(etype, known)
+        raise error(f"unknown expectation type `{etype}`: Great Expectations types start with `expect_`{hint}")
     try:
         return get_expectation_impl(etype)
     except Exception as e:  # GX raises its own ExpectationNotFoundError
-        raise error(f"unknown expectation type `{etype}`: {e}") from None
+        hint = did_you_mean(etype, list_registered_expectation_implementations())
+        raise error(f"unknown expectation type `{etype}`{hint or f': {e}'}") from None
 
 
 def instantiate(etype: str, kwargs: Mapping[str, Any], error: ErrorFactory, meta: Mapping[str, Any] | None = None) -> Any:

@@ -46,6 +46,14 @@ def test_unknown_level_in_subjects_yml(tmp_path: Path) -> None:
     assert "schemas/subjects.yml:1:" in result.stderr and "SIDEWAYS" in result.stderr
 
 
+def test_a_misspelt_level_in_subjects_yml_names_the_level_meant(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"subjects.yml": "a-value:\n  compatibility: full_transitve\n"})
+    result = run_gate(repo, "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "schemas/subjects.yml:1:" in result.stderr and "did you mean `FULL_TRANSITIVE`?" in result.stderr
+
+
 def test_git_ref_that_does_not_exist(tmp_path: Path) -> None:
     repo = repo_with_one_subject(tmp_path)
     result = run_gate(repo, "check", "--against", "origin/no-such-branch")

@@ -153,6 +153,29 @@ def test_each_mistake_names_file_and_line(tmp_path: Path, body: str, line: int, 
     assert expected in message
 
 
+@pytest.mark.parametrize("body, meant", [
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_betwen\n    column: a\n    min_value: 1\n",
+     "expect_column_values_to_be_between"),
+    (HEAD + "expectations:\n  - expectation: column_values_to_not_be_null\n    column: a\n",
+     "expect_column_values_to_not_be_null"),
+    (HEAD + "valid_topci: v\n", "valid_topic"),
+    (HEAD + "window:\n  secnods: 60\n", "seconds"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: a\n    severity: warn\n",
+     "warning"),
+    (HEAD + "guarantee: exactly-once\n", "exactly_once"),
+])
+def test_a_near_miss_names_what_was_meant(tmp_path: Path, body: str, meant: str) -> None:
+    path = tmp_path / "p.yml"
+    path.write_text(body)
+    assert error_of(path).endswith(f"; did you mean `{meant}`?")
+
+
+def test_nothing_is_suggested_when_nothing_is_close(tmp_path: Path) -> None:
+    path = tmp_path / "p.yml"
+    path.write_text(HEAD + "expectations:\n  - expectation: expect_column_values_to_be_purple\n    column: a\n")
+    assert "did you mean" not in error_of(path)
+
+
 def test_gx_message_is_quoted_for_a_wrong_type(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: 7\n"))
     assert "line 5:" in message and "str type expected" in message
