@@ -324,27 +324,33 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
       governance schemas check --against HEAD~1 --format github
       governance schemas check --registry http://registry:8081 --format junit -o schemas.xml
     """
-    from governance.gate.inputs import load_workspace
-    from governance.gate.report import render
+    from governance.gate.inputs import InputError, load_workspace
+    from governance.gate.report import render, render_error
+
+    def write(report: str) -> None:
+        if output is not None:
+            output.write_text(report + "\n", encoding="utf-8")
+        elif report:
+            click.echo(report)
 
     if against and registry_flag:
         raise click.UsageError("give --against GIT_REF or --registry URL, not both")
-    workspace = load_workspace(schemas_dir)
-    if against:
-        from governance.gate.git_check import check_against_git
+    try:
+        workspace = load_workspace(schemas_dir)
+        if against:
+            from governance.gate.git_check import check_against_git
 
-        outcome = check_against_git(workspace, against)
-    else:
-        from governance.gate.registry_check import check_against_registry
+            outcome = check_against_git(workspace, against)
+        else:
+            from governance.gate.registry_check import check_against_registry
 
-        outcome = check_against_registry(workspace, resolve_registry(registry_flag))
+            outcome = check_against_registry(workspace, resolve_registry(registry_flag))
+    except InputError as e:  # also in the CI format, so that the pull request shows it on its line
+        write(render_error(e, fmt))
+        raise
     if not outcome.ok:
         outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})
-    report = render(outcome, fmt)
-    if output is not None:
-        output.write_text(report + "\n", encoding="utf-8")
-    elif report:
-        click.echo(report)
+    write(render(outcome, fmt))
     sys.exit(0 if outcome.ok else 1)
 
 

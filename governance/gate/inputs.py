@@ -17,7 +17,7 @@ class InputError(GovernanceError):
     def __init__(self, path: Path | str, reason: str, line: int | None = None, column: int | None = None, hint: str | None = None):
         where = str(path) + (f":{line}" if line else "") + (f":{column}" if line and column else "")
         super().__init__(f"{where}: {reason}", hint)
-        self.path, self.line, self.column = str(path), line, column
+        self.path, self.line, self.column, self.reason = str(path), line, column, reason
 
 
 @dataclass(frozen=True)

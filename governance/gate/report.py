@@ -8,6 +8,7 @@ from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
 from governance.gate.findings import GateFinding, Outcome
+from governance.gate.inputs import InputError
 
 
 
@@ -65,9 +66,12 @@ def _annotation_value(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _property(text: str) -> str:
+    return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def _github(outcome: Outcome) -> str:
-    def prop(text: str) -> str:
-        return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
+    prop = _property
 
     def impact(f: GateFinding) -> str:
         return f" (breaks {f.subject}, {outcome.impacts[f.subject]})" if f.subject in outcome.impacts else ""
@@ -76,6 +80,26 @@ def _github(outcome: Outcome) -> str:
         f"::error file={prop(f.file)},line={f.line}::{_annotation_value(f'{f.subject}: {_where(f)}: {f.message}{impact(f)}')}"
         for f in outcome.findings
     )
+
+
+def render_error(error: InputError, fmt: str) -> str:
+    """A file the gate could not use (bad JSON, invalid Avro, a bad subjects.yml), in the CI format,
+    so that the pull request shows it on its line; "" for text (stderr says it already)."""
+    where = {"file": error.path, "line": error.line, "column": error.column}
+    if fmt == "json":
+        return json.dumps({"error": True, **where, "message": error.reason}, sort_keys=True)
+    if fmt == "github":
+        props = f"file={_property(error.path)}" + (f",line={error.line}" if error.line else "") + (
+            f",col={error.column}" if error.line and error.column else "")
+        return f"::error {props}::{_annotation_value(error.reason)}"
+    if fmt == "junit":
+        line = f' line="{error.line}"' if error.line else ""
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<testsuite name="governance schemas check" tests="1" failures="1" errors="0">\n'
+                f'  <testcase classname="schemas" name={quoteattr(error.path)} file={quoteattr(error.path)}{line}>\n'
+                f'    <failure type="InputError" message={quoteattr(error.reason)}>{escape(error.message)}</failure>\n'
+                '  </testcase>\n</testsuite>')
+    return ""
 
 
 _RENDERERS: dict[str, Callable[[Outcome], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}

@@ -22,6 +22,46 @@ def test_unparsable_json_names_file_line_and_column(tmp_path: Path) -> None:
     assert "schemas/a-value.avsc:4:3: schema is not valid JSON" in result.stderr
 
 
+BROKEN = '{\n  "type": "record",\n  "name": "A"\n  "fields": []\n}\n'
+
+
+def test_a_broken_file_is_a_github_annotation_on_its_line_as_well_as_an_error(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"a-value.avsc": BROKEN})
+    result = run_gate(repo, "check", "--against", "HEAD", "--format", "github")
+    assert result.returncode == 2
+    (annotation,) = result.stdout.splitlines()
+    assert annotation.startswith("::error file=schemas/a-value.avsc,line=4,col=3::schema is not valid JSON")
+    assert "schemas/a-value.avsc:4:3: schema is not valid JSON" in result.stderr
+
+
+def test_a_broken_file_is_a_json_object_and_a_junit_failure(tmp_path: Path) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"a-value.avsc": BROKEN})
+    as_json = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
+    assert as_json.returncode == 2
+    error = json.loads(as_json.stdout)
+    assert (error["error"], error["file"], error["line"], error["column"]) == (True, "schemas/a-value.avsc", 4, 3)
+    assert error["message"].startswith("schema is not valid JSON")
+    junit = run_gate(repo, "check", "--against", "HEAD", "--format", "junit", "-o", str(tmp_path / "report.xml"))
+    assert junit.returncode == 2
+    case = ET.parse(tmp_path / "report.xml").getroot().find("testcase")
+    assert case is not None and case.get("file") == "schemas/a-value.avsc" and case.get("line") == "4"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("message", "").startswith("schema is not valid JSON")
+
+
+def test_a_bad_subjects_yml_is_annotated_on_its_line(tmp_path: Path) -> None:
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"subjects.yml": "a-value:\n  compatibility: SIDEWAYS\n"})
+    result = run_gate(repo, "check", "--against", "HEAD", "--format", "github")
+    assert result.returncode == 2
+    assert result.stdout.startswith("::error file=schemas/subjects.yml,line=1::subject 'a-value': unknown compatibility")
+
+
 def test_invalid_avro_names_file_and_the_line_of_the_field(tmp_path: Path) -> None:
     repo = repo_with_one_subject(tmp_path)
     repo.write({"a-value.avsc": record([ID, {"name": "count", "type": "int", "default": "many"}])})
