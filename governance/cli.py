@@ -307,8 +307,12 @@ def schemas() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people; json, one object per finding per line; junit XML; github annotations.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here instead of stdout.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="One finding per earlier version a field breaks against (default: one per broken field, "
+                   "naming the versions).")
 @schemas_dir_option
-def schemas_check(against: str | None, registry_flag: str | None, fmt: str, output: Path | None, schemas_dir: Path) -> None:
+def schemas_check(against: str | None, registry_flag: str | None, fmt: str, output: Path | None, verbose: bool,
+                  schemas_dir: Path) -> None:
     """Check every schema in schemas/ for changes that break consumers.
 
     With --against, each changed subject is checked with our engine against
@@ -350,7 +354,7 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
         raise
     if not outcome.ok:
         outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})
-    write(render(outcome, fmt))
+    write(render(outcome, fmt, verbose))
     sys.exit(0 if outcome.ok else 1)
 
 

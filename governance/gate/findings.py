@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 SUBJECT_DELETED = "SUBJECT_DELETED"
@@ -20,9 +20,32 @@ class GateFinding:
     line: int
     message: str
     direction: str = ""
+    versions: tuple[int, ...] = ()
+    """The versions this one finding conflicts with, when it stands for several (see `grouped`)."""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["versions"] = list(self.all_versions)
+        return out
+
+    @property
+    def all_versions(self) -> tuple[int, ...]:
+        return self.versions or ((self.version,) if self.version is not None else ())
+
+
+def grouped(findings: list[GateFinding]) -> list[GateFinding]:
+    """One finding per broken field: those that share file, subject, field, type and direction
+    (a transitive level finds the same break against each earlier version) become one, with the
+    versions they conflict with; the message and version are the earliest's."""
+    groups: dict[tuple[str, str, str, str, str, str], list[GateFinding]] = {}
+    for f in findings:
+        groups.setdefault((f.file, f.subject, f.field_path, f.type, f.direction, f.level), []).append(f)
+    out = []
+    for items in groups.values():
+        items.sort(key=lambda f: -1 if f.version is None else f.version)
+        versions = tuple(sorted({v for f in items for v in f.all_versions}))
+        out.append(replace(items[0], versions=versions) if len(items) > 1 else items[0])
+    return out
 
 
 @dataclass

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
-from governance.gate.findings import GateFinding, Outcome
+from governance.gate.findings import GateFinding, Outcome, grouped
 from governance.gate.inputs import InputError
 
 
 
-def render(outcome: Outcome, fmt: str) -> str:
-    return _RENDERERS[fmt](outcome)
+def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:
+    """One entry per broken field, with the versions it breaks against; `verbose`: one per version."""
+    shown = outcome if verbose else replace(outcome, findings=grouped(outcome.findings))
+    return _RENDERERS[fmt](shown, len(outcome.findings))
+
+
+def _versions(f: GateFinding) -> str:
+    versions = f.all_versions
+    if not versions:
+        return "the registered versions"
+    if len(versions) == 1:
+        return f"version {versions[0]}"
+    if list(versions) == list(range(versions[0], versions[-1] + 1)):
+        return f"versions {versions[0]}\u2013{versions[-1]}"
+    return "versions " + ", ".join(map(str, versions))
 
 
 def _where(f: GateFinding) -> str:
-    version = f"version {f.version}" if f.version is not None else "the registered versions"
     path = f" field {f.field_path}" if f.field_path else ""
-    return f"{f.type} against {version} ({f.level}){path}"
+    return f"{f.type} against {_versions(f)} ({f.level}){path}"
 
 
-def _text(outcome: Outcome) -> str:
+def _text(outcome: Outcome, conflicts: int) -> str:
     lines: list[str] = []
     for file, group in groupby(sorted(outcome.findings, key=lambda f: (f.file, f.line)), key=lambda f: f.file):
         items = list(group)
@@ -37,20 +50,22 @@ def _text(outcome: Outcome) -> str:
     if outcome.ok:
         lines.append(f"OK: {outcome.checked} subject(s), {outcome.changed} changed, all compatible ({outcome.source}).")
     else:
-        lines.append(f"FAILED: {len(outcome.findings)} breaking change(s) in {subjects} of {outcome.checked} "
+        against = f", {conflicts} conflicts with earlier versions in all," if conflicts != len(outcome.findings) else ""
+        lines.append(f"FAILED: {len(outcome.findings)} breaking change(s){against} in {subjects} of {outcome.checked} "
                      f"subject(s) ({outcome.source}).")
     return "\n".join(lines)
 
 
-def _json(outcome: Outcome) -> str:
+def _json(outcome: Outcome, conflicts: int) -> str:
     return "\n".join(json.dumps({**f.to_json(), **({"impact": outcome.impacts[f.subject]} if f.subject in outcome.impacts else {})},
                                 sort_keys=True) for f in outcome.findings)
 
 
-def _junit(outcome: Outcome) -> str:
+def _junit(outcome: Outcome, conflicts: int) -> str:
     cases = []
     for f in outcome.findings:
-        name = quoteattr(f"{f.subject} {f.type} {f.field_path or '(schema)'} v{f.version if f.version is not None else '?'}")
+        versions = ",".join(map(str, f.all_versions)) or "?"
+        name = quoteattr(f"{f.subject} {f.type} {f.field_path or '(schema)'} v{versions}")
         impact = f"\nbreaks {f.subject}, {outcome.impacts[f.subject]}" if f.subject in outcome.impacts else ""
         body = escape(f"{f.file}:{f.line}: {_where(f)}\n{f.message}{impact}")
         cases.append(f'  <testcase classname={quoteattr("schemas." + f.subject)} name={name} file={quoteattr(f.file)} '
@@ -70,7 +85,7 @@ def _property(text: str) -> str:
     return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _github(outcome: Outcome) -> str:
+def _github(outcome: Outcome, conflicts: int) -> str:
     prop = _property
 
     def impact(f: GateFinding) -> str:
@@ -102,4 +117,4 @@ def render_error(error: InputError, fmt: str) -> str:
     return ""
 
 
-_RENDERERS: dict[str, Callable[[Outcome], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
+_RENDERERS: dict[str, Callable[[Outcome, int], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}

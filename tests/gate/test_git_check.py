@@ -94,8 +94,10 @@ def test_transitive_history_counts_distinct_versions_in_commit_order(tmp_path: P
     repo.commit({"other.avsc": record([ID])}, "an unrelated commit")
     repo.write({"a-value.avsc": record([ID, {"name": "b", "type": "int"}, {"name": "c", "type": "int"}])})
     result = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    got = sorted((f["field_path"], f["version"]) for f in findings(result))
-    assert got == [("b", 1), ("c", 1), ("c", 2)]
+    got = sorted((f["field_path"], f["versions"]) for f in findings(result))
+    assert got == [("b", [1]), ("c", [1, 2])]  # one finding per broken field
+    verbose = run_gate(repo, "check", "--against", "HEAD", "--format", "json", "--verbose")
+    assert sorted((f["field_path"], f["version"]) for f in findings(verbose)) == [("b", 1), ("c", 1), ("c", 2)]
 
 
 def test_references_between_subjects(tmp_path: Path) -> None:

@@ -74,3 +74,25 @@ def test_text_groups_by_file_and_ends_with_a_summary(broken: GitRepo) -> None:
     assert "schemas/b-value.avsc (subject b-value)" in lines
     assert "  schemas/b-value.avsc:7: READER_FIELD_MISSING_DEFAULT_VALUE against version 1 (BACKWARD) field x" in lines
     assert lines[-1] == "FAILED: 3 breaking change(s) in 2 of 3 subject(s) (git HEAD)."
+
+
+def test_a_field_broken_against_many_versions_is_one_finding_naming_them(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"subjects.yml": "a-value:\n  compatibility: BACKWARD_TRANSITIVE\n"})
+    for i in range(1, 17):  # sixteen earlier versions, each adding an optional field
+        repo.commit({"a-value.avsc": record([ID, *({"name": f"f{k}", "type": "int", "default": 0} for k in range(i))])})
+    repo.write({"a-value.avsc": record([ID, *({"name": f"f{k}", "type": "int", "default": 0} for k in range(16)),
+                                        {"name": "email", "type": "string"}])})
+    text = run_gate(repo, "check", "--against", "HEAD")
+    assert text.returncode == 1
+    lines = text.stdout.splitlines()
+    (finding,) = [line for line in lines if "READER_FIELD_MISSING_DEFAULT_VALUE" in line]
+    assert "against versions 1\u201316 (BACKWARD_TRANSITIVE) field email" in finding
+    assert lines[-1] == ("FAILED: 1 breaking change(s), 16 conflicts with earlier versions in all, "
+                         "in 1 of 1 subject(s) (git HEAD).")
+    (row,) = [json.loads(line) for line in run_gate(repo, "check", "--against", "HEAD", "--format", "json").stdout.splitlines()]
+    assert row["versions"] == list(range(1, 17)) and row["field_path"] == "email"
+    github = run_gate(repo, "check", "--against", "HEAD", "--format", "github").stdout.splitlines()
+    assert len(github) == 1 and "versions 1\u201316" in github[0]
+    verbose = run_gate(repo, "check", "--against", "HEAD", "--verbose").stdout.splitlines()
+    assert len([line for line in verbose if "READER_FIELD_MISSING_DEFAULT_VALUE" in line]) == 16
