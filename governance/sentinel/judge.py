@@ -19,7 +19,7 @@ from confluent_kafka import Message
 from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder, DecodeFailure
 from governance.sentinel.routing import Verdict
-from governance.sentinel.validate import RecordValidator, RuleFailure, flatten
+from governance.sentinel.validate import VALID, RecordValidator, RuleFailure, flatten
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,10 @@ class SentinelJudge:
         failures = self.validator.validate(records) if records else []
         columns = self.window_columns
         for record, position, failed in zip(records, positions, failures):
-            verdicts[position] = self._verdict(failed, tally)
-            if columns and verdicts[position].valid:  # type: ignore[union-attr]
+            verdict = verdicts[position] = self._verdict(failed, tally)
+            if columns:  # every record that deserialized: window share rules count them all
                 flat = flatten(record)
-                tally.rows.append({c: flat.get(c) for c in columns})
+                tally.rows.append({**{c: flat.get(c) for c in columns}, VALID: verdict.valid})
         if self.watched_columns and records:
             tally.columns_seen = _columns_seen(records, self.watched_columns)
         tally.invalid = sum(1 for v in verdicts if v is not None and not v.valid)

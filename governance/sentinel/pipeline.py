@@ -129,8 +129,10 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         suite_file = (path.parent / doc.string(suite_node, "`suite`")).resolve()
         suite_rules = load_suite(suite_file, doc, suite_node, check_rules)
         # A suite mixes both kinds; its window expectations judge windows and never route.
-        record_rules.extend(r for r in suite_rules if r.expectation_type not in WINDOW_EXPECTATIONS)
-        window_rules.extend(r for r in suite_rules if r.expectation_type in WINDOW_EXPECTATIONS)
+        # ... and a map expectation with `mostly` judges the share of each window's records that pass.
+        record_rules.extend(r for r in suite_rules if r.expectation_type not in WINDOW_EXPECTATIONS
+                            and "mostly" not in r.kwargs)
+        window_rules.extend(r for r in suite_rules if r.expectation_type in WINDOW_EXPECTATIONS or "mostly" in r.kwargs)
     window_seconds = Pipeline.window_seconds  # the defaults live on the dataclass
     if "window" in top:
         wnode = top["window"][1]
@@ -141,6 +143,12 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         if "expectations" in window:
             window_rules.extend(_rules(doc, window["expectations"][1], "`window.expectations`", check_rules))
     _check_unique_names(doc, record_rules + window_rules)
+    for rule in record_rules:
+        if "mostly" in rule.kwargs:
+            raise GovernanceError(
+                f"{doc.path}, line {rule.line}: `mostly` does not apply to a record rule: each record gets its own "
+                f"verdict, so there is no share of records to count. Put the rule under `window.expectations`, "
+                f"where `mostly: {rule.kwargs['mostly']}` means at least that share of each window's records pass")
     if check_rules:
         for rule in window_rules:
             _require_kind(doc, rule, window=True)
@@ -257,9 +265,10 @@ def _check_unique_names(doc: _Doc, rules: list[Rule]) -> None:
 def _require_kind(doc: _Doc, rule: Rule, window: bool) -> None:
     """Record rules must be map expectations: only they name the failing rows."""
     is_map = checks_single_records(rule.expectation_type, lambda m: GovernanceError(m))
-    if window and is_map:
+    if window and is_map and "mostly" not in rule.kwargs:
         raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` checks single records; "
-                              "put it under `expectations`, not `window.expectations`")
+                              "put it under `expectations`, not `window.expectations`, or give it `mostly: 0.95` "
+                              "to require that share of each window's records to pass")
     if not window and not is_map:
         raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` judges a whole batch, not a record; "
                               "put it under `window.expectations`")

@@ -276,24 +276,53 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and value != value
 
 
-class WindowValidator:
-    def __init__(self, rules: Iterable[Rule]) -> None:
-        self._suite = _Suite(tuple(rules), "window")
+VALID = "\x00valid"
+"""Key of a window row saying whether its record went to the valid topic."""
 
-    def validate(self, records: Sequence[Mapping[str, Any]]) -> list[WindowResult]:
-        if not self._suite.rules:
+
+class WindowValidator:
+    """Judges a window's rows. Aggregate rules (a mean, a row count) see the valid records;
+    a map rule with `mostly` sees every record that deserialized, and holds when at least
+    that share of them pass."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        shares = [r for r in self.rules if "mostly" in r.kwargs]
+        self._aggregates = _Suite([r for r in self.rules if r not in shares], "window")
+        self._shares = _Suite(shares, "window-share") if shares else None
+
+    def validate(self, rows: Sequence[Mapping[str, Any]]) -> list[WindowResult]:
+        if not self.rules:
             return []
-        if not records:
+        every = [{k: v for k, v in row.items() if k != VALID} for row in rows]
+        valid = [row for row, original in zip(every, rows) if original.get(VALID, True)]
+        results = {**self._run(self._aggregates, valid), **(self._run(self._shares, every) if self._shares else {})}
+        return [results[rule.name] for rule in self.rules]
+
+    def _run(self, suite: _Suite, rows: Sequence[Mapping[str, Any]]) -> dict[str, WindowResult]:
+        if not suite.rules:
+            return {}
+        if not rows:
             # GX cannot build a frame with no columns; an empty window has row count 0
             # and no observed values for column rules.
-            return [self._empty(rule) for rule in self._suite.rules]
-        return [WindowResult(rule.name, bool(result.success), result.result.get("observed_value"))
-                for rule, result in self._suite.run(records)]
+            return {rule.name: self._empty(rule) for rule in suite.rules}
+        return {rule.name: WindowResult(rule.name, bool(result.success), _observed(result.result))
+                for rule, result in suite.run(rows)}
 
     @staticmethod
     def _empty(rule: Rule) -> WindowResult:
+        """No rows: a row count of 0; nothing observed for a column rule, and a share rule holds."""
         if rule.expectation_type == "expect_table_row_count_to_be_between":
             lo, hi = rule.kwargs.get("min_value"), rule.kwargs.get("max_value")
             ok = (lo is None or 0 >= lo) and (hi is None or 0 <= hi)
             return WindowResult(rule.name, ok, 0)
         return WindowResult(rule.name, True, None)
+
+
+def _observed(result: Mapping[str, Any]) -> Any:
+    """GX's observed value; for a map rule, the share of the window's records it found unexpected."""
+    if "observed_value" in result:
+        return result["observed_value"]
+    if "unexpected_percent" in result:
+        return {"unexpected_percent": result["unexpected_percent"], "element_count": result.get("element_count")}
+    return None

@@ -13,7 +13,7 @@ from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder
 from governance.sentinel.judge import BatchTally, SentinelJudge
 from governance.sentinel.pipeline import load_pipeline
-from governance.sentinel.validate import RecordValidator
+from governance.sentinel.validate import VALID, RecordValidator
 
 PIPELINE = """\
 name: j
@@ -58,7 +58,9 @@ def test_critical_failures_and_poison_go_to_the_dlq_and_warnings_pass(judge_and_
     (tally,) = tallies
     assert (tally.records_in, tally.valid, tally.invalid, tally.schema_failures, tally.warning_records) == (5, 2, 3, 1, 1)
     assert tally.rule_failures == {"id-present": 2, "small": 2}
-    assert tally.rows == [{"n": 5}, {"n": 50}]  # window rules see the valid records' columns
+    # Window rows: every record that deserialized, marked valid or not (aggregate rules see the valid ones).
+    assert [{"n": r["n"]} for r in tally.rows if r[VALID]] == [{"n": 5}, {"n": 50}]
+    assert len(tally.rows) == 4 and sum(not r[VALID] for r in tally.rows) == 2
 
 
 class Unreachable(Decoder):

@@ -176,6 +176,36 @@ def test_nothing_is_suggested_when_nothing_is_close(tmp_path: Path) -> None:
     assert "did you mean" not in error_of(path)
 
 
+def test_mostly_on_a_record_rule_is_refused_saying_why_and_where_it_belongs(tmp_path: Path) -> None:
+    path = tmp_path / "p.yml"
+    path.write_text(HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: a\n    mostly: 0.5\n")
+    message = error_of(path)
+    assert message.startswith(f"{path}, line 5: `mostly` does not apply to a record rule: each record gets its own verdict")
+    assert "`window.expectations`" in message and "at least that share of each window's records pass" in message
+
+
+def test_a_map_rule_with_mostly_is_a_window_rule(tmp_path: Path) -> None:
+    path = tmp_path / "p.yml"
+    path.write_text(HEAD + "window:\n  expectations:\n    - expectation: expect_column_values_to_not_be_null\n"
+                    "      column: a\n      mostly: 0.95\n")
+    pipeline = load_pipeline(path)
+    assert [(r.expectation_type, r.kwargs["mostly"]) for r in pipeline.window_rules] == [
+        ("expect_column_values_to_not_be_null", 0.95)]
+    assert pipeline.record_rules == ()
+
+
+def test_a_suites_map_expectation_with_mostly_judges_windows(tmp_path: Path) -> None:
+    suite = {"name": "s", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "mostly": 0.9}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "b"}}]}
+    (tmp_path / "s.json").write_text(json.dumps(suite))
+    path = tmp_path / "p.yml"
+    path.write_text(HEAD + "suite: s.json\n")
+    pipeline = load_pipeline(path)
+    assert [r.kwargs["column"] for r in pipeline.window_rules] == ["a"]
+    assert [r.kwargs["column"] for r in pipeline.record_rules] == ["b"]
+
+
 def test_gx_message_is_quoted_for_a_wrong_type(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: 7\n"))
     assert "line 5:" in message and "str type expected" in message

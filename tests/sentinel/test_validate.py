@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from governance.sentinel.pipeline import Rule, load_pipeline
-from governance.sentinel.validate import RecordValidator, RuleFailure, WindowResult, WindowValidator, flatten
+from governance.sentinel.validate import VALID, RecordValidator, RuleFailure, WindowResult, WindowValidator, flatten
 
 
 def rules(tmp_path: Path, yaml_rules: str, window: bool = False) -> tuple[Rule, ...]:
@@ -107,3 +107,19 @@ def test_window_expectations(tmp_path: Path) -> None:
         WindowResult("count", True, 3), WindowResult("mean", True, 3.0), WindowResult("unique", False, 2 / 3)]
     assert validator.validate(records[:1])[0] == WindowResult("count", False, 1)
     assert validator.validate([])[0] == WindowResult("count", False, 0)
+
+
+def test_a_map_rule_with_mostly_holds_when_that_share_of_the_windows_records_pass(tmp_path: Path) -> None:
+    validator = WindowValidator(rules(tmp_path, """
+        - {name: zips, expectation: expect_column_values_to_match_regex, column: zip, regex: "^[0-9]{5}$", mostly: 0.75}
+        - {name: strict, expectation: expect_column_values_to_match_regex, column: zip, regex: "^[0-9]{5}$", mostly: 0.9}
+        - {name: count, expectation: expect_table_row_count_to_be_between, min_value: 0, max_value: 10}
+    """, window=True))
+    # Ten records deserialized; two have a bad zip, and one of those (with one more) went to the DLQ.
+    rows = [{"zip": "10115", VALID: True}] * 7 + [{"zip": "??", VALID: True}] + [{"zip": "??", VALID: False}] \
+        + [{"zip": "20095", VALID: False}]
+    zips, strict, count = validator.validate(rows)
+    assert (zips.rule, zips.success, strict.success) == ("zips", True, False)
+    assert zips.observed_value == {"unexpected_percent": 20.0, "element_count": 10}
+    assert count == WindowResult("count", True, 8)  # aggregate rules count the valid records only
+    assert [r.success for r in validator.validate([])] == [True, True, True]
