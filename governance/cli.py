@@ -564,7 +564,7 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     except GovernanceError:
         if pipeline.value_format == "avro":
             raise
-        registry_url = None  # a JSON pipeline runs without one, with no KPI topic
+        registry_url = None  # a JSON pipeline runs without one; its KPI records are JSON
     reporter = _datahub_reporter(datahub, pipeline_file, registry_url, settings) if datahub else None
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
                          metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter)
@@ -709,9 +709,12 @@ def _compliance(estate: Any, bootstrap_servers: str | None, registry_flag: str |
         return {}
     try:
         settings = resolve_kafka(bootstrap_servers, None)
-        registry_url = resolve_registry(registry_flag)
     except GovernanceError:
         return {}
+    try:
+        registry_url: str | None = resolve_registry(registry_flag)
+    except GovernanceError:
+        registry_url = None  # JSON KPI records (pipelines run without a registry) are still read
     from governance.lineage.health import latest_compliance
 
     return latest_compliance(settings, registry_url, estate.jobs)

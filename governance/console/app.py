@@ -66,7 +66,7 @@ class ConsoleData:
     def kpis(self, job: Job) -> list[dict[str, Any]]:
         """The pipeline's newest KPI records (all processes), oldest first."""
         topic_name = job.properties.get("kpi_topic")
-        if not topic_name or self.config.settings is None or not self.config.registry_url:
+        if not topic_name or self.config.settings is None:
             return []
         with self._lock:
             cached = self._kpis.get(topic_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,7 @@ TAIL = 200
 """KPI records read back from the end of each KPI topic: enough for the last window of many processes."""
 
 
-def latest_compliance(settings: KafkaSettings, registry_url: str, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
+def latest_compliance(settings: KafkaSettings, registry_url: str | None, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
     """Pipeline name -> `last window 12:00:00: 98.2% compliant, 1.8% to the DLQ (3 processes)`."""
     out: dict[str, str] = {}
     with KpiReader(settings, registry_url, timeout) as reader:
@@ -27,9 +28,10 @@ def latest_compliance(settings: KafkaSettings, registry_url: str, jobs: Iterable
 
 
 class KpiReader:
-    """The newest KPI records of a pipeline's KPI topic (one partition), decoded with the registry."""
+    """The newest KPI records of a pipeline's KPI topic (one partition): Avro through the registry
+    (Confluent wire format), or JSON (a sentinel that ran without a registry)."""
 
-    def __init__(self, settings: KafkaSettings, registry_url: str, timeout: float = 5.0) -> None:
+    def __init__(self, settings: KafkaSettings, registry_url: str | None, timeout: float = 5.0) -> None:
         from confluent_kafka import Consumer
         from confluent_kafka.schema_registry import SchemaRegistryClient
         from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -37,7 +39,7 @@ class KpiReader:
         from governance.kafka.tail import tail_consumer_config
 
         self.timeout = timeout
-        self._deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+        self._deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url})) if registry_url else None
         self._consumer = Consumer(tail_consumer_config(settings, "governance-kpi-reader"))
 
     def __enter__(self) -> KpiReader:
@@ -66,11 +68,20 @@ class KpiReader:
         records: list[dict[str, Any]] = []
         context = SerializationContext(topic, MessageField.VALUE)
         for message in read_range(self._consumer, TopicPartition(topic, 0, max(low, high - count)), high, self.timeout):
-            if message.value():
-                try:
-                    records.append(self._deserializer(message.value(), context))
-                except (SerializationError, SchemaRegistryError):  # not a KPI record of ours: not counted
+            value = message.value()
+            if not value:
+                continue
+            try:
+                if value[:1] == b"{":
+                    record = json.loads(value)
+                elif self._deserializer is not None:
+                    record = self._deserializer(value, context)
+                else:
                     continue
+            except (SerializationError, SchemaRegistryError, ValueError):  # not a KPI record of ours: not counted
+                continue
+            if isinstance(record, dict):
+                records.append(record)
         return records
 
 

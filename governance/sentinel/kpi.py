@@ -113,6 +113,11 @@ class WindowCounts(BatchTally):
         )
 
 
+def json_kpi(record: dict[str, Any]) -> bytes:
+    """A KPI record as JSON with kpi.avsc's field names (for pipelines run without a registry)."""
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
 class DlqLimit:
     """Trips when the invalid ratio stays above `ratio` for `windows` windows in a row,
     in the spirit of Sentry Arroyo's DlqLimit. Windows without records neither

@@ -83,7 +83,7 @@ class Sentinel:
         from governance.sentinel.columns import check_pipeline_columns
         from governance.sentinel.decode import Decoder
         from governance.sentinel.judge import SentinelJudge
-        from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker
+        from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker, json_kpi
         from governance.sentinel.router import Router, RouterConfig
         from governance.sentinel.status import Console, StatusLine
         from governance.sentinel.validate import RecordValidator, WindowValidator
@@ -108,9 +108,10 @@ class Sentinel:
                           if pipeline.dlq_limit_ratio is not None else None)
         window_validator = self.window_validator
         self.tracker = KpiTracker(
-            pipeline.name, self.instance, pipeline.kpi_topic if self.kpi_schema_id is not None else None,
+            pipeline.name, self.instance, pipeline.kpi_topic,
             pipeline.window_seconds, [r.name for r in pipeline.record_rules],
-            encode=AvroKpiEncoder(self.kpi_schema_id) if self.kpi_schema_id is not None else None,
+            # Without a registry (JSON pipelines) the same record is written as JSON.
+            encode=AvroKpiEncoder(self.kpi_schema_id) if self.kpi_schema_id is not None else json_kpi,
             window_judge=(lambda rows: [(r.rule, r.success, r.observed_value) for r in window_validator.validate(rows)])
             if window_validator is not None else None,
             dlq_limit=self.dlq_limit,
@@ -261,7 +262,8 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"  reads      {', '.join(pipeline.sources)} as {pipeline.value_format}"
         + (f", compliant if registered under {pipeline.subject}" if pipeline.value_format == "avro" else ""),
         f"  writes     valid -> {pipeline.valid_topic}, invalid -> {pipeline.dlq_topic}, KPIs -> "
-        + (f"{pipeline.kpi_topic} (schema id {kpi_schema_id})" if kpi_schema_id is not None else "none (no registry)"),
+        + (f"{pipeline.kpi_topic} (Avro, schema id {kpi_schema_id})" if kpi_schema_id is not None
+           else f"{pipeline.kpi_topic} (JSON: no registry for the Avro KPI schema)"),
         f"  commits    every {pipeline.commit_every_records:,} records or {pipeline.commit_every_ms:,} ms; "
         f"windows of {pipeline.window_seconds} s"
         + (f"; stops after {pipeline.dlq_limit_windows} windows above {pipeline.dlq_limit_ratio:.0%} invalid"

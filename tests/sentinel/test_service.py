@@ -366,3 +366,28 @@ def test_a_bad_pipeline_file_names_file_and_line_and_exits_2(kafka: KafkaSetting
         assert done.returncode == 2
         assert f"{path}, line 4:" in done.stderr and "expect_column_values_to_be_betwen" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_json_pipeline_without_a_registry_writes_json_kpi_records_that_sum_to_the_topics(
+    kafka: KafkaSettings, unique_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVERNANCE_STACK_DIR", str(tmp_path / "no-stack"))  # no registry to fall back on
+    monkeypatch.delenv("GOVERNANCE_REGISTRY_URL", raising=False)
+    source = f"{unique_name}-raw"
+    create_topic(kafka, source, partitions=1)
+    producer = Producer(kafka.client_config())
+    for i in range(30):
+        producer.produce(source, json.dumps({"id": i if i % 10 else None}).encode(), str(i).encode())
+    producer.flush(30)
+    path = tmp_path / "p.yml"
+    path.write_text(f"name: {unique_name}\nsource: {source}\nvalue_format: json\n"
+                    "expectations:\n  - {expectation: expect_column_values_to_not_be_null, column: id}\n")
+    sentinel = Sentinel(path, kafka, None, "--idle-exit", "3")
+    assert sentinel.process.wait(120) == 0, sentinel.output
+    assert f"KPIs -> {unique_name}-kpi (JSON: no registry for the Avro KPI schema)" in sentinel.output
+    kpis = [json.loads(m.value()) for m in consume_all(kafka, f"{unique_name}-kpi", 1, group=f"{unique_name}-k")]
+    assert kpis and all(k["pipeline"] == unique_name for k in kpis)
+    assert sum(k["window"]["records_in"] for k in kpis) == 30
+    assert sum(k["window"]["invalid"] for k in kpis) == 3
+    assert sum(k["window"]["rule_failures"]["expect_column_values_to_not_be_null(id)"] for k in kpis) == 3
+    assert kpis[-1]["final"] is True
