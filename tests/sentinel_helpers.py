@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
@@ -161,3 +161,15 @@ def wait_until(condition, timeout: float = 120, interval: float = 0.5) -> None: 
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def kpi_records(kafka: KafkaSettings, topic: str, group: str, decode: Callable[[bytes], dict], settle: float = 2.0
+                ) -> list[dict]:
+    """The KPI topic as the README says to read it: the last record under each key (what
+    compaction keeps), in the order those last records were written."""
+    from kafka_helpers import consume_all
+
+    last: dict[bytes, tuple[int, dict]] = {}
+    for position, message in enumerate(consume_all(kafka, topic, 1, group=group, settle=settle)):
+        last[message.key()] = (position, decode(message.value()))
+    return [record for _, record in sorted(last.values(), key=lambda pair: pair[0])]

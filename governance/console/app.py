@@ -76,7 +76,7 @@ class ConsoleData:
                 from governance.lineage.health import KpiReader
 
                 self._kpi_reader = KpiReader(self.config.settings, self.config.registry_url, timeout=3)
-            records = [r for r in self._kpi_reader.tail(topic_name, 500) if r.get("pipeline") == job.name]
+            records = [r for r in self._kpi_reader.tail(topic_name, 5000) if r.get("pipeline") == job.name]
             self._kpis[topic_name] = (time.monotonic(), records)
             return records
 

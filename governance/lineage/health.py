@@ -10,8 +10,9 @@ from typing import Any
 from governance.kafka import KafkaSettings
 from governance.lineage.model import Job
 
-TAIL = 200
-"""KPI records read back from the end of each KPI topic: enough for the last window of many processes."""
+TAIL = 2000
+"""KPI records read back from the end of each KPI topic: enough for the last closed window of many
+processes, each writing its open window's running counts with every transaction."""
 
 
 def latest_compliance(settings: KafkaSettings, registry_url: str | None, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
@@ -52,7 +53,8 @@ class KpiReader:
         self._consumer.close()
 
     def tail(self, topic: str, count: int = TAIL) -> list[dict[str, Any]]:
-        """Up to `count` newest records, oldest first; [] when the topic is missing or empty."""
+        """The last record under each key among the `count` newest records, oldest first; [] when the
+        topic is missing or empty. A key is one process run's window: its last record is the truth."""
         from confluent_kafka import KafkaException, TopicPartition
         from confluent_kafka.schema_registry.error import SchemaRegistryError
         from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
@@ -65,7 +67,7 @@ class KpiReader:
             return []
         from governance.kafka.tail import read_range
 
-        records: list[dict[str, Any]] = []
+        records: dict[bytes | None, dict[str, Any]] = {}
         context = SerializationContext(topic, MessageField.VALUE)
         for message in read_range(self._consumer, TopicPartition(topic, 0, max(low, high - count)), high, self.timeout):
             value = message.value()
@@ -81,8 +83,10 @@ class KpiReader:
             except (SerializationError, SchemaRegistryError, ValueError):  # not a KPI record of ours: not counted
                 continue
             if isinstance(record, dict):
-                records.append(record)
-        return records
+                key = message.key()
+                records.pop(key, None)  # re-inserted: the order is that of each key's last record
+                records[key if key is not None else message.offset()] = record  # type: ignore[index]
+        return list(records.values())
 
 
 def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,8 +96,9 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         start = _ms(r["window_start"])
         w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
                                         "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,
-                                        "instances": set(), "final": True})
+                                        "instances": set(), "final": True, "open": True})
         w["final"] = w["final"] and r["final"]
+        w["open"] = w["open"] and r.get("open", False)
         counts = r["window"]
         for key in ("records_in", "invalid", "schema_failures"):
             w[key] += counts[key]
@@ -116,8 +121,10 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def latest_with_records(series: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest window that saw records (idle windows say nothing of health), else the newest."""
-    return next((w for w in reversed(series) if w["records_in"]), series[-1] if series else None)
+    """The newest closed window that saw records (idle windows say nothing of health, open ones have
+    no window verdicts yet), else the newest window that saw records, else the newest."""
+    closed = next((w for w in reversed(series) if w["records_in"] and not w["open"]), None)
+    return closed or next((w for w in reversed(series) if w["records_in"]), series[-1] if series else None)
 
 
 def _ms(value: Any) -> int:

@@ -262,7 +262,7 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"  reads      {', '.join(pipeline.sources)} as {pipeline.value_format}"
         + (f", compliant if registered under {pipeline.subject}" if pipeline.value_format == "avro" else ""),
         f"  writes     valid -> {pipeline.valid_topic}, invalid -> {pipeline.dlq_topic}, KPIs -> "
-        + (f"{pipeline.kpi_topic} (Avro, schema id {kpi_schema_id})" if kpi_schema_id is not None
+        + (f"{pipeline.kpi_topic} (schema id {kpi_schema_id})" if kpi_schema_id is not None
            else f"{pipeline.kpi_topic} (JSON: no registry for the Avro KPI schema)"),
         f"  commits    every {pipeline.commit_every_records:,} records or {pipeline.commit_every_ms:,} ms; "
         f"windows of {pipeline.window_seconds} s"

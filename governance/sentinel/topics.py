@@ -27,8 +27,10 @@ def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) 
             f"{pipeline.path}: source topic {', '.join(missing)} does not exist on {settings.bootstrap_servers}",
             hint="create it, or fix `source` in the pipeline file")
     partitions = len(existing[pipeline.sources[0]].partitions)
-    wanted = [(pipeline.valid_topic, partitions), (pipeline.dlq_topic, 1), (pipeline.kpi_topic, 1)]
-    return create_topics(admin, [TopicSpec(name, n) for name, n in wanted if name not in existing], timeout,
+    wanted = [(pipeline.valid_topic, partitions, {}), (pipeline.dlq_topic, 1, {}),
+              # The last KPI record per key is the truth (see kpi.py): compaction keeps exactly that.
+              (pipeline.kpi_topic, 1, {"cleanup.policy": "compact"})]
+    return create_topics(admin, [TopicSpec(name, n, config=c) for name, n, c in wanted if name not in existing], timeout,
                          hint="create it yourself, or give the sentinel's principal CreateTopics")
 
 

@@ -17,8 +17,8 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from kafka_helpers import consume_all, create_topic
-from sentinel_helpers import GOVERNANCE, ORDER_SCHEMA, Sentinel
+from kafka_helpers import create_topic
+from sentinel_helpers import GOVERNANCE, ORDER_SCHEMA, Sentinel, kpi_records
 
 from governance.kafka import KafkaSettings
 from governance.sentinel.columns import schema_fields, unknown_columns
@@ -137,8 +137,8 @@ def test_a_json_pipeline_reports_a_column_no_record_had(
     sentinel.wait_for(r"no record had column\(s\) amout: the rules on them checked nothing")
     assert sentinel.stop() == 0
     deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
-    kpis = [deserializer(m.value(), SerializationContext(f"{unique_name}-kpi", MessageField.VALUE))
-            for m in consume_all(kafka, f"{unique_name}-kpi", 1, group=f"{unique_name}-k")]
+    kpis = kpi_records(kafka, f"{unique_name}-kpi", f"{unique_name}-k",
+                       lambda v: deserializer(v, SerializationContext(f"{unique_name}-kpi", MessageField.VALUE)))
     with_records = [k for k in kpis if k["window"]["records_in"]]
     assert with_records and all(k["unseen_columns"] == ["amout"] for k in with_records)
     assert sum(k["window"]["records_in"] for k in kpis) == 100

@@ -35,8 +35,14 @@ def tracker(clock: Clock, **kwargs: object) -> KpiTracker:
     return t
 
 
+def written(t: KpiTracker, final: bool = False) -> list[tuple[bytes, dict]]:
+    """Every KPI record of the transaction being committed: (key, record)."""
+    return [(key, json.loads(value)) for _, key, value in t.records(final)]
+
+
 def published(t: KpiTracker, final: bool = False) -> list[dict]:
-    return [json.loads(value) for _, _, value in t.records(final)]
+    """The records that close a window (not the open window's running counts)."""
+    return [r for _, r in written(t, final) if not r["open"]]
 
 
 def test_counts_are_invisible_until_their_transaction_commits() -> None:
@@ -169,7 +175,53 @@ def test_kpi_records_are_confluent_wire_format_avro_of_the_shipped_schema() -> N
     t.observe(tally(10, 1, rule_failures={"zip": 1}))
     clock.t = 661.0
     ((topic, key, value),) = list(t.records(False))
-    assert (topic, key, value[:5]) == ("p-kpi", b"p", b"\x00\x00\x00\x00\x2a")
+    assert topic == "p-kpi" and key.startswith(b"p/i-1/") and key.endswith(b"/600000") and value[:5] == b"\x00\x00\x00\x00\x2a"
     schema = fastavro.parse_schema(json.loads(kpi_schema_text()))
     record = fastavro.schemaless_reader(io.BytesIO(value[5:]), schema, None)
     assert record["window"]["records_in"] == 10 and record["window"]["rule_failures"] == {"zip": 1, "total": 0}
+
+
+def test_every_transaction_with_records_writes_the_open_windows_running_counts_under_one_key() -> None:
+    clock = Clock(600.0)
+    t = tracker(clock)
+    t.observe(tally(10, 1))
+    ((key, running),) = written(t)
+    t.committed()
+    assert running["open"] and running["window"]["records_in"] == 10 and running["window_expectations"] == []
+    clock.t = 630.0
+    t.observe(tally(5, 2))
+    ((again, running),) = written(t)
+    t.committed()
+    assert again == key and running["window"]["records_in"] == 15 and running["window"]["invalid"] == 3
+    assert written(t) == []  # a transaction without records of the open window writes nothing
+    clock.t = 661.0
+    ((closing_key, closed),) = written(t)
+    t.committed()
+    assert closing_key == key and not closed["open"] and closed["window"]["records_in"] == 15
+
+
+def test_a_restarted_process_never_writes_under_its_predecessors_keys() -> None:
+    clock = Clock(600.0)
+    first, second = tracker(clock), tracker(clock)  # the same pipeline and instance id, two runs
+    first.observe(tally(10, 1))
+    second.observe(tally(4, 0))
+    ((key1, _),), ((key2, _),) = written(first), written(second)
+    assert key1 != key2 and key1.endswith(b"/600000") and key2.endswith(b"/600000")
+
+
+def test_the_last_record_per_key_sums_to_the_committed_records_whatever_was_aborted() -> None:
+    clock = Clock(600.0)
+    t = tracker(clock)
+    topic: dict[bytes, dict] = {}  # what a compacted KPI topic keeps: the last record per key
+    committed = 0
+    for step in range(12):
+        t.observe(tally(10, step % 3))
+        records = written(t)
+        if step % 4 == 3:
+            t.aborted()  # the records of this batch are read and counted again next time
+            continue
+        t.committed()
+        committed += 10
+        topic.update(records)
+        clock.t += 17.0
+    assert sum(r["window"]["records_in"] for r in topic.values()) == committed

@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, Message, TopicPartition
 from kafka_helpers import consume_all, create_topic
 from sentinel_helpers import (
     Sentinel,
+    kpi_records,
     failed_rules_of,
     is_valid,
     pipeline_file,
@@ -170,6 +171,23 @@ def test_five_sigkills_during_a_200k_run_lose_and_duplicate_nothing(
         kills_done.set()
         offsets.close()
     assert_routed_exactly_once(kafka, unique_name, source, n)
+    assert_kpis_exact(kafka, registry_url, unique_name, n)
+
+
+def assert_kpis_exact(kafka: KafkaSettings, registry_url: str, name: str, n: int) -> None:
+    """Summing the KPI topic as the README says (the last record per key) gives what the valid
+    topic and the DLQ hold, whatever processes were killed on the way."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    context = SerializationContext(f"{name}-kpi", MessageField.VALUE)
+    kpis = kpi_records(kafka, f"{name}-kpi", f"{name}-check-kpi", lambda v: deserializer(v, context))
+    valid = sum(1 for i in range(n) if is_valid(i))
+    assert sum(k["window"]["records_in"] for k in kpis) == n
+    assert sum(k["window"]["valid"] for k in kpis) == valid
+    assert sum(k["window"]["invalid"] for k in kpis) == n - valid
 
 
 def test_a_second_process_joining_and_leaving_midrun_rebalances_without_loss_or_duplicates(
@@ -213,3 +231,4 @@ def test_a_second_process_joining_and_leaving_midrun_rebalances_without_loss_or_
     routed = [int(s.wait_for(r"stopped after ([\d,]+) records").group(1).replace(",", "")) for s in (first, second)]
     assert all(routed) and sum(routed) == n, routed
     assert_routed_exactly_once(kafka, unique_name, source, n)
+    assert_kpis_exact(kafka, registry_url, unique_name, n)

@@ -20,6 +20,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka_helpers import consume_all, create_topic
 from sentinel_helpers import (
+    kpi_records,
     COUPON_RULE,
     COUNTRY_RULE,
     GOVERNANCE,
@@ -112,8 +113,8 @@ def orders_run(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest
     dlq = consume_all(kafka, f"{source}-dlq", expected.invalid, group=f"{name}-d")
     deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
     kpi_topic = f"{name}-kpi"
-    kpis = [deserializer(m.value(), SerializationContext(kpi_topic, MessageField.VALUE))
-            for m in consume_all(kafka, kpi_topic, 1, group=f"{name}-k", settle=2.0)]
+    kpis = kpi_records(kafka, kpi_topic, f"{name}-k",
+                       lambda v: deserializer(v, SerializationContext(kpi_topic, MessageField.VALUE)))
     return Run(name, source, sentinel, exit_code, metrics, source_messages, valid, dlq, kpis)
 
 
@@ -259,8 +260,8 @@ def test_every_kind_of_avro_poison_goes_to_the_dlq_at_stage_deserialize_and_the_
     assert b"truncated" in reasons["truncated"]["__connect.errors.exception.message"]
     assert b"tombstone" in reasons["null"]["__connect.errors.exception.message"]
     assert b"trailing" in reasons["trailing-garbage"]["__connect.errors.exception.message"]
-    kpis = [AvroDeserializer(client)(m.value(), SerializationContext(f"{unique_name}-kpi", MessageField.VALUE))
-            for m in consume_all(kafka, f"{unique_name}-kpi", 1, group=f"{unique_name}-k", settle=2.0)]
+    kpis = kpi_records(kafka, f"{unique_name}-kpi", f"{unique_name}-k",
+                       lambda v: AvroDeserializer(client)(v, SerializationContext(f"{unique_name}-kpi", MessageField.VALUE)))
     assert sum(k["window"]["records_in"] for k in kpis) == len(poison) + 1
     assert sum(k["window"]["schema_failures"] for k in kpis) == len(poison)
     assert kpis[-1]["total"]["schema_compliance_rate"] == pytest.approx(1 / (len(poison) + 1))
@@ -385,7 +386,7 @@ def test_a_json_pipeline_without_a_registry_writes_json_kpi_records_that_sum_to_
     sentinel = Sentinel(path, kafka, None, "--idle-exit", "3")
     assert sentinel.process.wait(120) == 0, sentinel.output
     assert f"KPIs -> {unique_name}-kpi (JSON: no registry for the Avro KPI schema)" in sentinel.output
-    kpis = [json.loads(m.value()) for m in consume_all(kafka, f"{unique_name}-kpi", 1, group=f"{unique_name}-k")]
+    kpis = kpi_records(kafka, f"{unique_name}-kpi", f"{unique_name}-k", json.loads)
     assert kpis and all(k["pipeline"] == unique_name for k in kpis)
     assert sum(k["window"]["records_in"] for k in kpis) == 30
     assert sum(k["window"]["invalid"] for k in kpis) == 3
