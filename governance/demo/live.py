@@ -157,7 +157,7 @@ class Reader:
     def __init__(self, settings: KafkaSettings, pipelines: list[Pipeline], run_id: str) -> None:
         from confluent_kafka import Consumer, TopicPartition
 
-        from governance.kafka.tail import tail_consumer_config
+        from governance.kafka.tail import end_offsets, tail_consumer_config
 
         self.run_id = run_id.encode()
         self.landed = Landed()
@@ -168,12 +168,8 @@ class Reader:
             self.landed.valid.setdefault(p.name, 0)
             self.landed.dlq.setdefault(p.name, 0)
         self.consumer = Consumer(tail_consumer_config(settings, f"governance-demo-reader-{run_id}"))
-        assignment = []
-        metadata = self.consumer.list_topics(timeout=30).topics
-        for topic in self._where:
-            for partition in metadata[topic].partitions:
-                _, high = self.consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
-                assignment.append(TopicPartition(topic, partition, high))
+        assignment = [TopicPartition(topic, partition, high) for topic in self._where
+                      for partition, high in end_offsets(self.consumer, topic).items()]
         self.consumer.assign(assignment)
 
     def poll(self, timeout: float = 0.0) -> None:

@@ -34,3 +34,27 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float) -> list[Any]:
         if position.offset >= end:
             break
     return out
+
+
+def end_offsets(consumer: Any, topic: str, timeout: float = 30.0) -> dict[int, int]:
+    """Partition -> high watermark, waiting out a topic created a moment ago (not yet in the
+    metadata, or its partitions without a leader)."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    from governance.errors import GovernanceError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            found = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if found is not None and found.error is None and found.partitions \
+                    and all(p.leader >= 0 for p in found.partitions.values()):
+                return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                        for p in sorted(found.partitions)}
+            problem = str(found.error) if found is not None and found.error is not None else "no partitions with a leader"
+        except KafkaException as e:
+            problem = e.args[0].str()
+        if time.monotonic() > deadline:
+            raise GovernanceError(f"cannot read the end offsets of {topic}: {problem}",
+                                  hint="check that the topic exists and the brokers are up")
+        time.sleep(0.2)

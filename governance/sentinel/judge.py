@@ -38,6 +38,8 @@ class BatchTally:
     """Valid records' values of the columns window rules read."""
     columns_seen: set[str] = field(default_factory=set)
     """Watched rule columns that at least one record had."""
+    tombstones: int = 0
+    """Null values passed to the valid topic as deletes (counted in `valid` too)."""
 
     def add(self, other: BatchTally, rows: bool = True) -> None:
         self.records_in += other.records_in
@@ -45,6 +47,7 @@ class BatchTally:
         self.invalid += other.invalid
         self.schema_failures += other.schema_failures
         self.warning_records += other.warning_records
+        self.tombstones += other.tombstones
         for rule, count in other.rule_failures.items():
             self.rule_failures[rule] = self.rule_failures.get(rule, 0) + count
         if rows:
@@ -61,7 +64,10 @@ class SentinelJudge:
         on_batch: Callable[[BatchTally], None] | None = None,
         registry_patience_s: float = 60.0,
         watched_columns: tuple[str, ...] = (),
+        pass_tombstones: frozenset[str] = frozenset(),
     ) -> None:
+        """`pass_tombstones`: source topics whose null values are deletes, valid as they are."""
+        self.pass_tombstones = pass_tombstones
         self.decoder = decoder
         self.watched_columns = watched_columns
         self.validator = validator
@@ -75,8 +81,12 @@ class SentinelJudge:
         verdicts: list[Verdict | None] = [None] * len(messages)
         records: list[dict[str, Any]] = []
         positions: list[int] = []
+        passing = self.pass_tombstones
         for i, result in enumerate(decoded):
-            if isinstance(result, DecodeFailure):
+            if passing and messages[i].value() is None and messages[i].topic() in passing:
+                verdicts[i] = _VALID  # a delete in a compacted topic: downstream needs it
+                tally.tombstones += 1
+            elif isinstance(result, DecodeFailure):
                 verdicts[i] = Verdict(False, "deserialize", (), result.exception_class, result.reason)
                 tally.schema_failures += 1
             else:

@@ -43,6 +43,7 @@ class WindowStats:
     schema_compliance_rate: float | None
     """None: no records, no rate."""
     dlq_rate: float | None
+    tombstones: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class WindowCounts(BatchTally):
             schema_failures=self.schema_failures, warning_records=self.warning_records,
             rule_failures={rule: self.rule_failures.get(rule, 0) for rule in rules},
             invalid_records_per_minute=self.invalid_per_minute(minutes),
-            schema_compliance_rate=self.schema_compliance_rate, dlq_rate=self.dlq_rate,
+            schema_compliance_rate=self.schema_compliance_rate, dlq_rate=self.dlq_rate, tombstones=self.tombstones,
         )
 
 

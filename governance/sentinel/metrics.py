@@ -57,6 +57,9 @@ def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats
     f = counter("sentinel_warning_records_total", "Valid records that failed a warning rule.")
     f.add_metric([pipeline], total.warning_records)
     yield f
+    f = counter("sentinel_tombstones_total", "Null values passed to the valid topic as deletes (compacted sources).")
+    f.add_metric([pipeline], total.tombstones)
+    yield f
     f = counter("sentinel_rule_failures_total", "Records failing each record rule.", ["rule", "severity"])
     for rule in rules:
         f.add_metric([pipeline, rule.name, rule.severity], total.rule_failures.get(rule.name, 0))

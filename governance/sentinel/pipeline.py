@@ -86,6 +86,8 @@ class Pipeline:
     owners: tuple[str, ...] = ()
     """Who answers for the pipeline (DataHub owners: `team`, `user:alice`, `group:data-eng`)."""
     tags: tuple[str, ...] = ()
+    tombstones: Literal["pass", "dlq"] | None = None
+    """A null value: `pass` to the valid topic (a delete), `dlq`, or None: `pass` from compacted sources."""
 
 
 # ---------------------------------------------------------------- pipeline file
@@ -93,7 +95,7 @@ class Pipeline:
 _TOP_KEYS = frozenset({
     "name", "source", "sources", "valid_topic", "dlq_topic", "value_format", "subject",
     "expectations", "window", "suite", "commit", "guarantee", "kpi_topic", "metrics_port", "dlq_limit",
-    "owners", "tags",
+    "owners", "tags", "tombstones",
 })
 _RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
 
@@ -184,6 +186,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         if "windows" in limit:
             limit_windows = doc.integer(limit["windows"][1], "`dlq_limit.windows`", 1)
 
+    tombstones = doc.choice(top["tombstones"][1], "`tombstones`", ("pass", "dlq")) if "tombstones" in top else None
     owners, tags = (tuple(doc.string(n, f"each of `{key}`") for n in doc.sequence(top[key][1], f"`{key}`"))
                     if key in top else () for key in ("owners", "tags"))
     return Pipeline(
@@ -193,7 +196,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         window_seconds=window_seconds, commit_every_records=commit_records, commit_every_ms=commit_ms,
         guarantee=guarantee, kpi_topic=kpi_topic, metrics_port=metrics_port,  # type: ignore[arg-type]
         dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, suite_file=suite_file,
-        owners=owners, tags=tags,
+        owners=owners, tags=tags, tombstones=tombstones,  # type: ignore[arg-type]
     )
 
 

@@ -118,8 +118,9 @@ class Sentinel:
             watched_columns=watched,
         )
         self.decoder = Decoder(pipeline.value_format, options.registry_url, pipeline.subject)
+        self.pass_tombstones = self._tombstone_sources()
         self.judge = SentinelJudge(self.decoder, self.record_validator, window_columns, self._on_batch,
-                                   watched_columns=watched)
+                                   watched_columns=watched, pass_tombstones=self.pass_tombstones)
         self.router = Router(settings, RouterConfig(
             sources=pipeline.sources, valid_topic=pipeline.valid_topic, dlq_topic=pipeline.dlq_topic,
             group_id=group_id(pipeline), pipeline_name=pipeline.name, transactional_id_prefix=group_id(pipeline),
@@ -142,6 +143,16 @@ class Sentinel:
     def stop(self) -> None:
         """Commit the open transaction and return from `run()` (from any thread)."""
         self._stop.set()
+
+    def _tombstone_sources(self) -> frozenset[str]:
+        """Sources whose null values are deletes to pass on: all or none when the pipeline says
+        `tombstones`, else the compacted ones (change-data-capture, table-like topics)."""
+        from governance.kafka.limits import read_limits
+
+        if self.pipeline.tombstones is not None:
+            return frozenset(self.pipeline.sources) if self.pipeline.tombstones == "pass" else frozenset()
+        limits = read_limits(self.settings, self.pipeline.sources)
+        return frozenset(name for name, topic in limits.topics.items() if topic.compacted)
 
     # -- what the parts tell the sentinel ---------------------------------------
 
@@ -193,7 +204,7 @@ class Sentinel:
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
         console.line(_banner(pipeline, self.settings, self.options, self.instance, self.created, self.kpi_schema_id,
-                             metrics.url if metrics else None, self.columns))
+                             metrics.url if metrics else None, self.columns, self.pass_tombstones))
         logger = logging.getLogger("governance.sentinel")
         log_handler, saved_logger = _ConsoleLog(console, pipeline.name), (logger.level, logger.propagate)
         logger.addHandler(log_handler)
@@ -250,7 +261,8 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
 
 
 def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, instance: str,
-            created: list[str], kpi_schema_id: int | None, metrics_url: str | None, columns: str | None) -> str:
+            created: list[str], kpi_schema_id: int | None, metrics_url: str | None, columns: str | None,
+            pass_tombstones: frozenset[str] = frozenset()) -> str:
     def rule_line(rule: Rule, kind: str) -> str:
         return f"    line {rule.line:<4} [{kind}] {rule.describe()}"
 
@@ -264,6 +276,12 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"  writes     valid -> {pipeline.valid_topic}, invalid -> {pipeline.dlq_topic}, KPIs -> "
         + (f"{pipeline.kpi_topic} (schema id {kpi_schema_id})" if kpi_schema_id is not None
            else f"{pipeline.kpi_topic} (JSON: no registry for the Avro KPI schema)"),
+        "  tombstones " + (
+            f"null values from {', '.join(sorted(pass_tombstones))} pass to {pipeline.valid_topic} as deletes"
+            + (" (`tombstones: pass`)" if pipeline.tombstones else " (compacted source)")
+            + ("; from the others to the DLQ" if set(pass_tombstones) != set(pipeline.sources) else "")
+            if pass_tombstones else "null values go to the DLQ (stage deserialize)"
+            + (" (`tombstones: dlq`)" if pipeline.tombstones else "")),
         f"  commits    every {pipeline.commit_every_records:,} records or {pipeline.commit_every_ms:,} ms; "
         f"windows of {pipeline.window_seconds} s"
         + (f"; stops after {pipeline.dlq_limit_windows} windows above {pipeline.dlq_limit_ratio:.0%} invalid"

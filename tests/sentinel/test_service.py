@@ -392,3 +392,40 @@ def test_a_json_pipeline_without_a_registry_writes_json_kpi_records_that_sum_to_
     assert sum(k["window"]["invalid"] for k in kpis) == 3
     assert sum(k["window"]["rule_failures"]["expect_column_values_to_not_be_null(id)"] for k in kpis) == 3
     assert kpis[-1]["final"] is True
+
+
+@pytest.mark.parametrize("compacted, setting, passes", [
+    (True, None, True),      # a compacted source: a null value is a delete downstream needs
+    (False, None, False),    # elsewhere it is poison, as before
+    (True, "dlq", False),    # the pipeline overrides either way
+    (False, "pass", True),
+])
+def test_tombstones_follow_the_source_topics_cleanup_policy_unless_the_pipeline_says(
+    kafka: KafkaSettings, unique_name: str, tmp_path: Path, compacted: bool, setting: str | None, passes: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOVERNANCE_STACK_DIR", str(tmp_path / "no-stack"))  # JSON KPI records: no registry
+    monkeypatch.delenv("GOVERNANCE_REGISTRY_URL", raising=False)
+    source = f"{unique_name}-raw"
+    create_topic(kafka, source, partitions=1, config={"cleanup.policy": "compact"} if compacted else None)
+    producer = Producer(kafka.client_config())
+    producer.produce(source, json.dumps({"id": 1}).encode(), b"a")
+    producer.produce(source, None, b"a")  # the delete of key a
+    producer.produce(source, json.dumps({"id": 2}).encode(), b"b")
+    producer.flush(30)
+    path = tmp_path / "p.yml"
+    path.write_text(f"name: {unique_name}\nsource: {source}\nvalue_format: json\n"
+                    + (f"tombstones: {setting}\n" if setting else ""))
+    sentinel = Sentinel(path, kafka, None, "--idle-exit", "3")
+    assert sentinel.process.wait(120) == 0, sentinel.output
+    valid = consume_all(kafka, f"{source}-valid", 3 if passes else 2, group=f"{unique_name}-v")
+    if passes:
+        assert f"null values from {source} pass to {source}-valid as deletes" in sentinel.output
+        assert [(m.key(), m.value()) for m in valid][1] == (b"a", None)
+        kpis = kpi_records(kafka, f"{unique_name}-kpi", f"{unique_name}-k", json.loads)
+        assert sum(k["window"]["tombstones"] for k in kpis) == 1
+    else:
+        assert "null values go to the DLQ (stage deserialize)" in sentinel.output
+        assert all(m.value() is not None for m in valid)
+        (dead,) = consume_all(kafka, f"{source}-dlq", 1, group=f"{unique_name}-d")
+        assert dead.key() == b"a" and dict(dead.headers())["__connect.errors.stage"] == b"deserialize"
