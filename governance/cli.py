@@ -577,6 +577,50 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     sentinel.run()
 
 
+@sentinel.command("replay")
+@click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
+@kafka_options
+@registry_option("Schema registry for Avro values.")
+@click.option("--rule", metavar="NAME", help="Only dead letters that failed this rule (its name as in the DLQ headers).")
+@click.option("--stage", type=click.Choice(["deserialize", "validate", "produce"]), help="Only dead letters of this stage.")
+@click.option("--since", metavar="TIME", help="Only records from this time on (ISO 8601, UTC unless it says; or epoch ms).")
+@click.option("--until", metavar="TIME", help="Only records before this time.")
+@click.option("--dry-run", is_flag=True, help="Say what would move and why; write nothing.")
+def sentinel_replay(pipeline_file: Path, settings: Any, registry_flag: str | None, rule: str | None, stage: str | None,
+                    since: str | None, until: str | None, dry_run: bool) -> None:
+    """Judge the pipeline's dead letters again, with its rules and registry as they are now, and
+    write those that pass to the valid topic (original key, value, timestamp and headers, plus
+    __sentinel.replayed.from = dlq/partition/offset). The DLQ keeps everything.
+
+    \b
+    Exactly once: a moved record is noted in <dlq>-replayed in the same transaction, and a
+    replay skips what is noted there; run it again after a kill, or after the next fix.
+
+    \b
+    Examples:
+      governance sentinel replay rules/orders.yml --dry-run
+      governance sentinel replay rules/orders.yml --rule "expect_column_values_to_match_regex(shippingAddress.zip)"
+      governance sentinel replay rules/orders.yml --stage deserialize --since 2026-12-01T08:00
+    """
+    from governance.sentinel.pipeline import load_pipeline
+    from governance.sentinel.replay import ReplayFilter, parse_time, replay
+
+    pipeline = load_pipeline(pipeline_file)
+    try:
+        registry_url: str | None = resolve_registry(registry_flag)
+    except GovernanceError:
+        if pipeline.value_format == "avro":
+            raise
+        registry_url = None
+    where = ReplayFilter(rule, stage, parse_time(since) if since else None, parse_time(until) if until else None)
+    if rule is not None and rule not in {r.name for r in pipeline.record_rules}:
+        from governance.errors import did_you_mean
+
+        click.echo(f"note: no rule of {pipeline_file} is named {rule!r} now"
+                   + did_you_mean(rule, [r.name for r in pipeline.record_rules]), err=True)
+    replay(pipeline, settings, registry_url, where, dry_run, sys.stdout)
+
+
 def _datahub_reporter(datahub: str, pipeline_file: Path, registry_url: str | None, settings: Any) -> Any:
     from governance.lineage.build import pipeline_estate
     from governance.lineage.datahub import Mapper

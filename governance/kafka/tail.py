@@ -17,21 +17,29 @@ def tail_consumer_config(settings: KafkaSettings, group: str) -> dict[str, Any]:
                                   fetch_wait_max_ms=10, logger=client_logger())
 
 
-def read_range(consumer: Any, tp: Any, end: int, timeout: float) -> list[Any]:
+def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | None = None) -> list[Any]:
     """Records of one partition from `tp.offset` up to `end` (exclusive). Transaction markers
     take offsets but are never delivered, so the end is known by the consumer's position,
-    not by the last record seen."""
+    not by the last record seen. Records of aborted transactions are not delivered either,
+    and the position does not move past them when nothing follows: `idle` seconds without
+    a record then also mean the end (for a caller that knows no transaction is open)."""
     from confluent_kafka import TopicPartition
 
     consumer.assign([tp])
     out = []
     deadline = time.monotonic() + timeout
+    last = time.monotonic()
     while time.monotonic() < deadline:
-        for message in consumer.consume(500, 0.05):
+        messages = consumer.consume(500, 0.05)
+        for message in messages:
             if message.error() is None and message.offset() < end:
                 out.append(message)
         (position,) = consumer.position([TopicPartition(tp.topic, tp.partition)])
         if position.offset >= end:
+            break
+        if messages:
+            last = time.monotonic()
+        elif idle is not None and time.monotonic() - last >= idle:
             break
     return out
 

@@ -93,6 +93,8 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """KPI records summed per window over processes, oldest first."""
     by_start: dict[int, dict[str, Any]] = {}
     for r in records:  # a `final` record is the partial window of a process that stopped: real counts too
+        if str(r.get("instance", "")).startswith("replay-"):
+            continue  # a replay's counts: no window of routing
         start = _ms(r["window_start"])
         w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
                                         "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,

@@ -44,6 +44,8 @@ class WindowStats:
     """None: no records, no rate."""
     dlq_rate: float | None
     tombstones: int = 0
+    replayed: int = 0
+    """Dead letters a replay moved to the valid topic (only in a replay's KPI record)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,269 @@
+"""`governance sentinel replay`: dead letters back to the valid topic after a fix.
+
+Each DLQ record (within the filters) is judged again with the pipeline's current rules
+and registry; one that passes now is written to the valid topic with its original key,
+value, timestamp and headers, plus `__sentinel.replayed.from` (`dlq/partition/offset`).
+The DLQ keeps everything.
+
+Exactly once: every moved record also gets an entry in a compacted ledger topic
+(`<dlq>-replayed`, keyed by partition/offset) in the same transaction. A replay reads
+the ledger first and skips what it names, so running it twice, or again after it was
+killed midway, never writes a record twice, while records that still fail can be
+replayed after the next fix.
+
+The KPI topic gets one record per replay run (key `pipeline/replay/<run>`): `valid` and
+`replayed` count the moved records, `records_in` and `invalid` stay 0 (they came from no
+new source record, and the DLQ still holds them), so the KPI sums keep matching the topics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from governance.errors import GovernanceError
+from governance.kafka.logs import client_logger
+from governance.kafka.settings import KafkaSettings
+from governance.sentinel import headers as h
+from governance.sentinel.pipeline import Pipeline
+
+REPLAYED_FROM = "__sentinel.replayed.from"
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    rule: str | None = None
+    stage: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+    def admits(self, stage: str, rules: Sequence[str], timestamp_ms: int) -> bool:
+        return ((self.rule is None or self.rule in rules) and (self.stage is None or self.stage == stage)
+                and (self.since_ms is None or timestamp_ms >= self.since_ms)
+                and (self.until_ms is None or timestamp_ms < self.until_ms))
+
+
+@dataclass
+class ReplaySummary:
+    scanned: int = 0
+    filtered_out: int = 0
+    already: int = 0
+    moved: Counter[str] = field(default_factory=Counter)
+    """Reason it was a dead letter (a rule, or `stage X`) -> records that pass now."""
+    still: Counter[str] = field(default_factory=Counter)
+    """... -> records that still fail (or cannot be replayed)."""
+
+    @property
+    def moved_total(self) -> int:
+        return sum(self.moved.values())
+
+
+def parse_time(text: str) -> int:
+    """Epoch milliseconds from ISO 8601 (`2026-12-01T10:00`, UTC unless it says) or a number of ms."""
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise GovernanceError(f"cannot read the time {text!r}",
+                              hint="give ISO 8601 such as 2026-12-01T10:00 (UTC) or epoch milliseconds") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None, where: ReplayFilter,
+           dry_run: bool, out: TextIO, judge: Callable[[list[Any]], list[Any]] | None = None) -> ReplaySummary:
+    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from governance.kafka.tail import end_offsets, tail_consumer_config
+    from governance.kafka.topics import TopicSpec, create_topics
+
+    dlq, ledger = pipeline.dlq_topic, f"{pipeline.dlq_topic}-replayed"
+    admin = AdminClient(settings.client_config(logger=client_logger()))
+    existing = admin.list_topics(timeout=30).topics
+    if dlq not in existing:
+        raise GovernanceError(f"{pipeline.path}: the DLQ {dlq} does not exist on {settings.bootstrap_servers}",
+                              hint="nothing has been dead-lettered yet, or `dlq_topic` names another topic")
+    if not dry_run:
+        create_topics(admin, [TopicSpec(ledger, 1, config={"cleanup.policy": "compact"})])
+    judge = judge or _judge(pipeline, registry_url)
+    producer = None
+    if not dry_run:
+        # First: this fences a replay that was killed and aborts its open transaction, which
+        # would otherwise hold up read_committed reads of the ledger until it timed out.
+        producer = Producer(settings.client_config(
+            transactional_id=f"sentinel-{pipeline.name}-replay", enable_idempotence=True, acks="all",
+            logger=client_logger()))
+        producer.init_transactions(60)
+    consumer = Consumer(tail_consumer_config(settings, f"sentinel-{pipeline.name}-replay"))
+    try:
+        done = _ledger(consumer, ledger) if ledger in existing or not dry_run else set()
+        ends = end_offsets(consumer, dlq)
+        out.write(f"replay {pipeline.name} ({pipeline.path}): {sum(ends.values()):,} offsets in {dlq}, "
+                  f"{len(done):,} already replayed; rules and registry as they are now\n")
+        if dry_run:
+            out.write("  dry run: nothing is written (a running replay's open transaction may hide some of "
+                      "what it moved)\n")
+        summary = ReplaySummary()
+        run = uuid.uuid4().hex[:12]
+        started = int(time.time() * 1000)
+        consumer.assign([TopicPartition(dlq, p, 0) for p in ends])
+        remaining = {p for p, end in ends.items() if end > 0}
+        shown = 0
+        quiet_since = time.monotonic()
+        while remaining:
+            batch = [m for m in consumer.consume(BATCH, 1.0) if m.error() is None and m.offset() < ends[m.partition()]]
+            for tp in consumer.position([TopicPartition(dlq, p) for p in list(remaining)]):
+                if tp.offset >= ends[tp.partition]:
+                    remaining.discard(tp.partition)
+            if batch:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > 5.0:
+                break  # what is left up to the end was aborted (a sentinel killed mid-transaction)
+            picked, reasons = [], []
+            for message in batch:
+                summary.scanned += 1
+                stage, rules, timestamp = _dead_letter(message)
+                if not where.admits(stage, rules, timestamp):
+                    summary.filtered_out += 1
+                elif (message.partition(), message.offset()) in done:
+                    summary.already += 1
+                else:
+                    picked.append(message)
+                    reasons.append(", ".join(rules) if rules else f"stage {stage}")
+            if not picked:
+                continue
+            verdicts = judge([_as_source(m) for m in picked])
+            moving = []
+            for message, reason, verdict in zip(picked, reasons, verdicts):
+                if verdict.valid and message.value() is not None:
+                    summary.moved[reason] += 1
+                    moving.append(message)
+                    if dry_run and shown < 50:
+                        out.write(f"  would move {dlq}/{message.partition()}/{message.offset()} -> "
+                                  f"{pipeline.valid_topic}: it failed {reason}; it passes now\n")
+                        shown += 1
+                else:
+                    summary.still[reason] += 1
+            if producer is not None and moving:
+                producer.begin_transaction()
+                for message in moving:
+                    _write(producer, pipeline, message, ledger)
+                producer.produce(pipeline.kpi_topic, _kpi_value(pipeline, run, started, summary, registry_url),
+                                 _kpi_key(pipeline, run))
+                producer.commit_transaction(60)
+        _report(summary, pipeline, dry_run, out)
+        return summary
+    finally:
+        consumer.close()
+
+
+def _judge(pipeline: Pipeline, registry_url: str | None) -> Callable[[list[Any]], list[Any]]:
+    from governance.sentinel.decode import Decoder
+    from governance.sentinel.judge import SentinelJudge
+    from governance.sentinel.validate import RecordValidator
+
+    return SentinelJudge(Decoder(pipeline.value_format, registry_url, pipeline.subject),
+                         RecordValidator(pipeline.record_rules))
+
+
+def _ledger(consumer: Any, ledger: str) -> set[tuple[int, int]]:
+    """(DLQ partition, offset) of every record a replay moved, from the ledger topic."""
+    from confluent_kafka import TopicPartition
+
+    from governance.kafka.tail import end_offsets, read_range
+
+    done: set[tuple[int, int]] = set()
+    for partition, end in end_offsets(consumer, ledger).items():
+        # No transaction of ours is open (init_transactions fenced any): a quiet second is the end.
+        for message in read_range(consumer, TopicPartition(ledger, partition, 0), end, timeout=120, idle=1.0):
+            if message.key():
+                p, _, o = message.key().decode().partition("/")
+                done.add((int(p), int(o)))
+    return done
+
+
+def _dead_letter(message: Any) -> tuple[str, list[str], int]:
+    """The DLQ record's stage, the rules it failed, and its original timestamp."""
+    found = dict(message.headers() or ())
+    stage = (found.get(h.STAGE) or b"").decode()
+    try:
+        rules = [r["rule"] for r in json.loads(found.get(h.FAILED_RULES) or b"[]")]
+    except (ValueError, TypeError, KeyError):
+        rules = []
+    original = found.get(h.ORIGINAL_TIMESTAMP)
+    timestamp = int(original) if original else message.timestamp()[1]
+    return stage, rules, timestamp
+
+
+class _Source:
+    """A DLQ record as the judge sees a source record: the same value."""
+
+    __slots__ = ("_message",)
+
+    def __init__(self, message: Any) -> None:
+        self._message = message
+
+    def value(self) -> bytes | None:
+        return self._message.value()
+
+    def topic(self) -> str:
+        return (dict(self._message.headers() or ()).get(h.TOPIC) or b"").decode()
+
+
+def _as_source(message: Any) -> Any:
+    return _Source(message)
+
+
+def _original_headers(message: Any) -> list[tuple[str, bytes]]:
+    return [(k, v) for k, v in message.headers() or () if not k.startswith(("__connect.errors.", "__sentinel."))]
+
+
+def _write(producer: Any, pipeline: Pipeline, message: Any, ledger: str) -> None:
+    coordinates = f"{message.partition()}/{message.offset()}"
+    found = dict(message.headers() or ())
+    original = found.get(h.ORIGINAL_TIMESTAMP)
+    timestamp = int(original) if original else message.timestamp()[1]
+    headers = _original_headers(message) + [(REPLAYED_FROM, f"{pipeline.dlq_topic}/{coordinates}".encode())]
+    producer.produce(pipeline.valid_topic, message.value(), message.key(), headers=headers, timestamp=timestamp)
+    producer.produce(ledger, f"{pipeline.valid_topic}".encode(), coordinates.encode())
+
+
+def _kpi_key(pipeline: Pipeline, run: str) -> bytes:
+    return f"{pipeline.name}/replay/{run}".encode()
+
+
+def _kpi_value(pipeline: Pipeline, run: str, started: int, summary: ReplaySummary, registry_url: str | None) -> bytes:
+    from governance.sentinel.kpi import AvroKpiEncoder, KpiWindow, WindowStats, json_kpi
+
+    moved = summary.moved_total
+    stats = WindowStats(0, moved, 0, 0, 0, {}, 0.0, None, None, replayed=moved)
+    record = KpiWindow(pipeline.name, f"replay-{run}", started, int(time.time() * 1000), True, stats, stats, 0, (), 0, ())
+    if registry_url is None:
+        return json_kpi(record.as_avro())
+    from governance.sentinel.topics import register_kpi_schema
+
+    return AvroKpiEncoder(register_kpi_schema(registry_url, pipeline))(record.as_avro())
+
+
+def _report(summary: ReplaySummary, pipeline: Pipeline, dry_run: bool, out: TextIO) -> None:
+    reasons = sorted(set(summary.moved) | set(summary.still))
+    if reasons:
+        width = max(len(r) for r in reasons)
+        out.write(f"  {'what it failed':<{width}}  {'passes now':>10}  {'still fails':>11}\n")
+        for reason in reasons:
+            out.write(f"  {reason:<{width}}  {summary.moved[reason]:>10,}  {summary.still[reason]:>11,}\n")
+    verb = "would move" if dry_run else "moved"
+    out.write(f"{verb} {summary.moved_total:,} record(s) to {pipeline.valid_topic}; "
+              f"{sum(summary.still.values()):,} stay in {pipeline.dlq_topic} only; "
+              f"{summary.already:,} replayed before; {summary.filtered_out:,} outside the filters "
+              f"({summary.scanned:,} read)\n")
