@@ -554,17 +554,11 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     """
     import gc
 
-    from governance.errors import GovernanceError
     from governance.sentinel.pipeline import load_pipeline
     from governance.sentinel.service import RunOptions, Sentinel
 
     pipeline = load_pipeline(pipeline_file)
-    try:
-        registry_url: str | None = resolve_registry(registry_flag)
-    except GovernanceError:
-        if pipeline.value_format == "avro":
-            raise
-        registry_url = None  # a JSON pipeline runs without one; its KPI records are JSON
+    registry_url = _pipeline_registry(pipeline, registry_flag)
     reporter = _datahub_reporter(datahub, pipeline_file, registry_url, settings) if datahub else None
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
                          metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter)
@@ -606,12 +600,7 @@ def sentinel_replay(pipeline_file: Path, settings: Any, registry_flag: str | Non
     from governance.sentinel.replay import ReplayFilter, parse_time, replay
 
     pipeline = load_pipeline(pipeline_file)
-    try:
-        registry_url: str | None = resolve_registry(registry_flag)
-    except GovernanceError:
-        if pipeline.value_format == "avro":
-            raise
-        registry_url = None
+    registry_url = _pipeline_registry(pipeline, registry_flag)
     where = ReplayFilter(rule, stage, parse_time(since) if since else None, parse_time(until) if until else None)
     if rule is not None and rule not in {r.name for r in pipeline.record_rules}:
         from governance.errors import did_you_mean
@@ -619,6 +608,16 @@ def sentinel_replay(pipeline_file: Path, settings: Any, registry_flag: str | Non
         click.echo(f"note: no rule of {pipeline_file} is named {rule!r} now"
                    + did_you_mean(rule, [r.name for r in pipeline.record_rules]), err=True)
     replay(pipeline, settings, registry_url, where, dry_run, sys.stdout)
+
+
+def _pipeline_registry(pipeline: Any, registry_flag: str | None) -> str | None:
+    """The registry an Avro pipeline needs; a JSON pipeline runs without one (its KPI records are JSON)."""
+    try:
+        return resolve_registry(registry_flag)
+    except GovernanceError:
+        if pipeline.value_format == "avro":
+            raise
+        return None
 
 
 def _datahub_reporter(datahub: str, pipeline_file: Path, registry_url: str | None, settings: Any) -> Any:
