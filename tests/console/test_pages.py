@@ -155,6 +155,10 @@ def test_the_dlq_browser_shows_a_known_bad_record_and_filters_by_rule(estate: Es
     assert TOTAL_RULE in known[0] and "got -5" in known[0] and "validate" in known[0]
     Select(browser.find_element("name", "rule")).select_by_visible_text(ZIP_RULE)  # type: ignore[attr-defined]
     browser.find_element("css selector", "form.inline button").click()  # type: ignore[attr-defined]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # The form's navigation, not the page before it: reading current_url at once could race it.
+    WebDriverWait(browser, 15).until(lambda b: "rule=" in b.current_url)  # type: ignore[arg-type]
     assert visit(browser, browser.current_url, "dlq-filtered") == []  # type: ignore[attr-defined]
     texts = [r.text for r in browser.find_elements("css selector", "tr.dead-letter")]  # type: ignore[attr-defined]
     assert texts and all(ZIP_RULE in t for t in texts)
