@@ -140,6 +140,9 @@ def test_the_lineage_graph_shows_topics_and_jobs_and_a_topic_click_shows_its_sch
             f"job:governance/sentinel/{estate.name}"} <= nodes
     node = browser.find_element("css selector", f'a.node[data-id="kafka:{estate.source}"]')  # type: ignore[attr-defined]
     node.click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 15).until(lambda b: "node=" in b.current_url)  # type: ignore[arg-type]
     assert visit(browser, browser.current_url, "lineage-topic") == []  # type: ignore[attr-defined]
     assert "shippingAddress" in browser.find_element("id", "node-schema").text  # type: ignore[attr-defined]
     assert TOTAL_RULE in browser.find_element("id", "assertions").text  # type: ignore[attr-defined]
