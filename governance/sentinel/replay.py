@@ -142,7 +142,7 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
                     reasons.append(", ".join(rules) if rules else f"stage {stage}")
             if not picked:
                 continue
-            verdicts = judge([_as_source(m) for m in picked])
+            verdicts = judge([_Source(m) for m in picked])
             moving = []
             for message, reason, verdict in zip(picked, reasons, verdicts):
                 if verdict.valid and message.value() is not None:
@@ -220,19 +220,13 @@ class _Source:
         return (dict(self._message.headers() or ()).get(h.TOPIC) or b"").decode()
 
 
-def _as_source(message: Any) -> Any:
-    return _Source(message)
-
-
 def _original_headers(message: Any) -> list[tuple[str, bytes]]:
     return [(k, v) for k, v in message.headers() or () if not k.startswith(("__connect.errors.", "__sentinel."))]
 
 
 def _write(producer: Any, pipeline: Pipeline, message: Any, ledger: str) -> None:
     coordinates = f"{message.partition()}/{message.offset()}"
-    found = dict(message.headers() or ())
-    original = found.get(h.ORIGINAL_TIMESTAMP)
-    timestamp = int(original) if original else message.timestamp()[1]
+    _, _, timestamp = _dead_letter(message)
     headers = _original_headers(message) + [(REPLAYED_FROM, f"{pipeline.dlq_topic}/{coordinates}".encode())]
     producer.produce(pipeline.valid_topic, message.value(), message.key(), headers=headers, timestamp=timestamp)
     producer.produce(ledger, f"{pipeline.valid_topic}".encode(), coordinates.encode())
