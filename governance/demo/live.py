@@ -84,10 +84,8 @@ class LiveResult:
     streams: list[StreamResult]
     duplicates: int
     undelivered: int
-    breaking_schema: str
     breaking_refused: bool
     sentinel_failures: list[str]
-    logs: Path
 
     @property
     def ok(self) -> bool:
@@ -306,8 +304,7 @@ def run_live(settings: KafkaSettings, options: LiveOptions, out: TextIO) -> Live
         raise
     reader.close()
     return LiveResult(run_id, time.monotonic() - started, compare(streams, generator.truth, reader.landed),
-                      reader.landed.duplicates, undelivered + generator.failed_deliveries, breaking, refused,
-                      failures, options.log_dir)
+                      reader.landed.duplicates, undelivered + generator.failed_deliveries, refused, failures)
 
 
 def _pipelines(rules_dir: Path) -> list[Pipeline]:

@@ -64,7 +64,7 @@ def test_a_record_that_landed_elsewhere_or_nowhere_is_a_mismatch_with_examples()
     assert not result.ok
     assert [(k.written, k.as_expected) for k in result.kinds] == [(2, 1), (1, 0)]
     out = io.StringIO()
-    report(LiveResult("r", 1.0, results, 0, 0, "", True, [], Path(".")), out)
+    report(LiveResult("r", 1.0, results, 0, 0, True, []), out)
     text = out.getvalue()
     assert "orders: written 3 = 2 valid + 0 to the DLQ  MISMATCH" in text
     assert "record 1: on the valid topic" in text and "record 2: not found on the valid topic or the DLQ" in text
