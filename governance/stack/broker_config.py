@@ -22,7 +22,9 @@ def render(node: BrokerState, nodes: list[BrokerState], data_dir: str) -> str:
         "log.dirs": data_dir,
         "num.partitions": 1,
         "default.replication.factor": replication,
-        "min.insync.replicas": 1,
+        # With three nodes an acks=all write survives one node lost and is on two
+        # when acknowledged (the sentinel's topics, `_schemas` and the KPIs alike).
+        "min.insync.replicas": min(2, replication),
         "offsets.topic.replication.factor": replication,
         # Fewer internal partitions than the default 50 make the first consumer
         # group and the first transaction start in well under a second.
