@@ -28,6 +28,8 @@ from governance.registry.service import RegistryService
 logger = logging.getLogger(__name__)
 CONTENT_TYPE = b"application/vnd.schemaregistry.v1+json"
 MAX_BODY = 16 * 1024 * 1024
+PRIMARY_WAIT_S = 20.0
+"""How long a write waits for an election (a broker loss, a primary that stopped) before 50004."""
 
 
 @dataclass
@@ -283,6 +285,8 @@ class RegistryApp:
                 await asyncio.to_thread(
                     self.auth.authorize, headers.get(b"authorization"), required_role(method, segments, is_write)
                 )
+            if is_write and self.primary is not None and not self.primary.is_primary:
+                await asyncio.to_thread(self.primary.wait_for_primary, PRIMARY_WAIT_S)
             if is_write and self.primary is not None and not self.primary.is_primary:
                 if headers.get(FORWARDED_HEADER.encode()):
                     raise errors.unknown_leader()

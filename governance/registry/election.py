@@ -51,6 +51,14 @@ class PrimaryElection:
     def primary_url(self) -> str | None:
         return self.advertised_url if self.is_primary else self._announced_url
 
+    def wait_for_primary(self, timeout: float) -> None:
+        """Wait (at most `timeout`) while no instance is known to be the primary, as during an
+        election after a broker loss, so that a write is held rather than refused."""
+        deadline = time.monotonic() + timeout
+        while not self.is_primary and self._announced_url in (None, self.advertised_url):
+            if time.monotonic() > deadline or self._stop.wait(0.1):
+                return
+
     def wait_settled(self, timeout: float) -> bool:
         """Wait until this instance is primary or knows who is."""
         return self._settled.wait(timeout)
@@ -107,7 +115,16 @@ class PrimaryElection:
                 elected.clear()
                 self._step_down("the primary partition was revoked")
 
-        consumer.subscribe([self.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+        def on_lost(_consumer, partitions) -> None:
+            # The group session lapsed (say its coordinator's broker died), which is not a
+            # rebalance that gave the partition away: keep writing until the group answers
+            # again. A member that takes the partition meanwhile fences this writer through
+            # the shared transactional.id, so there is never a second writer.
+            if partitions:
+                elected.clear()
+                logger.warning("lost touch with the election group; still the writer until another instance takes over")
+
+        consumer.subscribe([self.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
         try:
             while not self._stop.is_set():
                 consumer.poll(0.2)
@@ -118,7 +135,7 @@ class PrimaryElection:
                     self._step_down("the writer was fenced or failed")
                     consumer.unsubscribe()
                     elected.clear()
-                    consumer.subscribe([self.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+                    consumer.subscribe([self.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
         finally:
             was_primary = self._assigned
             self._step_down("shutting down")

@@ -200,6 +200,7 @@ class Sentinel:
     def run(self) -> Summary:
         from confluent_kafka import KafkaException
 
+        from governance.kafka.broker_watch import watching_brokers
         from governance.sentinel.router import DeadLetterRefused
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
@@ -221,7 +222,8 @@ class Sentinel:
             self.status.start()
             if idle:
                 idle.start()
-            self.router.run(self._stop, on_commit=self._on_commit)
+            with watching_brokers(say=logger.warning, passthrough=log_handler.emit):
+                self.router.run(self._stop, on_commit=self._on_commit)
         except KafkaException as e:
             raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
                                   hint="nothing uncommitted was kept; check the brokers and the client settings "
