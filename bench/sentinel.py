@@ -246,12 +246,12 @@ def _emit(**result: Any) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
-def vm_hwm_mb(pid: int | str) -> float:
-    """Peak resident set size of a live process (VmHWM), in MB; 0 if it is gone."""
+def vm_hwm_mb(pid: int | str, field: str = "VmHWM") -> float:
+    """Peak resident set size of a live process (VmHWM; or `field`, such as VmRSS), in MB; 0 if it is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -453,8 +453,10 @@ def child_main(argv: list[str]) -> None:
 # ------------------------------------------------------------------ the parent
 
 
-def run_child(cmd: list[str], log: Path, timeout: float) -> tuple[int, str, float]:
+def run_child(cmd: list[str], log: Path, timeout: float,
+              rss: list[tuple[float, float]] | None = None) -> tuple[int, str, float]:
     """Run cmd with stdout+stderr to `log`; return exit code, its output and its peak RSS in MB.
+    With `rss`, append (seconds since start, resident MB) to it every 50 ms.
 
     The peak is the child's VmHWM, sampled every 50 ms until it exits (VmHWM only
     grows). Not wait4's ru_maxrss: that counts the forking parent's memory too
@@ -463,9 +465,12 @@ def run_child(cmd: list[str], log: Path, timeout: float) -> tuple[int, str, floa
     peak = 0.0
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while True:
             peak = max(peak, vm_hwm_mb(proc.pid))
+            if rss is not None:
+                rss.append((time.monotonic() - started, vm_hwm_mb(proc.pid, "VmRSS")))
             pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break

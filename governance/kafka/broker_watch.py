@@ -22,8 +22,11 @@ from dataclasses import dataclass
 
 from governance.kafka.logs import client_logger
 
-# librdkafka names a broker "host:port/nodeid" ("/bootstrap" before it knows the id).
-_BROKER = re.compile(r"(?:^|\]: )(?P<host>\[[^\]]+\]|[^\s:/\[\]]+):(?P<port>\d+)/(?P<node>\d+|bootstrap): (?P<what>.+)")
+# librdkafka names a broker "host:port/nodeid" ("/bootstrap" before it knows the id), and
+# the coordinator connections "GroupCoordinator: host:port" (also TxnCoordinator).
+_ADDRESS = r"(?P<host>\[[^\]]+\]|[^\s:/\[\]]+):(?P<port>\d+)"
+_BROKER = re.compile(rf"(?:^|\]: )(?:{_ADDRESS}/(?P<node>\d+|bootstrap)|\w+Coordinator: {_ADDRESS.replace('P<', 'P<c')}): "
+                     r"(?P<what>.+)")
 _NOISE = re.compile(r"\s*\((?:after \d+ms in state \w+)?(?:, )?(?:\d+ identical error\(s\) suppressed)?\)\s*$")
 
 
@@ -49,8 +52,9 @@ class BrokerWatch(logging.Handler):
         if match is None or record.levelno < logging.WARNING:
             self.passthrough(record)
             return
-        address = (match["host"].strip("[]"), int(match["port"]))
-        node = match["node"]
+        host, port = (match["host"], match["port"]) if match["host"] else (match["chost"], match["cport"])
+        address = (host.strip("[]"), int(port))
+        node = match["node"] or "bootstrap"
         with self._lock:
             lost = self._lost.get(address)
             if lost is not None:

@@ -35,6 +35,8 @@ def test_a_lost_broker_is_said_once_whatever_the_retries_and_clients() -> None:
         watch.emit(_refused(port))
         watch.emit(_refused(port, suppressed=", 4 identical error(s) suppressed"))
         watch.emit(_refused(port, node="bootstrap"))
+        watch.emit(_librdkafka(f"[thrd:GroupCoordinator]: GroupCoordinator: 127.0.0.1:{port}: Connect to ipv4#127.0.0.1:"
+                               f"{port} failed: Connection refused (after 0ms in state CONNECT)"))
         watch.emit(_librdkafka(f"[thrd:127.0.0.1:{port}/2]: 127.0.0.1:{port}/2: Disconnected (after 5631ms in state UP)"))
     finally:
         watch.close()
@@ -43,6 +45,18 @@ def test_a_lost_broker_is_said_once_whatever_the_retries_and_clients() -> None:
                     "are not shown."]
     assert passed == []
     assert watch.lost() == [f"2 (127.0.0.1:{port})"]
+
+
+def test_a_coordinator_connection_names_the_broker_by_address() -> None:
+    said: list[str] = []
+    port = _closed_port()
+    watch = BrokerWatch(said.append, lambda record: None, probe_every=60)
+    watch.emit(_librdkafka(f"[thrd:TxnCoordinator]: TxnCoordinator: 127.0.0.1:{port}: Connect to ipv4#127.0.0.1:{port} "
+                           "failed: Connection refused (after 0ms in state CONNECT, 1 identical error(s) suppressed)"))
+    watch.close()
+    assert said == [f"lost Kafka broker at 127.0.0.1:{port}: Connect to ipv4#127.0.0.1:{port} failed: Connection refused. "
+                    "The clients retry on their own and nothing uncommitted is kept; its further connection errors "
+                    "are not shown."]
 
 
 def test_lines_that_name_no_broker_pass_through() -> None:

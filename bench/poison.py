@@ -1,0 +1,193 @@
+"""Poison at scale: the sentinel on a topic where a fifth of the records are poison of every
+kind, side by side with a clean topic of the same size.
+
+    .venv/bin/python bench/poison.py [--records 1000000] [--poison-ratio 0.2] [--big 200]
+        [--repeat 1] [--partitions 3] [--commit-every 10000] [--log-dir DIR]
+        [--bootstrap-servers HOST:PORT --registry URL]
+
+Two topics of RECORDS records each. The clean one is bench/sentinel.py's payments
+(one in twenty breaking one of the five rules of bench/sentinel-pipeline.yml). The
+poisoned one (bench/poison_corpus.py) has POISON_RATIO of poison taking every kind in
+turn: twelve kinds of bad bytes, an id whose schema was deleted from the registry,
+records with a thousand headers, and BIG records of one megabyte; the rest are the same
+payments. `governance sentinel run --idle-exit 3` routes each, in turns with --repeat.
+
+For each run: the sentinel's own time and records/s (first record consumed to the last
+commit, as it prints them), its peak RSS, and its resident memory at a quarter, half,
+three quarters and the end of its run (sampled every 50 ms), to show whether memory stays
+flat. Then the poisoned run's outputs are read back (read_committed) and every record is
+checked to be exactly once where it belongs, at the DLQ stage it belongs to, with its
+headers and its full size. Exit status 1 if anything is lost, duplicated or misplaced.
+Without --bootstrap-servers a one-broker stack is started in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import poison_corpus  # noqa: E402
+import sentinel as base  # noqa: E402  (bench/sentinel.py: topics, the payments, running the sentinel)
+
+
+def _registry(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(url.rstrip("/") + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def register_ids(registry: str, subjects: list[str], other: str) -> poison_corpus.Ids:
+    """The payment schema under each of `subjects`; a schema of another subject; and an id
+    registered under the first subject, then deleted for good."""
+    schema = json.dumps(base.SCHEMA)
+    ids = [_registry(registry, "POST", f"/subjects/{s}/versions", {"schema": schema})["id"] for s in subjects]
+    foreign = _registry(registry, "POST", f"/subjects/{other}/versions",
+                        {"schema": json.dumps({"type": "record", "name": "Other", "fields": [{"name": "x", "type": "long"}]})})
+    later = dict(base.SCHEMA, fields=[*base.SCHEMA["fields"], {"name": "tag", "type": ["null", "string"], "default": None}])
+    deleted = _registry(registry, "POST", f"/subjects/{subjects[0]}/versions", {"schema": json.dumps(later)})["id"]
+    version = _registry(registry, "POST", f"/subjects/{subjects[0]}", {"schema": json.dumps(later)})["version"]
+    _registry(registry, "DELETE", f"/subjects/{subjects[0]}/versions/{version}")
+    _registry(registry, "DELETE", f"/subjects/{subjects[0]}/versions/{version}?permanent=true")
+    assert len(set(ids)) == 1
+    return poison_corpus.Ids(ids[0], foreign["id"], deleted)
+
+
+def run_sentinel(pipeline: Path, bootstrap: str, registry: str, log: Path) -> dict[str, Any] | None:
+    samples: list[tuple[float, float]] = []
+    cmd = base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
+                                       "--registry", registry, "--idle-exit", "3"]
+    code, text, peak = base.run_child(cmd, log, 3600, rss=samples)
+    match = None
+    for match in base.SENTINEL_LINE.finditer(text):
+        pass
+    if code != 0 or match is None:
+        print(f"  the sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
+        return None
+    records, valid, dlq = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
+    seconds = float(match.group(4))
+    if match.group(5) and int(match.group(5).replace(",", "")) > 0:
+        seconds = records / int(match.group(5).replace(",", ""))
+    end = samples[-1][0] if samples else 0.0
+    quarters = [next((mb for t, mb in samples if t >= end * q), 0.0) for q in (0.25, 0.5, 0.75)]
+    quarters.append(max((mb for _, mb in samples[-5:]), default=0.0))
+    return {"records": records, "valid": valid, "dlq": dlq, "seconds": seconds, "rss": peak, "quarters": quarters}
+
+
+def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> int:
+    run = uuid.uuid4().hex[:8]
+    n = args.records
+    clean, poisoned = f"bench-poison-{run}-clean", f"bench-poison-{run}-poisoned"
+    tries = range(1, args.repeat + 1)
+    outputs = {(source, k): (f"{source}-{k}-valid", f"{source}-{k}-dlq") for source in (clean, poisoned) for k in tries}
+    base.create_topics(bootstrap, [clean, poisoned] + [t for pair in outputs.values() for t in pair], args.partitions)
+    base.create_topics(bootstrap, [f"{source}-{k}-kpi" for source in (clean, poisoned) for k in tries], 1)
+    ids = register_ids(registry, [f"{poisoned}-value", f"{clean}-value"], f"bench-poison-{run}-other-value")
+    corpus = poison_corpus.Corpus(n, ids, args.poison_ratio, args.big)
+    counts = corpus.counts()
+    print(f"records {n:,} per topic, {args.partitions} partitions, commit every {args.commit_every:,} records or 1000 ms; "
+          f"schema id {ids.schema}, another subject's {ids.foreign}, deleted {ids.deleted}", flush=True)
+    print("poisoned topic: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(counts.items())), flush=True)
+    started = time.monotonic()
+    bad = base.produce(bootstrap, clean, ids.schema, n, 0.05)
+    print(f"produced the clean topic ({bad:,} break a rule) in {time.monotonic() - started:.0f} s", flush=True)
+    started = time.monotonic()
+    poison_corpus.produce(bootstrap, poisoned, corpus,
+                          progress=lambda done: print(f"  produced {done:,} poisoned", flush=True))
+    print(f"produced the poisoned topic in {time.monotonic() - started:.0f} s", flush=True)
+
+    results: dict[str, list[dict[str, Any]]] = {"clean": [], "poisoned": []}
+    failures = 0
+    for k in tries:
+        for label, source in (("clean", clean), ("poisoned", poisoned)):
+            valid, dlq = outputs[(source, k)]
+            pipeline = base.write_pipeline(tmp, f"{source}-{k}", source, valid, dlq, args.commit_every)
+            print(f"{label} (try {k} of {args.repeat}) ...", flush=True)
+            result = run_sentinel(pipeline, bootstrap, registry, tmp / f"sentinel-{label}-{k}.log")
+            if result is None:
+                failures += 1
+                continue
+            results[label].append(result)
+            print(f"  {result['records']:,} records in {result['seconds']:.1f} s ({result['valid']:,} valid, "
+                  f"{result['dlq']:,} to the DLQ), peak {result['rss']:.0f} MB, resident at 1/4, 1/2, 3/4, end: "
+                  + ", ".join(f"{mb:.0f}" for mb in result["quarters"]) + " MB", flush=True)
+            if label == "poisoned":
+                started = time.monotonic()
+                problems = poison_corpus.check(corpus, poison_corpus.read_all(bootstrap, valid),
+                                               poison_corpus.read_all(bootstrap, dlq))
+                print(f"  checked every record of {valid} and {dlq} in {time.monotonic() - started:.0f} s: "
+                      + ("each exactly once where it belongs" if not problems else "PROBLEMS"), flush=True)
+                for problem in problems:
+                    print(f"    {problem}", flush=True)
+                failures += bool(problems)
+    report(results, n, args.poison_ratio)
+    return 1 if failures else 0
+
+
+def report(results: dict[str, list[dict[str, Any]]], n: int, ratio: float) -> None:
+    def rate(row: dict[str, Any]) -> float:
+        return row["records"] / max(row["seconds"], 1e-9)
+
+    best = {label: max(rows, key=rate) for label, rows in results.items() if rows}
+    print()
+    header = (f"{'topic':<22} {'records':>10} {'to DLQ':>9} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12} "
+              f"{'resident MB at 1/4, 1/2, 3/4, end':>36}")
+    print(header)
+    print("-" * len(header))
+    for label, title in (("clean", "clean (5% break a rule)"), ("poisoned", f"{ratio:.0%} poison + the same")):
+        row = best.get(label)
+        if row is None:
+            print(f"{title:<22} {'not measured':>10}")
+            continue
+        print(f"{title:<22} {row['records']:>10,} {row['dlq']:>9,} {row['seconds']:>8.1f} {rate(row):>10,.0f} "
+              f"{row['rss']:>12.0f} {', '.join(f'{mb:.0f}' for mb in row['quarters']):>36}")
+    if "clean" in best and "poisoned" in best:
+        ratio_seen = rate(best["poisoned"]) / rate(best["clean"])
+        print(f"\n{'PASS' if ratio_seen >= 0.5 else 'MISS'}  poisoned throughput >= 0.5x clean: {ratio_seen:.2f}x")
+    for label, rows in results.items():
+        if len(rows) > 1:
+            print(f"note: {label}, records/s of each try: " + ", ".join(f"{rate(r):,.0f}" for r in rows)
+                  + " (the table has the fastest)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--poison-ratio", type=float, default=0.2)
+    parser.add_argument("--big", type=int, default=200, help="records of one megabyte among the poison")
+    parser.add_argument("--repeat", type=int, default=1, help="run clean and poisoned this many times each, in turns")
+    parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--commit-every", type=int, default=10_000)
+    parser.add_argument("--log-dir", type=Path, help="keep each run's output and pipeline file here")
+    parser.add_argument("--bootstrap-servers")
+    parser.add_argument("--registry")
+    args = parser.parse_args()
+    if bool(args.bootstrap_servers) != bool(args.registry):
+        parser.error("--bootstrap-servers and --registry go together")
+    status = [0]
+    with tempfile.TemporaryDirectory(prefix="bench-poison-") as tmp_name:
+        tmp = Path(tmp_name)
+        logs = args.log_dir.resolve() if args.log_dir else tmp
+        logs.mkdir(parents=True, exist_ok=True)
+        from stacks import on_cluster
+
+        def work(bootstrap: str, registry: str) -> None:
+            status[0] = bench(args, bootstrap, registry, logs)
+
+        on_cluster(args.bootstrap_servers, args.registry, tmp, work)
+    sys.exit(status[0])
+
+
+if __name__ == "__main__":
+    main()
