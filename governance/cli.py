@@ -115,26 +115,37 @@ def stack() -> None:
 @stack.command("up")
 @click.option("--brokers", type=click.IntRange(1, 9), help="Number of nodes (each broker+controller). Default 1.")
 @click.option("--port", type=click.IntRange(0, 65535), help="First broker's port; 0 picks free ports. Default 9092.")
+@click.option("--security", type=click.Choice(["plaintext", "sasl_ssl"]),
+              help="sasl_ssl: TLS with a CA the stack makes, and SCRAM-SHA-512 users; clients need the "
+                   "client.properties it writes. Fixed when the stack is made. Default plaintext.")
 @data_dir_option
-def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> None:
+def stack_up(brokers: int | None, port: int | None, security: str | None, data_dir: Path | None) -> None:
     """Start the local cluster, a schema registry and the steward console beside it (idempotent).
 
-    Prints the bootstrap servers, then the registry URL, then the console URL. The
-    console shows schemas/, rules/ and lineage/ of the folder this runs in.
+    Prints the bootstrap servers, then the registry URL, then the console URL, and for a
+    secured stack the client properties file. The console shows schemas/, rules/ and
+    lineage/ of the folder this runs in.
 
     \b
     Examples:
-      governance stack up                 one broker on 127.0.0.1:9092
-      governance stack up --brokers 3     three brokers on 9092, 9093, 9094
+      governance stack up                      one broker on 127.0.0.1:9092
+      governance stack up --brokers 3          three brokers on 9092, 9093, 9094
+      governance stack up --security sasl_ssl  TLS and SASL/SCRAM; writes client.properties
     """
     from governance.stack.cluster import LocalStack
 
-    state = LocalStack(data_dir).up(brokers=brokers, port=port)
+    state = LocalStack(data_dir).up(brokers=brokers, port=port, security=security)
     click.echo(state.bootstrap_servers)
     if state.registry is not None:
         click.echo(state.registry.url)
     if state.console is not None:
         click.echo(state.console.url)
+    if state.client_properties is not None:
+        click.echo(state.client_properties)
+        click.echo(f"The cluster speaks SASL_SSL only; clients need {state.client_properties} "
+                   "(its CA, user and password):\n"
+                   f"  governance kafka check --kafka-config {state.client_properties}\n"
+                   f"  export {CONFIG_ENV}={state.client_properties}   (then every command uses it)", err=True)
 
 
 @stack.command("down")
@@ -170,6 +181,9 @@ def stack_status(as_json: bool, data_dir: Path | None) -> None:
     else:
         click.echo(f"Kafka {status.state.kafka_version}: {'running' if status.running else 'not running'}")
         click.echo(f"  bootstrap servers  {status.state.bootstrap_servers}")
+        if status.state.client_properties is not None:
+            click.echo(f"  security           SASL_SSL, SCRAM-SHA-512; clients use --kafka-config "
+                       f"{status.state.client_properties}")
         for broker in status.brokers:
             state = f"pid {broker.broker.pid}" if broker.alive else "stopped"
             click.echo(f"  broker {broker.broker.id}           127.0.0.1:{broker.broker.port}  {state}")
@@ -910,7 +924,8 @@ def demo(
         click.echo(f"  {'OK' if walk.ok else 'FAILED'}")
         ok = ok and walk.ok
         if duration > 0:
-            ok = _demo_live(settings, registry_url, duration, rate, schemas_dir, rules_dir, kafka_config,
+            # settings.config_file: --kafka-config, or a secured local stack's client properties
+            ok = _demo_live(settings, registry_url, duration, rate, schemas_dir, rules_dir, settings.config_file,
                             console_url) and ok
         _demo_lineage(registry_url)
     if console_url:

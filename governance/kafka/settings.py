@@ -36,11 +36,12 @@ class KafkaSettings:
 def resolve_kafka_settings(
     bootstrap_servers: str | None = None,
     config_file: Path | None = None,
-    fallback: Callable[[], tuple[str, str] | None] | None = None,
+    fallback: Callable[[], KafkaSettings | None] | None = None,
 ) -> KafkaSettings:
     """The flag, then the environment, then `bootstrap.servers` in the config file, then
-    `fallback()` -> (servers, where they came from), which the command line passes in
-    (the running local stack); this package knows nothing of the stack."""
+    `fallback()`, which the command line passes in (the running local stack, with its own
+    client properties when it is secured; the config file's still win); this package
+    knows nothing of the stack."""
     extra = load_client_properties(config_file) if config_file else {}
     if bootstrap_servers:
         return KafkaSettings(bootstrap_servers, extra, "--bootstrap-servers", config_file)
@@ -50,7 +51,8 @@ def resolve_kafka_settings(
         return KafkaSettings(extra.pop("bootstrap.servers"), extra, str(config_file), config_file)
     found = fallback() if fallback is not None else None
     if found is not None:
-        return KafkaSettings(found[0], extra, found[1], config_file)
+        return KafkaSettings(found.bootstrap_servers, {**found.extra, **extra}, found.source,
+                             config_file or found.config_file)
     raise GovernanceError(
         "No Kafka cluster to talk to.",
         hint=f"pass --bootstrap-servers HOST:PORT, set {BOOTSTRAP_ENV}, "
