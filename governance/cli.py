@@ -23,15 +23,18 @@ from governance.kafka.settings import CONFIG_ENV
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+kafka_config_option = click.option(
+    "--kafka-config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=CONFIG_ENV,
+    metavar="FILE",
+    help="Extra librdkafka properties (SASL, TLS) from a .properties or .yaml file, passed through unchanged.",
+)
+
+
 def kafka_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     """--bootstrap-servers and --kafka-config as given (for commands that resolve them later)."""
-    command = click.option(
-        "--kafka-config",
-        type=click.Path(path_type=Path, dir_okay=False),
-        envvar=CONFIG_ENV,
-        metavar="FILE",
-        help="Extra librdkafka properties (SASL, TLS) from a .properties or .yaml file, passed through unchanged.",
-    )(command)
+    command = kafka_config_option(command)
     return click.option(
         "--bootstrap-servers",
         "-b",
@@ -112,26 +115,37 @@ def stack() -> None:
 @stack.command("up")
 @click.option("--brokers", type=click.IntRange(1, 9), help="Number of nodes (each broker+controller). Default 1.")
 @click.option("--port", type=click.IntRange(0, 65535), help="First broker's port; 0 picks free ports. Default 9092.")
+@click.option("--security", type=click.Choice(["plaintext", "sasl_ssl"]),
+              help="sasl_ssl: TLS with a CA the stack makes, and SCRAM-SHA-512 users; clients need the "
+                   "client.properties it writes. Fixed when the stack is made. Default plaintext.")
 @data_dir_option
-def stack_up(brokers: int | None, port: int | None, data_dir: Path | None) -> None:
+def stack_up(brokers: int | None, port: int | None, security: str | None, data_dir: Path | None) -> None:
     """Start the local cluster, a schema registry and the steward console beside it (idempotent).
 
-    Prints the bootstrap servers, then the registry URL, then the console URL. The
-    console shows schemas/, rules/ and lineage/ of the folder this runs in.
+    Prints the bootstrap servers, then the registry URL, then the console URL, and for a
+    secured stack the client properties file. The console shows schemas/, rules/ and
+    lineage/ of the folder this runs in.
 
     \b
     Examples:
-      governance stack up                 one broker on 127.0.0.1:9092
-      governance stack up --brokers 3     three brokers on 9092, 9093, 9094
+      governance stack up                      one broker on 127.0.0.1:9092
+      governance stack up --brokers 3          three brokers on 9092, 9093, 9094
+      governance stack up --security sasl_ssl  TLS and SASL/SCRAM; writes client.properties
     """
     from governance.stack.cluster import LocalStack
 
-    state = LocalStack(data_dir).up(brokers=brokers, port=port)
+    state = LocalStack(data_dir).up(brokers=brokers, port=port, security=security)
     click.echo(state.bootstrap_servers)
     if state.registry is not None:
         click.echo(state.registry.url)
     if state.console is not None:
         click.echo(state.console.url)
+    if state.client_properties is not None:
+        click.echo(state.client_properties)
+        click.echo(f"The cluster speaks SASL_SSL only; clients need {state.client_properties} "
+                   "(its CA, user and password):\n"
+                   f"  governance kafka check --kafka-config {state.client_properties}\n"
+                   f"  export {CONFIG_ENV}={state.client_properties}   (then every command uses it)", err=True)
 
 
 @stack.command("down")
@@ -167,6 +181,9 @@ def stack_status(as_json: bool, data_dir: Path | None) -> None:
     else:
         click.echo(f"Kafka {status.state.kafka_version}: {'running' if status.running else 'not running'}")
         click.echo(f"  bootstrap servers  {status.state.bootstrap_servers}")
+        if status.state.client_properties is not None:
+            click.echo(f"  security           SASL_SSL, SCRAM-SHA-512; clients use --kafka-config "
+                       f"{status.state.client_properties}")
         for broker in status.brokers:
             state = f"pid {broker.broker.pid}" if broker.alive else "stopped"
             click.echo(f"  broker {broker.broker.id}           127.0.0.1:{broker.broker.port}  {state}")
@@ -623,10 +640,14 @@ def _pipeline_registry(pipeline: Any, registry_flag: str | None) -> str | None:
 def _datahub_reporter(datahub: str, pipeline_file: Path, registry_url: str | None, settings: Any) -> Any:
     from governance.lineage.build import pipeline_estate
     from governance.lineage.datahub import Mapper
+    from governance.kafka.settings import KafkaSettings
     from governance.lineage.emit import parse_target
     from governance.lineage.reporter import DataHubReporter
 
-    target = parse_target(datahub, registry_url=registry_url)
+    def kafka(servers: str | None) -> Any:  # the sentinel's own cluster comes with its client properties
+        return settings if servers in (None, settings.bootstrap_servers) else KafkaSettings(servers, source="--datahub")
+
+    target = parse_target(datahub, registry_url=registry_url, kafka=kafka)
     mapper = Mapper(pipeline_estate(pipeline_file, registry_url))
     (job,) = [j for j in mapper.estate.jobs if j.kind == "sentinel"]
     return DataHubReporter(target, mapper.mcps, lambda kpi: mapper.window_results(job, kpi))
@@ -662,7 +683,8 @@ def _estate(project: Path, registry_url: str | None) -> Any:
 @lineage.command("emit")
 @project_option
 @click.option("--to", "to", metavar="TARGET",
-              help="file:PATH, lite[:PATH], http(s)://GMS or kafka://BOOTSTRAP. Default: $DATAHUB_GMS_URL, "
+              help="file:PATH, lite[:PATH], http(s)://GMS or kafka://BOOTSTRAP (kafka:// alone: the Kafka of -b, "
+                   "--kafka-config or the local stack). Default: $DATAHUB_GMS_URL, "
                    "else file:build/lineage.json.")
 @click.option("--token", envvar="DATAHUB_GMS_TOKEN", metavar="TOKEN", help="DataHub access token (REST). Default: $DATAHUB_GMS_TOKEN.")
 @click.option("--openapi/--restli", "openapi", default=None,
@@ -672,10 +694,12 @@ def _estate(project: Path, registry_url: str | None) -> Any:
 @click.option("--env", default="PROD", show_default=True, help="DataHub environment (fabric) of the datasets.")
 @click.option("--platform-instance", metavar="NAME", help="DataHub platform instance of this Kafka cluster.")
 @click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
-              help="Kafka to read topics' partition counts from. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, "
-                   "then the local stack; without one, no partition counts.")
+              help="Kafka to read topics' partition counts from, and `--to kafka://`'s. Default: "
+                   "$GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack; without one, no partition counts.")
+@kafka_config_option
 def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool | None, registry_flag: str | None,
-                 env: str, platform_instance: str | None, bootstrap_servers: str | None) -> None:
+                 env: str, platform_instance: str | None, bootstrap_servers: str | None,
+                 kafka_config: Path | None) -> None:
     """Publish schemas, pipelines, declared flows and rules to DataHub. Emitting the same
     estate twice changes nothing: every aspect is written whole, with stable URNs."""
     from collections import Counter
@@ -687,9 +711,10 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
         registry_url: str | None = resolve_registry(registry_flag)
     except GovernanceError:
         registry_url = None
-    target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url)
+    target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url,
+                          kafka=lambda servers: resolve_kafka(servers or bootstrap_servers, kafka_config))
     estate = _estate(project, registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url))
-    _add_partitions(estate, bootstrap_servers)
+    _add_partitions(estate, bootstrap_servers, kafka_config)
     mcps = Mapper(estate, DataHubOptions(env, platform_instance)).mcps()
     emitter = open_emitter(target)
     try:
@@ -704,12 +729,14 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
                f"{sum(len(j.assertions) for j in estate.jobs)} assertions")
 
 
-def _add_partitions(estate: Any, bootstrap_servers: str | None) -> None:
+def _add_partitions(estate: Any, bootstrap_servers: str | None, kafka_config: Path | None) -> None:
     from governance.lineage.build import add_partitions
 
     try:
-        settings = resolve_kafka(bootstrap_servers, None)
+        settings = resolve_kafka(bootstrap_servers, kafka_config)
     except GovernanceError:
+        if kafka_config:
+            raise
         return
     if not add_partitions(estate, settings, timeout=5) and bootstrap_servers:
         raise GovernanceError(f"cannot reach Kafka at {bootstrap_servers} for the topics' partition counts",
@@ -780,11 +807,12 @@ def lineage_impact(subject: str, project: Path) -> None:
 @project_option
 @click.option("--bootstrap-servers", "-b", metavar="HOST:PORT[,...]",
               help="Kafka with the pipelines' KPI and DLQ topics. Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack.")
+@kafka_config_option
 @registry_option("The schema registry.")
 @click.option("--users-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The registry's users file: every page then needs HTTP basic credentials with at least role read.")
-def console(host: str, port: int, project: Path, bootstrap_servers: str | None, registry_flag: str | None,
-            users_file: Path | None) -> None:
+def console(host: str, port: int, project: Path, bootstrap_servers: str | None, kafka_config: Path | None,
+            registry_flag: str | None, users_file: Path | None) -> None:
     """A read-only web console for data stewards: pipeline health, subjects and their versions,
     KPI charts, a dead-letter browser and the lineage graph. Ctrl-C stops it."""
     import uvicorn
@@ -792,9 +820,9 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
     from governance.console.app import ConsoleConfig, create_app
 
     try:
-        settings = resolve_kafka(bootstrap_servers, None)
+        settings = resolve_kafka(bootstrap_servers, kafka_config)
     except GovernanceError as e:
-        if bootstrap_servers:
+        if bootstrap_servers or kafka_config:
             raise
         click.echo(f"note: no Kafka ({e.message}); KPIs and dead letters are not shown", err=True)
         settings = None
@@ -896,7 +924,8 @@ def demo(
         click.echo(f"  {'OK' if walk.ok else 'FAILED'}")
         ok = ok and walk.ok
         if duration > 0:
-            ok = _demo_live(settings, registry_url, duration, rate, schemas_dir, rules_dir, kafka_config,
+            # settings.config_file: --kafka-config, or a secured local stack's client properties
+            ok = _demo_live(settings, registry_url, duration, rate, schemas_dir, rules_dir, settings.config_file,
                             console_url) and ok
         _demo_lineage(registry_url)
     if console_url:

@@ -20,6 +20,8 @@ class KafkaSettings:
     bootstrap_servers: str
     extra: Mapping[str, str] = field(default_factory=dict)
     source: str = "flag"
+    config_file: Path | None = None
+    """Where `extra` came from, for error hints."""
 
     def client_config(self, **overrides: Any) -> dict[str, Any]:
         """A librdkafka config: the extra properties, our bootstrap servers, then `overrides`.
@@ -34,21 +36,23 @@ class KafkaSettings:
 def resolve_kafka_settings(
     bootstrap_servers: str | None = None,
     config_file: Path | None = None,
-    fallback: Callable[[], tuple[str, str] | None] | None = None,
+    fallback: Callable[[], KafkaSettings | None] | None = None,
 ) -> KafkaSettings:
     """The flag, then the environment, then `bootstrap.servers` in the config file, then
-    `fallback()` -> (servers, where they came from), which the command line passes in
-    (the running local stack); this package knows nothing of the stack."""
+    `fallback()`, which the command line passes in (the running local stack, with its own
+    client properties when it is secured; the config file's still win); this package
+    knows nothing of the stack."""
     extra = load_client_properties(config_file) if config_file else {}
     if bootstrap_servers:
-        return KafkaSettings(bootstrap_servers, extra, "--bootstrap-servers")
+        return KafkaSettings(bootstrap_servers, extra, "--bootstrap-servers", config_file)
     if from_env := os.environ.get(BOOTSTRAP_ENV):
-        return KafkaSettings(from_env, extra, BOOTSTRAP_ENV)
+        return KafkaSettings(from_env, extra, BOOTSTRAP_ENV, config_file)
     if "bootstrap.servers" in extra:
-        return KafkaSettings(extra.pop("bootstrap.servers"), extra, str(config_file))
+        return KafkaSettings(extra.pop("bootstrap.servers"), extra, str(config_file), config_file)
     found = fallback() if fallback is not None else None
     if found is not None:
-        return KafkaSettings(found[0], extra, found[1])
+        return KafkaSettings(found.bootstrap_servers, {**found.extra, **extra}, found.source,
+                             config_file or found.config_file)
     raise GovernanceError(
         "No Kafka cluster to talk to.",
         hint=f"pass --bootstrap-servers HOST:PORT, set {BOOTSTRAP_ENV}, "

@@ -6,18 +6,19 @@ an emitter built with acryl-datahub's own classes.
                       (default PATH: DataHub's own, ~/.datahub/lite/datahub.db)
     http(s)://GMS     DataHub's REST API (DataHubRestEmitter; token from $DATAHUB_GMS_TOKEN)
     kafka://BOOTSTRAP DataHub's Kafka ingestion topic MetadataChangeProposal_v1, Avro through
-                      the schema registry (DatahubKafkaEmitter)
+                      the schema registry (DatahubKafkaEmitter); `kafka://` alone: the command's Kafka
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from governance.errors import GovernanceError
+from governance.kafka.settings import KafkaSettings
 
 GMS_ENV = "DATAHUB_GMS_URL"
 TOKEN_ENV = "DATAHUB_GMS_TOKEN"
@@ -34,6 +35,8 @@ class Target:
     """REST only: the OpenAPI endpoint instead of Rest.li's ingestProposal; None lets DataHub's emitter choose."""
     registry_url: str | None = None
     """Kafka only: the schema registry holding the MetadataChangeProposal Avro schema."""
+    kafka: KafkaSettings | None = None
+    """Kafka only: the servers (`location`) with the client properties (SASL, TLS) to reach them."""
 
     def describe(self) -> str:
         return {"file": f"file {self.location}", "lite": f"DataHub Lite at {self.location}",
@@ -41,8 +44,13 @@ class Target:
 
 
 def parse_target(text: str | None, *, token: str | None = None, openapi: bool | None = None,
-                 registry_url: str | None = None) -> Target:
-    """`--to`, else $DATAHUB_GMS_URL, else a file of MCP JSON."""
+                 registry_url: str | None = None,
+                 kafka: Callable[[str | None], KafkaSettings] | None = None) -> Target:
+    """`--to`, else $DATAHUB_GMS_URL, else a file of MCP JSON.
+
+    `kafka(servers)` resolves a `kafka://` target's servers (None when it names none) into
+    the settings to reach them; without it, the servers as named and no client properties.
+    """
     text = text or os.environ.get(GMS_ENV) or f"file:{DEFAULT_FILE}"
     token = token or os.environ.get(TOKEN_ENV) or None
     if text.startswith("file:"):
@@ -57,13 +65,14 @@ def parse_target(text: str | None, *, token: str | None = None, openapi: bool | 
     if text.startswith(("http://", "https://")):
         return Target("rest", text.rstrip("/"), token=token, openapi=openapi)
     if text.startswith("kafka://"):
-        bootstrap = text.removeprefix("kafka://").strip("/")
-        if not bootstrap:
+        bootstrap = text.removeprefix("kafka://").strip("/") or None
+        if bootstrap is None and kafka is None:
             raise GovernanceError("`--to kafka://` needs bootstrap servers, e.g. kafka://broker:9092")
         if not registry_url:
             raise GovernanceError("the Kafka emitter needs a schema registry for DataHub's Avro schemas",
                                   hint="pass --registry URL, set $GOVERNANCE_REGISTRY_URL, or start the local stack")
-        return Target("kafka", bootstrap, registry_url=registry_url)
+        settings = kafka(bootstrap) if kafka is not None else KafkaSettings(str(bootstrap), source="--to")
+        return Target("kafka", settings.bootstrap_servers, registry_url=registry_url, kafka=settings)
     raise GovernanceError(f"unknown target {text!r}",
                           hint="use file:PATH, lite[:PATH], http(s)://GMS_HOST:8080 or kafka://BOOTSTRAP_SERVERS")
 
@@ -74,15 +83,14 @@ class Emitter(Protocol):
     def close(self) -> None: ...
 
 
-def open_emitter(target: Target, client_config: dict[str, Any] | None = None) -> Emitter:
-    """`client_config`: librdkafka settings for the Kafka emitter (SASL, TLS)."""
+def open_emitter(target: Target) -> Emitter:
     if target.kind == "file":
         return _FileEmitter(Path(target.location))
     if target.kind == "lite":
         return _LiteEmitter(Path(target.location))
     if target.kind == "rest":
         return _RestEmitter(target)
-    return _KafkaEmitter(target, client_config or {})
+    return _KafkaEmitter(target)
 
 
 class _FileEmitter:
@@ -138,12 +146,18 @@ class _RestEmitter:
 
 
 class _KafkaEmitter:
-    def __init__(self, target: Target, client_config: dict[str, Any]) -> None:
+    def __init__(self, target: Target) -> None:
         from datahub.emitter.kafka_emitter import DatahubKafkaEmitter, KafkaEmitterConfig
 
+        from governance.kafka.connect import first_contact
+        from governance.kafka.logs import silent_logger
+
+        assert target.kafka is not None
+        # A producer with a wrong password or an untrusted CA would wait out message.timeout.ms (5 min) in flush.
+        first_contact(target.kafka, logger=silent_logger())
         config = KafkaEmitterConfig.model_validate({"connection": {
             "bootstrap": target.location, "schema_registry_url": target.registry_url,
-            "producer_config": {k: v for k, v in client_config.items() if k != "bootstrap.servers"}}})
+            "producer_config": {k: v for k, v in target.kafka.extra.items() if k != "bootstrap.servers"}}})
         self.emitter = DatahubKafkaEmitter(config)
         self.target = target
         self.errors: list[str] = []

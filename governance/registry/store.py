@@ -106,19 +106,12 @@ class KafkaSchemaLog:
             producer.flush(5)
 
     def _ensure_topic(self, timeout: float) -> None:
-        from confluent_kafka import KafkaException
-        from confluent_kafka.admin import AdminClient
-
+        from governance.kafka.connect import first_contact
         from governance.kafka.topics import TopicSpec, create_topics
 
-        admin = AdminClient(self.settings.client_config(logger=client_logger()))
-        try:
-            metadata = admin.list_topics(timeout=timeout)
-        except KafkaException as exc:
-            raise GovernanceError(
-                f"The registry cannot reach Kafka at {self.settings.bootstrap_servers}: {exc.args[0].str()}",
-                hint="check --bootstrap-servers, or start the local stack with `governance stack up`",
-            ) from None
+        admin, metadata = first_contact(
+            self.settings, timeout, logger=client_logger(),
+            hint="check --bootstrap-servers, or start the local stack with `governance stack up`")
         existing = metadata.topics.get(self.topic)
         if existing is not None and existing.error is None:
             if len(existing.partitions) != 1:

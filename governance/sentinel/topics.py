@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from governance.errors import GovernanceError
 from governance.kafka import KafkaSettings
+from governance.kafka.connect import first_contact
 from governance.kafka.logs import client_logger
 from governance.kafka.topics import TopicSpec, create_topics
 from governance.sentinel.pipeline import Pipeline
@@ -12,15 +13,9 @@ from governance.sentinel.pipeline import Pipeline
 def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) -> list[str]:
     """Fail clearly if a source topic is missing; create missing output topics
     (valid: as many partitions as the first source; DLQ and KPI: one). Returns what was created."""
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient(settings.client_config(logger=client_logger()))
-    try:
-        existing = admin.list_topics(timeout=timeout).topics
-    except KafkaException as e:
-        raise GovernanceError(f"cannot reach Kafka at {settings.bootstrap_servers}: {e.args[0].str()}",
-                              hint="check --bootstrap-servers / $GOVERNANCE_BOOTSTRAP_SERVERS") from None
+    admin, metadata = first_contact(settings, timeout, logger=client_logger(),
+                                    hint="check --bootstrap-servers / $GOVERNANCE_BOOTSTRAP_SERVERS")
+    existing = metadata.topics
     missing = [t for t in pipeline.sources if t not in existing]
     if missing:
         raise GovernanceError(

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from governance.stack.ports import HOST
 from governance.stack.state import BrokerState
 
 
-def render(node: BrokerState, nodes: list[BrokerState], data_dir: str) -> str:
+def render(node: BrokerState, nodes: list[BrokerState], data_dir: str,
+           sasl_ssl: Mapping[str, str] | None = None) -> str:
+    """`sasl_ssl`: the settings of a SASL_SSL listener (`security.broker_settings`); without them, PLAINTEXT."""
     count = len(nodes)
+    listener = "SASL_SSL" if sasl_ssl else "PLAINTEXT"
     replication = min(3, count)
     voters = ",".join(f"{n.id}@{HOST}:{n.controller_port}" for n in nodes)
     settings = {
         "process.roles": "broker,controller",
         "node.id": node.id,
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://{HOST}:{node.port},CONTROLLER://{HOST}:{node.controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{HOST}:{node.port}",
+        "listeners": f"{listener}://{HOST}:{node.port},CONTROLLER://{HOST}:{node.controller_port}",
+        "advertised.listeners": f"{listener}://{HOST}:{node.port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": listener,
+        "listener.security.protocol.map": f"{listener}:{listener},CONTROLLER:PLAINTEXT",
+        **(sasl_ssl or {}),
         "log.dirs": data_dir,
         "num.partitions": 1,
         "default.replication.factor": replication,

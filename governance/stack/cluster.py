@@ -23,11 +23,14 @@ from pathlib import Path
 
 from governance.errors import GovernanceError
 from governance.kafka.logs import silent_logger
+from governance.kafka.properties import load_client_properties
+from governance.kafka.settings import KafkaSettings
 from governance.stack import broker_config, process
-from governance.stack.dirs import cache_dir, default_data_dir
+from governance.stack.dirs import cache_dir, default_data_dir, write_private
 from governance.stack.jars import KAFKA_VERSION, ensure_kafka_jars
 from governance.stack.java import require_java
 from governance.stack.ports import HOST, free_ports, is_free
+from governance.stack.security import MODES, PLAINTEXT, broker_settings, create_credentials, format_args
 from governance.stack.state import BrokerState, ConsoleProcessState, RegistryProcessState, StackState
 
 DEFAULT_PORT = 9092
@@ -85,6 +88,8 @@ class StackStatus:
             "data_dir": self.state.data_dir,
             "kafka_version": self.state.kafka_version,
             "cluster_id": self.state.cluster_id,
+            "security": self.state.security,
+            "client_properties": self.state.client_properties,
         }
 
 
@@ -123,18 +128,20 @@ class LocalStack:
         brokers: int | None = None,
         port: int | None = None,
         *,
+        security: str | None = None,
         ready_timeout: float = READY_TIMEOUT,
     ) -> StackState:
         """Start the cluster, or the nodes of it that are not running; return its state.
 
         `port` is the first broker's port (the others follow it, controllers sit
-        100 above); 0 picks free ports. Running `up` on a running stack changes nothing.
+        100 above); 0 picks free ports. `security` is `plaintext` (the default) or
+        `sasl_ssl`, fixed when the stack is made. Running `up` on a running stack changes nothing.
         """
         state = self.state()
         if state is None:
-            state = self._create(brokers or 1, DEFAULT_PORT if port is None else port)
+            state = self._create(brokers or 1, DEFAULT_PORT if port is None else port, security or PLAINTEXT)
         else:
-            self._check_matches(state, brokers, port)
+            self._check_matches(state, brokers, port, security)
         stopped = [b for b in state.brokers if not process.is_ours(b.pid, b.config)]
         if stopped:
             self._require_free_ports(stopped)
@@ -156,9 +163,11 @@ class LocalStack:
             self.progress(f"The stack is already running at {state.bootstrap_servers} ({self.data_dir}).")
         return state
 
-    def _create(self, brokers: int, port: int) -> StackState:
+    def _create(self, brokers: int, port: int, security: str) -> StackState:
         if brokers < 1:
             raise GovernanceError(f"--brokers must be at least 1, not {brokers}.")
+        if security not in MODES:
+            raise GovernanceError(f"--security must be one of {', '.join(MODES)}, not {security!r}.")
         if port:
             broker_ports = [port + i for i in range(brokers)]
             controller_ports = [p + CONTROLLER_PORT_OFFSET for p in broker_ports]
@@ -179,10 +188,15 @@ class LocalStack:
             for i in range(brokers)
         ]
         self._require_free_ports(nodes)
+        listener_settings = None
+        if security != PLAINTEXT:
+            create_credentials(self.data_dir, ",".join(f"{HOST}:{n.port}" for n in nodes))
+            listener_settings = broker_settings(self.data_dir)
         for node in nodes:
             node_dir = Path(node.config).parent
             node_dir.mkdir(exist_ok=True)
-            Path(node.config).write_text(broker_config.render(node, nodes, str(node_dir / "data")))
+            config = broker_config.render(node, nodes, str(node_dir / "data"), listener_settings)
+            write_private(Path(node.config), config.encode())  # with security on, it holds the brokers' password
         log4j = resources.files("governance.stack").joinpath("resources/log4j2.properties").read_text()
         (self.data_dir / "log4j2.properties").write_text(log4j)
         registry_port = free_ports(1)[0] if not port else REGISTRY_PORT
@@ -194,16 +208,18 @@ class LocalStack:
         registry = RegistryProcessState(registry_port, None, str(self.data_dir / "logs" / "registry.log"))
         console_port = free_ports(1)[0] if not port or not is_free(CONSOLE_PORT) else CONSOLE_PORT
         console = ConsoleProcessState(console_port, None, str(self.data_dir / "logs" / "console.log"), str(Path.cwd()))
-        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes, registry, console)
+        state = StackState(str(self.data_dir), KAFKA_VERSION, _new_cluster_id(), nodes, registry, console, security)
         state.save()
         return state
 
-    def _check_matches(self, state: StackState, brokers: int | None, port: int | None) -> None:
+    def _check_matches(self, state: StackState, brokers: int | None, port: int | None, security: str | None) -> None:
         conflicts = []
         if brokers is not None and brokers != len(state.brokers):
             conflicts.append(f"{len(state.brokers)} broker(s), not {brokers}")
         if port and port != state.brokers[0].port:
             conflicts.append(f"port {state.brokers[0].port}, not {port}")
+        if security is not None and security != state.security:
+            conflicts.append(f"--security {state.security}, not {security}")
         if conflicts:
             raise GovernanceError(
                 f"The stack in {self.data_dir} was created with {' and '.join(conflicts)}.",
@@ -230,6 +246,7 @@ class LocalStack:
             command = [
                 str(java), "-cp", classpath, "kafka.tools.StorageTool", "format",
                 "-t", state.cluster_id, "-c", node.config, "--ignore-formatted",
+                *(format_args(self.data_dir) if state.security != PLAINTEXT else []),
             ]  # fmt: skip
             running.append((node, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
         for node, proc in running:
@@ -260,7 +277,7 @@ class LocalStack:
         from confluent_kafka.admin import AdminClient
 
         # Brokers refuse connections until they are up: expected, not news.
-        admin = AdminClient({"bootstrap.servers": state.bootstrap_servers, "logger": silent_logger()})
+        admin = AdminClient(client_settings(state).client_config(logger=silent_logger()))
         deadline = time.monotonic() + timeout
         expected = {b.id for b in state.brokers}
         while True:
@@ -289,7 +306,7 @@ class LocalStack:
         """One `governance registry serve` beside the brokers, on their `_schemas` topic."""
         registry = state.registry
         assert registry is not None
-        command = ["--port", str(registry.port), "--bootstrap-servers", state.bootstrap_servers]
+        command = ["--port", str(registry.port), "--bootstrap-servers", state.bootstrap_servers, *_kafka_config(state)]
         registry.pid = _start_service("schema registry", ["registry", "serve", *command], registry.log,
                                       registry.url + "/", timeout)
         self.progress(f"Schema registry is ready at {registry.url} (pid {registry.pid}, log {registry.log}).")
@@ -303,6 +320,7 @@ class LocalStack:
         command = [
             "console", "--port", str(console.port), "--bootstrap-servers", state.bootstrap_servers,
             "--project", console.project, *(["--registry", registry.url] if registry is not None else []),
+            *_kafka_config(state),
         ]  # fmt: skip
         console.pid = _start_service("console", command, console.log, console.url + "/static/console.css", timeout)
         self.progress(f"Console is ready at {console.url} (pid {console.pid}, showing {console.project}).")
@@ -355,6 +373,18 @@ class LocalStack:
                 f"There is no local stack in {self.data_dir}.", hint="start one with `governance stack up`"
             )
         return state
+
+
+def client_settings(state: StackState, source: str = "local stack") -> KafkaSettings:
+    """How a client reaches this stack: its bootstrap servers plus, when secured, its client properties."""
+    extra = load_client_properties(Path(state.client_properties)) if state.client_properties else {}
+    extra.pop("bootstrap.servers", None)
+    return KafkaSettings(state.bootstrap_servers, extra, source,
+                         Path(state.client_properties) if state.client_properties else None)
+
+
+def _kafka_config(state: StackState) -> list[str]:
+    return ["--kafka-config", state.client_properties] if state.client_properties else []
 
 
 def _start_service(what: str, args: list[str], log_path: str, probe_url: str, timeout: float) -> int:

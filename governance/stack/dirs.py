@@ -20,3 +20,11 @@ def default_data_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "governance" / "stack"
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (keys, passwords), not even for a moment anyone else."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)

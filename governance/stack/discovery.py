@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from governance.kafka.settings import KafkaSettings
 
-def stack_kafka(stack_dir: Path | None = None) -> Callable[[], tuple[str, str] | None]:
-    """-> (bootstrap servers, "local stack in DIR") when the stack in `stack_dir` is running."""
 
-    def find() -> tuple[str, str] | None:
-        from governance.stack.cluster import LocalStack
+def stack_kafka(stack_dir: Path | None = None) -> Callable[[], KafkaSettings | None]:
+    """-> how to reach the stack in `stack_dir` when it is running (with its client
+    properties when it is secured), from "local stack in DIR"."""
+
+    def find() -> KafkaSettings | None:
+        from governance.stack.cluster import LocalStack, client_settings
 
         status = LocalStack(stack_dir).status()
         if status is not None and status.running:
-            return status.state.bootstrap_servers, f"local stack in {status.state.data_dir}"
+            return client_settings(status.state, f"local stack in {status.state.data_dir}")
         return None
 
     return find

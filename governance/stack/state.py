@@ -7,6 +7,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from governance.stack.security import PLAINTEXT, client_properties_path
+
 STATE_FILE = "stack.json"
 
 
@@ -52,6 +54,13 @@ class StackState:
     brokers: list[BrokerState] = field(default_factory=list)
     registry: RegistryProcessState | None = None
     console: ConsoleProcessState | None = None
+    security: str = PLAINTEXT
+    """`plaintext` or `sasl_ssl` (a stack.json from before security existed has none: plaintext)."""
+
+    @property
+    def client_properties(self) -> str | None:
+        """The librdkafka properties a client of a secured stack needs; None for plaintext."""
+        return None if self.security == PLAINTEXT else str(client_properties_path(Path(self.data_dir)))
 
     @property
     def bootstrap_servers(self) -> str:
