@@ -56,7 +56,7 @@ def dlq_headers(
         (OFFSET, str(offset).encode()),
         (STAGE, stage.encode()),
         (PIPELINE, pipeline.encode()),
-        (FAILED_RULES, json.dumps([{"rule": r, "message": m} for r, m in failed_rules]).encode()),
+        (FAILED_RULES, json.dumps([{"rule": r, "message": m} for r, m in failed_rules]).encode() if failed_rules else b"[]"),
     ]
     if exception_class is not None:
         headers.append((EXCEPTION_CLASS, exception_class.encode()))
