@@ -1,1 +1,0 @@
-"""Peers of the sentinel for bench/sentinel.py: the same five rules written with other tools."""
