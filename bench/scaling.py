@@ -1,0 +1,219 @@
+"""Scaling: one, two and four sentinel processes on a topic of twelve partitions, next to
+one, two and four Kafka Streams threads, with this machine's core count beside them.
+
+    .venv/bin/python bench/scaling.py [--records 1000000] [--counts 1,2,4] [--paths b,e]
+        [--partitions 12] [--commit-every 10000] [--log-dir DIR]
+        [--bootstrap-servers HOST:PORT --registry URL]
+
+For each path and count, on a fresh topic: start the workers (b: that many `governance
+sentinel run` processes sharing one consumer group; e: the Kafka Streams filter with
+that many stream threads), wait until the group has that many members holding
+partitions, then write RECORDS pre-encoded payments (5% break a rule) as fast as the
+producer goes. The clock runs from the first record written to the moment the group's
+committed offsets cover every record (polled every 50 ms), the same outside clock for
+every path: how fast a group of workers empties a backlog, start-up excluded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import sentinel as base  # noqa: E402  (bench/sentinel.py: the payments, topics, the sentinel's command)
+
+
+def encode(n: int, schema_id: int) -> list[tuple[bytes, bytes]]:
+    import fastavro
+
+    parsed = fastavro.parse_schema(base.SCHEMA)
+    header = b"\x00" + struct.pack(">I", schema_id)
+    out = []
+    buf = io.BytesIO()
+    for i in range(n):
+        rec = base.record(i, (i // 20) % 5 if i % 20 == 0 else None)
+        buf.seek(0)
+        buf.truncate()
+        fastavro.schemaless_writer(buf, parsed, rec)
+        out.append((rec["id"].encode(), header + buf.getvalue()))
+    return out
+
+
+def register(registry: str, subject: str) -> int:
+    request = urllib.request.Request(f"{registry.rstrip('/')}/subjects/{subject}/versions", method="POST",
+                                     data=json.dumps({"schema": json.dumps(base.SCHEMA)}).encode(),
+                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.load(response)["id"])
+
+
+def wait_members(bootstrap: str, group: str, members: int, timeout: float = 180) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            description = admin.describe_consumer_groups([group])[group].result(timeout=5)
+            holding = [m for m in description.members if m.assignment and m.assignment.topic_partitions]
+            if len(holding) >= members and str(description.state).endswith("STABLE"):
+                return
+        except Exception:  # noqa: BLE001  (the group does not exist yet)
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"group {group} did not have {members} members holding partitions within {timeout:.0f} s")
+
+
+def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: argparse.Namespace, bootstrap: str,
+             registry: str, work: Path) -> dict[str, Any] | None:
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    name = f"scaling-{path}{count}-{uuid.uuid4().hex[:8]}"
+    source, valid, dlq = f"{name}-in", f"{name}-valid", f"{name}-dlq"
+    base.create_topics(bootstrap, [source, valid, dlq], args.partitions)
+    schema_id = register(registry, f"{source}-value")
+    assert records[0][1][1:5] == struct.pack(">I", schema_id), "the payments were encoded with another schema id"
+    n = len(records)
+    processes: list[subprocess.Popen] = []
+    logs = []
+    if path == "b":
+        group = f"sentinel-{name}"
+        base.create_topics(bootstrap, [f"{name}-kpi"], 1)
+        pipeline = base.write_pipeline(work, name, source, valid, dlq, args.commit_every)
+        commands = [base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
+                                                 "--registry", registry, "--instance-id", f"w{k}"] for k in range(count)]
+        members = count
+    else:
+        from peers import kstreams
+
+        group = name
+        commands = [kstreams.command(kstreams.build(print), bootstrap, registry, source, valid, dlq, group, n,
+                                     1000, count)]
+        members = count
+    for k, command in enumerate(commands):
+        log = open(work / f"{name}-{k}.log", "wb")
+        logs.append(log)
+        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+    try:
+        wait_members(bootstrap, group, members)
+        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1_000_000,
+                             "compression.type": "lz4", "queue.buffering.max.messages": 2_000_000, "acks": "all"})
+        started = time.monotonic()
+        for key, value in records:
+            while True:
+                try:
+                    producer.produce(source, value, key)
+                    break
+                except BufferError:
+                    producer.poll(0.01)
+        producer.flush(120)
+        written = time.monotonic() - started
+        watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+        partitions = [TopicPartition(source, p) for p in range(args.partitions)]
+        deadline = time.monotonic() + 900
+        while True:
+            done = sum(max(tp.offset, 0) for tp in watcher.committed(partitions, timeout=10))
+            if done >= n:
+                seconds = time.monotonic() - started
+                break
+            if time.monotonic() > deadline or all(p.poll() is not None for p in processes):
+                print(f"  {path}{count}: committed {done:,} of {n:,}; logs in {work}", flush=True)
+                return None
+            time.sleep(0.05)
+        watcher.close()
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in processes:
+            try:
+                p.wait(60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for log in logs:
+            log.close()
+    counted = (base.count_topic(bootstrap, valid), base.count_topic(bootstrap, dlq))
+    bad = len([i for i in range(n) if i % 20 == 0])
+    return {"seconds": seconds, "written": written, "rate": n / seconds, "counted": counted,
+            "right": counted == (n - bad, bad)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--counts", default="1,2,4")
+    parser.add_argument("--paths", default="b,e")
+    parser.add_argument("--partitions", type=int, default=12)
+    parser.add_argument("--commit-every", type=int, default=10_000)
+    parser.add_argument("--log-dir", type=Path)
+    parser.add_argument("--bootstrap-servers")
+    parser.add_argument("--registry")
+    args = parser.parse_args()
+    if bool(args.bootstrap_servers) != bool(args.registry):
+        parser.error("--bootstrap-servers and --registry go together")
+
+    def work(bootstrap: str, registry: str) -> None:
+        probe = f"scaling-probe-{uuid.uuid4().hex[:8]}"
+        schema_id = register(registry, f"{probe}-value")
+        records = encode(args.records, schema_id)
+        counts = [int(c) for c in args.counts.split(",")]
+        labels = {"b": "sentinel processes", "e": "Kafka Streams threads"}
+        print(f"{args.records:,} records, {args.partitions} partitions, {os.cpu_count()} cores "
+              f"({_cpu_model()})", flush=True)
+        rows: dict[tuple[str, int], dict[str, Any] | None] = {}
+        for path in args.paths.split(","):
+            for count in counts:
+                print(f"{path}) {count} {labels[path]} ...", flush=True)
+                row = run_once(path, count, records, args, bootstrap, registry, logs)
+                rows[(path, count)] = row
+                if row:
+                    print(f"  {row['rate']:,.0f} records/s ({row['seconds']:.1f} s; written in {row['written']:.1f} s); "
+                          f"valid {row['counted'][0]:,}, DLQ {row['counted'][1]:,}"
+                          + ("" if row["right"] else " (WRONG COUNTS)"), flush=True)
+        print()
+        header = f"{'workers':<26}" + "".join(f"{c:>12}" for c in counts) + f"{'x at ' + str(counts[-1]):>10}"
+        print(header)
+        print("-" * len(header))
+        for path in args.paths.split(","):
+            first = rows.get((path, counts[0]))
+            cells = "".join(f"{r['rate']:>12,.0f}" if (r := rows.get((path, c))) else f"{'failed':>12}" for c in counts)
+            last = rows.get((path, counts[-1]))
+            gain = f"{last['rate'] / first['rate']:.2f}x" if first and last else "-"
+            print(f"{labels[path]:<26}{cells}{gain:>10}")
+        print(f"(records/s; {os.cpu_count()} cores)")
+
+    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp_name:
+        tmp = Path(tmp_name)
+        logs = args.log_dir.resolve() if args.log_dir else tmp
+        logs.mkdir(parents=True, exist_ok=True)
+        from stacks import on_cluster
+
+        on_cluster(args.bootstrap_servers, args.registry, tmp, work)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
