@@ -1,6 +1,7 @@
 package governance.bench;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -78,7 +79,7 @@ public final class QualityFilter {
             }
             doneNanos = System.nanoTime();
         }
-        System.out.printf("BENCH-RESULT {\"records\": %d, \"seconds\": %.6f, \"valid\": %d, \"invalid\": %d, \"first_ms\": %d}%n",
+        System.out.printf(Locale.ROOT, "BENCH-RESULT {\"records\": %d, \"seconds\": %.6f, \"valid\": %d, \"invalid\": %d, \"first_ms\": %d}%n",
                 target, (doneNanos - tally.firstNanos.get()) / 1e9, tally.valid.get(), tally.invalid.get(), tally.firstMs);
         System.out.flush();
         streams.close(Duration.ofSeconds(30));
