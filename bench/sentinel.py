@@ -1,14 +1,14 @@
-"""The sentinel against a passthrough copier, Confluent data contracts, GX record by record and Kafka Streams.
+"""The sentinel against a passthrough copier, Confluent data contracts, GX record by record, Kafka Streams and Quix Streams.
 
     .venv/bin/python bench/sentinel.py [--records 1000000] [--invalid-ratio 0.05]
         [--commit-every 10000] [--partitions 3] [--contract-records 50000]
-        [--gx-records 2000] [--only a,b,c,d,e] [--repeat 1] [--warmup 500000] [--log-dir DIR]
+        [--gx-records 2000] [--only a,b,c,d,e,f] [--repeat 1] [--warmup 500000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
 
 One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
 of which INVALID_RATIO break exactly one of five rules (each rule in turn), spread
-evenly through the topic. Five paths read it, each in its own process so that
+evenly through the topic. Six paths read it, each in its own process so that
 its peak RSS (the child's own VmHWM) is its alone:
 
   a  passthrough: governance.sentinel.router.Router with an always-valid judge,
@@ -31,10 +31,16 @@ its peak RSS (the child's own VmHWM) is its alone:
      the five rules hand-coded, exactly_once_v2, commit.interval.ms 1000 (Kafka
      Streams has no record-count commit), one stream thread, -Xmx512m. All
      records; its valid and DLQ topics are counted afterwards.
+  f  Quix Streams: the five rules as the Quix Streams app a Python team would
+     write (bench/peers/quix_filter.py; Quix's schema-registry Avro
+     deserializer and serializer, a branch per outcome, exactly once, commit
+     every 10,000 records or 1000 ms), in a venv of its own made once
+     (bench/peers/quix.py: quixstreams pins an older confluent-kafka). All
+     records; its valid and DLQ topics are counted afterwards.
 
-Before a, b and e, an unmeasured passthrough of the first WARMUP records warms the
+Before a, b, e and f, an unmeasured passthrough of the first WARMUP records warms the
 broker up (a broker fresh from start-up commits small transactions several
-times slower for its first few seconds). With --repeat K, a, b and e run K times
+times slower for its first few seconds). With --repeat K, a, b, e and f run K times
 each, taking turns on the same topic (fresh output topics and consumer groups
 each time), and the table shows the fastest try of each: other work on the
 machine then slows both alike.
@@ -61,6 +67,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -528,7 +535,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     only = set(args.only.split(","))
     tries = range(1, args.repeat + 1)
     # Fresh output topics (and consumer groups) for every path and every try.
-    keys = [f"{p}{k}" for p in "abe" for k in tries] + ["c1", "d1", "w1"]
+    keys = [f"{p}{k}" for p in "abef" for k in tries] + ["c1", "d1", "w1"]
     outputs = {key: (f"bench-sentinel-{run}-{key}-valid", f"bench-sentinel-{run}-{key}-dlq") for key in keys}
     create_topics(bootstrap, [source] + [t for pair in outputs.values() for t in pair], args.partitions)
     pipelines = {}
@@ -544,7 +551,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio)
     print(f"produced {n:,} records ({bad:,} invalid) in {time.monotonic() - started:.1f} s", flush=True)
 
-    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcde"}
+    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdef"}
     notes: list[str] = []
 
     def child(path: str, key: str, target: int, keep: bool = True) -> dict[str, Any] | None:
@@ -591,48 +598,58 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             notes.append(f"the sentinel (try {k}) reported {records:,} records, {valid:,} valid, {dlq:,} to the DLQ; "
                          f"expected {n:,}, {n - bad:,}, {bad:,}")
 
-    def kstreams(k: int) -> None:
-        from peers import kstreams as peer
-
-        valid, dlq = outputs[f"e{k}"]
-        cmd = peer.command(jar, bootstrap, registry, source, valid, dlq, f"bench-sentinel-{run}-e{k}", n, 1000)
+    def peer(key: str, k: int, label: str, command: Callable[[str, str, str], list[str]]) -> None:
+        """A peer (e, f) as a child: `command(valid, dlq, group)`; its outputs counted afterwards."""
+        valid, dlq = outputs[f"{key}{k}"]
         t0 = time.monotonic()
-        code, text, rss = run_child(cmd, tmp / f"kstreams-e{k}.log", 3600)
+        code, text, rss = run_child(command(valid, dlq, f"bench-sentinel-{run}-{key}{k}"), tmp / f"{key}{k}.log", 3600)
         result = parse_result(text)
         if code != 0 or result is None:
-            print(f"  Kafka Streams failed (exit {code}):\n{text[-3000:]}", flush=True)
-            notes.append(f"path e (try {k}) failed with exit {code}")
+            print(f"  {label} failed (exit {code}):\n{text[-3000:]}", flush=True)
+            notes.append(f"path {key} (try {k}) failed with exit {code}")
             return
-        result["rss"] = rss
-        results["e"].append(result)
+        result["rss"] = max(rss, result.pop("hwm_mb", 0.0))
+        results[key].append(result)
         counted = tuple(count_topic(bootstrap, t) for t in (valid, dlq))
-        print(f"  Kafka Streams: {result['records']:,} records in {result['seconds']:.1f} s "
-              f"({counted[0]:,} valid, {counted[1]:,} in its DLQ, read_committed), {rss:.0f} MB, "
+        print(f"  {label}: {result['records']:,} records in {result['seconds']:.1f} s "
+              f"({counted[0]:,} valid, {counted[1]:,} in its DLQ, read_committed), {result['rss']:.0f} MB, "
               f"wall {time.monotonic() - t0:.0f} s", flush=True)
         if counted != (n - bad, bad):
-            notes.append(f"path e (try {k}): its topics hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
+            notes.append(f"path {key} (try {k}): its topics hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
                          f"expected {n - bad:,} and {bad:,}")
 
-    jar = None
+    peers: dict[str, tuple[str, Callable[[str, str, str], list[str]]]] = {}
     if "e" in only:
-        from peers import kstreams as peer
+        from peers import kstreams
 
         try:
-            jar = peer.build(lambda message: print(message, flush=True))
-        except peer.BuildError as e:
+            jar = kstreams.build(lambda message: print(message, flush=True))
+            peers["e"] = ("Kafka Streams filter", lambda valid, dlq, group: kstreams.command(
+                jar, bootstrap, registry, source, valid, dlq, group, n, 1000))
+        except kstreams.BuildError as e:
             notes.append(f"the Kafka Streams peer could not be built: e not measured ({e})")
+            print(notes[-1], flush=True)
+    if "f" in only:
+        from peers import quix
+
+        try:
+            quix.prepare(lambda message: print(message, flush=True))
+            peers["f"] = ("Quix Streams app", lambda valid, dlq, group: quix.command(
+                bootstrap, registry, source, valid, dlq, group, n))
+        except (OSError, subprocess.CalledProcessError) as e:
+            notes.append(f"the Quix Streams venv could not be made: f not measured ({e})")
             print(notes[-1], flush=True)
     have_sentinel = "b" in only and sentinel_available()
     if "b" in only and not have_sentinel:
         notes.append("`governance sentinel run` is not available (`sentinel run --help` fails): b not measured")
         print(notes[-1], flush=True)
-    if args.warmup and only & {"a", "b", "e"}:
+    if args.warmup and only & {"a", "b", "e", "f"}:
         # A broker fresh from start-up is slower (its JIT has not warmed up; most visible with
         # many small transactions), which would penalise whichever path runs first.
         target = min(args.warmup, n)
         print(f"warm-up: passthrough of {target:,} records, not measured ...", flush=True)
         child("passthrough", "w1", target, keep=False)
-    for k in tries:  # a, b and e take turns, so load from elsewhere on the machine hits them alike
+    for k in tries:  # a, b, e and f take turns, so load from elsewhere on the machine hits them alike
         suffix = f" (try {k} of {args.repeat})" if args.repeat > 1 else ""
         if "a" in only:
             print(f"a) passthrough copier{suffix} ...", flush=True)
@@ -642,9 +659,9 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         if have_sentinel:
             print(f"b) governance sentinel run{suffix} ...", flush=True)
             sentinel(k)
-        if jar is not None:
-            print(f"e) Kafka Streams filter{suffix} ...", flush=True)
-            kstreams(k)
+        for key, (label, command) in peers.items():
+            print(f"{key}) {label}{suffix} ...", flush=True)
+            peer(key, k, label, command)
 
     if "c" in only:
         target = min(args.contract_records, n)
@@ -673,7 +690,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                      "(governance.sentinel.fastpath); path d judges all of them with GX")
     if results["e"]:
         notes.append("path e commits every 1000 ms only: Kafka Streams has no record-count commit")
-    for key in "abe":
+    for key in "abef":
         if len(results[key]) > 1:
             rates = ", ".join(f"{r['records'] / max(r['seconds'], 1e-9):,.0f}" for r in results[key])
             notes.append(f"path {key}, records/s of each try: {rates} (the table has the fastest)")
@@ -700,6 +717,7 @@ LABELS = {
     "c": "c data contracts (CEL, DLQ)",
     "d": "d GX per record",
     "e": "e Kafka Streams filter",
+    "f": "f Quix Streams app",
 }
 
 
@@ -708,13 +726,15 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
         row = rows.get(key)
         return row["records"] / row["seconds"] if row and row["seconds"] > 0 else None
 
-    base, contract, streams = rate("a"), rate("c"), rate("e")
+    base, contract, streams, quix = rate("a"), rate("c"), rate("e"), rate("f")
     print()
     print(f"commit every {commit_every:,} records or 1000 ms; c and d measured on a prefix, their records/s extrapolated")
-    header = f"{'path':<29} {'records':>10} {'seconds':>9} {'records/s':>11} {'peak RSS MB':>12} {'vs passthrough':>15} {'vs contracts':>13}"
+    header = (f"{'path':<29} {'records':>10} {'seconds':>9} {'records/s':>11} {'peak RSS MB':>12} {'vs passthrough':>15} "
+              f"{'vs contracts':>13} {'sentinel is':>12}")
     print(header)
     print("-" * len(header))
-    for key in "abcde":
+    s_rate = rate("b")
+    for key in "abcdef":
         row = rows.get(key)
         if row is None:
             print(f"{LABELS[key]:<29} {'not measured':>10}")
@@ -722,11 +742,11 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
         r = rate(key)
         vs_a = f"{r / base:.3g}x" if r and base else "-"
         vs_c = f"{r / contract:.3g}x" if r and contract else "-"
+        sentinel_is = f"{s_rate / r:.3g}x" if r and s_rate and key != "b" else "-"
         print(f"{LABELS[key]:<29} {row['records']:>10,} {row['seconds']:>9.1f} {r:>11,.0f} {row['rss']:>12.0f} "
-              f"{vs_a:>15} {vs_c:>13}")
+              f"{vs_a:>15} {vs_c:>13} {sentinel_is:>12}")
     print()
     sentinel = rows.get("b")
-    s_rate = rate("b")
     checks = [
         ("sentinel >= 0.5x passthrough", s_rate is not None and base is not None, lambda: s_rate >= 0.5 * base,
          lambda: f"{s_rate / base:.3f}x"),
@@ -734,6 +754,10 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
          lambda: s_rate >= 30 * contract, lambda: f"{s_rate / contract:.1f}x"),
         ("sentinel >= 1.0x Kafka Streams", s_rate is not None and streams is not None, lambda: s_rate >= streams,
          lambda: f"{s_rate / streams:.3f}x"),
+        ("sentinel >= 3x Quix Streams", s_rate is not None and quix is not None, lambda: s_rate >= 3 * quix,
+         lambda: f"{s_rate / quix:.2f}x"),
+        ("sentinel peak RSS <= Kafka Streams'", sentinel is not None and "e" in rows,
+         lambda: sentinel["rss"] <= rows["e"]["rss"], lambda: f"{sentinel['rss']:.0f} vs {rows['e']['rss']:.0f} MB"),
         ("sentinel peak RSS < 400 MB", sentinel is not None, lambda: sentinel["rss"] < 400,
          lambda: f"{sentinel['rss']:.0f} MB"),
     ]
@@ -757,7 +781,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--contract-records", type=int, default=50_000, help="prefix for path c")
     parser.add_argument("--gx-records", type=int, default=2_000, help="prefix for path d")
-    parser.add_argument("--only", default="a,b,c,d,e", help="paths to run, e.g. a,b")
+    parser.add_argument("--only", default="a,b,c,d,e,f", help="paths to run, e.g. a,b")
     parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
