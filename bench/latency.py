@@ -12,7 +12,7 @@ the moment it was produced in its `createdAt` field. A `read_committed` consumer
 valid topic decodes each record it sees and takes now - createdAt: the time from the
 producer to a downstream consumer seeing it committed, which includes each path's
 commit interval (the sentinel commits every COMMIT_EVERY records or 1 s; the peers
-every second). Printed per path: records seen, p50, p99, max, and the offered rate
+every second; Quix every 10,000 records or 1 s). Printed per path: records seen, p50, p99, max, and the offered rate
 actually reached. Without --bootstrap-servers a one-broker stack is started in a
 temporary directory.
 """
@@ -46,11 +46,20 @@ import sentinel as base  # noqa: E402  (bench/sentinel.py: the payments, topics,
 class Target:
     """What a path reads and writes in one latency run."""
 
-    source: str
-    valid: str
-    dlq: str
-    group: str
+    name: str
     records: int
+
+    @property
+    def source(self) -> str:
+        return f"{self.name}-in"
+
+    @property
+    def valid(self) -> str:
+        return f"{self.name}-valid"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}-dlq"
 
 
 @dataclass(frozen=True)
@@ -64,19 +73,33 @@ class LatencyPath:
 
 
 def _sentinel_command(t: Target, bootstrap: str, registry: str, work: Path, commit_every: int) -> list[str]:
-    name = t.group.removeprefix("sentinel-")
-    base.create_topics(bootstrap, [f"{name}-kpi"], 1)
-    pipeline = base.write_pipeline(work, name, t.source, t.valid, t.dlq, commit_every)
+    base.create_topics(bootstrap, [f"{t.name}-kpi"], 1)
+    pipeline = base.write_pipeline(work, t.name, t.source, t.valid, t.dlq, commit_every)
     return base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
                                         "--registry", registry, "--idle-exit", "5"]
 
 
+def _kstreams_command(t: Target, bootstrap: str, registry: str, work: Path) -> list[str]:
+    from peers import kstreams
+
+    jar = kstreams.build(lambda message: print(message, flush=True))
+    return kstreams.command(jar, bootstrap, registry, t.source, t.valid, t.dlq, t.name, t.records, 1000)
+
+
+def _quix_command(t: Target, bootstrap: str, registry: str, work: Path) -> list[str]:
+    from peers import quix
+
+    quix.prepare(lambda message: print(message, flush=True))
+    return quix.command(bootstrap, registry, t.source, t.valid, t.dlq, t.name, t.records)
+
+
 def paths(commit_every: int) -> dict[str, LatencyPath]:
-    known = {
-        "b": LatencyPath("b", "b sentinel",
-                         lambda t, b, r, w: _sentinel_command(t, b, r, w, commit_every), lambda t: t.group),
+    return {
+        "b": LatencyPath("b", "b sentinel", lambda t, b, r, w: _sentinel_command(t, b, r, w, commit_every),
+                         lambda t: f"sentinel-{t.name}"),
+        "e": LatencyPath("e", "e Kafka Streams filter", _kstreams_command, lambda t: t.name),
+        "f": LatencyPath("f", "f Quix Streams app", _quix_command, lambda t: t.name),
     }
-    return known
 
 
 def wait_assigned(bootstrap: str, group: str, timeout: float = 120) -> float:
@@ -181,8 +204,7 @@ def measure(path: LatencyPath, args: argparse.Namespace, bootstrap: str, registr
     run = uuid.uuid4().hex[:8]
     records = int(args.rate * args.seconds)
     expected_valid = records - len([i for i in range(records) if i % 20 == 0])
-    name = f"latency-{path.key}-{run}"
-    target = Target(f"{name}-in", f"{name}-valid", f"{name}-dlq", f"sentinel-{name}", records)
+    target = Target(f"latency-{path.key}-{run}", records)
     base.create_topics(bootstrap, [target.source, target.valid, target.dlq], args.partitions)
     schema_id = register(registry, f"{target.source}-value")
     watch = Watch(bootstrap, target.valid, expected_valid)
@@ -219,8 +241,7 @@ def _pct(sorted_values: list[int], p: float) -> int:
 
 def bench(args: argparse.Namespace, bootstrap: str, registry: str, work: Path) -> None:
     known = paths(args.commit_every)
-    wanted = [known[k] for k in args.paths.split(",") if k in known]
-    missing = [k for k in args.paths.split(",") if k not in known]
+    wanted = [known[k] for k in args.paths.split(",")]
     print(f"offered load {args.rate:,} records/s for {args.seconds:.0f} s per path, {args.partitions} partitions; "
           f"{os.cpu_count()} cores", flush=True)
     rows: dict[str, dict[str, Any]] = {}
@@ -241,8 +262,6 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, work: Path) -
             print(f"{path.label:<24} {'failed':>10}")
             continue
         print(f"{path.label:<24} {row['rate']:>10,.0f} {row['seen']:>10,} {row['p50']:>8,} {row['p99']:>8,} {row['max']:>8,}")
-    for key in missing:
-        print(f"note: path {key} is not available here")
 
 
 def main() -> None:

@@ -48,6 +48,10 @@ machine then slows both alike.
 Every path's time runs from the first record it consumed to the commit that
 covered its last record, with the same commit settings (COMMIT_EVERY records or
 1000 ms) for a, b and d; c commits every COMMIT_EVERY records or 1000 ms too.
+The outside clock times a, b, e and f a second way: the output topics are
+LogAppendTime topics, so the broker stamps each output as it appends it, and
+"outside s" is from the first output appended to the last (read back with
+read_committed, which also counts them).
 Without --bootstrap-servers a one-broker stack is started in a temporary
 directory and removed afterwards.
 """
@@ -220,6 +224,12 @@ def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) ->
 
 def count_topic(bootstrap: str, topic: str) -> int:
     """Committed records in a topic: read it whole with read_committed."""
+    return read_topic(bootstrap, topic)[0]
+
+
+def read_topic(bootstrap: str, topic: str) -> tuple[int, int | None, int | None]:
+    """Committed records in a topic, read whole with read_committed, and the first and last
+    of their timestamps (ms): the broker's append times in a LogAppendTime topic."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-count-{uuid.uuid4().hex[:8]}",
@@ -228,25 +238,39 @@ def count_topic(bootstrap: str, topic: str) -> int:
         partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
         ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        count, idle = 0, 0
+        count, idle, first, last = 0, 0, None, None
         while idle < 3:
             messages = consumer.consume(10_000, 1.0)
-            count += sum(1 for m in messages if m.error() is None)
+            stamps = [m.timestamp()[1] for m in messages if m.error() is None]
+            if stamps:
+                count += len(stamps)
+                first = min(stamps) if first is None else min(first, *stamps)
+                last = max(stamps) if last is None else max(last, *stamps)
             done = all(tp.offset >= ends[tp.partition] for tp in consumer.position(
                 [TopicPartition(topic, p) for p in partitions]))
             if done:
                 break
             idle = 0 if messages else idle + 1
-        return count
+        return count, first, last
     finally:
         consumer.close()
 
 
-def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+def outside_seconds(bootstrap: str, topics: tuple[str, ...]) -> tuple[tuple[int, ...], float | None]:
+    """The outside clock: each topic's count, and the seconds from the first output the broker
+    appended to the last (the output topics are LogAppendTime topics)."""
+    read = [read_topic(bootstrap, t) for t in topics]
+    firsts = [f for _, f, _ in read if f is not None]
+    lasts = [last for _, _, last in read if last is not None]
+    span = (max(lasts) - min(firsts)) / 1000 if firsts and lasts else None
+    return tuple(count for count, _, _ in read), span
+
+
+def create_topics(bootstrap: str, names: list[str], partitions: int, config: dict[str, str] | None = None) -> None:
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
-    for future in admin.create_topics([NewTopic(t, partitions, 1) for t in names]).values():
+    for future in admin.create_topics([NewTopic(t, partitions, 1, config=config or {}) for t in names]).values():
         future.result(30)
 
 
@@ -537,7 +561,10 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     # Fresh output topics (and consumer groups) for every path and every try.
     keys = [f"{p}{k}" for p in "abef" for k in tries] + ["c1", "d1", "w1"]
     outputs = {key: (f"bench-sentinel-{run}-{key}-valid", f"bench-sentinel-{run}-{key}-dlq") for key in keys}
-    create_topics(bootstrap, [source] + [t for pair in outputs.values() for t in pair], args.partitions)
+    create_topics(bootstrap, [source], args.partitions)
+    # The broker stamps each output when it appends it: the outside clock (outside_seconds).
+    create_topics(bootstrap, [t for pair in outputs.values() for t in pair], args.partitions,
+                  {"message.timestamp.type": "LogAppendTime"})
     pipelines = {}
     for k in tries:
         name = f"bench-sentinel-{run}-{k}"
@@ -571,6 +598,8 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
               f"({result['valid']:,} valid, {result['invalid']:,} invalid), {result['rss']:.0f} MB, "
               f"wall {time.monotonic() - t0:.0f} s", flush=True)
         if keep:
+            if path == "passthrough":
+                result["outside"] = outside_seconds(bootstrap, outputs[key])[1]
             results[key[0]].append(result)
         return result
 
@@ -591,7 +620,12 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         if match.group(5) and int(match.group(5).replace(",", "")) > 0:
             # Its seconds are printed to 0.1 s; its records/s come from the unrounded time.
             seconds = records / int(match.group(5).replace(",", ""))
-        results["b"].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss})
+        counted, outside = outside_seconds(bootstrap, outputs[f"b{k}"])
+        results["b"].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
+                             "outside": outside})
+        if counted != (n - bad, bad):
+            notes.append(f"the sentinel's topics (try {k}) hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
+                         f"expected {n - bad:,} and {bad:,}")
         print(f"  sentinel: {records:,} records in {seconds:.1f} s ({valid:,} valid, {dlq:,} to the DLQ), "
               f"{rss:.0f} MB, wall {time.monotonic() - t0:.0f} s", flush=True)
         if (records, valid, dlq) != (n, n - bad, bad):
@@ -610,7 +644,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             return
         result["rss"] = max(rss, result.pop("hwm_mb", 0.0))
         results[key].append(result)
-        counted = tuple(count_topic(bootstrap, t) for t in (valid, dlq))
+        counted, result["outside"] = outside_seconds(bootstrap, (valid, dlq))
         print(f"  {label}: {result['records']:,} records in {result['seconds']:.1f} s "
               f"({counted[0]:,} valid, {counted[1]:,} in its DLQ, read_committed), {result['rss']:.0f} MB, "
               f"wall {time.monotonic() - t0:.0f} s", flush=True)
@@ -729,8 +763,10 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
     base, contract, streams, quix = rate("a"), rate("c"), rate("e"), rate("f")
     print()
     print(f"commit every {commit_every:,} records or 1000 ms; c and d measured on a prefix, their records/s extrapolated")
-    header = (f"{'path':<29} {'records':>10} {'seconds':>9} {'records/s':>11} {'peak RSS MB':>12} {'vs passthrough':>15} "
-              f"{'vs contracts':>13} {'sentinel is':>12}")
+    print("seconds: each path's own clock, first record consumed to the commit covering the last; outside s: the "
+          "broker's, first output appended to the last")
+    header = (f"{'path':<29} {'records':>10} {'seconds':>9} {'records/s':>11} {'outside s':>10} {'peak RSS MB':>12} "
+              f"{'vs passthrough':>15} {'vs contracts':>13} {'sentinel is':>12}")
     print(header)
     print("-" * len(header))
     s_rate = rate("b")
@@ -743,7 +779,8 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
         vs_a = f"{r / base:.3g}x" if r and base else "-"
         vs_c = f"{r / contract:.3g}x" if r and contract else "-"
         sentinel_is = f"{s_rate / r:.3g}x" if r and s_rate and key != "b" else "-"
-        print(f"{LABELS[key]:<29} {row['records']:>10,} {row['seconds']:>9.1f} {r:>11,.0f} {row['rss']:>12.0f} "
+        outside = f"{row['outside']:.1f}" if row.get("outside") is not None else "-"
+        print(f"{LABELS[key]:<29} {row['records']:>10,} {row['seconds']:>9.1f} {r:>11,.0f} {outside:>10} {row['rss']:>12.0f} "
               f"{vs_a:>15} {vs_c:>13} {sentinel_is:>12}")
     print()
     sentinel = rows.get("b")
