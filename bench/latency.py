@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import sentinel as base  # noqa: E402  (bench/sentinel.py: the payments, topics, the sentinel's command)
+from stacks import add_cluster_options, run_on_cluster  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -191,14 +189,6 @@ class Watch(threading.Thread):
             self._consumer.close()
 
 
-def register(registry: str, subject: str) -> int:
-    request = urllib.request.Request(f"{registry.rstrip('/')}/subjects/{subject}/versions", method="POST",
-                                     data=json.dumps({"schema": json.dumps(base.SCHEMA)}).encode(),
-                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return int(json.load(response)["id"])
-
-
 def measure(path: LatencyPath, args: argparse.Namespace, bootstrap: str, registry: str,
             work: Path) -> dict[str, Any] | None:
     run = uuid.uuid4().hex[:8]
@@ -206,7 +196,7 @@ def measure(path: LatencyPath, args: argparse.Namespace, bootstrap: str, registr
     expected_valid = records - len([i for i in range(records) if i % 20 == 0])
     target = Target(f"latency-{path.key}-{run}", records)
     base.create_topics(bootstrap, [target.source, target.valid, target.dlq], args.partitions)
-    schema_id = register(registry, f"{target.source}-value")
+    schema_id = base.register_plain(registry, f"{target.source}-value")
     watch = Watch(bootstrap, target.valid, expected_valid)
     watch.start()
     log = work / f"latency-{path.key}.log"
@@ -271,19 +261,9 @@ def main() -> None:
     parser.add_argument("--paths", default="b,e,f")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--commit-every", type=int, default=10_000)
-    parser.add_argument("--log-dir", type=Path)
-    parser.add_argument("--bootstrap-servers")
-    parser.add_argument("--registry")
+    add_cluster_options(parser)
     args = parser.parse_args()
-    if bool(args.bootstrap_servers) != bool(args.registry):
-        parser.error("--bootstrap-servers and --registry go together")
-    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp_name:
-        tmp = Path(tmp_name)
-        work = args.log_dir.resolve() if args.log_dir else tmp
-        work.mkdir(parents=True, exist_ok=True)
-        from stacks import on_cluster
-
-        on_cluster(args.bootstrap_servers, args.registry, tmp, lambda b, r: bench(args, b, r, work))
+    run_on_cluster(parser, args, "bench-latency-", lambda b, r, work: bench(args, b, r, work))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -38,6 +37,7 @@ sys.path.insert(0, str(HERE))
 
 import poison_corpus  # noqa: E402
 import sentinel as base  # noqa: E402  (bench/sentinel.py: topics, the payments, running the sentinel)
+from stacks import add_cluster_options, run_on_cluster  # noqa: E402
 
 
 def _registry(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -51,8 +51,7 @@ def _registry(url: str, method: str, path: str, body: dict[str, Any] | None = No
 def register_ids(registry: str, subjects: list[str], other: str) -> poison_corpus.Ids:
     """The payment schema under each of `subjects`; a schema of another subject; and an id
     registered under the first subject, then deleted for good."""
-    schema = json.dumps(base.SCHEMA)
-    ids = [_registry(registry, "POST", f"/subjects/{s}/versions", {"schema": schema})["id"] for s in subjects]
+    ids = [base.register_plain(registry, s) for s in subjects]
     foreign = _registry(registry, "POST", f"/subjects/{other}/versions",
                         {"schema": json.dumps({"type": "record", "name": "Other", "fields": [{"name": "x", "type": "long"}]})})
     later = dict(base.SCHEMA, fields=[*base.SCHEMA["fields"], {"name": "tag", "type": ["null", "string"], "default": None}])
@@ -69,16 +68,11 @@ def run_sentinel(pipeline: Path, bootstrap: str, registry: str, log: Path) -> di
     cmd = base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
                                        "--registry", registry, "--idle-exit", "3"]
     code, text, peak = base.run_child(cmd, log, 3600, rss=samples)
-    match = None
-    for match in base.SENTINEL_LINE.finditer(text):
-        pass
-    if code != 0 or match is None:
+    summary = base.sentinel_summary(text)
+    if code != 0 or summary is None:
         print(f"  the sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
         return None
-    records, valid, dlq = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
-    seconds = float(match.group(4))
-    if match.group(5) and int(match.group(5).replace(",", "")) > 0:
-        seconds = records / int(match.group(5).replace(",", ""))
+    records, valid, dlq, seconds = summary
     end = samples[-1][0] if samples else 0.0
     quarters = [next((mb for t, mb in samples if t >= end * q), 0.0) for q in (0.25, 0.5, 0.75)]
     quarters.append(max((mb for _, mb in samples[-5:]), default=0.0))
@@ -169,23 +163,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="run clean and poisoned this many times each, in turns")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--commit-every", type=int, default=10_000)
-    parser.add_argument("--log-dir", type=Path, help="keep each run's output and pipeline file here")
-    parser.add_argument("--bootstrap-servers")
-    parser.add_argument("--registry")
+    add_cluster_options(parser, "keep each run's output and pipeline file here")
     args = parser.parse_args()
-    if bool(args.bootstrap_servers) != bool(args.registry):
-        parser.error("--bootstrap-servers and --registry go together")
     status = [0]
-    with tempfile.TemporaryDirectory(prefix="bench-poison-") as tmp_name:
-        tmp = Path(tmp_name)
-        logs = args.log_dir.resolve() if args.log_dir else tmp
-        logs.mkdir(parents=True, exist_ok=True)
-        from stacks import on_cluster
 
-        def work(bootstrap: str, registry: str) -> None:
-            status[0] = bench(args, bootstrap, registry, logs)
+    def work(bootstrap: str, registry: str, logs: Path) -> None:
+        status[0] = bench(args, bootstrap, registry, logs)
 
-        on_cluster(args.bootstrap_servers, args.registry, tmp, work)
+    run_on_cluster(parser, args, "bench-poison-", work)
     sys.exit(status[0])
 
 

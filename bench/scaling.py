@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import sentinel as base  # noqa: E402  (bench/sentinel.py: the payments, topics, the sentinel's command)
+from stacks import add_cluster_options, run_on_cluster  # noqa: E402
 
 
 def encode(n: int, schema_id: int) -> list[tuple[bytes, bytes]]:
@@ -51,14 +49,6 @@ def encode(n: int, schema_id: int) -> list[tuple[bytes, bytes]]:
         fastavro.schemaless_writer(buf, parsed, rec)
         out.append((rec["id"].encode(), header + buf.getvalue()))
     return out
-
-
-def register(registry: str, subject: str) -> int:
-    request = urllib.request.Request(f"{registry.rstrip('/')}/subjects/{subject}/versions", method="POST",
-                                     data=json.dumps({"schema": json.dumps(base.SCHEMA)}).encode(),
-                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return int(json.load(response)["id"])
 
 
 def wait_members(bootstrap: str, group: str, members: int, timeout: float = 180) -> None:
@@ -85,7 +75,7 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
     name = f"scaling-{path}{count}-{uuid.uuid4().hex[:8]}"
     source, valid, dlq = f"{name}-in", f"{name}-valid", f"{name}-dlq"
     base.create_topics(bootstrap, [source, valid, dlq], args.partitions)
-    schema_id = register(registry, f"{source}-value")
+    schema_id = base.register_plain(registry, f"{source}-value")
     assert records[0][1][1:5] == struct.pack(">I", schema_id), "the payments were encoded with another schema id"
     n = len(records)
     processes: list[subprocess.Popen] = []
@@ -159,16 +149,12 @@ def main() -> None:
     parser.add_argument("--paths", default="b,e")
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--commit-every", type=int, default=10_000)
-    parser.add_argument("--log-dir", type=Path)
-    parser.add_argument("--bootstrap-servers")
-    parser.add_argument("--registry")
+    add_cluster_options(parser)
     args = parser.parse_args()
-    if bool(args.bootstrap_servers) != bool(args.registry):
-        parser.error("--bootstrap-servers and --registry go together")
 
-    def work(bootstrap: str, registry: str) -> None:
+    def work(bootstrap: str, registry: str, logs: Path) -> None:
         probe = f"scaling-probe-{uuid.uuid4().hex[:8]}"
-        schema_id = register(registry, f"{probe}-value")
+        schema_id = base.register_plain(registry, f"{probe}-value")
         records = encode(args.records, schema_id)
         counts = [int(c) for c in args.counts.split(",")]
         labels = {"b": "sentinel processes", "e": "Kafka Streams threads"}
@@ -196,14 +182,7 @@ def main() -> None:
             print(f"{labels[path]:<26}{cells}{gain:>10}")
         print(f"(records/s; {os.cpu_count()} cores)")
 
-    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp_name:
-        tmp = Path(tmp_name)
-        logs = args.log_dir.resolve() if args.log_dir else tmp
-        logs.mkdir(parents=True, exist_ok=True)
-        from stacks import on_cluster
-
-        on_cluster(args.bootstrap_servers, args.registry, tmp, work)
-
+    run_on_cluster(parser, args, "bench-scaling-", work)
 
 def _cpu_model() -> str:
     try:

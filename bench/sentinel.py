@@ -180,6 +180,15 @@ def register_schema(registry: str, subject: str, dlq_topic: str) -> int:
     return schema_id
 
 
+def register_plain(registry: str, subject: str) -> int:
+    """The payment schema alone (no rule set) under `subject`; returns its id."""
+    request = urllib.request.Request(f"{registry.rstrip('/')}/subjects/{subject}/versions", method="POST",
+                                     data=json.dumps({"schema": json.dumps(SCHEMA)}).encode(),
+                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.load(response)["id"])
+
+
 def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) -> int:
     """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count."""
     import fastavro
@@ -526,6 +535,21 @@ def parse_result(text: str) -> dict[str, Any] | None:
     return None
 
 
+def sentinel_summary(text: str) -> tuple[int, int, int, float] | None:
+    """(records, valid, to the DLQ, seconds) from the last summary line `sentinel run` printed."""
+    match = None
+    for match in SENTINEL_LINE.finditer(text):
+        pass
+    if match is None:
+        return None
+    records, valid, dlq = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
+    seconds = float(match.group(4))
+    if match.group(5) and int(match.group(5).replace(",", "")) > 0:
+        # Its seconds are printed to 0.1 s; its records/s come from the unrounded time.
+        seconds = records / int(match.group(5).replace(",", ""))
+    return records, valid, dlq, seconds
+
+
 def governance_command() -> list[str]:
     """The `governance` console script (pyproject: governance = governance.cli:main) beside this Python."""
     script = Path(sys.executable).parent / "governance"
@@ -608,18 +632,12 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                                       "--registry", registry, "--idle-exit", "3"]
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"sentinel-b{k}.log", 3600)
-        match = None
-        for match in SENTINEL_LINE.finditer(text):
-            pass
-        if code != 0 or match is None:
+        summary = sentinel_summary(text)
+        if code != 0 or summary is None:
             print(f"  sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
             notes.append(f"the sentinel (try {k}) exited {code} without its summary line")
             return
-        records, valid, dlq = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
-        seconds = float(match.group(4))
-        if match.group(5) and int(match.group(5).replace(",", "")) > 0:
-            # Its seconds are printed to 0.1 s; its records/s come from the unrounded time.
-            seconds = records / int(match.group(5).replace(",", ""))
+        records, valid, dlq, seconds = summary
         counted, outside = outside_seconds(bootstrap, outputs[f"b{k}"])
         results["b"].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
                              "outside": outside})
