@@ -840,7 +840,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="run a, b and e this many times each, in turns, and report the fastest of each")
+                        help="run a, b, e and f this many times each, in turns, and report the fastest of each")
     parser.add_argument("--log-dir", type=Path, help="keep each path's output (and the pipeline file) here")
     parser.add_argument("--bootstrap-servers")
     parser.add_argument("--registry")
