@@ -52,11 +52,17 @@ def cluster3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSt
 
 @pytest.fixture
 def cluster3(request: pytest.FixtureRequest, cluster3_stack: LocalStack) -> Iterator[LocalStack]:
-    """The three-broker cluster, with every node running again after the test."""
+    """The three-broker cluster, with every node running again, and every partition in sync,
+    after the test."""
+    from kafka_helpers import wait_in_sync
+
     if request.node.get_closest_marker("cluster3") is None:
         pytest.fail("tests that use the three-broker cluster must be marked @pytest.mark.cluster3")
     yield cluster3_stack
     cluster3_stack.up()
+    state = cluster3_stack.state()
+    assert state is not None
+    wait_in_sync(KafkaSettings(state.bootstrap_servers))
 
 
 @pytest.fixture

@@ -68,3 +68,20 @@ def consume_all(
     finally:
         consumer.close()
     return messages
+
+
+def wait_in_sync(settings: KafkaSettings, timeout: float = 90.0) -> None:
+    """Until every partition (internal ones too) has all its replicas in sync: a node that
+    has just come back is running before it has caught up, and losing another one then
+    would leave some partitions below min.insync.replicas."""
+    admin = AdminClient(settings.client_config())
+    deadline = time.monotonic() + timeout
+    while True:
+        topics = admin.list_topics(timeout=10).topics
+        lagging = [f"{name}[{p}]" for name, topic in topics.items() for p, partition in topic.partitions.items()
+                   if len(partition.isrs) < len(partition.replicas)]
+        if not lagging:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(lagging)} partition(s) not in sync after {timeout:.0f} s: {lagging[:10]}")
+        time.sleep(0.5)

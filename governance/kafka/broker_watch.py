@@ -4,8 +4,9 @@ of every client (a routine broker restart used to print dozens of `FAIL [rdkafka
 
 `BrokerWatch` is a logging handler for the clients' logger (`client_logger()`): a
 librdkafka error that names a broker (`127.0.0.1:9093/2: Connect to ... failed`) marks
-that broker lost and is said once; while it is lost its further errors are dropped, and
-a thread tries a TCP connection to it every second to say when it is back. Every other
+that broker lost, if it does not accept a TCP connection right then, and is said once;
+while it is lost its further errors are dropped, and a thread tries a TCP connection to
+it every second to say when it is back. Every other
 record goes on to `passthrough` unchanged.
 """
 
@@ -27,6 +28,7 @@ from governance.kafka.logs import client_logger
 _ADDRESS = r"(?P<host>\[[^\]]+\]|[^\s:/\[\]]+):(?P<port>\d+)"
 _BROKER = re.compile(rf"(?:^|\]: )(?:{_ADDRESS}/(?P<node>\d+|bootstrap)|\w+Coordinator: {_ADDRESS.replace('P<', 'P<c')}): "
                      r"(?P<what>.+)")
+_CONNECTION = re.compile(r"Connect to|Connection refused|Disconnected|Connection reset|timed out", re.IGNORECASE)
 _NOISE = re.compile(r"\s*\((?:after \d+ms in state \w+)?(?:, )?(?:\d+ identical error\(s\) suppressed)?\)\s*$")
 
 
@@ -60,6 +62,15 @@ class BrokerWatch(logging.Handler):
             if lost is not None:
                 if lost.node == "bootstrap" and node != "bootstrap":
                     lost.node = node
+                return
+        if _answers(address, timeout=0.5):
+            # The broker answers: a line about a connection that failed before it came back
+            # (librdkafka hands log lines over late), or a failure that is not a lost broker.
+            if not _CONNECTION.search(match["what"]):
+                self.passthrough(record)
+            return
+        with self._lock:
+            if address in self._lost:
                 return
             reason = _NOISE.sub("", match["what"]).strip()
             self._lost[address] = _Lost(node, reason, time.monotonic())
@@ -123,9 +134,9 @@ def _name(node: str, address: tuple[str, int]) -> str:
     return f"at {where}" if node == "bootstrap" else f"{node} ({where})"
 
 
-def _answers(address: tuple[str, int]) -> bool:
+def _answers(address: tuple[str, int], timeout: float = 1.0) -> bool:
     try:
-        socket.create_connection(address, timeout=1.0).close()
+        socket.create_connection(address, timeout=timeout).close()
         return True
     except OSError:
         return False

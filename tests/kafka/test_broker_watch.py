@@ -59,6 +59,22 @@ def test_a_coordinator_connection_names_the_broker_by_address() -> None:
                     "are not shown."]
 
 
+def test_a_late_connection_error_about_a_broker_that_answers_is_not_a_loss() -> None:
+    """librdkafka hands its log lines over late: a refusal logged after the broker came back."""
+    said: list[str] = []
+    passed: list[logging.LogRecord] = []
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        watch = BrokerWatch(said.append, passed.append, probe_every=60)
+        watch.emit(_refused(port))
+        auth = _librdkafka(f"[thrd:127.0.0.1:{port}/2]: 127.0.0.1:{port}/2: SASL authentication error: "
+                           "Authentication failed during authentication due to invalid credentials", fac="FAIL")
+        watch.emit(auth)
+        watch.close()
+    assert said == [] and watch.lost() == []
+    assert passed == [auth], "a failure that is not about the connection is shown as it is"
+
+
 def test_lines_that_name_no_broker_pass_through() -> None:
     said: list[str] = []
     passed: list[logging.LogRecord] = []

@@ -59,7 +59,11 @@ def test_the_source_leader_killed_and_restarted_mid_run_loses_and_duplicates_not
         cluster3.up()
         sentinel.wait_for(rf"Kafka broker ({leader} \(|at )127.0.0.1:{port}\)? is back after \d+ s", timeout=60)
         producing.join()
-        wait_until(lambda: offsets.committed() == offsets.end() == n, timeout=120)
+        try:
+            wait_until(lambda: offsets.committed() == offsets.end() == n, timeout=120)
+        except AssertionError:
+            raise AssertionError(f"committed {offsets.committed():,} of {offsets.end():,} ({n:,} written); the "
+                                 "sentinel said:\n" + "\n".join(sentinel.lines[-40:])) from None
         assert records_in(sentinel, unique_name) > routed_while_down, "routing went on after the broker returned"
         assert sentinel.stop() == 0
     finally:
