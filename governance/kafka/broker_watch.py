@@ -6,8 +6,8 @@ of every client (a routine broker restart used to print dozens of `FAIL [rdkafka
 librdkafka error that names a broker (`127.0.0.1:9093/2: Connect to ... failed`) marks
 that broker lost, if it does not accept a TCP connection right then, and is said once;
 while it is lost its further errors are dropped, and a thread tries a TCP connection to
-it every second to say when it is back. Every other
-record goes on to `passthrough` unchanged.
+it every second to say when it is back. Every other record goes on to `passthrough`
+unchanged.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ _NOISE = re.compile(r"\s*\((?:after \d+ms in state \w+)?(?:, )?(?:\d+ identical 
 @dataclass
 class _Lost:
     node: str
-    reason: str
     since: float
 
 
@@ -72,9 +71,9 @@ class BrokerWatch(logging.Handler):
         with self._lock:
             if address in self._lost:
                 return
-            reason = _NOISE.sub("", match["what"]).strip()
-            self._lost[address] = _Lost(node, reason, time.monotonic())
+            self._lost[address] = _Lost(node, time.monotonic())
             self._start_probe()
+        reason = _NOISE.sub("", match["what"]).strip()
         self.say(f"lost Kafka broker {_name(node, address)}: {reason}. The clients retry on their own and "
                  "nothing uncommitted is kept; its further connection errors are not shown.")
 

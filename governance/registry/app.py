@@ -285,9 +285,8 @@ class RegistryApp:
                 await asyncio.to_thread(
                     self.auth.authorize, headers.get(b"authorization"), required_role(method, segments, is_write)
                 )
-            if is_write and self.primary is not None and not self.primary.is_primary:
-                await asyncio.to_thread(self.primary.wait_for_primary, PRIMARY_WAIT_S)
-            if is_write and self.primary is not None and not self.primary.is_primary:
+            if (is_write and self.primary is not None and not self.primary.is_primary
+                    and not await asyncio.to_thread(self.primary.wait_for_primary, PRIMARY_WAIT_S)):
                 if headers.get(FORWARDED_HEADER.encode()):
                     raise errors.unknown_leader()
                 target = raw_path.decode("latin-1")

@@ -51,13 +51,15 @@ class PrimaryElection:
     def primary_url(self) -> str | None:
         return self.advertised_url if self.is_primary else self._announced_url
 
-    def wait_for_primary(self, timeout: float) -> None:
+    def wait_for_primary(self, timeout: float) -> bool:
         """Wait (at most `timeout`) while no instance is known to be the primary, as during an
-        election after a broker loss, so that a write is held rather than refused."""
+        election after a broker loss, so that a write is held rather than refused. True if
+        this instance is the primary then."""
         deadline = time.monotonic() + timeout
         while not self.is_primary and self._announced_url in (None, self.advertised_url):
             if time.monotonic() > deadline or self._stop.wait(0.1):
-                return
+                break
+        return self.is_primary
 
     def wait_settled(self, timeout: float) -> bool:
         """Wait until this instance is primary or knows who is."""
