@@ -73,8 +73,7 @@ class LatencyPath:
 def _sentinel_command(t: Target, bootstrap: str, registry: str, work: Path, commit_every: int) -> list[str]:
     base.create_topics(bootstrap, [f"{t.name}-kpi"], 1)
     pipeline = base.write_pipeline(work, t.name, t.source, t.valid, t.dlq, commit_every)
-    return base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
-                                        "--registry", registry, "--idle-exit", "5"]
+    return base.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "5")
 
 
 def _kstreams_command(t: Target, bootstrap: str, registry: str, work: Path) -> list[str]:
@@ -98,23 +97,6 @@ def paths(commit_every: int) -> dict[str, LatencyPath]:
         "e": LatencyPath("e", "e Kafka Streams filter", _kstreams_command, lambda t: t.name),
         "f": LatencyPath("f", "f Quix Streams app", _quix_command, lambda t: t.name),
     }
-
-
-def wait_assigned(bootstrap: str, group: str, timeout: float = 120) -> float:
-    """Seconds until `group` has members with partitions assigned."""
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            description = admin.describe_consumer_groups([group])[group].result(timeout=5)
-            if any(m.assignment and m.assignment.topic_partitions for m in description.members):
-                return time.monotonic() - started
-        except Exception:  # noqa: BLE001  (the group does not exist yet)
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"group {group} got no assignment within {timeout:.0f} s")
 
 
 def offer(bootstrap: str, topic: str, schema_id: int, rate: int, seconds: float) -> tuple[int, float]:
@@ -143,12 +125,7 @@ def offer(bootstrap: str, topic: str, schema_id: int, rate: int, seconds: float)
             buf.seek(0)
             buf.truncate()
             fastavro.schemaless_writer(buf, parsed, rec)
-            while True:
-                try:
-                    producer.produce(topic, header + buf.getvalue(), rec["id"].encode())
-                    break
-                except BufferError:
-                    producer.poll(0.01)
+            base.send(producer, topic, header + buf.getvalue(), rec["id"].encode())
             i += 1
         producer.poll(0)
     producer.flush(60)
@@ -204,7 +181,9 @@ def measure(path: LatencyPath, args: argparse.Namespace, bootstrap: str, registr
         process = subprocess.Popen(path.command(target, bootstrap, registry, work), stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
         try:
-            ready = wait_assigned(bootstrap, path.group(target))
+            started = time.monotonic()
+            base.wait_members(bootstrap, path.group(target), 1)
+            ready = time.monotonic() - started
             watch.ready.wait(30)
             produced, took = offer(bootstrap, target.source, schema_id, args.rate, args.seconds)
             watch.join(timeout=120)

@@ -65,8 +65,7 @@ def register_ids(registry: str, subjects: list[str], other: str) -> poison_corpu
 
 def run_sentinel(pipeline: Path, bootstrap: str, registry: str, log: Path) -> dict[str, Any] | None:
     samples: list[tuple[float, float]] = []
-    cmd = base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
-                                       "--registry", registry, "--idle-exit", "3"]
+    cmd = base.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "3")
     code, text, peak = base.run_child(cmd, log, 3600, rss=samples)
     summary = base.sentinel_summary(text)
     if code != 0 or summary is None:
@@ -118,8 +117,8 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                   + ", ".join(f"{mb:.0f}" for mb in result["quarters"]) + " MB", flush=True)
             if label == "poisoned":
                 started = time.monotonic()
-                problems = poison_corpus.check(corpus, poison_corpus.read_all(bootstrap, valid),
-                                               poison_corpus.read_all(bootstrap, dlq))
+                problems = poison_corpus.check(corpus, base.read_messages(bootstrap, valid),
+                                               base.read_messages(bootstrap, dlq))
                 print(f"  checked every record of {valid} and {dlq} in {time.monotonic() - started:.0f} s: "
                       + ("each exactly once where it belongs" if not problems else "PROBLEMS"), flush=True)
                 for problem in problems:

@@ -23,9 +23,11 @@ import io
 import json
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sentinel import SCHEMA, record, send  # bench/sentinel.py: the payments it benchmarks
 
 DESERIALIZE_KINDS = (
     "wrong-magic", "json", "unknown-id", "foreign-id", "deleted-id", "truncated", "header-only",
@@ -56,10 +58,8 @@ class Expected:
 class Corpus:
     def __init__(self, n: int, ids: Ids, ratio: float = 0.2, big: int = 200) -> None:
         import fastavro
-        from sentinel import SCHEMA, record  # bench/sentinel.py: the payments it benchmarks
 
         self.n, self.ids, self.ratio, self.big = n, ids, ratio, min(big, n)
-        self._record = record
         self._schema = fastavro.parse_schema(SCHEMA)
         self._poison = round(n * ratio)
         self._big_every = n // self.big if self.big else 0
@@ -85,9 +85,9 @@ class Corpus:
         kind = self.kind(i)
         key = self.key(i)
         if kind is None:
-            return key, self._avro(self._record(i, self.broken_rule(i))), None
+            return key, self._avro(record(i, self.broken_rule(i))), None
         if kind == BIG:
-            rec = self._record(i, None)
+            rec = record(i, None)
             rec["note"] = ""
             overhead = len(self._avro(rec))
             rec["note"] = "x" * (BIG_BYTES - overhead - 2)  # its length takes three bytes, not one
@@ -95,7 +95,7 @@ class Corpus:
             return key, value, None
         if kind == "thousand-headers":
             headers = [(f"h{j}", str(j).encode()) for j in range(HEADERS)]
-            return key, self._avro(self._record(i, None if i % 2 == 0 else 2)), headers
+            return key, self._avro(record(i, None if i % 2 == 0 else 2)), headers
         return key, self._bad(kind, i), None
 
     def expected(self, key: bytes) -> Expected:
@@ -126,13 +126,13 @@ class Corpus:
         return buf.getvalue()
 
     def _bad(self, kind: str, i: int) -> bytes | None:
-        good = self._avro(self._record(i, None))
+        good = self._avro(record(i, None))
         return {
             "wrong-magic": lambda: b"\x01" + good[1:],
             "json": lambda: json.dumps({"id": f"pay-{i:08d}"}).encode(),
             "unknown-id": lambda: b"\x00" + struct.pack(">I", 999_999) + good[5:],
-            "foreign-id": lambda: self._avro(self._record(i, None), self.ids.foreign),
-            "deleted-id": lambda: self._avro(self._record(i, None), self.ids.deleted),
+            "foreign-id": lambda: self._avro(record(i, None), self.ids.foreign),
+            "deleted-id": lambda: self._avro(record(i, None), self.ids.deleted),
             "truncated": lambda: good[:-3],
             "header-only": lambda: good[:5],
             "trailing-garbage": lambda: good + b"\x00\x01",
@@ -181,53 +181,19 @@ def check(corpus: Corpus, valid: Iterable[Any], dlq: Iterable[Any]) -> list[str]
     return problems
 
 
-def produce(bootstrap: str, topic: str, corpus: Corpus, extra: dict[str, Any] | None = None,
-            progress: Any = None) -> None:
+def produce(bootstrap: str, topic: str, corpus: Corpus, progress: Any = None) -> None:
     from confluent_kafka import Producer
 
     producer = Producer({
         "bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000, "acks": "all",
         "compression.type": "lz4", "queue.buffering.max.messages": 500_000, "message.max.bytes": 2_000_000,
-        **(extra or {}),
     })  # fmt: skip
     for i in range(corpus.n):
         key, value, headers = corpus.message(i)
-        while True:
-            try:
-                producer.produce(topic, value, key, headers=headers)
-                break
-            except BufferError:
-                producer.poll(0.05)
+        send(producer, topic, value, key, headers=headers)
         if progress is not None and (i + 1) % 200_000 == 0:
             producer.poll(0)
             progress(i + 1)
     left = producer.flush(300)
     if left:
         raise RuntimeError(f"{left} records still undelivered after 300 s")
-
-
-def read_all(bootstrap: str, topic: str, extra: dict[str, Any] | None = None) -> Iterator[Any]:
-    """The whole topic, read_committed, until every partition's end."""
-    import uuid
-
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"poison-check-{uuid.uuid4().hex[:8]}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False,
-                         "fetch.message.max.bytes": 2_000_000, **(extra or {})})
-    try:
-        partitions = list(consumer.list_topics(topic, timeout=30).topics[topic].partitions)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        idle = 0
-        while idle < 10:
-            messages = consumer.consume(10_000, 1.0)
-            for m in messages:
-                if m.error() is None:
-                    yield m
-            positions = consumer.position([TopicPartition(topic, p) for p in partitions])
-            if all(tp.offset >= ends[tp.partition] for tp in positions):
-                return
-            idle = 0 if messages else idle + 1
-    finally:
-        consumer.close()

@@ -51,23 +51,6 @@ def encode(n: int, schema_id: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def wait_members(bootstrap: str, group: str, members: int, timeout: float = 180) -> None:
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            description = admin.describe_consumer_groups([group])[group].result(timeout=5)
-            holding = [m for m in description.members if m.assignment and m.assignment.topic_partitions]
-            if len(holding) >= members and str(description.state).endswith("STABLE"):
-                return
-        except Exception:  # noqa: BLE001  (the group does not exist yet)
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"group {group} did not have {members} members holding partitions within {timeout:.0f} s")
-
-
 def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: argparse.Namespace, bootstrap: str,
              registry: str, work: Path) -> dict[str, Any] | None:
     from confluent_kafka import Consumer, Producer, TopicPartition
@@ -84,32 +67,24 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
         group = f"sentinel-{name}"
         base.create_topics(bootstrap, [f"{name}-kpi"], 1)
         pipeline = base.write_pipeline(work, name, source, valid, dlq, args.commit_every)
-        commands = [base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
-                                                 "--registry", registry, "--instance-id", f"w{k}"] for k in range(count)]
-        members = count
+        commands = [base.sentinel_command(pipeline, bootstrap, registry, "--instance-id", f"w{k}") for k in range(count)]
     else:
         from peers import kstreams
 
         group = name
         commands = [kstreams.command(kstreams.build(print), bootstrap, registry, source, valid, dlq, group, n,
                                      1000, count)]
-        members = count
     for k, command in enumerate(commands):
         log = open(work / f"{name}-{k}.log", "wb")
         logs.append(log)
         processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
     try:
-        wait_members(bootstrap, group, members)
+        base.wait_members(bootstrap, group, count)
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1_000_000,
                              "compression.type": "lz4", "queue.buffering.max.messages": 2_000_000, "acks": "all"})
         started = time.monotonic()
         for key, value in records:
-            while True:
-                try:
-                    producer.produce(source, value, key)
-                    break
-                except BufferError:
-                    producer.poll(0.01)
+            base.send(producer, source, value, key)
         producer.flush(120)
         written = time.monotonic() - started
         watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})

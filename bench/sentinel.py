@@ -71,7 +71,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,16 @@ def register_plain(registry: str, subject: str) -> int:
         return int(json.load(response)["id"])
 
 
+def send(producer: Any, topic: str, value: bytes | None, key: bytes | None, **kwargs: Any) -> None:
+    """`producer.produce`, waiting for room when its queue is full."""
+    while True:
+        try:
+            producer.produce(topic, value, key, **kwargs)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
 def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) -> int:
     """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count."""
     import fastavro
@@ -215,12 +225,7 @@ def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) ->
         buf.truncate()
         writer(buf, parsed, rec)
         value = header + buf.getvalue()
-        while True:
-            try:
-                producer.produce(topic, value, rec["id"].encode(), timestamp=now)
-                break
-            except BufferError:
-                producer.poll(0.05)
+        send(producer, topic, value, rec["id"].encode(), timestamp=now)
         if (i + 1) % 200_000 == 0:
             producer.poll(0)
             print(f"  produced {i + 1:,} ({time.monotonic() - started:.0f} s)", flush=True)
@@ -236,33 +241,57 @@ def count_topic(bootstrap: str, topic: str) -> int:
     return read_topic(bootstrap, topic)[0]
 
 
-def read_topic(bootstrap: str, topic: str) -> tuple[int, int | None, int | None]:
-    """Committed records in a topic, read whole with read_committed, and the first and last
-    of their timestamps (ms): the broker's append times in a LogAppendTime topic."""
+def wait_members(bootstrap: str, group: str, members: int, timeout: float = 180) -> None:
+    """Until `group` is stable with `members` members holding partitions."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            description = admin.describe_consumer_groups([group])[group].result(timeout=5)
+            holding = [m for m in description.members if m.assignment and m.assignment.topic_partitions]
+            if len(holding) >= members and str(description.state).endswith("STABLE"):
+                return
+        except Exception:  # noqa: BLE001  (the group does not exist yet)
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"group {group} did not have {members} members holding partitions within {timeout:.0f} s")
+
+
+def read_messages(bootstrap: str, topic: str) -> Iterator[Any]:
+    """The whole topic, read with read_committed, until every partition's end."""
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-count-{uuid.uuid4().hex[:8]}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False})
+                         "isolation.level": "read_committed", "enable.auto.commit": False,
+                         "fetch.message.max.bytes": 2_000_000})
     try:
-        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        partitions = list(consumer.list_topics(topic, timeout=30).topics[topic].partitions)
         ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        count, idle, first, last = 0, 0, None, None
-        while idle < 3:
+        idle = 0
+        while idle < 10:
             messages = consumer.consume(10_000, 1.0)
-            stamps = [m.timestamp()[1] for m in messages if m.error() is None]
-            if stamps:
-                count += len(stamps)
-                first = min(stamps) if first is None else min(first, *stamps)
-                last = max(stamps) if last is None else max(last, *stamps)
-            done = all(tp.offset >= ends[tp.partition] for tp in consumer.position(
-                [TopicPartition(topic, p) for p in partitions]))
-            if done:
-                break
+            yield from (m for m in messages if m.error() is None)
+            positions = consumer.position([TopicPartition(topic, p) for p in partitions])
+            if all(tp.offset >= ends[tp.partition] for tp in positions):
+                return
             idle = 0 if messages else idle + 1
-        return count, first, last
     finally:
         consumer.close()
+
+
+def read_topic(bootstrap: str, topic: str) -> tuple[int, int | None, int | None]:
+    """Committed records in a topic, and the first and last of their timestamps (ms): the
+    broker's append times in a LogAppendTime topic."""
+    count, first, last = 0, None, None
+    for m in read_messages(bootstrap, topic):
+        stamp = m.timestamp()[1]
+        count += 1
+        first = stamp if first is None else min(first, stamp)
+        last = stamp if last is None else max(last, stamp)
+    return count, first, last
 
 
 def outside_seconds(bootstrap: str, topics: tuple[str, ...]) -> tuple[tuple[int, ...], float | None]:
@@ -436,12 +465,7 @@ def path_contract(a: argparse.Namespace) -> None:
     consumer.subscribe([a.source])
 
     def produce(topic: str, key: bytes | None, value: bytes | None) -> None:
-        while True:
-            try:
-                producer.produce(topic, value, key)
-                return
-            except BufferError:
-                producer.poll(0.05)
+        send(producer, topic, value, key)
 
     def commit() -> None:
         offsets = consumer.position(consumer.assignment())
@@ -556,6 +580,12 @@ def governance_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "governance"]
 
 
+def sentinel_command(pipeline: Path, bootstrap: str, registry: str, *options: str) -> list[str]:
+    """`governance sentinel run PIPELINE` on this cluster and registry, with `options`."""
+    return governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
+                                   "--registry", registry, *options]
+
+
 def sentinel_available() -> bool:
     try:
         done = subprocess.run(governance_command() + ["sentinel", "run", "--help"],
@@ -628,8 +658,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         return result
 
     def sentinel(k: int) -> None:
-        cmd = governance_command() + ["sentinel", "run", str(pipelines[k]), "--bootstrap-servers", bootstrap,
-                                      "--registry", registry, "--idle-exit", "3"]
+        cmd = sentinel_command(pipelines[k], bootstrap, registry, "--idle-exit", "3")
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"sentinel-b{k}.log", 3600)
         summary = sentinel_summary(text)

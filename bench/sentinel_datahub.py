@@ -51,8 +51,7 @@ def run(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> N
                 spec = yaml.safe_load(pipeline.read_text())
                 spec["window"] = {"seconds": args.window_seconds}
                 pipeline.write_text(yaml.safe_dump(spec, sort_keys=False))
-                cmd = base.governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
-                                                   "--registry", registry, "--idle-exit", "3"]
+                cmd = base.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "3")
                 if mode == "on":
                     cmd += ["--datahub", gms.url]
                 before = len(gms.ingested())

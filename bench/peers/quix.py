@@ -73,7 +73,6 @@ def command(bootstrap: str, registry: str, source: str, valid: str, dlq: str, gr
 
 def main() -> None:
     import argparse
-    import tempfile
     import time
     import uuid
 
@@ -81,14 +80,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--invalid-ratio", type=float, default=0.05)
     parser.add_argument("--partitions", type=int, default=3)
-    parser.add_argument("--bootstrap-servers")
-    parser.add_argument("--registry")
-    args = parser.parse_args()
-    if bool(args.bootstrap_servers) != bool(args.registry):
-        parser.error("--bootstrap-servers and --registry go together")
     sys.path.insert(0, str(HERE.parent))
     import sentinel
-    from stacks import on_cluster
+    from stacks import add_cluster_options, run_on_cluster
+
+    add_cluster_options(parser, "keep the app's output here")
+    args = parser.parse_args()
 
     prepare()
     print(versions(), flush=True)
@@ -117,9 +114,7 @@ def main() -> None:
         if counted != (n - bad, bad):
             raise SystemExit("the topics do not hold what they should")
 
-    with tempfile.TemporaryDirectory(prefix="bench-quix-") as tmp_name:
-        tmp = Path(tmp_name)
-        on_cluster(args.bootstrap_servers, args.registry, tmp, lambda b, r: work(b, r, tmp))
+    run_on_cluster(parser, args, "bench-quix-", work)
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def test_a_fifth_poison_of_every_kind_is_routed_whole_and_exactly_once(
 
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
-    dead = list(corpus_module.read_all(kafka.bootstrap_servers, dlq))
-    problems = corpus_module.check(corpus, corpus_module.read_all(kafka.bootstrap_servers, valid), dead)
+    dead = list(poison.base.read_messages(kafka.bootstrap_servers, dlq))
+    problems = corpus_module.check(corpus, poison.base.read_messages(kafka.bootstrap_servers, valid), dead)
     assert problems == []
     reasons = {m.key().decode().rpartition("-")[0]: headers["__connect.errors.exception.message"].decode()
                for m in dead if (headers := dict(m.headers()))["__connect.errors.stage"] == b"deserialize"}
