@@ -571,18 +571,19 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
     """
     import gc
 
-    from governance.sentinel.pipeline import load_pipeline
+    from governance.sentinel.rulecheck import load_checked
     from governance.sentinel.service import RunOptions, Sentinel
 
-    pipeline = load_pipeline(pipeline_file)
+    pipeline = load_checked(pipeline_file)
     registry_url = _pipeline_registry(pipeline, registry_flag)
     reporter = _datahub_reporter(datahub, pipeline_file, registry_url, settings) if datahub else None
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
                          metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter)
     sentinel = Sentinel(pipeline, settings, options)
-    # From here on this process only routes. Great Expectations and pandas have left a large heap
-    # of long-lived objects; without freezing it, every full collection walks all of it, which cost
-    # a quarter of the routing rate. A program that embeds a Sentinel decides this for itself.
+    # From here on this process only routes. Set-up (and Great Expectations with pandas, when the
+    # rules need them here) left a heap of long-lived objects; without freezing it, every full
+    # collection walks all of it, which cost a quarter of the routing rate with GX loaded. A program
+    # that embeds a Sentinel decides this for itself.
     gc.collect()
     gc.freeze()
     sentinel.run()

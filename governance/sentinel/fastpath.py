@@ -49,7 +49,8 @@ def compile_rule(rule: Rule) -> Checker | None:
     if build is None:
         return None
     try:
-        kwargs = dict(instantiate(rule.expectation_type, rule.kwargs, _Unsupported).configuration.kwargs)
+        kwargs = dict(rule.checked if rule.checked is not None
+                      else instantiate(rule.expectation_type, rule.kwargs, _Unsupported).configuration.kwargs)
         allowed, builder = build
         if not set(kwargs) <= allowed | _COMMON:
             return None

@@ -9,6 +9,7 @@ reported in GX's words; GX is imported only when a file has expectations.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class Rule:
     kwargs: Mapping[str, Any]
     severity: Severity
     line: int
+    checked: Mapping[str, Any] | None = None
+    """The arguments as Great Expectations normalized them (`0` -> `0.0` for a bound), kept when
+    GX checked the rule and they survive JSON; the compiled checks start from these."""
 
     def signature(self) -> str:
         """`expect_x(column='a', ...)`: the expectation as it was written."""
@@ -248,11 +252,22 @@ def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
 
 def _make_rule(doc: _Doc, node: yaml.Node | None, name: str, etype: str, kwargs: dict[str, Any],
                severity: str, line: int, check: bool = True) -> Rule:
+    checked = None
     if check:
         expectation_class(etype, lambda msg: doc.error(node, msg))
-        instantiate(etype, kwargs, lambda msg: doc.error(node, msg))
+        checked = as_json(instantiate(etype, kwargs, lambda msg: doc.error(node, msg)).configuration.kwargs)
     return Rule(name=name, expectation_type=etype, kwargs=MappingProxyType(dict(kwargs)),
-                severity=severity, line=line)  # type: ignore[arg-type]
+                severity=severity, line=line, checked=checked)  # type: ignore[arg-type]
+
+
+def as_json(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """`kwargs` if JSON carries them unchanged (so a child process can hand them over), else None."""
+    try:
+        text = json.dumps(dict(kwargs), allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+    again = json.loads(text)
+    return MappingProxyType(again) if again == dict(kwargs) else None
 
 
 def _check_unique_names(doc: _Doc, rules: list[Rule]) -> None:

@@ -350,6 +350,27 @@ def test_ctrl_c_commits_the_open_transaction_and_exits_0(kafka: KafkaSettings, u
     assert len(consume_all(kafka, f"{source}-valid", 10, group=f"{unique_name}-v")) == 10
 
 
+def test_a_sentinel_whose_rules_all_compile_routes_without_great_expectations_in_its_process(
+        kafka: KafkaSettings, unique_name: str, tmp_path: Path) -> None:
+    """GX and pandas cost about 200 MB: they check the rules in a child process and stay out of the router."""
+    source = f"{unique_name}-raw"
+    create_topic(kafka, source, partitions=1)
+    producer = Producer(kafka.client_config())
+    for i in range(20):
+        producer.produce(source, json.dumps({"id": i, "amount": -1 if i % 4 == 0 else i}).encode(), str(i).encode())
+    producer.flush(30)
+    path = tmp_path / "p.yml"
+    path.write_text(f"name: {unique_name}\nsource: {source}\nvalue_format: json\ncommit: {{every_ms: 200}}\n"
+                    "expectations:\n  - expectation: expect_column_values_to_be_between\n"
+                    "    column: amount\n    min_value: 0\n    max_value: 100\n")
+    sentinel = Sentinel(path, kafka, None)
+    assert len(consume_all(kafka, f"{source}-valid", 15, group=f"{unique_name}-v")) == 15
+    assert len(consume_all(kafka, f"{source}-dlq", 5, group=f"{unique_name}-d")) == 5
+    libraries = Path(f"/proc/{sentinel.process.pid}/maps").read_text()
+    assert sentinel.stop(signal.SIGTERM) == 0, sentinel.output
+    assert "pandas" not in libraries, "the routing process loaded pandas (and so Great Expectations)"
+
+
 def test_a_missing_source_topic_is_a_clear_error(kafka: KafkaSettings, unique_name: str, tmp_path: Path) -> None:
     path = tmp_path / "p.yml"
     path.write_text(f"name: {unique_name}\nsource: {unique_name}-nope\nvalue_format: json\n")
