@@ -546,13 +546,17 @@ def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
               help="Stop once nothing has arrived for this long (back-fills, benchmarks). Default: run until stopped.")
 @click.option("--status/--no-status", "live_status", default=None,
               help="The live status line. Default: on when stderr is a terminal.")
+@click.option("--workers", type=click.IntRange(0, 64), metavar="N",
+              help="Worker processes that decode and validate parts of each batch beside this one; Kafka and "
+                   "the transactions stay in this process. Default: one per usable core but one, at most 4 "
+                   "(0 judges here only).")
 @click.option("--datahub", "datahub", envvar="DATAHUB_GMS_URL", metavar="TARGET",
               help="Report the job's lineage at start and every window's assertion results to DataHub: "
                    "http(s)://GMS, kafka://BOOTSTRAP, lite[:PATH] or file:PATH (token: $DATAHUB_GMS_TOKEN). "
                    "Default: $DATAHUB_GMS_URL, else no reporting.")
 def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, instance_id: str | None,
                  metrics_port: int | None, metrics_host: str, idle_exit: float | None, live_status: bool | None,
-                 datahub: str | None) -> None:
+                 workers: int | None, datahub: str | None) -> None:
     """Run a pipeline until Ctrl-C or SIGTERM (which commit the open transaction first).
 
     \b
@@ -573,12 +577,14 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
 
     from governance.sentinel.rulecheck import load_checked
     from governance.sentinel.service import RunOptions, Sentinel
+    from governance.sentinel.workers import default_workers
 
     pipeline = load_checked(pipeline_file)
     registry_url = _pipeline_registry(pipeline, registry_flag)
     reporter = _datahub_reporter(datahub, pipeline_file, registry_url, settings) if datahub else None
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
-                         metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter)
+                         metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter,
+                         workers=default_workers() if workers is None else workers)
     sentinel = Sentinel(pipeline, settings, options)
     # From here on this process only routes. Set-up (and Great Expectations with pandas, when the
     # rules need them here) left a heap of long-lived objects; without freezing it, every full

@@ -76,14 +76,25 @@ class SentinelJudge:
         self.registry_patience_s = registry_patience_s
 
     def __call__(self, messages: list[Message]) -> list[Verdict]:
-        decoded = self._decode([m.value() for m in messages])
-        tally = BatchTally(records_in=len(messages))
-        verdicts: list[Verdict | None] = [None] * len(messages)
+        values = [m.value() for m in messages]
+        topics = [m.topic() for m in messages] if self.pass_tombstones else None
+        verdicts, tally = self.judge_values(values, topics)
+        if self.on_batch is not None:
+            self.on_batch(tally)
+        return verdicts
+
+    def judge_values(self, values: list[bytes | None], topics: list[str] | None = None
+                     ) -> tuple[list[Verdict], BatchTally]:
+        """Each value's verdict and the batch's tally; `topics` (each value's source) matter only
+        for tombstones, and only when some source passes them."""
+        decoded = self._decode(values)
+        tally = BatchTally(records_in=len(values))
+        verdicts: list[Verdict | None] = [None] * len(values)
         records: list[dict[str, Any]] = []
         positions: list[int] = []
         passing = self.pass_tombstones
         for i, result in enumerate(decoded):
-            if passing and messages[i].value() is None and messages[i].topic() in passing:
+            if passing and values[i] is None and topics is not None and topics[i] in passing:
                 verdicts[i] = _VALID  # a delete in a compacted topic: downstream needs it
                 tally.tombstones += 1
             elif isinstance(result, DecodeFailure):
@@ -103,9 +114,7 @@ class SentinelJudge:
             tally.columns_seen = _columns_seen(records, self.watched_columns)
         tally.invalid = sum(1 for v in verdicts if v is not None and not v.valid)
         tally.valid = tally.records_in - tally.invalid
-        if self.on_batch is not None:
-            self.on_batch(tally)
-        return verdicts  # type: ignore[return-value]
+        return verdicts, tally  # type: ignore[return-value]
 
     @staticmethod
     def _verdict(failed: list[RuleFailure], tally: BatchTally) -> Verdict:

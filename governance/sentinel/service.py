@@ -49,6 +49,8 @@ class RunOptions:
     live_status: bool | None = None
     """None: a live status line only when the output is a terminal."""
     reporter: WindowReporter | None = None
+    workers: int = 0
+    """Processes that judge parts of each batch beside this one (`governance.sentinel.workers`)."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,16 @@ class Sentinel:
         )
         self.decoder = Decoder(pipeline.value_format, options.registry_url, pipeline.subject)
         self.pass_tombstones = self._tombstone_sources()
-        self.judge = SentinelJudge(self.decoder, self.record_validator, window_columns, self._on_batch,
-                                   watched_columns=watched, pass_tombstones=self.pass_tombstones)
+        self.judge: Any = SentinelJudge(self.decoder, self.record_validator, window_columns, self._on_batch,
+                                        watched_columns=watched, pass_tombstones=self.pass_tombstones)
+        if options.workers:
+            from governance.sentinel.workers import JudgePool, JudgeSpec
+
+            spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
+                                registry_url=options.registry_url, subject=pipeline.subject,
+                                window_columns=window_columns, watched_columns=watched,
+                                pass_tombstones=self.pass_tombstones)
+            self.judge = JudgePool(self.judge, spec, options.workers, on_batch=self._on_batch)
         self.router = Router(settings, RouterConfig(
             sources=pipeline.sources, valid_topic=pipeline.valid_topic, dlq_topic=pipeline.dlq_topic,
             group_id=group_id(pipeline), pipeline_name=pipeline.name, transactional_id_prefix=group_id(pipeline),
@@ -233,6 +243,8 @@ class Sentinel:
                                   "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
         finally:
             self.status.stop()
+            if hasattr(self.judge, "close"):
+                self.judge.close()
             if reporter is not None:
                 reporter.stop()
             if metrics:
@@ -288,6 +300,7 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"windows of {pipeline.window_seconds} s"
         + (f"; stops after {pipeline.dlq_limit_windows} windows above {pipeline.dlq_limit_ratio:.0%} invalid"
            if pipeline.dlq_limit_ratio is not None else ""),
+        f"  judges     {_judges(options.workers)}",
     ]
     if columns:
         lines.append(f"  columns    {columns}")
@@ -304,6 +317,15 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         lines += [rule_line(r, "window") for r in pipeline.window_rules]
     lines.append("  running; Ctrl-C or SIGTERM commits the open transaction and stops")
     return "\n".join(lines)
+
+
+def _judges(workers: int) -> str:
+    from governance.sentinel.workers import MIN_SPLIT
+
+    if not workers:
+        return "every batch in this process (--workers 0)"
+    return (f"batches of {MIN_SPLIT:,}+ records split between this process and {workers} worker "
+            f"process{'es' if workers > 1 else ''} (--workers)")
 
 
 class _ConsoleLog(logging.Handler):

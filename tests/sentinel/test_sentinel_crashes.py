@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from kafka_helpers import create_topic
 from sentinel_helpers import (
     Offsets,
@@ -50,14 +52,19 @@ def test_five_sigkills_during_a_200k_run_lose_and_duplicate_nothing(
         # or a few, and a random part of a transaction later.
         for progress in (1, 10_000, 1, 20_000, 5_000):
             # The same instance id: a restart fences its predecessor's open transaction at once.
-            sentinel = start(pipeline, kafka, registry_url, "--instance-id", "slot-0")
+            # Two judge workers: a killed sentinel's workers must not outlive it.
+            sentinel = start(pipeline, kafka, registry_url, "--instance-id", "slot-0", "--workers", "2")
             try:
                 wait_until(lambda: records_in(sentinel, unique_name) >= progress, timeout=60, interval=0.05)
                 time.sleep(rng.uniform(0.0, 0.8))
                 assert sentinel.process.poll() is None, f"the sentinel is still routing when killed:\n{sentinel.output}"
+                workers = psutil.Process(sentinel.process.pid).children()
             finally:
                 sentinel.kill()
             assert sentinel.process.returncode == -signal.SIGKILL
+            assert len(workers) >= 2  # and multiprocessing's resource tracker
+            _, alive = psutil.wait_procs(workers, timeout=15)
+            assert not alive, f"judge workers outlived their killed sentinel: {alive}"
             ends.append(offsets.end())
         assert ends[0] < ends[-1] < n, f"orders kept arriving during the kills: {ends}"
 

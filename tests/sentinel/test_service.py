@@ -90,8 +90,9 @@ class Run:
 
 @pytest.fixture(scope="module")
 def orders_run(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """100,000 orders (some invalid, some poison) through one sentinel, scraped while
-    running and then stopped with SIGTERM; every output topic read back."""
+    """100,000 orders (some invalid, some poison) through one sentinel judging on two worker
+    processes besides its own, scraped while running and then stopped with SIGTERM; every
+    output topic read back."""
     name = f"orders-e2e-{time.time_ns() % 10**8}"
     source = f"{name}-raw"
     create_topic(kafka, source, partitions=3)
@@ -100,7 +101,7 @@ def orders_run(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest
                          window={"seconds": 2, "expectations": [{"expectation": "expect_column_mean_to_be_between",
                                                                   "column": "totalCents", "min_value": 100}]},
                          commit={"every_records": 5000, "every_ms": 500})
-    sentinel = Sentinel(path, kafka, registry_url, "--metrics-port", "0")
+    sentinel = Sentinel(path, kafka, registry_url, "--metrics-port", "0", "--workers", "2")
     url = sentinel.metrics_url()
     key = ("sentinel_records_in_total", frozenset({("pipeline", name)}))
     wait_until(lambda: scrape(url).get(key) == N, timeout=240)
@@ -127,6 +128,7 @@ def test_startup_prints_the_pipeline_topics_rules_and_connection(orders_run: Run
     assert "[critical] expect_column_values_to_match_regex(column='shippingAddress.zip'" in out
     assert "[warning] expect_column_value_lengths_to_be_between(column='couponCode'" in out
     assert "[window] expect_column_mean_to_be_between(column='totalCents'" in out
+    assert "split between this process and 2 worker processes" in out
 
 
 def test_sigterm_commits_and_exits_0_with_a_summary(orders_run: Run) -> None:

@@ -1,0 +1,167 @@
+"""Judging on more cores: each batch is split between this process and worker processes.
+
+A sentinel's Python work per record (fastavro's decoding, the rules) runs under one
+GIL. Worker processes decode and validate parts of each batch; the Kafka clients, the
+transaction and the routing stay in the main process, and a batch is judged whole
+before any of it is produced, exactly as with one process, so exactly-once is untouched.
+The main process judges a smaller part itself: it also consumes, produces and commits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from types import MappingProxyType
+from typing import Any
+
+from confluent_kafka import Message
+
+from governance.errors import GovernanceError
+from governance.sentinel.judge import BatchTally, SentinelJudge
+from governance.sentinel.pipeline import Rule
+from governance.sentinel.routing import Verdict
+
+MIN_SPLIT = 2_000
+"""Smaller batches are judged here: shipping them costs more than it saves."""
+
+
+def default_workers() -> int:
+    """One per core this process may use, less the one it runs on, at most 4 (beyond that
+    the main process's own Kafka work is the limit)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, min(cores - 1, 4))
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """What a worker needs to build the same judge as the main process (it pickles)."""
+
+    value_format: str
+    registry_url: str | None
+    subject: str | None
+    rules: tuple[dict[str, Any], ...]
+    window_columns: tuple[str, ...]
+    watched_columns: tuple[str, ...]
+    pass_tombstones: frozenset[str]
+
+    @staticmethod
+    def of(rules: tuple[Rule, ...], **fields: Any) -> JudgeSpec:
+        plain = tuple({**r.__dict__, "kwargs": dict(r.kwargs), "checked": dict(r.checked) if r.checked else None}
+                      for r in rules)
+        return JudgeSpec(rules=plain, **fields)
+
+    def build(self) -> SentinelJudge:
+        from governance.sentinel.decode import Decoder
+        from governance.sentinel.validate import RecordValidator
+
+        rules = tuple(Rule(**{**r, "kwargs": MappingProxyType(r["kwargs"]),
+                              "checked": MappingProxyType(r["checked"]) if r["checked"] is not None else None})
+                      for r in self.rules)
+        return SentinelJudge(Decoder(self.value_format, self.registry_url, self.subject),  # type: ignore[arg-type]
+                             RecordValidator(rules), self.window_columns, watched_columns=self.watched_columns,
+                             pass_tombstones=self.pass_tombstones)
+
+
+class JudgePool:
+    """A judge (`messages -> verdicts`) that splits each large batch over `workers` processes
+    and this one, and reports the whole batch's tally to `on_batch` as one."""
+
+    def __init__(self, local: SentinelJudge, spec: JudgeSpec, workers: int,
+                 on_batch: Callable[[BatchTally], None] | None = None) -> None:
+        self.local, self.on_batch = local, on_batch
+        context = multiprocessing.get_context("spawn")
+        self._conns: list[Connection] = []
+        self._processes = []
+        for n in range(workers):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs, spec), name=f"sentinel-judge-{n + 1}", daemon=True)
+            process.start()
+            theirs.close()
+            self._conns.append(ours)
+            self._processes.append(process)
+
+    @property
+    def workers(self) -> int:
+        return len(self._conns)
+
+    def __call__(self, messages: list[Message]) -> list[Verdict]:
+        values = [m.value() for m in messages]
+        topics = [m.topic() for m in messages] if self.local.pass_tombstones else None
+        if len(values) < MIN_SPLIT or not self._conns:
+            verdicts, tally = self.local.judge_values(values, topics)
+        else:
+            verdicts, tally = self._split(values, topics)
+        if self.on_batch is not None:
+            self.on_batch(tally)
+        return verdicts
+
+    def _split(self, values: list[bytes | None], topics: list[str] | None) -> tuple[list[Verdict], BatchTally]:
+        # Equal shares: a worker judges no faster than this process (measured), and the
+        # consumer and producer keep working in their own threads meanwhile.
+        share = len(values) / (len(self._conns) + 1)
+        ends = [round(share * (n + 1)) for n in range(len(self._conns))]
+        starts = [0, *ends[:-1]]
+        for conn, start, end in zip(self._conns, starts, ends):
+            try:
+                conn.send((values[start:end], topics[start:end] if topics is not None else None))
+            except OSError:
+                raise _died() from None
+        mine = ends[-1]
+        own = self.local.judge_values(values[mine:], topics[mine:] if topics is not None else None)
+        answers = [self._answer(conn) for conn in self._conns]
+        verdicts: list[Verdict] = []
+        tally = BatchTally()
+        for part_verdicts, part_tally in [*answers, own]:
+            verdicts.extend(part_verdicts)
+            tally.add(part_tally)
+        return verdicts, tally
+
+    def _answer(self, conn: Connection) -> tuple[list[Verdict], BatchTally]:
+        try:
+            kind, *body = conn.recv()
+        except (EOFError, OSError):
+            raise _died() from None
+        if kind == "error":
+            raise GovernanceError(*body)
+        if kind == "crash":
+            raise RuntimeError(f"a judge worker failed:\n{body[0]}")
+        return body[0], body[1]
+
+    def close(self) -> None:
+        for conn in self._conns:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for process in self._processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+
+
+def _died() -> GovernanceError:
+    return GovernanceError("a judge worker process died; nothing of the open batch was committed",
+                           hint="restart the sentinel; it resumes at the last commit")
+
+
+def _serve(conn: Connection, spec: JudgeSpec) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    judge = spec.build()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("ok", *judge.judge_values(*job)))
+        except GovernanceError as e:
+            conn.send(("error", e.message, e.hint))
+        except Exception:
+            conn.send(("crash", traceback.format_exc()))
