@@ -7,8 +7,10 @@ exactly once (or at least once, in the at-least-once mode)."""
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 
 import pytest
@@ -61,7 +63,13 @@ class Running:
                 raise AssertionError(f"the router stopped while waiting for {what}: {self.error!r}")
             return condition()
 
-        wait_until(done, what, timeout)
+        try:
+            wait_until(done, what, timeout)
+        except AssertionError as e:
+            # Where the routing thread was: what a timeout seen only in a loaded CI run needs.
+            frame = sys._current_frames().get(self.thread.ident or 0)
+            stack = "".join(traceback.format_stack(frame)) if frame is not None else "(gone)"
+            raise AssertionError(f"{e}; stats {self.router.stats()}; the router was at:\n{stack}") from None
 
     def wait_committed(self, n: int, timeout: float = 60) -> None:
         self.wait(lambda: self.router.stats().committed.records_in >= n, f"{n} committed records", timeout)
