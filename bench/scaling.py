@@ -1,14 +1,16 @@
-"""Scaling: one, two and four sentinel processes on a topic of twelve partitions, next to
-one, two and four Kafka Streams threads, with this machine's core count beside them.
+"""Scaling: one, two and four sentinel processes on a topic of twelve partitions, one sentinel
+judging on one, two and four processes, and one, two and four Kafka Streams threads, with
+this machine's core count beside them.
 
-    .venv/bin/python bench/scaling.py [--records 1000000] [--counts 1,2,4] [--paths b,e]
+    .venv/bin/python bench/scaling.py [--records 1000000] [--counts 1,2,4] [--paths b,w,e]
         [--partitions 12] [--commit-every 10000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
 
 For each path and count, on a fresh topic: start the workers (b: that many `governance
-sentinel run` processes sharing one consumer group; e: the Kafka Streams filter with
-that many stream threads), wait until the group has that many members holding
-partitions, then write RECORDS pre-encoded payments (5% break a rule) as fast as the
+sentinel run --workers 0` processes sharing one consumer group; w: one `governance
+sentinel run --workers COUNT-1`, which judges each batch on that many processes in all;
+e: the Kafka Streams filter with that many stream threads), wait until the group has
+its members holding partitions, then write RECORDS pre-encoded payments (5% break a rule) as fast as the
 producer goes. The clock runs from the first record written to the moment the group's
 committed offsets cover every record (polled every 50 ms), the same outside clock for
 every path: how fast a group of workers empties a backlog, start-up excluded.
@@ -63,11 +65,14 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
     n = len(records)
     processes: list[subprocess.Popen] = []
     logs = []
-    if path == "b":
+    if path in ("b", "w"):
         group = f"sentinel-{name}"
         base.create_topics(bootstrap, [f"{name}-kpi"], 1)
         pipeline = base.write_pipeline(work, name, source, valid, dlq, args.commit_every)
-        commands = [base.sentinel_command(pipeline, bootstrap, registry, "--instance-id", f"w{k}") for k in range(count)]
+        commands = ([base.sentinel_command(pipeline, bootstrap, registry, "--instance-id", "w0", "--workers", str(count - 1))]
+                    if path == "w" else
+                    [base.sentinel_command(pipeline, bootstrap, registry, "--instance-id", f"w{k}", "--workers", "0")
+                     for k in range(count)])
     else:
         from peers import kstreams
 
@@ -79,7 +84,7 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
         logs.append(log)
         processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
     try:
-        base.wait_members(bootstrap, group, count)
+        base.wait_members(bootstrap, group, len(commands) if path == "w" else count)
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1_000_000,
                              "compression.type": "lz4", "queue.buffering.max.messages": 2_000_000, "acks": "all"})
         started = time.monotonic()
@@ -121,7 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--counts", default="1,2,4")
-    parser.add_argument("--paths", default="b,e")
+    parser.add_argument("--paths", default="b,w,e")
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--commit-every", type=int, default=10_000)
     add_cluster_options(parser)
@@ -132,7 +137,7 @@ def main() -> None:
         schema_id = base.register_plain(registry, f"{probe}-value")
         records = encode(args.records, schema_id)
         counts = [int(c) for c in args.counts.split(",")]
-        labels = {"b": "sentinel processes", "e": "Kafka Streams threads"}
+        labels = {"b": "sentinel processes", "w": "sentinel judge processes", "e": "Kafka Streams threads"}
         print(f"{args.records:,} records, {args.partitions} partitions, {os.cpu_count()} cores "
               f"({_cpu_model()})", flush=True)
         rows: dict[tuple[str, int], dict[str, Any] | None] = {}

@@ -9,12 +9,13 @@ One topic of RECORDS ten-field Avro records (Confluent wire format; the schema i
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
 of which INVALID_RATIO break exactly one of five rules (each rule in turn), spread
 evenly through the topic. Six paths read it, each in its own process so that
-its peak RSS (the child's own VmHWM) is its alone:
+its peak RSS (its process tree at its largest, see run_child) is its alone:
 
   a  passthrough: governance.sentinel.router.Router with an always-valid judge,
      exactly once, no decoding: the ceiling. All records.
   b  the sentinel: `governance sentinel run PIPELINE.yml --idle-exit 3` with the
-     five expectations of bench/sentinel-pipeline.yml. All records. Its time is
+     five expectations of bench/sentinel-pipeline.yml, its judge workers at their
+     default (one per usable core but one, at most 4). All records. Its time is
      the one it prints (first record consumed to last commit), taken from the
      records/s it prints after it when there (those use the unrounded time).
   c  Confluent data contracts: confluent_kafka's AvroDeserializer with the same
@@ -332,6 +333,24 @@ def vm_hwm_mb(pid: int | str, field: str = "VmHWM") -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident MB of a process and all its descendants now (0 if it is gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
 def _run_router(bootstrap: str, source: str, out: str, dlq: str, judge: Any, target: int,
                 commit_every: int, batch_size: int) -> None:
     """Route with `judge` until a commit covers `target` records; time from the first judged batch."""
@@ -527,9 +546,11 @@ def run_child(cmd: list[str], log: Path, timeout: float,
     """Run cmd with stdout+stderr to `log`; return exit code, its output and its peak RSS in MB.
     With `rss`, append (seconds since start, resident MB) to it every 50 ms.
 
-    The peak is the child's VmHWM, sampled every 50 ms until it exits (VmHWM only
-    grows). Not wait4's ru_maxrss: that counts the forking parent's memory too
-    (the child is spawned from this process, which has produced the whole topic).
+    The peak is the larger of the child's own VmHWM and the most its whole process tree
+    (the sentinel's rule-check child and judge workers too) held at once, both sampled
+    every 50 ms until it exits; pages the processes share count once per process. Not
+    wait4's ru_maxrss: that counts the forking parent's memory too (the child is spawned
+    from this process, which has produced the whole topic).
     """
     peak = 0.0
     with open(log, "wb") as out:
@@ -537,9 +558,10 @@ def run_child(cmd: list[str], log: Path, timeout: float,
         started = time.monotonic()
         deadline = started + timeout
         while True:
-            peak = max(peak, vm_hwm_mb(proc.pid))
+            tree = tree_rss_mb(proc.pid)
+            peak = max(peak, vm_hwm_mb(proc.pid), tree)
             if rss is not None:
-                rss.append((time.monotonic() - started, vm_hwm_mb(proc.pid, "VmRSS")))
+                rss.append((time.monotonic() - started, tree))
             pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break

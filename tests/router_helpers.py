@@ -37,6 +37,31 @@ def judge(messages: list[Message]) -> list[Verdict]:
     return verdicts
 
 
+class AheadJudge:
+    """`judge` behind the interface of a judge that works ahead (governance.sentinel.workers.JudgePool):
+    the router routes each batch on its next step, so a batch is consumed but not yet routed
+    whenever the router commits, is revoked, stops or is killed."""
+
+    min_split = 1
+
+    def __call__(self, messages: list[Message]) -> list[Verdict]:
+        return judge(messages)
+
+    def submit(self, messages: list[Message]) -> "_Ticket":
+        return _Ticket(messages)
+
+
+class _Ticket:
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = messages
+
+    def verdicts(self) -> list[Verdict]:
+        return judge(self.messages)
+
+    def discard(self) -> None:
+        pass
+
+
 def record(i: int) -> tuple[bytes, bytes, list[tuple[str, bytes]], int]:
     """Key, value, headers and timestamp of input record i: every 37th is bad, every 101st poison."""
     if i % 101 == 0:

@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Literal
+from typing import Any, Literal
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -55,7 +55,7 @@ from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
 from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
 from governance.kafka.limits import OutputLimits, Refusal, read_limits
-from governance.sentinel.routing import Counters, Judge, Outbox, RouterStats
+from governance.sentinel.routing import Counters, Judge, Outbox, RouterStats, Verdict
 
 _NAME, _VALUE = itemgetter(0), itemgetter(1)
 log = logging.getLogger(__name__)
@@ -119,6 +119,22 @@ _REBUILD_CODES = {
 }
 
 
+class _Ahead:
+    """A batch handed to a judge that works ahead, and its ticket for the verdicts."""
+
+    def __init__(self, messages: list[Message], ticket: Any) -> None:
+        self.messages, self.ticket = messages, ticket
+
+    def firsts(self) -> dict[tuple[str, int], int]:
+        """The offset of its first record in each partition."""
+        out: dict[tuple[str, int], int] = {}
+        for m in self.messages:
+            key = (m.topic(), m.partition())
+            if key not in out:
+                out[key] = m.offset()  # type: ignore[assignment]
+        return out
+
+
 class Router:
     def __init__(self, settings: KafkaSettings, config: RouterConfig, judge: Judge, outbox: Outbox | None = None,
                  limits: Callable[[], OutputLimits] | None = None, on_event: EventHook | None = None) -> None:
@@ -147,6 +163,8 @@ class Router:
         self._read_limits = limits or self._limits_from_cluster
         self._limits = OutputLimits(())
         self._careful = False
+        self._ahead: _Ahead | None = None
+        """A batch consumed and being judged, routed on the next step (a judge with `submit`)."""
         self._refused: dict[tuple[str, int, int, str], Refusal] = {}
         """(source topic, partition, offset, output topic) -> what that output refused, found in careful mode."""
 
@@ -172,6 +190,7 @@ class Router:
         try:
             while not stop.is_set():
                 self._step()
+            self._drain_or_recover()
             self._commit_or_recover(rewind=False, final=True)
         except BaseException:
             # The consumer's position may be past records that were never routed
@@ -193,16 +212,44 @@ class Router:
                 good.append(message)
             else:
                 log.warning("consumer: %s", message.error())
-        if good:
-            try:
-                self._route(good)
-                if self.on_event is not None:
-                    self.on_event("routed", len(good))
-            except KafkaException as e:
-                self._recover(e.args[0], rewind=True)
-                return
+        try:
+            routed = self._advance(good)
+            if routed and self.on_event is not None:
+                self.on_event("routed", routed)
+        except KafkaException as e:
+            self._recover(e.args[0], rewind=True)
+            return
         if self._due() or (self.outbox is not None and self.outbox.due()):
             self._commit_or_recover(rewind=True)
+
+    def _advance(self, messages: list[Message]) -> int:
+        """Route what is judged: `messages` now, or, for a judge that works ahead (`submit`),
+        the batch before them while it judges these. Returns how many records were routed."""
+        submit = getattr(self.judge, "submit", None)
+        if submit is None or len(messages) < self.judge.min_split:  # type: ignore[attr-defined]
+            routed = self._drain()
+            if messages:
+                self._route(messages, self.judge(messages))
+            return routed + len(messages)
+        previous, self._ahead = self._ahead, _Ahead(messages, submit(messages))
+        if previous is None:
+            return 0
+        self._route(previous.messages, previous.ticket.verdicts())
+        return len(previous.messages)
+
+    def _drain(self) -> int:
+        """Route the batch judged ahead, if any."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return 0
+        self._route(ahead.messages, ahead.ticket.verdicts())
+        return len(ahead.messages)
+
+    def _forget_ahead(self) -> None:
+        """Drop the batch judged ahead: it was not routed and is read again from the committed offsets."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.ticket.discard()
 
     def _room(self) -> int:
         left = self.config.commit_every_records - self._pending.records_in
@@ -217,8 +264,7 @@ class Router:
 
     # -- routing --------------------------------------------------------------
 
-    def _route(self, messages: list[Message]) -> None:
-        verdicts = self.judge(messages)
+    def _route(self, messages: list[Message], verdicts: Sequence[Verdict]) -> None:
         if len(verdicts) != len(messages):
             raise ValueError(f"judge returned {len(verdicts)} verdicts for {len(messages)} records")
         producer = self._producer
@@ -397,6 +443,10 @@ class Router:
             for topic, key, value in outbox.records(final):
                 self._produce(topic, key, value, None)
         offsets = [tp for tp in consumer.position(consumer.assignment()) if tp.offset >= 0]
+        if self._ahead is not None:  # consumed but not routed: commit up to its first record
+            firsts = self._ahead.firsts()
+            offsets = [TopicPartition(tp.topic, tp.partition, firsts.get((tp.topic, tp.partition), tp.offset))
+                       for tp in offsets]
         timeout = self.config.operation_timeout_s
         if self._exactly_once:
             metadata = consumer.consumer_group_metadata()
@@ -438,6 +488,12 @@ class Router:
                     continue
                 raise
 
+    def _drain_or_recover(self) -> None:
+        try:
+            self._drain()
+        except KafkaException as e:
+            self._recover(e.args[0], rewind=False)
+
     def _commit_or_recover(self, *, rewind: bool, final: bool = False) -> None:
         try:
             self._commit(final)
@@ -450,6 +506,7 @@ class Router:
         """Drop the open transaction (abort, or a new producer when this one is
         fenced or fatally broken), then read again from the committed offsets."""
         log.warning("routing failed, resuming from committed offsets: %s", err)
+        self._forget_ahead()
         if err.fatal() or err.code() in _REBUILD_CODES:
             self._rebuild_producer()
         else:
@@ -563,12 +620,14 @@ class Router:
             self.on_event("revoked", len(partitions))
         log.info("revoked %s: committing the open transaction", _partitions(partitions))
         if not self._failed:
+            self._drain_or_recover()
             self._commit_or_recover(rewind=False)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if self.on_event is not None:
             self.on_event("lost", len(partitions))
         log.warning("lost %s: aborting the open transaction", _partitions(partitions))
+        self._forget_ahead()
         self._abort_open()
 
     # -- clients ------------------------------------------------------------------

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,7 +71,13 @@ class JudgeSpec:
 
 class JudgePool:
     """A judge (`messages -> verdicts`) that splits each large batch over `workers` processes
-    and this one, and reports the whole batch's tally to `on_batch` as one."""
+    and this one, and reports the whole batch's tally to `on_batch` as one.
+
+    `submit` starts judging a batch and returns at once; the router routes the batch
+    before it while the workers judge this one (`Ticket.verdicts`). This process judges
+    a share of each batch too, sized from what it saw last time: it shrinks while the
+    workers' answers are ready before this process wants them (its own Kafka work is
+    the bottleneck) and grows back while it has to wait for them."""
 
     def __init__(self, local: SentinelJudge, spec: JudgeSpec, workers: int,
                  on_batch: Callable[[BatchTally], None] | None = None) -> None:
@@ -77,6 +85,7 @@ class JudgePool:
         context = multiprocessing.get_context("spawn")
         self._conns: list[Connection] = []
         self._processes = []
+        self._outboxes: list[queue.SimpleQueue[Any]] = []
         for n in range(workers):
             ours, theirs = context.Pipe()
             process = context.Process(target=_serve, args=(theirs, spec), name=f"sentinel-judge-{n + 1}", daemon=True)
@@ -84,42 +93,37 @@ class JudgePool:
             theirs.close()
             self._conns.append(ours)
             self._processes.append(process)
+            # Jobs go out on their own thread: a worker blocked writing an answer this
+            # process has not read yet must never block this process writing the next job.
+            outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+            threading.Thread(target=_send_jobs, args=(ours, outbox), name=f"sentinel-judge-{n + 1}-jobs",
+                             daemon=True).start()
+            self._outboxes.append(outbox)
+        self._own_share = 1 / (workers + 1)
 
     @property
     def workers(self) -> int:
         return len(self._conns)
 
+    @property
+    def min_split(self) -> int:
+        return MIN_SPLIT if self._conns else 2**62
+
     def __call__(self, messages: list[Message]) -> list[Verdict]:
+        return self.submit(messages).verdicts()
+
+    def submit(self, messages: list[Message]) -> Ticket:
+        """Start judging `messages`; at most one batch may wait for its verdicts at a time."""
         values = [m.value() for m in messages]
         topics = [m.topic() for m in messages] if self.local.pass_tombstones else None
         if len(values) < MIN_SPLIT or not self._conns:
-            verdicts, tally = self.local.judge_values(values, topics)
-        else:
-            verdicts, tally = self._split(values, topics)
-        if self.on_batch is not None:
-            self.on_batch(tally)
-        return verdicts
-
-    def _split(self, values: list[bytes | None], topics: list[str] | None) -> tuple[list[Verdict], BatchTally]:
-        # Equal shares: a worker judges no faster than this process (measured), and the
-        # consumer and producer keep working in their own threads meanwhile.
-        share = len(values) / (len(self._conns) + 1)
+            return Ticket(self, values, topics, 0)
+        own = round(len(values) * self._own_share)
+        share = (len(values) - own) / len(self._conns)
         ends = [round(share * (n + 1)) for n in range(len(self._conns))]
-        starts = [0, *ends[:-1]]
-        for conn, start, end in zip(self._conns, starts, ends):
-            try:
-                conn.send((values[start:end], topics[start:end] if topics is not None else None))
-            except OSError:
-                raise _died() from None
-        mine = ends[-1]
-        own = self.local.judge_values(values[mine:], topics[mine:] if topics is not None else None)
-        answers = [self._answer(conn) for conn in self._conns]
-        verdicts: list[Verdict] = []
-        tally = BatchTally()
-        for part_verdicts, part_tally in [*answers, own]:
-            verdicts.extend(part_verdicts)
-            tally.add(part_tally)
-        return verdicts, tally
+        for outbox, start, end in zip(self._outboxes, [0, *ends[:-1]], ends):
+            outbox.put((values[start:end], topics[start:end] if topics is not None else None))
+        return Ticket(self, values, topics, ends[-1], sent=True)
 
     def _answer(self, conn: Connection) -> tuple[list[Verdict], BatchTally]:
         try:
@@ -132,16 +136,62 @@ class JudgePool:
             raise RuntimeError(f"a judge worker failed:\n{body[0]}")
         return body[0], body[1]
 
+    def _steer(self, workers_were_ready: bool) -> None:
+        step = 0.02 if workers_were_ready else -0.02
+        self._own_share = min(1 / (len(self._conns) + 1), max(0.0, self._own_share - step))
+
     def close(self) -> None:
-        for conn in self._conns:
-            try:
-                conn.send(None)
-            except OSError:
-                pass
+        for outbox in self._outboxes:
+            outbox.put(None)
         for process in self._processes:
             process.join(5)
             if process.is_alive():
                 process.kill()
+
+
+class Ticket:
+    """A batch being judged: its verdicts, once, in the batch's order."""
+
+    def __init__(self, pool: JudgePool, values: list[bytes | None], topics: list[str] | None, own_from: int,
+                 sent: bool = False) -> None:
+        self._pool, self._values, self._topics, self._own_from, self._sent = pool, values, topics, own_from, sent
+
+    def verdicts(self) -> list[Verdict]:
+        pool, start = self._pool, self._own_from
+        own = pool.local.judge_values(self._values[start:], self._topics[start:] if self._topics is not None else None)
+        verdicts: list[Verdict] = []
+        tally = BatchTally()
+        if self._sent:
+            pool._steer(all(conn.poll(0) for conn in pool._conns))
+            answers = [pool._answer(conn) for conn in pool._conns]
+        else:
+            answers = []
+        for part_verdicts, part_tally in [*answers, own]:
+            verdicts.extend(part_verdicts)
+            tally.add(part_tally)
+        if pool.on_batch is not None:
+            pool.on_batch(tally)
+        return verdicts
+
+    def discard(self) -> None:
+        """Forget the batch (it will be read again): its answers are read and dropped."""
+        if self._sent:
+            for conn in self._pool._conns:
+                try:
+                    self._pool._answer(conn)
+                except Exception:
+                    pass
+
+
+def _send_jobs(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
+    while True:
+        job = outbox.get()
+        try:
+            conn.send(job)
+        except OSError:
+            return  # the worker is gone: the next answer read says so
+        if job is None:
+            return
 
 
 def _died() -> GovernanceError:

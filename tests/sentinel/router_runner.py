@@ -1,6 +1,7 @@
 """Run the routing engine with the test judge in its own process:
 `python router_runner.py BOOTSTRAP SOURCES VALID DLQ GROUP INSTANCE [COMMIT_RECORDS]
-[--commit-ms MS] [--guarantee exactly_once|at_least_once] [--session-timeout-ms MS] [--report-routed]`.
+[--commit-ms MS] [--guarantee exactly_once|at_least_once] [--session-timeout-ms MS] [--report-routed] [--ahead]`
+(--ahead: the judge works ahead, as the sentinel's judge workers do).
 Prints `commit <records>` after every commit, `assigned|revoked|lost <partitions>`
 on every rebalance and, with --report-routed, `routed <records>` after every batch; SIGTERM and SIGINT stop it cleanly (then it prints
 `stats aborts=<n> producer_rebuilds=<n>` and `stopped`)."""
@@ -15,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router_helpers import judge  # noqa: E402
+from router_helpers import AheadJudge, judge  # noqa: E402
 
 from governance.kafka import KafkaSettings  # noqa: E402
 from governance.sentinel.router import Router, RouterConfig, RouterEvent  # noqa: E402
@@ -31,6 +32,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--report-routed", action="store_true")
     parser.add_argument("--guarantee", choices=("exactly_once", "at_least_once"), default="exactly_once")
     parser.add_argument("--session-timeout-ms", type=int, default=6000)
+    parser.add_argument("--ahead", action="store_true")
     args = parser.parse_args(argv)
     config = RouterConfig(
         sources=tuple(args.sources.split(",")),
@@ -57,7 +59,7 @@ def main(argv: list[str]) -> int:
         if event != "routed" or args.report_routed:  # printed so that tests can wait for them
             print(f"{event} {count}", flush=True)
 
-    router = Router(KafkaSettings(args.bootstrap), config, judge, on_event=on_event)
+    router = Router(KafkaSettings(args.bootstrap), config, AheadJudge() if args.ahead else judge, on_event=on_event)
     router.run(stop, on_commit=report)
     stats = router.stats()
     print(f"stats aborts={stats.aborts} producer_rebuilds={stats.producer_rebuilds}", flush=True)

@@ -17,6 +17,7 @@ from confluent_kafka import Message
 from kafka_helpers import consume_all
 from router_helpers import (
     BASE_TS,
+    AheadJudge,
     Runner,
     assert_exact,
     expected_split,
@@ -32,8 +33,14 @@ from governance.kafka import KafkaSettings
 from governance.sentinel.router import Router, RouterConfig
 from governance.sentinel.routing import Verdict
 
+AHEAD = pytest.mark.parametrize("ahead", [False, True], ids=["judged-in-step", "judged-ahead"])
+"""A judge that works ahead (the sentinel's judge workers) leaves a batch consumed but not routed
+at every commit, revoke, stop and kill; the guarantees are the same."""
+
+
+@AHEAD
 def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_timestamp(
-    kafka: KafkaSettings, unique_name: str
+    kafka: KafkaSettings, unique_name: str, ahead: bool
 ) -> None:
     n = 100_000
     source, valid, dlq = topics(kafka, unique_name)
@@ -42,7 +49,7 @@ def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_times
         sources=(source,), valid_topic=valid, dlq_topic=dlq, group_id=unique_name,
         pipeline_name="orders-quality", transactional_id_prefix=unique_name, commit_every_records=5000,
     )  # fmt: skip
-    router = Router(kafka, config, judge)
+    router = Router(kafka, config, AheadJudge() if ahead else judge)
     stop = threading.Event()
     thread = threading.Thread(target=router.run, args=(stop,))
     thread.start()
@@ -90,16 +97,18 @@ def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_times
     assert stats.committed.invalid_by_stage == {"deserialize": poison, "validate": len(expected_invalid) - poison}
 
 
+@AHEAD
 def test_sigkill_five_times_during_200k_records_loses_and_duplicates_nothing(
-    kafka: KafkaSettings, unique_name: str
+    kafka: KafkaSettings, unique_name: str, ahead: bool
 ) -> None:
     n = 200_000
     source, valid, dlq = topics(kafka, unique_name)
     produce_inputs(kafka, source, range(20_000))
     producing = produce_paced(kafka, source, 20_000, n)
     rng = random.Random(5)
+    options = ("--ahead",) if ahead else ()
     for _ in range(5):
-        runner = Runner(kafka, source, valid, dlq, unique_name, "slot-0")
+        runner = Runner(kafka, source, valid, dlq, unique_name, "slot-0", *options)
         runner.wait_for_commit()
         time.sleep(rng.uniform(0.05, 0.4))
         assert runner.process.poll() is None, "the runner is still routing when it is killed"
@@ -107,7 +116,7 @@ def test_sigkill_five_times_during_200k_records_loses_and_duplicates_nothing(
         assert runner.process.wait(10) == -signal.SIGKILL
 
     assert producing.is_alive(), "the kills happened while the input was still growing"
-    runner = Runner(kafka, source, valid, dlq, unique_name, "slot-0")
+    runner = Runner(kafka, source, valid, dlq, unique_name, "slot-0", *options)
     try:
         assert_exact(kafka, unique_name, valid, dlq, n)
     finally:
@@ -115,16 +124,18 @@ def test_sigkill_five_times_during_200k_records_loses_and_duplicates_nothing(
         runner.process.wait(30)
 
 
+@AHEAD
 def test_two_processes_with_a_rebalance_mid_run_route_everything_exactly_once(
-    kafka: KafkaSettings, unique_name: str
+    kafka: KafkaSettings, unique_name: str, ahead: bool
 ) -> None:
     n = 200_000
     source, valid, dlq = topics(kafka, unique_name, partitions=6)
     produce_inputs(kafka, source, range(20_000))
-    first = Runner(kafka, source, valid, dlq, unique_name, "a")
+    options = ("--ahead",) if ahead else ()
+    first = Runner(kafka, source, valid, dlq, unique_name, "a", *options)
     first.wait_for_commit()
     producing = produce_paced(kafka, source, 20_000, n)
-    second = Runner(kafka, source, valid, dlq, unique_name, "b")
+    second = Runner(kafka, source, valid, dlq, unique_name, "b", *options)
     second.wait_for_commit()  # both routing: the first leaves mid-stream
     first.process.send_signal(signal.SIGTERM)
     assert first.process.wait(30) == 0
