@@ -137,7 +137,7 @@ class JudgePool:
         return body[0], body[1]
 
     def _steer(self, workers_were_ready: bool) -> None:
-        step = 0.02 if workers_were_ready else -0.02
+        step = 0.05 if workers_were_ready else -0.05
         self._own_share = min(1 / (len(self._conns) + 1), max(0.0, self._own_share - step))
 
     def close(self) -> None:
