@@ -18,6 +18,11 @@ Why these choices:
   still pay the commit, and it complicates seeking back after an abort.
 - librdkafka 2.16 against Kafka 4.x fails fatally when aborting with records in
   flight, so every abort flushes first.
+- A judge may work ahead (`submit`, the sentinel's judge workers): while this
+  process routes a batch, the workers judge the next one. A commit then covers
+  offsets only up to the first record of the batch judged ahead; a revoke or a
+  stop routes that batch first, and an abort or a lost assignment forgets it
+  (it is read again from the committed offsets).
 - One record must never stall the pipeline. A broker that refuses one record
   (too large, a timestamp out of bounds, no key for a compacted topic) makes the
   whole transaction abortable, and routing the batch again would fail again
@@ -232,14 +237,14 @@ class Router:
                 self._route(messages, self.judge(messages))
             return routed + len(messages)
         previous, self._ahead = self._ahead, _Ahead(messages, submit(messages))
-        if previous is None:
-            return 0
-        self._route(previous.messages, previous.ticket.verdicts())
-        return len(previous.messages)
+        return self._route_ahead(previous)
 
     def _drain(self) -> int:
         """Route the batch judged ahead, if any."""
         ahead, self._ahead = self._ahead, None
+        return self._route_ahead(ahead)
+
+    def _route_ahead(self, ahead: _Ahead | None) -> int:
         if ahead is None:
             return 0
         self._route(ahead.messages, ahead.ticket.verdicts())
