@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -269,6 +270,7 @@ def run_live(settings: KafkaSettings, options: LiveOptions, out: TextIO) -> Live
             out.write(f"  note: {stream.pipeline.path} has no critical rule for `{name}`; the generator leaves it out\n")
     if options.console_url:
         out.write(f"  watch it in the console: {options.console_url}\n")
+    previous_handler = _ctrl_c_at_checkpoints()
     try:
         for pipeline in pipelines:
             sentinels[pipeline.name] = SentinelProcess(pipeline, settings, options, run_id)
@@ -302,6 +304,9 @@ def run_live(settings: KafkaSettings, options: LiveOptions, out: TextIO) -> Live
         _stop(sentinels)
         reader.close()
         raise
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
     reader.close()
     return LiveResult(run_id, time.monotonic() - started, compare(streams, generator.truth, reader.landed),
                       reader.landed.duplicates, undelivered + generator.failed_deliveries, refused, failures)
@@ -338,7 +343,23 @@ def _await_ready(sentinels: dict[str, SentinelProcess], board: Board, timeout: f
     board.note(f"sentinels ready after {time.monotonic() - since:.1f} s")
 
 
+_CTRL_C = threading.Event()
+
+
+def _ctrl_c_at_checkpoints() -> Any:
+    """Make Ctrl-C raise KeyboardInterrupt at the next `_check_alive`, not inside a Kafka client
+    call: confluent-kafka can turn a KeyboardInterrupt raised during `Producer.poll` into
+    "SystemError: ... returned NULL without setting an exception". Returns the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    _CTRL_C.clear()
+    return signal.signal(signal.SIGINT, lambda signum, frame: _CTRL_C.set())
+
+
 def _check_alive(sentinels: dict[str, SentinelProcess]) -> None:
+    if _CTRL_C.is_set():
+        _CTRL_C.clear()
+        raise KeyboardInterrupt
     for name, sentinel in sentinels.items():
         if not sentinel.running:
             raise GovernanceError(
