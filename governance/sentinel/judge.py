@@ -12,12 +12,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from confluent_kafka import Message
 
 from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder, DecodeFailure
+from governance.sentinel.pipeline import Rule
 from governance.sentinel.routing import Verdict
 from governance.sentinel.validate import VALID, RecordValidator, RuleFailure, flatten
 
@@ -76,12 +78,14 @@ class SentinelJudge:
         self.registry_patience_s = registry_patience_s
 
     def __call__(self, messages: list[Message]) -> list[Verdict]:
-        values = [m.value() for m in messages]
-        topics = [m.topic() for m in messages] if self.pass_tombstones else None
-        verdicts, tally = self.judge_values(values, topics)
+        verdicts, tally = self.judge_values(*self.inputs(messages))
         if self.on_batch is not None:
             self.on_batch(tally)
         return verdicts
+
+    def inputs(self, messages: list[Message]) -> tuple[list[bytes | None], list[str] | None]:
+        """What `judge_values` reads of `messages`: their values, and their topics when some source passes tombstones."""
+        return [m.value() for m in messages], [m.topic() for m in messages] if self.pass_tombstones else None
 
     def judge_values(self, values: list[bytes | None], topics: list[str] | None = None
                      ) -> tuple[list[Verdict], BatchTally]:
@@ -146,6 +150,33 @@ class SentinelJudge:
                 log.warning("%s; retrying in %.1f s", e.message, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """How to build a sentinel's judge: one recipe for the main process and its judge workers (it pickles)."""
+
+    value_format: str
+    registry_url: str | None
+    subject: str | None
+    rules: tuple[dict[str, Any], ...]
+    window_columns: tuple[str, ...]
+    watched_columns: tuple[str, ...]
+    pass_tombstones: frozenset[str]
+
+    @staticmethod
+    def of(rules: tuple[Rule, ...], **fields: Any) -> JudgeSpec:
+        plain = tuple({**r.__dict__, "kwargs": dict(r.kwargs), "checked": dict(r.checked) if r.checked else None}
+                      for r in rules)
+        return JudgeSpec(rules=plain, **fields)
+
+    def build(self, on_batch: Callable[[BatchTally], None] | None = None) -> SentinelJudge:
+        rules = tuple(Rule(**{**r, "kwargs": MappingProxyType(r["kwargs"]),
+                              "checked": MappingProxyType(r["checked"]) if r["checked"] is not None else None})
+                      for r in self.rules)
+        return SentinelJudge(Decoder(self.value_format, self.registry_url, self.subject),  # type: ignore[arg-type]
+                             RecordValidator(rules), self.window_columns, on_batch, watched_columns=self.watched_columns,
+                             pass_tombstones=self.pass_tombstones)
 
 
 def _columns_seen(records: list[dict[str, Any]], columns: tuple[str, ...]) -> set[str]:

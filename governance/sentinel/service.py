@@ -83,12 +83,11 @@ class Sentinel:
     def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> None:
         from governance.sentinel import topics
         from governance.sentinel.columns import check_pipeline_columns
-        from governance.sentinel.decode import Decoder
-        from governance.sentinel.judge import SentinelJudge
+        from governance.sentinel.judge import JudgeSpec
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker, json_kpi
         from governance.sentinel.router import Router, RouterConfig
         from governance.sentinel.status import Console, StatusLine
-        from governance.sentinel.validate import RecordValidator, WindowValidator
+        from governance.sentinel.validate import WindowValidator
 
         self.pipeline, self.settings, self.options = pipeline, settings, options
         self.console = Console(out, out.isatty() if options.live_status is None else options.live_status)
@@ -100,7 +99,6 @@ class Sentinel:
         self.created = topics.prepare(settings, pipeline)
         self.kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
 
-        self.record_validator = RecordValidator(pipeline.record_rules)
         self.window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
         window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
         # Avro columns were checked against the registered schemas; JSON ones are watched per window.
@@ -119,18 +117,16 @@ class Sentinel:
             dlq_limit=self.dlq_limit,
             watched_columns=watched,
         )
-        self.decoder = Decoder(pipeline.value_format, options.registry_url, pipeline.subject)
         self.pass_tombstones = self._tombstone_sources()
-        self.judge: Any = SentinelJudge(self.decoder, self.record_validator, window_columns, self._on_batch,
-                                        watched_columns=watched, pass_tombstones=self.pass_tombstones)
+        spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
+                            registry_url=options.registry_url, subject=pipeline.subject, window_columns=window_columns,
+                            watched_columns=watched, pass_tombstones=self.pass_tombstones)
+        self.pool = None
         if options.workers:
-            from governance.sentinel.workers import JudgePool, JudgeSpec
+            from governance.sentinel.workers import JudgePool
 
-            spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
-                                registry_url=options.registry_url, subject=pipeline.subject,
-                                window_columns=window_columns, watched_columns=watched,
-                                pass_tombstones=self.pass_tombstones)
-            self.judge = JudgePool(self.judge, spec, options.workers, on_batch=self._on_batch)
+            self.pool = JudgePool(spec, options.workers, on_batch=self._on_batch)
+        self.judge = self.pool or spec.build(on_batch=self._on_batch)
         self.router = Router(settings, RouterConfig(
             sources=pipeline.sources, valid_topic=pipeline.valid_topic, dlq_topic=pipeline.dlq_topic,
             group_id=group_id(pipeline), pipeline_name=pipeline.name, transactional_id_prefix=group_id(pipeline),
@@ -243,8 +239,8 @@ class Sentinel:
                                   "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
         finally:
             self.status.stop()
-            if hasattr(self.judge, "close"):
-                self.judge.close()
+            if self.pool is not None:
+                self.pool.close()
             if reporter is not None:
                 reporter.stop()
             if metrics:

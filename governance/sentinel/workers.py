@@ -1,9 +1,10 @@
 """Judging on more cores: each batch is split between this process and worker processes.
 
 A sentinel's Python work per record (fastavro's decoding, the rules) runs under one
-GIL. Worker processes decode and validate parts of each batch; the Kafka clients, the
-transaction and the routing stay in the main process, and a batch is judged whole
-before any of it is produced, exactly as with one process, so exactly-once is untouched.
+GIL. Worker processes decode and validate parts of each batch, the batch after the one
+the router is writing; the Kafka clients, the transaction and the routing stay in the
+main process, and a batch is judged whole before any of it is produced, so exactly-once
+is untouched (see the router for what a commit covers while a batch is judged ahead).
 The main process judges a smaller part itself: it also consumes, produces and commits.
 """
 
@@ -16,16 +17,13 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from types import MappingProxyType
 from typing import Any
 
 from confluent_kafka import Message
 
 from governance.errors import GovernanceError
-from governance.sentinel.judge import BatchTally, SentinelJudge
-from governance.sentinel.pipeline import Rule
+from governance.sentinel.judge import BatchTally, JudgeSpec
 from governance.sentinel.routing import Verdict
 
 MIN_SPLIT = 2_000
@@ -39,36 +37,6 @@ def default_workers() -> int:
     return max(0, min(cores - 1, 4))
 
 
-@dataclass(frozen=True)
-class JudgeSpec:
-    """What a worker needs to build the same judge as the main process (it pickles)."""
-
-    value_format: str
-    registry_url: str | None
-    subject: str | None
-    rules: tuple[dict[str, Any], ...]
-    window_columns: tuple[str, ...]
-    watched_columns: tuple[str, ...]
-    pass_tombstones: frozenset[str]
-
-    @staticmethod
-    def of(rules: tuple[Rule, ...], **fields: Any) -> JudgeSpec:
-        plain = tuple({**r.__dict__, "kwargs": dict(r.kwargs), "checked": dict(r.checked) if r.checked else None}
-                      for r in rules)
-        return JudgeSpec(rules=plain, **fields)
-
-    def build(self) -> SentinelJudge:
-        from governance.sentinel.decode import Decoder
-        from governance.sentinel.validate import RecordValidator
-
-        rules = tuple(Rule(**{**r, "kwargs": MappingProxyType(r["kwargs"]),
-                              "checked": MappingProxyType(r["checked"]) if r["checked"] is not None else None})
-                      for r in self.rules)
-        return SentinelJudge(Decoder(self.value_format, self.registry_url, self.subject),  # type: ignore[arg-type]
-                             RecordValidator(rules), self.window_columns, watched_columns=self.watched_columns,
-                             pass_tombstones=self.pass_tombstones)
-
-
 class JudgePool:
     """A judge (`messages -> verdicts`) that splits each large batch over `workers` processes
     and this one, and reports the whole batch's tally to `on_batch` as one.
@@ -79,9 +47,8 @@ class JudgePool:
     workers' answers are ready before this process wants them (its own Kafka work is
     the bottleneck) and grows back while it has to wait for them."""
 
-    def __init__(self, local: SentinelJudge, spec: JudgeSpec, workers: int,
-                 on_batch: Callable[[BatchTally], None] | None = None) -> None:
-        self.local, self.on_batch = local, on_batch
+    def __init__(self, spec: JudgeSpec, workers: int, on_batch: Callable[[BatchTally], None] | None = None) -> None:
+        self.local, self.on_batch = spec.build(), on_batch
         context = multiprocessing.get_context("spawn")
         self._conns: list[Connection] = []
         self._processes = []
@@ -114,8 +81,7 @@ class JudgePool:
 
     def submit(self, messages: list[Message]) -> Ticket:
         """Start judging `messages`; at most one batch may wait for its verdicts at a time."""
-        values = [m.value() for m in messages]
-        topics = [m.topic() for m in messages] if self.local.pass_tombstones else None
+        values, topics = self.local.inputs(messages)
         if len(values) < MIN_SPLIT or not self._conns:
             return Ticket(self, values, topics, 0)
         own = round(len(values) * self._own_share)

@@ -14,7 +14,8 @@ from governance.sentinel.decode import Decoder
 from governance.sentinel.judge import BatchTally, SentinelJudge
 from governance.sentinel.pipeline import load_pipeline
 from governance.sentinel.validate import RecordValidator
-from governance.sentinel.workers import MIN_SPLIT, JudgePool, JudgeSpec, default_workers
+from governance.sentinel.judge import JudgeSpec
+from governance.sentinel.workers import MIN_SPLIT, JudgePool, default_workers
 
 PIPELINE = """\
 name: w
@@ -56,7 +57,7 @@ def judges(tmp_path: Path):  # type: ignore[no-untyped-def]
     spec = JudgeSpec.of(rules, value_format="json", registry_url=None, subject=None, window_columns=columns,
                         watched_columns=(), pass_tombstones=passing)
     tallies: list[BatchTally] = []
-    pool = JudgePool(one(), spec, workers=2, on_batch=tallies.append)
+    pool = JudgePool(spec, workers=2, on_batch=tallies.append)
     yield one, pool, tallies
     pool.close()
 
