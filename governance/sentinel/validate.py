@@ -266,6 +266,10 @@ def _got(value: Any) -> str:
         return ""
     if value is None or _is_nan(value):
         return ": got null"
+    if isinstance(value, (str, bytes)) and len(value) > SHOWN_VALUE_CHARS:
+        # the repr of the head only: of a megabyte string it would take a millisecond
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return f": got {repr(value[:SHOWN_VALUE_CHARS])[:SHOWN_VALUE_CHARS]}... ({len(value):,} {unit} in all)"
     shown = repr(value)
     if len(shown) > SHOWN_VALUE_CHARS:
         shown = f"{shown[:SHOWN_VALUE_CHARS]}... ({len(shown):,} characters in all)"

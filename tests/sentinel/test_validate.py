@@ -69,6 +69,16 @@ def test_severity_and_message(tmp_path: Path) -> None:
     assert "got null" in unknown[0].message
 
 
+def test_a_failure_quotes_the_head_of_a_long_value_and_says_how_long_it_is(tmp_path: Path) -> None:
+    validator = RecordValidator(rules(tmp_path, """
+        - {expectation: expect_column_value_lengths_to_be_between, column: note, max_value: 10}
+    """))
+    [[failure]] = validator.validate([{"note": "ab\n" * 400_000}])
+    assert failure.message.endswith("failed: got " + repr("ab\n" * 100)[:200] + "... (1,200,000 characters in all)")
+    [[failure]] = validator.validate([{"note": "x" * 201}])
+    assert failure.message.endswith("'" + "x" * 199 + "... (201 characters in all)")
+
+
 def test_a_record_failing_several_rules_lists_them_all_and_batches_reuse_the_suite(tmp_path: Path) -> None:
     validator = RecordValidator(rules(tmp_path, """
         - {expectation: expect_column_values_to_not_be_null, column: a}
