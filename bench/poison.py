@@ -18,6 +18,11 @@ three quarters and the end of its run (sampled every 50 ms), to show whether mem
 flat. Then the poisoned run's outputs are read back (read_committed) and every record is
 checked to be exactly once where it belongs, at the DLQ stage it belongs to, with its
 headers and its full size. Exit status 1 if anything is lost, duplicated or misplaced.
+
+Beside each sentinel run, the floor: confluent-kafka alone copying every record of the
+same topic with its key, value, timestamp and headers into one topic, exactly once
+(a transaction every COMMIT_EVERY records), judging nothing. Its poisoned/clean ratio
+is what moving these records through the Python client costs before any judging.
 Without --bootstrap-servers a one-broker stack is started in a temporary directory.
 """
 
@@ -78,13 +83,57 @@ def run_sentinel(pipeline: Path, bootstrap: str, registry: str, log: Path) -> di
     return {"records": records, "valid": valid, "dlq": dlq, "seconds": seconds, "rss": peak, "quarters": quarters}
 
 
+def copy_all(bootstrap: str, source: str, target: str, n: int, commit_every: int) -> float:
+    """The floor: seconds for confluent-kafka alone to copy `n` records of `source` into
+    `target` exactly once, from the first record consumed to the last commit."""
+    from confluent_kafka import Consumer, Producer
+
+    group = f"{target}-copier"
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False, "isolation.level": "read_committed", "log_level": 3})
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": group, "linger.ms": 5,
+                         "message.max.bytes": 1_200_000, "log_level": 3})
+    producer.init_transactions(30)
+    consumer.subscribe([source])
+    copied = in_txn = 0
+    started = opened = 0.0
+    producer.begin_transaction()
+    while copied < n:
+        for message in consumer.consume(1000, 1.0):
+            if message.error() is not None:
+                continue
+            if not started:
+                started = opened = time.monotonic()
+            while True:
+                try:
+                    producer.produce(target, message.value(), message.key(), headers=message.headers(),
+                                     timestamp=message.timestamp()[1])
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            copied += 1
+            in_txn += 1
+        if in_txn and (in_txn >= commit_every or copied >= n or time.monotonic() - opened >= 1.0):
+            producer.send_offsets_to_transaction(consumer.position(consumer.assignment()),
+                                                 consumer.consumer_group_metadata(), 60)
+            producer.commit_transaction(60)
+            producer.begin_transaction()
+            in_txn, opened = 0, time.monotonic()
+    seconds = time.monotonic() - started
+    producer.abort_transaction(30)
+    consumer.close()
+    return seconds
+
+
 def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> int:
     run = uuid.uuid4().hex[:8]
     n = args.records
     clean, poisoned = f"bench-poison-{run}-clean", f"bench-poison-{run}-poisoned"
     tries = range(1, args.repeat + 1)
     outputs = {(source, k): (f"{source}-{k}-valid", f"{source}-{k}-dlq") for source in (clean, poisoned) for k in tries}
-    base.create_topics(bootstrap, [clean, poisoned] + [t for pair in outputs.values() for t in pair], args.partitions)
+    copies = {(source, k): f"{source}-{k}-copy" for source in (clean, poisoned) for k in tries}
+    base.create_topics(bootstrap, [clean, poisoned] + [t for pair in outputs.values() for t in pair]
+                       + list(copies.values()), args.partitions)
     base.create_topics(bootstrap, [f"{source}-{k}-kpi" for source in (clean, poisoned) for k in tries], 1)
     ids = register_ids(registry, [f"{poisoned}-value", f"{clean}-value"], f"bench-poison-{run}-other-value")
     corpus = poison_corpus.Corpus(n, ids, args.poison_ratio, args.big)
@@ -101,12 +150,16 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     print(f"produced the poisoned topic in {time.monotonic() - started:.0f} s", flush=True)
 
     results: dict[str, list[dict[str, Any]]] = {"clean": [], "poisoned": []}
+    floors: dict[str, list[float]] = {"clean": [], "poisoned": []}
     failures = 0
     for k in tries:
         for label, source in (("clean", clean), ("poisoned", poisoned)):
             valid, dlq = outputs[(source, k)]
             pipeline = base.write_pipeline(tmp, f"{source}-{k}", source, valid, dlq, args.commit_every)
             print(f"{label} (try {k} of {args.repeat}) ...", flush=True)
+            seconds = copy_all(bootstrap, source, copies[(source, k)], n, args.commit_every)
+            floors[label].append(n / seconds)
+            print(f"  the floor, confluent-kafka copying alone: {n:,} records in {seconds:.1f} s", flush=True)
             result = run_sentinel(pipeline, bootstrap, registry, tmp / f"sentinel-{label}-{k}.log")
             if result is None:
                 failures += 1
@@ -124,18 +177,18 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                 for problem in problems:
                     print(f"    {problem}", flush=True)
                 failures += bool(problems)
-    report(results, n, args.poison_ratio)
+    report(results, floors, n, args.poison_ratio)
     return 1 if failures else 0
 
 
-def report(results: dict[str, list[dict[str, Any]]], n: int, ratio: float) -> None:
+def report(results: dict[str, list[dict[str, Any]]], floors: dict[str, list[float]], n: int, ratio: float) -> None:
     def rate(row: dict[str, Any]) -> float:
         return row["records"] / max(row["seconds"], 1e-9)
 
     best = {label: max(rows, key=rate) for label, rows in results.items() if rows}
     print()
     header = (f"{'topic':<22} {'records':>10} {'to DLQ':>9} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12} "
-              f"{'resident MB at 1/4, 1/2, 3/4, end':>36}")
+              f"{'resident MB at 1/4, 1/2, 3/4, end':>36} {'floor records/s':>16}")
     print(header)
     print("-" * len(header))
     for label, title in (("clean", "clean (5% break a rule)"), ("poisoned", f"{ratio:.0%} poison + the same")):
@@ -143,15 +196,23 @@ def report(results: dict[str, list[dict[str, Any]]], n: int, ratio: float) -> No
         if row is None:
             print(f"{title:<22} {'not measured':>10}")
             continue
+        floor = max(floors.get(label) or [0.0])
         print(f"{title:<22} {row['records']:>10,} {row['dlq']:>9,} {row['seconds']:>8.1f} {rate(row):>10,.0f} "
-              f"{row['rss']:>12.0f} {', '.join(f'{mb:.0f}' for mb in row['quarters']):>36}")
+              f"{row['rss']:>12.0f} {', '.join(f'{mb:.0f}' for mb in row['quarters']):>36} {floor:>16,.0f}")
     if "clean" in best and "poisoned" in best:
         ratio_seen = rate(best["poisoned"]) / rate(best["clean"])
         print(f"\n{'PASS' if ratio_seen >= 0.5 else 'MISS'}  poisoned throughput >= 0.5x clean: {ratio_seen:.2f}x")
+        if floors["clean"] and floors["poisoned"]:
+            fast = {label: max(rates) for label, rates in floors.items()}
+            print(f"      the floor's own ratio (confluent-kafka copying, judging nothing): "
+                  f"{fast['poisoned'] / fast['clean']:.2f}x")
+            print(f"      what the poison adds, in seconds for {n:,} records: the sentinel "
+                  f"{n / rate(best['poisoned']) - n / rate(best['clean']):.1f}, the floor "
+                  f"{n / fast['poisoned'] - n / fast['clean']:.1f}")
     for label, rows in results.items():
         if len(rows) > 1:
             print(f"note: {label}, records/s of each try: " + ", ".join(f"{rate(r):,.0f}" for r in rows)
-                  + " (the table has the fastest)")
+                  + " (the table has the fastest); the floor's: " + ", ".join(f"{r:,.0f}" for r in floors[label]))
 
 
 def main() -> None:
