@@ -24,6 +24,13 @@ RECORD_BATCH_OVERHEAD = 61
 """Bytes of a v2 record batch around its records (Kafka's DefaultRecordBatch), log overhead included."""
 CLIENT_MESSAGE_MAX = 1_000_000_000
 """librdkafka's ceiling for `message.max.bytes`."""
+CLIENT_MESSAGE_MIN = 1_000
+"""librdkafka's floor for `message.max.bytes`."""
+CLIENT_RECORD_OVERHEAD = 36
+"""librdkafka weighs a record as key + value + headers + 36 bytes against `message.max.bytes`,
+which comes to `batch_size` less 36 (37 with some varint lengths): a producer whose
+`message.max.bytes` is a topic's `max.message.bytes` less 36 refuses, in `produce()`, the
+records that topic would refuse (tests/kafka/test_limits.py measures it)."""
 DEFAULT_MAX_MESSAGE_BYTES = 1_048_588
 _NEVER = 2**63 - 1
 
@@ -93,10 +100,14 @@ class OutputLimits:
         stamped = [t for t in self.topics.values() if t.create_time]
         self._before = min((t.before_max_ms for t in stamped), default=_NEVER)
         self._after = min((t.after_max_ms for t in stamped), default=_NEVER)
+        self.client_checks_size = smallest == largest and smallest - CLIENT_RECORD_OVERHEAD >= CLIENT_MESSAGE_MIN
+        """Every topic here has one limit, so the producer itself can refuse what they would,
+        counting headers in C: the router then need not weigh each record's headers."""
         self.producer_config = {
             # librdkafka refuses anything above its own message.max.bytes (1 MB by default) even
             # where the topic takes more; and a batch must never outgrow the smallest topic's limit.
-            "message.max.bytes": min(CLIENT_MESSAGE_MAX, max(1_000_000, largest + 65_536)),
+            "message.max.bytes": (smallest - CLIENT_RECORD_OVERHEAD if self.client_checks_size
+                                  else min(CLIENT_MESSAGE_MAX, max(1_000_000, largest + 65_536))),
             "batch.size": max(1, min(1_000_000, smallest - 1024)),
         }
 

@@ -281,6 +281,7 @@ class Router:
         pending = self._pending
         limits = self._limits
         clear_below = limits.clear_below
+        weigh_headers = not limits.client_checks_size
         check_each = self._careful
         ts_low, ts_high = limits.timestamp_window(int(time.time() * 1000))
         keyless_refused = limits.any_compacted
@@ -300,13 +301,19 @@ class Router:
                 pending.invalid += 1
                 pending.invalid_by_stage[stage] = pending.invalid_by_stage.get(stage, 0) + 1
             size = (len(value) if value else 0) + (len(key) if key else 0)
-            if headers:
+            if headers and weigh_headers:
                 size += _headers_size(headers)
             if (check_each or size > clear_below or (key is None and keyless_refused)
                     or (timestamp and not ts_low <= timestamp <= ts_high)):
                 self._place(message, verdict.valid, topic, key, value, headers, timestamp)
-            else:
+                continue
+            try:
                 self._produce(topic, key, value, headers, timestamp)
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
+                    raise
+                # refused in produce(), nothing sent: its headers made it too large for the topic
+                self._place(message, verdict.valid, topic, key, value, headers, timestamp)
         pending.records_in += len(messages)
         producer.poll(0)
 

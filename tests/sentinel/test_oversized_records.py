@@ -44,8 +44,10 @@ def headers_of(message: Message) -> dict[str, str]:
 
 
 def run_payments(kafka: KafkaSettings, registry_url: str, tmp_path: Path, name: str, payments: list[dict],
-                 valid_config: dict[str, str] | None = None, dlq_config: dict[str, str] | None = None) -> Outcome:
-    """`payments` (keys p0, p1, ...) through a sentinel with one rule, amount >= 0."""
+                 valid_config: dict[str, str] | None = None, dlq_config: dict[str, str] | None = None,
+                 extra_headers: dict[int, list[tuple[str, bytes]]] | None = None) -> Outcome:
+    """`payments` (keys p0, p1, ...) through a sentinel with one rule, amount >= 0;
+    `extra_headers` adds headers to the payments of those indices."""
     source = f"{name}-raw"
     create_topic(kafka, source, config=BIG_TOPIC)
     create_topic(kafka, f"{source}-valid", config=valid_config)
@@ -54,7 +56,8 @@ def run_payments(kafka: KafkaSettings, registry_url: str, tmp_path: Path, name: 
     context = SerializationContext(source, MessageField.VALUE)
     producer = Producer(kafka.client_config(message_max_bytes=8 * 1024 * 1024))
     for i, payment in enumerate(payments):
-        producer.produce(source, serializer(payment, context), f"p{i}".encode(), headers=[("seq", str(i).encode())])
+        headers = [("seq", str(i).encode()), *(extra_headers or {}).get(i, [])]
+        producer.produce(source, serializer(payment, context), f"p{i}".encode(), headers=headers)
     assert producer.flush(30) == 0
     pipeline = tmp_path / f"{name}.yml"
     pipeline.write_text(yaml.safe_dump({
@@ -139,3 +142,19 @@ def test_an_invalid_record_that_fits_the_valid_topic_but_not_the_dlq_with_its_he
     assert [r["rule"] for r in rules] == [AMOUNT_RULE] and "got -1" in rules[0]["message"]
     assert h["__sentinel.omitted"] == "value" and "max.message.bytes=1,048,588" in h["__sentinel.omitted.reason"]
 
+
+
+def test_a_small_record_whose_headers_are_too_large_for_valid_and_dlq_goes_to_the_dlq_as_a_stub(
+        kafka: KafkaSettings, registry_url: str, tmp_path: Path, name: str) -> None:
+    """A few bytes of value under 1.1 MB of headers: the producer's own size check finds it
+    (valid and DLQ share one limit, so the router does not weigh headers itself)."""
+    heavy = [(f"h{j}", b"z" * 1_000) for j in range(1_100)]
+    out = run_payments(kafka, registry_url, tmp_path, name, five_payments("pay-2"), extra_headers={2: heavy})
+    assert out.exit_code == 0, out.sentinel.output
+    assert sorted(m.key() for m in out.valid) == [b"p0", b"p1", b"p3", b"p4"]
+    (stub,) = out.dlq
+    h = headers_of(stub)
+    assert stub.value() is None and stub.key() is None and "h0" not in h and "seq" not in h
+    assert h["__connect.errors.offset"] == "2" and h["__connect.errors.stage"] == "produce"
+    assert f"max.message.bytes=1,048,588 of topic {name}-raw-valid" in h["__connect.errors.exception.message"]
+    assert h["__sentinel.omitted"] == "value,key,headers"
