@@ -82,6 +82,7 @@ class Sentinel:
 
     def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> None:
         from governance.sentinel import topics
+        from governance.sentinel.collector import CommitCollector
         from governance.sentinel.columns import check_pipeline_columns
         from governance.sentinel.judge import JudgeSpec
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker, json_kpi
@@ -121,6 +122,7 @@ class Sentinel:
         spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
                             registry_url=options.registry_url, subject=pipeline.subject, window_columns=window_columns,
                             watched_columns=watched, pass_tombstones=self.pass_tombstones)
+        self.collector = CommitCollector()
         self.pool = None
         if options.workers:
             from governance.sentinel.workers import JudgePool
@@ -179,6 +181,7 @@ class Sentinel:
             self.reporter.window(record.as_avro())  # as a reader of the KPI topic gets it
 
     def _on_commit(self, stats: Any) -> None:
+        self.collector.after_commit()
         if stats.committed.records_in > self._routed:  # not a commit of KPI records alone
             self._routed = stats.committed.records_in
             self.last_commit_at = time.monotonic()
@@ -228,7 +231,7 @@ class Sentinel:
             self.status.start()
             if idle:
                 idle.start()
-            with watching_brokers(say=logger.warning, passthrough=log_handler.emit):
+            with watching_brokers(say=logger.warning, passthrough=log_handler.emit), self.collector:
                 self.router.run(self._stop, on_commit=self._on_commit)
         except KafkaException as e:
             raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
