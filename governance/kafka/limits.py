@@ -7,8 +7,11 @@ missing key (compacted topics). Inside a transaction any such rejection makes th
 whole transaction abortable: routing the same batch again fails again, forever.
 The router therefore asks `OutputLimits.refusal` before producing and sends a
 refused record one step down its ladder (valid topic -> DLQ -> a small DLQ stub)
-with a reason naming the limit. Limits are read once from the topics' configs and
-again whenever the broker refuses something they did not predict.
+with a reason naming the limit. Where the topics share one size limit, the
+producer's own `message.max.bytes` check stands in for weighing every record's
+headers (`client_checks_size`); what it refuses in `produce()` takes the same
+ladder. Limits are read once from the topics' configs and again whenever the
+broker refuses something they did not predict.
 """
 
 from __future__ import annotations

@@ -11,10 +11,9 @@ from confluent_kafka import Message
 
 from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder
-from governance.sentinel.judge import BatchTally, SentinelJudge
+from governance.sentinel.judge import BatchTally, JudgeSpec, SentinelJudge
 from governance.sentinel.pipeline import load_pipeline
 from governance.sentinel.validate import RecordValidator
-from governance.sentinel.judge import JudgeSpec
 from governance.sentinel.workers import MIN_SPLIT, JudgePool, default_workers
 
 PIPELINE = """\
