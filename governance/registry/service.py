@@ -302,11 +302,15 @@ class RegistryService:
 
     def _to_value(self, subject: str, request: SchemaRequest, normalize: bool) -> SchemaValue:
         parsed = self._parse(request, normalize)
+        try:
+            text = parsed.normalized if normalize else parsed.canonical
+        except InvalidSchemaError as exc:
+            raise errors.invalid_schema(f"normalizing it fails: {exc.message}") from None
         return SchemaValue(
             subject=subject,
             version=0,
             id=0,
-            schema=parsed.normalized if normalize else parsed.canonical,
+            schema=text,
             references=request.references,
             metadata=request.metadata,
             rule_set=request.rule_set,
@@ -337,9 +341,9 @@ class RegistryService:
             return True
         try:
             parsed = self._parsed_of(record)
+            return (parsed.normalized if normalize else parsed.canonical) == candidate.schema
         except (InvalidSchemaError, errors.ServiceError):
             return False
-        return (parsed.normalized if normalize else parsed.canonical) == candidate.schema
 
     def _incompatibilities(
         self, candidate: ParsedSchema, previous: list[SchemaValue], level: Level, configured: Level
