@@ -117,3 +117,17 @@ def test_a_compatible_schema_has_no_messages(registry_url: str, unique_name: str
     answer = client._rest_client.post(f"compatibility/subjects/{subject}/versions/latest?verbose=true",
                                       record(ID, {**EMAIL, "default": ""}).to_dict())
     assert answer == {"is_compatible": True, "messages": []}
+
+
+def test_an_old_schema_over_10_kib_is_cut_as_confluent_cuts_it() -> None:
+    from governance.avro import Level, check_compatibility, parse_schema
+    from governance.registry.answers import OLD_SCHEMA_LOG_LIMIT, incompatibility_messages
+
+    fields = [{"name": f"f{i}", "type": "string", "doc": "x" * 40} for i in range(300)]
+    old = parse_schema(json.dumps({"type": "record", "name": "Big", "fields": fields}))
+    new = parse_schema(json.dumps({"type": "record", "name": "Big", "fields": [*fields, EMAIL]}))
+    findings = check_compatibility(new, [(5, old)], Level.BACKWARD)
+    messages = incompatibility_messages(findings, {5: old.canonical}, "BACKWARD")
+    assert len(old.canonical) > OLD_SCHEMA_LOG_LIMIT
+    assert messages[-2] == f"{{oldSchema: <truncated> '{old.canonical[:OLD_SCHEMA_LOG_LIMIT]}...'}}"
+    assert messages[-3] == "{oldSchemaVersion: 5}"
