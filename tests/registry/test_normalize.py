@@ -53,3 +53,15 @@ def test_without_normalize_the_text_is_avro_javas_canonical_form(registry_url: s
     schema_id = client.register_schema(f"{unique_name}-value", Schema(json.dumps(WRITTEN), "AVRO"))
     text = client.get_schema(schema_id).schema_str
     assert text != NORMALIZED and '"doc":""' in text and '"default":0,' in text
+
+
+def test_a_schema_confluents_normalizer_cannot_take_is_refused_with_the_reason(registry_url: str, unique_name: str) -> None:
+    """Normalizing puts X (null namespace, inside n.R) in n, where n.X already is: Confluent refuses it too (422)."""
+    text = ('{"type":"record","name":"R","namespace":"n","fields":['
+            '{"name":"a","type":{"type":"record","name":"X","namespace":"","fields":[]}},'
+            '{"name":"b","type":{"type":"record","name":"n.X","fields":[]}}]}')
+    status, body = http("POST", f"{registry_url}/subjects/{unique_name}/versions?normalize=true", {"schema": text})
+    assert (status, body["error_code"]) == (422, 42201)
+    assert body["message"].startswith("Invalid schema: normalizing it fails: ") and '"n.X" is defined twice' in body[
+        "message"]
+    assert http("POST", f"{registry_url}/subjects/{unique_name}/versions", {"schema": text})[0] == 200
