@@ -7,8 +7,8 @@ properties), are written sorted where Avro Java keeps their input order.
 Doubles are written as Java does (`1.0E10`) but Java 17's occasional
 non-shortest digits are not reproduced.
 
-`normalized`: the canonical form with every name written in full (no
-"namespace" keys, aliases as full names, references by full name).
+`normalized` (normalize=true) is Confluent's normalizer's text: see
+governance.avro.normalize.
 
 `parsing_canonical_form`: the specification's Parsing Canonical Form; types
 from referenced schemas are written out in full, since data needs them to be
@@ -35,8 +35,8 @@ def _qualified(fullname: str, space: str | None) -> str:
 
 
 class _Writer:
-    def __init__(self, full_names: bool, predefined: Iterable[str]) -> None:
-        self.full_names = full_names
+    def __init__(self, predefined: Iterable[str], sort_props: bool = True) -> None:
+        self.sort_props = sort_props
         self.seen = set(predefined)
         self.out: list[str] = []
 
@@ -44,7 +44,7 @@ class _Writer:
         out = self.out
         if isinstance(node, Named):
             if node.fullname in self.seen:
-                out.append(dump_string(node.fullname if self.full_names else _qualified(node.fullname, space)))
+                out.append(dump_string(_qualified(node.fullname, space)))
                 return
             self.seen.add(node.fullname)
             self.named(node, space)
@@ -72,15 +72,12 @@ class _Writer:
         out = self.out
         kind = "error" if isinstance(node, Record) and node.is_error else node.kind
         out.append(f'{{"type":"{kind}","name":')
-        if self.full_names:
-            out.append(dump_string(node.fullname))
-        else:
-            out.append(dump_string(node.name))
-            if node.namespace is not None:
-                if node.namespace != space:
-                    out.append(',"namespace":' + dump_string(node.namespace))
-            elif space is not None:
-                out.append(',"namespace":""')
+        out.append(dump_string(node.name))
+        if node.namespace is not None:
+            if node.namespace != space:
+                out.append(',"namespace":' + dump_string(node.namespace))
+        elif space is not None:
+            out.append(',"namespace":""')
         if node.doc is not None:
             out.append(',"doc":' + dump_string(node.doc))
         if isinstance(node, Record):
@@ -98,7 +95,7 @@ class _Writer:
             out.append(f',"size":{node.size}')
         self.props(node.props)
         if node.aliases:
-            written = node.aliases if self.full_names else [_qualified(a, node.namespace) for a in node.aliases]
+            written = [_qualified(a, node.namespace) for a in node.aliases]
             out.append(',"aliases":[' + ",".join(dump_string(a) for a in written) + "]")
         out.append("}")
 
@@ -120,19 +117,16 @@ class _Writer:
     def props(self, props: dict) -> None:
         if not props:
             return
-        for key in sorted(props):
+        for key in sorted(props) if self.sort_props else props:
             self.out.append("," + dump_string(key) + ":" + dump(props[key]))
 
 
-def canonical(root: Node, predefined: Iterable[str] = ()) -> str:
-    """Avro Java's Schema.toString(); types named in `predefined` (from references) are written by name."""
-    writer = _Writer(False, predefined)
-    writer.node(root, None)
-    return "".join(writer.out)
+def canonical(root: Node, predefined: Iterable[str] = (), sort_props: bool = True) -> str:
+    """Avro Java's Schema.toString(); types named in `predefined` (from references) are written by name.
 
-
-def normalized(root: Node, predefined: Iterable[str] = ()) -> str:
-    writer = _Writer(True, predefined)
+    `sort_props=False` keeps properties in their input order, as Avro Java does.
+    """
+    writer = _Writer(predefined, sort_props)
     writer.node(root, None)
     return "".join(writer.out)
 

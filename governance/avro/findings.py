@@ -4,7 +4,9 @@ The checker produces findings without knowing which registered version or
 direction they concern; `Finding.in_context` rewrites the sentence once that
 is known. Two readers are served: people get `message`, a plain sentence
 naming the field, what changed and the consequence; tools that parse
-Confluent's verbose messages get `confluent_message()`.
+Confluent's verbose messages get `confluent_message()`, Confluent's entry
+(Difference.error()) alone; the registry lists the two as separate entries
+(governance.registry.answers).
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ class Finding:
         return replace(told, message=_sentence(told))
 
     def confluent_message(self) -> str:
+        """Confluent's `{errorType:'...', description:'...', additionalInfo:'...'}` for this finding."""
         reader, writer = ("new", "old") if self.direction == BACKWARD else ("old", "new")
         description = _CONFLUENT[self.type].format(path=self.location, info=self.additional_info, reader=reader, writer=writer)
-        return f"{{errorType:'{self.type}', description:'{description}', additionalInfo:'{self.additional_info}'}} {self.message}"
+        return f"{{errorType:'{self.type}', description:'{description}', additionalInfo:'{self.additional_info}'}}"
 
 
 _CONFLUENT = {

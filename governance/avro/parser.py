@@ -203,6 +203,7 @@ class Parser:
             self._fail('no "type" given')
         type_ = self._parse(obj["type"], record.namespace)
         order = obj.get("order", "ascending")
+        order = order.lower() if isinstance(order, str) else order  # Avro Java reads "ASCENDING" too
         if order not in ORDERS:
             self._fail(f'order {dump(order)} is not one of {", ".join(ORDERS)}')
         aliases = self._aliases(obj, f'field "{name}"', lambda alias: alias, is_valid_name)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from governance.avro import canonical as forms
-from governance.avro import jsontext
+from governance.avro import jsontext, normalize
 from governance.avro.digest import assign_keys
 from governance.avro.errors import InvalidSchemaError
 from governance.avro.model import Named, Node
@@ -21,7 +21,8 @@ class ParsedSchema:
 
     `canonical`: Avro Java's Schema.toString() (see governance.avro.canonical);
     it decides "same schema" and is what gets stored.
-    `normalized`: the canonical form with every name in full, for `normalize=true`.
+    `normalized`: what Confluent stores for `normalize=true` (governance.avro.normalize),
+    worked out when first asked for; InvalidSchemaError if Confluent's normalizer would fail.
     `fingerprint`: hex SHA-256 of the Parsing Canonical Form (UTF-8), with
     referenced types written out, so it identifies the shape of the data.
     `raw` is the JSON value as given; parsed schemas are cached and shared, so
@@ -30,10 +31,20 @@ class ParsedSchema:
 
     raw: object = field(compare=False)
     canonical: str
-    normalized: str
     fingerprint: str
     _tree: Node = field(repr=False, compare=False)
     _defined: frozenset[str] = field(repr=False, compare=False)
+    _references: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    _normalized: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def normalized(self) -> str:
+        if self._normalized is None:
+            known = _referenced_types(self._references)
+            again = Parser(known).parse_root(jsontext.load(normalize.intermediate(self._tree, known)))
+            object.__setattr__(self, "_normalized", forms.canonical(again, known, sort_props=False))
+        assert self._normalized is not None
+        return self._normalized
 
     def names(self) -> set[str]:
         """Full names of the named types this schema defines (not those it takes from references)."""
@@ -71,10 +82,10 @@ def _parse(text: str, references: tuple[tuple[str, str], ...]) -> ParsedSchema:
         return ParsedSchema(
             raw=raw,
             canonical=forms.canonical(root, known),
-            normalized=forms.normalized(root, known),
             fingerprint=hashlib.sha256(pcf.encode()).hexdigest(),
             _tree=root,
             _defined=frozenset(parser.defined),
+            _references=references,
         )
     except RecursionError:
         raise InvalidSchemaError("schema is nested too deeply to process") from None

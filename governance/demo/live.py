@@ -396,8 +396,16 @@ def _breaking_producer(options: LiveOptions) -> tuple[str, bool]:
         registered = client.register_schema(subject, Schema(json.dumps(schema), "AVRO"))
     except SchemaRegistryError as e:
         refused = e.http_status_code == 409
+        why = e.error_message
+        if refused:
+            from governance.demo.registry_tour import incompatibility_sentences
+
+            try:
+                why = "; ".join(incompatibility_sentences(options.registry_url, subject, json.dumps(schema))) or why
+            except (OSError, ValueError):
+                pass  # the refusal stands; Confluent's own message says why
         return (f"a producer tried to register {subject} with totalCents as a string: "
-                f"{'refused' if refused else 'failed'} ({e.http_status_code}): {e.error_message}"), refused
+                f"{'refused' if refused else 'failed'} ({e.http_status_code}): {why}"), refused
     return (f"a producer registered a breaking {subject} (id {registered}): the subject's compatibility "
             "level let it through"), False
 

@@ -90,16 +90,30 @@ def run_walkthrough(settings: KafkaSettings, registry_url: str, schemas_dir: Pat
 
     breaking = json.loads(schema_text)
     breaking["fields"].append({"name": "email", "type": "string"})
+    result.breaking_change_messages = incompatibility_sentences(registry_url, DEMO_SUBJECT, json.dumps(breaking), "latest")
+    return result
+
+
+def incompatibility_sentences(registry_url: str, subject: str, schema_text: str, version: str | None = None) -> list[str]:
+    """Why the registry would refuse `schema_text` under `subject` (against `version`, else as registering
+    checks it), told for people: a sentence per finding, none of Confluent's `{key: ...}` entries; [] if compatible."""
+    import urllib.parse
     import urllib.request
 
+    from governance.gate.registry_check import parse_messages
+
+    against = f"/{version}" if version else ""
     request = urllib.request.Request(
-        f"{registry_url}/compatibility/subjects/{DEMO_SUBJECT}/versions/latest?verbose=true",
-        data=json.dumps({"schema": json.dumps(breaking)}).encode(),
+        f"{registry_url}/compatibility/subjects/{urllib.parse.quote(subject, safe='')}/versions{against}?verbose=true",
+        data=json.dumps({"schema": schema_text}).encode(),
         headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         answer = json.loads(response.read())
-    if not answer["is_compatible"]:
-        result.breaking_change_messages = answer.get("messages", [])
-    return result
+    if answer.get("is_compatible", True):
+        return []
+    messages = [m for m in answer.get("messages") or [] if isinstance(m, str)]
+    return ([f.sentence for f in parse_messages(messages)]
+            or [m for m in messages if not m.startswith("{")]
+            or ["the registry refused it without saying why"])

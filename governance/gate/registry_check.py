@@ -19,10 +19,9 @@ from governance.gate.locate import Positions
 from governance.gate.parse import Parsed, parse_workspace_subject
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
-_ERROR_TYPE = re.compile(r"errorType:'([A-Z_]+)'")
-_DESCRIPTION = re.compile(r"description:'(.*?)', additionalInfo:'(.*?)'}\s*(.*)$", re.S)
+_ENTRY = re.compile(r"\{errorType:'([A-Z_]+)', description:'(.*)', additionalInfo:'(.*?)'\}\s*(.*)$", re.S)
 _PATH = re.compile(r"path '([^']*)'")
-_OLD_VERSION = re.compile(r"oldSchemaVersion: (\d+)")
+_OLD_VERSION = re.compile(r"^\{oldSchemaVersion: (\d+)\}$")
 _SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
 
 
@@ -37,20 +36,26 @@ class RegistryFinding:
 
 
 def parse_messages(messages: list[str]) -> list[RegistryFinding]:
-    version = next((int(m.group(1)) for msg in messages if (m := _OLD_VERSION.search(msg))), None)
+    """The findings in a verbose compatibility answer, each told by the registry's own sentence when it gives one.
+
+    Confluent's entries are `{key: ...}` strings: `{errorType:'...', description:'...', additionalInfo:'...'}`
+    per finding, `{oldSchemaVersion: N}`, `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
+    Our registry adds one plain sentence per finding, in the errorType entries' order; when the plain
+    entries match the findings one for one they are the findings' sentences, else Confluent's description is.
+    """
+    texts = [m.strip() for m in messages if isinstance(m, str)]
+    version = next((int(m.group(1)) for text in texts if (m := _OLD_VERSION.match(text))), None)
+    entries = [m.groups() for text in texts if text.startswith("{") and (m := _ENTRY.match(text))]
+    plain = [text for text in texts if text and not text.startswith("{")]
+    sentences = plain if len(plain) == len(entries) else [glued or description for _, description, _, glued in entries]
     out = []
-    for message in messages:
-        kind = _ERROR_TYPE.search(message)
-        if not kind:
-            continue
-        described = _DESCRIPTION.search(message)
-        description, info, sentence = described.groups() if described else (message, "", "")
+    for (kind, description, info, _), sentence in zip(entries, sentences):
         path = _PATH.search(description)
         new_at, old_at = description.find(" new "), description.find(" old ")
         direction = "forward" if 0 <= old_at < new_at or (new_at < 0 <= old_at) else "backward"
         own_version = _SENTENCE_VERSION.search(sentence)
-        out.append(RegistryFinding(kind.group(1), path.group(1) if path else "", info, direction,
-                                   sentence.strip() or description, int(own_version.group(1)) if own_version else version))
+        out.append(RegistryFinding(kind, path.group(1) if path else "", info, direction, sentence,
+                                   int(own_version.group(1)) if own_version else version))
     return out
 
 

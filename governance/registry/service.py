@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
-from governance.registry import errors, records
+from governance.registry import answers, errors, records
 from governance.registry.records import SchemaValue
 from governance.registry.submission import SchemaRequest, lone_surrogate
 from governance.registry.state import RegistryState, content_key
@@ -143,7 +143,8 @@ class RegistryService:
         candidate = self._parse(request, normalize)
         with self.state.lock:
             live = self.state.versions(subject)
-            level = Level.parse(self.level(subject))
+            configured = Level.parse(self.level(subject))
+            level = configured
             if all_versions:
                 previous = live
             elif not live:
@@ -153,11 +154,8 @@ class RegistryService:
             else:
                 previous = [self.version(subject, version)]
                 level = _non_transitive(level)
-        findings = check_compatibility(candidate, [(r.version, self._parsed_of(r)) for r in previous], level)
-        messages = [f.confluent_message() for f in findings]
-        if findings:
-            messages.append(f"{{compatibility: '{level.value}'}}")
-        return CompatibilityResult(not findings, messages)
+        messages = self._incompatibilities(candidate, previous, level, configured)
+        return CompatibilityResult(not messages, messages)
 
     # -- writes ------------------------------------------------------------------
 
@@ -179,17 +177,10 @@ class RegistryService:
                     if request.id is None or request.id == record.id:
                         return record.id
             if mode != "IMPORT":
-                findings = check_compatibility(
-                    self._parse(request, normalize),
-                    [(r.version, self._parsed_of(r)) for r in live],
-                    Level.parse(self.level(subject)),
-                )
-                if findings:
-                    details = "; ".join(f.message for f in findings)
-                    raise errors.incompatible_schema(
-                        f"Schema being registered is incompatible with an earlier schema for subject "
-                        f"\"{subject}\", details: [{details}]"
-                    )
+                level = Level.parse(self.level(subject))
+                messages = self._incompatibilities(self._parse(request, normalize), live, level, level)
+                if messages:
+                    raise errors.incompatible_schema(answers.incompatible_message(subject, messages))
             schema_id = self._choose_id(request, key)
             every = self.state.versions(subject, deleted=True)
             version = request.version or (max((r.version for r in every), default=0) + 1)
@@ -311,11 +302,15 @@ class RegistryService:
 
     def _to_value(self, subject: str, request: SchemaRequest, normalize: bool) -> SchemaValue:
         parsed = self._parse(request, normalize)
+        try:
+            text = parsed.normalized if normalize else parsed.canonical
+        except InvalidSchemaError as exc:
+            raise errors.invalid_schema(f"normalizing it fails: {exc.message}") from None
         return SchemaValue(
             subject=subject,
             version=0,
             id=0,
-            schema=parsed.normalized if normalize else parsed.canonical,
+            schema=text,
             references=request.references,
             metadata=request.metadata,
             rule_set=request.rule_set,
@@ -346,9 +341,17 @@ class RegistryService:
             return True
         try:
             parsed = self._parsed_of(record)
+            return (parsed.normalized if normalize else parsed.canonical) == candidate.schema
         except (InvalidSchemaError, errors.ServiceError):
             return False
-        return (parsed.normalized if normalize else parsed.canonical) == candidate.schema
+
+    def _incompatibilities(
+        self, candidate: ParsedSchema, previous: list[SchemaValue], level: Level, configured: Level
+    ) -> list[str]:
+        """Confluent's entries and our sentences for why `candidate` cannot follow `previous`; [] if it can."""
+        parsed = [(r.version, self._parsed_of(r)) for r in previous]
+        findings = check_compatibility(candidate, parsed, level)
+        return answers.incompatibility_messages(findings, {v: p.canonical for v, p in parsed}, configured.value)
 
     def _parsed_of(self, record: SchemaValue) -> ParsedSchema:
         parsed = self._parsed.get(record.id)

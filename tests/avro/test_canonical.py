@@ -109,25 +109,74 @@ class TestCanonical:
             {"address.avsc": address},
         )
         assert schema.canonical == '{"type":"record","name":"User","namespace":"com.acme","fields":[{"name":"home","type":"Address"}]}'
-        assert schema.normalized == '{"type":"record","name":"com.acme.User","fields":[{"name":"home","type":"com.acme.Address"}]}'
+        assert schema.normalized == schema.canonical
         assert '"zip"' in schema.parsing_canonical_form
 
 
 class TestNormalized:
-    def test_full_names_everywhere(self) -> None:
-        assert parsed(USER).normalized == (
-            '{"type":"record","name":"com.acme.User","doc":"A person","fields":['
-            '{"name":"id","type":"long"},'
-            '{"name":"email","type":["null","string"],"doc":"contact","default":null},'
-            '{"name":"home","type":{"type":"record","name":"com.acme.Address","fields":[{"name":"zip","type":"string"}]}},'
-            '{"name":"work","type":"com.acme.Address"},'
-            '{"name":"status","type":{"type":"enum","name":"org.codes.Status","symbols":["ON","OFF"],"default":"ON"}},'
-            '{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}}]}'
+    """What Confluent stores for normalize=true: its normalizer's text parsed again and written by Avro Java
+    (AvroSchema.normalize().canonicalString()), so Avro Java's key order with sorted properties and aliases."""
+
+    def test_key_order_and_names_are_avro_javas(self) -> None:
+        assert parsed(USER).normalized == parsed(USER).canonical
+
+    def test_aliases_are_sorted_by_full_name(self) -> None:
+        schema = parse_schema('{"type":"record","name":"R","namespace":"n","aliases":["Old","m.Other"],"fields":['
+                              '{"name":"f","type":"int","aliases":["z","b"]}]}')
+        assert schema.normalized == ('{"type":"record","name":"R","namespace":"n","fields":['
+                                     '{"name":"f","type":"int","aliases":["b","z"]}],"aliases":["m.Other","Old"]}')
+
+    def test_properties_are_sorted_but_a_logical_type_comes_first(self) -> None:
+        schema = parsed({"type": "record", "name": "R", "zeta": 1, "alpha": {"b": 1, "a": 2}, "fields": [
+            {"name": "amount", "type": {"type": "bytes", "scale": 2, "connect.name": "x", "precision": 4,
+                                        "logicalType": "decimal", "a": True}},
+            {"name": "at", "type": {"type": "long", "connect.version": 1, "logicalType": "timestamp-millis"}},
+            {"name": "odd", "type": {"type": "string", "logicalType": "timestamp-millis", "b": 1}},
+        ]})
+        assert schema.normalized == (
+            '{"type":"record","name":"R","fields":['
+            '{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":4,"scale":2,"a":true,'
+            '"connect.name":"x"}},'
+            '{"name":"at","type":{"type":"long","logicalType":"timestamp-millis","connect.version":1}},'
+            # not a logical type Avro Java knows on a string: a property like any other
+            '{"name":"odd","type":{"type":"string","b":1,"logicalType":"timestamp-millis"}}],'
+            '"alpha":{"a":2,"b":1},"zeta":1}'
         )
 
-    def test_aliases_are_resolved_to_full_names(self) -> None:
-        schema = parse_schema('{"type":"record","name":"R","namespace":"n","aliases":["Old","m.Other"],"fields":[]}')
-        assert schema.normalized == '{"type":"record","name":"n.R","fields":[],"aliases":["n.Old","m.Other"]}'
+    def test_defaults_are_written_as_their_type_reads_them(self) -> None:
+        schema = parsed({"type": "record", "name": "R", "fields": [
+            {"name": "d", "type": "double", "default": 1},
+            {"name": "f", "type": "float", "default": 3.14159265},
+            {"name": "u", "type": ["null", "double"], "default": None},
+            {"name": "m", "type": {"type": "map", "values": "double"}, "default": {"b": 2, "a": 1}},
+            {"name": "l", "type": "long", "default": 7},
+        ]})
+        assert schema.normalized == (
+            '{"type":"record","name":"R","fields":[{"name":"d","type":"double","default":1.0},'
+            '{"name":"f","type":"float","default":3.1415927},{"name":"u","type":["null","double"],"default":null},'
+            '{"name":"m","type":{"type":"map","values":"double"},"default":{"a":1.0,"b":2.0}},'
+            '{"name":"l","type":"long","default":7}]}'
+        )
+        assert '"default":1}' in schema.canonical
+
+    def test_an_empty_doc_of_a_named_type_goes_an_error_is_a_record_and_order_is_kept(self) -> None:
+        schema = parsed({"type": "error", "name": "E", "doc": "", "fields": [
+            {"name": "a", "type": "int", "doc": "", "order": "DESCENDING"}]})
+        assert schema.canonical == (
+            '{"type":"error","name":"E","doc":"","fields":[{"name":"a","type":"int","doc":"","order":"descending"}]}'
+        )
+        assert schema.normalized == (
+            '{"type":"record","name":"E","fields":[{"name":"a","type":"int","doc":"","order":"descending"}]}'
+        )
+
+    def test_a_type_in_the_null_namespace_inside_a_namespaced_one_takes_its_namespace(self) -> None:
+        """Confluent writes the inner name in full ("X") without a "namespace" key, so parsing it again puts X in n."""
+        schema = parse_schema('{"type":"record","name":"R","namespace":"n","fields":['
+                              '{"name":"a","type":{"type":"record","name":"X","namespace":"","fields":[]}},'
+                              '{"name":"b","type":"X"}]}')
+        assert '"name":"X","namespace":"","fields"' in schema.canonical
+        assert schema.normalized == ('{"type":"record","name":"R","namespace":"n","fields":['
+                                     '{"name":"a","type":{"type":"record","name":"X","fields":[]}},{"name":"b","type":"X"}]}')
 
     def test_namespace_spellings_normalize_alike(self) -> None:
         short = '{"type":"record","name":"User","namespace":"com.acme","fields":[{"name":"a","type":{"type":"enum","name":"E","symbols":["X"]}},{"name":"b","type":"E"}]}'

@@ -66,10 +66,15 @@ def test_registry_from_environment(tmp_path: Path, registry_url: str, unique_nam
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        # Confluent Schema Registry 7.x puts the version in a message of its own.
+        # Confluent Schema Registry 7.x before 7.6 puts the version in a message of its own.
         (["{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'email' at path '/fields/4' in the new "
           "schema has no default value and is missing in the old schema', additionalInfo:'email'}",
           "{oldSchemaVersion: 3}", "{oldSchema: '{...}'}", "{compatibility: 'BACKWARD'}"],
+         ("READER_FIELD_MISSING_DEFAULT_VALUE", "/fields/4", "email", "backward", 3)),
+        # 7.6 and later, 8.x: the last entry also says whether field validation is on.
+        (["{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'email' at path '/fields/4' in the new "
+          "schema has no default value and is missing in the old schema', additionalInfo:'email'}",
+          "{oldSchemaVersion: 3}", "{oldSchema: '{...}'}", "{validateFields: 'false', compatibility: 'BACKWARD'}"],
          ("READER_FIELD_MISSING_DEFAULT_VALUE", "/fields/4", "email", "backward", 3)),
         (["{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/1/type') of a field in the old schema does "
           "not match with the new schema', additionalInfo:'reader type: INT not compatible with writer type: STRING'}"],
@@ -79,3 +84,38 @@ def test_registry_from_environment(tmp_path: Path, registry_url: str, unique_nam
 def test_confluent_messages_are_read(message: list[str], expected: tuple[Any, ...]) -> None:
     [f] = parse_messages(message)
     assert (f.type, f.location, f.info, f.direction, f.version) == expected
+    assert f.sentence.startswith("The ")  # Confluent gives no sentence of ours: its own description stands in
+
+
+OURS_FULL = [
+    "field `n` changed type from int to string, so records written with the new schema cannot be read by consumers "
+    "using version 2",
+    "field `n` changed type from int to string, so records written with version 2 cannot be read by the new schema",
+    "{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/1/type') of a field in the old schema does not "
+    "match with the new schema', additionalInfo:'reader type: INT not compatible with writer type: STRING'}",
+    "{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/1/type') of a field in the new schema does not "
+    "match with the old schema', additionalInfo:'reader type: STRING not compatible with writer type: INT'}",
+    "{oldSchemaVersion: 2}", "{oldSchema: '{\"type\":\"record\",\"name\":\"V\",\"fields\":[]}'}",
+    "{validateFields: 'false', compatibility: 'FULL'}",
+]
+
+
+def test_our_registrys_sentences_tell_the_findings_and_nothing_of_confluents_entries_reaches_people() -> None:
+    forward, backward = parse_messages(OURS_FULL)
+    assert (forward.type, forward.location, forward.direction, forward.version) == (
+        "TYPE_MISMATCH", "/fields/1/type", "forward", 2)
+    assert (backward.direction, backward.version) == ("backward", 2)
+    assert [forward.sentence, backward.sentence] == OURS_FULL[:2]
+
+
+def test_a_forward_finding_without_an_old_schema_version_takes_the_version_from_our_sentence() -> None:
+    """Confluent appends no `{oldSchemaVersion: N}` after FULL's forward half."""
+    [f] = parse_messages([
+        "field `email` was removed, and version 4 has no default for it, so records written with the new schema cannot "
+        "be read by consumers using version 4",
+        "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'email' at path '/fields/1' in the old "
+        "schema has no default value and is missing in the new schema', additionalInfo:'email'}",
+        "{validateFields: 'false', compatibility: 'FULL'}",
+    ])
+    assert (f.direction, f.version, f.info) == ("forward", 4, "email")
+    assert f.sentence.startswith("field `email` was removed")
