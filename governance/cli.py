@@ -334,7 +334,8 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
 
     With --against, each changed subject is checked with our engine against
     its history in git: the version at the ref, or for *_TRANSITIVE levels
-    every version committed up to the ref. New subjects pass; a deleted one
+    every version committed up to the ref (refused in a shallow clone, which
+    lacks them: fetch with `fetch-depth: 0`). New subjects pass; a deleted one
     breaks unless subjects.yml says `allow_delete: true`. With --registry
     (or neither), the registry's compatibility endpoint decides, under the
     subject's level there.
