@@ -346,7 +346,7 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
       governance schemas check --against HEAD~1 --format github
       governance schemas check --registry http://registry:8081 --format junit -o schemas.xml
     """
-    from governance.gate.inputs import InputError, load_workspace
+    from governance.gate.inputs import load_workspace
     from governance.gate.report import render, render_error
 
     def write(report: str) -> None:
@@ -367,7 +367,7 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
             from governance.gate.registry_check import check_against_registry
 
             outcome = check_against_registry(workspace, resolve_registry(registry_flag))
-    except InputError as e:  # also in the CI format, so that the pull request shows it on its line
+    except GovernanceError as e:  # also in the CI format, so that the pull request shows why there is no verdict
         write(render_error(e, fmt))
         raise
     if not outcome.ok:

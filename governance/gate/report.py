@@ -8,9 +8,9 @@ from dataclasses import replace
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
+from governance.errors import GovernanceError
 from governance.gate.findings import GateFinding, Outcome, grouped
 from governance.gate.inputs import InputError
-
 
 
 def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:
@@ -97,24 +97,39 @@ def _github(outcome: Outcome, conflicts: int) -> str:
     )
 
 
-def render_error(error: InputError, fmt: str) -> str:
-    """A file the gate could not use (bad JSON, invalid Avro, a bad subjects.yml), in the CI format,
-    so that the pull request shows it on its line; "" for text (stderr says it already)."""
-    where = {"file": error.path, "line": error.line, "column": error.column}
+def render_error(error: GovernanceError, fmt: str) -> str:
+    """Why the gate could not give a verdict (exit 2), in the CI format, so that the pull request shows it:
+    a file it could not use (bad JSON, invalid Avro, a bad subjects.yml) on its line, anything else
+    (registry unreachable or refusing, a missing git ref, a shallow clone) for the whole check.
+    "" for text: stderr says it already."""
+    is_input = isinstance(error, InputError)
+    path, line, column = (error.path, error.line, error.column) if is_input else (None, None, None)
+    text = error.reason if is_input else error.message
+    detail = text + (f"\nhint: {error.hint}" if error.hint else "")
     if fmt == "json":
-        return json.dumps({"error": True, **where, "message": error.reason}, sort_keys=True)
+        return json.dumps({"error": True, "file": path, "line": line, "column": column,
+                           "message": text, "hint": error.hint}, sort_keys=True)
     if fmt == "github":
-        props = f"file={_property(error.path)}" + (f",line={error.line}" if error.line else "") + (
-            f",col={error.column}" if error.line and error.column else "")
-        return f"::error {props}::{_annotation_value(error.reason)}"
+        props = (f"file={_property(path)}" + (f",line={line}" if line else "")
+                 + (f",col={column}" if line and column else "")) if path else f"title={_property(_TITLE)}"
+        return f"::error {props}::{_annotation_value(detail)}"
     if fmt == "junit":
-        line = f' line="{error.line}"' if error.line else ""
+        if path:
+            at = f' line="{line}"' if line else ""
+            case = (f'  <testcase classname="schemas" name={quoteattr(path)} file={quoteattr(path)}{at}>\n'
+                    f'    <failure type="InputError" message={quoteattr(text)}>{escape(str(error))}</failure>\n  </testcase>')
+            counts = 'failures="1" errors="0"'
+        else:
+            case = (f'  <testcase classname="schemas" name={quoteattr(_TITLE)}>\n'
+                    f'    <error type={quoteattr(type(error).__name__)} message={quoteattr(text)}>{escape(detail)}</error>\n'
+                    '  </testcase>')
+            counts = 'failures="0" errors="1"'
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<testsuite name="governance schemas check" tests="1" failures="1" errors="0">\n'
-                f'  <testcase classname="schemas" name={quoteattr(error.path)} file={quoteattr(error.path)}{line}>\n'
-                f'    <failure type="InputError" message={quoteattr(error.reason)}>{escape(error.message)}</failure>\n'
-                '  </testcase>\n</testsuite>')
+                f'<testsuite name="governance schemas check" tests="1" {counts}>\n{case}\n</testsuite>')
     return ""
+
+
+_TITLE = "schemas check could not run"
 
 
 _RENDERERS: dict[str, Callable[[Outcome, int], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
