@@ -7,7 +7,7 @@ from governance.errors import GovernanceError
 from governance.gate.findings import SUBJECT_DELETED, GateFinding, Outcome
 from governance.gate.history import Repo, blob_id
 from governance.gate.inputs import Workspace
-from governance.gate.parse import Parsed, parse_workspace_subject, schema_from
+from governance.gate.parse import Parsed, parse_all, schema_from
 
 
 def check_against_git(workspace: Workspace, ref: str) -> Outcome:
@@ -16,7 +16,7 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     at_ref = repo.blobs_at(commit)
     changed = sorted(s for s, text in workspace.texts.items() if at_ref.get(s) != blob_id(text))
     # Every file parses, changed or not: a broken schema must not hide behind an unchanged blob.
-    parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
+    parsed = parse_all(workspace)
     transitive = {s for s in changed if s in at_ref and workspace.level(s).transitive}
     if transitive:
         require_full_history(repo, commit, ref, workspace, transitive)

@@ -16,7 +16,7 @@ from governance.errors import GovernanceError
 from governance.gate.findings import GateFinding, Outcome
 from governance.gate.inputs import Workspace
 from governance.gate.locate import Positions
-from governance.gate.parse import Parsed, parse_workspace_subject
+from governance.gate.parse import Parsed, parse_all
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 _ERROR_TYPE = re.compile(r"errorType:'([A-Z_]+)'")
@@ -56,7 +56,7 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
 
 def check_against_registry(workspace: Workspace, url: str) -> Outcome:
     registry = RegistryClient(url)
-    parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
+    parsed = parse_all(workspace)
     findings: list[GateFinding] = []
     for subject, local in parsed.items():
         body = request_body(registry, workspace, subject)
