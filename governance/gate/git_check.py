@@ -66,6 +66,6 @@ def require_full_history(repo: Repo, commit: str, ref: str, workspace: Workspace
 def located(parsed: Parsed, engine_findings: list, level: Level) -> list[GateFinding]:
     return [
         GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
-                    parsed.positions.field_line(f.field_path), f.message, f.direction)
+                    parsed.positions.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
         for f in engine_findings
     ]

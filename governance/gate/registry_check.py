@@ -120,4 +120,4 @@ def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, 
         reader = Positions(json.dumps(old, indent=1))
     field_path = reader.pointer_field_path(f.location) or (f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
-                       local.positions.field_line(field_path), f.sentence, f.direction)
+                       local.positions.field_line(field_path), f.sentence, f.direction, detail=f.info)

@@ -9,14 +9,26 @@ from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
 from governance.errors import GovernanceError
-from governance.gate.findings import GateFinding, Outcome, grouped
+from governance.gate.findings import GateFinding, Outcome, conflicts, grouped
 from governance.gate.inputs import InputError
 
 
 def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:
     """One entry per broken field, with the versions it breaks against; `verbose`: one per version."""
     shown = outcome if verbose else replace(outcome, findings=grouped(outcome.findings))
-    return _RENDERERS[fmt](shown, len(outcome.findings))
+    return _RENDERERS[fmt](shown, _summary(outcome))
+
+
+def _summary(outcome: Outcome) -> str:
+    """The last line of the text report, the same with or without -v: breaking changes are counted
+    once each, however many earlier versions they break (that count follows when it is more)."""
+    if outcome.ok:
+        return f"OK: {outcome.checked} subject(s), {outcome.changed} changed, all compatible ({outcome.source})."
+    breaks, pairs = len(grouped(outcome.findings)), conflicts(outcome.findings)
+    subjects = len({f.subject for f in outcome.findings})
+    per_version = f"; {pairs} counted once per earlier version broken" if pairs != breaks else ""
+    return (f"FAILED: {breaks} breaking change(s) in {subjects} of {outcome.checked} subject(s) "
+            f"({outcome.source}){per_version}.")
 
 
 def _versions(f: GateFinding) -> str:
@@ -35,7 +47,7 @@ def _where(f: GateFinding) -> str:
     return f"{f.type} against {_versions(f)} ({f.level}){path}"
 
 
-def _text(outcome: Outcome, conflicts: int) -> str:
+def _text(outcome: Outcome, summary: str) -> str:
     lines: list[str] = []
     for file, group in groupby(sorted(outcome.findings, key=lambda f: (f.file, f.line)), key=lambda f: f.file):
         items = list(group)
@@ -46,22 +58,16 @@ def _text(outcome: Outcome, conflicts: int) -> str:
             lines.append(f"  {f.file}:{f.line}: {_where(f)}")
             lines.append(f"    {f.message}")
         lines.append("")
-    subjects = len({f.subject for f in outcome.findings})
-    if outcome.ok:
-        lines.append(f"OK: {outcome.checked} subject(s), {outcome.changed} changed, all compatible ({outcome.source}).")
-    else:
-        against = f", {conflicts} conflicts with earlier versions in all," if conflicts != len(outcome.findings) else ""
-        lines.append(f"FAILED: {len(outcome.findings)} breaking change(s){against} in {subjects} of {outcome.checked} "
-                     f"subject(s) ({outcome.source}).")
+    lines.append(summary)
     return "\n".join(lines)
 
 
-def _json(outcome: Outcome, conflicts: int) -> str:
+def _json(outcome: Outcome, summary: str) -> str:
     return "\n".join(json.dumps({**f.to_json(), **({"impact": outcome.impacts[f.subject]} if f.subject in outcome.impacts else {})},
                                 sort_keys=True) for f in outcome.findings)
 
 
-def _junit(outcome: Outcome, conflicts: int) -> str:
+def _junit(outcome: Outcome, summary: str) -> str:
     cases = []
     for f in outcome.findings:
         versions = ",".join(map(str, f.all_versions)) or "?"
@@ -85,7 +91,7 @@ def _property(text: str) -> str:
     return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _github(outcome: Outcome, conflicts: int) -> str:
+def _github(outcome: Outcome, summary: str) -> str:
     prop = _property
 
     def impact(f: GateFinding) -> str:
@@ -132,4 +138,4 @@ def render_error(error: GovernanceError, fmt: str) -> str:
 _TITLE = "schemas check could not run"
 
 
-_RENDERERS: dict[str, Callable[[Outcome, int], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
+_RENDERERS: dict[str, Callable[[Outcome, str], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
