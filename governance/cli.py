@@ -351,7 +351,11 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
 
     def write(report: str) -> None:
         if output is not None:
-            output.write_text(report + "\n", encoding="utf-8")
+            try:
+                output.write_text(report + "\n", encoding="utf-8")
+            except OSError as e:
+                raise GovernanceError(f"cannot write the report to {output}: {e.strerror}",
+                                      hint="give -o a path in a folder that exists and is writable") from None
         elif report:
             click.echo(report)
 
@@ -368,7 +372,10 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
 
             outcome = check_against_registry(workspace, resolve_registry(registry_flag))
     except GovernanceError as e:  # also in the CI format, so that the pull request shows why there is no verdict
-        write(render_error(e, fmt))
+        try:
+            write(render_error(e, fmt))
+        except GovernanceError as unwritten:
+            click.secho(f"error: {unwritten.message}", fg="red", err=True)
         raise
     if not outcome.ok:
         outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})

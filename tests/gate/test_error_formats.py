@@ -91,3 +91,13 @@ def test_a_registry_refusal_renders_in_every_ci_format() -> None:
     element = junit.find("testcase/error")
     assert element is not None and element.get("type") == "RegistryClientError"
     assert render_error(error, "text") == ""
+
+
+def test_an_unwritable_report_path_is_an_error_not_a_traceback(repo: GitRepo, tmp_path: Path) -> None:
+    unwritable = str(tmp_path / "no-such-folder" / "s.xml")
+    verdict = run_gate(repo, "check", "--against", "HEAD", "--format", "junit", "-o", unwritable)
+    assert verdict.returncode == 2 and "Traceback" not in verdict.stderr
+    assert f"error: cannot write the report to {unwritable}: No such file or directory" in verdict.stderr
+    failed = run_gate(repo, "check", "--against", "origin/no-such-branch", "--format", "junit", "-o", unwritable)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert "cannot write the report" in failed.stderr and "git ref 'origin/no-such-branch' does not exist" in failed.stderr
