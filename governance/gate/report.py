@@ -14,7 +14,7 @@ from governance.gate.inputs import InputError
 
 
 def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:
-    """One entry per broken field, with the versions it breaks against; `verbose`: one per version."""
+    """One entry per break, with the versions it breaks against; `verbose`: one per version."""
     shown = outcome if verbose else replace(outcome, findings=grouped(outcome.findings))
     return _RENDERERS[fmt](shown, _summary(outcome))
 
