@@ -334,7 +334,8 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
 
     With --against, each changed subject is checked with our engine against
     its history in git: the version at the ref, or for *_TRANSITIVE levels
-    every version committed up to the ref. New subjects pass; a deleted one
+    every version committed up to the ref (refused in a shallow clone, which
+    lacks them: fetch with `fetch-depth: 0`). New subjects pass; a deleted one
     breaks unless subjects.yml says `allow_delete: true`. With --registry
     (or neither), the registry's compatibility endpoint decides, under the
     subject's level there.
@@ -345,12 +346,16 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
       governance schemas check --against HEAD~1 --format github
       governance schemas check --registry http://registry:8081 --format junit -o schemas.xml
     """
-    from governance.gate.inputs import InputError, load_workspace
+    from governance.gate.inputs import load_workspace
     from governance.gate.report import render, render_error
 
     def write(report: str) -> None:
         if output is not None:
-            output.write_text(report + "\n", encoding="utf-8")
+            try:
+                output.write_text(report + "\n", encoding="utf-8")
+            except OSError as e:
+                raise GovernanceError(f"cannot write the report to {output}: {e.strerror}",
+                                      hint="give -o a path in a folder that exists and is writable") from None
         elif report:
             click.echo(report)
 
@@ -366,8 +371,11 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
             from governance.gate.registry_check import check_against_registry
 
             outcome = check_against_registry(workspace, resolve_registry(registry_flag))
-    except InputError as e:  # also in the CI format, so that the pull request shows it on its line
-        write(render_error(e, fmt))
+    except GovernanceError as e:  # also in the CI format, so that the pull request shows why there is no verdict
+        try:
+            write(render_error(e, fmt))
+        except GovernanceError as unwritten:
+            click.secho(f"error: {unwritten.message}", fg="red", err=True)
         raise
     if not outcome.ok:
         outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})

@@ -43,6 +43,11 @@ CASES = [
          [record([ID, {"name": "ref", "type": ["null", "string", "int"]}])],
          record([ID, {"name": "ref", "type": ["null", "string"]}]), 1,
          [("MISSING_UNION_BRANCH", "ref", 1, '"ref"')]),
+    Case("union-branches-dropped", "BACKWARD_TRANSITIVE",  # two breaks against each version, each told
+         [record([ID, {"name": "ref", "type": ["null", "string", "int", "boolean"]}]),
+          record([ID, {"name": "ref", "type": ["null", "boolean", "int", "string"]}])],
+         record([ID, {"name": "ref", "type": ["null", "int"]}]), 1,
+         [("MISSING_UNION_BRANCH", "ref", 1, '"ref"'), ("MISSING_UNION_BRANCH", "ref", 1, '"ref"')]),
     Case("enum-symbol-dropped", "BACKWARD",
          [record([ID, enum(["NEW", "PAID", "SHIPPED"])])], record([ID, enum(["NEW", "PAID"])]), 1,
          [("MISSING_ENUM_SYMBOLS", "status", 1, '"status"')]),

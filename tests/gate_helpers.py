@@ -69,3 +69,12 @@ def run_gate(repo: GitRepo, *args: str, env: dict[str, str] | None = None) -> su
 
 def findings(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def clone(source: GitRepo, path: Path, *options: str) -> GitRepo:
+    """A real `git clone` of `source` (e.g. `--depth 1`, as CI checkouts are), with origin/main."""
+    subprocess.run(["git", "clone", "-q", *options, source.root.as_uri(), str(path)], check=True, capture_output=True)
+    repo = GitRepo(path)
+    repo.git("config", "user.name", "Gate Test")
+    repo.git("config", "user.email", "gate@example.com")
+    return repo

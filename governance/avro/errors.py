@@ -10,10 +10,14 @@ class InvalidSchemaError(GovernanceError, ValueError):
 
     `message` is a sentence naming the problem and where it is, e.g.
     'field "email" of record "User": default "x" does not match type "int"'.
-    `line` and `column` (1-based) are set when the text is not valid JSON.
+    `line` and `column` (1-based) are set when the text is not valid JSON;
+    `pointer` (RFC 6901, e.g. "/fields/2/name") when it is JSON but not valid Avro,
+    naming the value at fault so that a caller holding the text can find its line.
     """
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 pointer: str | None = None) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
+        self.pointer = pointer

@@ -119,4 +119,5 @@ def _referenced_types(references: tuple[tuple[str, str], ...]) -> dict[str, Name
 
 
 def _in_reference(name: str, error: InvalidSchemaError) -> InvalidSchemaError:
-    return type(error)(f'reference "{name}": {error.message}', error.line, error.column)
+    # No position: it would be one in the reference's text, not in the schema that uses it.
+    return type(error)(f'reference "{name}": {error.message}')

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from governance.avro import Level, check_compatibility
+from governance.errors import GovernanceError
 from governance.gate.findings import SUBJECT_DELETED, GateFinding, Outcome
 from governance.gate.history import Repo, blob_id
 from governance.gate.inputs import Workspace
-from governance.gate.parse import Parsed, parse_workspace_subject, schema_from
+from governance.gate.parse import Parsed, parse_all, schema_from
 
 
 def check_against_git(workspace: Workspace, ref: str) -> Outcome:
@@ -15,8 +16,10 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     at_ref = repo.blobs_at(commit)
     changed = sorted(s for s, text in workspace.texts.items() if at_ref.get(s) != blob_id(text))
     # Every file parses, changed or not: a broken schema must not hide behind an unchanged blob.
-    parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
+    parsed = parse_all(workspace)
     transitive = {s for s in changed if s in at_ref and workspace.level(s).transitive}
+    if transitive:
+        require_full_history(repo, commit, ref, workspace, transitive)
     histories = repo.blob_history(commit, transitive) if transitive else {}
     needed = {at_ref[s] for s in changed if s in at_ref} | {b for blobs in histories.values() for b in blobs}
     needed |= {at_ref[r.subject] for s in changed for r in workspace.references(s) if r.subject in at_ref}
@@ -47,9 +50,22 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     return Outcome(findings, len(workspace.texts), len(changed) + len(set(at_ref) - set(workspace.texts)), f"git {ref}")
 
 
+def require_full_history(repo: Repo, commit: str, ref: str, workspace: Workspace, subjects: set[str]) -> None:
+    """A *_TRANSITIVE level checks every earlier version: refuse, rather than pass, when a shallow clone lacks some."""
+    cut = repo.shallow_cut(commit)
+    if cut is None:
+        return
+    names = ", ".join(f"{s} ({workspace.level(s).value})" for s in sorted(subjects))
+    raise GovernanceError(
+        f"this clone is shallow: the history of {ref} stops at commit {cut[:12]}, so {names} cannot be checked "
+        f"against every earlier version as a transitive level requires",
+        hint="fetch the whole history: `fetch-depth: 0` under `with:` of actions/checkout, "
+             "or run `git fetch --unshallow` before the check")
+
+
 def located(parsed: Parsed, engine_findings: list, level: Level) -> list[GateFinding]:
     return [
         GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
-                    parsed.positions.field_line(f.field_path), f.message, f.direction)
+                    parsed.positions.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
         for f in engine_findings
     ]

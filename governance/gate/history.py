@@ -69,6 +69,16 @@ class Repo:
                 history[subject].append(new_blob)
         return history
 
+    def shallow_cut(self, commit: str) -> str | None:
+        """The commit where a shallow clone's history of `commit` stops (its parents were never fetched),
+        or None when that history goes back to the first commit."""
+        if _git(self.top, "rev-parse", "--is-shallow-repository").decode().strip() != "true":
+            return None
+        shallow = self.top / _git(self.top, "rev-parse", "--git-path", "shallow").decode().strip()
+        cut = set(shallow.read_text().split()) if shallow.exists() else set()
+        roots = _git(self.top, "rev-list", "--first-parent", "--max-parents=0", commit).decode().split()
+        return next((root for root in roots if root in cut), None)
+
     def read_blobs(self, blob_ids: set[str]) -> dict[str, str]:
         """Blob id -> text, through one `git cat-file --batch`."""
         if not blob_ids:

@@ -13,14 +13,16 @@ _SCALAR = json.JSONDecoder()
 
 
 class _Obj(dict):
-    """A JSON object that remembers the line it starts on and the line of each key."""
+    """A JSON object that remembers the line it starts on, and the line and offset of each key."""
 
     line: int
     key_lines: dict[str, int]
+    key_offsets: dict[str, int]
 
 
 class _Arr(list):
     line: int
+    offsets: list[int]
 
 
 class Positions:
@@ -28,8 +30,9 @@ class Positions:
 
     def __init__(self, text: str) -> None:
         self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+        self._start = _WS.match(text, 0).end()
         try:
-            self.tree: Any = self._value(text, _WS.match(text, 0).end())[0]
+            self.tree: Any = self._value(text, self._start)[0]
         except (ValueError, IndexError):
             self.tree = None
 
@@ -40,7 +43,7 @@ class Positions:
         c = s[i]
         if c == "{":
             obj = _Obj()
-            obj.line, obj.key_lines = self._line(i), {}
+            obj.line, obj.key_lines, obj.key_offsets = self._line(i), {}, {}
             i = _WS.match(s, i + 1).end()
             if s[i] == "}":
                 return obj, i + 1
@@ -49,18 +52,19 @@ class Positions:
                 key, i = scanstring(s, i + 1)
                 i = _WS.match(s, i).end() + 1  # past ':'
                 value, i = self._value(s, _WS.match(s, i).end())
-                obj[key], obj.key_lines[key] = value, self._line(key_at)
+                obj[key], obj.key_lines[key], obj.key_offsets[key] = value, self._line(key_at), key_at
                 i = _WS.match(s, i).end()
                 if s[i] == "}":
                     return obj, i + 1
                 i = _WS.match(s, i + 1).end()
         if c == "[":
             arr = _Arr()
-            arr.line = self._line(i)
+            arr.line, arr.offsets = self._line(i), []
             i = _WS.match(s, i + 1).end()
             if s[i] == "]":
                 return arr, i + 1
             while True:
+                arr.offsets.append(i)
                 value, i = self._value(s, i)
                 arr.append(value)
                 i = _WS.match(s, i).end()
@@ -70,6 +74,20 @@ class Positions:
         if c == '"':
             return scanstring(s, i + 1)
         return _SCALAR.raw_decode(s, i)
+
+    def pointer_position(self, pointer: str) -> tuple[int, int]:
+        """Line and column of the deepest part of a JSON pointer (/fields/2/name) found in the text:
+        a key where the pointer ends at one, an array element's first character; (1, 1) if none."""
+        node, offset = self.tree, self._start
+        for token in (t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]):
+            if isinstance(node, _Obj) and token in node:
+                node, offset = node[token], node.key_offsets[token]
+            elif isinstance(node, _Arr) and token.isdigit() and int(token) < len(node):
+                node, offset = node[int(token)], node.offsets[int(token)]
+            else:
+                break
+        line = self._line(offset)
+        return line, offset - (self._newlines[line - 2] if line > 1 else -1)
 
     def field_line(self, field_path: str) -> int:
         """The line defining the deepest field of `field_path` that exists in this schema (1 if none)."""

@@ -45,8 +45,28 @@ def parse_workspace_subject(workspace: Workspace, subject: str) -> Parsed:
     except InvalidSchemaError as e:
         if e.line is not None:
             raise InputError(path, e.message, e.line, e.column) from None
-        raise InputError(path, f"not valid Avro: {e.message}", quoted_name_line(text, e.message) or 1, 1) from None
+        line, column = Positions(text).pointer_position(e.pointer) if e.pointer is not None else (
+            quoted_name_line(text, e.message) or 1, 1)
+        raise InputError(path, f"not valid Avro: {e.message}", line, column) from None
     return Parsed(subject, path, text, schema)
+
+
+def parse_all(workspace: Workspace) -> dict[str, Parsed]:
+    """Every local subject parsed, referenced subjects first, so that a broken file is reported in itself
+    rather than through a subject that references it."""
+    parsed: dict[str, Parsed] = {}
+
+    def visit(subject: str, using: frozenset[str]) -> None:
+        if subject in parsed or subject in using:
+            return
+        for ref in workspace.references(subject):
+            if ref.subject in workspace.texts:
+                visit(ref.subject, using | {subject})
+        parsed[subject] = parse_workspace_subject(workspace, subject)
+
+    for subject in workspace.texts:
+        visit(subject, frozenset())
+    return {subject: parsed[subject] for subject in workspace.texts}
 
 
 def schema_from(text: str, workspace: Workspace, subject: str, texts: dict[str, str]) -> ParsedSchema | None:

@@ -16,7 +16,7 @@ from governance.errors import GovernanceError
 from governance.gate.findings import GateFinding, Outcome
 from governance.gate.inputs import Workspace
 from governance.gate.locate import Positions
-from governance.gate.parse import Parsed, parse_workspace_subject
+from governance.gate.parse import Parsed, parse_all
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 _ENTRY = re.compile(r"\{errorType:'([A-Z_]+)', description:'(.*)', additionalInfo:'(.*?)'\}\s*(.*)$", re.S)
@@ -61,7 +61,7 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
 
 def check_against_registry(workspace: Workspace, url: str) -> Outcome:
     registry = RegistryClient(url)
-    parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
+    parsed = parse_all(workspace)
     findings: list[GateFinding] = []
     for subject, local in parsed.items():
         body = request_body(registry, workspace, subject)
@@ -125,4 +125,4 @@ def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, 
         reader = Positions(json.dumps(old, indent=1))
     field_path = reader.pointer_field_path(f.location) or (f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
-                       local.positions.field_line(field_path), f.sentence, f.direction)
+                       local.positions.field_line(field_path), f.sentence, f.direction, detail=f.info)

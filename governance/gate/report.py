@@ -8,15 +8,27 @@ from dataclasses import replace
 from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
-from governance.gate.findings import GateFinding, Outcome, grouped
+from governance.errors import GovernanceError
+from governance.gate.findings import GateFinding, Outcome, conflicts, grouped
 from governance.gate.inputs import InputError
 
 
-
 def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:
-    """One entry per broken field, with the versions it breaks against; `verbose`: one per version."""
+    """One entry per break, with the versions it breaks against; `verbose`: one per version."""
     shown = outcome if verbose else replace(outcome, findings=grouped(outcome.findings))
-    return _RENDERERS[fmt](shown, len(outcome.findings))
+    return _RENDERERS[fmt](shown, _summary(outcome))
+
+
+def _summary(outcome: Outcome) -> str:
+    """The last line of the text report, the same with or without -v: breaking changes are counted
+    once each, however many earlier versions they break (that count follows when it is more)."""
+    if outcome.ok:
+        return f"OK: {outcome.checked} subject(s), {outcome.changed} changed, all compatible ({outcome.source})."
+    breaks, pairs = len(grouped(outcome.findings)), conflicts(outcome.findings)
+    subjects = len({f.subject for f in outcome.findings})
+    per_version = f"; {pairs} counted once per earlier version broken" if pairs != breaks else ""
+    return (f"FAILED: {breaks} breaking change(s) in {subjects} of {outcome.checked} subject(s) "
+            f"({outcome.source}){per_version}.")
 
 
 def _versions(f: GateFinding) -> str:
@@ -35,7 +47,7 @@ def _where(f: GateFinding) -> str:
     return f"{f.type} against {_versions(f)} ({f.level}){path}"
 
 
-def _text(outcome: Outcome, conflicts: int) -> str:
+def _text(outcome: Outcome, summary: str) -> str:
     lines: list[str] = []
     for file, group in groupby(sorted(outcome.findings, key=lambda f: (f.file, f.line)), key=lambda f: f.file):
         items = list(group)
@@ -46,22 +58,16 @@ def _text(outcome: Outcome, conflicts: int) -> str:
             lines.append(f"  {f.file}:{f.line}: {_where(f)}")
             lines.append(f"    {f.message}")
         lines.append("")
-    subjects = len({f.subject for f in outcome.findings})
-    if outcome.ok:
-        lines.append(f"OK: {outcome.checked} subject(s), {outcome.changed} changed, all compatible ({outcome.source}).")
-    else:
-        against = f", {conflicts} conflicts with earlier versions in all," if conflicts != len(outcome.findings) else ""
-        lines.append(f"FAILED: {len(outcome.findings)} breaking change(s){against} in {subjects} of {outcome.checked} "
-                     f"subject(s) ({outcome.source}).")
+    lines.append(summary)
     return "\n".join(lines)
 
 
-def _json(outcome: Outcome, conflicts: int) -> str:
+def _json(outcome: Outcome, summary: str) -> str:
     return "\n".join(json.dumps({**f.to_json(), **({"impact": outcome.impacts[f.subject]} if f.subject in outcome.impacts else {})},
                                 sort_keys=True) for f in outcome.findings)
 
 
-def _junit(outcome: Outcome, conflicts: int) -> str:
+def _junit(outcome: Outcome, summary: str) -> str:
     cases = []
     for f in outcome.findings:
         versions = ",".join(map(str, f.all_versions)) or "?"
@@ -85,7 +91,7 @@ def _property(text: str) -> str:
     return _annotation_value(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _github(outcome: Outcome, conflicts: int) -> str:
+def _github(outcome: Outcome, summary: str) -> str:
     prop = _property
 
     def impact(f: GateFinding) -> str:
@@ -97,24 +103,39 @@ def _github(outcome: Outcome, conflicts: int) -> str:
     )
 
 
-def render_error(error: InputError, fmt: str) -> str:
-    """A file the gate could not use (bad JSON, invalid Avro, a bad subjects.yml), in the CI format,
-    so that the pull request shows it on its line; "" for text (stderr says it already)."""
-    where = {"file": error.path, "line": error.line, "column": error.column}
+def render_error(error: GovernanceError, fmt: str) -> str:
+    """Why the gate could not give a verdict (exit 2), in the CI format, so that the pull request shows it:
+    a file it could not use (bad JSON, invalid Avro, a bad subjects.yml) on its line, anything else
+    (registry unreachable or refusing, a missing git ref, a shallow clone) for the whole check.
+    "" for text: stderr says it already."""
+    is_input = isinstance(error, InputError)
+    path, line, column = (error.path, error.line, error.column) if is_input else (None, None, None)
+    text = error.reason if is_input else error.message
+    detail = text + (f"\nhint: {error.hint}" if error.hint else "")
     if fmt == "json":
-        return json.dumps({"error": True, **where, "message": error.reason}, sort_keys=True)
+        return json.dumps({"error": True, "file": path, "line": line, "column": column,
+                           "message": text, "hint": error.hint}, sort_keys=True)
     if fmt == "github":
-        props = f"file={_property(error.path)}" + (f",line={error.line}" if error.line else "") + (
-            f",col={error.column}" if error.line and error.column else "")
-        return f"::error {props}::{_annotation_value(error.reason)}"
+        props = (f"file={_property(path)}" + (f",line={line}" if line else "")
+                 + (f",col={column}" if line and column else "")) if path else f"title={_property(_TITLE)}"
+        return f"::error {props}::{_annotation_value(detail)}"
     if fmt == "junit":
-        line = f' line="{error.line}"' if error.line else ""
+        if path:
+            at = f' line="{line}"' if line else ""
+            case = (f'  <testcase classname="schemas" name={quoteattr(path)} file={quoteattr(path)}{at}>\n'
+                    f'    <failure type="InputError" message={quoteattr(text)}>{escape(str(error))}</failure>\n  </testcase>')
+            counts = 'failures="1" errors="0"'
+        else:
+            case = (f'  <testcase classname="schemas" name={quoteattr(_TITLE)}>\n'
+                    f'    <error type={quoteattr(type(error).__name__)} message={quoteattr(text)}>{escape(detail)}</error>\n'
+                    '  </testcase>')
+            counts = 'failures="0" errors="1"'
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<testsuite name="governance schemas check" tests="1" failures="1" errors="0">\n'
-                f'  <testcase classname="schemas" name={quoteattr(error.path)} file={quoteattr(error.path)}{line}>\n'
-                f'    <failure type="InputError" message={quoteattr(error.reason)}>{escape(error.message)}</failure>\n'
-                '  </testcase>\n</testsuite>')
+                f'<testsuite name="governance schemas check" tests="1" {counts}>\n{case}\n</testsuite>')
     return ""
 
 
-_RENDERERS: dict[str, Callable[[Outcome, int], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
+_TITLE = "schemas check could not run"
+
+
+_RENDERERS: dict[str, Callable[[Outcome, str], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}

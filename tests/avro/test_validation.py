@@ -332,3 +332,29 @@ class TestLogicalTypes:
 
     def test_unknown_logical_types_are_kept(self) -> None:
         assert parse_schema('{"type": "string", "logicalType": "shout"}').canonical == '{"type":"string","logicalType":"shout"}'
+
+
+class TestPointers:
+    """Each error names the JSON value at fault (RFC 6901), so the gate can point at its line."""
+
+    @pytest.mark.parametrize(("text", "pointer"), [
+        (record(field("id", "string"), field("id", "int")), "/fields/1/name"),
+        (record(field("id", "string"), field("full-name", "string")), "/fields/1/name"),
+        (record(field("s", {"type": "enum", "name": "S", "symbols": ["A"], "default": "C"})), "/fields/0/type/default"),
+        (record(field("s", ["null", {"type": "enum", "name": "S", "symbols": ["A", "b-c"]}])), "/fields/0/type/1/symbols/1"),
+        (record(field("n", "int", default="many")), "/fields/0/default"),
+        (record(field("n", {"type": "array", "items": "nope"})), "/fields/0/type/items"),
+        (record(field("n", {"type": "map", "values": {"type": "fixed", "name": "F", "size": 0}})), "/fields/0/type/values/size"),
+        (record(field("n", "int", order="up")), "/fields/0/order"),
+        (record(field("n", ["int", "int"])), "/fields/0/type/1"),
+        (record(name="bad-name"), "/name"),
+        (record(field("a", {"type": "record", "name": "R", "fields": [{"name": "x"}]})), "/fields/0/type/fields/0"),
+        ('{"type": "record", "name": "User"}', ""),
+    ])  # fmt: skip
+    def test_pointer_to_the_value_at_fault(self, text: str, pointer: str) -> None:
+        assert rejected(text).pointer == pointer
+
+    def test_a_reference_error_has_no_position_in_the_schema_using_it(self) -> None:
+        error = rejected(record(field("a", "Address")), {"address": '{\n "type": "record", "name": "Address"\n "fields": []}'})
+        assert error.message.startswith('reference "address": schema is not valid JSON')
+        assert (error.line, error.column, error.pointer) == (None, None, None)

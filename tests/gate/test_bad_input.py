@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gate_cases import ID
 from gate_helpers import GitRepo, make_repo, record, run_gate
 
@@ -64,10 +65,44 @@ def test_a_bad_subjects_yml_is_annotated_on_its_line(tmp_path: Path) -> None:
 
 def test_invalid_avro_names_file_and_the_line_of_the_field(tmp_path: Path) -> None:
     repo = repo_with_one_subject(tmp_path)
-    repo.write({"a-value.avsc": record([ID, {"name": "count", "type": "int", "default": "many"}])})
+    text = record([ID, {"name": "count", "type": "int", "default": "many"}])
+    repo.write({"a-value.avsc": text})
     result = run_gate(repo, "check", "--against", "HEAD")
     assert result.returncode == 2
-    assert "schemas/a-value.avsc:7:1: not valid Avro:" in result.stderr and "count" in result.stderr
+    column = len(text.splitlines()[6].partition('"default"')[0]) + 1
+    assert f"schemas/a-value.avsc:7:{column}: not valid Avro:" in result.stderr and "count" in result.stderr
+
+
+INVALID_AT = {  # what is wrong, the text, and the text at the line and column the error must point at
+    "enum-default-outside-symbols": (
+        '{\n  "type": "record",\n  "name": "A",\n  "namespace": "com.example",\n  "fields": [\n'
+        '    {"name": "id", "type": "string"},\n'
+        '    {"name": "status", "type": {"type": "enum", "name": "Status",\n'
+        '      "symbols": ["A", "B"],\n      "default": "C"}}\n  ]\n}\n',
+        '"default": "C"', 'default "C" is not one of its symbols (A, B)'),
+    "duplicate-field-name": (
+        record([ID, {"name": "x", "type": "int"}, {"name": "id", "type": "long"}]),
+        '"name": "id", "type": "long"', 'two fields are named "id"'),
+    "invalid-field-name": (
+        record([ID, {"type": "string", "name": "full-name"}]),
+        '"name": "full-name"', 'field name "full-name" is not a valid Avro name'),
+    "invalid-nested-symbol": (
+        record([ID, {"name": "s", "type": ["null", {"type": "enum", "name": "S", "symbols": ["OK", "not-ok"]}]}]),
+        '"not-ok"', 'symbol "not-ok" is not a valid Avro name'),
+}
+
+
+@pytest.mark.parametrize("case", INVALID_AT)
+def test_invalid_avro_is_reported_at_the_offending_line_and_column(tmp_path: Path, case: str) -> None:
+    text, at, message = INVALID_AT[case]
+    repo = repo_with_one_subject(tmp_path)
+    repo.write({"a-value.avsc": text})
+    line = text[: text.index(at)].count("\n") + 1
+    column = text.index(at) - text.rfind("\n", 0, text.index(at))
+    result = run_gate(repo, "check", "--against", "HEAD", "--format", "github")
+    assert result.returncode == 2
+    assert f"schemas/a-value.avsc:{line}:{column}: not valid Avro: " in result.stderr and message in result.stderr
+    assert result.stdout.startswith(f"::error file=schemas/a-value.avsc,line={line},col={column}::not valid Avro")
 
 
 def test_unknown_subject_in_subjects_yml(tmp_path: Path) -> None:
@@ -128,3 +163,15 @@ def test_missing_schemas_folder(tmp_path: Path) -> None:
     result = run_gate(repo, "check", "--against", "HEAD", "--schemas", "nowhere")
     assert result.returncode == 2
     assert "nowhere: no such schemas folder" in result.stderr
+
+
+def test_a_broken_referenced_file_is_reported_in_itself_not_in_the_file_using_it(tmp_path: Path) -> None:
+    address = '{"type": "enum", "name": "Country", "namespace": "com.example",\n "symbols": ["FR"],\n "default": "ES"}\n'
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"a-customers-value.avsc": record([ID, {"name": "country", "type": "com.example.Country"}]),
+                 "z-country-value.avsc": address.replace('"ES"', '"FR"'),
+                 "subjects.yml": "a-customers-value:\n  references: [{name: com.example.Country, subject: z-country-value}]\n"})
+    repo.write({"z-country-value.avsc": address})
+    result = run_gate(repo, "check", "--against", "HEAD")
+    assert result.returncode == 2
+    assert "schemas/z-country-value.avsc:3:2: not valid Avro: enum \"com.example.Country\": default \"ES\"" in result.stderr

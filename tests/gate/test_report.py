@@ -88,11 +88,47 @@ def test_a_field_broken_against_many_versions_is_one_finding_naming_them(tmp_pat
     lines = text.stdout.splitlines()
     (finding,) = [line for line in lines if "READER_FIELD_MISSING_DEFAULT_VALUE" in line]
     assert "against versions 1\u201316 (BACKWARD_TRANSITIVE) field email" in finding
-    assert lines[-1] == ("FAILED: 1 breaking change(s), 16 conflicts with earlier versions in all, "
-                         "in 1 of 1 subject(s) (git HEAD).")
+    assert lines[-1] == "FAILED: 1 breaking change(s) in 1 of 1 subject(s) (git HEAD); 16 counted once per earlier version broken."
     (row,) = [json.loads(line) for line in run_gate(repo, "check", "--against", "HEAD", "--format", "json").stdout.splitlines()]
     assert row["versions"] == list(range(1, 17)) and row["field_path"] == "email"
     github = run_gate(repo, "check", "--against", "HEAD", "--format", "github").stdout.splitlines()
     assert len(github) == 1 and "versions 1\u201316" in github[0]
     verbose = run_gate(repo, "check", "--against", "HEAD", "--verbose").stdout.splitlines()
     assert len([line for line in verbose if "READER_FIELD_MISSING_DEFAULT_VALUE" in line]) == 16
+    assert verbose[-1] == lines[-1]
+
+
+def union(*branches: str) -> dict[str, object]:
+    return {"name": "value", "type": ["null", *branches], "default": None}
+
+
+def test_a_union_losing_three_branches_is_three_breaking_changes_with_or_without_verbose(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"a-value.avsc": record([ID, union("string", "boolean", "bytes")])})
+    repo.write({"a-value.avsc": record([ID, union("int")])})
+    summary = "FAILED: 3 breaking change(s) in 1 of 1 subject(s) (git HEAD)."
+    for args in ((), ("-v",)):
+        result = run_gate(repo, "check", "--against", "HEAD", *args)
+        assert result.returncode == 1
+        lines = result.stdout.splitlines()
+        assert lines[-1] == summary
+        told = [line for line in lines if "no longer allows" in line]
+        assert [branch for branch in ("string", "boolean", "bytes") if any(f" {branch} " in line for line in told)] == [
+            "string", "boolean", "bytes"]
+    as_json = [json.loads(line) for line in run_gate(repo, "check", "--against", "HEAD", "--format", "json").stdout.splitlines()]
+    assert [(f["type"], f["versions"]) for f in as_json] == [("MISSING_UNION_BRANCH", [1])] * 3
+
+
+def test_transitive_union_breaks_are_counted_once_each_then_per_version(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"subjects.yml": "a-value:\n  compatibility: BACKWARD_TRANSITIVE\n",
+                 "a-value.avsc": record([ID, union("string", "boolean")])})
+    repo.commit({"a-value.avsc": record([ID, union("boolean", "string")])})  # reordered: the same branches
+    repo.write({"a-value.avsc": record([ID, union("int")])})
+    summary = "FAILED: 2 breaking change(s) in 1 of 1 subject(s) (git HEAD); 4 counted once per earlier version broken."
+    text = run_gate(repo, "check", "--against", "HEAD").stdout.splitlines()
+    assert text[-1] == summary
+    assert len([line for line in text if "MISSING_UNION_BRANCH against versions 1\u20132" in line]) == 2
+    verbose = run_gate(repo, "check", "--against", "HEAD", "-v").stdout.splitlines()
+    assert verbose[-1] == summary
+    assert len([line for line in verbose if "MISSING_UNION_BRANCH against version " in line]) == 4
