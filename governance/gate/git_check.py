@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from governance.avro import Level, check_compatibility
-from governance.gate.findings import SUBJECT_DELETED, GateFinding, Outcome
+from governance.gate.findings import GateFinding, Outcome
+from governance.gate.governed import deleted_finding
 from governance.gate.history import Repo, blob_id
 from governance.gate.inputs import Workspace
 from governance.gate.parse import Parsed, parse_workspace_subject, schema_from
@@ -40,10 +41,7 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
 
     for subject in sorted(set(at_ref) - set(workspace.texts)):
         if not workspace.allows_delete(subject):
-            findings.append(GateFinding(
-                str(workspace.path(subject)), subject, workspace.level(subject).value, None, SUBJECT_DELETED, "", "", 1,
-                f"subject {subject} was deleted, so its consumers lose their schema; "
-                f"say `allow_delete: true` for it in subjects.yml if that is intended"))
+            findings.append(deleted_finding(workspace, subject))
     return Outcome(findings, len(workspace.texts), len(changed) + len(set(at_ref) - set(workspace.texts)), f"git {ref}")
 
 
