@@ -140,3 +140,66 @@ def test_new_subjects_that_reference_each_other_pass_in_registry_mode(tmp_path: 
     assert [(f["subject"], f["type"], f["field_path"], f["line"]) for f in only_findings(registry)] == [
         (customers, "READER_FIELD_MISSING_DEFAULT_VALUE", "phone", line_of(changed, '"phone"'))]
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
+
+
+def test_a_pinned_reference_is_checked_at_its_version(tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    customers, addresses = f"{unique_name}-customers", f"{unique_name}-acme-address"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({f"{customers}.avsc": customer(), f"{addresses}.avsc": address(["US", "FR"]),
+                 "subjects.yml": references(customers, addresses, version=1)})
+    assert run_gate(repo, "register", "--registry", registry_url).returncode == 0
+
+    harmless = customer({"name": "nickname", "type": ["null", "string"], "default": None})
+    repo.write({f"{addresses}.avsc": address(["US", "FR", "ES"])})  # the address enum gains ES
+    for result in both(repo, registry_url):
+        assert result.returncode == 0, result.stdout + result.stderr  # customers keeps version 1
+    repo.write({f"{customers}.avsc": harmless})  # and, in the same pull request, a harmless edit
+    for result in both(repo, registry_url):
+        assert result.returncode == 0, result.stdout + result.stderr
+    repo.commit({f"{customers}.avsc": customer()})
+    registered = run_gate(repo, "register", "--registry", registry_url)
+    assert f"registered      {addresses} version 2" in registered.stdout, registered.stdout + registered.stderr
+    assert f"unchanged       {customers} version 1" in registered.stdout
+
+    repo.write({f"{customers}.avsc": harmless})  # a later harmless edit to the referencing file
+    for result in both(repo, registry_url):
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    # Moving the pin to version 2 is the change that brings ES to customers' consumers.
+    repo.write({"subjects.yml": references(customers, addresses, version=2)})
+    git, registry = both(repo, registry_url)
+    assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
+    assert {(f["subject"], f["type"]) for f in only_findings(git)} == {(customers, "MISSING_ENUM_SYMBOLS")}
+    assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
+
+
+def test_a_change_to_a_referenced_file_is_flagged_on_the_subjects_it_breaks(tmp_path: Path, registry_url: str,
+                                                                          unique_name: str) -> None:
+    customers, addresses = f"{unique_name}-customers", f"{unique_name}-acme-address"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({f"{customers}.avsc": customer(), f"{addresses}.avsc": address(["US", "FR"]),
+                 "subjects.yml": references(customers, addresses)})
+    assert run_gate(repo, "register", "--registry", registry_url).returncode == 0
+
+    repo.write({f"{addresses}.avsc": address(["US", "FR", "ES"])})  # customers.avsc untouched
+    git, registry = both(repo, registry_url)
+    assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
+    got = [(f["subject"], f["file"], f["type"], f["direction"]) for f in only_findings(git)]
+    assert got == [(customers, f"schemas/{customers}.avsc", "MISSING_ENUM_SYMBOLS", "forward")]
+    assert f"{addresses}.avsc changed" in only_findings(git)[0]["message"]
+    assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
+
+
+def test_a_pin_to_a_version_that_does_not_exist_is_an_input_error(tmp_path: Path, registry_url: str,
+                                                                    unique_name: str) -> None:
+    customers, addresses = f"{unique_name}-customers", f"{unique_name}-acme-address"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({f"{customers}.avsc": customer(), f"{addresses}.avsc": address(["US", "FR"]),
+                 "subjects.yml": references(customers, addresses, version=3)})
+    git, registry = both(repo, registry_url)
+    assert git.returncode == registry.returncode == 2
+    assert (f"schemas/subjects.yml:1: subject '{customers}': reference '{addresses}' version 3 does not exist: "
+            f"git history up to HEAD has 1 version(s) of {addresses}.avsc") in git.stderr
+    assert (f"schemas/subjects.yml:1: subject '{customers}': reference '{addresses}' version 3 does not exist: "
+            "the registry has no versions of it") in registry.stderr
+    assert json.loads(registry.stdout)["error"] is True
