@@ -203,3 +203,19 @@ def test_a_pin_to_a_version_that_does_not_exist_is_an_input_error(tmp_path: Path
     assert (f"schemas/subjects.yml:1: subject '{customers}': reference '{addresses}' version 3 does not exist: "
             "the registry has no versions of it") in registry.stderr
     assert json.loads(registry.stdout)["error"] is True
+
+
+def test_a_shallow_clone_says_it_cannot_see_older_deletions(tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    kept, gone = f"{unique_name}-kept", f"{unique_name}-gone"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({f"{kept}.avsc": record([ID]), f"{gone}.avsc": record([ID], name="Gone")})
+    assert run_gate(repo, "register", "--registry", registry_url).returncode == 0
+    repo.commit({f"{gone}.avsc": None}, "delete the subject")
+
+    clone = GitRepo(tmp_path / "clone")
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone.root))
+    result = run_gate(clone, "check", "--registry", registry_url, "--format", "github")
+    assert "this clone is shallow" in result.stderr and "fetch-depth: 0" in result.stderr
+    assert "::warning file=schemas::this clone is shallow" in result.stdout
+    full = run_gate(repo, "check", "--registry", registry_url)
+    assert full.returncode == 1 and "SUBJECT_DELETED" in full.stdout
