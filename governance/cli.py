@@ -337,8 +337,11 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
     every version committed up to the ref (refused in a shallow clone, which
     lacks them: fetch with `fetch-depth: 0`). New subjects pass; a deleted one
     breaks unless subjects.yml says `allow_delete: true`. With --registry
-    (or neither), the registry's compatibility endpoint decides, under the
-    subject's level there.
+    (or neither), each registered subject is checked at the level subjects.yml
+    declares: by the registry's compatibility endpoint when the registry
+    enforces that level, else by our engine against the registry's versions,
+    with a warning. New subjects pass (their references come from the local
+    files); a deleted one breaks as in git mode.
 
     \b
     Examples:
@@ -379,6 +382,8 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
         raise
     if not outcome.ok:
         outcome.impacts = _downstream_impacts(schemas_dir, {f.subject for f in outcome.findings})
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning.message}", err=True)
     write(render(outcome, fmt, verbose))
     sys.exit(0 if outcome.ok else 1)
 
@@ -407,7 +412,8 @@ def _downstream_impacts(schemas_dir: Path, subjects: set[str]) -> dict[str, str]
 @click.option("--dry-run", is_flag=True, help="Say what would be registered; register nothing.")
 @schemas_dir_option
 def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path) -> None:
-    """Register every subject whose schema the registry does not have yet.
+    """Set each subject's level from subjects.yml, and register every subject whose
+    schema the registry does not have yet.
 
     An unchanged schema makes no new version. A subject whose schema is
     incompatible under its level is refused (nothing registered for it, exit 1);
@@ -427,7 +433,7 @@ def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path
     actions, refused = register_all(load_workspace(schemas_dir), url, dry_run=dry_run)
     for a in actions:
         detail = f" version {a.version} id {a.schema_id}" if a.version is not None else ""
-        click.echo(f"{a.what:<15} {a.subject}{detail}")
+        click.echo(f"{a.what:<15} {a.subject}{detail}{a.note}")
     if refused:
         click.echo(render(Outcome(refused, len(actions), len(actions), f"registry {url}"), "text"))
     sys.exit(1 if any(a.what == "refused" for a in actions) else 0)
@@ -885,7 +891,8 @@ def demo(
     \b
     1. Kafka: RECORDS records in a committed transaction and a tenth as many in
        an aborted one, read back by a read_committed consumer.
-    2. Registry: registers schemas/*.avsc, sends Avro through Confluent's
+    2. Registry: sets each subject's level from schemas/subjects.yml and
+       registers schemas/*.avsc (as `schemas register`), sends Avro through Confluent's
        serializers, and asks about a breaking change.
     3. Live, for DURATION seconds: a generator writes a clickstream, orders and
        card payments with about 5% bad records of several kinds; a sentinel per
@@ -930,6 +937,8 @@ def demo(
         registry_url = resolve_registry(registry_flag, data_dir)
         click.echo(f"Schema registry: {registry_url}")
         walk = run_walkthrough(settings, registry_url, schemas_dir)
+        for level in walk.levels:
+            click.echo(f"  level set  {level}")
         for subject, schema_id, version in walk.registered:
             click.echo(f"  registered {subject:<28} id {schema_id:<4} version {version}")
         click.echo(f"  Avro records via Confluent serializers   {walk.received_equal}/{walk.sent} read back equal")

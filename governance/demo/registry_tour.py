@@ -19,6 +19,7 @@ DEMO_SUBJECT = "user-activity-value"
 @dataclass
 class WalkthroughResult:
     registered: list[tuple[str, int, int]] = field(default_factory=list)  # subject, id, version
+    levels: list[str] = field(default_factory=list)  # "orders-value FULL_TRANSITIVE (was BACKWARD)"
     topic: str = ""
     sent: int = 0
     received_equal: int = 0
@@ -29,27 +30,34 @@ class WalkthroughResult:
         return self.sent == self.received_equal and bool(self.breaking_change_messages)
 
 
+def register_schemas(registry_url: str, schemas_dir: Path, result: WalkthroughResult) -> None:
+    """As `governance schemas register` does: each subject's level from subjects.yml, then its schema."""
+    from governance.gate.inputs import load_workspace
+    from governance.gate.register import register_all
+
+    actions, refused = register_all(load_workspace(schemas_dir), registry_url, dry_run=False)
+    if refused:
+        f = refused[0]
+        raise GovernanceError(f"The registry at {registry_url} refused {f.file} under subject {f.subject}: "
+                              f"{f.file}:{f.line}: {f.type} ({f.level}) {f.message}",
+                              hint="`governance schemas check` lists every finding; `governance schemas register` "
+                                   "registers the others")
+    for a in actions:
+        if a.what == "level set":
+            result.levels.append(f"{a.subject}{a.note}")
+        elif a.version is not None and a.schema_id is not None:
+            result.registered.append((a.subject, a.schema_id, a.version))
+
+
 def run_walkthrough(settings: KafkaSettings, registry_url: str, schemas_dir: Path, records: int = 1000) -> WalkthroughResult:
     from confluent_kafka import Consumer, Producer
-    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
     from confluent_kafka.serialization import MessageField, SerializationContext
 
-    from confluent_kafka.schema_registry.error import SchemaRegistryError
-
     result = WalkthroughResult()
     client = SchemaRegistryClient({"url": registry_url})
-    for path in sorted(schemas_dir.glob("*.avsc")):
-        schema = Schema(path.read_text(), "AVRO")
-        try:
-            client.register_schema(path.stem, schema)
-            registered = client.lookup_schema(path.stem, schema)
-        except SchemaRegistryError as exc:
-            raise GovernanceError(
-                f"The registry at {registry_url} refused {path} under subject {path.stem}: {exc.error_message}",
-                hint="see `governance registry --help`; a 409 means the file changed incompatibly",
-            ) from None
-        result.registered.append((path.stem, registered.schema_id, registered.version))
+    register_schemas(registry_url, schemas_dir, result)
 
     result.topic = f"governance-demo-activity-{uuid.uuid4().hex[:8]}"
     schema_text = (schemas_dir / f"{DEMO_SUBJECT}.avsc").read_text()

@@ -73,6 +73,19 @@ def _distinct_breaks(items: list[GateFinding], keys: tuple[Callable[[GateFinding
     return [part for group in parts.values() for part in _distinct_breaks(group, keys[1:])]
 
 
+@dataclass(frozen=True)
+class GateWarning:
+    """Something the check did not fail on but the user should know, such as a registry that enforces
+    another level than subjects.yml declares."""
+
+    file: str
+    subject: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"warning": True, **asdict(self)}
+
+
 @dataclass
 class Outcome:
     """Everything a check found, and how many subjects it looked at."""
@@ -83,6 +96,7 @@ class Outcome:
     source: str
     impacts: dict[str, str] = field(default_factory=dict)
     """Subject -> who reads it downstream, in words (from the declared lineage), for subjects with findings."""
+    warnings: list[GateWarning] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from governance.avro import Level, check_compatibility
 from governance.errors import GovernanceError
-from governance.gate.findings import SUBJECT_DELETED, GateFinding, Outcome
+from governance.gate.findings import GateFinding, Outcome
+from governance.gate.git_refs import GitReferences
+from governance.gate.governed import deleted_finding
 from governance.gate.history import Repo, blob_id
 from governance.gate.inputs import Workspace
 from governance.gate.parse import Parsed, parse_all, schema_from
@@ -14,17 +18,18 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     repo = Repo.of(workspace.root)
     commit = repo.commit(ref)
     at_ref = repo.blobs_at(commit)
-    changed = sorted(s for s, text in workspace.texts.items() if at_ref.get(s) != blob_id(text))
+    refs = GitReferences(repo, commit, ref, workspace, at_ref)
     # Every file parses, changed or not: a broken schema must not hide behind an unchanged blob.
-    parsed = parse_all(workspace)
+    parsed = parse_all(workspace, refs.pinned_now)
+    # A subject changes with its file, or with what it references (a referenced file, a pin).
+    reasons = {s: refs.changes(s) for s in workspace.texts if s in at_ref and at_ref[s] == blob_id(workspace.texts[s])}
+    changed = sorted(s for s, text in workspace.texts.items() if at_ref.get(s) != blob_id(text) or reasons.get(s))
     transitive = {s for s in changed if s in at_ref and workspace.level(s).transitive}
     if transitive:
         require_full_history(repo, commit, ref, workspace, transitive)
     histories = repo.blob_history(commit, transitive) if transitive else {}
     needed = {at_ref[s] for s in changed if s in at_ref} | {b for blobs in histories.values() for b in blobs}
-    needed |= {at_ref[r.subject] for s in changed for r in workspace.references(s) if r.subject in at_ref}
     texts = repo.read_blobs(needed)
-    old_refs_text = {s: texts[b] for s, b in at_ref.items() if b in texts}
 
     findings: list[GateFinding] = []
     for subject in changed:
@@ -36,17 +41,18 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
             blobs = [*blobs, at_ref[subject]]
         previous = []
         for version, blob in enumerate(blobs, start=1):
-            old = schema_from(texts[blob], workspace, subject, old_refs_text)
+            old = schema_from(texts[blob], refs.at_ref_workspace, subject, refs.ref_texts, refs.pinned_at_ref)
             if old is not None:
                 previous.append((version, old))
-        findings += located(parsed[subject], check_compatibility(parsed[subject].schema, previous, level), level)
+        found = located(parsed[subject], check_compatibility(parsed[subject].schema, previous, level), level)
+        if reasons.get(subject):
+            because = f" (from a change to what {subject} references: {'; '.join(reasons[subject])})"
+            found = [replace(f, message=f.message + because) for f in found]
+        findings += found
 
     for subject in sorted(set(at_ref) - set(workspace.texts)):
         if not workspace.allows_delete(subject):
-            findings.append(GateFinding(
-                str(workspace.path(subject)), subject, workspace.level(subject).value, None, SUBJECT_DELETED, "", "", 1,
-                f"subject {subject} was deleted, so its consumers lose their schema; "
-                f"say `allow_delete: true` for it in subjects.yml if that is intended"))
+            findings.append(deleted_finding(workspace, subject))
     return Outcome(findings, len(workspace.texts), len(changed) + len(set(at_ref) - set(workspace.texts)), f"git {ref}")
 
 

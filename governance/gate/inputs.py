@@ -50,6 +50,15 @@ class Workspace:
         conf = self.config.get(subject)
         return conf.level if conf and conf.level else Level.default()
 
+    def declared_level(self, subject: str) -> Level | None:
+        """The level subjects.yml declares for the subject, None when it declares none."""
+        conf = self.config.get(subject)
+        return conf.level if conf else None
+
+    @property
+    def subjects_file(self) -> Path:
+        return self.root / SUBJECTS_FILE
+
     def references(self, subject: str) -> tuple[Reference, ...]:
         conf = self.config.get(subject)
         return conf.references if conf else ()
@@ -80,16 +89,22 @@ _SUBJECT_KEYS = {"compatibility", "references", "allow_delete"}
 
 def load_subjects_file(path: Path, local_subjects: set[str]) -> dict[str, SubjectConfig]:
     """Parse subjects.yml. A subject with no .avsc is an error unless it says `allow_delete: true`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read: {e}") from None
+    return parse_subjects_file(path, text, local_subjects)
+
+
+def parse_subjects_file(path: Path, text: str, local_subjects: set[str]) -> dict[str, SubjectConfig]:
+    """subjects.yml's text (`path` names it in errors) as settings per subject."""
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         raise InputError(path, f"not valid YAML: {e.problem}", mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read: {e}") from None
     if node is None:
         return {}
     if not isinstance(node, yaml.MappingNode):

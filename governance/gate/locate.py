@@ -8,6 +8,8 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
+from governance.avro.model import Array, Map, Node, Record, Union
+
 _WS = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()
 
@@ -176,3 +178,27 @@ def quoted_name_line(text: str, message: str) -> int | None:
         return None
     at = text.find(f'"{m.group(1)}"')
     return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def tree_field_path(root: Node, pointer: str) -> str:
+    """The dotted field path a JSON pointer goes through in a parsed schema, into the types it takes
+    from references too (which its text does not spell out)."""
+    node: Node | None = root
+    names: list[str] = []
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    i = 0
+    while i < len(tokens) and node is not None:
+        token, following = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
+        if isinstance(node, Record) and token == "fields" and following.isdigit() and int(following) < len(node.fields):
+            field = node.fields[int(following)]
+            names.append(field.name)
+            node, i = (field.type, i + 3) if tokens[i + 2:i + 3] == ["type"] else (None, i + 2)
+        elif isinstance(node, Union) and token.isdigit() and int(token) < len(node.branches):
+            node, i = node.branches[int(token)], i + 1
+        elif isinstance(node, Array) and token == "items":
+            node, i = node.items, i + 1
+        elif isinstance(node, Map) and token == "values":
+            node, i = node.values, i + 1
+        else:
+            break
+    return ".".join(names)

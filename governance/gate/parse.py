@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from governance.avro import InvalidSchemaError, ParsedSchema, parse_schema
-from governance.gate.inputs import InputError, Workspace
+from governance.gate.inputs import InputError, Reference, Workspace
 from governance.gate.locate import Positions, quoted_name_line
 
 
@@ -23,25 +24,41 @@ class Parsed:
         return Positions(self.text)
 
 
-def reference_texts(workspace: Workspace, subject: str, texts: dict[str, str]) -> dict[str, str]:
-    """Reference name -> schema text, following references of references."""
-    out: dict[str, str] = {}
-    pending, seen = list(workspace.references(subject)), {subject}
+Pinned = Callable[[str, Reference], "str | None"]
+"""(referencing subject, reference pinned at a version) -> that version's text, None when there is none."""
+
+
+def resolved_references(workspace: Workspace, subject: str, texts: Mapping[str, str],
+                        pinned: Pinned | None = None) -> dict[str, tuple[str, str]]:
+    """Reference name -> (subject, schema text), following references of references. A reference pinned
+    at a version takes that version's text from `pinned`; the others take `texts`."""
+    out: dict[str, tuple[str, str]] = {}
+    pending, seen = [(subject, r) for r in workspace.references(subject)], {subject}
     while pending:
-        ref = pending.pop()
-        if ref.subject in seen or ref.subject not in texts:
+        owner, ref = pending.pop()
+        if ref.subject in seen:
+            continue
+        text = pinned(owner, ref) if ref.version and pinned else texts.get(ref.subject)
+        if text is None:
             continue
         seen.add(ref.subject)
-        out[ref.name] = texts[ref.subject]
-        pending += workspace.references(ref.subject)
+        out[ref.name] = (ref.subject, text)
+        pending += [(ref.subject, r) for r in workspace.references(ref.subject)]
     return out
 
 
-def parse_workspace_subject(workspace: Workspace, subject: str) -> Parsed:
+def reference_texts(workspace: Workspace, subject: str, texts: Mapping[str, str],
+                    pinned: Pinned | None = None) -> dict[str, str]:
+    """Reference name -> schema text, following references of references."""
+    return {name: text for name, (_, text) in resolved_references(workspace, subject, texts, pinned).items()}
+
+
+def parse_workspace_subject(workspace: Workspace, subject: str, pinned: Pinned | None = None) -> Parsed:
+    """The local file, its references taken from the local files (or `pinned` for a pinned version)."""
     text = workspace.texts[subject]
     path = workspace.path(subject)
     try:
-        schema = parse_schema(text, reference_texts(workspace, subject, workspace.texts))
+        schema = parse_schema(text, reference_texts(workspace, subject, workspace.texts, pinned))
     except InvalidSchemaError as e:
         if e.line is not None:
             raise InputError(path, e.message, e.line, e.column) from None
@@ -51,7 +68,7 @@ def parse_workspace_subject(workspace: Workspace, subject: str) -> Parsed:
     return Parsed(subject, path, text, schema)
 
 
-def parse_all(workspace: Workspace) -> dict[str, Parsed]:
+def parse_all(workspace: Workspace, pinned: Pinned | None = None) -> dict[str, Parsed]:
     """Every local subject parsed, referenced subjects first, so that a broken file is reported in itself
     rather than through a subject that references it."""
     parsed: dict[str, Parsed] = {}
@@ -62,16 +79,17 @@ def parse_all(workspace: Workspace) -> dict[str, Parsed]:
         for ref in workspace.references(subject):
             if ref.subject in workspace.texts:
                 visit(ref.subject, using | {subject})
-        parsed[subject] = parse_workspace_subject(workspace, subject)
+        parsed[subject] = parse_workspace_subject(workspace, subject, pinned)
 
     for subject in workspace.texts:
         visit(subject, frozenset())
     return {subject: parsed[subject] for subject in workspace.texts}
 
 
-def schema_from(text: str, workspace: Workspace, subject: str, texts: dict[str, str]) -> ParsedSchema | None:
+def schema_from(text: str, workspace: Workspace, subject: str, texts: Mapping[str, str],
+                pinned: Pinned | None = None) -> ParsedSchema | None:
     """An old version's schema; None if it never parsed (a broken commit cannot be broken further)."""
     try:
-        return parse_schema(text, reference_texts(workspace, subject, texts))
+        return parse_schema(text, reference_texts(workspace, subject, texts, pinned))
     except InvalidSchemaError:
         return None

@@ -1,4 +1,5 @@
-"""`schemas register`: register every subject whose local schema the registry does not have yet."""
+"""`schemas register`: set each subject's declared level, then register every subject whose local
+schema the registry does not have yet."""
 
 from __future__ import annotations
 
@@ -6,52 +7,62 @@ from dataclasses import dataclass
 
 from governance.gate.findings import GateFinding
 from governance.gate.inputs import Workspace
-from governance.gate.parse import parse_workspace_subject
-from governance.gate.registry_check import incompatibility_findings, request_body
-from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+from governance.gate.registry_judge import judge, parse_locals, request_body
+from governance.gate.registry_view import RegistryView
+from governance.registry.client import RegistryClient
 
 
 @dataclass(frozen=True)
 class Action:
     subject: str
-    what: str  # "unchanged", "registered", "would register", "refused"
+    what: str  # "level set", "would set level", "unchanged", "registered", "would register", "refused", "skipped"
     version: int | None = None
     schema_id: int | None = None
+    note: str = ""
 
 
 def register_all(workspace: Workspace, url: str, *, dry_run: bool) -> tuple[list[Action], list[GateFinding]]:
-    registry = RegistryClient(url)
-    parsed = {s: parse_workspace_subject(workspace, s) for s in workspace.texts}
+    view = RegistryView(RegistryClient(url))
+    parsed = parse_locals(view, workspace)
     actions: list[Action] = []
     refused: list[GateFinding] = []
     # References first, so a subject's references exist when it is registered.
     for subject in _dependency_order(workspace):
-        body = request_body(registry, workspace, subject)
-        path = subject_path(subject)
-        try:
-            known = registry.call("POST", f"/subjects/{path}", body)
+        actions += _declared_level(view, workspace, subject, dry_run)
+        body = request_body(view, workspace, subject)
+        known = view.lookup(subject, body) if body is not None else None
+        if known is not None:
             actions.append(Action(subject, "unchanged", known.get("version"), known.get("id")))
             continue
-        except RegistryClientError as e:
-            if e.status != 404:
-                raise
-        try:
-            result = registry.call("POST", f"/compatibility/subjects/{path}/versions?verbose=true", body)
-        except RegistryClientError as e:
-            if e.status != 404:
-                raise
-            result = {"is_compatible": True}
-        if not result.get("is_compatible", True):
-            refused += incompatibility_findings(registry, parsed[subject], subject, result)
+        findings = judge(view, workspace, parsed[subject]).findings if view.versions(subject) else []
+        if findings:
+            refused += findings
             actions.append(Action(subject, "refused"))
-            continue
-        if dry_run:
+        elif dry_run:
             actions.append(Action(subject, "would register"))
-            continue
-        registered = registry.call("POST", f"/subjects/{path}/versions", body)
-        version = registry.call("POST", f"/subjects/{path}", body).get("version")
-        actions.append(Action(subject, "registered", version, registered.get("id")))
+        elif body is None:
+            actions.append(Action(subject, "skipped", note=" (a subject it references is not registered)"))
+        else:
+            registered = view.registered(subject, body)
+            version = (view.lookup(subject, body) or {}).get("version")
+            actions.append(Action(subject, "registered", version, registered.get("id")))
     return actions, refused
+
+
+def _declared_level(view: RegistryView, workspace: Workspace, subject: str, dry_run: bool) -> list[Action]:
+    """Set the level subjects.yml declares on the subject (a subject that declares none keeps the
+    registry's global level)."""
+    declared = workspace.declared_level(subject)
+    if declared is None:
+        return []
+    current = view.subject_level(subject)
+    if current == declared.value:
+        return []
+    before = current or view.effective_level(subject)
+    if dry_run:
+        return [Action(subject, "would set level", note=f" {declared.value} (now {before})")]
+    view.set_level(subject, declared.value)
+    return [Action(subject, "level set", note=f" {declared.value} (was {before})")]
 
 
 def _dependency_order(workspace: Workspace) -> list[str]:

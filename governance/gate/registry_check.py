@@ -12,11 +12,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from governance.avro import InvalidSchemaError, parse_schema
+from governance.avro.model import Node
 from governance.errors import GovernanceError
-from governance.gate.findings import GateFinding, Outcome
+from governance.gate.findings import GateFinding, GateWarning, Outcome
+from governance.gate.governed import deleted_in_registry
 from governance.gate.inputs import Workspace
-from governance.gate.locate import Positions
-from governance.gate.parse import Parsed, parse_all
+from governance.gate.locate import Positions, tree_field_path
+from governance.gate.parse import Parsed
+from governance.gate.registry_judge import judge, parse_locals
+from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 _ENTRY = re.compile(r"\{errorType:'([A-Z_]+)', description:'(.*)', additionalInfo:'(.*?)'\}\s*(.*)$", re.S)
@@ -60,33 +65,21 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
 
 
 def check_against_registry(workspace: Workspace, url: str) -> Outcome:
-    registry = RegistryClient(url)
-    parsed = parse_all(workspace)
+    """Each registered subject at its declared level (see registry_judge); a subject the registry has
+    never seen is new and passes; a deleted one the folder governs breaks unless allowed."""
+    view = RegistryView(RegistryClient(url))
+    parsed = parse_locals(view, workspace)
     findings: list[GateFinding] = []
+    warnings: list[GateWarning] = []
     for subject, local in parsed.items():
-        body = request_body(registry, workspace, subject)
-        try:
-            result = registry.call("POST", f"/compatibility/subjects/{subject_path(subject)}/versions?verbose=true", body)
-        except RegistryClientError as e:
-            if e.status == 404:
-                continue  # a subject the registry has never seen: new, nothing to break
-            raise
-        if result.get("is_compatible", True):
+        if not view.versions(subject):
             continue
-        findings += incompatibility_findings(registry, local, subject, result)
-    return Outcome(findings, len(parsed), len(parsed), f"registry {registry.url}")
-
-
-def request_body(registry: RegistryClient, workspace: Workspace, subject: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"schema": workspace.texts[subject]}
-    refs = workspace.references(subject)
-    if refs:
-        body["references"] = [
-            {"name": r.name, "subject": r.subject,
-             "version": r.version or registry.call("GET", f"/subjects/{subject_path(r.subject)}/versions/latest")["version"]}
-            for r in refs
-        ]
-    return body
+        verdict = judge(view, workspace, local)
+        findings += verdict.findings
+        warnings += [verdict.warning] if verdict.warning else []
+    deleted, notes = deleted_in_registry(workspace, view.subjects())
+    return Outcome(findings + deleted, len(parsed), len(parsed) + len(deleted), f"registry {view.url}",
+                   warnings=warnings + notes)
 
 
 def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: str,
@@ -104,25 +97,31 @@ def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: s
 
 def effective_level(registry: RegistryClient, subject: str) -> str:
     """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
-    try:
-        answer = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
-    except RegistryClientError:
-        return "unknown"
-    level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
-    return str(level) if level else "unknown"
+    return RegistryView(registry).effective_level(subject)
 
 
 def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, f: RegistryFinding) -> GateFinding:
     # The path is in the reader's schema: the local one going backward, the registered one going forward.
-    reader = local.positions
+    reader, tree = local.positions, local.schema.root
     if f.direction == "forward":
         version = f.version or "latest"
         try:
-            old = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{version}/schema")
+            old = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{version}")
         except RegistryClientError as e:
             raise GovernanceError(f"the registry found {subject} incompatible with version {version}, "
                                   f"but would not give that version to locate the finding: {e.message}") from None
-        reader = Positions(json.dumps(old, indent=1))
-    field_path = reader.pointer_field_path(f.location) or (f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
+        reader, tree = Positions(json.dumps(json.loads(old["schema"]), indent=1)), _tree(registry, old)
+    field_path = (tree_field_path(tree, f.location) if tree else "") or reader.pointer_field_path(f.location) or (
+        f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
                        local.positions.field_line(field_path), f.sentence, f.direction, detail=f.info)
+
+
+def _tree(registry: RegistryClient, registered: dict[str, Any]) -> Node | None:
+    """A registered version's type graph, its references resolved from the registry."""
+    try:
+        refs = RegistryView(registry).reference_texts(registered.get("references") or [])
+        return parse_schema(registered["schema"], refs).root
+    except InvalidSchemaError:
+        return None
+

@@ -16,7 +16,7 @@ from governance.gate.inputs import InputError
 def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:
     """One entry per break, with the versions it breaks against; `verbose`: one per version."""
     shown = outcome if verbose else replace(outcome, findings=grouped(outcome.findings))
-    return _RENDERERS[fmt](shown, _summary(outcome))
+    return _with_warnings(_RENDERERS[fmt](shown, _summary(outcome)), outcome, fmt)
 
 
 def _summary(outcome: Outcome) -> str:
@@ -139,3 +139,17 @@ _TITLE = "schemas check could not run"
 
 
 _RENDERERS: dict[str, Callable[[Outcome, str], str]] = {"text": _text, "json": _json, "junit": _junit, "github": _github}
+
+
+def _with_warnings(report: str, outcome: Outcome, fmt: str) -> str:
+    """The CI formats carry the warnings too (text leaves them to stderr, where the command prints them)."""
+    if not outcome.warnings or fmt == "text":
+        return report
+    if fmt == "json":
+        return "\n".join([*(json.dumps(w.to_json(), sort_keys=True) for w in outcome.warnings), *filter(None, [report])])
+    if fmt == "github":
+        return "\n".join([*(f"::warning file={_property(w.file)}::{_annotation_value(w.message)}" for w in outcome.warnings),
+                          *filter(None, [report])])
+    err = "\n".join(f"warning: {w.message}" for w in outcome.warnings)
+    return report.replace("\n</testsuite>", f"\n  <system-err>{escape(err)}</system-err>\n</testsuite>")
+

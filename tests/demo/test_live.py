@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from registry_helpers import http
+
 from governance.stack.cluster import LocalStack
 
 KIND_LINE = re.compile(r"^    (?P<kind>\S.*?)\s+(?P<written>[\d,]+) written\s+(?P<landed>[\d,]+) (?P<where>(on|in) .*)$")
@@ -61,6 +63,8 @@ def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equa
     assert "in the DLQ, deserialize: unknown schema id" in out
     state = kafka_stack.state()
     assert state is not None and state.console is not None
+    assert state.registry is not None  # the demo registered as `schemas register` does, levels included
+    assert http("GET", f"{state.registry.url}/config/orders-value") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
     assert f"Console: {state.console.url}" in out
     for log in Path("build/demo").glob("sentinel-*.log"):
         assert re.search(r"sentinel [\w-]+: stopped after [\d,]+ records", log.read_text()), log

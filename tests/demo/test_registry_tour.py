@@ -1,12 +1,17 @@
-"""The demo's account of a breaking change: our sentences only, none of Confluent's `{key: ...}` entries."""
+"""The demo's registry tour: it registers the schemas as `governance schemas register` does (levels from
+subjects.yml first), and tells a breaking change in our sentences only, none of Confluent's `{key: ...}` entries."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from gate_cases import ID
+from gate_helpers import record
+from registry_helpers import http
 
-from governance.demo.registry_tour import incompatibility_sentences
+from governance.demo.registry_tour import WalkthroughResult, incompatibility_sentences, register_schemas
 
 
 def test_a_breaking_change_is_told_in_sentences(registry_url: str, unique_name: str) -> None:
@@ -27,3 +32,17 @@ def test_a_breaking_change_is_told_in_sentences(registry_url: str, unique_name: 
         "field `email` was added without a default, so records written with version 1 cannot be read by the new schema",
     ]
     assert incompatibility_sentences(registry_url, subject, json.dumps(old), "latest") == []
+
+
+def test_the_demo_sets_each_declared_level(tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    orders, plain = f"{unique_name}-orders", f"{unique_name}-plain"
+    (tmp_path / f"{orders}.avsc").write_text(record([ID]))
+    (tmp_path / f"{plain}.avsc").write_text(record([ID], name="Plain"))
+    (tmp_path / "subjects.yml").write_text(f"{orders}:\n  compatibility: FULL_TRANSITIVE\n")
+
+    result = WalkthroughResult()
+    register_schemas(registry_url, tmp_path, result)
+
+    assert result.levels == [f"{orders} FULL_TRANSITIVE (was BACKWARD)"]
+    assert sorted(s for s, _, _ in result.registered) == [orders, plain]
+    assert http("GET", f"{registry_url}/config/{orders}") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})

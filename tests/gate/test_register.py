@@ -75,3 +75,26 @@ def test_register_with_references_registers_the_referenced_subject_first(tmp_pat
     with urllib.request.urlopen(f"{registry_url}/subjects/{user}/versions/1", timeout=30) as response:
         body: dict[str, Any] = json.loads(response.read())
     assert body["references"] == [{"name": "com.example.Address", "subject": address, "version": 1}]
+
+
+def test_register_sets_each_declared_level_and_says_so(tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    from registry_helpers import http
+
+    repo = make_repo(tmp_path / "repo")
+    declared, plain = f"{unique_name}-orders", f"{unique_name}-plain"
+    repo.write({f"{declared}.avsc": record([ID]), f"{plain}.avsc": record([ID], name="Plain"),
+                "subjects.yml": f"{declared}:\n  compatibility: FULL_TRANSITIVE\n"})
+
+    dry = run_gate(repo, "register", "--registry", registry_url, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"would set level {declared} FULL_TRANSITIVE (now BACKWARD)" in dry.stdout
+    assert http("GET", f"{registry_url}/config/{declared}")[1]["error_code"] == 40408
+
+    real = run_gate(repo, "register", "--registry", registry_url)
+    assert real.returncode == 0, real.stderr
+    assert f"level set       {declared} FULL_TRANSITIVE (was BACKWARD)" in real.stdout
+    assert http("GET", f"{registry_url}/config/{declared}") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
+    assert http("GET", f"{registry_url}/config/{plain}")[0] == 404, "a subject that declares no level keeps the registry's"
+
+    again = run_gate(repo, "register", "--registry", registry_url)
+    assert "level set" not in again.stdout and "would set level" not in again.stdout
