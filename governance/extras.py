@@ -5,7 +5,11 @@ instead of failing on an import."""
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
+import json
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -31,7 +35,29 @@ class MissingExtra(GovernanceError):
     def __init__(self, what: str, extra: str, missing: list[str]) -> None:
         named = ", ".join(missing[:2]) + (f" and {len(missing) - 2} more" if len(missing) > 2 else "")
         super().__init__(f"{what} needs the `{extra}` extra ({named} not installed): "
-                         f"pip install '{DISTRIBUTION}[{extra}]'")
+                         f"{install_command(extra, _origin())}")
+
+
+def install_command(extra: str, origin: dict[str, Any] | None) -> str:
+    """The pip command that adds `extra` to this install, from where pip took it
+    (`origin`: the install's direct_url.json, PEP 610): a git URL, a folder, or the index."""
+    origin = origin or {}
+    url = origin.get("url", "")
+    if vcs := origin.get("vcs_info"):
+        revision = f"@{vcs['commit_id']}" if vcs.get("commit_id") else ""
+        return f"pip install '{DISTRIBUTION}[{extra}] @ {vcs.get('vcs', 'git')}+{url}{revision}'"
+    if "dir_info" in origin and url.startswith("file:"):
+        folder = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
+        return f"pip install {'-e ' if origin['dir_info'].get('editable') else ''}'{folder}[{extra}]'"
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
+
+
+def _origin() -> dict[str, Any] | None:
+    try:
+        text = importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+        return json.loads(text) if text else None
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
 
 
 def missing_modules(extra: str) -> list[str]:

@@ -23,7 +23,7 @@ import governance
 from gate_cases import ID
 from gate_helpers import GitRepo, make_repo, record
 from governance.errors import GovernanceError
-from governance.extras import EXTRAS, MissingExtra, missing_as_error
+from governance.extras import EXTRAS, MissingExtra, install_command, missing_as_error
 
 ROOT = Path(governance.__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -151,6 +151,17 @@ def test_an_import_no_command_declared_still_names_the_extra() -> None:
         with missing_as_error():
             raise ModuleNotFoundError("No module named 'nosuch'", name="nosuch")
     assert issubclass(MissingExtra, GovernanceError)
+
+
+def test_the_install_hint_installs_from_where_the_gate_came_from() -> None:
+    from_git = {"url": "https://git.example/acme/kafka-governance.git",
+                "vcs_info": {"vcs": "git", "commit_id": "0f1e2d", "requested_revision": "main"}}
+    assert install_command("sentinel", from_git) == \
+        "pip install 'kafka-governance[sentinel] @ git+https://git.example/acme/kafka-governance.git@0f1e2d'"
+    checkout = {"url": "file:///src/kafka-governance", "dir_info": {"editable": True}}
+    assert install_command("lineage", checkout) == "pip install -e '/src/kafka-governance[lineage]'"
+    assert install_command("lineage", {"url": "file:///src/kg", "dir_info": {}}) == "pip install '/src/kg[lineage]'"
+    assert install_command("all", None) == "pip install 'kafka-governance[all]'"
 
 
 def extra_distributions(extra: str) -> set[str]:
