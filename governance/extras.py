@@ -102,6 +102,6 @@ def missing_as_error() -> Iterator[None]:
     except ModuleNotFoundError as e:
         top = (e.name or "").partition(".")[0]
         owners = [extra for extra, modules in EXTRAS.items() if top in modules and extra != "all"]
-        if not owners:
+        if not owners or _installed(top):
             raise
         raise MissingExtra("this command", owners[0] if len(owners) == 1 else "all", [top]) from None
