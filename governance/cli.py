@@ -17,6 +17,7 @@ import click
 
 from governance import __version__
 from governance.errors import GovernanceError
+from governance.extras import missing_as_error, needs, require
 from governance.gate import FORMATS
 from governance.kafka.settings import CONFIG_ENV
 
@@ -119,6 +120,7 @@ def stack() -> None:
               help="sasl_ssl: TLS with a CA the stack makes, and SCRAM-SHA-512 users; clients need the "
                    "client.properties it writes. Fixed when the stack is made. Default plaintext.")
 @data_dir_option
+@needs("stack")
 def stack_up(brokers: int | None, port: int | None, security: str | None, data_dir: Path | None) -> None:
     """Start the local cluster, a schema registry and the steward console beside it (idempotent).
 
@@ -151,6 +153,7 @@ def stack_up(brokers: int | None, port: int | None, security: str | None, data_d
 @stack.command("down")
 @click.option("--purge", is_flag=True, help="Also delete the stack's data, logs and state.")
 @data_dir_option
+@needs("stack")
 def stack_down(purge: bool, data_dir: Path | None) -> None:
     """Stop the processes the local stack started, and only those."""
     from governance.stack.cluster import LocalStack
@@ -164,6 +167,7 @@ def stack_down(purge: bool, data_dir: Path | None) -> None:
 @stack.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @data_dir_option
+@needs("stack")
 def stack_status(as_json: bool, data_dir: Path | None) -> None:
     """Show whether the local stack runs, where, and its process ids. Exit 1 if it is not running."""
     from governance.stack.cluster import LocalStack
@@ -208,6 +212,7 @@ def kafka() -> None:
 
 
 @kafka.command("check")
+@needs("stack")
 @kafka_options
 def kafka_check(settings: Any) -> None:
     """Check that the cluster answers, and show its brokers.
@@ -251,6 +256,7 @@ def registry() -> None:
     metavar="URL",
     help="The URL other instances use to forward writes here. Default: http(s)://HOST:PORT.",
 )
+@needs("registry")
 @kafka_options
 def registry_serve(
     settings: Any,
@@ -515,6 +521,7 @@ def sentinel() -> None:
 @click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
 @registry_option("Check rule columns against every registered version of the pipeline's subject.",
                  "Default: $GOVERNANCE_REGISTRY_URL, then the local stack; skipped when none is reachable.")
+@needs("sentinel")
 def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
     """Load a pipeline file and print what it would do; every mistake is reported with
     its file and line, exit 2. Nothing is read from Kafka. With a registry, a rule
@@ -548,6 +555,7 @@ def sentinel_check(pipeline_file: Path, registry_flag: str | None) -> None:
 
 @sentinel.command("run")
 @click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
+@needs("sentinel")
 @kafka_options
 @registry_option("Schema registry for Avro values and the KPI schema.")
 @click.option("--instance-id", metavar="ID",
@@ -611,6 +619,7 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
 
 @sentinel.command("replay")
 @click.argument("pipeline_file", metavar="PIPELINE.yml", type=click.Path(path_type=Path, dir_okay=False))
+@needs("sentinel")
 @kafka_options
 @registry_option("Schema registry for Avro values.")
 @click.option("--rule", metavar="NAME", help="Only dead letters that failed this rule (its name as in the DLQ headers).")
@@ -659,6 +668,7 @@ def _pipeline_registry(pipeline: Any, registry_flag: str | None) -> str | None:
 
 
 def _datahub_reporter(datahub: str, pipeline_file: Path, registry_url: str | None, settings: Any) -> Any:
+    require("lineage", "`sentinel run --datahub`")
     from governance.lineage.build import pipeline_estate
     from governance.lineage.datahub import Mapper
     from governance.kafka.settings import KafkaSettings
@@ -718,6 +728,7 @@ def _estate(project: Path, registry_url: str | None) -> Any:
               help="Kafka to read topics' partition counts from, and `--to kafka://`'s. Default: "
                    "$GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack; without one, no partition counts.")
 @kafka_config_option
+@needs("lineage")
 def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool | None, registry_flag: str | None,
                  env: str, platform_instance: str | None, bootstrap_servers: str | None,
                  kafka_config: Path | None) -> None:
@@ -784,6 +795,7 @@ def _reachable(url: str | None) -> str | None:
               help="Kafka holding the pipelines' KPI topics, for their latest compliance. "
                    "Default: $GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack; without one, no compliance.")
 @registry_option("Registry of the KPI schema.", "Default: as for Kafka.")
+@needs("lineage")
 def lineage_show(topic: str | None, project: Path, bootstrap_servers: str | None, registry_flag: str | None) -> None:
     """The upstream and downstream graph of TOPIC (a topic name, or platform:name), or of everything,
     with each sentinel pipeline's latest window compliance when Kafka is reachable."""
@@ -832,6 +844,7 @@ def lineage_impact(subject: str, project: Path) -> None:
 @registry_option("The schema registry.")
 @click.option("--users-file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The registry's users file: every page then needs HTTP basic credentials with at least role read.")
+@needs("console")
 def console(host: str, port: int, project: Path, bootstrap_servers: str | None, kafka_config: Path | None,
             registry_flag: str | None, users_file: Path | None) -> None:
     """A read-only web console for data stewards: pipeline health, subjects and their versions,
@@ -874,6 +887,7 @@ def console(host: str, port: int, project: Path, bootstrap_servers: str | None, 
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path, file_okay=False), default="rules",
               show_default=True, help="Folder of pipeline files: the live part runs a sentinel for each.")
 @data_dir_option
+@needs("all")
 def demo(
     duration: float,
     rate: float,
@@ -1011,7 +1025,8 @@ def _demo_lineage(registry_url: str) -> None:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        with missing_as_error():
+            cli.main(standalone_mode=False)
     except GovernanceError as exc:
         click.secho(f"error: {exc.message}", fg="red", err=True)
         if exc.hint:
