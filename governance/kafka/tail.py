@@ -23,6 +23,12 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
     not by the last record seen. Records of aborted transactions are not delivered either,
     and the position does not move past them when nothing follows: `idle` seconds without
     a record then also mean the end (for a caller that knows no transaction is open)."""
+    return read_until(consumer, tp, end, timeout, idle)[0]
+
+
+def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | None = None) -> tuple[list[Any], bool]:
+    """As `read_range`, and whether the read ended by reaching `end` or going idle (True), not
+    by running out of `timeout` (False: records may be missing)."""
     from confluent_kafka import TopicPartition
 
     consumer.assign([tp])
@@ -36,12 +42,12 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
                 out.append(message)
         (position,) = consumer.position([TopicPartition(tp.topic, tp.partition)])
         if position.offset >= end:
-            break
+            return out, True
         if messages:
             last = time.monotonic()
         elif idle is not None and time.monotonic() - last >= idle:
-            break
-    return out
+            return out, True
+    return out, False
 
 
 def end_offsets(consumer: Any, topic: str, timeout: float = 30.0) -> dict[int, int]:
