@@ -8,7 +8,6 @@ content is text, never markup); every asset ships in the package (no CDN).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -27,7 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
-from governance.lineage.health import latest_with_records, windows
+from governance.lineage.health import latest_with_records, utc, windows
 from governance.lineage.model import Estate, Job
 
 if TYPE_CHECKING:
@@ -128,7 +127,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
     templates.env.filters["num"] = lambda v: "-" if v is None else f"{v:,.0f}" if isinstance(v, (int, float)) else v
-    templates.env.filters["when"] = lambda ms: dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    templates.env.filters["when"] = utc
     data = ConsoleData(config)
 
     def render(request: Request, template: str, **context: Any) -> Response:

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 XSS = "<script>document.title='pwned'</script>"
+STEWARD_TZ = "Asia/Kolkata"
+"""The console, `lineage show` and Chromium run at UTC+05:30, so a time told in local time shows."""
 
 if not (CHROMIUM and DRIVER):
     if os.environ.get("CI"):
@@ -47,7 +49,7 @@ class Console:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "governance", "console", "--port", str(self.port), "--project", str(project),
              "-b", kafka.bootstrap_servers, "--registry", registry_url, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "TZ": STEWARD_TZ})
         deadline = time.monotonic() + 60
         while True:
             assert self.process.poll() is None, self.process.stdout.read()  # type: ignore[union-attr]
@@ -108,7 +110,7 @@ def browser() -> Iterator[object]:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(DRIVER, env={**os.environ, "TZ": STEWARD_TZ}), options=options)
     yield driver
     driver.quit()
 
@@ -342,3 +344,37 @@ def test_a_dlq_too_large_to_read_whole_is_told_in_offsets_and_about(written: Est
     view = dlq_view(scan, "", "", None)
     assert view.size.startswith(f"{written.source}-dlq: about {scan.offsets} offsets (records, transaction markers")
     assert view.size.endswith(f"the newest 60 offsets hold the {len(scan.records)} records browsed here")
+
+
+def test_one_window_is_told_by_its_end_in_utc_on_every_page_and_in_lineage_show(
+        estate: Estate, browser: object, kafka: KafkaSettings, registry_url: str) -> None:
+    import datetime as dt
+    import re
+
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    visit(browser, estate.console.url + "/", "overview-utc")
+    header = [th.text for th in browser.find_elements("css selector", "#pipelines th")]  # type: ignore[attr-defined]
+    row = next(tr for tr in browser.find_elements("css selector", "#pipelines tr") if estate.name in tr.text)  # type: ignore[attr-defined]
+    ended = row.find_elements("tag name", "td")[header.index("last window ended")].text
+    assert re.fullmatch(when, ended), ended
+
+    shown = subprocess.run([sys.executable, "-m", "governance", "lineage", "show", estate.source, "--project",
+                            str(estate.project), "-b", kafka.bootstrap_servers, "--registry", registry_url],
+                           capture_output=True, text=True, timeout=60, env={**os.environ, "TZ": STEWARD_TZ})
+    assert shown.returncode == 0, shown.stderr
+    assert f"last window ended {ended}: " in shown.stdout, (ended, shown.stdout)
+
+    assert visit(browser, f"{estate.console.url}/pipelines/{estate.name}", "pipeline-utc") == []
+    assert browser.find_element("id", "last-window").text.startswith(f"Last window ended {ended} ")  # type: ignore[attr-defined]
+    ActionChains(browser).move_to_element(browser.find_element("css selector", "#chart .u-over")).perform()  # type: ignore[arg-type]
+    index = browser.execute_script("return kpiChart.cursor.idx")  # type: ignore[attr-defined]
+    end = browser.execute_script("return kpiChart.data[0][kpiChart.cursor.idx]")  # type: ignore[attr-defined]
+    assert index is not None
+    legend = browser.find_element("css selector", "#chart .u-legend .u-series:first-child .u-value").text  # type: ignore[attr-defined]
+    expected = dt.datetime.fromtimestamp(end, dt.timezone.utc)
+    assert legend == expected.strftime("%Y-%m-%d %H:%M:%S UTC"), legend
+    ticks = browser.execute_script("return kpiChart.axes[0].values(kpiChart, [kpiChart.data[0][0]])")  # type: ignore[attr-defined]
+    first = dt.datetime.fromtimestamp(browser.execute_script("return kpiChart.data[0][0]"), dt.timezone.utc)  # type: ignore[attr-defined]
+    assert ticks == [first.strftime("%Y-%m-%d\n%H:%M:%S")], ticks
