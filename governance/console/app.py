@@ -95,8 +95,10 @@ class ConsoleData:
             return scan
 
     def decoded(self, records: list[TailRecord]) -> list[TailRecord]:
+        if not records:
+            return []
         with self._lock:
-            return [self._topic_tail().decoded(r) for r in records]
+            return self._topic_tail().decoded(records)
 
     def _topic_tail(self) -> TopicTail:
         if self._tail is None:

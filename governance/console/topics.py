@@ -27,10 +27,10 @@ class TailRecord:
     offset: int
     timestamp: int
     key: str
-    raw: bytes | None
     headers: dict[str, str] = field(default_factory=dict)
     value: str = ""
-    """The value as text for a person (once decoded): decoded Avro as JSON, UTF-8 text, or escaped bytes."""
+    """The value as text for a person (read again for the records shown): decoded Avro as JSON,
+    UTF-8 text, or escaped bytes."""
     value_kind: str = ""
 
     @property
@@ -100,10 +100,10 @@ class TopicTail:
             whole = whole and start == low
             if high <= start:
                 continue
-            messages, done = read_until(self._consumer, TopicPartition(topic, partition, start), high,
-                                        timeout=max(self.timeout, 10.0), idle=1.0)
+            found, done = read_until(self._consumer, TopicPartition(topic, partition, start), high,
+                                     timeout=max(self.timeout, 10.0), idle=1.0, each=self._record)
             whole, timed_out = whole and done, timed_out or not done
-            records += [self._record(m) for m in messages]
+            records += found
         records.sort(key=lambda r: (r.timestamp, r.partition, r.offset), reverse=True)
         return Scan(topic, records, offsets, read, whole, timed_out)
 
@@ -111,11 +111,26 @@ class TopicTail:
         headers = {k: (v or b"").decode("utf-8", "replace") for k, v in message.headers() or []}
         key = message.key()
         return TailRecord(message.topic(), message.partition(), message.offset(), message.timestamp()[1],
-                          _text(key) if key is not None else "", message.value(), headers)
+                          _text(key) if key is not None else "", headers)
 
-    def decoded(self, record: TailRecord) -> TailRecord:
-        value, kind = self.show(record.raw)
-        return dataclasses.replace(record, value=value, value_kind=kind)
+    def decoded(self, records: list[TailRecord]) -> list[TailRecord]:
+        """The records with their values, read again (a scan keeps none: a DLQ's values may be large)."""
+        from confluent_kafka import TopicPartition
+
+        wanted: dict[int, set[int]] = {}
+        for r in records:
+            wanted.setdefault(r.partition, set()).add(r.offset)
+        values: dict[tuple[int, int], tuple[str, str]] = {}
+        for partition, offsets in wanted.items():
+            def keep(message: Any, offsets: set[int] = offsets) -> Any:
+                return (message.offset(), self.show(message.value())) if message.offset() in offsets else None
+
+            tp = TopicPartition(records[0].topic, partition, min(offsets))
+            for offset, shown in read_until(self._consumer, tp, max(offsets) + 1, max(self.timeout, 10.0), 1.0, keep)[0]:
+                values[(partition, offset)] = shown
+        gone = ("(no longer in the topic, or not read in time)", "gone")
+        return [dataclasses.replace(r, value=values.get((r.partition, r.offset), gone)[0],
+                                    value_kind=values.get((r.partition, r.offset), gone)[1]) for r in records]
 
     def show(self, value: bytes | None) -> tuple[str, str]:
         if value is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from governance.kafka.settings import KafkaSettings
@@ -26,9 +27,11 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
     return read_until(consumer, tp, end, timeout, idle)[0]
 
 
-def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | None = None) -> tuple[list[Any], bool]:
+def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | None = None,
+               each: Callable[[Any], Any] | None = None) -> tuple[list[Any], bool]:
     """As `read_range`, and whether the read ended by reaching `end` or going idle (True), not
-    by running out of `timeout` (False: records may be missing)."""
+    by running out of `timeout` (False: records may be missing). With `each`, what it makes of
+    each record is kept instead of the record (None: nothing), so a long range is never held whole."""
     from confluent_kafka import TopicPartition
 
     consumer.assign([tp])
@@ -39,7 +42,9 @@ def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
         messages = consumer.consume(500, 0.05)
         for message in messages:
             if message.error() is None and message.offset() < end:
-                out.append(message)
+                kept = message if each is None else each(message)
+                if kept is not None:
+                    out.append(kept)
         (position,) = consumer.position([TopicPartition(tp.topic, tp.partition)])
         if position.offset >= end:
             return out, True

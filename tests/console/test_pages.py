@@ -249,7 +249,13 @@ def written(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.Te
 
 
 def _keys(browser: object) -> list[str]:
-    return [r.find_elements("tag name", "td")[3].text for r in browser.find_elements("css selector", "tr.dead-letter")]  # type: ignore[attr-defined]
+    """The keys of the page's rows, each row's value checked to be its own record's."""
+    keys = []
+    for row in browser.find_elements("css selector", "tr.dead-letter"):  # type: ignore[attr-defined]
+        key = row.find_elements("tag name", "td")[3].text
+        assert row.find_element("css selector", "pre.value").text == f'{{"n": {key[1:]}}}', row.text
+        keys.append(key)
+    return keys
 
 
 def _walk_older(browser: object, shot: str) -> list[list[str]]:
