@@ -65,7 +65,9 @@ def size_text(scan: Scan) -> str:
     if scan.whole:
         text = f"{scan.topic}: {held:,} record{'' if held == 1 else 's'}"
         others = scan.offsets - held
-        if others > 0:
+        if others == 1:
+            text += f" ({scan.offsets:,} offsets: the other is a transaction marker or a record of an aborted or open transaction)"
+        elif others > 1:
             text += (f" ({scan.offsets:,} offsets: the other {others:,} are transaction markers and records of "
                      "aborted or open transactions)")
     else:
