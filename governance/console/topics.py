@@ -101,7 +101,7 @@ class TopicTail:
             if high <= start:
                 continue
             found, done = read_until(self._consumer, TopicPartition(topic, partition, start), high,
-                                     timeout=max(self.timeout, 10.0), idle=1.0, each=self._record)
+                                     timeout=max(self.timeout, 10.0), idle=1.0, each=self._record, idle_first=3.0)
             whole, timed_out = whole and done, timed_out or not done
             records += found
         records.sort(key=lambda r: (r.timestamp, r.partition, r.offset), reverse=True)
@@ -126,7 +126,7 @@ class TopicTail:
                 return (message.offset(), self.show(message.value())) if message.offset() in offsets else None
 
             tp = TopicPartition(records[0].topic, partition, min(offsets))
-            for offset, shown in read_until(self._consumer, tp, max(offsets) + 1, max(self.timeout, 10.0), 1.0, keep)[0]:
+            for offset, shown in read_until(self._consumer, tp, max(offsets) + 1, max(self.timeout, 10.0), 1.0, keep, 3.0)[0]:
                 values[(partition, offset)] = shown
         gone = ("(no longer in the topic, or not read in time)", "gone")
         return [dataclasses.replace(r, value=values.get((r.partition, r.offset), gone)[0],

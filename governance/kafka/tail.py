@@ -28,10 +28,11 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
 
 
 def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | None = None,
-               each: Callable[[Any], Any] | None = None) -> tuple[list[Any], bool]:
+               each: Callable[[Any], Any] | None = None, idle_first: float | None = None) -> tuple[list[Any], bool]:
     """As `read_range`, and whether the read ended by reaching `end` or going idle (True), not
     by running out of `timeout` (False: records may be missing). With `each`, what it makes of
-    each record is kept instead of the record (None: nothing), so a long range is never held whole."""
+    each record is kept instead of the record (None: nothing), so a long range is never held whole.
+    `idle_first`: the idle seconds before the first record (a first fetch may be slow on a busy broker)."""
     from confluent_kafka import TopicPartition
 
     consumer.assign([tp])
@@ -49,8 +50,8 @@ def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
         if position.offset >= end:
             return out, True
         if messages:
-            last = time.monotonic()
-        elif idle is not None and time.monotonic() - last >= idle:
+            last, idle_first = time.monotonic(), None
+        elif idle is not None and time.monotonic() - last >= (idle if idle_first is None else idle_first):
             return out, True
     return out, False
 
