@@ -59,6 +59,8 @@ def matches(record: TailRecord, rule: str, stage: str) -> bool:
 
 
 def size_text(scan: Scan) -> str:
+    if scan.problem:
+        return f"{scan.topic} cannot be read now: {scan.problem}"
     if not scan.exists:
         return f"{scan.topic} does not exist yet"
     held = len(scan.records)

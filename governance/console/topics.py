@@ -62,6 +62,8 @@ class Scan:
     timed_out: bool = False
     """A partition's read ran out of time: records of the range read may be missing."""
     exists: bool = True
+    problem: str = ""
+    """Why Kafka could not be read, if it could not."""
 
 
 class TopicTail:
@@ -80,12 +82,17 @@ class TopicTail:
 
     def scan(self, topic: str, limit: int = SCAN) -> Scan:
         """The newest records of `topic` (values not decoded), newest first, within `limit` offsets."""
-        from confluent_kafka import KafkaException, TopicPartition
+        from confluent_kafka import KafkaException
 
         try:
-            metadata = self._consumer.list_topics(topic, timeout=self.timeout).topics.get(topic)
-        except KafkaException:
-            return Scan(topic, [], 0, 0, True, exists=False)
+            return self._scan(topic, limit)
+        except KafkaException as e:
+            return Scan(topic, [], 0, 0, False, problem=e.args[0].str())
+
+    def _scan(self, topic: str, limit: int) -> Scan:
+        from confluent_kafka import TopicPartition
+
+        metadata = self._consumer.list_topics(topic, timeout=self.timeout).topics.get(topic)
         if metadata is None or metadata.error is not None or not metadata.partitions:
             return Scan(topic, [], 0, 0, True, exists=False)
         share = max(1, limit // len(metadata.partitions))
@@ -115,20 +122,24 @@ class TopicTail:
 
     def decoded(self, records: list[TailRecord]) -> list[TailRecord]:
         """The records with their values, read again (a scan keeps none: a DLQ's values may be large)."""
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException, TopicPartition
 
         wanted: dict[int, set[int]] = {}
         for r in records:
             wanted.setdefault(r.partition, set()).add(r.offset)
         values: dict[tuple[int, int], tuple[str, str]] = {}
-        for partition, offsets in wanted.items():
-            def keep(message: Any, offsets: set[int] = offsets) -> Any:
-                return (message.offset(), self.show(message.value())) if message.offset() in offsets else None
-
-            tp = TopicPartition(records[0].topic, partition, min(offsets))
-            for offset, shown in read_until(self._consumer, tp, max(offsets) + 1, max(self.timeout, 10.0), 1.0, keep, 3.0)[0]:
-                values[(partition, offset)] = shown
         gone = ("(no longer in the topic, or not read in time)", "gone")
+        try:
+            for partition, offsets in wanted.items():
+                def keep(message: Any, offsets: set[int] = offsets) -> Any:
+                    return (message.offset(), self.show(message.value())) if message.offset() in offsets else None
+
+                tp = TopicPartition(records[0].topic, partition, min(offsets))
+                for offset, shown in read_until(self._consumer, tp, max(offsets) + 1, max(self.timeout, 10.0), 1.0,
+                                                keep, 3.0)[0]:
+                    values[(partition, offset)] = shown
+        except KafkaException as e:
+            gone = (f"(not read: {e.args[0].str()})", "unknown")
         return [dataclasses.replace(r, value=values.get((r.partition, r.offset), gone)[0],
                                     value_kind=values.get((r.partition, r.offset), gone)[1]) for r in records]
 
