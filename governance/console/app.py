@@ -8,13 +8,12 @@ content is text, never markup); every asset ships in the package (no CDN).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,13 +26,13 @@ from starlette.templating import Jinja2Templates
 
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
-from governance.lineage.health import latest_with_records, windows
+from governance.lineage.health import latest_with_records, utc, windows
 from governance.lineage.model import Estate, Job
 
+if TYPE_CHECKING:
+    from governance.console.topics import Scan, TailRecord, TopicTail
+
 HERE = Path(__file__).parent
-PAGE = 50
-FILTER_PAGES = 40
-"""With a filter, pages read back from the end to fill one page of matches (2,000 records a partition)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class ConsoleData:
         self._lock = threading.Lock()
         self._estate: tuple[float, Estate] | None = None
         self._kpis: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._scans: dict[str, tuple[float, Any]] = {}
         self._tail = None
         self._kpi_reader = None
 
@@ -80,15 +80,33 @@ class ConsoleData:
             self._kpis[topic_name] = (time.monotonic(), records)
             return records
 
-    def tail(self, topic_name: str, page: int) -> tuple[list[Any], int]:
-        if self.config.settings is None:
-            return [], 0
-        with self._lock:
-            if self._tail is None:
-                from governance.console.topics import TopicTail
+    def scan(self, topic_name: str) -> Scan:
+        """The newest records of a topic (all of a small one), read again after a few seconds."""
+        from governance.console.topics import Scan
 
-                self._tail = TopicTail(self.config.settings, self.config.registry_url, timeout=3)
-            return self._tail.newest(topic_name, page, PAGE)
+        if self.config.settings is None:
+            return Scan(topic_name, [], 0, 0, True, exists=False)
+        with self._lock:
+            cached = self._scans.get(topic_name)
+            if cached is not None and time.monotonic() - cached[0] < self.config.refresh_s:
+                return cached[1]
+            scan = self._topic_tail().scan(topic_name)
+            self._scans[topic_name] = (time.monotonic(), scan)
+            return scan
+
+    def decoded(self, records: list[TailRecord]) -> list[TailRecord]:
+        if not records:
+            return []
+        with self._lock:
+            return self._topic_tail().decoded(records)
+
+    def _topic_tail(self) -> TopicTail:
+        if self._tail is None:
+            from governance.console.topics import TopicTail
+
+            assert self.config.settings is not None
+            self._tail = TopicTail(self.config.settings, self.config.registry_url, timeout=3)
+        return self._tail
 
     def registry(self, path: str) -> Any:
         from governance.registry.client import RegistryClient
@@ -111,7 +129,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
     templates.env.filters["num"] = lambda v: "-" if v is None else f"{v:,.0f}" if isinstance(v, (int, float)) else v
-    templates.env.filters["when"] = lambda ms: dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    templates.env.filters["when"] = utc
     data = ConsoleData(config)
 
     def render(request: Request, template: str, **context: Any) -> Response:
@@ -138,7 +156,12 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def subjects(request: Request) -> Response:
         query = request.query_params.get("q", "")
-        page = max(0, int(request.query_params.get("page", "0") or 0))
+        try:
+            page = max(0, int(request.query_params.get("page", "0") or 0))
+        except ValueError:
+            return templates.TemplateResponse(request, "error.html", {
+                "title": "Not a page", "message": f"page={request.query_params['page']} is not a page number",
+                "back": request.url.include_query_params(page=0)}, status_code=400)
         every = [s for s in (data.registry("/subjects") or []) if query.lower() in s.lower()]
         return render(request, "subjects.html", subjects=every[page * 100:(page + 1) * 100], total=len(every),
                       page=page, pages=(len(every) + 99) // 100, query=query)
@@ -187,24 +210,18 @@ def create_app(config: ConsoleConfig) -> Starlette:
                       chart=json.dumps(chart).replace("<", "\\u003c"), totals=totals)
 
     def dlq(request: Request) -> Response:
+        from governance.console.dlq import PAGE, BadPage, dlq_view
+
         job = find_job(request.path_params["name"])
         rule, stage = request.query_params.get("rule", ""), request.query_params.get("stage", "")
-        page = max(0, int(request.query_params.get("page", "0") or 0))
         dlq_topic = job.outputs[1].name
-
-        def wanted(r: Any) -> bool:
-            return (not stage or r.stage == stage) and (not rule or any(f.get("rule") == rule for f in r.failed_rules))
-
-        records, total = data.tail(dlq_topic, page)
-        shown = [r for r in records if wanted(r)]
-        scanned = page
-        while (rule or stage) and len(shown) < PAGE and records and scanned - page < FILTER_PAGES:
-            scanned += 1  # a filter looks further back, a bounded number of pages
-            records, _ = data.tail(dlq_topic, scanned)
-            shown += [r for r in records if wanted(r)]
-        page = scanned
+        try:
+            view = dlq_view(data.scan(dlq_topic), rule, stage, request.query_params.get("page"))
+        except BadPage as e:
+            return templates.TemplateResponse(request, "error.html", {"title": "Not a page", "message": str(e),
+                                              "back": request.url.include_query_params(page=1)}, status_code=400)
         rules = [a.rule for a in job.assertions if not a.window]
-        return render(request, "dlq.html", job=job, topic=dlq_topic, records=shown, total=total, page=page,
+        return render(request, "dlq.html", job=job, topic=dlq_topic, view=view, records=data.decoded(view.records),
                       rule=rule, stage=stage, rules=rules, stages=["deserialize", "validate", "produce"], per_page=PAGE)
 
     def lineage(request: Request) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from governance.kafka.settings import KafkaSettings
@@ -23,6 +24,15 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
     not by the last record seen. Records of aborted transactions are not delivered either,
     and the position does not move past them when nothing follows: `idle` seconds without
     a record then also mean the end (for a caller that knows no transaction is open)."""
+    return read_until(consumer, tp, end, timeout, idle)[0]
+
+
+def read_until(consumer: Any, tp: Any, end: int, timeout: float, idle: float | None = None,
+               each: Callable[[Any], Any] | None = None, idle_first: float | None = None) -> tuple[list[Any], bool]:
+    """As `read_range`, and whether the read ended by reaching `end` or going idle (True), not
+    by running out of `timeout` (False: records may be missing). With `each`, what it makes of
+    each record is kept instead of the record (None: nothing), so a long range is never held whole.
+    `idle_first`: the idle seconds before the first record (a first fetch may be slow on a busy broker)."""
     from confluent_kafka import TopicPartition
 
     consumer.assign([tp])
@@ -33,15 +43,17 @@ def read_range(consumer: Any, tp: Any, end: int, timeout: float, idle: float | N
         messages = consumer.consume(500, 0.05)
         for message in messages:
             if message.error() is None and message.offset() < end:
-                out.append(message)
+                kept = message if each is None else each(message)
+                if kept is not None:
+                    out.append(kept)
         (position,) = consumer.position([TopicPartition(tp.topic, tp.partition)])
         if position.offset >= end:
-            break
+            return out, True
         if messages:
-            last = time.monotonic()
-        elif idle is not None and time.monotonic() - last >= idle:
-            break
-    return out
+            last, idle_first = time.monotonic(), None
+        elif idle is not None and time.monotonic() - last >= (idle if idle_first is None else idle_first):
+            return out, True
+    return out, False
 
 
 def end_offsets(consumer: Any, topic: str, timeout: float = 30.0) -> dict[int, int]:

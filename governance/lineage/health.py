@@ -16,7 +16,7 @@ processes, each writing its open window's running counts with every transaction.
 
 
 def latest_compliance(settings: KafkaSettings, registry_url: str | None, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
-    """Pipeline name -> `last window 12:00:00: 98.2% compliant, 1.8% to the DLQ (3 processes)`."""
+    """Pipeline name -> `last window ended 2026-12-05 12:00:00 UTC: 98.2% schema-compliant, ...`."""
     out: dict[str, str] = {}
     with KpiReader(settings, registry_url, timeout) as reader:
         for job in jobs:
@@ -133,12 +133,16 @@ def _ms(value: Any) -> int:
     return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else int(value)
 
 
+def utc(ms: int) -> str:
+    """A time as every view tells it: `2026-12-05 06:52:00 UTC` (a window is told by its end)."""
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def summarize(records: list[dict[str, Any]]) -> str | None:
     """The latest window with records, summed over the processes that reported it."""
     last = latest_with_records(windows(records))
     if last is None or not last["records_in"]:
         return None
-    when = dt.datetime.fromtimestamp(last["start"] / 1000).strftime("%H:%M:%S")
     processes = len(last["instances"])
-    return (f"last window {when}: {last['compliance']:.1%} schema-compliant, {last['dlq_rate']:.1%} to the DLQ, "
+    return (f"last window ended {utc(last['end'])}: {last['compliance']:.1%} schema-compliant, {last['dlq_rate']:.1%} to the DLQ, "
             f"{last['records_in']:,} records" + (f", {processes} processes" if processes > 1 else ""))

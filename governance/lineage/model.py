@@ -122,6 +122,25 @@ class Estate:
     def upstream(self, ref: DatasetRef) -> Iterator[tuple[int, Job, DatasetRef]]:
         yield from self._walk(ref, self.writers, lambda job: job.inputs)
 
+    def downstream_tree(self, ref: DatasetRef) -> Iterator[tuple[int, Job, DatasetRef]]:
+        """(depth, job, output) depth first: each output right after the dataset its job reads,
+        and before that dataset's next sibling, so indenting by depth draws the true tree."""
+        yield from self._tree(ref, 0, self.readers, lambda job: job.outputs, set())
+
+    def upstream_tree(self, ref: DatasetRef) -> Iterator[tuple[int, Job, DatasetRef]]:
+        yield from self._tree(ref, 0, self.writers, lambda job: job.inputs, set())
+
+    @classmethod
+    def _tree(cls, ref: DatasetRef, depth: int, jobs_of: Any, ends_of: Any,
+              seen_jobs: set[int]) -> Iterator[tuple[int, Job, DatasetRef]]:
+        for job in jobs_of(ref):
+            if id(job) in seen_jobs:
+                continue
+            seen_jobs.add(id(job))
+            for end in ends_of(job):
+                yield depth + 1, job, end
+                yield from cls._tree(end, depth + 1, jobs_of, ends_of, seen_jobs)
+
     @staticmethod
     def _walk(start: DatasetRef, jobs_of: Any, ends_of: Any) -> Iterator[tuple[int, Job, DatasetRef]]:
         seen_jobs: set[int] = set()

@@ -44,11 +44,11 @@ def show(estate: Estate, name: str | None = None, compliance: Mapping[str, str] 
         return _everything(estate, compliance)
     ref = find_dataset(estate, name)
     lines = [dataset_label(estate, ref)]
-    up = list(estate.upstream(ref))
+    up = list(estate.upstream_tree(ref))
     lines.append("  upstream:" if up else "  upstream: nothing known")
     for depth, job, source in up:
         lines.append(f"  {'  ' * depth}<- {dataset_label(estate, source)}  via {job_label(job, compliance)}")
-    down = list(estate.downstream(ref))
+    down = list(estate.downstream_tree(ref))
     lines.append("  downstream:" if down else "  downstream: nothing known")
     for depth, job, target in down:
         lines.append(f"  {'  ' * depth}-> {dataset_label(estate, target)}  via {job_label(job, compliance)}")
@@ -82,7 +82,7 @@ def impact(estate: Estate, subject: str) -> list[str]:
     lines = [f"{subject} is the value schema of {ref}"]
     if not chain:
         return lines + ["  nothing downstream is known (declare readers in lineage/*.yml)"]
-    for depth, job, target in estate.downstream(ref):
+    for depth, job, target in estate.downstream_tree(ref):
         lines.append(f"{'  ' * depth}{job_label(job)} -> {dataset_label(estate, target)}")
     return lines
 

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 XSS = "<script>document.title='pwned'</script>"
+STEWARD_TZ = "Asia/Kolkata"
+"""The console, `lineage show` and Chromium run at UTC+05:30, so a time told in local time shows."""
 
 if not (CHROMIUM and DRIVER):
     if os.environ.get("CI"):
@@ -47,7 +49,7 @@ class Console:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "governance", "console", "--port", str(self.port), "--project", str(project),
              "-b", kafka.bootstrap_servers, "--registry", registry_url, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "TZ": STEWARD_TZ})
         deadline = time.monotonic() + 60
         while True:
             assert self.process.poll() is None, self.process.stdout.read()  # type: ignore[union-attr]
@@ -108,7 +110,7 @@ def browser() -> Iterator[object]:
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(DRIVER, env={**os.environ, "TZ": STEWARD_TZ}), options=options)
     yield driver
     driver.quit()
 
@@ -194,3 +196,191 @@ def test_with_a_users_file_every_page_needs_credentials(estate: Estate, browser:
             assert answer.status == 200
     finally:
         guarded.stop()
+
+
+COMMITTED = 137
+"""Dead letters written in committed transactions: pages of 50, 50 and 37."""
+
+
+def _written_rules(i: int) -> list[str]:
+    return [TOTAL_RULE] if i % 3 else [ZIP_RULE]
+
+
+@pytest.fixture(scope="module")
+def written(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
+    """A DLQ on two partitions written as the sentinel writes it, in transactions: 137 records
+    committed, 45 in aborted transactions (one at the very end of a partition), each commit
+    and abort leaving a marker that takes an offset."""
+    import json
+
+    name = f"written-{time.time_ns() % 10**8}"
+    source = f"{name}-raw"
+    project = tmp_path_factory.mktemp("written-project")
+    (project / "schemas").mkdir()
+    (project / "schemas" / f"{source}-value.avsc").write_text(ORDER_SCHEMA)
+    (project / "rules").mkdir()
+    pipeline_file(project / "rules", name, source)
+    dlq = f"{source}-dlq"
+    create_topic(kafka, dlq, partitions=2)
+    producer = Producer(kafka.client_config(transactional_id=f"{name}-tx"))
+    producer.init_transactions(30)
+    base = int(time.time() * 1000) - 600_000
+
+    def transaction(indices: range, partition: int, commit: bool) -> None:
+        producer.begin_transaction()
+        for i in indices:
+            key = f"w{i}" if commit else f"aborted{i}"
+            rules = [{"rule": r, "message": f"record {i}"} for r in _written_rules(i)]
+            producer.produce(dlq, json.dumps({"n": i}).encode(), key.encode(), partition=partition, timestamp=base + i,
+                             headers={"__sentinel.failed.rules": json.dumps(rules), "__connect.errors.stage": "validate"})
+        producer.flush(30)
+        (producer.commit_transaction if commit else producer.abort_transaction)(30)
+
+    transaction(range(0, 40), 0, True)
+    transaction(range(1000, 1020), 0, False)
+    transaction(range(40, 90), 1, True)
+    transaction(range(90, 97), 0, True)
+    transaction(range(1020, 1035), 1, False)
+    transaction(range(97, COMMITTED), 1, True)
+    transaction(range(1035, 1045), 1, False)  # aborted at the very end: nothing follows it
+    console = Console(project, kafka, registry_url)
+    yield Estate(name, source, project, console)
+    console.stop()
+
+
+def _keys(browser: object) -> list[str]:
+    """The keys of the page's rows, each row's value checked to be its own record's."""
+    keys = []
+    for row in browser.find_elements("css selector", "tr.dead-letter"):  # type: ignore[attr-defined]
+        key = row.find_elements("tag name", "td")[3].text
+        assert row.find_element("css selector", "pre.value").text == f'{{"n": {key[1:]}}}', row.text
+        keys.append(key)
+    return keys
+
+
+def _walk_older(browser: object, shot: str) -> list[list[str]]:
+    """Every page from the current one to the oldest, by the page's own `older` link."""
+    pages = [_keys(browser)]
+    assert not browser.find_elements("id", "newer"), "the first page links to no newer page"  # type: ignore[attr-defined]
+    while links := browser.find_elements("id", "older"):  # type: ignore[attr-defined]
+        links[0].click()
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 15).until(lambda b: f"page={len(pages) + 1}" in b.current_url)  # type: ignore[arg-type]
+        assert visit(browser, browser.current_url, f"{shot}-{len(pages) + 1}") == []  # type: ignore[attr-defined]
+        pages.append(_keys(browser))
+        assert browser.find_elements("id", "newer"), "a later page links back to the newer one"  # type: ignore[attr-defined]
+        assert len(pages) < 10
+    return pages
+
+
+def test_the_dlq_page_counts_records_not_offsets_and_pages_as_it_says(written: Estate, browser: object,
+                                                                      kafka: KafkaSettings) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(kafka.client_config(group_id="offsets"))
+    offsets = 0
+    for partition in (0, 1):
+        low, high = consumer.get_watermark_offsets(TopicPartition(f"{written.source}-dlq", partition), timeout=10)
+        offsets += high - low
+    consumer.close()
+    assert offsets > COMMITTED + 45, "markers take offsets"
+    assert visit(browser, f"{written.console.url}/pipelines/{written.name}/dlq", "dlq-written") == []
+    size = browser.find_element("id", "dlq-size").text  # type: ignore[attr-defined]
+    assert size.startswith(f"{written.source}-dlq: {COMMITTED} records ({offsets} offsets: the other "
+                           f"{offsets - COMMITTED} are transaction markers"), size
+    summary = browser.find_element("id", "dlq-matches").text  # type: ignore[attr-defined]
+    assert summary == f"records 1–50 of {COMMITTED}, newest first, 50 per page (page 1 of 3)", summary
+    pages = _walk_older(browser, "dlq-written")
+    assert [len(p) for p in pages] == [50, 50, 37]
+    shown = [k for p in pages for k in p]
+    assert shown == [f"w{i}" for i in reversed(range(COMMITTED))], "newest first, each record once, none aborted"
+
+
+def test_a_filtered_dlq_counts_its_matches_and_pages_through_them_once(written: Estate, browser: object) -> None:
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    visit(browser, f"{written.console.url}/pipelines/{written.name}/dlq", "dlq-written-filter")
+    Select(browser.find_element("name", "rule")).select_by_visible_text(TOTAL_RULE)  # type: ignore[attr-defined]
+    browser.find_element("css selector", "form.inline button").click()  # type: ignore[attr-defined]
+    WebDriverWait(browser, 15).until(lambda b: "rule=" in b.current_url)  # type: ignore[arg-type]
+    assert visit(browser, browser.current_url, "dlq-written-filtered") == []  # type: ignore[attr-defined]
+    expected = [f"w{i}" for i in reversed(range(COMMITTED)) if TOTAL_RULE in _written_rules(i)]
+    summary = browser.find_element("id", "dlq-matches").text  # type: ignore[attr-defined]
+    assert summary == (f"{len(expected)} records match rule {TOTAL_RULE}: records 1–50 of {len(expected)}, "
+                       "newest first, 50 per page (page 1 of 2)"), summary
+    pages = _walk_older(browser, "dlq-written-filtered")
+    assert [len(p) for p in pages] == [50, len(expected) - 50]
+    assert [k for p in pages for k in p] == expected, "every match once, in order, across the pages"
+
+    visit(browser, f"{written.console.url}/pipelines/{written.name}/dlq?rule={TOTAL_RULE}&page=7", "dlq-past-end")
+    assert browser.find_element("id", "dlq-note").text == "There is no page 7: the last is page 2, shown here."  # type: ignore[attr-defined]
+    assert _keys(browser) == pages[-1]
+    assert not browser.find_elements("id", "older") and browser.find_elements("id", "newer")  # type: ignore[attr-defined]
+
+    visit(browser, f"{written.console.url}/pipelines/{written.name}/dlq?stage=produce", "dlq-no-match")
+    assert browser.find_element("id", "dlq-matches").text == "0 records match stage produce"  # type: ignore[attr-defined]
+    assert not browser.find_elements("css selector", ".paging a")  # type: ignore[attr-defined]
+
+
+def test_a_page_parameter_that_is_no_page_gets_a_friendly_400(written: Estate, browser: object) -> None:
+    for bad in ("abc", "0", "-2"):
+        url = f"{written.console.url}/pipelines/{written.name}/dlq?page={bad}"
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url, timeout=30)
+        assert e.value.code == 400
+        visit(browser, url, f"dlq-page-{bad}")
+        problem = browser.find_element("id", "problem").text  # type: ignore[attr-defined]
+        assert problem.startswith(f"page={bad} is not a page") and "numbered" in problem, problem
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{written.console.url}/subjects?page=abc", timeout=30)
+    assert e.value.code == 400
+
+
+def test_a_dlq_too_large_to_read_whole_is_told_in_offsets_and_about(written: Estate, kafka: KafkaSettings) -> None:
+    from governance.console.dlq import dlq_view
+    from governance.console.topics import TopicTail
+
+    tail = TopicTail(kafka, None)
+    try:
+        scan = tail.scan(f"{written.source}-dlq", limit=60)  # 30 offsets back on each partition
+    finally:
+        tail.close()
+    assert not scan.whole and scan.read == 60 and 0 < len(scan.records) <= 60
+    view = dlq_view(scan, "", "", None)
+    assert view.size.startswith(f"{written.source}-dlq: about {scan.offsets} offsets (records, transaction markers")
+    assert view.size.endswith(f"the newest 60 offsets hold the {len(scan.records)} records browsed here")
+
+
+def test_one_window_is_told_by_its_end_in_utc_on_every_page_and_in_lineage_show(
+        estate: Estate, browser: object, kafka: KafkaSettings, registry_url: str) -> None:
+    import datetime as dt
+    import re
+
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    visit(browser, estate.console.url + "/", "overview-utc")
+    header = [th.text for th in browser.find_elements("css selector", "#pipelines th")]  # type: ignore[attr-defined]
+    row = next(tr for tr in browser.find_elements("css selector", "#pipelines tr") if estate.name in tr.text)  # type: ignore[attr-defined]
+    ended = row.find_elements("tag name", "td")[header.index("last window ended")].text
+    assert re.fullmatch(when, ended), ended
+
+    shown = subprocess.run([sys.executable, "-m", "governance", "lineage", "show", estate.source, "--project",
+                            str(estate.project), "-b", kafka.bootstrap_servers, "--registry", registry_url],
+                           capture_output=True, text=True, timeout=60, env={**os.environ, "TZ": STEWARD_TZ})
+    assert shown.returncode == 0, shown.stderr
+    assert f"last window ended {ended}: " in shown.stdout, (ended, shown.stdout)
+
+    assert visit(browser, f"{estate.console.url}/pipelines/{estate.name}", "pipeline-utc") == []
+    assert browser.find_element("id", "last-window").text.startswith(f"Last window ended {ended} ")  # type: ignore[attr-defined]
+    ActionChains(browser).move_to_element(browser.find_element("css selector", "#chart .u-over")).perform()  # type: ignore[arg-type]
+    index = browser.execute_script("return kpiChart.cursor.idx")  # type: ignore[attr-defined]
+    end = browser.execute_script("return kpiChart.data[0][kpiChart.cursor.idx]")  # type: ignore[attr-defined]
+    assert index is not None
+    legend = browser.find_element("css selector", "#chart .u-legend .u-series:first-child .u-value").text  # type: ignore[attr-defined]
+    expected = dt.datetime.fromtimestamp(end, dt.timezone.utc)
+    assert legend == expected.strftime("%Y-%m-%d %H:%M:%S UTC"), legend
+    ticks = browser.execute_script("return kpiChart.axes[0].values(kpiChart, [kpiChart.data[0][0]])")  # type: ignore[attr-defined]
+    first = dt.datetime.fromtimestamp(browser.execute_script("return kpiChart.data[0][0]"), dt.timezone.utc)  # type: ignore[attr-defined]
+    assert ticks == [first.strftime("%Y-%m-%d\n%H:%M:%S")], ticks

@@ -41,10 +41,50 @@ def test_impact_lists_pipelines_topics_and_sinks_downstream_of_a_subject() -> No
     assert done.stdout.splitlines() == [
         "payments-value is the value schema of kafka:payments",
         "  sentinel payments (3 rules) -> kafka:payments-valid  [payments-value]",
-        "  sentinel payments (3 rules) -> kafka:payments-dlq",
         "    connector payments-s3-sink -> s3:finance-lake/topics/payments-valid",
         "    connector payments-s3-sink -> kafka:payments-s3-sink-dlq",
+        "  sentinel payments (3 rules) -> kafka:payments-dlq",
     ]
+
+
+def parents(lines: list[str]) -> dict[str, str]:
+    """Each line's dataset -> the dataset of the nearest line above it indented less: its parent as drawn."""
+    def dataset(line: str) -> str:
+        if " is the value schema of " in line:
+            return line.split()[-1]
+        words = line.replace("<-", " ").replace("->", " -> ").split()
+        return words[words.index("->") + 1] if "->" in words else words[0]
+
+    lines = [line for line in lines if not line.strip().startswith(("upstream:", "downstream:"))]
+    out = {}
+    for i, line in enumerate(lines):
+        depth = len(line) - len(line.lstrip())
+        above = next((lines[j] for j in range(i - 1, -1, -1) if len(lines[j]) - len(lines[j].lstrip()) < depth), None)
+        if above is not None:
+            out[dataset(line)] = dataset(above)
+    return out
+
+
+def test_show_and_impact_draw_each_dataset_under_the_one_its_job_reads() -> None:
+    """The shipped lineage/: a sink reads a valid topic (lineage/connect/*.json, lineage/*.yml), never a DLQ."""
+    root = PROJECT.parents[2]
+    sinks = {"orders": ("kafka:orders-valid", ["s3:shop-data-lake/raw/kafka/orders-valid", "kafka:orders-s3-sink-dlq"]),
+             "transactions": ("kafka:transactions-valid", ["snowflake:finance.payments.card_transactions",
+                                                           "kafka:transactions-snowflake-dlq"]),
+             "user-activity": ("kafka:user-activity-valid", ["bigquery:analytics.web.user_activity"])}
+    for name, (valid, ends) in sinks.items():
+        for command in (("lineage", "show", name), ("lineage", "impact", f"{name}-value")):
+            done = governance(*command, "--project", str(root))
+            assert done.returncode == 0, done.stderr
+            drawn = parents(done.stdout.splitlines())
+            assert drawn[valid] == f"kafka:{name}" and drawn[f"kafka:{name}-dlq"] == f"kafka:{name}", done.stdout
+            assert all(drawn[end] == valid for end in ends), done.stdout
+    done = governance("lineage", "show", "payments", "--project", str(PROJECT))
+    assert parents(done.stdout.splitlines())["s3:finance-lake/topics/payments-valid"] == "kafka:payments-valid"
+    done = governance("lineage", "show", "payments-s3-sink-dlq", "--project", str(PROJECT))
+    assert parents(done.stdout.splitlines()) == {"kafka:payments-valid": "kafka:payments-s3-sink-dlq",
+                                                 "kafka:payments": "kafka:payments-valid",
+                                                 "postgres:bank.public.payments": "kafka:payments"}, done.stdout
 
 
 def test_unknown_names_are_clear_errors() -> None:
