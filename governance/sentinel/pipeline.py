@@ -2,9 +2,11 @@
 
 Every mistake is reported as `file, line N: what is wrong`. Lines come from
 PyYAML's node marks: the file is composed into nodes and walked by hand, so each
-key and list item keeps the line it was written on. Expectations are checked by
-instantiating Great Expectations' own expectation class, so a bad kwarg is
-reported in GX's words; GX is imported only when a file has expectations.
+key and list item keeps the line it was written on. Every rule's arguments are
+checked in plain Python first (`ruleargs`: regexes compile, bounds are in order, at
+the argument's own line), then by instantiating Great Expectations' own expectation
+class, so what GX alone knows is reported in GX's words; GX is imported only when
+rules are checked with it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import yaml
 
 from governance.errors import GovernanceError
 from governance.sentinel.gx import checks_single_records, expectation_class, instantiate
+from governance.sentinel.ruleargs import check_arguments
 from governance.yamldoc import Doc as _Doc
 from governance.yamldoc import compose as _compose
 from governance.yamldoc import load as _load
@@ -49,6 +52,12 @@ class Rule:
     checked: Mapping[str, Any] | None = None
     """The arguments as Great Expectations normalized them (`0` -> `0.0` for a bound), kept when
     GX checked the rule and they survive JSON; the compiled checks start from these."""
+    arg_lines: tuple[tuple[str, int], ...] = ()
+    """(argument, line) for each argument, and (`name[i]`, line) for each item of a list argument."""
+
+    def line_of(self, arg: str | None) -> int:
+        """The line an argument (or an item of one, `column_list[1]`) was written on; else the rule's."""
+        return dict(self.arg_lines).get(arg, self.line) if arg is not None else self.line
 
     def signature(self) -> str:
         """`expect_x(column='a', ...)`: the expectation as it was written."""
@@ -62,9 +71,13 @@ class Rule:
 
     def columns(self) -> tuple[str, ...]:
         """The (dotted) field names this rule reads."""
-        names = [self.kwargs[k] for k in ("column", "column_A", "column_B") if k in self.kwargs]
-        names.extend(self.kwargs.get("column_list", ()))
-        return tuple(names)
+        return tuple(name for _, name in self.column_args())
+
+    def column_args(self) -> tuple[tuple[str, str], ...]:
+        """(argument, column) for each column this rule reads: `("column_list[1]", "b")`."""
+        pairs = [(k, self.kwargs[k]) for k in ("column", "column_A", "column_B") if k in self.kwargs]
+        pairs.extend((f"column_list[{i}]", c) for i, c in enumerate(self.kwargs.get("column_list", ())))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -233,14 +246,24 @@ def _rules(doc: _Doc, node: yaml.Node, what: str, check: bool = True) -> list[Ru
                 if key not in _RULE_KEYS:
                     raise doc.error(key_node, f"unknown key `{key}` beside `kwargs` (put expectation arguments inside `kwargs`)")
             kwargs_node = m["kwargs"][1]
-            doc.mapping(kwargs_node, "`kwargs`")
+            args = doc.mapping(kwargs_node, "`kwargs`")
             kwargs = doc.value(kwargs_node)
         else:
-            kwargs = {k: doc.value(v) for k, (_, v) in m.items() if k not in _RULE_KEYS}
+            args = {k: nodes for k, nodes in m.items() if k not in _RULE_KEYS}
+            kwargs = {k: doc.value(v) for k, (_, v) in args.items()}
         severity = doc.choice(m["severity"][1], "`severity`", ("critical", "warning")) if "severity" in m else "critical"
         name = doc.string(m["name"][1], "`name`") if "name" in m else _default_name(etype, kwargs)
-        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line, check))
+        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line, check, _arg_lines(args)))
     return rules
+
+
+def _arg_lines(args: Mapping[str, tuple[yaml.Node, yaml.Node]]) -> tuple[tuple[str, int], ...]:
+    lines = []
+    for key, (key_node, value_node) in args.items():
+        lines.append((key, key_node.start_mark.line + 1))
+        if isinstance(value_node, yaml.SequenceNode):
+            lines.extend((f"{key}[{i}]", n.start_mark.line + 1) for i, n in enumerate(value_node.value))
+    return tuple(lines)
 
 
 def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
@@ -251,13 +274,15 @@ def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
 
 
 def _make_rule(doc: _Doc, node: yaml.Node | None, name: str, etype: str, kwargs: dict[str, Any],
-               severity: str, line: int, check: bool = True) -> Rule:
+               severity: str, line: int, check: bool = True, arg_lines: tuple[tuple[str, int], ...] = ()) -> Rule:
+    lines = dict(arg_lines)
+    check_arguments(etype, kwargs, lambda arg, msg: GovernanceError(f"{doc.path}, line {lines.get(arg, line)}: {msg}"))
     checked = None
     if check:
         expectation_class(etype, lambda msg: doc.error(node, msg))
         checked = as_json(instantiate(etype, kwargs, lambda msg: doc.error(node, msg)).configuration.kwargs)
     return Rule(name=name, expectation_type=etype, kwargs=MappingProxyType(dict(kwargs)),
-                severity=severity, line=line, checked=checked)  # type: ignore[arg-type]
+                severity=severity, line=line, checked=checked, arg_lines=arg_lines)  # type: ignore[arg-type]
 
 
 def as_json(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -322,11 +347,13 @@ def load_suite(suite_file: Path, parent: _Doc | None = None, parent_node: yaml.N
         kwargs = doc.value(m["kwargs"][1]) if "kwargs" in m else {}
         if not isinstance(kwargs, dict):
             raise doc.error(m["kwargs"][1], "`kwargs` must be a mapping")
+        args = doc.mapping(m["kwargs"][1], "`kwargs`") if "kwargs" in m else {}
         meta = doc.value(m["meta"][1]) if "meta" in m else {}
         meta = meta if isinstance(meta, dict) else {}
         severity = meta.get("severity", "critical")
         if severity not in ("critical", "warning"):
             raise doc.error(m["meta"][1], f"`meta.severity` must be critical or warning, not {severity!r}")
         name = meta.get("rule") or meta.get("name") or _default_name(etype, kwargs)
-        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1, check))
+        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1, check,
+                                _arg_lines(args)))
     return rules

@@ -124,14 +124,14 @@ HEAD = "name: x\nsource: t\nvalue_format: json\n"
     (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_purple\n    column: a\n", 5,
      "unknown expectation type `expect_column_values_to_be_purple`"),
     (HEAD + "expectations:\n  - expectation: check_it\n", 5, "unknown expectation type `check_it`"),
-    (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n", 5, "column field required"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n", 5, "needs the argument `column`"),
     (HEAD + "expectations:\n  - {expectation: expect_column_values_to_not_be_null, column: a}\n"
      "  - expectation: expect_column_values_to_be_between\n    column: a\n", 6,
-     "min_value and max_value cannot both be None"),
-    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_in_set\n    column: a\n    value_sett: [1]\n", 5,
-     "extra fields not permitted"),
-    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_between\n    column: a\n    min_value: lots\n", 5,
-     "rejects its arguments"),
+     "gives neither `min_value` nor `max_value`"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_in_set\n    column: a\n    value_sett: [1]\n", 7,
+     "takes no argument `value_sett`"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_between\n    column: a\n    min_value: lots\n", 7,
+     "`min_value` of expect_column_values_to_be_between must be a number"),
     (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: a\n    severity: fatal\n", 7,
      "`severity` must be one of critical, warning"),
     (HEAD + "expectations:\n  - expectation: expect_column_mean_to_be_between\n    column: a\n    min_value: 1\n", 5,
@@ -206,9 +206,10 @@ def test_a_suites_map_expectation_with_mostly_judges_windows(tmp_path: Path) -> 
     assert [r.kwargs["column"] for r in pipeline.record_rules] == ["b"]
 
 
-def test_gx_message_is_quoted_for_a_wrong_type(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path, HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: 7\n"))
-    assert "line 5:" in message and "str type expected" in message
+def test_gx_message_is_quoted_for_what_only_gx_checks(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, HEAD + "expectations:\n  - expectation: expect_column_values_to_match_json_schema\n"
+                                               "    column: a\n    json_schema: text\n"))
+    assert "line 5:" in message and "rejects its arguments" in message
 
 
 def test_suite_file_mistakes_name_the_suite_and_line(tmp_path: Path) -> None:

@@ -50,14 +50,14 @@ def test_rules_checked_in_the_child_are_the_rules_gx_checks_in_this_process(tmp_
     assert between is not None and between["min_value"] == 0 and type(between["min_value"]) is float  # GX's own normalization
 
 
-def test_a_bad_argument_is_reported_with_file_line_and_gx_words_as_when_checked_here(tmp_path: Path) -> None:
+def test_a_bad_argument_is_reported_with_file_and_its_line_as_when_checked_here(tmp_path: Path) -> None:
     path = write(tmp_path, RULES.replace("    min_value: 0\n", "    min_value: 0\n    strict_min: maybe\n"))
     with pytest.raises(GovernanceError) as here:
         load_pipeline(path)
     with pytest.raises(GovernanceError) as there:
         load_checked(path)
     assert str(there.value) == str(here.value)
-    assert f"{path}, line 10:" in str(there.value) and "strict_min" in str(there.value)
+    assert f"{path}, line 13: `strict_min`" in str(there.value) and "must be true or false" in str(there.value)
 
 
 def test_a_pipeline_with_window_rules_is_checked_here_and_loads_the_same(tmp_path: Path) -> None:
