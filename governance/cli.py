@@ -571,7 +571,8 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
 
     \b
     Exit codes: 0 stopped cleanly, 2 a problem to fix (file, Kafka, registry),
-    3 stopped by the pipeline's dlq_limit, 130 abandoned with a second Ctrl-C.
+    3 stopped by the pipeline's dlq_limit (without one: the first 1,000 records
+    all went to the DLQ, committed), 130 abandoned with a second Ctrl-C.
     """
     import gc
 

@@ -147,22 +147,25 @@ def unknown_columns(rules: Iterable[Rule], fields: Fields, what: str) -> list[Pr
 
 def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
     """Stop with file, line and the fields that exist when a rule names a column no registered
-    version of the pipeline's subject has. Returns what was checked, for the banner."""
+    version of the pipeline's subject has, or when nothing is registered under the subject and
+    a registered one is a typo away. Returns what was checked, for the banner."""
     from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+
+    from governance.sentinel.subjects import unregistered_subject
 
     if pipeline.value_format != "avro" or pipeline.subject is None:
         return "not checked (JSON values have no registered schema)"
-    rules = (*pipeline.record_rules, *pipeline.window_rules)
-    if not any(r.columns() for r in rules):
-        return "no rule names a column"
     registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
     subject = subject_path(pipeline.subject)
     try:
         versions = registry.call("GET", f"/subjects/{subject}/versions?deleted=true")
     except RegistryClientError as e:
         if e.code == 40401:
-            return f"not checked: nothing is registered under {pipeline.subject} yet"
+            return unregistered_subject(pipeline, registry)
         raise
+    rules = (*pipeline.record_rules, *pipeline.window_rules)
+    if not any(r.columns() for r in rules):
+        return "no rule names a column"
     fields = Fields()
     for version in versions:
         answer = registry.call("GET", f"/subjects/{subject}/versions/{version}?deleted=true")

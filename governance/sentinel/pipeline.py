@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -99,12 +99,18 @@ class Pipeline:
     metrics_port: int | None = None
     dlq_limit_ratio: float | None = None
     dlq_limit_windows: int = 3
+    dlq_limit_first_records: int = 1000
+    """Stop when this many records are routed and none was valid (0: never). The default applies when the
+    file has no `dlq_limit`; a `dlq_limit` mapping sets only what it names."""
     suite_file: Path | None = None
     owners: tuple[str, ...] = ()
     """Who answers for the pipeline (DataHub owners: `team`, `user:alice`, `group:data-eng`)."""
     tags: tuple[str, ...] = ()
     tombstones: Literal["pass", "dlq"] | None = None
     """A null value: `pass` to the valid topic (a delete), `dlq`, or None: `pass` from compacted sources."""
+    subject_line: int = field(default=1, compare=False)
+    """The line of `subject`, else of `source`/`sources` (the default subject comes from it)."""
+    subject_given: bool = field(default=False, compare=False)
 
 
 # ---------------------------------------------------------------- pipeline file
@@ -135,6 +141,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         raise doc.error(root, f"source, valid and DLQ topics must all differ ({', '.join(sources)} / {valid_topic} / {dlq_topic})")
     value_format = doc.choice(top["value_format"][1], "`value_format`", ("avro", "json")) if "value_format" in top else "avro"
     subject = doc.string(top["subject"][1], "`subject`") if "subject" in top else None
+    subject_key = top["subject"][0] if "subject" in top else top["source" if "source" in top else "sources"][0]
     if value_format == "avro" and subject is None:
         subject = f"{sources[0]}-value"
 
@@ -190,18 +197,22 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         metrics_port = doc.integer(top["metrics_port"][1], "`metrics_port`", 0)
         if metrics_port > 65535:
             raise doc.error(top["metrics_port"][1], f"`metrics_port` must be at most 65535, not {metrics_port}")
-    limit_ratio, limit_windows = None, Pipeline.dlq_limit_windows
+    limit_ratio, limit_windows, limit_first = None, Pipeline.dlq_limit_windows, Pipeline.dlq_limit_first_records
     if "dlq_limit" in top:
         lnode = top["dlq_limit"][1]
         limit = doc.mapping(lnode, "`dlq_limit`")
-        doc.check_keys(limit, "`dlq_limit`", frozenset({"ratio", "windows"}), ("ratio",), lnode)
-        rnode = limit["ratio"][1]
-        ratio = doc.value(rnode)
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
-            raise doc.error(rnode, f"`dlq_limit.ratio` must be a number between 0 and 1, not {ratio!r}")
-        limit_ratio = float(ratio)
+        doc.check_keys(limit, "`dlq_limit`", frozenset({"ratio", "windows", "first_records"}), (), lnode)
+        if "ratio" in limit:
+            rnode = limit["ratio"][1]
+            ratio = doc.value(rnode)
+            if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+                raise doc.error(rnode, f"`dlq_limit.ratio` must be a number between 0 and 1, not {ratio!r}")
+            limit_ratio = float(ratio)
+        elif "windows" in limit:
+            raise doc.error(limit["windows"][0], "`dlq_limit.windows` counts windows above `dlq_limit.ratio`: give `ratio` too")
         if "windows" in limit:
             limit_windows = doc.integer(limit["windows"][1], "`dlq_limit.windows`", 1)
+        limit_first = doc.integer(limit["first_records"][1], "`dlq_limit.first_records`", 0) if "first_records" in limit else 0
 
     tombstones = doc.choice(top["tombstones"][1], "`tombstones`", ("pass", "dlq")) if "tombstones" in top else None
     owners, tags = (tuple(doc.string(n, f"each of `{key}`") for n in doc.sequence(top[key][1], f"`{key}`"))
@@ -212,8 +223,10 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         record_rules=tuple(record_rules), window_rules=tuple(window_rules),
         window_seconds=window_seconds, commit_every_records=commit_records, commit_every_ms=commit_ms,
         guarantee=guarantee, kpi_topic=kpi_topic, metrics_port=metrics_port,  # type: ignore[arg-type]
-        dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, suite_file=suite_file,
+        dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, dlq_limit_first_records=limit_first,
+        suite_file=suite_file,
         owners=owners, tags=tags, tombstones=tombstones,  # type: ignore[arg-type]
+        subject_line=subject_key.start_mark.line + 1, subject_given="subject" in top,
     )
 
 

@@ -54,6 +54,7 @@ def test_minimal_pipeline_gets_defaults(tmp_path: Path) -> None:
         {"column": "user.id"}, "critical", 5)
     assert rule.columns() == ("user.id",)
     assert (p.window_seconds, p.commit_every_records, p.commit_every_ms, p.guarantee) == (60, 10_000, 1000, "exactly_once")
+    assert (p.dlq_limit_ratio, p.dlq_limit_first_records) == (None, 1000), "by default: stop if the first 1,000 all fail"
 
 
 def test_every_setting(tmp_path: Path) -> None:
@@ -86,6 +87,7 @@ def test_every_setting(tmp_path: Path) -> None:
     assert (p.window_seconds, p.commit_every_records, p.commit_every_ms) == (10, 50, 200)
     assert (p.guarantee, p.kpi_topic, p.metrics_port, p.dlq_limit_ratio, p.dlq_limit_windows) == (
         "at_least_once", "pay-kpi", 9400, 0.25, 5)
+    assert p.dlq_limit_first_records == 0, "a dlq_limit mapping sets only what it names"
     with pytest.raises(AttributeError):
         p.name = "other"  # type: ignore[misc]
 
@@ -118,6 +120,8 @@ HEAD = "name: x\nsource: t\nvalue_format: json\n"
     (HEAD + "commit:\n  every_records: many\n", 5, "`commit.every_records` must be an integer"),
     (HEAD + "metrics_port: 70000\n", 4, "at most 65535"),
     (HEAD + "dlq_limit: {ratio: 2}\n", 4, "between 0 and 1"),
+    (HEAD + "dlq_limit:\n  windows: 3\n", 5, "give `ratio` too"),
+    (HEAD + "dlq_limit: {first_records: -1}\n", 4, "`dlq_limit.first_records` must be an integer >= 0"),
     (HEAD + "guarantee: maybe_once\n", 4, "`guarantee` must be one of"),
     (HEAD + "expectations: {a: 1}\n", 4, "`expectations` must be a list"),
     (HEAD + "expectations:\n  - column: a\n", 5, "missing the required key `expectation`"),
