@@ -3,10 +3,11 @@
 Every mistake is reported as `file, line N: what is wrong`. Lines come from
 PyYAML's node marks: the file is composed into nodes and walked by hand, so each
 key and list item keeps the line it was written on. Every rule's arguments are
-checked in plain Python first (`ruleargs`: regexes compile, bounds are in order, at
-the argument's own line), then by instantiating Great Expectations' own expectation
-class, so what GX alone knows is reported in GX's words; GX is imported only when
-rules are checked with it.
+checked in plain Python (`ruleargs`: regexes compile, bounds are in order, at the
+argument's own line). A rule of a type `ruleargs` does not cover (or with GX's own
+arguments such as `row_condition`) is also checked by instantiating Great
+Expectations' class, so what GX alone knows is reported in GX's words; GX is
+imported only for such rules.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import yaml
 
 from governance.errors import GovernanceError
 from governance.sentinel.gx import checks_single_records, expectation_class, instantiate
-from governance.sentinel.ruleargs import check_arguments
+from governance.sentinel.ruleargs import MAP_EXPECTATIONS, check_arguments, covered
 from governance.yamldoc import Doc as _Doc
 from governance.yamldoc import compose as _compose
 from governance.yamldoc import load as _load
@@ -50,8 +51,9 @@ class Rule:
     severity: Severity
     line: int
     checked: Mapping[str, Any] | None = None
-    """The arguments as Great Expectations normalized them (`0` -> `0.0` for a bound), kept when
-    GX checked the rule and they survive JSON; the compiled checks start from these."""
+    """The checked arguments, kept when they survive JSON: as written when `ruleargs` covers the rule,
+    else as Great Expectations normalized them (`0` -> `0.0` for a bound). The compiled checks start
+    from these."""
     arg_lines: tuple[tuple[str, int], ...] = ()
     """(argument, line) for each argument, and (`name[i]`, line) for each item of a list argument."""
 
@@ -124,8 +126,9 @@ _RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
 
 
 def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> Pipeline:
-    """`check_rules=False` reads the file without Great Expectations (2 s to import): rules
-    keep their names, columns and lines, but their arguments are not checked by GX."""
+    """`check_rules=False` reads the file without Great Expectations (2 s to import) even for rules
+    `ruleargs` does not cover: their arguments are checked as far as ours go, not by GX, and
+    whether each rule judges records or windows is not checked."""
     path = Path(path)
     doc, root = _load(path, "pipeline file")
     if root is None:
@@ -291,7 +294,9 @@ def _make_rule(doc: _Doc, node: yaml.Node | None, name: str, etype: str, kwargs:
     lines = dict(arg_lines)
     check_arguments(etype, kwargs, lambda arg, msg: GovernanceError(f"{doc.path}, line {lines.get(arg, line)}: {msg}"))
     checked = None
-    if check:
+    if check and covered(etype, kwargs):
+        checked = as_json(kwargs)
+    elif check:
         expectation_class(etype, lambda msg: doc.error(node, msg))
         checked = as_json(instantiate(etype, kwargs, lambda msg: doc.error(node, msg)).configuration.kwargs)
     return Rule(name=name, expectation_type=etype, kwargs=MappingProxyType(dict(kwargs)),
@@ -320,7 +325,8 @@ def _check_unique_names(doc: _Doc, rules: list[Rule]) -> None:
 
 def _require_kind(doc: _Doc, rule: Rule, window: bool) -> None:
     """Record rules must be map expectations: only they name the failing rows."""
-    is_map = checks_single_records(rule.expectation_type, lambda m: GovernanceError(m))
+    is_map = (rule.expectation_type in MAP_EXPECTATIONS if covered(rule.expectation_type, rule.kwargs)
+              else checks_single_records(rule.expectation_type, lambda m: GovernanceError(m)))
     if window and is_map and "mostly" not in rule.kwargs:
         raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` checks single records; "
                               "put it under `expectations`, not `window.expectations`, or give it `mostly: 0.95` "

@@ -77,6 +77,15 @@ SPECS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     **{t: (frozenset(req), frozenset((*req, *opt))) for t, (req, opt) in _OTHERS.items()},
 }
 """Expectation type -> (required arguments, every argument it takes beside GX's common ones)."""
+MAP_EXPECTATIONS = frozenset(_COLUMN_MAP) | frozenset(t for t in _OTHERS if "_pair_" in t or "column_list" in _OTHERS[t][0])
+"""The types of SPECS that judge each record (GX map expectations); the others judge a whole batch."""
+
+
+def covered(etype: str, kwargs: Mapping[str, Any]) -> bool:
+    """True when `check_arguments` refuses everything GX's own class would for these arguments, so
+    GX need not be asked: a type of SPECS, none of GX's common arguments, no suite parameter."""
+    return etype in SPECS and not (set(kwargs) & _GX_COMMON) and not any(
+        isinstance(v, dict) for k, v in kwargs.items() if k != "json_schema")
 
 _BOUNDS = {
     "expect_column_value_lengths_to_be_between": _COUNTS,
@@ -124,6 +133,8 @@ def _column(etype: str, name: str, value: Any, error: ArgError) -> None:
 def _column_list(etype: str, name: str, value: Any, error: ArgError) -> None:
     if not isinstance(value, list) or not value:
         raise error(name, f"`{name}` of {etype} must be a non-empty list of column names, not {_what(value)}")
+    if len(value) < 2:
+        raise error(name, f"`{name}` of {etype} must name at least two columns, not {len(value)}")
     seen: set[str] = set()
     for i, item in enumerate(value):
         _column(etype, f"{name}[{i}]", item, error)
@@ -181,7 +192,7 @@ def _value_set(etype: str, name: str, value: Any, error: ArgError) -> None:
 
 
 def _flag(etype: str, name: str, value: Any, error: ArgError) -> None:
-    if type(value) is not bool and value is not None:
+    if type(value) is not bool and not (value is None and name in ("or_equal", "strictly")):
         raise error(name, f"`{name}` of {etype} must be true or false, not {_what(value)}")
 
 

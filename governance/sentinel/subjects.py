@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.errors import GovernanceError, _edits
+from governance.errors import GovernanceError, edit_distance
 from governance.sentinel.pipeline import Pipeline
 
 _TYPO = 2
@@ -17,7 +17,7 @@ _TYPO = 2
 
 def near_subjects(subject: str, registered: list[str]) -> list[str]:
     """Registered subjects a typo away from `subject`, nearest first."""
-    scored = sorted((_edits(subject, s), s) for s in registered if abs(len(s) - len(subject)) <= _TYPO and s != subject)
+    scored = sorted((edit_distance(subject, s), s) for s in registered if abs(len(s) - len(subject)) <= _TYPO and s != subject)
     return [s for distance, s in scored if distance <= _TYPO]
 
 

@@ -157,3 +157,58 @@ def test_sentinel_run_refuses_a_bad_regex_before_reading_anything(
     finally:
         consumer.close()
     assert committed.offset < 0, "nothing consumed"
+
+
+VALID: dict[str, dict] = {
+    "expect_column_values_to_be_between": {"column": "a", "min_value": 0, "max_value": 10},
+    "expect_column_values_to_be_in_set": {"column": "a", "value_set": ["x", 1]},
+    "expect_column_values_to_not_be_in_set": {"column": "a", "value_set": ["x"]},
+    "expect_column_values_to_match_regex": {"column": "a", "regex": "^x"},
+    "expect_column_values_to_not_match_regex": {"column": "a", "regex": "^x"},
+    "expect_column_values_to_match_regex_list": {"column": "a", "regex_list": ["^x"]},
+    "expect_column_values_to_not_match_regex_list": {"column": "a", "regex_list": ["^x"]},
+    "expect_column_value_lengths_to_be_between": {"column": "a", "min_value": 1, "max_value": 3},
+    "expect_column_value_lengths_to_equal": {"column": "a", "value": 2},
+    "expect_column_values_to_match_strftime_format": {"column": "a", "strftime_format": "%Y"},
+    "expect_column_values_to_be_of_type": {"column": "a", "type_": "int"},
+    "expect_column_value_z_scores_to_be_less_than": {"column": "a", "threshold": 3, "double_sided": True},
+    "expect_column_pair_values_a_to_be_greater_than_b": {"column_A": "a", "column_B": "b"},
+    "expect_column_pair_values_to_be_equal": {"column_A": "a", "column_B": "b"},
+    "expect_select_column_values_to_be_unique_within_record": {"column_list": ["a", "b"]},
+    "expect_compound_columns_to_be_unique": {"column_list": ["a", "b"]},
+    "expect_multicolumn_sum_to_equal": {"column_list": ["a", "b"], "sum_total": 5},
+    "expect_table_row_count_to_be_between": {"min_value": 1},
+    "expect_table_row_count_to_equal": {"value": 1},
+}
+POOL = [None, True, False, 0, 1, -1, 2.5, 0.5, 1e300, float("nan"), "", "x", "5", "(", "%Y", [], ["a"], ["a", "a"],
+        [1, 2], [["a"]], "any", "neither", "never", __import__("datetime").date(2024, 1, 1)]
+
+
+def test_whatever_our_checks_accept_gx_accepts_too() -> None:
+    """Rules our checks cover are not shown to GX when loaded, so ours must refuse all GX refuses
+    (they may refuse more: 2.5 as a length, a quoted number, an empty value set)."""
+    from governance.sentinel.gx import instantiate
+    from governance.sentinel.ruleargs import check_arguments, covered
+
+    class Refused(Exception):
+        pass
+
+    def ours(etype: str, kwargs: dict) -> bool:
+        try:
+            check_arguments(etype, kwargs, lambda arg, message: Refused(message))
+        except Refused:
+            return False
+        return True
+
+    tried = 0
+    for etype, (required, allowed) in SPECS.items():
+        base = VALID.get(etype, {"column": "a", **({"min_value": 0} if etype.endswith("_between") else {})})
+        assert ours(etype, base), etype
+        for arg in sorted(allowed):
+            for value in POOL:
+                kwargs = {**base, arg: value}
+                if not covered(etype, kwargs) or not ours(etype, kwargs):
+                    continue
+                tried += 1
+                instantiate(etype, kwargs, lambda message: AssertionError(f"ours accepted, GX refused: {message}"))
+    assert tried > 300
