@@ -84,8 +84,8 @@ MAP_EXPECTATIONS = frozenset(_COLUMN_MAP) | frozenset(t for t in _OTHERS if "_pa
 def covered(etype: str, kwargs: Mapping[str, Any]) -> bool:
     """True when `check_arguments` refuses everything GX's own class would for these arguments, so
     GX need not be asked: a type of SPECS, none of GX's common arguments, no suite parameter."""
-    return etype in SPECS and not (set(kwargs) & _GX_COMMON) and not any(
-        isinstance(v, dict) for k, v in kwargs.items() if k != "json_schema")
+    return etype in SPECS and not (set(kwargs) & _GX_COMMON) and not any(isinstance(v, dict) for v in kwargs.values())
+
 
 _BOUNDS = {
     "expect_column_value_lengths_to_be_between": _COUNTS,
