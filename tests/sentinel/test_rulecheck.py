@@ -98,3 +98,21 @@ def test_the_routing_process_imports_gx_only_when_a_batch_holds_values_the_compi
                             ["expect_column_values_to_not_be_null(customer)", "expect_column_values_to_be_in_set(status)"]]
     assert out["after"] is True, "a list in a numeric column is GX's to judge"
     assert out["odd"][0] == 0 and out["odd"][1] == 1
+
+
+def test_compiled_checks_from_our_checked_arguments_judge_as_from_gxs_normalized_ones(tmp_path: Path) -> None:
+    import dataclasses
+
+    from governance.sentinel.fastpath import compile_rule
+
+    path = write(tmp_path, RULES + "  - expectation: expect_column_value_lengths_to_equal\n    column: id\n    value: 12\n"
+                                   "  - expectation: expect_column_value_lengths_to_be_between\n    column: customer\n"
+                                   "    min_value: 1\n    max_value: 3\n    strict_max: true\n")
+    rules = load_pipeline(path).record_rules
+    batch = [{"id": i, "customer": c, "amount": a, "status": s}
+             for i, c, a, s in [("pay-00000001", "ab", 0, "NEW"), ("pay-1", "abc", 100000, "PAID"), (None, "", -0.5, "X"),
+                                ("pay-0000000x", None, 100000.0, None), ("x" * 12, "a", 1e9, "NEW")]]
+    for rule in rules:
+        ours, gxs = compile_rule(rule), compile_rule(dataclasses.replace(rule, checked=None))
+        assert ours is not None and gxs is not None, rule.name
+        assert ours(batch) == gxs(batch), rule.name
