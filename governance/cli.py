@@ -593,15 +593,16 @@ def sentinel_run(pipeline_file: Path, settings: Any, registry_flag: str | None, 
 
     \b
     Exit codes: 0 stopped cleanly, 2 a problem to fix (file, Kafka, registry),
-    3 stopped by the pipeline's dlq_limit, 130 abandoned with a second Ctrl-C.
+    3 stopped by the pipeline's dlq_limit (without one: the first 1,000 records
+    all went to the DLQ, committed), 130 abandoned with a second Ctrl-C.
     """
     import gc
 
-    from governance.sentinel.rulecheck import load_checked
+    from governance.sentinel.pipeline import load_pipeline
     from governance.sentinel.service import RunOptions, Sentinel
     from governance.sentinel.workers import default_workers
 
-    pipeline = load_checked(pipeline_file)
+    pipeline = load_pipeline(pipeline_file)
     registry_url = _pipeline_registry(pipeline, registry_flag)
     reporter = _datahub_reporter(datahub, pipeline_file, registry_url, settings) if datahub else None
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,

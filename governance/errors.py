@@ -32,13 +32,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if len(started) == 1:
         best = started[0]
     else:
-        distance, best = min(((_edits(key, c), c) for c in folded), default=(None, ""))
+        distance, best = min(((edit_distance(key, c), c) for c in folded), default=(None, ""))
         if distance is None or distance > max(2, len(key) // 12):
             return ""
     return f"; did you mean `{folded[best]}`?" if folded[best] != word else ""
 
 
-def _edits(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance."""
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):

@@ -120,6 +120,8 @@ class Problem:
     rule: Rule
     column: str
     message: str
+    line: int
+    """The line of the argument that names the column (`column:`, an item of `column_list`)."""
 
 
 def unknown_columns(rules: Iterable[Rule], fields: Fields, what: str) -> list[Problem]:
@@ -127,7 +129,7 @@ def unknown_columns(rules: Iterable[Rule], fields: Fields, what: str) -> list[Pr
     known = sorted(fields.values)
     problems = []
     for rule in rules:
-        for column in rule.columns():
+        for arg, column in rule.column_args():
             if fields.knows(column):
                 continue
             if column in fields.paths:
@@ -139,28 +141,31 @@ def unknown_columns(rules: Iterable[Rule], fields: Fields, what: str) -> list[Pr
                 hint = f"did you mean `{near[0]}`? " if near else ""
                 message = (f"column `{column}` of {rule.expectation_type} is not a field of {what}: {hint}"
                            f"fields: {', '.join(known[:40])}{', ...' if len(known) > 40 else ''}")
-            problems.append(Problem(rule, column, message))
+            problems.append(Problem(rule, column, message, rule.line_of(arg)))
     return problems
 
 
 def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
     """Stop with file, line and the fields that exist when a rule names a column no registered
-    version of the pipeline's subject has. Returns what was checked, for the banner."""
+    version of the pipeline's subject has, or when nothing is registered under the subject and
+    a registered one is a typo away. Returns what was checked, for the banner."""
     from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+
+    from governance.sentinel.subjects import unregistered_subject
 
     if pipeline.value_format != "avro" or pipeline.subject is None:
         return "not checked (JSON values have no registered schema)"
-    rules = (*pipeline.record_rules, *pipeline.window_rules)
-    if not any(r.columns() for r in rules):
-        return "no rule names a column"
     registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
     subject = subject_path(pipeline.subject)
     try:
         versions = registry.call("GET", f"/subjects/{subject}/versions?deleted=true")
     except RegistryClientError as e:
         if e.code == 40401:
-            return f"not checked: nothing is registered under {pipeline.subject} yet"
+            return unregistered_subject(pipeline, registry)
         raise
+    rules = (*pipeline.record_rules, *pipeline.window_rules)
+    if not any(r.columns() for r in rules):
+        return "no rule names a column"
     fields = Fields()
     for version in versions:
         answer = registry.call("GET", f"/subjects/{subject}/versions/{version}?deleted=true")
@@ -173,9 +178,9 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
     problems = unknown_columns(rules, fields, f"{pipeline.subject} ({span})")
     if problems:
         first = problems[0]
-        more = "".join(f"\n  line {p.rule.line}: {p.message}" for p in problems[1:])
+        more = "".join(f"\n  line {p.line}: {p.message}" for p in problems[1:])
         raise GovernanceError(
-            f"{pipeline.path}, line {first.rule.line}: {first.message}{more}",
+            f"{pipeline.path}, line {first.line}: {first.message}{more}",
             hint="fix the column name in the pipeline file; a field that only a newer schema has must be "
                  f"registered under {pipeline.subject} before the sentinel starts")
     return f"every rule column is a field of {pipeline.subject} ({span})"

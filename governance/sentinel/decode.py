@@ -26,6 +26,8 @@ _MAX_REJECTED_IDS = 10_000
 class DecodeFailure:
     reason: str
     exception_class: str
+    subjects: tuple[str, ...] = ()
+    """The subjects the value's schema id is registered under, when it is not the pipeline's."""
 
 
 class _NotFound(Exception):
@@ -45,7 +47,7 @@ class Decoder:
         self.subject = subject
         self.max_json_depth = max_json_depth
         self._schemas: dict[int, Any] = {}  # id -> parsed schema
-        self._id_problems: dict[int, str] = {}  # id -> why it is not acceptable
+        self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
 
     def decode(self, value: bytes | None) -> dict[str, Any] | DecodeFailure:
         if value is None:
@@ -142,7 +144,7 @@ class Decoder:
         if schema_id in self._schemas:
             return self._schemas[schema_id]
         if schema_id in self._id_problems:
-            return DecodeFailure(self._id_problems[schema_id], "SchemaNotCompliant")
+            return self._id_problems[schema_id]
         try:
             body = self._get(f"/schemas/ids/{schema_id}")
             versions = self._get(f"/schemas/ids/{schema_id}/versions")
@@ -151,7 +153,7 @@ class Decoder:
         subjects = sorted({v.get("subject") for v in versions if isinstance(v, dict)})
         if self.subject not in subjects:
             return self._reject(schema_id, f"schema id {schema_id} is registered under {', '.join(subjects) or 'no subject'}, "
-                                           f"not under {self.subject}")
+                                           f"not under {self.subject}", tuple(subjects))
         if body.get("schemaType", "AVRO") != "AVRO":
             return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, not Avro")
         try:
@@ -161,13 +163,13 @@ class Decoder:
         self._schemas[schema_id] = parsed
         return parsed
 
-    def _reject(self, schema_id: int, reason: str) -> DecodeFailure:
+    def _reject(self, schema_id: int, reason: str, subjects: tuple[str, ...] = ()) -> DecodeFailure:
         # Cached: registered ids are immutable; a later registration under our subject
         # of an already-rejected id needs a restart to be seen (rare and harmless).
         if len(self._id_problems) >= _MAX_REJECTED_IDS:  # random poison must not grow memory without bound
             self._id_problems.clear()
-        self._id_problems[schema_id] = reason
-        return DecodeFailure(reason, "SchemaNotCompliant")
+        failure = self._id_problems[schema_id] = DecodeFailure(reason, "SchemaNotCompliant", subjects)
+        return failure
 
     def _get(self, path: str) -> Any:
         try:

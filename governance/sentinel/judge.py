@@ -42,6 +42,8 @@ class BatchTally:
     """Watched rule columns that at least one record had."""
     tombstones: int = 0
     """Null values passed to the valid topic as deletes (counted in `valid` too)."""
+    foreign_subjects: dict[str, int] = field(default_factory=dict)
+    """Records whose schema id is registered under other subjects than the pipeline's, by those subjects."""
 
     def add(self, other: BatchTally, rows: bool = True) -> None:
         self.records_in += other.records_in
@@ -52,6 +54,8 @@ class BatchTally:
         self.tombstones += other.tombstones
         for rule, count in other.rule_failures.items():
             self.rule_failures[rule] = self.rule_failures.get(rule, 0) + count
+        for subject, count in other.foreign_subjects.items():
+            self.foreign_subjects[subject] = self.foreign_subjects.get(subject, 0) + count
         if rows:
             self.rows.extend(other.rows)
         self.columns_seen |= other.columns_seen
@@ -104,6 +108,9 @@ class SentinelJudge:
             elif isinstance(result, DecodeFailure):
                 verdicts[i] = Verdict(False, "deserialize", (), result.exception_class, result.reason)
                 tally.schema_failures += 1
+                if result.subjects:
+                    key = ", ".join(result.subjects)
+                    tally.foreign_subjects[key] = tally.foreign_subjects.get(key, 0) + 1
             else:
                 records.append(result)
                 positions.append(i)

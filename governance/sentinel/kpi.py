@@ -73,6 +73,8 @@ class KpiWindow:
     unseen_columns: tuple[str, ...]
     open: bool = False
     """Running counts of a window still open (written with each transaction); no window verdicts yet."""
+    foreign_subjects: tuple[tuple[str, int], ...] = ()
+    """(subject, records) of records whose schema id is registered under another subject (not in kpi.avsc)."""
 
     @property
     def failed_window_rules(self) -> list[WindowVerdict]:
@@ -81,6 +83,7 @@ class KpiWindow:
     def as_avro(self) -> dict[str, Any]:
         """The record as kpi.avsc has it (also what the KPI topic's readers get back)."""
         record = asdict(self)
+        del record["foreign_subjects"]
         record["window_expectations"] = [asdict(v) for v in self.window_expectations]
         record["unseen_columns"] = list(self.unseen_columns)
         for stats in ("window", "total"):
@@ -144,6 +147,25 @@ class DlqLimit:
     @property
     def tripped(self) -> bool:
         return self.streak >= self.windows
+
+
+class FirstRecordsLimit:
+    """Trips when the first `records` records a process routes all go to the DLQ: a `subject` that
+    is not the producers' one, or a rule no record can meet. Disarmed by the first valid record."""
+
+    def __init__(self, records: int) -> None:
+        self.records = records
+        self.tripped = False
+        self.disarmed = records <= 0
+
+    def observe(self, records_in: int, valid: int) -> bool:
+        """Committed counts of this process so far; True once tripped."""
+        if not self.disarmed:
+            if valid > 0:
+                self.disarmed = True
+            elif records_in >= self.records:
+                self.tripped = self.disarmed = True
+        return self.tripped
 
 
 class AvroKpiEncoder:
@@ -322,5 +344,5 @@ class KpiTracker:
             window_expectations=tuple(verdicts), dlq_limit_streak=streak,
             unseen_columns=tuple(c for c in self.watched_columns if c not in counts.columns_seen)
             if counts.records_in else (),
-            open=open,
+            open=open, foreign_subjects=tuple(sorted(counts.foreign_subjects.items())),
         )

@@ -2,9 +2,12 @@
 
 Every mistake is reported as `file, line N: what is wrong`. Lines come from
 PyYAML's node marks: the file is composed into nodes and walked by hand, so each
-key and list item keeps the line it was written on. Expectations are checked by
-instantiating Great Expectations' own expectation class, so a bad kwarg is
-reported in GX's words; GX is imported only when a file has expectations.
+key and list item keeps the line it was written on. Every rule's arguments are
+checked in plain Python (`ruleargs`: regexes compile, bounds are in order, at the
+argument's own line). A rule of a type `ruleargs` does not cover (or with GX's own
+arguments such as `row_condition`) is also checked by instantiating Great
+Expectations' class, so what GX alone knows is reported in GX's words; GX is
+imported only for such rules.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -21,6 +24,7 @@ import yaml
 
 from governance.errors import GovernanceError
 from governance.sentinel.gx import checks_single_records, expectation_class, instantiate
+from governance.sentinel.ruleargs import MAP_EXPECTATIONS, check_arguments, covered
 from governance.yamldoc import Doc as _Doc
 from governance.yamldoc import compose as _compose
 from governance.yamldoc import load as _load
@@ -47,8 +51,15 @@ class Rule:
     severity: Severity
     line: int
     checked: Mapping[str, Any] | None = None
-    """The arguments as Great Expectations normalized them (`0` -> `0.0` for a bound), kept when
-    GX checked the rule and they survive JSON; the compiled checks start from these."""
+    """The checked arguments, kept when they survive JSON: as written when `ruleargs` covers the rule,
+    else as Great Expectations normalized them (`0` -> `0.0` for a bound). The compiled checks start
+    from these."""
+    arg_lines: tuple[tuple[str, int], ...] = ()
+    """(argument, line) for each argument, and (`name[i]`, line) for each item of a list argument."""
+
+    def line_of(self, arg: str | None) -> int:
+        """The line an argument (or an item of one, `column_list[1]`) was written on; else the rule's."""
+        return dict(self.arg_lines).get(arg, self.line) if arg is not None else self.line
 
     def signature(self) -> str:
         """`expect_x(column='a', ...)`: the expectation as it was written."""
@@ -62,9 +73,13 @@ class Rule:
 
     def columns(self) -> tuple[str, ...]:
         """The (dotted) field names this rule reads."""
-        names = [self.kwargs[k] for k in ("column", "column_A", "column_B") if k in self.kwargs]
-        names.extend(self.kwargs.get("column_list", ()))
-        return tuple(names)
+        return tuple(name for _, name in self.column_args())
+
+    def column_args(self) -> tuple[tuple[str, str], ...]:
+        """(argument, column) for each column this rule reads: `("column_list[1]", "b")`."""
+        pairs = [(k, self.kwargs[k]) for k in ("column", "column_A", "column_B") if k in self.kwargs]
+        pairs.extend((f"column_list[{i}]", c) for i, c in enumerate(self.kwargs.get("column_list", ())))
+        return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -86,12 +101,18 @@ class Pipeline:
     metrics_port: int | None = None
     dlq_limit_ratio: float | None = None
     dlq_limit_windows: int = 3
+    dlq_limit_first_records: int = 1000
+    """Stop when this many records are routed and none was valid (0: never). The default applies when the
+    file has no `dlq_limit`; a `dlq_limit` mapping sets only what it names."""
     suite_file: Path | None = None
     owners: tuple[str, ...] = ()
     """Who answers for the pipeline (DataHub owners: `team`, `user:alice`, `group:data-eng`)."""
     tags: tuple[str, ...] = ()
     tombstones: Literal["pass", "dlq"] | None = None
     """A null value: `pass` to the valid topic (a delete), `dlq`, or None: `pass` from compacted sources."""
+    subject_line: int = field(default=1, compare=False)
+    """The line of `subject`, else of `source`/`sources` (the default subject comes from it)."""
+    subject_given: bool = field(default=False, compare=False)
 
 
 # ---------------------------------------------------------------- pipeline file
@@ -105,8 +126,9 @@ _RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
 
 
 def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> Pipeline:
-    """`check_rules=False` reads the file without Great Expectations (2 s to import): rules
-    keep their names, columns and lines, but their arguments are not checked by GX."""
+    """`check_rules=False` reads the file without Great Expectations (2 s to import) even for rules
+    `ruleargs` does not cover: their arguments are checked as far as ours go, not by GX, and
+    whether each rule judges records or windows is not checked."""
     path = Path(path)
     doc, root = _load(path, "pipeline file")
     if root is None:
@@ -122,6 +144,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         raise doc.error(root, f"source, valid and DLQ topics must all differ ({', '.join(sources)} / {valid_topic} / {dlq_topic})")
     value_format = doc.choice(top["value_format"][1], "`value_format`", ("avro", "json")) if "value_format" in top else "avro"
     subject = doc.string(top["subject"][1], "`subject`") if "subject" in top else None
+    subject_key = top["subject"][0] if "subject" in top else top["source" if "source" in top else "sources"][0]
     if value_format == "avro" and subject is None:
         subject = f"{sources[0]}-value"
 
@@ -177,18 +200,22 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         metrics_port = doc.integer(top["metrics_port"][1], "`metrics_port`", 0)
         if metrics_port > 65535:
             raise doc.error(top["metrics_port"][1], f"`metrics_port` must be at most 65535, not {metrics_port}")
-    limit_ratio, limit_windows = None, Pipeline.dlq_limit_windows
+    limit_ratio, limit_windows, limit_first = None, Pipeline.dlq_limit_windows, Pipeline.dlq_limit_first_records
     if "dlq_limit" in top:
         lnode = top["dlq_limit"][1]
         limit = doc.mapping(lnode, "`dlq_limit`")
-        doc.check_keys(limit, "`dlq_limit`", frozenset({"ratio", "windows"}), ("ratio",), lnode)
-        rnode = limit["ratio"][1]
-        ratio = doc.value(rnode)
-        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
-            raise doc.error(rnode, f"`dlq_limit.ratio` must be a number between 0 and 1, not {ratio!r}")
-        limit_ratio = float(ratio)
+        doc.check_keys(limit, "`dlq_limit`", frozenset({"ratio", "windows", "first_records"}), (), lnode)
+        if "ratio" in limit:
+            rnode = limit["ratio"][1]
+            ratio = doc.value(rnode)
+            if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+                raise doc.error(rnode, f"`dlq_limit.ratio` must be a number between 0 and 1, not {ratio!r}")
+            limit_ratio = float(ratio)
+        elif "windows" in limit:
+            raise doc.error(limit["windows"][0], "`dlq_limit.windows` counts windows above `dlq_limit.ratio`: give `ratio` too")
         if "windows" in limit:
             limit_windows = doc.integer(limit["windows"][1], "`dlq_limit.windows`", 1)
+        limit_first = doc.integer(limit["first_records"][1], "`dlq_limit.first_records`", 0) if "first_records" in limit else 0
 
     tombstones = doc.choice(top["tombstones"][1], "`tombstones`", ("pass", "dlq")) if "tombstones" in top else None
     owners, tags = (tuple(doc.string(n, f"each of `{key}`") for n in doc.sequence(top[key][1], f"`{key}`"))
@@ -199,8 +226,10 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         record_rules=tuple(record_rules), window_rules=tuple(window_rules),
         window_seconds=window_seconds, commit_every_records=commit_records, commit_every_ms=commit_ms,
         guarantee=guarantee, kpi_topic=kpi_topic, metrics_port=metrics_port,  # type: ignore[arg-type]
-        dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, suite_file=suite_file,
+        dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, dlq_limit_first_records=limit_first,
+        suite_file=suite_file,
         owners=owners, tags=tags, tombstones=tombstones,  # type: ignore[arg-type]
+        subject_line=subject_key.start_mark.line + 1, subject_given="subject" in top,
     )
 
 
@@ -233,14 +262,24 @@ def _rules(doc: _Doc, node: yaml.Node, what: str, check: bool = True) -> list[Ru
                 if key not in _RULE_KEYS:
                     raise doc.error(key_node, f"unknown key `{key}` beside `kwargs` (put expectation arguments inside `kwargs`)")
             kwargs_node = m["kwargs"][1]
-            doc.mapping(kwargs_node, "`kwargs`")
+            args = doc.mapping(kwargs_node, "`kwargs`")
             kwargs = doc.value(kwargs_node)
         else:
-            kwargs = {k: doc.value(v) for k, (_, v) in m.items() if k not in _RULE_KEYS}
+            args = {k: nodes for k, nodes in m.items() if k not in _RULE_KEYS}
+            kwargs = {k: doc.value(v) for k, (_, v) in args.items()}
         severity = doc.choice(m["severity"][1], "`severity`", ("critical", "warning")) if "severity" in m else "critical"
         name = doc.string(m["name"][1], "`name`") if "name" in m else _default_name(etype, kwargs)
-        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line, check))
+        rules.append(_make_rule(doc, item, name, etype, kwargs, severity, line, check, _arg_lines(args)))
     return rules
+
+
+def _arg_lines(args: Mapping[str, tuple[yaml.Node, yaml.Node]]) -> tuple[tuple[str, int], ...]:
+    lines = []
+    for key, (key_node, value_node) in args.items():
+        lines.append((key, key_node.start_mark.line + 1))
+        if isinstance(value_node, yaml.SequenceNode):
+            lines.extend((f"{key}[{i}]", n.start_mark.line + 1) for i, n in enumerate(value_node.value))
+    return tuple(lines)
 
 
 def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
@@ -251,13 +290,17 @@ def _default_name(etype: str, kwargs: Mapping[str, Any]) -> str:
 
 
 def _make_rule(doc: _Doc, node: yaml.Node | None, name: str, etype: str, kwargs: dict[str, Any],
-               severity: str, line: int, check: bool = True) -> Rule:
+               severity: str, line: int, check: bool = True, arg_lines: tuple[tuple[str, int], ...] = ()) -> Rule:
+    lines = dict(arg_lines)
+    check_arguments(etype, kwargs, lambda arg, msg: GovernanceError(f"{doc.path}, line {lines.get(arg, line)}: {msg}"))
     checked = None
-    if check:
+    if check and covered(etype, kwargs):
+        checked = as_json(kwargs)
+    elif check:
         expectation_class(etype, lambda msg: doc.error(node, msg))
         checked = as_json(instantiate(etype, kwargs, lambda msg: doc.error(node, msg)).configuration.kwargs)
     return Rule(name=name, expectation_type=etype, kwargs=MappingProxyType(dict(kwargs)),
-                severity=severity, line=line, checked=checked)  # type: ignore[arg-type]
+                severity=severity, line=line, checked=checked, arg_lines=arg_lines)  # type: ignore[arg-type]
 
 
 def as_json(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -282,7 +325,8 @@ def _check_unique_names(doc: _Doc, rules: list[Rule]) -> None:
 
 def _require_kind(doc: _Doc, rule: Rule, window: bool) -> None:
     """Record rules must be map expectations: only they name the failing rows."""
-    is_map = checks_single_records(rule.expectation_type, lambda m: GovernanceError(m))
+    is_map = (rule.expectation_type in MAP_EXPECTATIONS if covered(rule.expectation_type, rule.kwargs)
+              else checks_single_records(rule.expectation_type, lambda m: GovernanceError(m)))
     if window and is_map and "mostly" not in rule.kwargs:
         raise GovernanceError(f"{doc.path}, line {rule.line}: `{rule.expectation_type}` checks single records; "
                               "put it under `expectations`, not `window.expectations`, or give it `mostly: 0.95` "
@@ -322,11 +366,13 @@ def load_suite(suite_file: Path, parent: _Doc | None = None, parent_node: yaml.N
         kwargs = doc.value(m["kwargs"][1]) if "kwargs" in m else {}
         if not isinstance(kwargs, dict):
             raise doc.error(m["kwargs"][1], "`kwargs` must be a mapping")
+        args = doc.mapping(m["kwargs"][1], "`kwargs`") if "kwargs" in m else {}
         meta = doc.value(m["meta"][1]) if "meta" in m else {}
         meta = meta if isinstance(meta, dict) else {}
         severity = meta.get("severity", "critical")
         if severity not in ("critical", "warning"):
             raise doc.error(m["meta"][1], f"`meta.severity` must be critical or warning, not {severity!r}")
         name = meta.get("rule") or meta.get("name") or _default_name(etype, kwargs)
-        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1, check))
+        rules.append(_make_rule(doc, item, str(name), etype, kwargs, severity, item.start_mark.line + 1, check,
+                                _arg_lines(args)))
     return rules

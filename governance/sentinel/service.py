@@ -85,7 +85,7 @@ class Sentinel:
         from governance.sentinel.collector import CommitCollector
         from governance.sentinel.columns import check_pipeline_columns
         from governance.sentinel.judge import JudgeSpec
-        from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker, json_kpi
+        from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, json_kpi
         from governance.sentinel.router import Router, RouterConfig
         from governance.sentinel.status import Console, StatusLine
         from governance.sentinel.validate import WindowValidator
@@ -107,6 +107,7 @@ class Sentinel:
                         ) if pipeline.value_format == "json" else ()
         self.dlq_limit = (DlqLimit(pipeline.dlq_limit_ratio, pipeline.dlq_limit_windows)
                           if pipeline.dlq_limit_ratio is not None else None)
+        self.first_records = FirstRecordsLimit(pipeline.dlq_limit_first_records)
         window_validator = self.window_validator
         self.tracker = KpiTracker(
             pipeline.name, self.instance, pipeline.kpi_topic,
@@ -147,6 +148,7 @@ class Sentinel:
         self.last_record_at = time.monotonic()
         self.last_commit_at = 0.0
         self._routed = 0
+        self._told_foreign = False
 
     def stop(self) -> None:
         """Commit the open transaction and return from `run()` (from any thread)."""
@@ -170,13 +172,20 @@ class Sentinel:
             self.first_record_at = now
         self.last_record_at = now
         self.tracker.observe(tally)
+        if tally.foreign_subjects and not self._told_foreign:
+            self._told_foreign = True
+            (other, count), *_ = sorted(tally.foreign_subjects.items(), key=lambda item: -item[1])
+            logging.getLogger("governance.sentinel").warning(
+                "%s record(s) of a batch carry schema ids of subject %s, not %s (`subject` in %s): they go to the "
+                "DLQ at stage deserialize; is `subject` right?", f"{count:,}", other, self.pipeline.subject,
+                self.pipeline.path)
 
     def _on_window(self, record: Any) -> None:
         """A KpiWindow whose transaction committed."""
         from governance.sentinel.status import window_line
 
         if record.window.records_in or not record.final:
-            self.console.line(window_line(self.pipeline.name, record))
+            self.console.line(window_line(self.pipeline.name, record, self.pipeline.subject))
         if self.reporter is not None:
             self.reporter.window(record.as_avro())  # as a reader of the KPI topic gets it
 
@@ -185,6 +194,8 @@ class Sentinel:
         if stats.committed.records_in > self._routed:  # not a commit of KPI records alone
             self._routed = stats.committed.records_in
             self.last_commit_at = time.monotonic()
+            if self.first_records.observe(stats.committed.records_in, stats.committed.valid):
+                self._stop.set()
 
     def _metrics_server(self) -> Any:
         from prometheus_client import CollectorRegistry
@@ -257,6 +268,8 @@ class Sentinel:
         seconds = self.last_commit_at - first if first is not None and self.last_commit_at > first else 0.0
         summary = Summary(committed.records_in, committed.valid, committed.invalid, seconds)
         console.line(summary.line(pipeline.name))
+        if self.first_records.tripped:
+            raise self._first_records_tripped(summary)
         limit = self.dlq_limit
         if limit is not None and limit.tripped:
             raise DlqLimitExceeded(
@@ -266,6 +279,25 @@ class Sentinel:
                 hint=f"look at the DLQ headers for the failing rules, fix the producer of {', '.join(pipeline.sources)} "
                      f"or the rules, then restart; `dlq_limit` in {pipeline.path} sets the limit")
         return summary
+
+
+    def _first_records_tripped(self, summary: Summary) -> DlqLimitExceeded:
+        pipeline, total = self.pipeline, self.tracker.snapshot().total
+        if total.foreign_subjects:
+            other, count = max(total.foreign_subjects.items(), key=lambda item: item[1])
+            why = (f"{count:,} carry schema ids of subject {other}, not {pipeline.subject}: "
+                   f"is `subject` right (line {pipeline.subject_line})")
+        elif total.schema_failures >= total.invalid:
+            why = "none of them deserialized (stage deserialize); the DLQ headers say why"
+        else:
+            rule, count = max(total.rule_failures.items(), key=lambda item: item[1], default=("?", 0))
+            why = f"{count:,} failed rule {rule}: is the rule right?"
+        return DlqLimitExceeded(
+            f"{pipeline.name}: the first {summary.records_in:,} records all went to {pipeline.dlq_topic} "
+            f"(dlq_limit: first_records {pipeline.dlq_limit_first_records:,}); {why}. Stopped instead of flooding "
+            "the DLQ; everything read so far is routed and committed.",
+            hint=f"fix {pipeline.path} or the producer of {', '.join(pipeline.sources)}, restart, and move the dead "
+                 "letters back with `governance sentinel replay`; `dlq_limit: {first_records: 0}` turns this check off")
 
 
 def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> Summary:
@@ -298,7 +330,9 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"  commits    every {pipeline.commit_every_records:,} records or {pipeline.commit_every_ms:,} ms; "
         f"windows of {pipeline.window_seconds} s"
         + (f"; stops after {pipeline.dlq_limit_windows} windows above {pipeline.dlq_limit_ratio:.0%} invalid"
-           if pipeline.dlq_limit_ratio is not None else ""),
+           if pipeline.dlq_limit_ratio is not None else "")
+        + (f"; stops if its first {pipeline.dlq_limit_first_records:,} records all go to the DLQ"
+           if pipeline.dlq_limit_first_records else ""),
         f"  judges     {_judges(options.workers)}",
     ]
     if columns:

@@ -19,7 +19,8 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def window_line(pipeline: str, record: KpiWindow) -> str:
+def window_line(pipeline: str, record: KpiWindow, subject: str | None = None) -> str:
+    """`subject`: the pipeline's, named beside records whose schema ids belong to other subjects."""
     start = dt.datetime.fromtimestamp(record.window_start / 1000).strftime("%H:%M:%S")
     end = dt.datetime.fromtimestamp(record.window_end / 1000).strftime("%H:%M:%S")
     w = record.window
@@ -34,6 +35,9 @@ def window_line(pipeline: str, record: KpiWindow) -> str:
     if record.unseen_columns:
         text += (f"; no record had column(s) {', '.join(record.unseen_columns)}: "
                  "the rules on them checked nothing (a typo in the pipeline file?)")
+    mine = subject or "the pipeline's subject"
+    for other, count in record.foreign_subjects:
+        text += f"; {count:,} record(s) carry schema ids of subject {other}, not {mine}"
     if record.dlq_limit_streak:
         text += f"; {record.dlq_limit_streak} window(s) in a row above the DLQ limit"
     return text

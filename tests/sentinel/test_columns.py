@@ -90,13 +90,15 @@ def governance(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*GOVERNANCE, *args], capture_output=True, text=True, timeout=120)
 
 
-def test_a_misspelt_column_stops_run_and_check_with_file_line_and_the_nearest_field(
+def test_a_misspelt_column_stops_run_and_check_with_file_the_column_line_and_the_nearest_field(
         kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str) -> None:
     source = f"{unique_name}-raw"
     create_topic(kafka, source)
     register(registry_url, f"{source}-value", PAYMENT_V1)
     path = amount_pipeline(tmp_path, unique_name, source, "amout")
-    line = 1 + path.read_text().splitlines().index("- expectation: expect_column_values_to_be_between")
+    lines = path.read_text().splitlines()
+    line = 1 + lines.index("  column: amout")
+    assert line == 2 + lines.index("- expectation: expect_column_values_to_be_between"), "the rule starts a line earlier"
     for command in (["sentinel", "check", str(path), "--registry", registry_url],
                     ["sentinel", "run", str(path), "-b", kafka.bootstrap_servers, "--registry", registry_url]):
         done = governance(*command)
@@ -106,6 +108,22 @@ def test_a_misspelt_column_stops_run_and_check_with_file_line_and_the_nearest_fi
         assert "Traceback" not in done.stderr
     assert f"{source}-valid" not in AdminClient(kafka.client_config()).list_topics(timeout=10).topics, \
         "nothing is created for a pipeline that cannot start"
+
+
+def test_each_misspelt_column_of_a_list_points_at_its_own_line(
+        registry_url: str, tmp_path: Path, unique_name: str) -> None:
+    source = f"{unique_name}-raw"
+    register(registry_url, f"{source}-value", PAYMENT_V1)
+    path = tmp_path / "p.yml"
+    path.write_text(f"name: {unique_name}\nsource: {source}\nexpectations:\n"
+                    "  - expectation: expect_select_column_values_to_be_unique_within_record\n"
+                    "    column_list:\n      - id\n      - amout\n"
+                    "  - expectation: expect_column_pair_values_a_to_be_greater_than_b\n"
+                    "    column_A: amount\n    column_B: idd\n")
+    done = governance("sentinel", "check", str(path), "--registry", registry_url)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{path}, line 7: column `amout`" in done.stderr
+    assert "\n  line 10: column `idd`" in done.stderr
 
 
 def test_a_field_only_a_later_version_has_is_accepted(

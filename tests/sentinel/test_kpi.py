@@ -10,7 +10,7 @@ import fastavro
 import pytest
 
 from governance.sentinel.judge import BatchTally
-from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, KpiTracker, WindowCounts, kpi_schema_text
+from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, WindowCounts, kpi_schema_text
 
 RULES = ("zip", "total")
 
@@ -145,6 +145,16 @@ def test_the_dlq_limit_trips_after_k_windows_in_a_row_above_the_ratio() -> None:
     assert not limit.observe(WindowCounts(records_in=0))  # no records: no evidence either way
     assert limit.observe(WindowCounts(records_in=10, invalid=10))
     assert limit.streak == 3 and limit.last_ratio == 1.0
+
+
+def test_the_first_records_limit_trips_only_when_none_of_the_first_n_was_valid() -> None:
+    limit = FirstRecordsLimit(1000)
+    assert not limit.observe(600, 0)
+    assert limit.observe(1200, 0) and limit.tripped
+    once_valid = FirstRecordsLimit(1000)
+    assert not once_valid.observe(500, 1)
+    assert not once_valid.observe(50_000, 1), "a valid record disarms it for good"
+    assert not FirstRecordsLimit(0).observe(10_000, 0), "0: never"
 
 
 def test_a_good_window_resets_the_dlq_limit_streak() -> None:

@@ -54,6 +54,7 @@ def test_minimal_pipeline_gets_defaults(tmp_path: Path) -> None:
         {"column": "user.id"}, "critical", 5)
     assert rule.columns() == ("user.id",)
     assert (p.window_seconds, p.commit_every_records, p.commit_every_ms, p.guarantee) == (60, 10_000, 1000, "exactly_once")
+    assert (p.dlq_limit_ratio, p.dlq_limit_first_records) == (None, 1000), "by default: stop if the first 1,000 all fail"
 
 
 def test_every_setting(tmp_path: Path) -> None:
@@ -86,6 +87,7 @@ def test_every_setting(tmp_path: Path) -> None:
     assert (p.window_seconds, p.commit_every_records, p.commit_every_ms) == (10, 50, 200)
     assert (p.guarantee, p.kpi_topic, p.metrics_port, p.dlq_limit_ratio, p.dlq_limit_windows) == (
         "at_least_once", "pay-kpi", 9400, 0.25, 5)
+    assert p.dlq_limit_first_records == 0, "a dlq_limit mapping sets only what it names"
     with pytest.raises(AttributeError):
         p.name = "other"  # type: ignore[misc]
 
@@ -118,20 +120,22 @@ HEAD = "name: x\nsource: t\nvalue_format: json\n"
     (HEAD + "commit:\n  every_records: many\n", 5, "`commit.every_records` must be an integer"),
     (HEAD + "metrics_port: 70000\n", 4, "at most 65535"),
     (HEAD + "dlq_limit: {ratio: 2}\n", 4, "between 0 and 1"),
+    (HEAD + "dlq_limit:\n  windows: 3\n", 5, "give `ratio` too"),
+    (HEAD + "dlq_limit: {first_records: -1}\n", 4, "`dlq_limit.first_records` must be an integer >= 0"),
     (HEAD + "guarantee: maybe_once\n", 4, "`guarantee` must be one of"),
     (HEAD + "expectations: {a: 1}\n", 4, "`expectations` must be a list"),
     (HEAD + "expectations:\n  - column: a\n", 5, "missing the required key `expectation`"),
     (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_purple\n    column: a\n", 5,
      "unknown expectation type `expect_column_values_to_be_purple`"),
     (HEAD + "expectations:\n  - expectation: check_it\n", 5, "unknown expectation type `check_it`"),
-    (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n", 5, "column field required"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n", 5, "needs the argument `column`"),
     (HEAD + "expectations:\n  - {expectation: expect_column_values_to_not_be_null, column: a}\n"
      "  - expectation: expect_column_values_to_be_between\n    column: a\n", 6,
-     "min_value and max_value cannot both be None"),
-    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_in_set\n    column: a\n    value_sett: [1]\n", 5,
-     "extra fields not permitted"),
-    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_between\n    column: a\n    min_value: lots\n", 5,
-     "rejects its arguments"),
+     "gives neither `min_value` nor `max_value`"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_in_set\n    column: a\n    value_sett: [1]\n", 7,
+     "takes no argument `value_sett`"),
+    (HEAD + "expectations:\n  - expectation: expect_column_values_to_be_between\n    column: a\n    min_value: lots\n", 7,
+     "`min_value` of expect_column_values_to_be_between must be a number"),
     (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: a\n    severity: fatal\n", 7,
      "`severity` must be one of critical, warning"),
     (HEAD + "expectations:\n  - expectation: expect_column_mean_to_be_between\n    column: a\n    min_value: 1\n", 5,
@@ -206,9 +210,10 @@ def test_a_suites_map_expectation_with_mostly_judges_windows(tmp_path: Path) -> 
     assert [r.kwargs["column"] for r in pipeline.record_rules] == ["b"]
 
 
-def test_gx_message_is_quoted_for_a_wrong_type(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path, HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: 7\n"))
-    assert "line 5:" in message and "str type expected" in message
+def test_gx_message_is_quoted_for_what_only_gx_checks(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, HEAD + "expectations:\n  - expectation: expect_column_values_to_match_json_schema\n"
+                                               "    column: a\n    json_schema: text\n"))
+    assert "line 5:" in message and "rejects its arguments" in message
 
 
 def test_suite_file_mistakes_name_the_suite_and_line(tmp_path: Path) -> None:

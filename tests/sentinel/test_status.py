@@ -28,5 +28,14 @@ def test_several_failures_are_listed_and_long_observations_cut() -> None:
     assert line.endswith('...)')
 
 
+def test_records_of_another_subject_are_named_with_the_pipelines_subject() -> None:
+    record = window()
+    record = KpiWindow(*[getattr(record, f) for f in record.__dataclass_fields__ if f != "foreign_subjects"],
+                       foreign_subjects=(("trial-sensors-value", 711),))
+    line = window_line("trial", record, "trial-sensor-value")
+    assert line.endswith("; 711 record(s) carry schema ids of subject trial-sensors-value, not trial-sensor-value")
+    assert "foreign_subjects" not in record.as_avro(), "not part of kpi.avsc"
+
+
 def test_a_window_where_every_rule_held_says_nothing_of_rules() -> None:
     assert "window rule" not in window_line("orders", window(WindowVerdict("mean", True, "12.0")))
