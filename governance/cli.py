@@ -734,7 +734,13 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
         registry_url = None
     target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url,
                           kafka=lambda servers: resolve_kafka(servers or bootstrap_servers, kafka_config))
-    estate = _estate(project, registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url))
+    asked = registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url)
+    estate = _estate(project, asked)
+    if asked is None:
+        click.echo("note: no schema registry reached: the declared levels of schemas/ are published, "
+                   "without the registry's ids, versions and levels", err=True)
+    for warning in estate.level_warnings():
+        click.echo(f"warning: {warning}", err=True)
     _add_partitions(estate, bootstrap_servers, kafka_config)
     mcps = Mapper(estate, DataHubOptions(env, platform_instance)).mcps()
     emitter = open_emitter(target)

@@ -28,6 +28,7 @@ from starlette.templating import Jinja2Templates
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
 from governance.lineage.health import latest_with_records, windows
+from governance.lineage.levels import Levels
 from governance.lineage.model import Estate, Job
 
 HERE = Path(__file__).parent
@@ -91,11 +92,21 @@ class ConsoleData:
             return self._tail.newest(topic_name, page, PAGE)
 
     def registry(self, path: str) -> Any:
-        from governance.registry.client import RegistryClient
-
         if not self.config.registry_url:
             return None
-        return RegistryClient(self.config.registry_url, timeout=5, unreachable_hint="check --registry").call("GET", path)
+        return self._client().call("GET", path)
+
+    def _client(self) -> Any:
+        from governance.registry.client import RegistryClient
+
+        return RegistryClient(self.config.registry_url or "", timeout=5, unreachable_hint="check --registry")
+
+    def levels(self, subject: str) -> Levels:
+        """The subject's declared level (schemas/) and the registry's, with where each comes from."""
+        from governance.lineage.levels import declared_levels, with_registry
+
+        declared = declared_levels(self.config.project / "schemas", subject)
+        return with_registry(declared, self._client(), subject) if self.config.registry_url else declared
 
 
 def health_of(window: dict[str, Any] | None) -> str:
@@ -151,7 +162,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
         name = request.path_params["subject"]
         versions = data.registry(f"/subjects/{subject_path(name)}/versions")
-        level = data.registry(f"/config/{subject_path(name)}?defaultToGlobal=true").get("compatibilityLevel")
+        levels = data.levels(name)
         chosen = request.query_params.get("version") or str(versions[-1])
         record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
         schema = json.loads(record["schema"])
@@ -165,7 +176,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
                 diff = structural_diff(before, after, references) or ["no structural changes"]
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
-        return render(request, "subject.html", name=name, versions=versions, level=level, record=record,
+        return render(request, "subject.html", name=name, versions=versions, levels=levels, record=record,
                       schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to)
 
     def find_job(name: str) -> Job:

@@ -12,6 +12,7 @@ from typing import Any
 
 
 from governance.lineage.declared import check_references, load_declared
+from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
 from governance.lineage.model import Assertion, Estate, FieldFlow, Job, TopicSchema, topic
 
 
@@ -23,20 +24,43 @@ class Sources:
     rules: Path | None = None
     lineage: Path | None = None
     registry_url: str | None = None
+    registry_subjects: bool = False
+    """Every `-value` subject of the registry as a topic; otherwise the registry only tells
+    more (ids, versions, levels) about the governed estate of schemas/, rules/ and lineage/."""
 
 
 def build_estate(sources: Sources) -> Estate:
     estate = Estate()
+    rules = sorted(sources.rules.glob("*.yml")) if sources.rules is not None and sources.rules.is_dir() else []
     if sources.schemas is not None and sources.schemas.is_dir():
         _add_schema_files(estate, sources.schemas)
-    if sources.registry_url:
-        _add_registry(estate, sources.registry_url)
-    if sources.rules is not None and sources.rules.is_dir():
-        for path in sorted(sources.rules.glob("*.yml")):
-            _add_pipeline(estate, path)
+    registry = _registry(sources.registry_url) if sources.registry_url else None
+    registered: set[str] = set(registry.call("GET", "/subjects")) if registry is not None else set()
+    if registry is not None:
+        wanted = ({s: s.removesuffix("-value") for s in registered if s.endswith("-value")}
+                  if sources.registry_subjects else _governed_subjects(estate, rules))
+        for subject, topic_name in sorted(wanted.items()):
+            if subject in registered:
+                _add_subject(estate, registry, subject, topic_name)
+    for path in rules:
+        _add_pipeline(estate, path)
     if sources.lineage is not None and sources.lineage.is_dir():
         _add_declared(estate, sorted(sources.lineage.glob("*.yml")))
+    for ref, dataset in sorted(estate.datasets.items()):  # declared topics the registry knows a schema for
+        if registry is not None and ref.platform == "kafka" and dataset.schema is None and f"{ref.name}-value" in registered:
+            _add_subject(estate, registry, f"{ref.name}-value", ref.name)
     return estate
+
+
+def _governed_subjects(estate: Estate, rules: list[Path]) -> dict[str, str]:
+    """Subject -> topic for the subjects of schemas/ and those the pipelines of rules/ read."""
+    from governance.sentinel.pipeline import load_pipeline
+
+    wanted = {d.schema.subject: d.ref.name for d in estate.datasets.values() if d.schema is not None}
+    for path in rules:
+        pipeline = load_pipeline(path, check_rules=False)
+        wanted.setdefault(pipeline.subject or f"{pipeline.sources[0]}-value", pipeline.sources[0])
+    return wanted
 
 
 def add_partitions(estate: Estate, settings: Any, timeout: float = 10.0) -> bool:
@@ -65,17 +89,9 @@ def _add_schema_files(estate: Estate, folder: Path) -> None:
             continue
         path = workspace.path(subject)
         dataset = estate.dataset(topic(subject.removesuffix("-value")))
-        dataset.schema = TopicSchema(subject, text, compatibility=workspace.level(subject).value, origin=str(path))
+        dataset.schema = TopicSchema(subject, text, levels=workspace_levels(workspace, subject), origin=str(path))
         dataset.description = _doc_of(text)
         dataset.origin = str(path)
-
-
-def _add_registry(estate: Estate, url: str) -> None:
-    """The registered latest version of each `-value` subject (id, version, level)."""
-    registry = _registry(url)
-    for subject in registry.call("GET", "/subjects"):
-        if subject.endswith("-value"):
-            _add_subject(estate, registry, subject, subject.removesuffix("-value"))
 
 
 def _registry(url: str) -> Any:
@@ -84,7 +100,7 @@ def _registry(url: str) -> Any:
     return RegistryClient(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
 
 
-def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -> None:
+def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, declared: Levels = Levels()) -> None:
     from governance.registry.client import RegistryClientError, subject_path
 
     try:
@@ -95,15 +111,16 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -
         raise
     if latest.get("schemaType", "AVRO") != "AVRO":
         return
+    dataset = estate.dataset(topic(topic_name))
+    levels = dataset.schema.levels if dataset.schema is not None and dataset.schema.subject == subject else declared
     try:
-        level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
+        levels = with_registry(levels, registry, subject)
     except RegistryClientError:
-        level = None
+        pass
     text = latest["schema"]
     if latest.get("references"):
         text = json.dumps(_inline_references(registry, json.loads(text), latest["references"], set()))
-    dataset = estate.dataset(topic(topic_name))
-    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), level, registry.url)
+    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), levels, registry.url)
     dataset.description = dataset.description or _doc_of(latest["schema"])
     dataset.origin = dataset.origin or registry.url
 
@@ -152,7 +169,8 @@ def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
     estate = Estate()
     pipeline = load_pipeline(path, check_rules=False)
     if registry_url and pipeline.subject:
-        _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0])
+        declared = declared_levels(path.parent.parent / "schemas", pipeline.subject)
+        _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0], declared)
     _add_pipeline(estate, path)
     return estate
 

@@ -194,3 +194,25 @@ def test_with_a_users_file_every_page_needs_credentials(estate: Estate, browser:
             assert answer.status == 200
     finally:
         guarded.stop()
+
+
+def test_the_subject_page_shows_the_declared_and_the_enforced_level_and_warns_when_they_differ(
+        estate: Estate, browser: object, registry_url: str) -> None:
+    subject = f"{estate.source}-value"
+    (estate.project / "schemas" / "subjects.yml").write_text(f"{subject}:\n  compatibility: FULL_TRANSITIVE\n")
+    global_level = SchemaRegistryClient({"url": registry_url}).get_compatibility()
+    assert global_level != "FULL_TRANSITIVE"
+    assert visit(browser, f"{estate.console.url}/subjects/{subject}", "subject-level-inherited") == []
+    shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
+    assert "declared FULL_TRANSITIVE (schemas/subjects.yml)" in shown
+    assert f"the registry enforces {global_level} (inherited from the registry’s global level" in shown
+    warning = browser.find_element("id", "level-warning").text  # type: ignore[attr-defined]
+    assert f"the registry enforces {global_level}" in warning and "declares FULL_TRANSITIVE" in warning
+
+    registered = subprocess.run([sys.executable, "-m", "governance", "schemas", "register", "--registry", registry_url,
+                                 "--schemas", str(estate.project / "schemas")], capture_output=True, text=True, timeout=60)
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    assert visit(browser, f"{estate.console.url}/subjects/{subject}", "subject-level-set") == []
+    shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
+    assert "the registry enforces FULL_TRANSITIVE (set on the subject)" in shown
+    assert not browser.find_elements("id", "level-warning")  # type: ignore[attr-defined]

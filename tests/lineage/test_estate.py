@@ -1,0 +1,73 @@
+"""What `lineage emit` publishes, through the real command and the session's registry: the
+declared compatibility level (the registry's beside it, a warning where they differ)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).parent / "project"
+
+
+def governance(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+def emitted(path: Path) -> list[dict]:
+    return json.loads(path.read_text())
+
+
+def properties(mcps: list[dict], topic_name: str) -> dict[str, str]:
+    urn = f"urn:li:dataset:(urn:li:dataPlatform:kafka,{topic_name},PROD)"
+    (found,) = [m["aspect"]["json"]["customProperties"] for m in mcps
+                if m["entityUrn"] == urn and m["aspectName"] == "datasetProperties"]
+    return found
+
+
+def governed_project(root: Path, subject: str, level: str) -> Path:
+    (root / "schemas").mkdir(parents=True)
+    (root / "schemas" / f"{subject}.avsc").write_text((PROJECT / "schemas" / "payments-value.avsc").read_text())
+    (root / "schemas" / "subjects.yml").write_text(f"{subject}:\n  compatibility: {level}\n")
+    return root
+
+
+def test_emit_publishes_the_declared_level_and_warns_while_the_registry_inherits_another(
+        registry_url: str, tmp_path: Path) -> None:
+    subject = f"lv{uuid.uuid4().hex[:8]}-value"
+    project = governed_project(tmp_path / "project", subject, "FULL_TRANSITIVE")
+    client = SchemaRegistryClient({"url": registry_url})
+    client.register_schema(subject, Schema((project / "schemas" / f"{subject}.avsc").read_text(), "AVRO"))
+    global_level = client.get_compatibility()
+    assert global_level != "FULL_TRANSITIVE"
+    out = tmp_path / "out.json"
+
+    done = governance("lineage", "emit", "--project", str(project), "--registry", registry_url, "--to", f"file:{out}")
+    assert done.returncode == 0, done.stderr
+    assert (f"warning: {subject}: the registry enforces {global_level} (inherited from the registry’s global level), "
+            f"but schemas/subjects.yml declares FULL_TRANSITIVE; `governance schemas register` applies the declared level"
+            ) in done.stderr
+    props = properties(emitted(out), subject.removesuffix("-value"))
+    assert props["compatibility"] == "FULL_TRANSITIVE"
+    assert props["compatibility_declared_in"] == "schemas/subjects.yml"
+    assert (props["registry_compatibility"], props["registry_compatibility_inherited"]) == (global_level, "true")
+
+    offline = governance("lineage", "emit", "--project", str(project), "--to", f"file:{out}")
+    assert offline.returncode == 0, offline.stderr
+    assert "no schema registry reached" in offline.stderr and "warning:" not in offline.stderr
+    props = properties(emitted(out), subject.removesuffix("-value"))
+    assert props["compatibility"] == "FULL_TRANSITIVE" and "registry_compatibility" not in props
+
+    registered = governance("schemas", "register", "--registry", registry_url, "--schemas", str(project / "schemas"))
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    again = governance("lineage", "emit", "--project", str(project), "--registry", registry_url, "--to", f"file:{out}")
+    assert again.returncode == 0 and "warning:" not in again.stderr, again.stderr
+    props = properties(emitted(out), subject.removesuffix("-value"))
+    assert (props["compatibility"], props["registry_compatibility"], props["registry_compatibility_inherited"]) == \
+        ("FULL_TRANSITIVE", "FULL_TRANSITIVE", "false")
