@@ -216,3 +216,20 @@ def test_the_subject_page_shows_the_declared_and_the_enforced_level_and_warns_wh
     shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
     assert "the registry enforces FULL_TRANSITIVE (set on the subject)" in shown
     assert not browser.find_elements("id", "level-warning")  # type: ignore[attr-defined]
+
+
+def test_the_published_lineage_holds_the_topics_the_console_graph_shows(
+        estate: Estate, browser: object, registry_url: str, tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "lineage.json"
+    done = subprocess.run([sys.executable, "-m", "governance", "lineage", "emit", "--project", str(estate.project),
+                           "--registry", registry_url, "--to", f"file:{out}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    prefix = "urn:li:dataset:(urn:li:dataPlatform:kafka,"
+    published = {m["entityUrn"].removeprefix(prefix).rsplit(",", 1)[0] for m in json.loads(out.read_text())
+                 if m["entityUrn"].startswith(prefix)}
+    visit(browser, estate.console.url + "/lineage", "lineage-published")
+    nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
+    assert published == {n.removeprefix("kafka:") for n in nodes if n.startswith("kafka:")}
+    assert f"{estate.source}-valid" in published

@@ -4,6 +4,7 @@ declared compatibility level (the registry's beside it, a warning where they dif
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -71,3 +72,36 @@ def test_emit_publishes_the_declared_level_and_warns_while_the_registry_inherits
     props = properties(emitted(out), subject.removesuffix("-value"))
     assert (props["compatibility"], props["registry_compatibility"], props["registry_compatibility_inherited"]) == \
         ("FULL_TRANSITIVE", "FULL_TRANSITIVE", "false")
+
+
+def topics_of_file(mcps: list[dict]) -> set[str]:
+    prefix = "urn:li:dataset:(urn:li:dataPlatform:kafka,"
+    return {m["entityUrn"].removeprefix(prefix).rsplit(",", 1)[0] for m in mcps if m["entityUrn"].startswith(prefix)}
+
+
+def topics_of_show(project: Path) -> set[str]:
+    done = governance("lineage", "show", "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    return set(re.findall(r"kafka:(\S+)", done.stdout))
+
+
+def test_emit_publishes_the_estate_lineage_show_draws_and_registry_leftovers_only_on_request(
+        registry_url: str, tmp_path: Path) -> None:
+    leftover = f"leftover{uuid.uuid4().hex[:8]}-kpi-value"
+    SchemaRegistryClient({"url": registry_url}).register_schema(
+        leftover, Schema('{"type": "record", "name": "Kpi", "fields": [{"name": "n", "type": "long"}]}', "AVRO"))
+    out = tmp_path / "out.json"
+    done = governance("lineage", "emit", "--project", str(ROOT), "--registry", registry_url, "--to", f"file:{out}")
+    assert done.returncode == 0, done.stderr
+    shown = topics_of_show(ROOT)
+    assert {"orders", "orders-valid", "orders-dlq", "orders-s3-sink-dlq"} <= shown
+    assert topics_of_file(emitted(out)) == shown
+    assert f"{len(shown)} topics" in done.stdout
+
+    everything = governance("lineage", "emit", "--project", str(ROOT), "--registry", registry_url,
+                            "--include-registry-subjects", "--to", f"file:{out}")
+    assert everything.returncode == 0, everything.stderr
+    assert shown | {leftover.removesuffix("-value")} <= topics_of_file(emitted(out))
+    offline = governance("lineage", "emit", "--project", str(ROOT), "--registry", "http://127.0.0.1:9",
+                         "--include-registry-subjects", "--to", f"file:{out}")
+    assert offline.returncode == 2 and "cannot reach the schema registry" in offline.stderr
