@@ -157,6 +157,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
     def subject(request: Request) -> Response:
         from governance.avro import InvalidSchemaError
         from governance.gate.diff import registry_references, structural_diff
+        from governance.lineage.build import field_tags
         from governance.registry.client import subject_path
         from governance.sentinel.columns import schema_fields
 
@@ -167,6 +168,10 @@ def create_app(config: ConsoleConfig) -> Starlette:
         record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
         schema = json.loads(record["schema"])
         fields = sorted(schema_fields(schema).values)
+        tags = field_tags(record["schema"])
+        estate = data.estate()
+        ref = estate.subject_topic(name)
+        dataset = estate.datasets[ref] if ref is not None else None
         diff, diff_from, diff_to = None, request.query_params.get("from"), request.query_params.get("to")
         if diff_from and diff_to:
             before = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_from}")["schema"]
@@ -177,7 +182,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, record=record,
-                      schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to)
+                      schema=json.dumps(schema, indent=2), fields=fields, field_tags=tags, dataset=dataset,
+                      diff=diff, diff_from=diff_from, diff_to=diff_to)
 
     def find_job(name: str) -> Job:
         for job in data.estate().jobs:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 
-from governance.lineage.declared import check_references, load_declared
+from governance.lineage.declared import Declared, check_references, load_declared
 from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
-from governance.lineage.model import Assertion, Estate, FieldFlow, Job, TopicSchema, topic
+from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,27 @@ def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
         declared = declared_levels(path.parent.parent / "schemas", pipeline.subject)
         _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0], declared)
     _add_pipeline(estate, path)
+    _flow_metadata_from_project(estate, path.parent.parent)
     return estate
+
+
+def _flow_metadata_from_project(estate: Estate, project: Path) -> None:
+    """The owners and tags `lineage/` beside the pipeline's rules/ gives its job and topics
+    (as `lineage emit` publishes them), so that the sentinel's own reports do not drop them."""
+    from governance.errors import GovernanceError
+
+    if not (project / "lineage").is_dir():
+        return
+    try:
+        whole = build_estate(Sources(project / "schemas", project / "rules", project / "lineage"))
+    except GovernanceError:
+        return  # `lineage show` and `lineage emit` report what is wrong with the project's files
+    for job in estate.jobs:
+        for same in (j for j in whole.jobs if (j.kind, j.name) == (job.kind, job.name)):
+            job.owners, job.tags = same.owners, same.tags
+    for ref, dataset in estate.datasets.items():
+        if ref in whole.datasets:
+            dataset.owners, dataset.tags = whole.datasets[ref].owners, whole.datasets[ref].tags
 
 
 def _add_pipeline(estate: Estate, path: Path) -> None:
@@ -225,6 +245,43 @@ def _add_declared(estate: Estate, files: list[Path]) -> None:
     for job in estate.jobs:
         for ref in (*job.inputs, *job.outputs):
             estate.dataset(ref)
+    _carry_flow_metadata(estate, declared)
+
+
+def _carry_flow_metadata(estate: Estate, declared: list[Declared]) -> None:
+    """Each lineage file's owners and tags on every dataset and job of its flow: what the file
+    declares, and the topics and sentinel pipelines connected to it. Something with owners of its
+    own keeps them; otherwise it gets those of every flow it is part of. Tags add up."""
+    owners: dict[object, dict[str, None]] = {}
+    tags: dict[object, dict[str, None]] = {}
+    items: dict[object, Dataset | Job] = {}
+    for found in declared:
+        if not found.owners and not found.tags:
+            continue
+        for key, item in _flow(estate, found).items():
+            items[key] = item
+            owners.setdefault(key, {}).update(dict.fromkeys(found.owners))
+            tags.setdefault(key, {}).update(dict.fromkeys(found.tags))
+    for key, item in items.items():
+        item.owners = item.owners or tuple(owners[key])
+        item.tags = tuple(dict.fromkeys((*item.tags, *tags[key])))
+
+
+def _flow(estate: Estate, found: Declared) -> dict[object, Dataset | Job]:
+    """The datasets and jobs of one lineage file's flow, keyed by ref or job identity."""
+    own = [job for job in estate.jobs if any(job is j for j in found.jobs)]
+    out: dict[object, Dataset | Job] = {id(job): job for job in own}
+    frontier = [d.ref for d in found.datasets] + [ref for job in own for ref in (*job.inputs, *job.outputs)]
+    while frontier:
+        ref = frontier.pop()
+        if ref in out:
+            continue
+        out[ref] = estate.dataset(ref)
+        for job in (*estate.readers(ref), *estate.writers(ref)):
+            if job.kind == "sentinel" and id(job) not in out:
+                out[id(job)] = job
+                frontier += [*job.inputs, *job.outputs]
+    return out
 
 
 def field_paths(schema_text: str) -> list[str]:
@@ -235,6 +292,29 @@ def field_paths(schema_text: str) -> list[str]:
         return []
     out: list[str] = []
     _leaves(schema, "", out, {}, 0)
+    return out
+
+
+def field_tags(schema_text: str) -> dict[str, tuple[str, ...]]:
+    """Dotted field path -> the field's `tags` property (`"tags": ["pii"]`), as DataHub reads them."""
+    try:
+        schema = json.loads(schema_text)
+    except ValueError:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(node: object, prefix: str, depth: int) -> None:
+        if depth > 16 or not isinstance(node, dict) or node.get("type") not in ("record", "error"):
+            return
+        for f in node.get("fields", ()):
+            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+                continue
+            if isinstance(f.get("tags"), list):
+                out[prefix + f["name"]] = tuple(str(t) for t in f["tags"])
+            for branch in f["type"] if isinstance(f.get("type"), list) else [f.get("type")]:
+                walk(branch, f"{prefix}{f['name']}.", depth + 1)
+
+    walk(schema, "", 0)
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka_helpers import create_topic
@@ -233,3 +233,32 @@ def test_the_published_lineage_holds_the_topics_the_console_graph_shows(
     nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
     assert published == {n.removeprefix("kafka:") for n in nodes if n.startswith("kafka:")}
     assert f"{estate.source}-valid" in published
+
+
+def test_owners_and_tags_of_the_flow_and_the_schemas_field_tags_are_on_the_subject_and_pipeline_pages(
+        estate: Estate, browser: object, registry_url: str) -> None:
+    import json
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    subject = f"{estate.source}-value"
+    (estate.project / "lineage").mkdir(exist_ok=True)
+    (estate.project / "lineage" / f"{estate.name}.yml").write_text(
+        f"owners: [orders-team]\ntags: [shop]\njobs:\n  - name: {estate.name}-load\n"
+        f"    inputs: [kafka:{estate.source}-valid]\n    outputs: [s3:lake/{estate.name}]\n")
+    tagged = json.loads(ORDER_SCHEMA)
+    address = next(f for f in tagged["fields"] if f["name"] == "shippingAddress")
+    zip_field = next(f for f in address["type"]["fields"] if f["name"] == "zip")
+    zip_field["tags"] = ["pii"]
+    SchemaRegistryClient({"url": registry_url}).register_schema(subject, Schema(json.dumps(tagged), "AVRO"))
+
+    def ownership(path: str, shot: str) -> str:
+        assert visit(browser, estate.console.url + path, shot) == []
+        return browser.find_element("id", "ownership").text  # type: ignore[attr-defined]
+
+    WebDriverWait(browser, 30, poll_frequency=1).until(  # type: ignore[arg-type]
+        lambda _: "orders-team" in ownership(f"/subjects/{subject}", "subject-owners"))
+    assert ownership(f"/subjects/{subject}", "subject-owners") == f"topic {estate.source}; owners: orders-team; tags: shop"
+    rows = [r.text for r in browser.find_elements("css selector", "#fields tr")]  # type: ignore[attr-defined]
+    assert "shippingAddress.zip pii" in rows
+    assert ownership(f"/pipelines/{estate.name}", "pipeline-owners") == "owners: orders-team; tags: shop"

@@ -105,3 +105,40 @@ def test_emit_publishes_the_estate_lineage_show_draws_and_registry_leftovers_onl
     offline = governance("lineage", "emit", "--project", str(ROOT), "--registry", "http://127.0.0.1:9",
                          "--include-registry-subjects", "--to", f"file:{out}")
     assert offline.returncode == 2 and "cannot reach the schema registry" in offline.stderr
+
+
+def test_the_owners_and_tags_of_a_lineage_file_reach_every_dataset_and_job_of_its_flow(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    done = governance("lineage", "emit", "--project", str(ROOT), "--to", f"file:{out}")
+    assert done.returncode == 0, done.stderr
+    mcps = emitted(out)
+    flow = [f"urn:li:dataset:(urn:li:dataPlatform:kafka,{t},PROD)"
+            for t in ("orders", "orders-valid", "orders-dlq", "orders-s3-sink-dlq")]
+    flow += ["urn:li:dataset:(urn:li:dataPlatform:postgres,shop.orders,PROD)",
+             "urn:li:dataset:(urn:li:dataPlatform:s3,shop-data-lake/raw/kafka/orders-valid,PROD)",
+             "urn:li:dataJob:(urn:li:dataFlow:(governance,sentinel,prod),orders)",
+             "urn:li:dataJob:(urn:li:dataFlow:(kafka-connect,kafka-connect,prod),orders-s3-sink)",
+             "urn:li:dataJob:(urn:li:dataFlow:(kafka-connect,kafka-connect,prod),orders-jdbc-source)"]
+
+    def aspect(urn: str, name: str) -> dict:
+        (found,) = [m["aspect"]["json"] for m in mcps if m["entityUrn"] == urn and m["aspectName"] == name]
+        return found
+
+    for urn in flow:
+        assert [o["owner"] for o in aspect(urn, "ownership")["owners"]] == ["urn:li:corpGroup:orders-team"], urn
+        assert [t["tag"] for t in aspect(urn, "globalTags")["tags"]] == ["urn:li:tag:shop"], urn
+    impact = governance("lineage", "impact", "orders-value", "--project", str(ROOT))
+    assert impact.returncode == 0, impact.stderr
+    lines = impact.stdout.splitlines()
+    assert lines[lines.index("owners to tell:") + 1].startswith("  orders-team: kafka:orders, sentinel orders")
+
+
+def test_a_sentinel_reports_its_job_and_topics_with_the_owners_and_tags_of_its_flow() -> None:
+    from governance.lineage.build import pipeline_estate
+    from governance.lineage.model import topic
+
+    estate = pipeline_estate(PROJECT / "rules" / "payments.yml", None)
+    (job,) = estate.jobs
+    assert job.owners == ("payments-team", "user:alice") and job.tags == ("quality", "finance")
+    for name in ("payments", "payments-valid", "payments-dlq"):
+        assert (estate.datasets[topic(name)].owners, estate.datasets[topic(name)].tags) == (("payments-team",), ("finance",))
