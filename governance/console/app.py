@@ -34,6 +34,7 @@ from governance.lineage.model import Estate, Job
 HERE = Path(__file__).parent
 PAGE = 50
 FILTER_PAGES = 40
+SCOPES = {"all": "all", "governed": "governed in schemas/", "other": "only in the registry"}
 """With a filter, pages read back from the end to fill one page of matches (2,000 records a partition)."""
 
 
@@ -101,6 +102,10 @@ class ConsoleData:
 
         return RegistryClient(self.config.registry_url or "", timeout=5, unreachable_hint="check --registry")
 
+    def governed_subjects(self) -> list[str]:
+        """The subjects of the project's schemas/, in name order."""
+        return sorted(p.stem for p in (self.config.project / "schemas").glob("*.avsc"))
+
     def levels(self, subject: str) -> Levels:
         """The subject's declared level (schemas/) and the registry's, with where each comes from."""
         from governance.lineage.levels import declared_levels, with_registry
@@ -144,15 +149,27 @@ def create_app(config: ConsoleConfig) -> Starlette:
         return sorted(rows, key=lambda r: (order[r["health"]], r["job"].name))
 
     def overview(request: Request) -> Response:
-        subjects = data.registry("/subjects") if config.registry_url else []
-        return render(request, "overview.html", pipelines=pipeline_rows(), subjects=subjects or [])
+        registered = set(data.registry("/subjects") or []) if config.registry_url else set()
+        governed = data.governed_subjects()
+        return render(request, "overview.html", pipelines=pipeline_rows(), governed=governed, registered=registered,
+                      others=len(registered - set(governed)), total=len(registered | set(governed)))
 
     def subjects(request: Request) -> Response:
         query = request.query_params.get("q", "")
-        page = max(0, int(request.query_params.get("page", "0") or 0))
-        every = [s for s in (data.registry("/subjects") or []) if query.lower() in s.lower()]
+        scope = request.query_params.get("scope", "all")
+        scope = scope if scope in SCOPES else "all"
+        page_text = request.query_params.get("page", "0") or "0"
+        if not page_text.isdigit():
+            raise _NotFound(f"page {page_text!r} is not a page number (0, 1, 2, ...)")
+        page = int(page_text)
+        governed = data.governed_subjects()
+        registered = data.registry("/subjects") or []
+        listed = {"governed": governed, "other": [s for s in registered if s not in governed],
+                  "all": governed + [s for s in registered if s not in governed]}[scope]
+        every = [s for s in listed if query.lower() in s.lower()]
         return render(request, "subjects.html", subjects=every[page * 100:(page + 1) * 100], total=len(every),
-                      page=page, pages=(len(every) + 99) // 100, query=query)
+                      page=page, pages=(len(every) + 99) // 100, query=query, scope=scope, scopes=SCOPES,
+                      governed=set(governed), registered=set(registered))
 
     def subject(request: Request) -> Response:
         from governance.avro import InvalidSchemaError

@@ -262,3 +262,33 @@ def test_owners_and_tags_of_the_flow_and_the_schemas_field_tags_are_on_the_subje
     rows = [r.text for r in browser.find_elements("css selector", "#fields tr")]  # type: ignore[attr-defined]
     assert "shippingAddress.zip pii" in rows
     assert ownership(f"/pipelines/{estate.name}", "pipeline-owners") == "owners: orders-team; tags: shop"
+
+
+def test_the_overview_leads_with_the_subjects_of_schemas_and_files_the_others_behind_a_link(
+        estate: Estate, browser: object, registry_url: str) -> None:
+    leftover = f"aaa-leftover-{time.time_ns() % 10**8}-value"  # sorts before the governed subject
+    SchemaRegistryClient({"url": registry_url}).register_schema(
+        leftover, Schema('{"type": "record", "name": "Left", "fields": [{"name": "n", "type": "long"}]}', "AVRO"))
+    (estate.project / "schemas" / "unregistered-value.avsc").write_text(ORDER_SCHEMA)
+    registered = SchemaRegistryClient({"url": registry_url}).get_subjects()
+    assert visit(browser, estate.console.url + "/", "overview-subjects") == []
+    governed = [r.text for r in browser.find_elements("css selector", "#governed-subjects tr")[1:]]  # type: ignore[attr-defined]
+    assert governed == [f"{estate.source}-value schemas/", "unregistered-value schemas/ not registered yet"]
+    others = browser.find_element("id", "other-subjects")  # type: ignore[attr-defined]
+    assert leftover not in browser.find_element("tag name", "main").text  # type: ignore[attr-defined]
+    assert f"{len(registered) - 1:,} other subjects in the registry, not in schemas/" in others.text
+    others.find_element("partial link text", "other subjects").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 15).until(lambda b: "scope=other" in b.current_url)  # type: ignore[arg-type]
+    assert visit(browser, browser.current_url, "subjects-other") == []  # type: ignore[attr-defined]
+    rows = [r.text for r in browser.find_elements("css selector", "#subjects tr.registry-subject")]  # type: ignore[attr-defined]
+    assert f"{leftover} only in the registry" in rows
+    assert not browser.find_elements("css selector", "#subjects tr.governed-subject")  # type: ignore[attr-defined]
+    assert visit(browser, f"{estate.console.url}/subjects?q={estate.name}", "subjects-all") == []
+    first = browser.find_elements("css selector", "#subjects tr")[1]  # type: ignore[attr-defined]
+    assert first.get_attribute("class") == "governed-subject" and first.text == f"{estate.source}-value schemas/"
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{estate.console.url}/subjects?scope=other&page=abc", timeout=10)
+    assert e.value.code == 404 and "not a page number" in e.value.read().decode()
+    (estate.project / "schemas" / "unregistered-value.avsc").unlink()
