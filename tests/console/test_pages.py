@@ -6,6 +6,7 @@ build/screenshots/."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -226,13 +227,15 @@ def test_the_published_lineage_holds_the_topics_the_console_graph_shows(
     done = subprocess.run([sys.executable, "-m", "governance", "lineage", "emit", "--project", str(estate.project),
                            "--registry", registry_url, "--to", f"file:{out}"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    prefix = "urn:li:dataset:(urn:li:dataPlatform:kafka,"
-    published = {m["entityUrn"].removeprefix(prefix).rsplit(",", 1)[0] for m in json.loads(out.read_text())
-                 if m["entityUrn"].startswith(prefix)}
+    urns = {m["entityUrn"] for m in json.loads(out.read_text())}
+    datasets = {re.sub(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.*),PROD\)$", r"\1:\2", u)
+                for u in urns if u.startswith("urn:li:dataset:")}
+    jobs = {re.sub(r"^urn:li:dataJob:\(urn:li:dataFlow:\(([^,]+),([^,]+),prod\),(.*)\)$", r"job:\1/\2/\3", u)
+            for u in urns if u.startswith("urn:li:dataJob:")}
     visit(browser, estate.console.url + "/lineage", "lineage-published")
     nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
-    assert published == {n.removeprefix("kafka:") for n in nodes if n.startswith("kafka:")}
-    assert f"{estate.source}-valid" in published
+    assert datasets | jobs == nodes
+    assert f"kafka:{estate.source}-valid" in datasets and f"job:governance/sentinel/{estate.name}" in jobs
 
 
 def test_owners_and_tags_of_the_flow_and_the_schemas_field_tags_are_on_the_subject_and_pipeline_pages(

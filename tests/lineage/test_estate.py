@@ -85,6 +85,17 @@ def topics_of_show(project: Path) -> set[str]:
     return set(re.findall(r"kafka:(\S+)", done.stdout))
 
 
+def datasets_of_file(mcps: list[dict]) -> set[str]:
+    pattern = re.compile(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.*),PROD\)$")
+    return {"{}:{}".format(*match.groups()) for m in mcps if (match := pattern.match(m["entityUrn"]))}
+
+
+def datasets_of_show(project: Path) -> set[str]:
+    done = governance("lineage", "show", "--project", str(project))
+    return {match.group(1) for line in done.stdout.splitlines()
+            if (match := re.match(r"^\s+(?:<- |-> )?([a-z0-9-]+:\S+)", line))}
+
+
 def test_emit_publishes_the_estate_lineage_show_draws_and_registry_leftovers_only_on_request(
         registry_url: str, tmp_path: Path) -> None:
     leftover = f"leftover{uuid.uuid4().hex[:8]}-kpi-value"
@@ -96,6 +107,7 @@ def test_emit_publishes_the_estate_lineage_show_draws_and_registry_leftovers_onl
     shown = topics_of_show(ROOT)
     assert {"orders", "orders-valid", "orders-dlq", "orders-s3-sink-dlq"} <= shown
     assert topics_of_file(emitted(out)) == shown
+    assert datasets_of_file(emitted(out)) == datasets_of_show(ROOT)
     assert f"{len(shown)} topics" in done.stdout
 
     everything = governance("lineage", "emit", "--project", str(ROOT), "--registry", registry_url,
