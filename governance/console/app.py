@@ -25,6 +25,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from governance.errors import GovernanceError
+from governance.gate.inputs import InputError
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
 from governance.lineage.health import latest_with_records, windows
@@ -180,13 +182,19 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
         name = request.path_params["subject"]
         versions = data.registry(f"/subjects/{subject_path(name)}/versions")
-        levels = data.levels(name)
+        try:
+            levels, level_error = data.levels(name), None
+        except InputError as e:  # a subjects.yml the gate would refuse too: say so, show the rest
+            levels, level_error = Levels(), e.message
         chosen = request.query_params.get("version") or str(versions[-1])
         record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
         schema = json.loads(record["schema"])
         fields = sorted(schema_fields(schema).values)
         tags = field_tags(record["schema"])
-        estate = data.estate()
+        try:
+            estate, estate_error = data.estate(), None
+        except GovernanceError as e:  # the project's files as lineage show would refuse them
+            estate, estate_error = Estate(), e.message
         ref = estate.subject_topic(name)
         dataset = estate.datasets[ref] if ref is not None else None
         diff, diff_from, diff_to = None, request.query_params.get("from"), request.query_params.get("to")
@@ -198,8 +206,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
                 diff = structural_diff(before, after, references) or ["no structural changes"]
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
-        return render(request, "subject.html", name=name, versions=versions, levels=levels, record=record,
-                      schema=json.dumps(schema, indent=2), fields=fields, field_tags=tags, dataset=dataset,
+        return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
+                      schema=json.dumps(schema, indent=2), fields=fields, field_tags=tags, dataset=dataset, estate_error=estate_error,
                       diff=diff, diff_from=diff_from, diff_to=diff_to)
 
     def find_job(name: str) -> Job:

@@ -295,3 +295,20 @@ def test_the_overview_leads_with_the_subjects_of_schemas_and_files_the_others_be
         urllib.request.urlopen(f"{estate.console.url}/subjects?scope=other&page=abc", timeout=10)
     assert e.value.code == 404 and "not a page number" in e.value.read().decode()
     (estate.project / "schemas" / "unregistered-value.avsc").unlink()
+
+
+def test_a_subjects_file_the_gate_refuses_is_said_on_the_subject_page(estate: Estate, browser: object) -> None:
+    subjects_file = estate.project / "schemas" / "subjects.yml"
+    before = subjects_file.read_text() if subjects_file.exists() else None
+    subjects_file.write_text(f"{estate.source}-value:\n  compatibility: SIDEWAYS\n")
+    try:
+        assert visit(browser, f"{estate.console.url}/subjects/{estate.source}-value", "subject-level-error") == []
+        shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
+        assert "the declared level cannot be read" in shown and "subjects.yml:1" in shown and "SIDEWAYS" in shown
+        assert "cannot be read" in browser.find_element("id", "ownership").text  # type: ignore[attr-defined]
+        assert "shippingAddress.zip" in browser.find_element("id", "fields").text  # type: ignore[attr-defined]
+    finally:
+        if before is None:
+            subjects_file.unlink()
+        else:
+            subjects_file.write_text(before)
