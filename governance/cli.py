@@ -706,10 +706,10 @@ project_option = click.option(
     help="The folder holding schemas/, rules/ and lineage/.")
 
 
-def _estate(project: Path, registry_url: str | None) -> Any:
+def _estate(project: Path, registry_url: str | None, registry_subjects: bool = False) -> Any:
     from governance.lineage.build import Sources, build_estate
 
-    return build_estate(Sources(project / "schemas", project / "rules", project / "lineage", registry_url))
+    return build_estate(Sources(project / "schemas", project / "rules", project / "lineage", registry_url, registry_subjects))
 
 
 @lineage.command("emit")
@@ -729,12 +729,15 @@ def _estate(project: Path, registry_url: str | None) -> Any:
               help="Kafka to read topics' partition counts from, and `--to kafka://`'s. Default: "
                    "$GOVERNANCE_BOOTSTRAP_SERVERS, then the local stack; without one, no partition counts.")
 @kafka_config_option
+@click.option("--include-registry-subjects", is_flag=True,
+              help="Also publish every other -value subject of the registry as a topic (no lineage).")
 @needs("lineage")
 def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool | None, registry_flag: str | None,
                  env: str, platform_instance: str | None, bootstrap_servers: str | None,
-                 kafka_config: Path | None) -> None:
-    """Publish schemas, pipelines, declared flows and rules to DataHub. Emitting the same
-    estate twice changes nothing: every aspect is written whole, with stable URNs."""
+                 kafka_config: Path | None, include_registry_subjects: bool) -> None:
+    """Publish the governed estate (schemas/, rules/, lineage/: what `lineage show` and the console
+    show) to DataHub, with what the registry knows of it. Emitting the same estate twice changes
+    nothing: every aspect is written whole, with stable URNs."""
     from collections import Counter
 
     from governance.lineage.datahub import DataHubOptions, Mapper
@@ -746,7 +749,16 @@ def lineage_emit(project: Path, to: str | None, token: str | None, openapi: bool
         registry_url = None
     target = parse_target(to, token=token, openapi=openapi, registry_url=registry_url,
                           kafka=lambda servers: resolve_kafka(servers or bootstrap_servers, kafka_config))
-    estate = _estate(project, registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url))
+    asked = registry_url if registry_flag or target.kind == "kafka" else _reachable(registry_url)
+    if include_registry_subjects and asked is None:
+        raise GovernanceError("--include-registry-subjects needs a schema registry that answers",
+                              hint="pass --registry URL or set $GOVERNANCE_REGISTRY_URL")
+    estate = _estate(project, asked, include_registry_subjects)
+    if asked is None:
+        click.echo("note: no schema registry reached: the declared levels of schemas/ are published, "
+                   "without the registry's ids, versions and levels", err=True)
+    for warning in estate.level_warnings():
+        click.echo(f"warning: {warning}", err=True)
     _add_partitions(estate, bootstrap_servers, kafka_config)
     mcps = Mapper(estate, DataHubOptions(env, platform_instance)).mcps()
     emitter = open_emitter(target)

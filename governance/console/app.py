@@ -24,15 +24,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from governance.errors import GovernanceError
+from governance.gate.inputs import InputError
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
 from governance.lineage.health import latest_with_records, utc, windows
+from governance.lineage.levels import Levels
 from governance.lineage.model import Estate, Job
 
 if TYPE_CHECKING:
     from governance.console.topics import Scan, TailRecord, TopicTail
 
 HERE = Path(__file__).parent
+SCOPES = {"all": "all", "governed": "governed in schemas/", "other": "only in the registry"}
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,25 @@ class ConsoleData:
         return self._tail
 
     def registry(self, path: str) -> Any:
-        from governance.registry.client import RegistryClient
-
         if not self.config.registry_url:
             return None
-        return RegistryClient(self.config.registry_url, timeout=5, unreachable_hint="check --registry").call("GET", path)
+        return self._client().call("GET", path)
+
+    def _client(self) -> Any:
+        from governance.registry.client import RegistryClient
+
+        return RegistryClient(self.config.registry_url or "", timeout=5, unreachable_hint="check --registry")
+
+    def governed_subjects(self) -> list[str]:
+        """The subjects of the project's schemas/, in name order."""
+        return sorted(p.stem for p in (self.config.project / "schemas").glob("*.avsc"))
+
+    def levels(self, subject: str) -> Levels:
+        """The subject's declared level (schemas/) and the registry's, with where each comes from."""
+        from governance.lineage.levels import declared_levels, with_registry
+
+        declared = declared_levels(self.config.project / "schemas", subject)
+        return with_registry(declared, self._client(), subject) if self.config.registry_url else declared
 
 
 def health_of(window: dict[str, Any] | None) -> str:
@@ -151,34 +169,54 @@ def create_app(config: ConsoleConfig) -> Starlette:
         return sorted(rows, key=lambda r: (order[r["health"]], r["job"].name))
 
     def overview(request: Request) -> Response:
-        subjects = data.registry("/subjects") if config.registry_url else []
-        return render(request, "overview.html", pipelines=pipeline_rows(), subjects=subjects or [])
+        registered = set(data.registry("/subjects") or []) if config.registry_url else set()
+        governed = data.governed_subjects()
+        return render(request, "overview.html", pipelines=pipeline_rows(), governed=governed, registered=registered,
+                      others=len(registered - set(governed)), total=len(registered | set(governed)))
 
     def subjects(request: Request) -> Response:
         query = request.query_params.get("q", "")
+        scope = request.query_params.get("scope", "all")
+        scope = scope if scope in SCOPES else "all"
         try:
             page = max(0, int(request.query_params.get("page", "0") or 0))
         except ValueError:
             return templates.TemplateResponse(request, "error.html", {
                 "title": "Not a page", "message": f"page={request.query_params['page']} is not a page number",
                 "back": request.url.include_query_params(page=0)}, status_code=400)
-        every = [s for s in (data.registry("/subjects") or []) if query.lower() in s.lower()]
+        governed = data.governed_subjects()
+        registered = data.registry("/subjects") or []
+        listed = {"governed": governed, "other": [s for s in registered if s not in governed],
+                  "all": governed + [s for s in registered if s not in governed]}[scope]
+        every = [s for s in listed if query.lower() in s.lower()]
         return render(request, "subjects.html", subjects=every[page * 100:(page + 1) * 100], total=len(every),
-                      page=page, pages=(len(every) + 99) // 100, query=query)
+                      page=page, pages=(len(every) + 99) // 100, query=query, scope=scope, scopes=SCOPES,
+                      governed=set(governed), registered=set(registered))
 
     def subject(request: Request) -> Response:
         from governance.avro import InvalidSchemaError
         from governance.gate.diff import registry_references, structural_diff
+        from governance.lineage.build import field_tags
         from governance.registry.client import subject_path
         from governance.sentinel.columns import schema_fields
 
         name = request.path_params["subject"]
         versions = data.registry(f"/subjects/{subject_path(name)}/versions")
-        level = data.registry(f"/config/{subject_path(name)}?defaultToGlobal=true").get("compatibilityLevel")
+        try:
+            levels, level_error = data.levels(name), None
+        except InputError as e:  # a subjects.yml the gate would refuse too: say so, show the rest
+            levels, level_error = Levels(), e.message
         chosen = request.query_params.get("version") or str(versions[-1])
         record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
         schema = json.loads(record["schema"])
         fields = sorted(schema_fields(schema).values)
+        tags = field_tags(record["schema"])
+        try:
+            estate, estate_error = data.estate(), None
+        except GovernanceError as e:  # the project's files as lineage show would refuse them
+            estate, estate_error = Estate(), e.message
+        ref = estate.subject_topic(name)
+        dataset = estate.datasets[ref] if ref is not None else None
         diff, diff_from, diff_to = None, request.query_params.get("from"), request.query_params.get("to")
         if diff_from and diff_to:
             before = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_from}")["schema"]
@@ -188,8 +226,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
                 diff = structural_diff(before, after, references) or ["no structural changes"]
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
-        return render(request, "subject.html", name=name, versions=versions, level=level, record=record,
-                      schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to)
+        return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
+                      schema=json.dumps(schema, indent=2), fields=fields, field_tags=tags, dataset=dataset, estate_error=estate_error,
+                      diff=diff, diff_from=diff_from, diff_to=diff_to)
 
     def find_job(name: str) -> Job:
         for job in data.estate().jobs:

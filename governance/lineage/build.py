@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 
-from governance.lineage.declared import check_references, load_declared
-from governance.lineage.model import Assertion, Estate, FieldFlow, Job, TopicSchema, topic
+from governance.lineage.declared import Declared, check_references, load_declared
+from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
+from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
 
 
 @dataclass(frozen=True)
@@ -23,20 +24,43 @@ class Sources:
     rules: Path | None = None
     lineage: Path | None = None
     registry_url: str | None = None
+    registry_subjects: bool = False
+    """Every `-value` subject of the registry as a topic; otherwise the registry only tells
+    more (ids, versions, levels) about the governed estate of schemas/, rules/ and lineage/."""
 
 
 def build_estate(sources: Sources) -> Estate:
     estate = Estate()
+    rules = sorted(sources.rules.glob("*.yml")) if sources.rules is not None and sources.rules.is_dir() else []
     if sources.schemas is not None and sources.schemas.is_dir():
         _add_schema_files(estate, sources.schemas)
-    if sources.registry_url:
-        _add_registry(estate, sources.registry_url)
-    if sources.rules is not None and sources.rules.is_dir():
-        for path in sorted(sources.rules.glob("*.yml")):
-            _add_pipeline(estate, path)
+    registry = _registry(sources.registry_url) if sources.registry_url else None
+    registered: set[str] = set(registry.call("GET", "/subjects")) if registry is not None else set()
+    if registry is not None:
+        wanted = ({s: s.removesuffix("-value") for s in registered if s.endswith("-value")}
+                  if sources.registry_subjects else _governed_subjects(estate, rules))
+        for subject, topic_name in sorted(wanted.items()):
+            if subject in registered:
+                _add_subject(estate, registry, subject, topic_name)
+    for path in rules:
+        _add_pipeline(estate, path)
     if sources.lineage is not None and sources.lineage.is_dir():
         _add_declared(estate, sorted(sources.lineage.glob("*.yml")))
+    for ref, dataset in sorted(estate.datasets.items()):  # declared topics the registry knows a schema for
+        if registry is not None and ref.platform == "kafka" and dataset.schema is None and f"{ref.name}-value" in registered:
+            _add_subject(estate, registry, f"{ref.name}-value", ref.name)
     return estate
+
+
+def _governed_subjects(estate: Estate, rules: list[Path]) -> dict[str, str]:
+    """Subject -> topic for the subjects of schemas/ and those the pipelines of rules/ read."""
+    from governance.sentinel.pipeline import load_pipeline
+
+    wanted = {d.schema.subject: d.ref.name for d in estate.datasets.values() if d.schema is not None}
+    for path in rules:
+        pipeline = load_pipeline(path, check_rules=False)
+        wanted.setdefault(pipeline.subject or f"{pipeline.sources[0]}-value", pipeline.sources[0])
+    return wanted
 
 
 def add_partitions(estate: Estate, settings: Any, timeout: float = 10.0) -> bool:
@@ -65,17 +89,9 @@ def _add_schema_files(estate: Estate, folder: Path) -> None:
             continue
         path = workspace.path(subject)
         dataset = estate.dataset(topic(subject.removesuffix("-value")))
-        dataset.schema = TopicSchema(subject, text, compatibility=workspace.level(subject).value, origin=str(path))
+        dataset.schema = TopicSchema(subject, text, levels=workspace_levels(workspace, subject), origin=str(path))
         dataset.description = _doc_of(text)
         dataset.origin = str(path)
-
-
-def _add_registry(estate: Estate, url: str) -> None:
-    """The registered latest version of each `-value` subject (id, version, level)."""
-    registry = _registry(url)
-    for subject in registry.call("GET", "/subjects"):
-        if subject.endswith("-value"):
-            _add_subject(estate, registry, subject, subject.removesuffix("-value"))
 
 
 def _registry(url: str) -> Any:
@@ -84,7 +100,7 @@ def _registry(url: str) -> Any:
     return RegistryClient(url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL, or leave it out")
 
 
-def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -> None:
+def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, declared: Levels = Levels()) -> None:
     from governance.registry.client import RegistryClientError, subject_path
 
     try:
@@ -95,15 +111,16 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str) -
         raise
     if latest.get("schemaType", "AVRO") != "AVRO":
         return
+    dataset = estate.dataset(topic(topic_name))
+    levels = dataset.schema.levels if dataset.schema is not None and dataset.schema.subject == subject else declared
     try:
-        level = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")["compatibilityLevel"]
+        levels = with_registry(levels, registry, subject)
     except RegistryClientError:
-        level = None
+        pass
     text = latest["schema"]
     if latest.get("references"):
         text = json.dumps(_inline_references(registry, json.loads(text), latest["references"], set()))
-    dataset = estate.dataset(topic(topic_name))
-    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), level, registry.url)
+    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), levels, registry.url)
     dataset.description = dataset.description or _doc_of(latest["schema"])
     dataset.origin = dataset.origin or registry.url
 
@@ -152,9 +169,30 @@ def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
     estate = Estate()
     pipeline = load_pipeline(path, check_rules=False)
     if registry_url and pipeline.subject:
-        _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0])
+        declared = declared_levels(path.parent.parent / "schemas", pipeline.subject)
+        _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0], declared)
     _add_pipeline(estate, path)
+    _flow_metadata_from_project(estate, path.parent.parent)
     return estate
+
+
+def _flow_metadata_from_project(estate: Estate, project: Path) -> None:
+    """The owners and tags `lineage/` beside the pipeline's rules/ gives its job and topics
+    (as `lineage emit` publishes them), so that the sentinel's own reports do not drop them."""
+    from governance.errors import GovernanceError
+
+    if not (project / "lineage").is_dir():
+        return
+    try:
+        whole = build_estate(Sources(project / "schemas", project / "rules", project / "lineage"))
+    except GovernanceError:
+        return  # `lineage show` and `lineage emit` report what is wrong with the project's files
+    for job in estate.jobs:
+        for same in (j for j in whole.jobs if (j.kind, j.name) == (job.kind, job.name)):
+            job.owners, job.tags = same.owners, same.tags
+    for ref, dataset in estate.datasets.items():
+        if ref in whole.datasets:
+            dataset.owners, dataset.tags = whole.datasets[ref].owners, whole.datasets[ref].tags
 
 
 def _add_pipeline(estate: Estate, path: Path) -> None:
@@ -207,6 +245,43 @@ def _add_declared(estate: Estate, files: list[Path]) -> None:
     for job in estate.jobs:
         for ref in (*job.inputs, *job.outputs):
             estate.dataset(ref)
+    _carry_flow_metadata(estate, declared)
+
+
+def _carry_flow_metadata(estate: Estate, declared: list[Declared]) -> None:
+    """Each lineage file's owners and tags on every dataset and job of its flow: what the file
+    declares, and the topics and sentinel pipelines connected to it. Something with owners of its
+    own keeps them; otherwise it gets those of every flow it is part of. Tags add up."""
+    owners: dict[object, dict[str, None]] = {}
+    tags: dict[object, dict[str, None]] = {}
+    items: dict[object, Dataset | Job] = {}
+    for found in declared:
+        if not found.owners and not found.tags:
+            continue
+        for key, item in _flow(estate, found).items():
+            items[key] = item
+            owners.setdefault(key, {}).update(dict.fromkeys(found.owners))
+            tags.setdefault(key, {}).update(dict.fromkeys(found.tags))
+    for key, item in items.items():
+        item.owners = item.owners or tuple(owners[key])
+        item.tags = tuple(dict.fromkeys((*item.tags, *tags[key])))
+
+
+def _flow(estate: Estate, found: Declared) -> dict[object, Dataset | Job]:
+    """The datasets and jobs of one lineage file's flow, keyed by ref or job identity."""
+    own = [job for job in estate.jobs if any(job is j for j in found.jobs)]
+    out: dict[object, Dataset | Job] = {id(job): job for job in own}
+    frontier = [d.ref for d in found.datasets] + [ref for job in own for ref in (*job.inputs, *job.outputs)]
+    while frontier:
+        ref = frontier.pop()
+        if ref in out:
+            continue
+        out[ref] = estate.dataset(ref)
+        for job in (*estate.readers(ref), *estate.writers(ref)):
+            if job.kind == "sentinel" and id(job) not in out:
+                out[id(job)] = job
+                frontier += [*job.inputs, *job.outputs]
+    return out
 
 
 def field_paths(schema_text: str) -> list[str]:
@@ -217,6 +292,29 @@ def field_paths(schema_text: str) -> list[str]:
         return []
     out: list[str] = []
     _leaves(schema, "", out, {}, 0)
+    return out
+
+
+def field_tags(schema_text: str) -> dict[str, tuple[str, ...]]:
+    """Dotted field path -> the field's `tags` property (`"tags": ["pii"]`), as DataHub reads them."""
+    try:
+        schema = json.loads(schema_text)
+    except ValueError:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(node: object, prefix: str, depth: int) -> None:
+        if depth > 16 or not isinstance(node, dict) or node.get("type") not in ("record", "error"):
+            return
+        for f in node.get("fields", ()):
+            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+                continue
+            if isinstance(f.get("tags"), list):
+                out[prefix + f["name"]] = tuple(str(t) for t in f["tags"])
+            for branch in f["type"] if isinstance(f.get("type"), list) else [f.get("type")]:
+                walk(branch, f"{prefix}{f['name']}.", depth + 1)
+
+    walk(schema, "", 0)
     return out
 
 

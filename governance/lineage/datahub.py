@@ -5,7 +5,8 @@ integration would make.
 
 - topics: datasets on platform `kafka` with SchemaMetadata (KafkaSchema with the
   Avro text, fields from `avro_schema_to_mce_fields`, errors surfacing), DatasetProperties
-  (subject, schema id and version, compatibility, partitions), SubTypes Topic, Status,
+  (subject, schema id and version, partitions; `compatibility` the declared level of schemas/,
+  the registry's own beside it as `registry_compatibility`), SubTypes Topic, Status,
   and Ownership / GlobalTags from declared metadata; field `doc`s become field
   descriptions and a field's `tags` property its tags (e.g. `"tags": ["PII"]`);
 - jobs: a DataFlow and a DataJob with DataJobInputOutput, and UpstreamLineage on every
@@ -100,8 +101,13 @@ class Mapper:
         if dataset.schema is not None:
             s = dataset.schema
             properties["subject"] = s.subject
+            levels = s.levels
             for key, value in (("schema_id", s.schema_id), ("schema_version", s.version),
-                               ("compatibility", s.compatibility)):
+                               ("compatibility", levels.published),
+                               ("compatibility_declared_in", levels.declared_by if levels.declared else None),
+                               ("registry_compatibility", levels.effective),
+                               ("registry_compatibility_inherited",
+                                str(levels.inherited).lower() if levels.effective else None)):
                 if value is not None:
                     properties[key] = str(value)
             aspects.append(m.SchemaMetadataClass(

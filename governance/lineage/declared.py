@@ -49,6 +49,9 @@ class Declared:
     jobs: list[Job] = field(default_factory=list)
     references: list[tuple[DatasetRef, str]] = field(default_factory=list)
     """Each dataset a job names, with `file, line N` of where, for the check that it exists."""
+    owners: tuple[str, ...] = ()
+    """The file's own `owners` and `tags`: those of its whole flow."""
+    tags: tuple[str, ...] = ()
 
 
 _TOP = frozenset({"owners", "tags", "datasets", "jobs", "connectors"})
@@ -65,6 +68,7 @@ def load_declared(path: Path, known_topics: Callable[[str], list[str]] | None = 
     doc.check_keys(top, "the lineage file", _TOP, (), root)
     owners = _strings(doc, top["owners"][1], "`owners`") if "owners" in top else ()
     tags = _strings(doc, top["tags"][1], "`tags`") if "tags" in top else ()
+    out.owners, out.tags = owners, tags
     for node in doc.sequence(top["datasets"][1], "`datasets`") if "datasets" in top else ():
         m = doc.mapping(node, "an entry of `datasets`")
         doc.check_keys(m, "an entry of `datasets`", _DATASET, ("dataset",), node)

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.lineage.levels import Levels
+
 
 @dataclass(frozen=True, order=True)
 class DatasetRef:
@@ -35,9 +37,13 @@ class TopicSchema:
     text: str
     version: int | None = None
     schema_id: int | None = None
-    compatibility: str | None = None
+    levels: Levels = Levels()
     origin: str = ""
     """Where the schema came from: a file (`schemas/orders-value.avsc`) or the registry URL."""
+
+    @property
+    def compatibility(self) -> str | None:
+        return self.levels.published
 
 
 @dataclass
@@ -154,6 +160,12 @@ class Estate:
                 for end in ends_of(job):
                     yield depth + 1, job, end
                     frontier.append((end, depth + 1))
+
+    def level_warnings(self) -> list[str]:
+        """One line per subject whose registry level differs from the declared one."""
+        found = {d.schema.subject: d.schema.levels.mismatch(d.schema.subject)
+                 for _, d in sorted(self.datasets.items()) if d.schema is not None}
+        return [w for w in found.values() if w]
 
     def subject_topic(self, subject: str) -> DatasetRef | None:
         """The topic a `-value` subject names (TopicNameStrategy); else the first topic carrying it."""

@@ -81,10 +81,10 @@ def impact(estate: Estate, subject: str) -> list[str]:
     chain = impact_chain(estate, ref)
     lines = [f"{subject} is the value schema of {ref}"]
     if not chain:
-        return lines + ["  nothing downstream is known (declare readers in lineage/*.yml)"]
+        return lines + ["  nothing downstream is known (declare readers in lineage/*.yml)"] + owners_to_tell(estate, ref)
     for depth, job, target in estate.downstream_tree(ref):
         lines.append(f"{'  ' * depth}{job_label(job)} -> {dataset_label(estate, target)}")
-    return lines
+    return lines + owners_to_tell(estate, ref)
 
 
 def impact_chain(estate: Estate, ref: DatasetRef) -> str:
@@ -98,3 +98,19 @@ def impact_chain(estate: Estate, ref: DatasetRef) -> str:
         outputs = ", ".join(dict.fromkeys(ends))
         parts.append(f"{job_label(job)}, which feeds {outputs}" if outputs else job_label(job))
     return "read by " + "; ".join(parts)
+
+
+def owners_to_tell(estate: Estate, ref: DatasetRef) -> list[str]:
+    """`owners to tell:` and, per owner, what they own of `ref` and everything downstream of it."""
+    owned: dict[str, list[str]] = {}
+    things: list[tuple[str, tuple[str, ...]]] = [(str(ref), estate.dataset(ref).owners)]
+    for _, job, target in estate.downstream(ref):
+        things += [(job_label(job), job.owners), (str(target), estate.dataset(target).owners)]
+    for name, owners in things:
+        for owner in owners:
+            names = owned.setdefault(owner, [])
+            if name not in names:
+                names.append(name)
+    if not owned:
+        return ["owners to tell: none declared (owners: in lineage/*.yml or rules/*.yml)"]
+    return ["owners to tell:"] + [f"  {owner}: {', '.join(names)}" for owner, names in owned.items()]

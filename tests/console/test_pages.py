@@ -6,6 +6,7 @@ build/screenshots/."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka_helpers import create_topic
@@ -384,3 +385,119 @@ def test_one_window_is_told_by_its_end_in_utc_on_every_page_and_in_lineage_show(
     ticks = browser.execute_script("return kpiChart.axes[0].values(kpiChart, [kpiChart.data[0][0]])")  # type: ignore[attr-defined]
     first = dt.datetime.fromtimestamp(browser.execute_script("return kpiChart.data[0][0]"), dt.timezone.utc)  # type: ignore[attr-defined]
     assert ticks == [first.strftime("%Y-%m-%d\n%H:%M:%S")], ticks
+
+
+def test_the_subject_page_shows_the_declared_and_the_enforced_level_and_warns_when_they_differ(
+        estate: Estate, browser: object, registry_url: str) -> None:
+    subject = f"{estate.source}-value"
+    (estate.project / "schemas" / "subjects.yml").write_text(f"{subject}:\n  compatibility: FULL_TRANSITIVE\n")
+    global_level = SchemaRegistryClient({"url": registry_url}).get_compatibility()
+    assert global_level != "FULL_TRANSITIVE"
+    assert visit(browser, f"{estate.console.url}/subjects/{subject}", "subject-level-inherited") == []
+    shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
+    assert "declared FULL_TRANSITIVE (schemas/subjects.yml)" in shown
+    assert f"the registry enforces {global_level} (inherited from the registry’s global level" in shown
+    warning = browser.find_element("id", "level-warning").text  # type: ignore[attr-defined]
+    assert f"the registry enforces {global_level}" in warning and "declares FULL_TRANSITIVE" in warning
+
+    registered = subprocess.run([sys.executable, "-m", "governance", "schemas", "register", "--registry", registry_url,
+                                 "--schemas", str(estate.project / "schemas")], capture_output=True, text=True, timeout=60)
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    assert visit(browser, f"{estate.console.url}/subjects/{subject}", "subject-level-set") == []
+    shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
+    assert "the registry enforces FULL_TRANSITIVE (set on the subject)" in shown
+    assert not browser.find_elements("id", "level-warning")  # type: ignore[attr-defined]
+
+
+def test_the_published_lineage_holds_the_topics_the_console_graph_shows(
+        estate: Estate, browser: object, registry_url: str, tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "lineage.json"
+    done = subprocess.run([sys.executable, "-m", "governance", "lineage", "emit", "--project", str(estate.project),
+                           "--registry", registry_url, "--to", f"file:{out}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    urns = {m["entityUrn"] for m in json.loads(out.read_text())}
+    datasets = {re.sub(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.*),PROD\)$", r"\1:\2", u)
+                for u in urns if u.startswith("urn:li:dataset:")}
+    jobs = {re.sub(r"^urn:li:dataJob:\(urn:li:dataFlow:\(([^,]+),([^,]+),prod\),(.*)\)$", r"job:\1/\2/\3", u)
+            for u in urns if u.startswith("urn:li:dataJob:")}
+    visit(browser, estate.console.url + "/lineage", "lineage-published")
+    nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
+    assert datasets | jobs == nodes
+    assert f"kafka:{estate.source}-valid" in datasets and f"job:governance/sentinel/{estate.name}" in jobs
+
+
+def test_owners_and_tags_of_the_flow_and_the_schemas_field_tags_are_on_the_subject_and_pipeline_pages(
+        estate: Estate, browser: object, registry_url: str) -> None:
+    import json
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    subject = f"{estate.source}-value"
+    (estate.project / "lineage").mkdir(exist_ok=True)
+    (estate.project / "lineage" / f"{estate.name}.yml").write_text(
+        f"owners: [orders-team]\ntags: [shop]\njobs:\n  - name: {estate.name}-load\n"
+        f"    inputs: [kafka:{estate.source}-valid]\n    outputs: [s3:lake/{estate.name}]\n")
+    tagged = json.loads(ORDER_SCHEMA)
+    address = next(f for f in tagged["fields"] if f["name"] == "shippingAddress")
+    zip_field = next(f for f in address["type"]["fields"] if f["name"] == "zip")
+    zip_field["tags"] = ["pii"]
+    SchemaRegistryClient({"url": registry_url}).register_schema(subject, Schema(json.dumps(tagged), "AVRO"))
+
+    def ownership(path: str, shot: str) -> str:
+        assert visit(browser, estate.console.url + path, shot) == []
+        return browser.find_element("id", "ownership").text  # type: ignore[attr-defined]
+
+    WebDriverWait(browser, 30, poll_frequency=1).until(  # type: ignore[arg-type]
+        lambda _: "orders-team" in ownership(f"/subjects/{subject}", "subject-owners"))
+    assert ownership(f"/subjects/{subject}", "subject-owners") == f"topic {estate.source}; owners: orders-team; tags: shop"
+    rows = [r.text for r in browser.find_elements("css selector", "#fields tr")]  # type: ignore[attr-defined]
+    assert "shippingAddress.zip pii" in rows
+    assert ownership(f"/pipelines/{estate.name}", "pipeline-owners") == "owners: orders-team; tags: shop"
+
+
+def test_the_overview_leads_with_the_subjects_of_schemas_and_files_the_others_behind_a_link(
+        estate: Estate, browser: object, registry_url: str) -> None:
+    leftover = f"aaa-leftover-{time.time_ns() % 10**8}-value"  # sorts before the governed subject
+    SchemaRegistryClient({"url": registry_url}).register_schema(
+        leftover, Schema('{"type": "record", "name": "Left", "fields": [{"name": "n", "type": "long"}]}', "AVRO"))
+    (estate.project / "schemas" / "unregistered-value.avsc").write_text(ORDER_SCHEMA)
+    registered = SchemaRegistryClient({"url": registry_url}).get_subjects()
+    assert visit(browser, estate.console.url + "/", "overview-subjects") == []
+    governed = [r.text for r in browser.find_elements("css selector", "#governed-subjects tr")[1:]]  # type: ignore[attr-defined]
+    assert governed == [f"{estate.source}-value schemas/", "unregistered-value schemas/ not registered yet"]
+    others = browser.find_element("id", "other-subjects")  # type: ignore[attr-defined]
+    assert leftover not in browser.find_element("tag name", "main").text  # type: ignore[attr-defined]
+    assert f"{len(registered) - 1:,} other subjects in the registry, not in schemas/" in others.text
+    others.find_element("partial link text", "other subjects").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 15).until(lambda b: "scope=other" in b.current_url)  # type: ignore[arg-type]
+    assert visit(browser, browser.current_url, "subjects-other") == []  # type: ignore[attr-defined]
+    rows = [r.text for r in browser.find_elements("css selector", "#subjects tr.registry-subject")]  # type: ignore[attr-defined]
+    assert f"{leftover} only in the registry" in rows
+    assert not browser.find_elements("css selector", "#subjects tr.governed-subject")  # type: ignore[attr-defined]
+    assert visit(browser, f"{estate.console.url}/subjects?q={estate.name}", "subjects-all") == []
+    first = browser.find_elements("css selector", "#subjects tr")[1]  # type: ignore[attr-defined]
+    assert first.get_attribute("class") == "governed-subject" and first.text == f"{estate.source}-value schemas/"
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{estate.console.url}/subjects?scope=other&page=abc", timeout=10)
+    assert e.value.code == 400 and "not a page number" in e.value.read().decode()
+    (estate.project / "schemas" / "unregistered-value.avsc").unlink()
+
+
+def test_a_subjects_file_the_gate_refuses_is_said_on_the_subject_page(estate: Estate, browser: object) -> None:
+    subjects_file = estate.project / "schemas" / "subjects.yml"
+    before = subjects_file.read_text() if subjects_file.exists() else None
+    subjects_file.write_text(f"{estate.source}-value:\n  compatibility: SIDEWAYS\n")
+    try:
+        assert visit(browser, f"{estate.console.url}/subjects/{estate.source}-value", "subject-level-error") == []
+        shown = browser.find_element("id", "compatibility").text  # type: ignore[attr-defined]
+        assert "the declared level cannot be read" in shown and "subjects.yml:1" in shown and "SIDEWAYS" in shown
+        assert "shippingAddress.zip" in browser.find_element("id", "fields").text  # type: ignore[attr-defined]
+    finally:
+        if before is None:
+            subjects_file.unlink()
+        else:
+            subjects_file.write_text(before)

@@ -72,6 +72,13 @@ def test_topics_carry_their_schema_fields_docs_tags_and_registry_properties(
     assert subtypes.typeNames == ["Topic"]
     (ledger_tags,) = aspects(mcps, "postgres,bank.public.payments", "globalTags")
     assert sorted(t.tag for t in ledger_tags.tags) == ["urn:li:tag:finance", "urn:li:tag:pii"]
+    for topic_name in ("payments", "payments-valid", "payments-dlq", "payments-s3-sink-dlq"):  # the file's flow
+        (owners,) = aspects(mcps, f"kafka,{topic_name},", "ownership")
+        assert [o.owner for o in owners.owners] == ["urn:li:corpGroup:payments-team"], topic_name
+        (tags,) = aspects(mcps, f"kafka,{topic_name},", "globalTags")
+        assert [t.tag for t in tags.tags] == ["urn:li:tag:finance"], topic_name
+    (job_tags,) = aspects(mcps, "dataJob:(urn:li:dataFlow:(governance,sentinel,prod),payments)", "globalTags")
+    assert [t.tag for t in job_tags.tags] == ["urn:li:tag:quality", "urn:li:tag:finance"]
 
 
 def test_the_sentinel_is_a_job_between_raw_valid_and_dlq_with_field_lineage(

@@ -95,7 +95,8 @@ def test_a_registered_schema_with_references_is_read_whole(registry_url: str, tm
                            {"name": "from", "type": f"ref{suffix}.geo.Address"}]}
     client.register_schema(f"ref{suffix}-shipments-value", Schema(json.dumps(shipment), "AVRO", [
         SchemaReference(f"ref{suffix}.geo.Address", f"ref{suffix}-address", 1)]))
-    estate = build_estate(Sources(tmp_path / "none", tmp_path / "none", tmp_path / "none", registry_url))
+    estate = build_estate(Sources(tmp_path / "none", tmp_path / "none", tmp_path / "none", registry_url,
+                                  registry_subjects=True))
     mapper = Mapper(estate)
     (schema,) = [m.aspect for m in mapper.mcps() if f"ref{suffix}-shipments," in m.entityUrn and m.aspectName == "schemaMetadata"]
     paths = [f.fieldPath for f in schema.fields]

@@ -44,6 +44,10 @@ def test_impact_lists_pipelines_topics_and_sinks_downstream_of_a_subject() -> No
         "    connector payments-s3-sink -> s3:finance-lake/topics/payments-valid",
         "    connector payments-s3-sink -> kafka:payments-s3-sink-dlq",
         "  sentinel payments (3 rules) -> kafka:payments-dlq",
+        "owners to tell:",
+        "  payments-team: kafka:payments, sentinel payments (3 rules), kafka:payments-valid, kafka:payments-dlq, "
+        "connector payments-s3-sink, s3:finance-lake/topics/payments-valid, kafka:payments-s3-sink-dlq",
+        "  user:alice: sentinel payments (3 rules)",
     ]
 
 
