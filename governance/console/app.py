@@ -200,7 +200,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
     def pipeline(request: Request) -> Response:
         job = find_job(request.path_params["name"])
         series = windows(data.kpis(job))
-        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["compliance"] for w in series],
+        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["schema_conformant_share"] for w in series],
                  "dlq": [w["dlq_rate"] for w in series], "invalid": [w["invalid_per_minute"] for w in series]}
         totals: dict[str, int] = {}
         for w in series:

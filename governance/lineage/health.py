@@ -1,4 +1,4 @@
-"""Each sentinel pipeline's latest compliance, read from its KPI topic, for `lineage show`."""
+"""Each sentinel pipeline's windows, read from its KPI topic, for `lineage show` and the console."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ processes, each writing its open window's running counts with every transaction.
 
 
 def latest_compliance(settings: KafkaSettings, registry_url: str | None, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
-    """Pipeline name -> `last window ended 2026-12-05 12:00:00 UTC: 98.2% schema-compliant, ...`."""
+    """Pipeline name -> `last window ended 2026-12-05 12:00:00 UTC: 95.5% valid, 98.5% schema-conformant, ...`."""
     out: dict[str, str] = {}
     with KpiReader(settings, registry_url, timeout) as reader:
         for job in jobs:
@@ -96,13 +96,13 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if str(r.get("instance", "")).startswith("replay-"):
             continue  # a replay's counts: no window of routing
         start = _ms(r["window_start"])
-        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
+        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "valid": 0, "invalid": 0,
                                         "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,
                                         "instances": set(), "final": True, "open": True})
         w["final"] = w["final"] and r["final"]
         w["open"] = w["open"] and r.get("open", False)
         counts = r["window"]
-        for key in ("records_in", "invalid", "schema_failures"):
+        for key in ("records_in", "valid", "invalid", "schema_failures"):
             w[key] += counts[key]
         for rule, n in counts["rule_failures"].items():
             w["rule_failures"][rule] = w["rule_failures"].get(rule, 0) + n
@@ -114,8 +114,10 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     out = []
     for w in sorted(by_start.values(), key=lambda w: w["start"]):
-        summed = WindowCounts(records_in=w["records_in"], invalid=w["invalid"], schema_failures=w["schema_failures"])
-        w["compliance"] = summed.schema_compliance_rate
+        summed = WindowCounts(records_in=w["records_in"], valid=w["valid"], invalid=w["invalid"],
+                              schema_failures=w["schema_failures"])
+        w["valid_share"] = summed.valid_share
+        w["schema_conformant_share"] = summed.schema_conformant_share
         w["dlq_rate"] = summed.dlq_rate
         w["invalid_per_minute"] = summed.invalid_per_minute(max((w["end"] - w["start"]) / 60_000, 1e-9))
         out.append(w)
@@ -144,5 +146,6 @@ def summarize(records: list[dict[str, Any]]) -> str | None:
     if last is None or not last["records_in"]:
         return None
     processes = len(last["instances"])
-    return (f"last window ended {utc(last['end'])}: {last['compliance']:.1%} schema-compliant, {last['dlq_rate']:.1%} to the DLQ, "
+    return (f"last window ended {utc(last['end'])}: {last['valid_share']:.1%} valid, "
+            f"{last['schema_conformant_share']:.1%} schema-conformant, {last['dlq_rate']:.1%} to the DLQ, "
             f"{last['records_in']:,} records" + (f", {processes} processes" if processes > 1 else ""))

@@ -384,3 +384,17 @@ def test_one_window_is_told_by_its_end_in_utc_on_every_page_and_in_lineage_show(
     ticks = browser.execute_script("return kpiChart.axes[0].values(kpiChart, [kpiChart.data[0][0]])")  # type: ignore[attr-defined]
     first = dt.datetime.fromtimestamp(browser.execute_script("return kpiChart.data[0][0]"), dt.timezone.utc)  # type: ignore[attr-defined]
     assert ticks == [first.strftime("%Y-%m-%d\n%H:%M:%S")], ticks
+
+
+def test_the_two_shares_are_named_for_what_they_measure_on_the_overview_and_the_chart(estate: Estate, browser: object) -> None:
+    visit(browser, estate.console.url + "/", "overview-shares")
+    header = [th.text for th in browser.find_elements("css selector", "#pipelines th")]  # type: ignore[attr-defined]
+    assert "valid share" in header and "schema-conformant share" in header
+    assert "compliance" not in browser.find_element("tag name", "body").text.lower()  # type: ignore[attr-defined]
+    row = next(tr for tr in browser.find_elements("css selector", "#pipelines tr") if estate.name in tr.text)  # type: ignore[attr-defined]
+    cells = [td.text for td in row.find_elements("tag name", "td")]
+    valid, conformant, dlq = (float(cells[header.index(h)].rstrip("%")) for h in
+                              ("valid share", "schema-conformant share", "DLQ rate"))
+    assert abs(valid + dlq - 100) < 0.15 and valid < conformant  # rule failures are schema-conformant yet not valid
+    visit(browser, f"{estate.console.url}/pipelines/{estate.name}", "pipeline-shares")
+    assert browser.execute_script("return kpiChart.series[1].label") == "schema-conformant share"  # type: ignore[attr-defined]
