@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from governance.console.rules import arguments, observed
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
 from governance.lineage.health import Health, health, latest_with_records, utc, windows
@@ -132,6 +133,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
     templates.env.filters["num"] = lambda v: "-" if v is None else f"{v:,.0f}" if isinstance(v, (int, float)) else v
     templates.env.filters["when"] = utc
+    templates.env.filters["arguments"] = arguments
+    templates.env.filters["observed"] = observed
     data = ConsoleData(config)
 
     def render(request: Request, template: str, **context: Any) -> Response:

@@ -60,7 +60,7 @@ def _number(value: Any) -> str:
     value = round(value, 9)  # (1 - 0.95) * 100 is 5.000000000000004
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return f"{value:,.2f}".rstrip("0") if abs(value) >= 1 else f"{value:.4g}"
 
 
 def _literal(value: Any) -> str:

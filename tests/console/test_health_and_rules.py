@@ -103,3 +103,25 @@ def test_a_running_pipeline_with_four_percent_to_the_dlq_warns_and_says_why(stew
     assert browser.find_element("css selector", "#health .badge").text == "warn"  # type: ignore[attr-defined]
     assert browser.find_element("css selector", "#health .reason").text == "DLQ rate 4.0% ≥ 1%"  # type: ignore[attr-defined]
     assert browser.find_element("id", "running").text == "running"  # type: ignore[attr-defined]
+
+
+def test_the_pipeline_page_lists_each_rule_with_its_arguments_and_window_rules_next_to_their_bounds(
+        steward: Steward, browser: object) -> None:
+    assert visit(browser, f"{steward.console.url}/pipelines/{steward.stopped}", "pipeline-rules") == []
+    header = [th.text for th in browser.find_elements("css selector", "#rules th")]  # type: ignore[attr-defined]
+    rows = {}
+    for tr in browser.find_elements("css selector", "#rules tr")[1:]:  # type: ignore[attr-defined]
+        cells = dict(zip(header, (td.text for td in tr.find_elements("tag name", "td"))))
+        rows[cells["rule"]] = cells
+    assert rows["expect_column_values_to_be_between(totalCents)"]["arguments"] == "min_value: 0"
+    assert rows["expect_column_values_to_match_regex(shippingAddress.zip)"]["arguments"] == "regex: ^[0-9A-Za-z -]{3,10}$"
+    assert rows["expect_column_value_lengths_to_be_between(couponCode)"]["arguments"] == "min_value: 4, max_value: 20"
+    assert rows["expect_column_value_lengths_to_be_between(couponCode)"]["severity"] == "warning"
+    unique = next(cells for rule, cells in rows.items() if rule.startswith("expect_select_column_values_to_be_unique"))
+    assert unique["arguments"] == "column_list: [orderId, customerId]"
+    mean = rows["expect_column_mean_to_be_between(totalCents)"]
+    assert mean["arguments"] == "min_value: 100, max_value: 10000000"
+    assert re.fullmatch(r"held \(observed [\d,]+(\.\d\d?)?, expected between 100 and 10,000,000\)", mean["last window"]), mean
+    country = rows["expect_column_values_to_be_in_set(shippingAddress.country)"]
+    assert (country["arguments"], country["severity"]) == ("value_set: [DE, FR], mostly: 0.95", "warning")
+    assert country["last window"] == "held (observed 1.5% unexpected of 200 records, expected at most 5% (mostly 0.95))"

@@ -19,6 +19,7 @@ def test_an_observed_mean_is_rounded_and_set_next_to_its_bounds() -> None:
     assert observed("14398.733959311425", between) == "observed 14,398.73, expected between 100 and 10,000,000"
     assert observed("0.000123456", {"max_value": 0.5}) == "observed 0.0001235, expected ≤ 0.5"
     assert observed("12", {"min_value": 3, "strict_min": True}) == "observed 12, expected > 3"
+    assert observed("1234.5", {"min_value": 3, "max_value": 5, "strict_max": True}) == "observed 1,234.5, expected ≥ 3 and < 5"
     assert observed('"DE"', {"value_set": ["DE", "FR"]}) == 'observed "DE", expected in [DE, FR]'
     assert observed(None, between) == ""
 
