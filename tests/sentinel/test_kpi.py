@@ -257,3 +257,19 @@ def test_readers_of_the_previous_kpi_schema_keep_their_figure_and_new_readers_ge
     as_new = fastavro.schemaless_reader(io.BytesIO(buf.getvalue()), old, new)
     assert as_new["window"]["valid_share"] is None and as_new["window"]["schema_conformant_share"] is None
     assert as_new["window"]["schema_compliance_rate"] == pytest.approx(0.9)
+
+
+def test_a_sentinel_of_this_release_registers_its_kpi_schema_over_the_last_shipped_one(registry_url: str,
+                                                                                      unique_name: str) -> None:
+    from types import SimpleNamespace
+
+    from governance.registry.client import RegistryClient
+    from governance.sentinel.topics import register_kpi_schema
+
+    pipeline = SimpleNamespace(kpi_topic=f"{unique_name}-kpi")
+    client = RegistryClient(registry_url)
+    client.call("PUT", f"/config/{pipeline.kpi_topic}-value", {"compatibility": "FULL_TRANSITIVE"})
+    for shipped in SHIPPED:
+        client.call("POST", f"/subjects/{pipeline.kpi_topic}-value/versions", {"schema": shipped.read_text()})
+    register_kpi_schema(registry_url, pipeline)  # type: ignore[arg-type]
+    assert client.call("GET", f"/subjects/{pipeline.kpi_topic}-value/versions") == [1, 2, 3, 4, 5, 6]
