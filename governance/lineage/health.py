@@ -209,11 +209,14 @@ def _ago(ms: float) -> str:
 
 
 def summarize(records: list[dict[str, Any]], now_ms: float) -> str | None:
-    """The pipeline's health, then its latest window with records, summed over the processes that reported it."""
+    """The pipeline's health, then its latest window with records, summed over the processes that reported it;
+    None without KPI records."""
     series = windows(records)
+    if not series:
+        return None
     last = latest_with_records(series)
     if last is None or not last["records_in"]:
-        return None
+        return str(health(series, now_ms))
     processes = len(last["instances"])
     return (f"{health(series, now_ms)}; last window ended {utc(last['end'])}: {last['valid_share']:.1%} valid, "
             f"{last['schema_conformant_share']:.1%} schema-conformant, {last['dlq_rate']:.1%} to the DLQ, "

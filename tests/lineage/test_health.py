@@ -84,3 +84,10 @@ def test_lineage_show_tells_the_same_state_and_reasons_before_the_window() -> No
     assert line == ("stale: sentinel stopped, last heard of 12 min ago (window ending 2026-12-05 06:02:00 UTC); "
                     "as last seen, DLQ rate 4.5% ≥ 1%; last window ended 2026-12-05 06:01:00 UTC: "
                     "95.5% valid, 100.0% schema-conformant, 4.5% to the DLQ, 1,000 records")
+
+
+def test_lineage_show_tells_the_state_of_a_pipeline_that_routed_nothing_and_nothing_without_kpi_records() -> None:
+    assert summarize([kpi(0, 0, 0)], T0 + 1.5 * MINUTE) == "unknown: no records routed yet"
+    assert summarize([kpi(0, 0, 0, final=True)], T0 + 1.5 * MINUTE) == \
+        "stale: sentinel stopped, last heard of 30 s ago (window ending 2026-12-05 06:01:00 UTC); as last seen, no records routed yet"
+    assert summarize([], T0) is None
