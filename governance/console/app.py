@@ -24,11 +24,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from governance.console.rules import arguments, observed
 from governance.errors import GovernanceError
 from governance.gate.inputs import InputError
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
-from governance.lineage.health import latest_with_records, utc, windows
+from governance.lineage.health import Health, health, latest_with_records, utc, windows
 from governance.lineage.levels import Levels
 from governance.lineage.model import Estate, Job
 
@@ -56,6 +57,7 @@ class ConsoleData:
         self._lock = threading.Lock()
         self._estate: tuple[float, Estate] | None = None
         self._kpis: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._kpis_read_at: dict[str, float] = {}
         self._scans: dict[str, tuple[float, Any]] = {}
         self._tail = None
         self._kpi_reader = None
@@ -82,7 +84,13 @@ class ConsoleData:
                 self._kpi_reader = KpiReader(self.config.settings, self.config.registry_url, timeout=3)
             records = [r for r in self._kpi_reader.tail(topic_name, 5000) if r.get("pipeline") == job.name]
             self._kpis[topic_name] = (time.monotonic(), records)
+            self._kpis_read_at[topic_name] = time.time() * 1000
             return records
+
+    def health(self, job: Job) -> tuple[Health, list[dict[str, Any]]]:
+        """The pipeline's health as of when its KPI records were read, and its windows."""
+        series = windows(self.kpis(job))
+        return health(series, self._kpis_read_at.get(job.properties.get("kpi_topic", ""), time.time() * 1000)), series
 
     def scan(self, topic_name: str) -> Scan:
         """The newest records of a topic (all of a small one), read again after a few seconds."""
@@ -134,13 +142,8 @@ class ConsoleData:
         return with_registry(declared, self._client(), subject) if self.config.registry_url else declared
 
 
-def health_of(window: dict[str, Any] | None) -> str:
-    if window is None or window["dlq_rate"] is None:
-        return "unknown"
-    failing = any(not e["success"] for e in window["expectations"].values())
-    if window["dlq_rate"] >= 0.10 or failing:
-        return "bad"
-    return "warn" if window["dlq_rate"] >= 0.01 else "ok"
+GRAPH_COLOUR = {"failing": "bad", "stale": "unknown"}
+"""The lineage graph's colour of a health state the graph has no colour of its own for."""
 
 
 def create_app(config: ConsoleConfig) -> Starlette:
@@ -148,6 +151,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
     templates.env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
     templates.env.filters["num"] = lambda v: "-" if v is None else f"{v:,.0f}" if isinstance(v, (int, float)) else v
     templates.env.filters["when"] = utc
+    templates.env.filters["arguments"] = arguments
+    templates.env.filters["observed"] = observed
     data = ConsoleData(config)
 
     def render(request: Request, template: str, **context: Any) -> Response:
@@ -155,18 +160,13 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def pipeline_rows() -> list[dict[str, Any]]:
         rows = []
-        now = time.time() * 1000
         for job in data.estate().jobs:
             if job.kind != "sentinel":
                 continue
-            series = windows(data.kpis(job))
-            newest = series[-1] if series else None
-            last = latest_with_records(series)
-            window_ms = (newest["end"] - newest["start"]) if newest else 60_000
-            running = newest is not None and not newest["final"] and now - newest["end"] < 3 * window_ms
-            rows.append({"job": job, "last": last, "health": health_of(last), "running": running})
-        order = {"bad": 0, "warn": 1, "unknown": 2, "ok": 3}
-        return sorted(rows, key=lambda r: (order[r["health"]], r["job"].name))
+            state, series = data.health(job)
+            rows.append({"job": job, "last": latest_with_records(series), "health": state, "running": state.running})
+        order = {"failing": 0, "stale": 1, "warn": 2, "unknown": 3, "ok": 4}
+        return sorted(rows, key=lambda r: (order[r["health"].state], r["job"].name))
 
     def overview(request: Request) -> Response:
         registered = set(data.registry("/subjects") or []) if config.registry_url else set()
@@ -238,14 +238,14 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def pipeline(request: Request) -> Response:
         job = find_job(request.path_params["name"])
-        series = windows(data.kpis(job))
-        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["compliance"] for w in series],
+        state, series = data.health(job)
+        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["schema_conformant_share"] for w in series],
                  "dlq": [w["dlq_rate"] for w in series], "invalid": [w["invalid_per_minute"] for w in series]}
         totals: dict[str, int] = {}
         for w in series:
             for rule, n in w["rule_failures"].items():
                 totals[rule] = totals.get(rule, 0) + n
-        return render(request, "pipeline.html", job=job, last=latest_with_records(series),
+        return render(request, "pipeline.html", job=job, last=latest_with_records(series), health=state,
                       chart=json.dumps(chart).replace("<", "\\u003c"), totals=totals)
 
     def dlq(request: Request) -> Response:
@@ -270,9 +270,10 @@ def create_app(config: ConsoleConfig) -> Starlette:
         health: dict[str, str] = {}
         for row in pipeline_rows():
             job = row["job"]
-            health[job_id(job)] = row["health"]
+            colour = GRAPH_COLOUR.get(row["health"].state, row["health"].state)
+            health[job_id(job)] = colour
             for ref in job.inputs:
-                health[str(ref)] = row["health"]
+                health[str(ref)] = colour
         graph = layout(estate, health)
         selected = request.query_params.get("node")
         detail = _detail(estate, selected, data) if selected else None

@@ -216,7 +216,7 @@ class Board:
             return
         self._last = now
         lines = [f"  {phase}",
-                 f"  {'pipeline':<18}{'written':>9}{'valid':>9}{'DLQ':>8}{'in flight':>11}{'compliance':>12}  sentinel"]
+                 f"  {'pipeline':<18}{'written':>9}{'valid':>9}{'DLQ':>8}{'in flight':>11}{'valid share':>13}  sentinel"]
         for p in self.pipelines:
             tally = self.written.get(p.name)
             written = tally.generated if tally else 0
@@ -225,7 +225,7 @@ class Board:
             sentinel = sentinels.get(p.name)
             state = "running" if sentinel is not None and sentinel.running else "stopped"
             lines.append(f"  {p.name:<18}{written:>9,}{valid:>9,}{dlq:>8,}{max(0, written - valid - dlq):>11,}"
-                         f"{rate:>12}  {state}")
+                         f"{rate:>13}  {state}")
         self._erase()
         self.out.write("\n".join(lines) + "\n")
         self.out.flush()

@@ -186,8 +186,8 @@ class Mapper:
         window = kpi["window"]
         run_id = f"{job.name}/{kpi['window_start']}/{kpi['instance']}"
         observed = {e["rule"]: e for e in kpi.get("window_expectations", ())}
-        figures = {k: json.dumps(window[k]) for k in ("records_in", "valid", "invalid", "schema_failures",
-                                                     "schema_compliance_rate", "dlq_rate", "invalid_records_per_minute")}
+        figures = {k: json.dumps(window.get(k)) for k in ("records_in", "valid", "invalid", "schema_failures", "valid_share",
+                                                         "schema_conformant_share", "dlq_rate", "invalid_records_per_minute")}
         figures["instance"] = kpi["instance"]
         events = []
         for assertion in job.assertions:

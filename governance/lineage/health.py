@@ -1,10 +1,12 @@
-"""Each sentinel pipeline's latest compliance, read from its KPI topic, for `lineage show`."""
+"""Each sentinel pipeline's windows, read from its KPI topic, for `lineage show` and the console."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from governance.kafka import KafkaSettings
@@ -16,14 +18,14 @@ processes, each writing its open window's running counts with every transaction.
 
 
 def latest_compliance(settings: KafkaSettings, registry_url: str | None, jobs: Iterable[Job], timeout: float = 5.0) -> dict[str, str]:
-    """Pipeline name -> `last window ended 2026-12-05 12:00:00 UTC: 98.2% schema-compliant, ...`."""
+    """Pipeline name -> `warn: DLQ rate 4.5% ≥ 1%; last window ended 2026-12-05 12:00:00 UTC: 95.5% valid, ...`."""
     out: dict[str, str] = {}
     with KpiReader(settings, registry_url, timeout) as reader:
         for job in jobs:
             topic = job.properties.get("kpi_topic")
             if job.kind != "sentinel" or not topic:
                 continue
-            if summary := summarize([r for r in reader.tail(topic) if r.get("pipeline") == job.name]):
+            if summary := summarize([r for r in reader.tail(topic) if r.get("pipeline") == job.name], time.time() * 1000):
                 out[job.name] = summary
     return out
 
@@ -96,13 +98,13 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if str(r.get("instance", "")).startswith("replay-"):
             continue  # a replay's counts: no window of routing
         start = _ms(r["window_start"])
-        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "invalid": 0,
+        w = by_start.setdefault(start, {"start": start, "end": _ms(r["window_end"]), "records_in": 0, "valid": 0, "invalid": 0,
                                         "schema_failures": 0, "rule_failures": {}, "expectations": {}, "lag": 0,
                                         "instances": set(), "final": True, "open": True})
         w["final"] = w["final"] and r["final"]
         w["open"] = w["open"] and r.get("open", False)
         counts = r["window"]
-        for key in ("records_in", "invalid", "schema_failures"):
+        for key in ("records_in", "valid", "invalid", "schema_failures"):
             w[key] += counts[key]
         for rule, n in counts["rule_failures"].items():
             w["rule_failures"][rule] = w["rule_failures"].get(rule, 0) + n
@@ -114,8 +116,10 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     out = []
     for w in sorted(by_start.values(), key=lambda w: w["start"]):
-        summed = WindowCounts(records_in=w["records_in"], invalid=w["invalid"], schema_failures=w["schema_failures"])
-        w["compliance"] = summed.schema_compliance_rate
+        summed = WindowCounts(records_in=w["records_in"], valid=w["valid"], invalid=w["invalid"],
+                              schema_failures=w["schema_failures"])
+        w["valid_share"] = summed.valid_share
+        w["schema_conformant_share"] = summed.schema_conformant_share
         w["dlq_rate"] = summed.dlq_rate
         w["invalid_per_minute"] = summed.invalid_per_minute(max((w["end"] - w["start"]) / 60_000, 1e-9))
         out.append(w)
@@ -138,11 +142,82 @@ def utc(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def summarize(records: list[dict[str, Any]]) -> str | None:
-    """The latest window with records, summed over the processes that reported it."""
-    last = latest_with_records(windows(records))
-    if last is None or not last["records_in"]:
+WARN_DLQ_RATE, FAILING_DLQ_RATE = 0.01, 0.10
+STALE_WINDOWS = 3
+STALE_FLOOR_MS = 30_000
+"""A pipeline is stale when no window came for STALE_WINDOWS window lengths, and never sooner than this
+(a KPI record is written when a transaction commits, and readers cache what they read)."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """A pipeline's health and why: `ok`, `warn`, `failing`, `stale` (its sentinel stopped or went
+    silent: what it last said is old news) or `unknown` (no records judged yet)."""
+
+    state: str
+    reasons: tuple[str, ...]
+    running: bool
+
+    @property
+    def because(self) -> str:
+        return "; ".join(self.reasons)
+
+    def __str__(self) -> str:
+        return f"{self.state}: {self.because}"
+
+
+def health(series: list[dict[str, Any]], now_ms: float) -> Health:
+    """The health of a pipeline from its windows (`windows()`, oldest first) as read at `now_ms`."""
+    if not series:
+        return Health("unknown", ("no KPI records: the sentinel never reported",), False)
+    newest = series[-1]
+    length = max(newest["end"] - newest["start"], 1)
+    silent = now_ms - newest["end"]
+    stale: tuple[str, ...] = ()
+    if newest["final"]:
+        stale = (f"sentinel stopped, last heard of {_ago(silent)} ago (window ending {utc(newest['end'])})"
+                 if silent > 0 else f"sentinel stopped (window ending {utc(newest['end'])})",)
+    elif silent > max(STALE_WINDOWS * length, STALE_FLOOR_MS):
+        stale = (f"no window for {_ago(silent)} (windows of {_ago(length)}): sentinel not running, "
+                 f"last heard of in the window ending {utc(newest['end'])}",)
+    state, reasons = _judged(latest_with_records(series))
+    if stale:
+        return Health("stale", stale + tuple(f"as last seen, {r}" for r in reasons), False)
+    return Health(state, reasons, True)
+
+
+def _judged(last: dict[str, Any] | None) -> tuple[str, tuple[str, ...]]:
+    if last is None or last["dlq_rate"] is None:
+        return "unknown", ("no records routed yet",)
+    rate = last["dlq_rate"]
+    failed = [f"window rule {rule} failed" for rule, e in last["expectations"].items() if not e["success"]]
+    if rate >= FAILING_DLQ_RATE:
+        return "failing", (f"DLQ rate {rate:.1%} ≥ {FAILING_DLQ_RATE:.0%}", *failed)
+    if failed:
+        return "failing", tuple(failed)
+    if rate >= WARN_DLQ_RATE:
+        return "warn", (f"DLQ rate {rate:.1%} ≥ {WARN_DLQ_RATE:.0%}",)
+    held = ", every window rule held" if last["expectations"] else ""
+    return "ok", (f"DLQ rate {rate:.1%} < {WARN_DLQ_RATE:.0%}{held}",)
+
+
+def _ago(ms: float) -> str:
+    seconds = max(ms, 0) / 1000
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.0f} h"
+
+
+def summarize(records: list[dict[str, Any]], now_ms: float) -> str | None:
+    """The pipeline's health, then its latest window with records, summed over the processes that reported it;
+    None without KPI records."""
+    series = windows(records)
+    if not series:
         return None
+    last = latest_with_records(series)
+    if last is None or not last["records_in"]:
+        return str(health(series, now_ms))
     processes = len(last["instances"])
-    return (f"last window ended {utc(last['end'])}: {last['compliance']:.1%} schema-compliant, {last['dlq_rate']:.1%} to the DLQ, "
+    return (f"{health(series, now_ms)}; last window ended {utc(last['end'])}: {last['valid_share']:.1%} valid, "
+            f"{last['schema_conformant_share']:.1%} schema-conformant, {last['dlq_rate']:.1%} to the DLQ, "
             f"{last['records_in']:,} records" + (f", {processes} processes" if processes > 1 else ""))

@@ -41,11 +41,15 @@ class WindowStats:
     rule_failures: Mapping[str, int]
     invalid_records_per_minute: float
     schema_compliance_rate: float | None
-    """None: no records, no rate."""
+    """Deprecated name of `schema_conformant_share` (kpi.avsc keeps it for earlier readers). None: no records."""
     dlq_rate: float | None
     tombstones: int = 0
     replayed: int = 0
     """Dead letters a replay moved to the valid topic (only in a replay's KPI record)."""
+    valid_share: float | None = None
+    """Passed the schema and every critical rule: valid / records_in. None: no records."""
+    schema_conformant_share: float | None = None
+    """Deserialized against the subject, whatever the rules said. None: no records."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,13 @@ class WindowCounts(BatchTally):
         return out
 
     @property
-    def schema_compliance_rate(self) -> float | None:
+    def valid_share(self) -> float | None:
+        """Records that passed the schema and every critical rule (reached the valid topic)."""
+        return self.valid / self.records_in if self.records_in else None
+
+    @property
+    def schema_conformant_share(self) -> float | None:
+        """Records that deserialized against the subject, whatever the rules said."""
         return (self.records_in - self.schema_failures) / self.records_in if self.records_in else None
 
     @property
@@ -118,7 +128,8 @@ class WindowCounts(BatchTally):
             schema_failures=self.schema_failures, warning_records=self.warning_records,
             rule_failures={rule: self.rule_failures.get(rule, 0) for rule in rules},
             invalid_records_per_minute=self.invalid_per_minute(minutes),
-            schema_compliance_rate=self.schema_compliance_rate, dlq_rate=self.dlq_rate, tombstones=self.tombstones,
+            schema_compliance_rate=self.schema_conformant_share, dlq_rate=self.dlq_rate, tombstones=self.tombstones,
+            valid_share=self.valid_share, schema_conformant_share=self.schema_conformant_share,
         )
 
 

@@ -100,7 +100,12 @@ def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats
         ("records_in", "Records in the last published window."),
         ("invalid", "Records sent to the DLQ in the last published window."),
         ("invalid_records_per_minute", "Invalid records per minute in the last published window."),
-        ("schema_compliance_rate", "Share of records that deserialized, last published window (NaN: no records)."),
+        ("valid_share", "Share of records that passed the schema and every critical rule (reached the valid topic), "
+                        "last published window (NaN: no records)."),
+        ("schema_conformant_share", "Share of records that deserialized against the subject, whatever the rules said, "
+                                    "last published window (NaN: no records)."),
+        ("schema_compliance_rate", "Deprecated: the same value as sentinel_window_schema_conformant_share, "
+                                   "kept for alerts and dashboards written against it."),
         ("dlq_rate", "Share of records sent to the DLQ, last published window (NaN: no records)."),
     ):
         g = gauge(f"sentinel_window_{key}", help_text)

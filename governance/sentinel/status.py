@@ -26,7 +26,7 @@ def window_line(pipeline: str, record: KpiWindow, subject: str | None = None) ->
     w = record.window
     text = (f"{pipeline} window {start}-{end}{' (partial, stopping)' if record.final else ''}: "
             f"{w.records_in:,} in, {w.valid:,} valid, {w.invalid:,} to the DLQ ({_pct(w.dlq_rate)}), "
-            f"schema compliance {_pct(w.schema_compliance_rate)}, "
+            f"valid share {_pct(w.valid_share)}, schema-conformant share {_pct(w.schema_conformant_share)}, "
             f"{w.invalid_records_per_minute:,.1f} invalid/min, lag {record.consumer_lag:,}")
     failed = [v.rule + (f" (observed {_observed(v.observed_value)})" if v.observed_value is not None else "")
               for v in record.failed_window_rules]
@@ -61,7 +61,7 @@ def status_text(pipeline: str, snapshot: Snapshot, now: float, rate: float) -> s
     t = snapshot.total
     up = int(now - snapshot.started)
     return (f"{pipeline} | {t.records_in:,} in | {t.valid:,} valid | {t.invalid:,} DLQ ({_pct(t.dlq_rate)}) | "
-            f"compliance {_pct(t.schema_compliance_rate)} | {rate:,.0f} rec/s | lag {snapshot.lag:,} | up {up // 60}m{up % 60:02d}s")
+            f"valid share {_pct(t.valid_share)} | schema-conformant {_pct(t.schema_conformant_share)} | {rate:,.0f} rec/s | lag {snapshot.lag:,} | up {up // 60}m{up % 60:02d}s")
 
 
 class Console:

@@ -501,3 +501,17 @@ def test_a_subjects_file_the_gate_refuses_is_said_on_the_subject_page(estate: Es
             subjects_file.unlink()
         else:
             subjects_file.write_text(before)
+
+
+def test_the_two_shares_are_named_for_what_they_measure_on_the_overview_and_the_chart(estate: Estate, browser: object) -> None:
+    visit(browser, estate.console.url + "/", "overview-shares")
+    header = [th.text for th in browser.find_elements("css selector", "#pipelines th")]  # type: ignore[attr-defined]
+    assert "valid share" in header and "schema-conformant share" in header
+    assert "compliance" not in browser.find_element("tag name", "body").text.lower()  # type: ignore[attr-defined]
+    row = next(tr for tr in browser.find_elements("css selector", "#pipelines tr") if estate.name in tr.text)  # type: ignore[attr-defined]
+    cells = [td.text for td in row.find_elements("tag name", "td")]
+    valid, conformant, dlq = (float(cells[header.index(h)].rstrip("%")) for h in
+                              ("valid share", "schema-conformant share", "DLQ rate"))
+    assert abs(valid + dlq - 100) < 0.15 and valid < conformant  # rule failures are schema-conformant yet not valid
+    visit(browser, f"{estate.console.url}/pipelines/{estate.name}", "pipeline-shares")
+    assert browser.execute_script("return kpiChart.series[1].label") == "schema-conformant share"  # type: ignore[attr-defined]

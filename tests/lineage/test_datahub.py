@@ -132,7 +132,8 @@ def test_a_window_kpi_record_becomes_one_assertion_run_event_per_rule() -> None:
            "window": {"records_in": 100, "valid": 90, "invalid": 10, "schema_failures": 2, "warning_records": 3,
                       "rule_failures": {"expect_column_values_to_be_between(amount)": 8,
                                         "expect_column_values_to_match_regex(billing.country)": 3},
-                      "invalid_records_per_minute": 10.0, "schema_compliance_rate": 0.98, "dlq_rate": 0.1},
+                      "invalid_records_per_minute": 10.0, "schema_compliance_rate": 0.98, "dlq_rate": 0.1,
+                      "valid_share": 0.9, "schema_conformant_share": 0.98},
            "window_expectations": [{"rule": "expect_column_mean_to_be_between(amount)", "success": True,
                                     "observed_value": "1234.5"}]}
     events = {e.aspect.assertionUrn: e.aspect for e in mapper.window_results(job, kpi)}
@@ -141,6 +142,8 @@ def test_a_window_kpi_record_becomes_one_assertion_run_event_per_rule() -> None:
     assert (amount.result.type, amount.result.rowCount, amount.result.unexpectedCount) == ("FAILURE", 98, 8)
     assert amount.asserteeUrn == "urn:li:dataset:(urn:li:dataPlatform:kafka,payments,PROD)"
     assert amount.result.nativeResults["dlq_rate"] == "0.1" and amount.timestampMillis == 1_700_000_060_000
+    native = amount.result.nativeResults
+    assert (native["valid_share"], native["schema_conformant_share"]) == ("0.9", "0.98")
     mean = by_rule["expect_column_mean_to_be_between(amount)"]
     assert (mean.result.type, mean.result.actualAggValue) == ("SUCCESS", 1234.5)
 

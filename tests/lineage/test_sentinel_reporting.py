@@ -68,8 +68,8 @@ def test_a_refusing_datahub_does_not_stop_routing_and_gets_the_results_when_back
                             "-b", kafka.bootstrap_servers, "--registry", registry_url],
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
-    assert re.search(rf"via sentinel {unique_name} \(\d+ rules; last window ended \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC: "
-                     r"100.0% schema-compliant, "
+    assert re.search(rf"via sentinel {unique_name} \(\d+ rules; (ok|warn|failing|stale): .*; last window ended \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC: "
+                     r"\d+\.\d% valid, 100.0% schema-conformant, "
                      r"\d+\.\d% to the DLQ, [\d,]+ records\)", shown.stdout), shown.stdout
 
 

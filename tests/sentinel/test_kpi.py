@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import fastavro
 import pytest
@@ -82,7 +83,8 @@ def test_a_window_is_published_once_after_it_closes_with_the_counts_of_its_batch
     assert (w["records_in"], w["valid"], w["invalid"], w["schema_failures"], w["warning_records"]) == (30, 25, 5, 2, 3)
     assert w["rule_failures"] == {"zip": 1, "total": 2}
     assert w["invalid_records_per_minute"] == 5.0
-    assert w["schema_compliance_rate"] == pytest.approx(28 / 30) and w["dlq_rate"] == pytest.approx(5 / 30)
+    assert w["valid_share"] == pytest.approx(25 / 30) and w["dlq_rate"] == pytest.approx(5 / 30)
+    assert w["schema_conformant_share"] == w["schema_compliance_rate"] == pytest.approx(28 / 30)
     assert not t.due() and published(t) == []
 
 
@@ -109,6 +111,7 @@ def test_a_closed_window_without_records_is_still_reported() -> None:
     (record,) = published(t)
     assert record["window"]["records_in"] == 0
     assert record["window"]["schema_compliance_rate"] is None and record["window"]["dlq_rate"] is None
+    assert record["window"]["valid_share"] is None and record["window"]["schema_conformant_share"] is None
     assert record["window"]["rule_failures"] == {"zip": 0, "total": 0}
 
 
@@ -235,3 +238,48 @@ def test_the_last_record_per_key_sums_to_the_committed_records_whatever_was_abor
         topic.update(records)
         clock.t += 17.0
     assert sum(r["window"]["records_in"] for r in topic.values()) == committed
+
+
+SHIPPED = sorted((Path(__file__).parent / "kpi_history").glob("v*.avsc"), key=lambda p: int(p.name[1:].split("-")[0]))
+"""Every kpi.avsc a release registered under `<kpi_topic>-value`, oldest first (from git history)."""
+
+
+def test_the_kpi_schema_is_full_transitive_compatible_with_every_version_shipped_before() -> None:
+    from governance.avro import Level, check_compatibility, parse_schema
+
+    previous = [(n, parse_schema(p.read_text())) for n, p in enumerate(SHIPPED, 1)]
+    assert len(previous) == 5
+    assert check_compatibility(parse_schema(kpi_schema_text()), previous, Level.FULL_TRANSITIVE) == []
+
+
+def test_readers_of_the_previous_kpi_schema_keep_their_figure_and_new_readers_get_null_from_old_records() -> None:
+    clock = Clock(600.0)
+    t = KpiTracker("p", "i-1", "p-kpi", 60, RULES, encode=AvroKpiEncoder(42), clock=clock)
+    t.observe(tally(10, 3, schema_failures=1))
+    clock.t = 661.0
+    ((_, _, value),) = list(t.records(False))
+    old = fastavro.parse_schema(json.loads(SHIPPED[-1].read_text()))
+    new = fastavro.parse_schema(json.loads(kpi_schema_text()))
+    as_old = fastavro.schemaless_reader(io.BytesIO(value[5:]), new, old)
+    assert as_old["window"]["schema_compliance_rate"] == pytest.approx(0.9)
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, old, as_old)
+    as_new = fastavro.schemaless_reader(io.BytesIO(buf.getvalue()), old, new)
+    assert as_new["window"]["valid_share"] is None and as_new["window"]["schema_conformant_share"] is None
+    assert as_new["window"]["schema_compliance_rate"] == pytest.approx(0.9)
+
+
+def test_a_sentinel_of_this_release_registers_its_kpi_schema_over_the_last_shipped_one(registry_url: str,
+                                                                                      unique_name: str) -> None:
+    from types import SimpleNamespace
+
+    from governance.registry.client import RegistryClient
+    from governance.sentinel.topics import register_kpi_schema
+
+    pipeline = SimpleNamespace(kpi_topic=f"{unique_name}-kpi")
+    client = RegistryClient(registry_url)
+    client.call("PUT", f"/config/{pipeline.kpi_topic}-value", {"compatibility": "FULL_TRANSITIVE"})
+    for shipped in SHIPPED:
+        client.call("POST", f"/subjects/{pipeline.kpi_topic}-value/versions", {"schema": shipped.read_text()})
+    register_kpi_schema(registry_url, pipeline)  # type: ignore[arg-type]
+    assert client.call("GET", f"/subjects/{pipeline.kpi_topic}-value/versions") == [1, 2, 3, 4, 5, 6]

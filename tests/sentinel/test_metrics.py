@@ -47,8 +47,9 @@ def test_window_gauges_describe_the_last_published_window() -> None:
     m = samples(render("orders", RULES, snapshot(window), RouterStats()))
     p = ("pipeline", "orders")
     assert m[("sentinel_window_records_in", frozenset({p}))] == 0
-    rate = m[("sentinel_window_schema_compliance_rate", frozenset({p}))]
-    assert rate != rate  # NaN: no records, no rate
+    for name in ("valid_share", "schema_conformant_share", "schema_compliance_rate"):
+        rate = m[(f"sentinel_window_{name}", frozenset({p}))]
+        assert rate != rate  # NaN: no records, no rate
     assert m[("sentinel_window_expectation_success", frozenset({p, ("rule", "mean")}))] == 0
     assert m[("sentinel_window_end_seconds", frozenset({p}))] == 1_700_000_060
 
@@ -67,3 +68,13 @@ def test_the_server_answers_metrics_and_404_elsewhere() -> None:
         assert error.value.code == 404
     finally:
         server.stop()
+
+
+def test_the_two_shares_have_their_own_gauges_and_the_former_name_keeps_its_value() -> None:
+    counts = WindowCounts(records_in=200, valid=180, invalid=20, schema_failures=6).stats([], 1.0)
+    window = KpiWindow("orders", "i-1", 1_700_000_000_000, 1_700_000_060_000, False, counts, counts, 0, (), 0, ())
+    m = samples(render("orders", RULES, snapshot(window), RouterStats()))
+    p = frozenset({("pipeline", "orders")})
+    assert m[("sentinel_window_valid_share", p)] == pytest.approx(0.9)
+    assert m[("sentinel_window_schema_conformant_share", p)] == pytest.approx(0.97)
+    assert m[("sentinel_window_schema_compliance_rate", p)] == pytest.approx(0.97)
