@@ -198,10 +198,11 @@ def create_app(config: ConsoleConfig) -> Starlette:
         raise _NotFound(f"no pipeline {name} in rules/")
 
     def pipeline(request: Request) -> Response:
+        from governance.console.chart import chart_columns
+
         job = find_job(request.path_params["name"])
         series = windows(data.kpis(job))
-        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["compliance"] for w in series],
-                 "dlq": [w["dlq_rate"] for w in series], "invalid": [w["invalid_per_minute"] for w in series]}
+        chart = chart_columns(series)
         totals: dict[str, int] = {}
         for w in series:
             for rule, n in w["rule_failures"].items():

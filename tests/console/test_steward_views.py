@@ -1,0 +1,125 @@
+"""The console answers a steward without inventing: a KPI chart that breaks where no window was
+written, a lineage node that links to everything it names, and a graph of 50 nodes that fits,
+orders its rows and highlights a node's lineage. Real Chromium on a project written here: a
+pipeline's KPI windows (with gaps) written to its KPI topic as the sentinel writes them (JSON),
+and declared lineage around it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from kafka_helpers import create_topic
+from sentinel_helpers import ORDER_SCHEMA, TOTAL_RULE, pipeline_file
+from console.test_pages import Console, browser, visit  # noqa: F401  (browser: the fixture)
+
+from governance.kafka import KafkaSettings
+
+MEAN_RULE = "expect_column_mean_to_be_between(totalCents)"
+MINUTE = 60_000
+LONG = "snowflake:finance.payments.card_transactions_settled_daily"
+CHAINS = 10
+
+
+class Project:
+    def __init__(self, name: str, source: str, console: Console, now_ms: int) -> None:
+        self.name, self.source, self.console, self.now_ms = name, source, console, now_ms
+
+
+def _kpi(name: str, end: int) -> dict:
+    return {"pipeline": name, "instance": "steward-1", "window_start": end - MINUTE, "window_end": end,
+            "final": False, "open": False, "consumer_lag": 0,
+            "window": {"records_in": 100, "invalid": 2, "schema_failures": 1, "rule_failures": {TOTAL_RULE: 2}},
+            "window_expectations": [{"rule": MEAN_RULE, "success": True, "observed_value": "1250.0"}]}
+
+
+GROUPS = {"the last 5 minutes": range(4, -1, -1), "36 to 45 minutes ago": range(45, 35, -1),
+          "20 hours ago": range(1202, 1199, -1), "two days ago": range(2941, 2939, -1)}
+"""Window ends, in minutes before now, oldest first within each group; no windows between groups."""
+
+
+@pytest.fixture(scope="module")
+def project(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    name = f"steward-{time.time_ns() % 10**8}"
+    source = f"{name}-raw"
+    root = tmp_path_factory.mktemp("steward-project")
+    (root / "schemas").mkdir()
+    (root / "schemas" / f"{source}-value.avsc").write_text(ORDER_SCHEMA)
+    SchemaRegistryClient({"url": registry_url}).register_schema(f"{source}-value", Schema(ORDER_SCHEMA, "AVRO"))
+    (root / "rules").mkdir()
+    pipeline_file(root / "rules", name, source)
+    (root / "lineage").mkdir()
+    _lineage(root / "lineage" / f"{name}.yml", source)
+    for topic in (f"{name}-kpi", f"{source}-dlq"):
+        create_topic(kafka, topic)
+    now_ms = int(time.time() // 60 * MINUTE)
+    producer = Producer(kafka.client_config())
+    for group in sorted(GROUPS.values(), key=lambda g: -g[0]):
+        for minutes in group:
+            end = now_ms - minutes * MINUTE
+            producer.produce(f"{name}-kpi", json.dumps(_kpi(name, end)).encode(), f"steward-1-{end}".encode())
+    assert producer.flush(30) == 0
+    console = Console(root, kafka, registry_url)
+    yield Project(name, source, console, now_ms)
+    console.stop()
+
+
+def _lineage(path: Path, source: str) -> None:
+    """The pipeline between a database table and a warehouse load with a long name, and ten
+    chains whose names sort in opposite orders column to column: 50 nodes in all."""
+    jobs = [{"name": "orders-publisher", "inputs": ["postgres:shop.orders"], "outputs": [f"kafka:{source}"]},
+            {"name": "warehouse-load", "inputs": [f"kafka:{source}-valid"], "outputs": [LONG]}]
+    for i in range(CHAINS):
+        jobs.append({"name": f"load-{i:02}", "inputs": [f"postgres:shop.a{i:02}"], "outputs": [f"kafka:t{CHAINS - 1 - i:02}"]})
+        jobs.append({"name": f"sink-{CHAINS - 1 - i:02}", "inputs": [f"kafka:t{CHAINS - 1 - i:02}"],
+                     "outputs": [f"bigquery:analytics.events_{i:02}"]})
+    path.write_text(yaml.safe_dump({"owners": ["steward-team"], "tags": ["shop"], "datasets": [
+        {"dataset": f"kafka:{source}-valid", "description": "Orders that passed every critical rule."}], "jobs": jobs}))
+
+
+def _js(browser: object, script: str) -> object:
+    return browser.execute_script(script)  # type: ignore[attr-defined]
+
+
+def test_the_kpi_chart_breaks_its_lines_where_no_window_was_written(project: Project, browser: object) -> None:
+    assert visit(browser, f"{project.console.url}/pipelines/{project.name}", "chart-gaps") == []
+    t, compliance, dlq = _js(browser, "return [kpiChart.data[0], kpiChart.data[1], kpiChart.data[2]]")  # type: ignore[misc]
+    now = project.now_ms / 1000
+    ends = sorted(now - m * 60 for g in GROUPS.values() for m in g)
+    written = [x for x, c in zip(t, compliance) if c is not None]
+    assert written == ends
+    breaks = [x for x, c, d in zip(t, compliance, dlq) if c is None and d is None]
+    assert breaks == [now - 2939 * 60, now - 1199 * 60, now - 35 * 60], \
+        "one break a window after the last window before each gap"
+    assert _js(browser, "return kpiChart.series.slice(1).map(s => s.spanGaps)") == [False, False, False]
+
+
+def test_the_chart_shows_the_last_hour_and_its_range_can_be_chosen(project: Project, browser: object) -> None:
+    visit(browser, f"{project.console.url}/pipelines/{project.name}", "chart-range-hour")
+    now = project.now_ms / 1000
+    chosen = "return document.querySelector('#chart-range [aria-pressed=true]').textContent"
+
+    def shown() -> tuple[float, float]:
+        low, high = _js(browser, "return [kpiChart.scales.x.min, kpiChart.scales.x.max]")  # type: ignore[misc]
+        return low, high
+
+    low, high = shown()
+    assert _js(browser, chosen) == "last hour" and high - low == pytest.approx(3600, abs=1) and high >= now
+    note = browser.find_element("id", "chart-note").text  # type: ignore[attr-defined]
+    assert note.startswith("15 windows with records from "), note
+    for label, seconds, windows in (("last day", 86400, 18), ("all", None, 20)):
+        browser.find_element("xpath", f"//div[@class='card']//button[text()='{label}']").click()  # type: ignore[attr-defined]
+        low, high = shown()
+        assert _js(browser, chosen) == label
+        if seconds:
+            assert high - low == pytest.approx(seconds, abs=1)
+        else:
+            assert low <= now - 2941 * 60 and high == now
+        assert browser.find_element("id", "chart-note").text.startswith(f"{windows} windows with records")  # type: ignore[attr-defined]
+    browser.save_screenshot("build/screenshots/chart-range-all.png")  # type: ignore[attr-defined]
