@@ -168,6 +168,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def subject(request: Request) -> Response:
         from governance.avro import InvalidSchemaError
+        from governance.console.story import subject_story
         from governance.gate.diff import registry_references, structural_diff
         from governance.registry.client import subject_path
         from governance.sentinel.columns import schema_fields
@@ -189,7 +190,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, level=level, record=record,
-                      schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to)
+                      schema=json.dumps(schema, indent=2), fields=fields, diff=diff, diff_from=diff_from, diff_to=diff_to,
+                      links=subject_story(data.estate(), name))
 
     def find_job(name: str) -> Job:
         for job in data.estate().jobs:
@@ -227,18 +229,20 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def lineage(request: Request) -> Response:
         from governance.console.graph import job_id, layout
+        from governance.console.story import node_names, node_story
 
         estate = data.estate()
+        rows = pipeline_rows()
         health: dict[str, str] = {}
-        for row in pipeline_rows():
+        for row in rows:
             job = row["job"]
             health[job_id(job)] = row["health"]
             for ref in job.inputs:
                 health[str(ref)] = row["health"]
-        graph = layout(estate, health)
         selected = request.query_params.get("node")
-        detail = _detail(estate, selected, data) if selected else None
-        return render(request, "lineage.html", graph=graph, selected=selected, detail=detail)
+        graph = layout(estate, health)
+        detail = node_story(estate, selected, {r["job"].name: r for r in rows}) if selected else None
+        return render(request, "lineage.html", graph=graph, selected=selected, detail=detail, names=node_names(estate))
 
     routes = [
         Route("/", overview, name="overview"),
@@ -251,32 +255,6 @@ def create_app(config: ConsoleConfig) -> Starlette:
     ]
     middleware = [Middleware(_Guard, config=config)]
     return Starlette(routes=routes, middleware=middleware)
-
-
-def _detail(estate: Estate, selected: str, data: ConsoleData) -> dict[str, Any] | None:
-    from governance.console.graph import job_id
-
-    for job in estate.jobs:
-        if job_id(job) == selected:
-            return {"kind": "job", "job": job}
-    dataset = next((d for r, d in estate.datasets.items() if str(r) == selected), None)
-    if dataset is None:
-        return None
-    readers = estate.readers(dataset.ref)
-    assertions = [a for j in readers for a in j.assertions if a.dataset == dataset.ref]
-    latest: dict[str, Any] = {}
-    for job in readers:
-        last = latest_with_records(windows(data.kpis(job))) if job.kind == "sentinel" else None
-        if last:
-            for a in job.assertions:
-                if a.window:
-                    e = last["expectations"].get(a.rule)
-                    latest[a.rule] = ("held" if e["success"] else "failed") if e else "-"
-                else:
-                    latest[a.rule] = f"{last['rule_failures'].get(a.rule, 0):,} failing"
-    return {"kind": "dataset", "dataset": dataset, "readers": readers, "writers": estate.writers(dataset.ref),
-            "assertions": assertions, "latest": latest,
-            "schema": json.dumps(json.loads(dataset.schema.text), indent=2) if dataset.schema else None}
 
 
 class _NotFound(Exception):

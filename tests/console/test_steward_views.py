@@ -123,3 +123,71 @@ def test_the_chart_shows_the_last_hour_and_its_range_can_be_chosen(project: Proj
             assert low <= now - 2941 * 60 and high == now
         assert browser.find_element("id", "chart-note").text.startswith(f"{windows} windows with records")  # type: ignore[attr-defined]
     browser.save_screenshot("build/screenshots/chart-range-all.png")  # type: ignore[attr-defined]
+
+
+def _click(browser: object, css: str, until: str) -> None:
+    """Click the element and wait for the page whose (unquoted) URL holds `until`."""
+    from urllib.parse import unquote
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element("css selector", css).click()  # type: ignore[attr-defined]
+    WebDriverWait(browser, 15).until(lambda b: until in unquote(b.current_url))  # type: ignore[arg-type]
+    assert visit(browser, browser.current_url, "story-" + until.strip("/?=:").replace("/", "-").replace(":", "-")) == []  # type: ignore[attr-defined]
+
+
+def _node_url(project: Project, node: str) -> str:
+    from urllib.parse import quote
+
+    return f"{project.console.url}/lineage?node={quote(node, safe='')}"
+
+
+def test_a_valid_topics_node_tells_its_rules_health_owners_and_links_every_name(project: Project, browser: object) -> None:
+    sentinel = f"job:governance/sentinel/{project.name}"
+    assert visit(browser, _node_url(project, f"kafka:{project.source}-valid"), "story-valid") == []
+    flow = browser.find_element("id", "node-flow")  # type: ignore[attr-defined]
+    assert flow.text == f"written by {project.name}; read by warehouse-load"
+    assert [a.text for a in flow.find_elements("tag name", "a")] == [project.name, "warehouse-load"]
+    guard = browser.find_element("css selector", ".guard[data-role=valid]")  # type: ignore[attr-defined]
+    assert guard.text.startswith(f"Guarded by pipeline {project.name} warn\nEvery record here passed")
+    rules = guard.find_element("tag name", "table").text
+    assert f"{TOTAL_RULE} critical record 2 failing" in rules and f"{MEAN_RULE} critical window held" in rules
+    assert browser.find_element("id", "node-owners").text == "owners: steward-team; tags: shop"  # type: ignore[attr-defined]
+
+    _click(browser, "#node-flow a:last-child", "node=job:custom/")
+    assert browser.find_element("id", "node-flow").text == f"reads kafka:{project.source}-valid; writes {LONG}"  # type: ignore[attr-defined]
+    _click(browser, "#node-flow a:last-child", "node=snowflake:")
+    assert browser.find_element("css selector", "#detail h2").text == LONG  # type: ignore[attr-defined]
+
+    browser.get(_node_url(project, f"kafka:{project.source}-valid"))  # type: ignore[attr-defined]
+    _click(browser, "#node-flow a:first-child", "node=job:governance/sentinel/")
+    assert browser.find_element("css selector", ".guard[data-role=job] .badge").text == "warn"  # type: ignore[attr-defined]
+    assert browser.find_element("id", "node-flow").text == (  # type: ignore[attr-defined]
+        f"reads kafka:{project.source}; writes kafka:{project.source}-valid, kafka:{project.source}-dlq")
+    assert unquote_node(browser) == sentinel
+    _click(browser, ".guard .pipeline-link", f"/pipelines/{project.name}")
+    assert browser.find_element("tag name", "h1").text == f"Pipeline {project.name}"  # type: ignore[attr-defined]
+
+
+def unquote_node(browser: object) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(browser.current_url).query)["node"][0]  # type: ignore[attr-defined]
+
+
+def test_a_dlq_node_links_to_the_dlq_browser_and_a_subject_to_its_topics_and_pipeline(project: Project,
+                                                                                       browser: object) -> None:
+    assert visit(browser, _node_url(project, f"kafka:{project.source}-dlq"), "story-dlq") == []
+    guard = browser.find_element("css selector", ".guard[data-role=dlq]")  # type: ignore[attr-defined]
+    assert guard.text.startswith(f"Dead letters of pipeline {project.name} warn\nThe records of kafka:{project.source} ")
+    _click(browser, ".guard[data-role=dlq] .dlq-link", f"/pipelines/{project.name}/dlq")
+    assert browser.find_element("tag name", "h1").text == f"Dead letters of {project.name}"  # type: ignore[attr-defined]
+
+    browser.get(_node_url(project, f"kafka:{project.source}"))  # type: ignore[attr-defined]
+    _click(browser, "#node-subject", f"/subjects/{project.source}-value")
+    links = browser.find_element("id", "subject-links")  # type: ignore[attr-defined]
+    assert links.text == f"topics: {project.source}, {project.source}-valid; pipeline: {project.name}"
+    _click(browser, "#subject-links .topic-link:nth-of-type(2)", "node=kafka:")
+    assert unquote_node(browser) == f"kafka:{project.source}-valid"
+    browser.get(f"{project.console.url}/subjects/{project.source}-value")  # type: ignore[attr-defined]
+    _click(browser, "#subject-links .pipeline-link", f"/pipelines/{project.name}")
