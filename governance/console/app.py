@@ -240,7 +240,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
             for ref in job.inputs:
                 health[str(ref)] = row["health"]
         selected = request.query_params.get("node")
-        graph = layout(estate, health)
+        graph = layout(estate, health, selected)
         detail = node_story(estate, selected, {r["job"].name: r for r in rows}) if selected else None
         return render(request, "lineage.html", graph=graph, selected=selected, detail=detail, names=node_names(estate))
 

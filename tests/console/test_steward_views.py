@@ -191,3 +191,53 @@ def test_a_dlq_node_links_to_the_dlq_browser_and_a_subject_to_its_topics_and_pip
     assert unquote_node(browser) == f"kafka:{project.source}-valid"
     browser.get(f"{project.console.url}/subjects/{project.source}-value")  # type: ignore[attr-defined]
     _click(browser, "#subject-links .pipeline-link", f"/pipelines/{project.name}")
+
+
+def test_a_graph_of_50_nodes_fits_its_scrolling_box_at_1400_px_names_everything_and_highlights_lineage(
+        project: Project, browser: object) -> None:
+    assert _js(browser, "return window.outerWidth") == 1400
+    assert visit(browser, f"{project.console.url}/lineage", "graph-50") == []
+    boxes = _js(browser, """const svg = document.getElementById('graph');
+        return Array.from(svg.querySelectorAll('a.node')).map(a => {const b = a.querySelector('rect').getBBox();
+          return [a.dataset.id, b.x, b.y, b.x + b.width, b.y + b.height]})""")
+    width, height = _js(browser, "const s = document.getElementById('graph'); return [s.width.baseVal.value, s.height.baseVal.value]")  # type: ignore[misc]
+    assert len(boxes) >= 50  # type: ignore[arg-type]
+    outside = [b for b in boxes if not (0 <= b[1] and b[3] <= width and 0 <= b[2] and b[4] <= height)]  # type: ignore[union-attr]
+    assert not outside, outside
+    box = _js(browser, """const b = document.getElementById('graph-box'), s = getComputedStyle(b);
+        return [b.scrollWidth, b.scrollHeight, b.clientWidth, b.getBoundingClientRect().height, s.overflowX, s.overflowY,
+                window.innerHeight]""")
+    scroll_width, scroll_height, client_width, tall, overflow_x, overflow_y, viewport = box  # type: ignore[misc]
+    assert scroll_width >= width and scroll_height >= height and overflow_x == overflow_y == "auto"
+    assert client_width < width, "at 1,400 px the graph is wider than its box: the box scrolls"
+    assert tall < viewport, "the whole box, its horizontal scroll bar too, fits the window, not below 50 rows"
+    sink = max(boxes, key=lambda b: b[3])  # type: ignore[arg-type, index]
+    _js(browser, f"document.querySelector('a.node[data-id=\"{sink[0]}\"]').scrollIntoView()")
+    seen = _js(browser, f"""const r = document.querySelector('a.node[data-id="{sink[0]}"] rect').getBoundingClientRect(),
+        b = document.getElementById('graph-box').getBoundingClientRect(); return r.left >= b.left && r.right <= b.right""")
+    assert seen, "the rightmost column scrolls into view"
+
+    node = browser.find_element("css selector", f'a.node[data-id="{LONG}"]')  # type: ignore[attr-defined]
+    assert node.find_element("tag name", "title").get_attribute("textContent") == LONG
+    label = node.find_elements("tag name", "text")[0].text
+    assert label.endswith("…" + LONG[-len(label) + label.index("…") + 1:]) and len(label) < len(LONG)
+    legend = browser.find_element("id", "legend").text  # type: ignore[attr-defined]
+    assert all(word in legend for word in ("ok", "warn", "bad", "unknown", "job", "topic or dataset"))
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    valid = f"kafka:{project.source}-valid"
+    _js(browser, f"document.querySelector('a.node[data-id=\"{valid}\"]').scrollIntoView()")
+    browser.find_element("css selector", f'a.node[data-id="{valid}"]').click()  # type: ignore[attr-defined]
+    WebDriverWait(browser, 15).until(lambda b: "node=" in b.current_url)  # type: ignore[arg-type]
+    assert visit(browser, browser.current_url, "graph-50-highlight") == []  # type: ignore[attr-defined]
+    marks = _js(browser, "return Object.fromEntries(Array.from(document.querySelectorAll('a.node'))"
+                         ".filter(a => a.classList.length > 2).map(a => [a.dataset.id, a.classList[2]]))")
+    sentinel, load = f"job:governance/sentinel/{project.name}", f"job:custom/{project.name}/warehouse-load"
+    assert marks == {valid: "selected", sentinel: "upstream", f"kafka:{project.source}": "upstream",
+                     f"job:custom/{project.name}/orders-publisher": "upstream", "postgres:shop.orders": "upstream",
+                     load: "downstream", LONG: "downstream"}
+    opacity = _js(browser, "return getComputedStyle(document.querySelector('a.node[data-id=\"kafka:t00\"]')).opacity")
+    assert float(opacity) < 1, "nodes off the selected node's lineage are dimmed"  # type: ignore[arg-type]
+    assert len(browser.find_elements("css selector", "path.edge.upstream")) == 4  # type: ignore[attr-defined]
+    assert len(browser.find_elements("css selector", "path.edge.downstream")) == 2  # type: ignore[attr-defined]
