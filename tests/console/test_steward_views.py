@@ -216,6 +216,12 @@ def test_a_graph_of_50_nodes_fits_its_scrolling_box_at_1400_px_names_everything_
     seen = _js(browser, f"""const r = document.querySelector('a.node[data-id="{sink[0]}"] rect').getBoundingClientRect(),
         b = document.getElementById('graph-box').getBoundingClientRect(); return r.left >= b.left && r.right <= b.right""")
     assert seen, "the rightmost column scrolls into view"
+    browser.find_element("id", "fit").click()  # type: ignore[attr-defined]
+    fitted = _js(browser, """const s = document.getElementById('graph').getBoundingClientRect(),
+        b = document.getElementById('graph-box'); return [s.width, b.clientWidth, b.scrollWidth]""")
+    assert fitted[0] <= fitted[1] and fitted[2] <= fitted[1], f"fit to width: the graph scales into its box {fitted}"  # type: ignore[index]
+    browser.save_screenshot("build/screenshots/graph-50-fit.png")  # type: ignore[attr-defined]
+    browser.find_element("id", "fit").click()  # type: ignore[attr-defined]
 
     node = browser.find_element("css selector", f'a.node[data-id="{LONG}"]')  # type: ignore[attr-defined]
     assert node.find_element("tag name", "title").get_attribute("textContent") == LONG
