@@ -97,8 +97,9 @@ def layout(estate: Estate, health: dict[str, str] | None = None, selected: str |
             mark = "selected" if key == selected else "upstream" if key in up else "downstream" if key in down else ""
             nodes[key] = Node(key, shorten(name), kind, 20 + column * COLUMN, 20 + row * ROW,
                               health.get(key, "unknown"), mark, name)
-    drawn = [Edge(nodes[s], nodes[t], "upstream" if t in up | {selected} and s in up
-                  else "downstream" if s in down | {selected} and t in down else "") for s, t in edges]
+    ends = {selected} if selected else set()
+    drawn = [Edge(nodes[s], nodes[t], "upstream" if t in up | ends and s in up
+                  else "downstream" if s in down | ends and t in down else "") for s, t in edges]
     width = 40 + (max(columns, default=0) + 1) * COLUMN - (COLUMN - WIDTH)
     height = 40 + (max(rows.values(), default=0) + 1) * ROW
     return Graph(list(nodes.values()), drawn, width, height)
