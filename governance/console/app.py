@@ -195,6 +195,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def subject(request: Request) -> Response:
         from governance.avro import InvalidSchemaError
+        from governance.console.story import subject_story
         from governance.gate.diff import registry_references, structural_diff
         from governance.lineage.build import field_tags
         from governance.registry.client import subject_path
@@ -228,7 +229,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
                       schema=json.dumps(schema, indent=2), fields=fields, field_tags=tags, dataset=dataset, estate_error=estate_error,
-                      diff=diff, diff_from=diff_from, diff_to=diff_to)
+                      diff=diff, diff_from=diff_from, diff_to=diff_to,
+                      links=subject_story(data.estate(), name))
 
     def find_job(name: str) -> Job:
         for job in data.estate().jobs:
@@ -237,10 +239,11 @@ def create_app(config: ConsoleConfig) -> Starlette:
         raise _NotFound(f"no pipeline {name} in rules/")
 
     def pipeline(request: Request) -> Response:
+        from governance.console.chart import chart_columns
+
         job = find_job(request.path_params["name"])
         state, series = data.health(job)
-        chart = {"t": [w["end"] / 1000 for w in series], "compliance": [w["schema_conformant_share"] for w in series],
-                 "dlq": [w["dlq_rate"] for w in series], "invalid": [w["invalid_per_minute"] for w in series]}
+        chart = chart_columns(series)
         totals: dict[str, int] = {}
         for w in series:
             for rule, n in w["rule_failures"].items():
@@ -265,19 +268,21 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
     def lineage(request: Request) -> Response:
         from governance.console.graph import job_id, layout
+        from governance.console.story import node_names, node_story
 
         estate = data.estate()
+        rows = pipeline_rows()
         health: dict[str, str] = {}
-        for row in pipeline_rows():
+        for row in rows:
             job = row["job"]
             colour = GRAPH_COLOUR.get(row["health"].state, row["health"].state)
             health[job_id(job)] = colour
             for ref in job.inputs:
                 health[str(ref)] = colour
-        graph = layout(estate, health)
         selected = request.query_params.get("node")
-        detail = _detail(estate, selected, data) if selected else None
-        return render(request, "lineage.html", graph=graph, selected=selected, detail=detail)
+        graph = layout(estate, health, selected)
+        detail = node_story(estate, selected, {r["job"].name: r for r in rows}) if selected else None
+        return render(request, "lineage.html", graph=graph, selected=selected, detail=detail, names=node_names(estate))
 
     routes = [
         Route("/", overview, name="overview"),
@@ -290,32 +295,6 @@ def create_app(config: ConsoleConfig) -> Starlette:
     ]
     middleware = [Middleware(_Guard, config=config)]
     return Starlette(routes=routes, middleware=middleware)
-
-
-def _detail(estate: Estate, selected: str, data: ConsoleData) -> dict[str, Any] | None:
-    from governance.console.graph import job_id
-
-    for job in estate.jobs:
-        if job_id(job) == selected:
-            return {"kind": "job", "job": job}
-    dataset = next((d for r, d in estate.datasets.items() if str(r) == selected), None)
-    if dataset is None:
-        return None
-    readers = estate.readers(dataset.ref)
-    assertions = [a for j in readers for a in j.assertions if a.dataset == dataset.ref]
-    latest: dict[str, Any] = {}
-    for job in readers:
-        last = latest_with_records(windows(data.kpis(job))) if job.kind == "sentinel" else None
-        if last:
-            for a in job.assertions:
-                if a.window:
-                    e = last["expectations"].get(a.rule)
-                    latest[a.rule] = ("held" if e["success"] else "failed") if e else "-"
-                else:
-                    latest[a.rule] = f"{last['rule_failures'].get(a.rule, 0):,} failing"
-    return {"kind": "dataset", "dataset": dataset, "readers": readers, "writers": estate.writers(dataset.ref),
-            "assertions": assertions, "latest": latest,
-            "schema": json.dumps(json.loads(dataset.schema.text), indent=2) if dataset.schema else None}
 
 
 class _NotFound(Exception):
