@@ -210,6 +210,7 @@ class Sentinel:
         from confluent_kafka import KafkaException
 
         from governance.kafka.broker_watch import watching_brokers
+        from governance.sentinel.fencing import InstanceTakenOver
         from governance.sentinel.router import DeadLetterRefused
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
@@ -221,6 +222,7 @@ class Sentinel:
         logger.setLevel(logging.INFO)
         logger.propagate = False
         previous = _install_signals(self._stop, console)
+        taken_over: InstanceTakenOver | None = None
         idle = (_IdleWatch(self._stop, self.router.assigned, lambda: self.last_record_at, self.options.idle_exit_s)
                 if self.options.idle_exit_s else None)
         try:
@@ -240,6 +242,8 @@ class Sentinel:
         except DeadLetterRefused as e:
             raise GovernanceError(f"{pipeline.name}: {e}", hint=f"raise max.message.bytes of {pipeline.dlq_topic} "
                                   "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
+        except InstanceTakenOver as e:
+            taken_over = e
         finally:
             self.status.stop()
             if self.pool is not None:
@@ -257,6 +261,12 @@ class Sentinel:
         seconds = self.last_commit_at - first if first is not None and self.last_commit_at > first else 0.0
         summary = Summary(committed.records_in, committed.valid, committed.invalid, seconds)
         console.line(summary.line(pipeline.name))
+        if taken_over is not None:
+            raise GovernanceError(
+                f"{pipeline.name}: {taken_over}. This process stopped; the other one goes on with the partitions "
+                "and reads again what was not committed here, so nothing is lost or written twice.",
+                hint="give each `sentinel run` of this pipeline its own --instance-id (one per container or systemd "
+                     "slot), or leave --instance-id out for a random one")
         limit = self.dlq_limit
         if limit is not None and limit.tripped:
             raise DlqLimitExceeded(
