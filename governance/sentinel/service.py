@@ -3,6 +3,7 @@ long-running process (decoder -> GX validator -> exactly-once router -> KPIs).""
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import sys
@@ -141,7 +142,12 @@ class Sentinel:
         self._stop = threading.Event()
         self.tracker.on_window = self._on_window
         self.tracker.on_trip = self._stop.set
-        self.metrics = self._metrics_server()
+        try:
+            self.metrics = self._metrics_server()
+        except GovernanceError:
+            if self.pool is not None:
+                self.pool.close()
+            raise
         self.status = StatusLine(self.console, pipeline.name, self.tracker.snapshot)
         self.first_record_at: float | None = None
         self.last_record_at = time.monotonic()
@@ -191,7 +197,8 @@ class Sentinel:
 
         from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector
 
-        port = self.options.metrics_port if self.options.metrics_port is not None else self.pipeline.metrics_port
+        from_file = self.options.metrics_port is None
+        port = self.pipeline.metrics_port if from_file else self.options.metrics_port
         if port is None:
             return None
         registry = CollectorRegistry(auto_describe=False)
@@ -201,8 +208,12 @@ class Sentinel:
         try:
             return MetricsServer(self.options.metrics_host, port, registry)
         except OSError as e:
-            raise GovernanceError(f"cannot serve /metrics on port {port}: {e.strerror or e}",
-                                  hint="pick another port with --metrics-port (0 picks a free one)") from None
+            where = f"metrics_port in {self.pipeline.path}" if from_file else "--metrics-port"
+            raise GovernanceError(
+                f"cannot serve /metrics on {self.options.metrics_host}:{port} ({where}): {e.strerror or e}"
+                + (" by another process on this host (a second sentinel?)" if e.errno == errno.EADDRINUSE else ""),
+                hint="give each process on a host its own port with --metrics-port PORT, or --metrics-port 0 "
+                     "for a free one (the banner's `metrics` line says which)") from None
 
     # -- running ------------------------------------------------------------------
 
