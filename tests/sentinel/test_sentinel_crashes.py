@@ -181,6 +181,7 @@ def test_a_second_process_with_the_same_instance_id_stops_the_first_which_says_w
                 s.kill()
         offsets.close()
     said = first.output
+    print(next(line for line in first.lines if line.startswith("error: ")))
     assert "Traceback" not in said
     assert (f"error: {unique_name}: another process took over instance id slot-0 "
             f"(transactional.id sentinel-{unique_name}-slot-0)") in said, said
