@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from governance.kafka.connect import first_contact
+from governance.kafka.connect import REFUSED_GRACE_S, first_contact
 from governance.kafka.logs import silent_logger
 from governance.kafka.settings import KafkaSettings
 
@@ -18,7 +18,7 @@ class ClusterInfo:
 
 
 def describe_cluster(settings: KafkaSettings, timeout: float = 10.0) -> ClusterInfo:
-    _, metadata = first_contact(settings, timeout, logger=silent_logger())
+    _, metadata = first_contact(settings, timeout, logger=silent_logger(), refused_grace=REFUSED_GRACE_S)
     return ClusterInfo(
         cluster_id=metadata.cluster_id,
         controller_id=metadata.controller_id,

@@ -3,12 +3,17 @@
 With a wrong password, an untrusted certificate or a plaintext client at a TLS port,
 librdkafka retries until the request times out and tells why only to `error_cb` and
 its log. `first_contact` listens to both and ends the wait with a GovernanceError that
-names the setting to fix.
+names the setting to fix. A command (`refused_grace`) also stops waiting once every
+bootstrap address has refused a TCP connection (or named no known host) for that long,
+instead of waiting out the timeout for a cluster that is not there; a server that waits
+for its cluster to come up leaves it out.
 """
 
 from __future__ import annotations
 
+import errno
 import re
+import socket
 import time
 from typing import Any
 
@@ -19,9 +24,14 @@ _TIMEOUT_HINT = "check the address and, for a secured cluster, the properties in
 _CLOSED_EARLY = re.compile(r"Disconnected.*in state APIVERSION_QUERY")
 
 
+REFUSED_GRACE_S = 3.0
+"""How long a command waits for bootstrap addresses that refuse connections (a broker restarting takes a moment)."""
+
+
 def first_contact(settings: KafkaSettings, timeout: float = 10.0, *, logger: Any = None,
-                  hint: str = _TIMEOUT_HINT) -> tuple[Any, Any]:
-    """An AdminClient and the cluster's metadata; `hint` is for a cluster that does not answer at all."""
+                  hint: str = _TIMEOUT_HINT, refused_grace: float | None = None) -> tuple[Any, Any]:
+    """An AdminClient and the cluster's metadata; `hint` is for a cluster that does not answer at all.
+    `refused_grace`: give up that soon when no bootstrap address accepts a connection."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
@@ -34,10 +44,13 @@ def first_contact(settings: KafkaSettings, timeout: float = 10.0, *, logger: Any
                               hint=f"check the properties in {_where(settings)}") from None
     start = time.monotonic()
     deadline = start + timeout
+    refused_since: float | None = None
     while True:
         # Short waits that grow, so that a failure is noticed within a second yet a slow
         # cluster still gets as long as it needs for one answer.
         wait = max(0.0, min(deadline - time.monotonic(), max(0.5, time.monotonic() - start)))
+        if refused_since is not None:
+            wait = min(wait, 0.5)
         try:
             metadata = admin.list_topics(timeout=wait)
             watch.connected = True
@@ -47,6 +60,14 @@ def first_contact(settings: KafkaSettings, timeout: float = 10.0, *, logger: Any
         admin.poll(0)
         if watch.problem is not None:
             raise watch.problem
+        if refused_grace is not None:
+            unreachable = _unreachable(settings.bootstrap_servers)
+            now = time.monotonic()
+            refused_since = None if unreachable is None else (refused_since or now)
+            if unreachable is not None and refused_since is not None and now - refused_since >= refused_grace:
+                raise GovernanceError(f"Kafka at {settings.bootstrap_servers} (from {settings.source}) did not "
+                                      f"answer: {unreachable}.",
+                                      hint=f"start the brokers (`governance stack up` starts a local one), or {hint}")
         if time.monotonic() >= deadline:
             raise GovernanceError(f"Kafka at {settings.bootstrap_servers} (from {settings.source}) did not answer "
                                   f"within {timeout:.0f}s: {reason}", hint=hint)
@@ -77,6 +98,37 @@ class _Watch:
             self._closed_early += 1
             if self._closed_early >= 2:
                 self.problem = _closed_early(self.settings)
+
+
+def _unreachable(bootstrap_servers: str, timeout: float = 1.0) -> str | None:
+    """Why no bootstrap address takes a TCP connection (`nothing listens at h:p (connection refused)`),
+    or None when one does, or might: a connection that times out may only be slow."""
+    reasons = []
+    for address in bootstrap_servers.split(","):
+        host, port = _host_port(address)
+        if host is None:
+            return None
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            return None
+        except socket.gaierror:
+            reasons.append(f"{host} is not a host name this machine knows")
+        except ConnectionRefusedError:
+            reasons.append(f"nothing listens at {host}:{port} (connection refused)")
+        except OSError as e:
+            if e.errno not in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                return None
+            reasons.append(f"{host}:{port} cannot be reached ({e.strerror})")
+    return "; ".join(reasons) or None
+
+
+def _host_port(address: str) -> tuple[str | None, int]:
+    """`host:port`, `[v6]:port` or `host` (port 9092), after an optional `SCHEME://`."""
+    address = address.strip().rpartition("://")[2]
+    match = re.fullmatch(r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<host>[^:\[\]]+)(?::(?P<port>\d+))?", address)
+    if match is None:
+        return None, 0
+    return match["v6"] or match["host"], int(match["p6"] or match["port"] or 9092)
 
 
 def _diagnose(settings: KafkaSettings, tls: bool, text: str) -> GovernanceError:

@@ -35,6 +35,8 @@ from governance.sentinel.pipeline import Pipeline
 
 REPLAYED_FROM = "__sentinel.replayed.from"
 BATCH = 1000
+SHOWN = 50
+"""Moves a dry run lists one by one; it counts the rest."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,15 @@ def parse_time(text: str) -> int:
 def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None, where: ReplayFilter,
            dry_run: bool, out: TextIO, judge: Callable[[list[Any]], list[Any]] | None = None) -> ReplaySummary:
     from confluent_kafka import Consumer, Producer, TopicPartition
-    from confluent_kafka.admin import AdminClient
 
+    from governance.kafka.connect import REFUSED_GRACE_S, first_contact
     from governance.kafka.tail import end_offsets, tail_consumer_config
     from governance.kafka.topics import TopicSpec, create_topics
 
     dlq, ledger = pipeline.dlq_topic, f"{pipeline.dlq_topic}-replayed"
-    admin = AdminClient(settings.client_config(logger=client_logger()))
-    existing = admin.list_topics(timeout=30).topics
+    admin, metadata = first_contact(settings, 30, logger=client_logger(), refused_grace=REFUSED_GRACE_S,
+                                    hint="check --bootstrap-servers / $GOVERNANCE_BOOTSTRAP_SERVERS")
+    existing = metadata.topics
     if dlq not in existing:
         raise GovernanceError(f"{pipeline.path}: the DLQ {dlq} does not exist on {settings.bootstrap_servers}",
                               hint="nothing has been dead-lettered yet, or `dlq_topic` names another topic")
@@ -148,7 +151,7 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
                 if verdict.valid and message.value() is not None:
                     summary.moved[reason] += 1
                     moving.append(message)
-                    if dry_run and shown < 50:
+                    if dry_run and shown < SHOWN:
                         out.write(f"  would move {dlq}/{message.partition()}/{message.offset()} -> "
                                   f"{pipeline.valid_topic}: it failed {reason}; it passes now\n")
                         shown += 1
@@ -161,6 +164,9 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
                 producer.produce(pipeline.kpi_topic, _kpi_value(pipeline, run, started, summary, registry_url),
                                  _kpi_key(pipeline, run))
                 producer.commit_transaction(60)
+        if dry_run and summary.moved_total > shown:
+            out.write(f"  ... and {summary.moved_total - shown:,} more ({summary.moved_total:,} in all, by what they "
+                      "failed below)\n")
         _report(summary, pipeline, dry_run, out)
         return summary
     finally:

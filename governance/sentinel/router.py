@@ -12,6 +12,9 @@ Why these choices:
   systemd slot) a restarted process also aborts its predecessor's open
   transaction at once instead of after `transaction.timeout.ms`, and rejoins
   the group as the same static member without waiting for a session timeout.
+  Two live processes given one id would fence each other for ever: the one
+  fenced for good (`fencing.py`) stops, committing nothing more, and raises
+  `InstanceTakenOver`.
 - Eager rebalancing (`roundrobin`). The single open transaction covers every
   partition, so a revoke of any partition commits all of it; cooperative
   rebalancing would keep the other partitions flowing during a rebalance but
@@ -59,6 +62,14 @@ from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
 from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
 from governance.kafka.limits import OutputLimits, Refusal, read_limits
+from governance.sentinel.fencing import (
+    FENCE_CODES,
+    REBUILD_DELAY_S,
+    FenceWatch,
+    InstanceTakenOver,
+    instance_conflict,
+    is_fence,
+)
 from governance.sentinel.routing import Counters, Judge, Outbox, RouterStats, Verdict
 
 log = logging.getLogger(__name__)
@@ -114,12 +125,7 @@ class DeadLetterRefused(Exception):
     """Even a dead-letter record without the value was refused: the DLQ itself needs fixing."""
 
 
-_REBUILD_CODES = {
-    KafkaError._FENCED,
-    KafkaError.PRODUCER_FENCED,
-    KafkaError.INVALID_PRODUCER_EPOCH,
-    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-}
+_REBUILD_CODES = FENCE_CODES | {KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
 
 
 class _Ahead:
@@ -170,6 +176,9 @@ class Router:
         """A batch consumed and being judged, routed on the next step (a judge with `submit`)."""
         self._refused: dict[tuple[str, int, int, str], Refusal] = {}
         """(source topic, partition, offset, output topic) -> what that output refused, found in careful mode."""
+        self._fences = FenceWatch(config.transaction_timeout_ms / 1000)
+        self._takeover: InstanceTakenOver | None = None
+        """Set once another process works under this one's instance id (`fencing.py`): stop, commit nothing."""
 
     # -- what others read -------------------------------------------------
 
@@ -182,7 +191,8 @@ class Router:
     # -- the loop -----------------------------------------------------------
 
     def run(self, stop: threading.Event, on_commit: Callable[[RouterStats], None] | None = None) -> None:
-        """Route until `stop` is set, then commit what is open and leave the group."""
+        """Route until `stop` is set, then commit what is open and leave the group. Raises
+        `InstanceTakenOver`, having committed nothing more, when another process uses its instance id."""
         self._on_commit = on_commit
         self._limits = self._read_limits()
         self._producer = self._new_producer()
@@ -191,10 +201,13 @@ class Router:
             list(self.config.sources), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
         try:
-            while not stop.is_set():
+            while not stop.is_set() and self._takeover is None:
                 self._step()
-            self._drain_or_recover()
-            self._commit_or_recover(rewind=False, final=True)
+            if self._takeover is None:
+                self._drain_or_recover()
+                self._commit_or_recover(rewind=False, final=True)
+            if self._takeover is not None:
+                raise self._takeover
         except BaseException:
             # The consumer's position may be past records that were never routed
             # (a judge that raised, say): leave without committing anything.
@@ -211,10 +224,20 @@ class Router:
         messages = self._consumer.consume(self._room(), 0.1)
         good = []
         for message in messages:
-            if message.error() is None:
+            err = message.error()
+            if err is None:
                 good.append(message)
+            elif instance_conflict(err):
+                self._take_over(f"Kafka fenced its consumer: another member of group {self.config.group_id} "
+                                f"joined with group.instance.id {self.instance_id}")
+            elif err.fatal() or err.code() == KafkaError._FATAL:
+                raise KafkaException(err)
             else:
-                log.warning("consumer: %s", message.error())
+                log.warning("consumer: %s", err)
+        if self._takeover is not None:  # also when a rebalance callback inside consume() found it
+            self._forget_ahead()
+            self._abort_open()
+            return
         try:
             routed = self._advance(good)
             if routed and self.on_event is not None:
@@ -514,11 +537,15 @@ class Router:
 
     def _recover(self, err: KafkaError, *, rewind: bool) -> None:
         """Drop the open transaction (abort, or a new producer when this one is
-        fenced or fatally broken), then read again from the committed offsets."""
-        log.warning("routing failed, resuming from committed offsets: %s", err)
+        fenced or fatally broken), then read again from the committed offsets; or, when
+        another process took over the instance id, drop it and read nothing more."""
         self._forget_ahead()
+        if self._fenced_for_good(err):
+            self._rebuild_producer(err)
+            return
+        log.warning("routing failed, resuming from committed offsets: %s", err)
         if err.fatal() or err.code() in _REBUILD_CODES:
-            self._rebuild_producer()
+            self._rebuild_producer(err)
         else:
             self._abort_open()
         if err.code() in _RECORD_CODES:
@@ -535,10 +562,22 @@ class Router:
             if self._exactly_once and self._in_txn:
                 producer.abort_transaction(timeout)
         except KafkaException as e:
-            log.warning("abort failed, starting a new producer: %s", e.args[0])
-            self._rebuild_producer()
+            if not self._fenced_for_good(e.args[0]):
+                log.warning("abort failed, starting a new producer: %s", e.args[0])
+            self._rebuild_producer(e.args[0])
             return
         self._discard_pending()
+
+    def _fenced_for_good(self, err: KafkaError) -> bool:
+        """Is this fence (if it is one) the work of another process that uses this one's instance id?"""
+        if self._takeover is None and is_fence(err) and (evidence := self._fences.takeover()) is not None:
+            self._take_over(evidence)
+        return self._takeover is not None
+
+    def _take_over(self, evidence: str) -> None:
+        if self._takeover is None:
+            self._takeover = InstanceTakenOver(self.instance_id, self.transactional_id, evidence)
+            log.warning("%s; stopping without committing anything more", self._takeover)
 
     def _learn_limits(self) -> None:
         """An output refused a record: re-read the limits (they may have changed) and route
@@ -562,13 +601,18 @@ class Router:
             log.warning("cannot read the limits of %s (%s): assuming Kafka's defaults", ", ".join(topics), e.args[0])
             return OutputLimits(())
 
-    def _rebuild_producer(self) -> None:
+    def _rebuild_producer(self, cause: KafkaError | None = None) -> None:
         old = self._producer
         if old is not None:
             old.purge()
-        self._producer = None
         self._discard_pending()
-        self._producer = self._new_producer()
+        if self._takeover is not None:
+            return  # keep the fenced one: a new producer would fence the process that took over
+        self._producer = None
+        fenced = cause is not None and is_fence(cause)
+        if fenced:
+            time.sleep(REBUILD_DELAY_S)  # let another client's init_transactions finish first (fencing.py)
+        self._producer = self._new_producer(replacing_fenced=fenced)
         with self._lock:
             self._stats.producer_rebuilds += 1
 
@@ -642,7 +686,7 @@ class Router:
 
     # -- clients ------------------------------------------------------------------
 
-    def _new_producer(self) -> Producer:
+    def _new_producer(self, replacing_fenced: bool = False) -> Producer:
         sizes = {k.replace(".", "_"): v for k, v in self._limits.producer_config.items()}
         if self._exactly_once:
             producer = Producer(
@@ -657,6 +701,7 @@ class Router:
                 )
             )
             self._retrying(lambda: producer.init_transactions(self.config.operation_timeout_s))
+            self._fences.started(replacing_fenced)
             return producer
         config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5, logger=client_logger(), **sizes)
         config["on_delivery"] = self._on_delivery

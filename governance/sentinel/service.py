@@ -3,6 +3,7 @@ long-running process (decoder -> GX validator -> exactly-once router -> KPIs).""
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import sys
@@ -142,7 +143,12 @@ class Sentinel:
         self._stop = threading.Event()
         self.tracker.on_window = self._on_window
         self.tracker.on_trip = self._stop.set
-        self.metrics = self._metrics_server()
+        try:
+            self.metrics = self._metrics_server()
+        except GovernanceError:
+            if self.pool is not None:
+                self.pool.close()
+            raise
         self.status = StatusLine(self.console, pipeline.name, self.tracker.snapshot)
         self.first_record_at: float | None = None
         self.last_record_at = time.monotonic()
@@ -202,7 +208,8 @@ class Sentinel:
 
         from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector
 
-        port = self.options.metrics_port if self.options.metrics_port is not None else self.pipeline.metrics_port
+        from_file = self.options.metrics_port is None
+        port = self.pipeline.metrics_port if from_file else self.options.metrics_port
         if port is None:
             return None
         registry = CollectorRegistry(auto_describe=False)
@@ -212,8 +219,12 @@ class Sentinel:
         try:
             return MetricsServer(self.options.metrics_host, port, registry)
         except OSError as e:
-            raise GovernanceError(f"cannot serve /metrics on port {port}: {e.strerror or e}",
-                                  hint="pick another port with --metrics-port (0 picks a free one)") from None
+            where = f"metrics_port in {self.pipeline.path}" if from_file else "--metrics-port"
+            raise GovernanceError(
+                f"cannot serve /metrics on {self.options.metrics_host}:{port} ({where}): {e.strerror or e}"
+                + (" by another process on this host (a second sentinel?)" if e.errno == errno.EADDRINUSE else ""),
+                hint="give each process on a host its own port with --metrics-port PORT, or --metrics-port 0 "
+                     "for a free one (the banner's `metrics` line says which)") from None
 
     # -- running ------------------------------------------------------------------
 
@@ -221,6 +232,7 @@ class Sentinel:
         from confluent_kafka import KafkaException
 
         from governance.kafka.broker_watch import watching_brokers
+        from governance.sentinel.fencing import InstanceTakenOver
         from governance.sentinel.router import DeadLetterRefused
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
@@ -232,6 +244,7 @@ class Sentinel:
         logger.setLevel(logging.INFO)
         logger.propagate = False
         previous = _install_signals(self._stop, console)
+        taken_over: InstanceTakenOver | None = None
         idle = (_IdleWatch(self._stop, self.router.assigned, lambda: self.last_record_at, self.options.idle_exit_s)
                 if self.options.idle_exit_s else None)
         try:
@@ -251,6 +264,8 @@ class Sentinel:
         except DeadLetterRefused as e:
             raise GovernanceError(f"{pipeline.name}: {e}", hint=f"raise max.message.bytes of {pipeline.dlq_topic} "
                                   "(or fix the setting it names), then restart; nothing uncommitted was kept") from None
+        except InstanceTakenOver as e:
+            taken_over = e
         finally:
             self.status.stop()
             if self.pool is not None:
@@ -268,6 +283,12 @@ class Sentinel:
         seconds = self.last_commit_at - first if first is not None and self.last_commit_at > first else 0.0
         summary = Summary(committed.records_in, committed.valid, committed.invalid, seconds)
         console.line(summary.line(pipeline.name))
+        if taken_over is not None:
+            raise GovernanceError(
+                f"{pipeline.name}: {taken_over}. This process stopped; the other one goes on with the partitions "
+                "and reads again what was not committed here, so nothing is lost or written twice.",
+                hint="give each `sentinel run` of this pipeline its own --instance-id (one per container or systemd "
+                     "slot), or leave --instance-id out for a random one")
         if self.first_records.tripped:
             raise self._first_records_tripped(summary)
         limit = self.dlq_limit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from governance.errors import GovernanceError
 from governance.kafka import KafkaSettings
-from governance.kafka.connect import first_contact
+from governance.kafka.connect import REFUSED_GRACE_S, first_contact
 from governance.kafka.logs import client_logger
 from governance.kafka.topics import TopicSpec, create_topics
 from governance.sentinel.pipeline import Pipeline
@@ -13,7 +13,7 @@ from governance.sentinel.pipeline import Pipeline
 def prepare(settings: KafkaSettings, pipeline: Pipeline, timeout: float = 30.0) -> list[str]:
     """Fail clearly if a source topic is missing; create missing output topics
     (valid: as many partitions as the first source; DLQ and KPI: one). Returns what was created."""
-    admin, metadata = first_contact(settings, timeout, logger=client_logger(),
+    admin, metadata = first_contact(settings, timeout, logger=client_logger(), refused_grace=REFUSED_GRACE_S,
                                     hint="check --bootstrap-servers / $GOVERNANCE_BOOTSTRAP_SERVERS")
     existing = metadata.topics
     missing = [t for t in pipeline.sources if t not in existing]

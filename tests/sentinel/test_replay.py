@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -92,8 +93,22 @@ def test_a_dry_run_says_what_would_move_and_why_and_writes_nothing(dead_letters:
     moving = sum(1 for i in range(N) if fixed(i))
     assert f"would move {moving:,} record(s) to {source}-valid" in result.stdout
     assert f"it failed {RULE}; it passes now" in result.stdout
+    listed = [line for line in result.stdout.splitlines() if line.startswith("  would move ")]
+    assert len(listed) == 50
+    assert f"  ... and {moving - 50:,} more ({moving:,} in all, by what they failed below)" in result.stdout
     assert high_watermark(kafka, f"{source}-valid") == before
     assert high_watermark(kafka, f"{source}-dlq-replayed") == 0
+
+
+def test_a_replay_against_a_closed_port_says_so_within_seconds(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
+    done = subprocess.run([*GOVERNANCE, "sentinel", "replay", str(pipeline(tmp_path, "closed", "closed-raw", 100)),
+                           "-b", address, "--dry-run"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"did not answer: nothing listens at {address} (connection refused)." in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_filters_limit_what_is_judged_again(dead_letters: Path, kafka: KafkaSettings) -> None:

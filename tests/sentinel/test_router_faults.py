@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 
 import pytest
-from confluent_kafka import IsolationLevel, Producer, TopicPartition
+from confluent_kafka import IsolationLevel, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from kafka_helpers import consume_all, create_topic
 from router_helpers import (
@@ -29,6 +29,7 @@ from router_helpers import (
 )
 
 from governance.kafka import KafkaSettings
+from governance.sentinel.fencing import InstanceTakenOver
 from governance.sentinel.router import Router, RouterConfig
 from governance.sentinel.routing import ExtraRecord
 
@@ -159,6 +160,80 @@ def test_a_fenced_producer_is_rebuilt_and_routing_resumes_exactly_once(kafka: Ka
     stats = router.stats()
     assert stats.producer_rebuilds >= 1
     assert stats.committed.records_in == n, "committed counters count every record once"
+    assert_exact(kafka, unique_name, valid, dlq, n)
+
+
+class Intruder:
+    """Another process's producer under a router's transactional.id that, like a sentinel, starts
+    a new producer whenever it is fenced and writes a transaction to `topic` every 0.2 s."""
+
+    def __init__(self, kafka: KafkaSettings, transactional_id: str, topic: str) -> None:
+        self.kafka, self.transactional_id, self.topic = kafka, transactional_id, topic
+        self.inits = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            producer = Producer(self.kafka.client_config(transactional_id=self.transactional_id))
+            producer.init_transactions(60)
+            self.inits += 1
+            try:
+                while not self.stop.wait(0.2):
+                    producer.begin_transaction()
+                    producer.produce(self.topic, b"intruder")
+                    producer.commit_transaction(30)
+            except KafkaException:
+                continue  # fenced: start again, fencing the router in turn
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(60)
+
+
+def test_a_producer_fenced_again_soon_after_its_rebuild_stops_the_router_as_taken_over(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    """One fence passes (the test above); producers fenced three times in a row, each within the
+    transaction timeout of replacing the one before, mean another process keeps using the transactional.id:
+    the router stops with InstanceTakenOver instead of fencing it back for ever, and commits
+    nothing more, so a router started afterwards routes every record exactly once."""
+    n = 30_000
+    source, valid, dlq = topics(kafka, unique_name)
+    scratch = f"{unique_name}-intruder"
+    create_topic(kafka, scratch)
+    produce_inputs(kafka, source, range(10_000))
+    router = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
+    running = Running(router)
+    intruder: Intruder | None = None
+    producing = produce_paced(kafka, source, 10_000, 20_000, chunk=1_000)
+    try:
+        running.wait_committed(3_000)
+        intruder = Intruder(kafka, router.transactional_id, scratch)
+        running.thread.join(120)
+        assert not running.thread.is_alive(), f"the router still routes: {router.stats()}"
+    finally:
+        if intruder is not None:
+            intruder.close()
+        running.stop.set()
+        running.thread.join(60)
+    producing.join(60)
+    assert isinstance(running.error, InstanceTakenOver), running.error
+    assert f"another process took over instance id {router.instance_id} " \
+           f"(transactional.id {router.transactional_id})" in str(running.error)
+    assert router.stats().producer_rebuilds >= 2, "the first two fences rebuilt the producer"
+
+    produce_inputs(kafka, source, range(20_000, n))
+    after = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
+    again = Running(after)
+    try:
+        again.wait(lambda: after.stats().committed.records_in + router.stats().committed.records_in >= n,
+                   "the rest of the records")
+    finally:
+        again.close()
+    assert after.stats().producer_rebuilds == 0
+    assert router.stats().committed.records_in + after.stats().committed.records_in == n
     assert_exact(kafka, unique_name, valid, dlq, n)
 
 

@@ -146,3 +146,48 @@ def test_a_second_process_joining_and_leaving_midrun_rebalances_without_loss_or_
     assert all(routed) and sum(routed) == n, routed
     assert_routed_exactly_once(kafka, unique_name, source, n)
     assert_kpis_exact(kafka, registry_url, unique_name, n)
+
+
+def test_a_second_process_with_the_same_instance_id_stops_the_first_which_says_why(
+    kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path
+) -> None:
+    """Two live processes given one --instance-id used to fence each other for ever. Kafka lets
+    the newer one have the id: the older one stops, exit 2, saying so and how to fix it, and
+    the newer one routes on; every order still lands exactly once."""
+    n = 40_000
+    source = f"{unique_name}-in"
+    create_topic(kafka, source, partitions=PARTITIONS)
+    pipeline = pipeline_file(tmp_path, unique_name, source, commit={"every_records": 2000, "every_ms": 300})
+    produce_orders(kafka, registry_url, source, range(10_000))
+    offsets = Offsets(kafka, f"sentinel-{unique_name}", source, PARTITIONS)
+    first = start(pipeline, kafka, registry_url, "--instance-id", "slot-0", "--workers", "0")
+    second: Sentinel | None = None
+    try:
+        wait_until(lambda: records_in(first, unique_name) > 0, timeout=120, interval=0.1)
+        # Orders keep arriving while the second starts, so both have transactions open.
+        producing = PacedOrders(kafka, registry_url, source, 10_000, 30_000, {}, chunk=1_000, every=0.5)
+        second = start(pipeline, kafka, registry_url, "--instance-id", "slot-0", "--workers", "0")
+        assert first.process.wait(180) == 2, first.output
+        producing.join()
+        # Only the second can route these.
+        produce_orders(kafka, registry_url, source, range(30_000, n))
+        wait_until(lambda: offsets.committed() == offsets.end() == n, timeout=120, interval=0.2)
+        assert second.process.poll() is None, second.output
+        assert records_in(second, unique_name) > 0
+        assert second.stop(signal.SIGTERM) == 0, second.output
+    finally:
+        for s in (first, second):
+            if s is not None and s.process.poll() is None:
+                s.kill()
+        offsets.close()
+    said = first.output
+    print(next(line for line in first.lines if line.startswith("error: ")))
+    assert "Traceback" not in said
+    assert (f"error: {unique_name}: another process took over instance id slot-0 "
+            f"(transactional.id sentinel-{unique_name}-slot-0)") in said, said
+    assert "give each `sentinel run` of this pipeline its own --instance-id" in said
+    assert "or leave --instance-id out" in said
+    assert re.search(r"stopped after [\d,]+ records", said), said
+    assert "another process took over" not in second.output, second.output
+    assert_routed_exactly_once(kafka, unique_name, source, n)
+    assert_kpis_exact(kafka, registry_url, unique_name, n)

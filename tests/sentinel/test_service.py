@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import struct
 import subprocess
 import threading
@@ -380,6 +381,63 @@ def test_a_missing_source_topic_is_a_clear_error(kafka: KafkaSettings, unique_na
     assert sentinel.process.wait(60) == 2
     assert f"source topic {unique_name}-nope does not exist" in sentinel.output and "hint:" in sentinel.output
     assert "Traceback" not in sentinel.output
+
+
+def closed_port() -> int:
+    """A port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_bootstrap_address_nothing_listens_on_is_reported_within_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to wait out a 30 s metadata timeout and say `Broker transport failure`."""
+    monkeypatch.setenv("GOVERNANCE_STACK_DIR", str(tmp_path / "no-stack"))
+    path = tmp_path / "p.yml"
+    path.write_text("name: lonely\nsource: lonely-in\nvalue_format: json\n")
+    address = f"127.0.0.1:{closed_port()}"
+    began = time.monotonic()
+    done = subprocess.run([*GOVERNANCE, "sentinel", "run", str(path), "-b", address],
+                          capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - began
+    assert done.returncode == 2, done.stderr
+    assert (f"error: Kafka at {address} (from --bootstrap-servers) did not answer: nothing listens at {address} "
+            "(connection refused).") in done.stderr
+    assert "hint: start the brokers (`governance stack up` starts a local one), or check --bootstrap-servers" \
+        in done.stderr
+    assert "Traceback" not in done.stderr
+    print(f"sentinel run against a closed port: exit 2 after {took:.1f} s")
+    assert took < 25, "reported within seconds, not after the metadata timeout (30 s)"
+
+
+def test_a_second_sentinel_on_the_files_metrics_port_says_which_port_and_what_to_do(
+    kafka: KafkaSettings, unique_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVERNANCE_STACK_DIR", str(tmp_path / "no-stack"))
+    monkeypatch.delenv("GOVERNANCE_REGISTRY_URL", raising=False)
+    source = f"{unique_name}-in"
+    create_topic(kafka, source, partitions=2)
+    port = closed_port()
+    path = tmp_path / "p.yml"
+    path.write_text(f"name: {unique_name}\nsource: {source}\nvalue_format: json\nmetrics_port: {port}\n")
+    first = Sentinel(path, kafka, None, "--workers", "0", "--metrics-host", "127.0.0.1")
+    try:
+        first.wait_for(rf"metrics\s+http://127\.0\.0\.1:{port}/metrics")
+        second = Sentinel(path, kafka, None, "--workers", "1", "--metrics-host", "127.0.0.1")
+        assert second.process.wait(120) == 2, second.output
+        assert first.process.poll() is None, first.output
+    finally:
+        assert first.stop(signal.SIGTERM) == 0, first.output
+    said = second.output
+    assert (f"error: cannot serve /metrics on 127.0.0.1:{port} (metrics_port in {path}): Address already in use "
+            "by another process on this host (a second sentinel?)") in said, said
+    assert ("hint: give each process on a host its own port with --metrics-port PORT, or --metrics-port 0 for a "
+            "free one") in said
+    assert "Traceback" not in said
+    ok = Sentinel(path, kafka, None, "--workers", "0", "--metrics-port", "0", "--idle-exit", "1")
+    assert ok.process.wait(120) == 0, ok.output
 
 
 def test_a_bad_pipeline_file_names_file_and_line_and_exits_2(kafka: KafkaSettings, tmp_path: Path) -> None:
