@@ -34,7 +34,9 @@ class _NotFound(Exception):
 
 class Decoder:
     def __init__(self, value_format: Literal["avro", "json"], registry_url: str | None = None,
-                 subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+                 subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH,
+                 valid_subject: str | None = None) -> None:
+        """`valid_subject`: where each accepted writer schema is registered too (see `valid_subject.py`)."""
         if value_format not in ("avro", "json"):
             raise ValueError(f"unknown value format {value_format!r}")
         if value_format == "avro" and (registry_url is None or subject is None):
@@ -46,6 +48,11 @@ class Decoder:
         self.max_json_depth = max_json_depth
         self._schemas: dict[int, Any] = {}  # id -> parsed schema
         self._id_problems: dict[int, str] = {}  # id -> why it is not acceptable
+        self._valid_subject = None
+        if valid_subject is not None and value_format == "avro":
+            from governance.sentinel.valid_subject import ValidSubject
+
+            self._valid_subject = ValidSubject(self._registry, valid_subject)
 
     def decode(self, value: bytes | None) -> dict[str, Any] | DecodeFailure:
         if value is None:
@@ -158,6 +165,8 @@ class Decoder:
             parsed = fastavro.parse_schema(json.loads(body["schema"]))
         except Exception as e:
             return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
+        if self._valid_subject is not None:  # before any record with this id reaches the valid topic
+            self._valid_subject.admit(schema_id, body)
         self._schemas[schema_id] = parsed
         return parsed
 
