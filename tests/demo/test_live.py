@@ -69,6 +69,10 @@ def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equa
     assert state is not None and state.console is not None
     assert state.registry is not None  # the demo registered as `schemas register` does, levels included
     assert http("GET", f"{state.registry.url}/config/orders-value") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
+    for topic in ("orders", "transactions", "user-activity"):  # where a serializer on the valid topic would look
+        source = http("GET", f"{state.registry.url}/subjects/{topic}-value/versions/latest")[1]
+        status, valid = http("GET", f"{state.registry.url}/subjects/{topic}-valid-value/versions/latest")
+        assert status == 200 and valid["id"] == source["id"], (topic, valid)
     assert f"Console: {state.console.url}" in out
     for log in Path("build/demo").glob("sentinel-*.log"):
         assert re.search(r"sentinel [\w-]+: stopped after [\d,]+ records", log.read_text()), log

@@ -19,7 +19,7 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka_helpers import consume_all, create_topic
 from registry_helpers import http
-from sentinel_helpers import ORDER_SCHEMA, Sentinel, failed_rules_of, order, pipeline_file, produce_orders
+from sentinel_helpers import GOVERNANCE, ORDER_SCHEMA, Sentinel, failed_rules_of, order, pipeline_file, produce_orders
 
 from governance.kafka import KafkaSettings
 
@@ -75,7 +75,8 @@ def test_datahubs_kafka_source_reads_the_valid_topics_schema_after_a_sentinel_ru
     ids = [http("GET", f"{registry_url}/subjects/{source}-value/versions/{v}")[1]["id"] for v in source_versions]
     assert len(ids) == 2
 
-    sentinel = Sentinel(pipeline_file(tmp_path, unique_name, source), kafka, registry_url)
+    path = pipeline_file(tmp_path, unique_name, source)
+    sentinel = Sentinel(path, kafka, registry_url)
     try:
         expected_valid = sum(1 for i in range(2 * N) if not failed_rules_of(i))
         assert len(consume_all(kafka, valid, expected_valid, group=f"{unique_name}-v", timeout=120)) == expected_valid
@@ -98,6 +99,13 @@ def test_datahubs_kafka_source_reads_the_valid_topics_schema_after_a_sentinel_ru
     assert http("GET", f"{registry_url}/config/{subject}") == (200, {"compatibilityLevel": "NONE"})
     for schema_id in ids:  # once each, however many records carried it
         assert sum(f"writer schema id {schema_id} registered under {subject}" in line for line in sentinel.lines) == 1
+
+    assert http("DELETE", f"{registry_url}/subjects/{subject}")[0] == 200
+    assert http("DELETE", f"{registry_url}/subjects/{subject}?permanent=true")[0] == 200
+    dry = subprocess.run([*GOVERNANCE, "sentinel", "replay", str(path), "-b", kafka.bootstrap_servers,
+                          "--registry", registry_url, "--dry-run"], capture_output=True, text=True, timeout=300)
+    assert dry.returncode == 0 and "would move 0 record(s)" in dry.stdout, dry.stdout + dry.stderr
+    assert http("GET", f"{registry_url}/subjects/{subject}/versions")[0] == 404, "a dry run writes nothing"
 
 
 def test_a_level_of_the_valid_subjects_own_is_kept_and_a_refusal_is_said_once_while_routing_goes_on(
