@@ -11,12 +11,15 @@ import io
 import json
 import struct
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import fastavro
 
 from governance.errors import GovernanceError
 from governance.registry.client import RegistryClient, RegistryClientError
+
+if TYPE_CHECKING:
+    from governance.sentinel.valid_subject import ValidSubject
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
@@ -48,7 +51,7 @@ class Decoder:
         self.max_json_depth = max_json_depth
         self._schemas: dict[int, Any] = {}  # id -> parsed schema
         self._id_problems: dict[int, str] = {}  # id -> why it is not acceptable
-        self._valid_subject = None
+        self._valid_subject: ValidSubject | None = None
         if valid_subject is not None and value_format == "avro":
             from governance.sentinel.valid_subject import ValidSubject
 
