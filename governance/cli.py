@@ -926,8 +926,8 @@ def demo(
        pipeline in rules/ routes them; a producer's breaking schema is refused.
        Then every record is looked up on the valid topics and DLQs and checked
        against what the generator knows it wrote. Ctrl-C stops it cleanly.
-    4. Lineage: published to build/lineage.json and DataHub Lite (and to DataHub
-       when $DATAHUB_GMS_URL is set).
+    4. Lineage, with every sentinel window's assertion results: published to
+       build/lineage.json and DataHub Lite (and to DataHub when $DATAHUB_GMS_URL is set).
 
     The stack and console keep running afterwards; `governance stack down` stops them.
     """
@@ -978,7 +978,7 @@ def demo(
             # settings.config_file: --kafka-config, or a secured local stack's client properties
             ok = _demo_live(settings, registry_url, duration, rate, schemas_dir, rules_dir, settings.config_file,
                             console_url) and ok
-        _demo_lineage(registry_url)
+        _demo_lineage(registry_url, Path("build/demo") if duration > 0 else None)
     if console_url:
         click.echo(f"Console: {console_url} (open it in a browser)")
     if not bootstrap_servers:
@@ -1004,8 +1004,9 @@ def _demo_live(settings: Any, registry_url: str, duration: float, rate: float, s
     return live.ok
 
 
-def _demo_lineage(registry_url: str) -> None:
-    """Publish the project's lineage to a file and to DataHub Lite (and to DataHub when $DATAHUB_GMS_URL says)."""
+def _demo_lineage(registry_url: str, results_dir: Path | None) -> None:
+    """Publish the project's lineage, and the demo's sentinels' window results from `results_dir`, to a file
+    and to DataHub Lite (and to DataHub when $DATAHUB_GMS_URL says)."""
     import os
 
     from governance.lineage.build import Sources, build_estate
@@ -1021,6 +1022,13 @@ def _demo_lineage(registry_url: str) -> None:
     except GovernanceError as e:
         click.echo(f"  not published: {e.message}")
         return
+    if results_dir is not None:
+        from governance.lineage.results import PREFIX, read_results
+
+        results = read_results(sorted(results_dir.glob(f"{PREFIX}*.json")))
+        mcps += results.mcps
+        click.echo(f"  {len(results.mcps)} assertion results of {results.windows} sentinel windows from "
+                   f"{len(results.files)} file(s) in {results_dir}/" + "".join(f"; unread: {p}" for p in results.problems))
     targets = ["file:build/lineage.json", "lite"] + ([os.environ["DATAHUB_GMS_URL"]] if os.environ.get("DATAHUB_GMS_URL") else [])
     for text in targets:
         target = parse_target(text, registry_url=registry_url)

@@ -27,6 +27,7 @@ from governance.demo.generator import RUN_HEADER, SEQ_HEADER, Generator, Kind, S
 from governance.errors import GovernanceError
 from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
+from governance.lineage.results import clear_results, results_file
 from governance.sentinel.headers import EXCEPTION_MESSAGE, FAILED_RULES, STAGE
 from governance.sentinel.pipeline import Pipeline, load_pipeline
 
@@ -102,14 +103,18 @@ class SentinelProcess:
     demo alone and the demo stops it with SIGTERM (commit, final KPI window, exit 0).
 
     No `--instance-id`: a static member's departure is noticed only after the session
-    timeout, which would hold up the next run's (or the user's own) sentinel for 45 s."""
+    timeout, which would hold up the next run's (or the user's own) sentinel for 45 s.
+
+    Its window results go to a file of its own (`--datahub file:`), which the demo
+    imports with the lineage: DataHub Lite's store takes one writer at a time."""
 
     def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: LiveOptions, run_id: str) -> None:
         self.pipeline = pipeline
         self.log = options.log_dir / f"sentinel-{pipeline.name}.log"
+        self.results = results_file(options.log_dir, pipeline.name)
         command = [sys.executable, "-m", "governance", "sentinel", "run", str(pipeline.path),
                    "--bootstrap-servers", settings.bootstrap_servers, "--registry", options.registry_url,
-                   "--metrics-port", "0", "--no-status"]
+                   "--metrics-port", "0", "--no-status", "--datahub", f"file:{self.results}"]
         if options.kafka_config is not None:
             command += ["--kafka-config", str(options.kafka_config)]
         with self.log.open("w") as log:
@@ -256,6 +261,7 @@ def run_live(settings: KafkaSettings, options: LiveOptions, out: TextIO) -> Live
         topics.prepare(settings, pipeline)
     streams = streams_for(pipelines, options.rate, options.schemas_dir, options.registry_url)
     options.log_dir.mkdir(parents=True, exist_ok=True)
+    clear_results(options.log_dir)
     reader = Reader(settings, pipelines, run_id)
     producer = Producer(settings.client_config(enable_idempotence=True, linger_ms=20, logger=client_logger()))
     generator = Generator(producer, streams, run_id)

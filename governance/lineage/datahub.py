@@ -64,11 +64,18 @@ class Mapper:
         return builder.make_data_job_urn_with_flow(self.flow_urn(job), job.name)
 
     def field_urns(self, assertion: Assertion) -> list[str] | None:
-        """The column's schemaField by its simple path, as DataHub's GX plugin names it."""
+        """The column's schemaField as DataHub's GX plugin links it (`make_schema_field_urn` with the
+        dataset's field path): for a topic, the v2 path of its schema's field, e.g.
+        `[version=2.0].[type=Order].[type=Address].shippingAddress.[type=string].zip`; the simple
+        path where the schema is unknown (JSON pipelines)."""
         column = assertion.column
         if column is None:
             return None
-        return [builder.make_schema_field_urn(self.dataset_urn(assertion.dataset), column)]
+        return [builder.make_schema_field_urn(self.dataset_urn(assertion.dataset), self.field_path(assertion.dataset, column))]
+
+    def field_path(self, ref: DatasetRef, column: str) -> str:
+        """The dataset's schema field path for a dotted column (`shippingAddress.zip`)."""
+        return self._v2_path(ref, column)
 
     def assertion_urn(self, assertion: Assertion) -> str:
         """As `datahub_gx_plugin.common.build_assertions_with_results` makes it."""

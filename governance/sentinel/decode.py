@@ -11,12 +11,15 @@ import io
 import json
 import struct
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import fastavro
 
 from governance.errors import GovernanceError
 from governance.registry.client import RegistryClient, RegistryClientError
+
+if TYPE_CHECKING:
+    from governance.sentinel.valid_subject import ValidSubject
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
@@ -36,7 +39,9 @@ class _NotFound(Exception):
 
 class Decoder:
     def __init__(self, value_format: Literal["avro", "json"], registry_url: str | None = None,
-                 subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+                 subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH,
+                 valid_subject: str | None = None) -> None:
+        """`valid_subject`: where each accepted writer schema is registered too (see `valid_subject.py`)."""
         if value_format not in ("avro", "json"):
             raise ValueError(f"unknown value format {value_format!r}")
         if value_format == "avro" and (registry_url is None or subject is None):
@@ -48,6 +53,11 @@ class Decoder:
         self.max_json_depth = max_json_depth
         self._schemas: dict[int, Any] = {}  # id -> parsed schema
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
+        self._valid_subject: ValidSubject | None = None
+        if valid_subject is not None and value_format == "avro":
+            from governance.sentinel.valid_subject import ValidSubject
+
+            self._valid_subject = ValidSubject(self._registry, valid_subject)
 
     def decode(self, value: bytes | None) -> dict[str, Any] | DecodeFailure:
         if value is None:
@@ -160,6 +170,8 @@ class Decoder:
             parsed = fastavro.parse_schema(json.loads(body["schema"]))
         except Exception as e:
             return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
+        if self._valid_subject is not None:  # before any record with this id reaches the valid topic
+            self._valid_subject.admit(schema_id, body)
         self._schemas[schema_id] = parsed
         return parsed
 

@@ -170,6 +170,8 @@ class JudgeSpec:
     window_columns: tuple[str, ...]
     watched_columns: tuple[str, ...]
     pass_tombstones: frozenset[str]
+    valid_subject: str | None = None
+    """Where each writer schema passed on is registered too (`valid_subject.py`); None: nowhere."""
 
     @staticmethod
     def of(rules: tuple[Rule, ...], **fields: Any) -> JudgeSpec:
@@ -181,7 +183,8 @@ class JudgeSpec:
         rules = tuple(Rule(**{**r, "kwargs": MappingProxyType(r["kwargs"]),
                               "checked": MappingProxyType(r["checked"]) if r["checked"] is not None else None})
                       for r in self.rules)
-        return SentinelJudge(Decoder(self.value_format, self.registry_url, self.subject),  # type: ignore[arg-type]
+        return SentinelJudge(Decoder(self.value_format, self.registry_url, self.subject,  # type: ignore[arg-type]
+                                     valid_subject=self.valid_subject),
                              RecordValidator(rules), self.window_columns, on_batch, watched_columns=self.watched_columns,
                              pass_tombstones=self.pass_tombstones)
 

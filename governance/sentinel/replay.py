@@ -98,7 +98,7 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
                               hint="nothing has been dead-lettered yet, or `dlq_topic` names another topic")
     if not dry_run:
         create_topics(admin, [TopicSpec(ledger, 1, config={"cleanup.policy": "compact"})])
-    judge = judge or _judge(pipeline, registry_url)
+    judge = judge or _judge(pipeline, registry_url, register=not dry_run)
     producer = None
     if not dry_run:
         # First: this fences a replay that was killed and aborts its open transaction, which
@@ -173,12 +173,15 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
         consumer.close()
 
 
-def _judge(pipeline: Pipeline, registry_url: str | None) -> Callable[[list[Any]], list[Any]]:
+def _judge(pipeline: Pipeline, registry_url: str | None, register: bool) -> Callable[[list[Any]], list[Any]]:
+    """`register`: writer schemas of moved records go under the valid topic's subject too (not in a dry run)."""
     from governance.sentinel.decode import Decoder
     from governance.sentinel.judge import SentinelJudge
+    from governance.sentinel.valid_subject import valid_subject
     from governance.sentinel.validate import RecordValidator
 
-    return SentinelJudge(Decoder(pipeline.value_format, registry_url, pipeline.subject),
+    return SentinelJudge(Decoder(pipeline.value_format, registry_url, pipeline.subject,
+                                 valid_subject=valid_subject(pipeline.valid_topic, pipeline.subject) if register else None),
                          RecordValidator(pipeline.record_rules))
 
 

@@ -90,6 +90,7 @@ class Sentinel:
         from governance.sentinel.router import Router, RouterConfig
         from governance.sentinel.status import Console, StatusLine
         from governance.sentinel.validate import WindowValidator
+        from governance.sentinel.valid_subject import valid_subject
 
         self.pipeline, self.settings, self.options = pipeline, settings, options
         self.console = Console(out, out.isatty() if options.live_status is None else options.live_status)
@@ -123,7 +124,8 @@ class Sentinel:
         self.pass_tombstones = self._tombstone_sources()
         spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
                             registry_url=options.registry_url, subject=pipeline.subject, window_columns=window_columns,
-                            watched_columns=watched, pass_tombstones=self.pass_tombstones)
+                            watched_columns=watched, pass_tombstones=self.pass_tombstones,
+                            valid_subject=valid_subject(pipeline.valid_topic, pipeline.subject))
         self.collector = CommitCollector()
         self.pool = None
         if options.workers:

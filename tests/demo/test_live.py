@@ -3,6 +3,7 @@ generator's truth, ends by itself, and stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -26,20 +27,23 @@ def number(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def governance(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=timeout)
+def governance(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env)
 
 
 def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equal_to_the_generators(
-    kafka_stack: LocalStack,
+    kafka_stack: LocalStack, tmp_path: Path,
 ) -> None:
-    result = governance("demo", "--duration", "30", "--records", "100", "--data-dir", str(kafka_stack.data_dir))
+    home = datahub_home(tmp_path)
+    result = governance("demo", "--duration", "30", "--records", "100", "--data-dir", str(kafka_stack.data_dir),
+                        env=home)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert "registered user-activity-value" in out and "1000/1000 read back equal" in out
     assert "    field `email` was added without a default, so records written with version 1 cannot be read by the new " \
         "schema\n" in out
-    assert re.search(r"a producer tried to register orders-value .*: refused \(409\): field `totalCents` changed type "
+    assert re.search(r"a producer tried to register orders-value .*: refused \(409\): .*field `totalCents` changed type "
                      r"from long to string, so records written with version 1 cannot be read by the new schema\n", out)
     for entry in ("{errorType", "{oldSchema", "compatibility: '", "validateFields", "Schema being registered"):
         assert entry not in out, f"people see only our sentences, not Confluent's entries: {entry}"
@@ -65,9 +69,59 @@ def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equa
     assert state is not None and state.console is not None
     assert state.registry is not None  # the demo registered as `schemas register` does, levels included
     assert http("GET", f"{state.registry.url}/config/orders-value") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
+    for topic in ("orders", "transactions", "user-activity"):  # where a serializer on the valid topic would look
+        source = http("GET", f"{state.registry.url}/subjects/{topic}-value/versions/latest")[1]
+        status, valid = http("GET", f"{state.registry.url}/subjects/{topic}-valid-value/versions/latest")
+        assert status == 200 and valid["id"] == source["id"], (topic, valid)
     assert f"Console: {state.console.url}" in out
     for log in Path("build/demo").glob("sentinel-*.log"):
         assert re.search(r"sentinel [\w-]+: stopped after [\d,]+ records", log.read_text()), log
+    assert_datahub_lite_holds_health(home, out, state.registry.url)
+
+
+def datahub_home(tmp_path: Path) -> dict[str, str]:
+    """A home of its own, so that the demo's DataHub Lite store is this test's; with the ~/.datahubenv
+    that `datahub lite` insists on."""
+    (tmp_path / ".datahubenv").write_text("gms:\n  server: http://localhost:8080\n  token: ''\n")
+    return {**os.environ, "HOME": str(tmp_path), "DATAHUB_TELEMETRY_ENABLED": "false"}
+
+
+def assert_datahub_lite_holds_health(home: dict[str, str], out: str, registry_url: str) -> None:
+    """After the demo, DataHub Lite answers "how healthy" with DataHub's own reader: the zip rule of
+    orders has run events, failing (the generator writes bad zips), on the schema's own field."""
+    from datahub.emitter.mce_builder import make_schema_field_urn
+
+    from governance.lineage.build import Sources, build_estate
+    from governance.lineage.datahub import Mapper
+
+    found = re.search(r"  (\d+) assertion results of (\d+) sentinel windows from 3 file\(s\) in build/demo/\n", out)
+    assert found and int(found[1]) > 0 and int(found[2]) >= 3, out[-3000:]
+    assert re.search(rf"  \d+ aspects -> DataHub Lite at {re.escape(home['HOME'])}", out), out[-3000:]
+
+    def lite_get(urn: str, aspect: str) -> dict:
+        done = subprocess.run([str(Path(sys.executable).parent / "datahub"), "lite", "get", "--urn", urn, "-a", aspect],
+                              capture_output=True, text=True, env=home, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)[aspect]
+
+    mapper = Mapper(build_estate(Sources(Path("schemas"), Path("rules"), Path("lineage"), registry_url)))
+    (job,) = [j for j in mapper.estate.jobs if j.name == "orders"]
+    (zip_rule,) = [a for a in job.assertions if a.rule == "expect_column_values_to_match_regex(shippingAddress.zip)"]
+    urn = mapper.assertion_urn(zip_rule)
+    orders = mapper.dataset_urn(zip_rule.dataset)
+    published = [r["aspect"]["json"] for r in json.loads(Path("build/lineage.json").read_text())
+                 if r["aspectName"] == "assertionRunEvent" and r["entityUrn"] == urn]
+    assert any(e["result"]["type"] == "FAILURE" and e["result"]["unexpectedCount"] > 0 for e in published), published
+    event = lite_get(urn, "assertionRunEvent")  # the newest window's
+    assert event["asserteeUrn"] == orders and event["status"] == "COMPLETE"
+    assert (event["runId"], event["timestampMillis"]) == (published[-1]["runId"], published[-1]["timestampMillis"])
+    info = lite_get(urn, "assertionInfo")["customAssertion"]
+    schema_fields = {make_schema_field_urn(orders, f["fieldPath"]) for f in lite_get(orders, "schemaMetadata")["fields"]}
+    assert info["field"] in schema_fields
+    assert info["field"].endswith(".shippingAddress.[type=string].zip)"), info["field"]
+    checked = subprocess.run([str(Path(sys.executable).parent / "datahub"), "check", "metadata-file",
+                              "build/lineage.json"], capture_output=True, text=True, env=home, timeout=300)
+    assert checked.returncode == 0 and "all valid" in checked.stdout + checked.stderr, checked.stdout + checked.stderr
 
 
 def test_ctrl_c_stops_the_generator_and_every_sentinel_cleanly(kafka_stack: LocalStack) -> None:

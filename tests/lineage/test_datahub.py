@@ -100,16 +100,26 @@ def test_the_sentinel_is_a_job_between_raw_valid_and_dlq_with_field_lineage(
     assert [u.dataset for u in sink_dlq.upstreams] == ["urn:li:dataset:(urn:li:dataPlatform:kafka,payments-valid,PROD)"]
 
 
-def test_assertions_are_the_ones_datahubs_gx_plugin_makes(mcps: list[MetadataChangeProposalWrapper]) -> None:
+def test_assertions_are_the_ones_datahubs_gx_plugin_makes(mcps: list[MetadataChangeProposalWrapper],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin names a column's schemaField by the column as given, which for a SQL table is its
+    field path; a topic's field paths are DataHub's v2 paths, so the plugin is handed those."""
+    import datahub_gx_plugin.common as plugin
+
     estate = estate_of(PROJECT)
     mapper = Mapper(estate)
     (job,) = [j for j in estate.jobs if j.kind == "sentinel"]
-    dataset = mapper.dataset_urn(topic("payments"))
+    ref = topic("payments")
+    dataset = mapper.dataset_urn(ref)
+    make_field_urn = plugin.builder.make_schema_field_urn
+    monkeypatch.setattr(plugin.builder, "make_schema_field_urn",
+                        lambda urn, column: make_field_urn(urn, mapper.field_path(ref, column)))
     suite = type("Suite", (), {"results": [
         {"success": True, "result": {}, "expectation_config": {"type": a.expectation_type, "kwargs": dict(a.kwargs)}}
-        for a in job.assertions if a.column is not None and "." not in a.column]})()
+        for a in job.assertions if a.column is not None]})()
     theirs = build_assertions_with_results(suite, "sentinel-payments", "2026-01-01T00:00:00Z",
                                            [{"dataset_urn": dataset, "batchSpec": None}])
+    assert len(theirs) == 3, "the plugin mapped every rule on a column, nested ones too"
     assert theirs, "the plugin mapped nothing"
     for made in theirs:
         info = made["assertionInfo"]
@@ -121,6 +131,21 @@ def test_assertions_are_the_ones_datahubs_gx_plugin_makes(mcps: list[MetadataCha
         assert mine.customAssertion.scope == info.customAssertion.scope
         assert mine.customAssertion.operator == info.customAssertion.operator
         assert mine.customAssertion.aggregation == info.customAssertion.aggregation
+
+
+def test_an_assertions_field_urn_is_one_of_the_topic_schemas_fields(mcps: list[MetadataChangeProposalWrapper]) -> None:
+    """`billing.country` and `amount` link to the schemaFields DataHub's Kafka source would make."""
+    from datahub.emitter.mce_builder import make_schema_field_urn
+
+    dataset = "urn:li:dataset:(urn:li:dataPlatform:kafka,payments,PROD)"
+    (schema,) = [m.aspect for m in mcps if m.entityUrn == dataset and m.aspectName == "schemaMetadata"]
+    schema_fields = {make_schema_field_urn(dataset, f.fieldPath) for f in schema.fields}
+    infos = [m.aspect for m in mcps if m.aspectName == "assertionInfo"]
+    linked = {f for info in infos for f in info.customAssertion.fields or ()}
+    assert all(info.customAssertion.field in linked for info in infos)
+    assert linked and linked <= schema_fields, sorted(linked - schema_fields)
+    assert make_schema_field_urn(dataset, "[version=2.0].[type=Payment].[type=Address].billing.[type=string].country") in linked
+    assert make_schema_field_urn(dataset, "[version=2.0].[type=Payment].[type=long].amount") in linked
 
 
 def test_a_window_kpi_record_becomes_one_assertion_run_event_per_rule() -> None:
