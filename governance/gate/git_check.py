@@ -27,8 +27,10 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     transitive = {s for s in changed if s in at_ref and workspace.level(s).transitive}
     if transitive:
         require_full_history(repo, commit, ref, workspace, transitive)
-    histories = repo.blob_history(commit, transitive) if transitive else {}
-    needed = {at_ref[s] for s in changed if s in at_ref} | {b for blobs in histories.values() for b in blobs}
+    # One git log numbers every changed subject's versions as a registry would, so that a finding names the
+    # version the ref holds (the 3rd, not "1"); only transitive levels read the older texts.
+    histories = repo.blob_history(commit, {s for s in changed if s in at_ref}) if changed else {}
+    needed = {at_ref[s] for s in changed if s in at_ref} | {b for s in transitive for b in histories.get(s, [])}
     texts = repo.read_blobs(needed)
 
     findings: list[GateFinding] = []
@@ -39,8 +41,11 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
         blobs = histories.get(subject) or [at_ref[subject]]
         if at_ref[subject] not in blobs:
             blobs = [*blobs, at_ref[subject]]
+        numbered = list(enumerate(blobs, start=1))
+        if not level.transitive:
+            numbered = [(blobs.index(at_ref[subject]) + 1, at_ref[subject])]
         previous = []
-        for version, blob in enumerate(blobs, start=1):
+        for version, blob in numbered:
             old = schema_from(texts[blob], refs.at_ref_workspace, subject, refs.ref_texts, refs.pinned_at_ref)
             if old is not None:
                 previous.append((version, old))

@@ -66,6 +66,24 @@ def test_a_field_removed_under_full_transitive_fails_in_both_modes(tmp_path: Pat
     assert sorted(map(key, only_findings(agreed))) == sorted(map(key, only_findings(git)))
 
 
+def test_both_modes_name_the_version_the_break_is_against(tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    """Under a non-transitive level the break is against the newest version: the 3rd, in git as in the registry."""
+    subject = f"{unique_name}-amount"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"subjects.yml": f"{subject}:\n  compatibility: BACKWARD\n"})
+    put(registry_url, f"/config/{subject}", {"compatibility": "BACKWARD"})
+    for kind in ("int", "long", "double"):
+        text = record([ID, {"name": "amount", "type": kind}])
+        repo.commit({f"{subject}.avsc": text})
+        put(registry_url, f"/subjects/{subject}/versions", {"schema": text})
+    repo.write({f"{subject}.avsc": record([ID, {"name": "amount", "type": "string"}])})
+
+    git, registry = both(repo, registry_url)
+    assert git.returncode == registry.returncode == 1, git.stdout + git.stderr
+    assert [f["versions"] for f in only_findings(git)] == [[3]], git.stdout
+    assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
+
+
 def test_a_deleted_subject_is_caught_in_both_modes(tmp_path: Path, registry_url: str, unique_name: str) -> None:
     kept, gone, stranger = f"{unique_name}-kept", f"{unique_name}-gone", f"{unique_name}-stranger"
     repo = make_repo(tmp_path / "repo")
