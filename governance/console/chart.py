@@ -11,7 +11,7 @@ GAP = 1.5
 def chart_columns(series: list[dict[str, Any]]) -> dict[str, Any]:
     """uPlot's columns (window end in seconds, then one column per measure), with a point of nulls
     one window after each window that no window follows in time, so the line breaks there."""
-    length = min((w["end"] - w["start"] for w in series), default=60_000) or 60_000
+    length = max((w["end"] - w["start"] for w in series), default=60_000) or 60_000  # a stopped process's window is shorter
     columns: dict[str, list[Any]] = {"t": [], "conformant": [], "dlq": [], "invalid": []}
     previous: dict[str, Any] | None = None
     for w in series:

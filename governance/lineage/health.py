@@ -85,14 +85,20 @@ class KpiReader:
             except (SerializationError, SchemaRegistryError, ValueError):  # not a KPI record of ours: not counted
                 continue
             if isinstance(record, dict):
+                record[WRITTEN] = message.timestamp()[1]
                 key = message.key()
                 records.pop(key, None)  # re-inserted: the order is that of each key's last record
                 records[key if key is not None else message.offset()] = record  # type: ignore[index]
         return list(records.values())
 
 
+WRITTEN = "_written_ms"
+"""The Kafka timestamp of a KPI record, added by the reader: when a stopped process published its last window."""
+
+
 def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """KPI records summed per window over processes, oldest first."""
+    """KPI records summed per window over processes, oldest first. A window every process stopped in
+    ends when the last of them published it, not at its nominal end, which may not have come yet."""
     by_start: dict[int, dict[str, Any]] = {}
     for r in records:  # a `final` record is the partial window of a process that stopped: real counts too
         if str(r.get("instance", "")).startswith("replay-"):
@@ -112,10 +118,14 @@ def windows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             w["expectations"][e["rule"]] = e
         w["lag"] += r["consumer_lag"]
         w["instances"].add(r["instance"])
+        if r.get(WRITTEN):
+            w["written"] = max(w.get("written", 0), r[WRITTEN])
     from governance.sentinel.kpi import WindowCounts
 
     out = []
     for w in sorted(by_start.values(), key=lambda w: w["start"]):
+        if w["final"] and w.get("written"):
+            w["end"] = max(w["start"], min(w["end"], w["written"]))
         summed = WindowCounts(records_in=w["records_in"], valid=w["valid"], invalid=w["invalid"],
                               schema_failures=w["schema_failures"])
         w["valid_share"] = summed.valid_share

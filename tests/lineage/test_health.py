@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from governance.lineage.health import health, summarize, windows
+from governance.lineage.health import WRITTEN, health, summarize, windows
 
 MINUTE = 60_000
 T0 = int(dt.datetime(2026, 12, 5, 6, 0, tzinfo=dt.timezone.utc).timestamp() * 1000)
@@ -91,3 +91,15 @@ def test_lineage_show_tells_the_state_of_a_pipeline_that_routed_nothing_and_noth
     assert summarize([kpi(0, 0, 0, final=True)], T0 + 1.5 * MINUTE) == \
         "stale: sentinel stopped, last heard of 30 s ago (window ending 2026-12-05 06:01:00 UTC); as last seen, no records routed yet"
     assert summarize([], T0) is None
+
+
+def test_a_window_every_process_stopped_in_ends_when_it_was_published_not_at_its_nominal_end() -> None:
+    stopped = {**kpi(1, 100, 1, final=True), WRITTEN: T0 + MINUTE + 20_000}
+    [_, last] = windows([kpi(0, 100, 1), stopped])
+    assert last["end"] == T0 + MINUTE + 20_000, "the stop, 40 s before the window's nominal end"
+    assert last["invalid_per_minute"] == 3.0, "one invalid record in the 20 s the window lasted"
+    assert "last window ended 2026-12-05 06:01:20 UTC" in summarize([kpi(0, 100, 1), stopped], T0 + 2 * MINUTE)
+
+    other = {**kpi(1, 100, 1, instance="i-2"), WRITTEN: T0 + MINUTE + 30_000}
+    [_, shared] = windows([kpi(0, 100, 1), stopped, other])
+    assert shared["end"] == T0 + 2 * MINUTE, "another process still routes in it: the window runs its length"
