@@ -58,7 +58,7 @@ def _declared_level(view: RegistryView, workspace: Workspace, subject: str, dry_
     current = view.subject_level(subject)
     if current == declared.value:
         return []
-    before = current or view.effective_level(subject)
+    before = current or f"inherited: the registry's global {view.effective_level(subject)}"
     if dry_run:
         return [Action(subject, "would set level", note=f" {declared.value} (now {before})")]
     view.set_level(subject, declared.value)

@@ -43,6 +43,6 @@ def test_the_demo_sets_each_declared_level(tmp_path: Path, registry_url: str, un
     result = WalkthroughResult()
     register_schemas(registry_url, tmp_path, result)
 
-    assert result.levels == [f"{orders} FULL_TRANSITIVE (was BACKWARD)"]
+    assert result.levels == [f"{orders} FULL_TRANSITIVE (was inherited: the registry's global BACKWARD)"]
     assert sorted(s for s, _, _ in result.registered) == [orders, plain]
     assert http("GET", f"{registry_url}/config/{orders}") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})

@@ -87,12 +87,12 @@ def test_register_sets_each_declared_level_and_says_so(tmp_path: Path, registry_
 
     dry = run_gate(repo, "register", "--registry", registry_url, "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert f"would set level {declared} FULL_TRANSITIVE (now BACKWARD)" in dry.stdout
+    assert f"would set level {declared} FULL_TRANSITIVE (now inherited: the registry's global BACKWARD)" in dry.stdout
     assert http("GET", f"{registry_url}/config/{declared}")[1]["error_code"] == 40408
 
     real = run_gate(repo, "register", "--registry", registry_url)
     assert real.returncode == 0, real.stderr
-    assert f"level set       {declared} FULL_TRANSITIVE (was BACKWARD)" in real.stdout
+    assert f"level set       {declared} FULL_TRANSITIVE (was inherited: the registry's global BACKWARD)" in real.stdout
     assert http("GET", f"{registry_url}/config/{declared}") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
     assert http("GET", f"{registry_url}/config/{plain}")[0] == 404, "a subject that declares no level keeps the registry's"
 
