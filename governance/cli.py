@@ -941,12 +941,16 @@ def demo(
 
     bootstrap_servers = bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
     registry_flag = registry_flag or os.environ.get(REGISTRY_ENV)
-    console_url = None
+    console_url, console_note = None, ""
     if not bootstrap_servers:
         LocalStack(data_dir).up()
         status = LocalStack(data_dir).status()
         if status is not None and status.console_alive and status.state.console is not None:
             console_url = status.state.console.url
+            shown, here = Path(status.state.console.project).resolve(), schemas_dir.resolve().parent
+            if shown != here:  # the stack's console shows where `stack up` first ran
+                console_note = (f"; it shows {shown}, not {here}: `governance console --port 0` here shows this "
+                                "folder's schemas, rules and lineage")
     settings = resolve_kafka(bootstrap_servers, kafka_config, data_dir)
     click.echo(f"Kafka: {settings.bootstrap_servers} (from {settings.source})")
     result = run_demo(settings, records)
@@ -980,7 +984,7 @@ def demo(
                             console_url) and ok
         _demo_lineage(registry_url, Path("build/demo") if duration > 0 else None)
     if console_url:
-        click.echo(f"Console: {console_url} (open it in a browser)")
+        click.echo(f"Console: {console_url} (open it in a browser{console_note})")
     if not bootstrap_servers:
         click.echo("The stack and console keep running; `./run stack down` stops them.")
     sys.exit(0 if ok else 1)
