@@ -4,7 +4,9 @@ declared compatibility level (the registry's beside it, a warning where they dif
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import uuid
@@ -16,9 +18,22 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = Path(__file__).parent / "project"
 
 
-def governance(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def governance(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True,
-                          timeout=120, cwd=cwd)
+                          timeout=120, cwd=cwd, env=env)
+
+
+def without_a_registry(tmp_path: Path) -> dict[str, str]:
+    """No registry answers: none in the environment (a closed port) and no local stack's to fall back on,
+    whatever runs on this machine."""
+    return {**os.environ, "GOVERNANCE_REGISTRY_URL": f"http://127.0.0.1:{closed_port()}",
+            "GOVERNANCE_STACK_DIR": str(tmp_path / "no-stack")}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def emitted(path: Path) -> list[dict]:
@@ -59,7 +74,7 @@ def test_emit_publishes_the_declared_level_and_warns_while_the_registry_inherits
     assert props["compatibility_declared_in"] == "schemas/subjects.yml"
     assert (props["registry_compatibility"], props["registry_compatibility_inherited"]) == (global_level, "true")
 
-    offline = governance("lineage", "emit", "--project", str(project), "--to", f"file:{out}")
+    offline = governance("lineage", "emit", "--project", str(project), "--to", f"file:{out}", env=without_a_registry(tmp_path))
     assert offline.returncode == 0, offline.stderr
     assert "no schema registry reached" in offline.stderr and "warning:" not in offline.stderr
     props = properties(emitted(out), subject.removesuffix("-value"))
@@ -121,7 +136,7 @@ def test_emit_publishes_the_estate_lineage_show_draws_and_registry_leftovers_onl
 
 def test_the_owners_and_tags_of_a_lineage_file_reach_every_dataset_and_job_of_its_flow(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
-    done = governance("lineage", "emit", "--project", str(ROOT), "--to", f"file:{out}")
+    done = governance("lineage", "emit", "--project", str(ROOT), "--to", f"file:{out}", env=without_a_registry(tmp_path))
     assert done.returncode == 0, done.stderr
     mcps = emitted(out)
     flow = [f"urn:li:dataset:(urn:li:dataPlatform:kafka,{t},PROD)"
