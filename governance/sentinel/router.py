@@ -206,18 +206,21 @@ class Router:
             if self._takeover is None:
                 self._drain_or_recover()
                 self._commit_or_recover(rewind=False, final=True)
-            if self._takeover is not None:
-                raise self._takeover
+            else:
+                self._failed = True  # _step dropped the open transaction; the revoke must not commit
         except BaseException:
             # The consumer's position may be past records that were never routed
             # (a judge that raised, say): leave without committing anything.
             self._failed = True
-            self._abort_open()
+            if self._takeover is None:  # a fenced producer is left alone: it has nothing open
+                self._abort_open()
             raise
         finally:
             self._consumer.close()  # revokes: commits anything still open
-            if self._producer is not None:
+            if self._producer is not None and self._takeover is None:
                 self._producer.flush(self.config.operation_timeout_s)
+        if self._takeover is not None:
+            raise self._takeover
 
     def _step(self) -> None:
         assert self._consumer is not None
