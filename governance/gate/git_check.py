@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from governance.avro import Level, check_compatibility
 from governance.errors import GovernanceError
 from governance.gate.findings import GateFinding, Outcome
 from governance.gate.git_refs import GitReferences
 from governance.gate.governed import deleted_finding
 from governance.gate.history import Repo, blob_id
 from governance.gate.inputs import Workspace
-from governance.gate.parse import Parsed, parse_all, schema_from
+from governance.gate.parse import engine_findings, parse_all, schema_from
 
 
 def check_against_git(workspace: Workspace, ref: str) -> Outcome:
@@ -49,7 +48,7 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
             old = schema_from(texts[blob], refs.at_ref_workspace, subject, refs.ref_texts, refs.pinned_at_ref)
             if old is not None:
                 previous.append((version, old))
-        found = located(parsed[subject], check_compatibility(parsed[subject].schema, previous, level), level)
+        found = engine_findings(parsed[subject], previous, level)
         if reasons.get(subject):
             because = f" (from a change to what {subject} references: {'; '.join(reasons[subject])})"
             found = [replace(f, message=f.message + because) for f in found]
@@ -72,11 +71,3 @@ def require_full_history(repo: Repo, commit: str, ref: str, workspace: Workspace
         f"against every earlier version as a transitive level requires",
         hint="fetch the whole history: `fetch-depth: 0` under `with:` of actions/checkout, "
              "or run `git fetch --unshallow` before the check")
-
-
-def located(parsed: Parsed, engine_findings: list, level: Level) -> list[GateFinding]:
-    return [
-        GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
-                    parsed.positions.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
-        for f in engine_findings
-    ]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from governance.avro import InvalidSchemaError, ParsedSchema, parse_schema
+from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
+from governance.gate.findings import GateFinding
 from governance.gate.inputs import InputError, Reference, Workspace
 from governance.gate.locate import Positions, quoted_name_line
 
@@ -93,3 +94,13 @@ def schema_from(text: str, workspace: Workspace, subject: str, texts: Mapping[st
         return parse_schema(text, reference_texts(workspace, subject, texts, pinned))
     except InvalidSchemaError:
         return None
+
+
+def engine_findings(parsed: Parsed, previous: list[tuple[int, ParsedSchema]], level: Level) -> list[GateFinding]:
+    """Our engine's findings for the local file against earlier versions, each on its field's line
+    (git mode, and registry mode where the registry enforces another level)."""
+    return [
+        GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
+                    parsed.positions.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
+        for f in check_compatibility(parsed.schema, previous, level)
+    ]

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.avro import check_compatibility
 from governance.gate.findings import GateFinding, GateWarning
 from governance.gate.inputs import InputError, Reference, Workspace
-from governance.gate.parse import Parsed, parse_all
+from governance.gate.parse import Parsed, engine_findings, parse_all
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClientError, subject_path
 
@@ -79,7 +78,6 @@ def request_body(view: RegistryView, workspace: Workspace, subject: str,
 def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
     """Findings for a registered subject's local file at its declared level, and a warning when the
     registry enforces another level."""
-    from governance.gate.git_check import located
     from governance.gate.registry_check import incompatibility_findings
 
     subject, declared = local.subject, workspace.level(local.subject)
@@ -98,7 +96,7 @@ def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
                                 else incompatibility_findings(view.registry, local, subject, result))
         return verdict
     previous = view.previous(subject, declared.transitive)
-    verdict.findings = located(local, check_compatibility(local.schema, previous, declared), declared)
+    verdict.findings = engine_findings(local, previous, declared)
     return verdict
 
 
