@@ -46,6 +46,12 @@ def is_well_known(name: str) -> bool:
     return name.startswith("google/protobuf/") and (Path(well_known_root()) / name).is_file()
 
 
+@lru_cache(maxsize=None)
+def well_known(name: str) -> tuple[descriptor_pb2.FileDescriptorProto, ...]:
+    """A well-known type's descriptor and those of its imports (compiled once per process)."""
+    return tuple(compile_files({}, name).values())
+
+
 def check_name(name: str) -> None:
     """A file name protoc can be given: relative, forward slashes, no `.` or `..` steps."""
     if not _SAFE_NAME.match(name) or any(part in (".", "..") for part in name.split("/")):

@@ -159,7 +159,7 @@ def _from_descriptor(fdp: FileDescriptorProto, given: Mapping[str, str]) -> Prot
         if dep in known:
             continue
         if compiler.is_well_known(dep):
-            known.update(compiler.compile_files({}, dep))
+            known.update({f.name: f for f in compiler.well_known(dep)})
             continue
         if dep not in given:
             raise InvalidProtoError(f'import "{dep}" was not found: it is neither a given file nor a well-known type',
