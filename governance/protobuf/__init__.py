@@ -15,7 +15,7 @@ _EXPORTS = {
     "ProtoSchema": "schema", "parse_schema": "schema", "same_schema": "schema", "is_descriptor_text": "schema",
     "Difference": "findings", "Finding": "findings", "COMPATIBLE": "findings",
     "compare": "diff", "check_compatibility": "levels",
-    "messages": "paths", "default_message": "paths", "field_paths": "paths", "field_at": "paths", "line_of": "paths",
+    "messages": "paths", "default_message": "paths", "find_message": "paths", "field_paths": "paths", "field_at": "paths", "line_of": "paths",
     "Decoder": "wire", "read_indexes": "wire", "encode_indexes": "wire",
 }
 

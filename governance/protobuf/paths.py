@@ -10,7 +10,7 @@ use: only the CI gate shows them.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import descriptor_pb2
 
@@ -48,9 +48,25 @@ def default_message(schema: ProtoSchema) -> str:
     return names[0]
 
 
+def find_message(schema: ProtoSchema, message: str | None = None) -> Any:
+    """The runtime descriptor of `message` (full name; default: the first top-level message).
+
+    ValueError naming the file's messages when it has no such message.
+    """
+    name = message or default_message(schema)
+    try:
+        return schema.pool.FindMessageTypeByName(name)
+    except KeyError:
+        from governance.errors import did_you_mean
+
+        known = messages(schema)
+        raise ValueError(f"{schema.name} has no message {name!r}: it has {', '.join(known) or 'none'}"
+                         f"{did_you_mean(name, known)}") from None
+
+
 def field_paths(schema: ProtoSchema, message: str | None = None) -> list[str]:
     """Dotted paths of the leaf fields of `message` (default: the first top-level message), in field order."""
-    pool_msg = schema.pool.FindMessageTypeByName(message or default_message(schema))
+    pool_msg = find_message(schema, message)
     out: list[str] = []
 
     def walk(desc: object, prefix: str, busy: frozenset[str], depth: int) -> None:
@@ -69,7 +85,7 @@ def field_paths(schema: ProtoSchema, message: str | None = None) -> list[str]:
 
 def field_at(schema: ProtoSchema, path: str, message: str | None = None) -> tuple[str, int] | None:
     """(message full name, field number) of the last step of a dotted path, or None when no field has that path."""
-    desc = schema.pool.FindMessageTypeByName(message or default_message(schema))
+    desc = find_message(schema, message)
     steps = path.split(".")
     for i, step in enumerate(steps):
         f = desc.fields_by_name.get(step)

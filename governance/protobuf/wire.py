@@ -86,6 +86,9 @@ class Decoder:
         self.schema = schema
         self._classes: dict[tuple[int, ...], Any] = {}
         self._plans: dict[str, list[tuple[str, Any]]] = {}
+        from google.protobuf.message import DecodeError
+
+        self._payload_errors = (DecodeError, ValueError, RuntimeError)
 
     def message_name(self, indexes: Sequence[int]) -> str:
         return self._class(tuple(indexes)).DESCRIPTOR.full_name
@@ -94,11 +97,9 @@ class Decoder:
         """(message full name, record) of a body after the magic byte and schema id."""
         indexes, pos = read_indexes(body)
         cls = self._class(indexes)
-        from google.protobuf.message import DecodeError
-
         try:
             message = cls.FromString(bytes(body[pos:]))
-        except (DecodeError, ValueError, RuntimeError) as exc:
+        except self._payload_errors as exc:
             raise ProtobufDecodeError("payload", f"the payload is not a valid {cls.DESCRIPTOR.full_name}: {exc}") from None
         return cls.DESCRIPTOR.full_name, self.to_dict(message)
 

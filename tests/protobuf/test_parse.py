@@ -139,7 +139,7 @@ def test_imports_cannot_reach_the_filesystem(path: str) -> None:
         parse_schema('syntax = "proto3";\nmessage A { string a = 1; }\n', "a.proto", {path: MONEY})
 
 
-def test_an_existing_file_outside_the_given_ones_does_not_resolve(tmp_path: object) -> None:
+def test_an_existing_file_outside_the_given_ones_does_not_resolve() -> None:
     with pytest.raises(InvalidProtoError, match="was not found"):
         parse_schema('syntax = "proto3";\nimport "grpc_tools/_proto/google/protobuf/any.proto";\nmessage A { string a = 1; }\n')
 
@@ -170,3 +170,11 @@ def test_a_descriptor_with_an_unresolved_import_or_type() -> None:
                   label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL, type_name=".Nowhere")
     with pytest.raises(InvalidProtoError, match="the descriptor is not valid"):
         parse_schema(base64.b64encode(fdp.SerializeToString()).decode())
+
+
+def test_descriptors_importing_each_other_are_an_error_not_a_recursion() -> None:
+    a = descriptor_pb2.FileDescriptorProto(name="a.proto", syntax="proto3", dependency=["b.proto"])
+    b = descriptor_pb2.FileDescriptorProto(name="b.proto", syntax="proto3", dependency=["a.proto"])
+    encode = lambda fdp: base64.b64encode(fdp.SerializeToString()).decode()  # noqa: E731
+    with pytest.raises(InvalidProtoError, match="was not found"):
+        parse_schema(encode(a), imports={"a.proto": encode(a), "b.proto": encode(b)})

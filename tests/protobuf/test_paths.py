@@ -60,3 +60,11 @@ def test_a_schema_given_as_a_descriptor_has_the_lines_of_its_canonical_text() ->
     schema = parse_schema(parse_schema(ORDER, "order.proto").serialized())
     line = line_of(schema, "shop.v1.Order", 6)
     assert line is not None and schema.canonical.splitlines()[line - 1].strip() == ".shop.v1.Order parent = 6;"
+
+
+def test_an_unknown_message_is_named_with_the_files_messages() -> None:
+    import pytest
+
+    schema = parse_schema(ORDER, "order.proto")
+    with pytest.raises(ValueError, match=r"order.proto has no message 'shop.v1.Ordr': it has shop.v1.Order, .*did you mean"):
+        field_paths(schema, "shop.v1.Ordr")
