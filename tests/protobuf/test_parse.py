@@ -178,3 +178,32 @@ def test_descriptors_importing_each_other_are_an_error_not_a_recursion() -> None
     encode = lambda fdp: base64.b64encode(fdp.SerializeToString()).decode()  # noqa: E731
     with pytest.raises(InvalidProtoError, match="was not found"):
         parse_schema(encode(a), imports={"a.proto": encode(a), "b.proto": encode(b)})
+
+
+def test_parsing_from_several_threads_at_once() -> None:
+    """The registry parses on worker threads; protoc in process keeps each compilation to itself."""
+    import threading
+
+    from governance.protobuf.schema import _parse
+
+    failures: list[str] = []
+
+    def work(i: int) -> None:
+        for j in range(15):
+            try:
+                assert f"M{i}x{j}" in _parse.__wrapped__(f'syntax = "proto3";\nmessage M{i}x{j} {{ string a = 1; }}\n',
+                                                         "t.proto", ()).canonical
+                _parse.__wrapped__('syntax = "proto3";\nmessage A { B b = 1; }\n', "bad.proto", ())
+                failures.append("no error")
+            except InvalidProtoError as error:
+                if error.line != 2:
+                    failures.append(str(error))
+            except AssertionError as error:
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

@@ -68,3 +68,11 @@ def test_an_unknown_message_is_named_with_the_files_messages() -> None:
     schema = parse_schema(ORDER, "order.proto")
     with pytest.raises(ValueError, match=r"order.proto has no message 'shop.v1.Ordr': it has shop.v1.Order, .*did you mean"):
         field_paths(schema, "shop.v1.Ordr")
+
+
+def test_asking_for_lines_prints_nothing(capfd) -> None:  # type: ignore[no-untyped-def]
+    """protoc warns about an unused import on standard error; the gate's output must not carry it."""
+    schema = parse_schema('syntax = "proto3";\nimport "google/protobuf/empty.proto";\nmessage A {\n  string a = 1;\n}\n',
+                          "unused.proto")
+    assert line_of(schema, "A", 1) == 4
+    assert capfd.readouterr() == ("", "")
