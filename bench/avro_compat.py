@@ -1,6 +1,6 @@
 """Compatibility checking of a wide, long-lived subject.
 
-    .venv/bin/python bench/avro_compat.py [--fields 1000] [--versions 100] [--repeat 5]
+    .venv/bin/python -m bench.avro_compat [--fields 1000] [--versions 100] [--repeat 5]
 
 Builds a record of 1,000 fields and 100 versions of it, each adding a field
 with a default, then times a BACKWARD_TRANSITIVE check of a new version against
@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from governance.avro import Level, check_compatibility, parse_schema  # noqa: E402
+from governance.avro import Level, check_compatibility, parse_schema
 
 _TYPES: list[object] = [
     "int",

@@ -1,7 +1,7 @@
 """How fast the steward console answers with a large estate: 2,000 subjects in the
 registry and a dead-letter topic of 200,000 records.
 
-    .venv/bin/python bench/console.py [--subjects 2000] [--dlq-records 200000] [--repeat 5]
+    .venv/bin/python -m bench.console [--subjects 2000] [--dlq-records 200000] [--repeat 5]
         [--bootstrap-servers HOST:PORT --registry URL]
 
 It starts a one-broker stack (unless given one), registers SUBJECTS small record
@@ -26,11 +26,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
-
-from stacks import on_cluster  # noqa: E402
+from bench.stacks import on_cluster
 
 
 def register(registry: str, subjects: int) -> int:

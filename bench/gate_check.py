@@ -1,6 +1,6 @@
 """The CI gate on a large repository: 500 subjects checked against a git baseline.
 
-    .venv/bin/python bench/gate_check.py [--subjects 500] [--runs 7]
+    .venv/bin/python -m bench.gate_check [--subjects 500] [--runs 7]
 
 Builds a temporary git repository with SUBJECTS Avro schemas (records of
 10-30 fields: primitives, logical types, unions, enums, arrays, maps and a

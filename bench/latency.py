@@ -1,13 +1,13 @@
 """End-to-end latency at a fixed offered load: the sentinel and its peers side by side.
 
-    .venv/bin/python bench/latency.py [--rate 20000] [--seconds 60] [--paths b,e,f]
+    .venv/bin/python -m bench.latency [--rate 20000] [--seconds 60] [--paths b,e,f]
         [--partitions 3] [--commit-every 10000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
 
 For each path in turn, on a fresh topic: start it (b `governance sentinel run`, e the
 Kafka Streams filter, f the Quix Streams app: the same processes bench/sentinel.py
 times), wait until its consumer group has the partitions, then produce RATE records/s
-for SECONDS seconds (bench/sentinel.py's payments, 5% breaking a rule), each carrying
+for SECONDS seconds (bench/common.py's payments, 5% breaking a rule), each carrying
 the moment it was produced in its `createdAt` field. A `read_committed` consumer on the
 valid topic decodes each record it sees and takes now - createdAt: the time from the
 producer to a downstream consumer seeing it committed, which includes each path's
@@ -24,7 +24,6 @@ import io
 import os
 import struct
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -33,11 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import sentinel as base  # noqa: E402  (bench/sentinel.py: the payments, topics, the sentinel's command)
-from stacks import add_cluster_options, run_on_cluster  # noqa: E402
+from bench import children, common
+from bench.stacks import add_cluster_options, run_on_cluster
 
 
 @dataclass(frozen=True)
@@ -71,9 +67,9 @@ class LatencyPath:
 
 
 def _sentinel_command(t: Target, bootstrap: str, registry: str, work: Path, commit_every: int) -> list[str]:
-    base.create_topics(bootstrap, [f"{t.name}-kpi"], 1)
-    pipeline = base.write_pipeline(work, t.name, t.source, t.valid, t.dlq, commit_every)
-    return base.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "5")
+    common.create_topics(bootstrap, [f"{t.name}-kpi"], 1)
+    pipeline = children.write_pipeline(work, t.name, t.source, t.valid, t.dlq, commit_every)
+    return children.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "5")
 
 
 def _kstreams_command(t: Target, bootstrap: str, registry: str, work: Path) -> list[str]:
@@ -105,7 +101,7 @@ def offer(bootstrap: str, topic: str, schema_id: int, rate: int, seconds: float)
     import fastavro
     from confluent_kafka import Producer
 
-    parsed = fastavro.parse_schema(base.SCHEMA)
+    parsed = fastavro.parse_schema(common.SCHEMA)
     header = b"\x00" + struct.pack(">I", schema_id)
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "acks": "all",
                          "queue.buffering.max.messages": 1_000_000})
@@ -120,12 +116,12 @@ def offer(bootstrap: str, topic: str, schema_id: int, rate: int, seconds: float)
             time.sleep(wait)
         now_ms = int(time.time() * 1000)
         for _ in range(min(per_tick, total - i)):
-            rec = base.record(i, (i // 20) % 5 if i % 20 == 0 else None)
+            rec = common.record(i, (i // 20) % 5 if i % 20 == 0 else None)
             rec["createdAt"] = now_ms
             buf.seek(0)
             buf.truncate()
             fastavro.schemaless_writer(buf, parsed, rec)
-            base.send(producer, topic, header + buf.getvalue(), rec["id"].encode())
+            common.send(producer, topic, header + buf.getvalue(), rec["id"].encode())
             i += 1
         producer.poll(0)
     producer.flush(60)
@@ -144,7 +140,7 @@ class Watch(threading.Thread):
         self.latencies_ms: list[int] = []
         self.stop = threading.Event()
         self.ready = threading.Event()
-        self._schema = fastavro.parse_schema(base.SCHEMA)
+        self._schema = fastavro.parse_schema(common.SCHEMA)
         self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"latency-watch-{uuid.uuid4().hex[:8]}",
                                    "isolation.level": "read_committed", "enable.auto.commit": False,
                                    "auto.offset.reset": "earliest", "fetch.wait.max.ms": 10})
@@ -172,8 +168,8 @@ def measure(path: LatencyPath, args: argparse.Namespace, bootstrap: str, registr
     records = int(args.rate * args.seconds)
     expected_valid = records - len([i for i in range(records) if i % 20 == 0])
     target = Target(f"latency-{path.key}-{run}", records)
-    base.create_topics(bootstrap, [target.source, target.valid, target.dlq], args.partitions)
-    schema_id = base.register_plain(registry, f"{target.source}-value")
+    common.create_topics(bootstrap, [target.source, target.valid, target.dlq], args.partitions)
+    schema_id = common.register_plain(registry, f"{target.source}-value")
     watch = Watch(bootstrap, target.valid, expected_valid)
     watch.start()
     log = work / f"latency-{path.key}.log"
@@ -182,7 +178,7 @@ def measure(path: LatencyPath, args: argparse.Namespace, bootstrap: str, registr
                                    stdin=subprocess.DEVNULL)
         try:
             started = time.monotonic()
-            base.wait_members(bootstrap, path.group(target), 1)
+            common.wait_members(bootstrap, path.group(target), 1)
             ready = time.monotonic() - started
             watch.ready.wait(30)
             produced, took = offer(bootstrap, target.source, schema_id, args.rate, args.seconds)

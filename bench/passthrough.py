@@ -1,6 +1,6 @@
 """The routing engine as a passthrough copier: an always-valid judge, exactly once.
 
-    .venv/bin/python bench/passthrough.py [--records 1000000] [--partitions 3]
+    .venv/bin/python -m bench.passthrough [--records 1000000] [--partitions 3]
         [--commit-every 1000] [--bootstrap-servers HOST:PORT]
 
 Without --bootstrap-servers it starts its own one-broker stack in a temporary

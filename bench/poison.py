@@ -1,11 +1,11 @@
 """Poison at scale: the sentinel on a topic where a fifth of the records are poison of every
 kind, side by side with a clean topic of the same size.
 
-    .venv/bin/python bench/poison.py [--records 1000000] [--poison-ratio 0.2] [--big 200]
+    .venv/bin/python -m bench.poison [--records 1000000] [--poison-ratio 0.2] [--big 200]
         [--repeat 1] [--partitions 3] [--commit-every 10000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
 
-Two topics of RECORDS records each. The clean one is bench/sentinel.py's payments
+Two topics of RECORDS records each. The clean one is bench/common.py's payments
 (one in twenty breaking one of the five rules of bench/sentinel-pipeline.yml). The
 poisoned one (bench/poison_corpus.py) has POISON_RATIO of poison taking every kind in
 turn: twelve kinds of bad bytes, an id whose schema was deleted from the registry,
@@ -37,12 +37,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import poison_corpus  # noqa: E402
-import sentinel as base  # noqa: E402  (bench/sentinel.py: topics, the payments, running the sentinel)
-from stacks import add_cluster_options, run_on_cluster  # noqa: E402
+from bench import children, common, poison_corpus
+from bench.stacks import add_cluster_options, run_on_cluster
 
 
 def _registry(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -56,10 +52,10 @@ def _registry(url: str, method: str, path: str, body: dict[str, Any] | None = No
 def register_ids(registry: str, subjects: list[str], other: str) -> poison_corpus.Ids:
     """The payment schema under each of `subjects`; a schema of another subject; and an id
     registered under the first subject, then deleted for good."""
-    ids = [base.register_plain(registry, s) for s in subjects]
+    ids = [common.register_plain(registry, s) for s in subjects]
     foreign = _registry(registry, "POST", f"/subjects/{other}/versions",
                         {"schema": json.dumps({"type": "record", "name": "Other", "fields": [{"name": "x", "type": "long"}]})})
-    later = dict(base.SCHEMA, fields=[*base.SCHEMA["fields"], {"name": "tag", "type": ["null", "string"], "default": None}])
+    later = dict(common.SCHEMA, fields=[*common.SCHEMA["fields"], {"name": "tag", "type": ["null", "string"], "default": None}])
     deleted = _registry(registry, "POST", f"/subjects/{subjects[0]}/versions", {"schema": json.dumps(later)})["id"]
     version = _registry(registry, "POST", f"/subjects/{subjects[0]}", {"schema": json.dumps(later)})["version"]
     _registry(registry, "DELETE", f"/subjects/{subjects[0]}/versions/{version}")
@@ -70,9 +66,9 @@ def register_ids(registry: str, subjects: list[str], other: str) -> poison_corpu
 
 def run_sentinel(pipeline: Path, bootstrap: str, registry: str, log: Path) -> dict[str, Any] | None:
     samples: list[tuple[float, float]] = []
-    cmd = base.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "3")
-    code, text, peak = base.run_child(cmd, log, 3600, rss=samples)
-    summary = base.sentinel_summary(text)
+    cmd = children.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "3")
+    code, text, peak = children.run_child(cmd, log, 3600, rss=samples)
+    summary = children.sentinel_summary(text)
     if code != 0 or summary is None:
         print(f"  the sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
         return None
@@ -132,9 +128,9 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     tries = range(1, args.repeat + 1)
     outputs = {(source, k): (f"{source}-{k}-valid", f"{source}-{k}-dlq") for source in (clean, poisoned) for k in tries}
     copies = {(source, k): f"{source}-{k}-copy" for source in (clean, poisoned) for k in tries}
-    base.create_topics(bootstrap, [clean, poisoned] + [t for pair in outputs.values() for t in pair]
+    common.create_topics(bootstrap, [clean, poisoned] + [t for pair in outputs.values() for t in pair]
                        + list(copies.values()), args.partitions)
-    base.create_topics(bootstrap, [f"{source}-{k}-kpi" for source in (clean, poisoned) for k in tries], 1)
+    common.create_topics(bootstrap, [f"{source}-{k}-kpi" for source in (clean, poisoned) for k in tries], 1)
     ids = register_ids(registry, [f"{poisoned}-value", f"{clean}-value"], f"bench-poison-{run}-other-value")
     corpus = poison_corpus.Corpus(n, ids, args.poison_ratio, args.big)
     counts = corpus.counts()
@@ -142,7 +138,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
           f"schema id {ids.schema}, another subject's {ids.foreign}, deleted {ids.deleted}", flush=True)
     print("poisoned topic: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(counts.items())), flush=True)
     started = time.monotonic()
-    bad = base.produce(bootstrap, clean, ids.schema, n, 0.05)
+    bad = common.produce(bootstrap, clean, ids.schema, n, 0.05)
     print(f"produced the clean topic ({bad:,} break a rule) in {time.monotonic() - started:.0f} s", flush=True)
     started = time.monotonic()
     poison_corpus.produce(bootstrap, poisoned, corpus,
@@ -155,7 +151,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     for k in tries:
         for label, source in (("clean", clean), ("poisoned", poisoned)):
             valid, dlq = outputs[(source, k)]
-            pipeline = base.write_pipeline(tmp, f"{source}-{k}", source, valid, dlq, args.commit_every)
+            pipeline = children.write_pipeline(tmp, f"{source}-{k}", source, valid, dlq, args.commit_every)
             print(f"{label} (try {k} of {args.repeat}) ...", flush=True)
             seconds = copy_all(bootstrap, source, copies[(source, k)], n, args.commit_every)
             floors[label].append(n / seconds)
@@ -170,8 +166,8 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                   + ", ".join(f"{mb:.0f}" for mb in result["quarters"]) + " MB", flush=True)
             if label == "poisoned":
                 started = time.monotonic()
-                problems = poison_corpus.check(corpus, base.read_messages(bootstrap, valid),
-                                               base.read_messages(bootstrap, dlq))
+                problems = poison_corpus.check(corpus, common.read_messages(bootstrap, valid),
+                                               common.read_messages(bootstrap, dlq))
                 print(f"  checked every record of {valid} and {dlq} in {time.monotonic() - started:.0f} s: "
                       + ("each exactly once where it belongs" if not problems else "PROBLEMS"), flush=True)
                 for problem in problems:

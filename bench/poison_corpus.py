@@ -11,7 +11,7 @@ belongs from its key (`<kind>-<i>`) without keeping what was written:
   the DLQ at stage `validate`, whole;
 - records with a thousand headers: every other one valid (to the valid topic with
   all thousand), the rest with a negative amount (to the DLQ, the thousand kept);
-- the rest: bench/sentinel.py's payments, one in twenty breaking one of its five rules.
+- the rest: the bench's payments (bench/common.py), one in twenty breaking one of its five rules.
 
 `ratio` of the records are poison, spread evenly and taking the kinds in turn;
 `big` of them (not more: each is a megabyte) are the one-megabyte kind.
@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sentinel import SCHEMA, record, send  # bench/sentinel.py: the payments it benchmarks
+from bench.common import SCHEMA, record, send
 
 DESERIALIZE_KINDS = (
     "wrong-magic", "json", "unknown-id", "foreign-id", "deleted-id", "truncated", "header-only",

@@ -1,6 +1,6 @@
 """Registry throughput, measured from separate processes on this machine.
 
-    .venv/bin/python bench/registry_http.py [--registry URL] [--seconds 10]
+    .venv/bin/python -m bench.registry_http [--registry URL] [--seconds 10]
 
 Without --registry it starts a throw-away local stack (broker + registry).
 Prints: GET /schemas/ids/{id} requests/s with p50/p99 latency at 50 keep-alive
@@ -17,13 +17,11 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CONFLUENT_LOOKUPS = 6_100
 KARAPACE_LOOKUPS = 630

@@ -2,7 +2,7 @@
 judging on one, two and four processes, and one, two and four Kafka Streams threads, with
 this machine's core count beside them.
 
-    .venv/bin/python bench/scaling.py [--records 1000000] [--counts 1,2,4] [--paths b,w,e]
+    .venv/bin/python -m bench.scaling [--records 1000000] [--counts 1,2,4] [--paths b,w,e]
         [--partitions 12] [--commit-every 10000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
 
@@ -24,28 +24,24 @@ import os
 import signal
 import struct
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import sentinel as base  # noqa: E402  (bench/sentinel.py: the payments, topics, the sentinel's command)
-from stacks import add_cluster_options, run_on_cluster  # noqa: E402
+from bench import children, common
+from bench.stacks import add_cluster_options, run_on_cluster
 
 
 def encode(n: int, schema_id: int) -> list[tuple[bytes, bytes]]:
     import fastavro
 
-    parsed = fastavro.parse_schema(base.SCHEMA)
+    parsed = fastavro.parse_schema(common.SCHEMA)
     header = b"\x00" + struct.pack(">I", schema_id)
     out = []
     buf = io.BytesIO()
     for i in range(n):
-        rec = base.record(i, (i // 20) % 5 if i % 20 == 0 else None)
+        rec = common.record(i, (i // 20) % 5 if i % 20 == 0 else None)
         buf.seek(0)
         buf.truncate()
         fastavro.schemaless_writer(buf, parsed, rec)
@@ -59,22 +55,22 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
 
     name = f"scaling-{path}{count}-{uuid.uuid4().hex[:8]}"
     source, valid, dlq = f"{name}-in", f"{name}-valid", f"{name}-dlq"
-    base.create_topics(bootstrap, [source, valid, dlq], args.partitions)
-    schema_id = base.register_plain(registry, f"{source}-value")
+    common.create_topics(bootstrap, [source, valid, dlq], args.partitions)
+    schema_id = common.register_plain(registry, f"{source}-value")
     assert records[0][1][1:5] == struct.pack(">I", schema_id), "the payments were encoded with another schema id"
     n = len(records)
     processes: list[subprocess.Popen] = []
     logs = []
     if path in ("b", "w"):
         group = f"sentinel-{name}"
-        base.create_topics(bootstrap, [f"{name}-kpi"], 1)
-        pipeline = base.write_pipeline(work, name, source, valid, dlq, args.commit_every)
-        commands = ([base.sentinel_command(pipeline, bootstrap, registry, "--instance-id", "w0", "--workers", str(count - 1))]
+        common.create_topics(bootstrap, [f"{name}-kpi"], 1)
+        pipeline = children.write_pipeline(work, name, source, valid, dlq, args.commit_every)
+        commands = ([children.sentinel_command(pipeline, bootstrap, registry, "--instance-id", "w0", "--workers", str(count - 1))]
                     if path == "w" else
-                    [base.sentinel_command(pipeline, bootstrap, registry, "--instance-id", f"w{k}", "--workers", "0")
+                    [children.sentinel_command(pipeline, bootstrap, registry, "--instance-id", f"w{k}", "--workers", "0")
                      for k in range(count)])
     else:
-        from peers import kstreams
+        from bench.peers import kstreams
 
         group = name
         commands = [kstreams.command(kstreams.build(print), bootstrap, registry, source, valid, dlq, group, n,
@@ -84,12 +80,12 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
         logs.append(log)
         processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
     try:
-        base.wait_members(bootstrap, group, len(commands) if path == "w" else count)
+        common.wait_members(bootstrap, group, len(commands) if path == "w" else count)
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1_000_000,
                              "compression.type": "lz4", "queue.buffering.max.messages": 2_000_000, "acks": "all"})
         started = time.monotonic()
         for key, value in records:
-            base.send(producer, source, value, key)
+            common.send(producer, source, value, key)
         producer.flush(120)
         written = time.monotonic() - started
         watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
@@ -116,7 +112,7 @@ def run_once(path: str, count: int, records: list[tuple[bytes, bytes]], args: ar
                 p.kill()
         for log in logs:
             log.close()
-    counted = (base.count_topic(bootstrap, valid), base.count_topic(bootstrap, dlq))
+    counted = (common.count_topic(bootstrap, valid), common.count_topic(bootstrap, dlq))
     bad = len([i for i in range(n) if i % 20 == 0])
     return {"seconds": seconds, "written": written, "rate": n / seconds, "counted": counted,
             "right": counted == (n - bad, bad)}
@@ -134,7 +130,7 @@ def main() -> None:
 
     def work(bootstrap: str, registry: str, logs: Path) -> None:
         probe = f"scaling-probe-{uuid.uuid4().hex[:8]}"
-        schema_id = base.register_plain(registry, f"{probe}-value")
+        schema_id = common.register_plain(registry, f"{probe}-value")
         records = encode(args.records, schema_id)
         counts = [int(c) for c in args.counts.split(",")]
         labels = {"b": "sentinel processes", "w": "sentinel judge processes", "e": "Kafka Streams threads"}

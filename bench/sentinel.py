@@ -1,6 +1,6 @@
 """The sentinel against a passthrough copier, Confluent data contracts, GX record by record, Kafka Streams and Quix Streams.
 
-    .venv/bin/python bench/sentinel.py [--records 1000000] [--invalid-ratio 0.05]
+    .venv/bin/python -m bench.sentinel [--records 1000000] [--invalid-ratio 0.05]
         [--commit-every 10000] [--partitions 3] [--contract-records 50000]
         [--gx-records 2000] [--only a,b,c,d,e,f] [--repeat 1] [--warmup 500000] [--log-dir DIR]
         [--bootstrap-servers HOST:PORT --registry URL]
@@ -9,7 +9,7 @@ One topic of RECORDS ten-field Avro records (Confluent wire format; the schema i
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
 of which INVALID_RATIO break exactly one of five rules (each rule in turn), spread
 evenly through the topic. Six paths read it, each in its own process so that
-its peak RSS (its process tree at its largest, see run_child) is its alone:
+its peak RSS (its process tree at its largest, see bench.children.run_child) is its alone:
 
   a  passthrough: governance.sentinel.router.Router with an always-valid judge,
      exactly once, no decoding: the ceiling. All records.
@@ -21,7 +21,7 @@ its peak RSS (its process tree at its largest, see run_child) is its alone:
   c  Confluent data contracts: confluent_kafka's AvroDeserializer with the same
      five checks as CEL CONDITION rules (onFailure DLQ) in the schema's ruleSet,
      Confluent's own DlqAction teeing failures to the DLQ. The first
-     CONTRACT_RECORDS records only (it is slow); see path_contract() for how it
+     CONTRACT_RECORDS records only (it is slow); see bench/sentinel_paths.py for how it
      is made exactly once. Its valid and DLQ topics are counted afterwards.
   d  Great Expectations record by record: the Router with a judge that decodes
      each record and runs the five expectations on a one-row batch
@@ -60,572 +60,24 @@ directory and removed afterwards.
 from __future__ import annotations
 
 import argparse
-import io
-import json
-import os
-import re
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-PIPELINE_TEMPLATE = HERE / "sentinel-pipeline.yml"
-RESULT_PREFIX = "BENCH-RESULT "
-SENTINEL_LINE = re.compile(
-    r"stopped after ([\d,]+) records \(([\d,]+) valid, ([\d,]+) to the DLQ\) in ([\d.]+) s of routing"
-    r"(?:, ([\d,]+) records/s)?"  # the same time unrounded, when it prints it
+from bench.children import (
+    parse_result,
+    run_child,
+    sentinel_available,
+    sentinel_command,
+    sentinel_summary,
+    write_pipeline,
 )
-
-SCHEMA: dict[str, Any] = {
-    "type": "record",
-    "name": "Payment",
-    "namespace": "bench.sentinel",
-    "fields": [
-        {"name": "id", "type": "string"},
-        {"name": "customer", "type": ["null", "string"], "default": None},
-        {"name": "amount", "type": "double"},
-        {"name": "status", "type": "string"},
-        {"name": "note", "type": "string"},
-        {"name": "currency", "type": "string"},
-        {"name": "quantity", "type": "int"},
-        {"name": "createdAt", "type": "long"},
-        {"name": "country", "type": "string"},
-        {"name": "express", "type": "boolean"},
-    ],
-}
-
-# The five checks of bench/sentinel-pipeline.yml, in CEL, for Confluent's rule executor.
-CEL_RULES = [
-    ("id-format", "message.id.matches('^pay-[0-9]{8}$')"),
-    ("customer-not-null", "message.customer != null"),
-    ("amount-range", "message.amount >= 0.0 && message.amount <= 100000.0"),
-    ("status-known", "message.status in ['NEW', 'PAID', 'SHIPPED', 'REFUNDED']"),
-    ("note-length", "size(message.note) >= 1 && size(message.note) <= 64"),
-]
-
-STATUSES = ("NEW", "PAID", "SHIPPED", "REFUNDED")
-CURRENCIES = ("EUR", "USD", "GBP", "CHF")
-COUNTRIES = ("DE", "FR", "US", "GB", "NL", "SE", "IT")
-
-
-# ------------------------------------------------------------------ data
-
-
-def record(i: int, broken_rule: int | None) -> dict[str, Any]:
-    """Record i; broken_rule (0-4) names the one rule it fails, None: it passes all five."""
-    rec = {
-        "id": f"pay-{i:08d}",
-        "customer": f"cust-{i % 9973}",
-        "amount": (i * 37 % 1_000_000) / 100.0,
-        "status": STATUSES[i % 4],
-        "note": f"order note {i % 1000}",
-        "currency": CURRENCIES[i % 4],
-        "quantity": 1 + i % 20,
-        "createdAt": 1_760_000_000_000 + i,
-        "country": COUNTRIES[i % 7],
-        "express": i % 2 == 0,
-    }
-    if broken_rule == 0:
-        rec["id"] = f"PAY_{i}"
-    elif broken_rule == 1:
-        rec["customer"] = None
-    elif broken_rule == 2:
-        rec["amount"] = -1.0 - i % 100
-    elif broken_rule == 3:
-        rec["status"] = "LOST"
-    elif broken_rule == 4:
-        rec["note"] = "x" * 80
-    return rec
-
-
-def invalid_count(n: int, ratio: float) -> int:
-    return round(n * ratio)
-
-
-def register_schema(registry: str, subject: str, dlq_topic: str) -> int:
-    """The schema with the CEL rule set (path c) under `subject`; returns its id."""
-    rules = [
-        {
-            "name": name,
-            "kind": "CONDITION",
-            "mode": "WRITEREAD",
-            "type": "CEL",
-            "expr": expr,
-            "params": {"dlq.topic": dlq_topic},
-            "onFailure": "DLQ",
-        }
-        for name, expr in CEL_RULES
-    ]
-    body = {"schemaType": "AVRO", "schema": json.dumps(SCHEMA), "ruleSet": {"domainRules": rules}}
-    req = urllib.request.Request(
-        f"{registry.rstrip('/')}/subjects/{subject}/versions",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        schema_id = json.load(resp)["id"]
-    # The data-contract path needs the rule set back with the schema: check it is stored.
-    with urllib.request.urlopen(f"{registry.rstrip('/')}/schemas/ids/{schema_id}?subject={subject}", timeout=30) as resp:
-        stored = json.load(resp)
-    if len((stored.get("ruleSet") or {}).get("domainRules") or []) != len(rules):
-        raise SystemExit(f"the registry did not keep the rule set of schema {schema_id}: {stored}")
-    return schema_id
-
-
-def register_plain(registry: str, subject: str) -> int:
-    """The payment schema alone (no rule set) under `subject`; returns its id."""
-    request = urllib.request.Request(f"{registry.rstrip('/')}/subjects/{subject}/versions", method="POST",
-                                     data=json.dumps({"schema": json.dumps(SCHEMA)}).encode(),
-                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return int(json.load(response)["id"])
-
-
-def send(producer: Any, topic: str, value: bytes | None, key: bytes | None, **kwargs: Any) -> None:
-    """`producer.produce`, waiting for room when its queue is full."""
-    while True:
-        try:
-            producer.produce(topic, value, key, **kwargs)
-            return
-        except BufferError:
-            producer.poll(0.05)
-
-
-def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) -> int:
-    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count."""
-    import fastavro
-    from confluent_kafka import Producer
-
-    parsed = fastavro.parse_schema(SCHEMA)
-    header = b"\x00" + struct.pack(">I", schema_id)
-    bad = invalid_count(n, ratio)
-    producer = Producer({
-        "bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000, "acks": "all",
-        "compression.type": "lz4", "queue.buffering.max.messages": 500_000,
-    })  # fmt: skip
-    buf = io.BytesIO()
-    writer = fastavro.schemaless_writer
-    now = int(time.time() * 1000)
-    started = time.monotonic()
-    broken = 0
-    for i in range(n):
-        # Record i is invalid when the running count floor((i+1)*bad/n) steps up: evenly spread.
-        breaks = (i + 1) * bad // n != i * bad // n
-        rec = record(i, broken % 5 if breaks else None)
-        broken += breaks
-        buf.seek(0)
-        buf.truncate()
-        writer(buf, parsed, rec)
-        value = header + buf.getvalue()
-        send(producer, topic, value, rec["id"].encode(), timestamp=now)
-        if (i + 1) % 200_000 == 0:
-            producer.poll(0)
-            print(f"  produced {i + 1:,} ({time.monotonic() - started:.0f} s)", flush=True)
-    left = producer.flush(300)
-    if left:
-        raise SystemExit(f"{left} records still undelivered after 300 s")
-    assert broken == bad
-    return bad
-
-
-def count_topic(bootstrap: str, topic: str) -> int:
-    """Committed records in a topic: read it whole with read_committed."""
-    return read_topic(bootstrap, topic)[0]
-
-
-def wait_members(bootstrap: str, group: str, members: int, timeout: float = 180) -> None:
-    """Until `group` is stable with `members` members holding partitions."""
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            description = admin.describe_consumer_groups([group])[group].result(timeout=5)
-            holding = [m for m in description.members if m.assignment and m.assignment.topic_partitions]
-            if len(holding) >= members and str(description.state).endswith("STABLE"):
-                return
-        except Exception:  # noqa: BLE001  (the group does not exist yet)
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"group {group} did not have {members} members holding partitions within {timeout:.0f} s")
-
-
-def read_messages(bootstrap: str, topic: str) -> Iterator[Any]:
-    """The whole topic, read with read_committed, until every partition's end."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-count-{uuid.uuid4().hex[:8]}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False,
-                         "fetch.message.max.bytes": 2_000_000})
-    try:
-        partitions = list(consumer.list_topics(topic, timeout=30).topics[topic].partitions)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        idle = 0
-        while idle < 10:
-            messages = consumer.consume(10_000, 1.0)
-            yield from (m for m in messages if m.error() is None)
-            positions = consumer.position([TopicPartition(topic, p) for p in partitions])
-            if all(tp.offset >= ends[tp.partition] for tp in positions):
-                return
-            idle = 0 if messages else idle + 1
-    finally:
-        consumer.close()
-
-
-def read_topic(bootstrap: str, topic: str) -> tuple[int, int | None, int | None]:
-    """Committed records in a topic, and the first and last of their timestamps (ms): the
-    broker's append times in a LogAppendTime topic."""
-    count, first, last = 0, None, None
-    for m in read_messages(bootstrap, topic):
-        stamp = m.timestamp()[1]
-        count += 1
-        first = stamp if first is None else min(first, stamp)
-        last = stamp if last is None else max(last, stamp)
-    return count, first, last
-
-
-def outside_seconds(bootstrap: str, topics: tuple[str, ...]) -> tuple[tuple[int, ...], float | None]:
-    """The outside clock: each topic's count, and the seconds from the first output the broker
-    appended to the last (the output topics are LogAppendTime topics)."""
-    read = [read_topic(bootstrap, t) for t in topics]
-    firsts = [f for _, f, _ in read if f is not None]
-    lasts = [last for _, _, last in read if last is not None]
-    span = (max(lasts) - min(firsts)) / 1000 if firsts and lasts else None
-    return tuple(count for count, _, _ in read), span
-
-
-def create_topics(bootstrap: str, names: list[str], partitions: int, config: dict[str, str] | None = None) -> None:
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
-    for future in admin.create_topics([NewTopic(t, partitions, 1, config=config or {}) for t in names]).values():
-        future.result(30)
-
-
-# ------------------------------------------------------------------ the paths (each in a child)
-
-
-def _emit(**result: Any) -> None:
-    result["hwm_mb"] = vm_hwm_mb("self")
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
-
-
-def vm_hwm_mb(pid: int | str, field: str = "VmHWM") -> float:
-    """Peak resident set size of a live process (VmHWM; or `field`, such as VmRSS), in MB; 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident MB of a process and all its descendants now (0 if it is gone)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0.0
-    total = 0
-    for process in processes:
-        try:
-            total += process.memory_info().rss
-        except psutil.Error:
-            pass
-    return total / 2**20
-
-
-def _run_router(bootstrap: str, source: str, out: str, dlq: str, judge: Any, target: int,
-                commit_every: int, batch_size: int) -> None:
-    """Route with `judge` until a commit covers `target` records; time from the first judged batch."""
-    from governance.kafka import KafkaSettings
-    from governance.sentinel.router import Router, RouterConfig
-    from governance.sentinel.routing import RouterStats
-
-    name = f"{out}-g"
-    config = RouterConfig(
-        sources=(source,), valid_topic=out, dlq_topic=dlq, group_id=name, pipeline_name="bench",
-        transactional_id_prefix=name, commit_every_records=commit_every, commit_every_ms=1000,
-        batch_size=batch_size,
-    )  # fmt: skip
-    first: list[float] = []
-    done = threading.Event()
-    finished: list[tuple[float, RouterStats]] = []
-
-    def timed_judge(messages: list[Any]) -> list[Any]:
-        if not first:
-            first.append(time.monotonic())
-        return judge(messages)
-
-    def on_commit(stats: RouterStats) -> None:
-        if stats.committed.records_in >= target and not finished:
-            finished.append((time.monotonic(), stats))
-            done.set()
-
-    router = Router(KafkaSettings(bootstrap), config, timed_judge)
-    stop = threading.Event()
-    thread = threading.Thread(target=router.run, args=(stop, on_commit))
-    thread.start()
-    while not done.wait(0.2):
-        if not thread.is_alive():
-            raise SystemExit("the router stopped before routing every record")
-    stop.set()
-    thread.join()
-    at, stats = finished[0]
-    _emit(records=stats.committed.records_in, seconds=at - first[0], valid=stats.committed.valid,
-          invalid=stats.committed.invalid, commits=stats.commits)
-
-
-def path_passthrough(a: argparse.Namespace) -> None:
-    from governance.sentinel.routing import Verdict
-
-    valid = Verdict(True)
-
-    def always_valid(messages: list[Any]) -> list[Verdict]:
-        return [valid] * len(messages)
-
-    _run_router(a.bootstrap_servers, a.source, a.out, a.dlq, always_valid, a.target, a.commit_every, 1000)
-
-
-def path_gx(a: argparse.Namespace) -> None:
-    """The Router with a judge that runs GX on one record at a time."""
-    import inspect
-
-    from governance.sentinel.decode import DecodeFailure, Decoder
-    from governance.sentinel.pipeline import load_pipeline
-    from governance.sentinel.routing import Verdict
-    from governance.sentinel.validate import RecordValidator
-
-    pipeline = load_pipeline(a.pipeline)
-    kwargs = {"compiled": False} if "compiled" in inspect.signature(RecordValidator.__init__).parameters else {}
-    validator = RecordValidator(pipeline.record_rules, **kwargs)
-    decoder = Decoder("avro", a.registry, pipeline.subject)
-    valid = Verdict(True)
-
-    def judge(messages: list[Any]) -> list[Verdict]:
-        verdicts = []
-        for message in messages:
-            rec = decoder.decode(message.value())
-            if isinstance(rec, DecodeFailure):
-                verdicts.append(Verdict(False, "deserialize", exception_class=rec.exception_class,
-                                        exception_message=rec.reason))
-                continue
-            failed = [f for f in validator.validate([rec])[0] if f.severity == "critical"]
-            verdicts.append(Verdict(False, "validate", tuple((f.rule, f.message) for f in failed))
-                            if failed else valid)
-        return verdicts
-
-    # Small batches: a batch of 1000 would take most of a minute, and the run stops at a commit.
-    _run_router(a.bootstrap_servers, a.source, a.out, a.dlq, judge, a.target, a.commit_every, 20)
-
-
-def path_contract(a: argparse.Namespace) -> None:
-    """Confluent's data-contract path, as exactly once as the client allows.
-
-    The AvroDeserializer runs the schema's CEL CONDITION rules; a failing rule's
-    onFailure=DLQ runs Confluent's DlqAction, which produces the record's original
-    wire bytes (and key) with `__rule.*` headers to the rule's `dlq.topic`, then
-    raises SerializationError. Valid records are produced to the valid topic.
-
-    On its own the DlqAction uses a producer of its own (idempotence off, no
-    transaction): the DLQ write and the consumer's offset commit are independent,
-    at least once at best. Its `producer` setting (DlqAction.PRODUCER, "for
-    testing" in the source) takes a ready producer instead, so here it gets the
-    same transactional producer that writes the valid records, and the consumer
-    offsets go into that transaction (send_offsets_to_transaction, read_committed
-    input): exactly once, like a and b. One gap the client leaves: DlqAction
-    logs and swallows a failed produce() (a full queue, say), so that record
-    would be missing from the DLQ of a committed transaction; the parent counts
-    the DLQ topic afterwards to show it did not happen here.
-    """
-    from confluent_kafka import Consumer, KafkaException, Producer
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-    from confluent_kafka.schema_registry.avro import AvroDeserializer
-    from confluent_kafka.schema_registry.rule_registry import RuleRegistry
-    from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
-    from confluent_kafka.schema_registry.rules.dlq.dlq_action import DlqAction
-    from confluent_kafka.schema_registry.serde import set_original_key
-    from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
-
-    name = f"{a.out}-g"
-    producer = Producer({
-        "bootstrap.servers": a.bootstrap_servers, "transactional.id": f"{name}-{uuid.uuid4().hex[:8]}",
-        "enable.idempotence": True, "acks": "all", "linger.ms": 5,
-    })  # fmt: skip
-    producer.init_transactions(60)
-    rules = RuleRegistry()
-    rules.register_executor(CelExecutor())
-    rules.register_action(DlqAction({DlqAction.PRODUCER: producer}))
-    deserializer = AvroDeserializer(
-        SchemaRegistryClient({"url": a.registry}),
-        conf={"subject.name.strategy.type": "TOPIC"},
-        rule_registry=rules,
-    )
-    consumer = Consumer({
-        "bootstrap.servers": a.bootstrap_servers, "group.id": name, "isolation.level": "read_committed",
-        "enable.auto.commit": False, "auto.offset.reset": "earliest",
-    })  # fmt: skip
-    consumer.subscribe([a.source])
-
-    def produce(topic: str, key: bytes | None, value: bytes | None) -> None:
-        send(producer, topic, value, key)
-
-    def commit() -> None:
-        offsets = consumer.position(consumer.assignment())
-        producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 60)
-        producer.commit_transaction(60)
-
-    seen = valid = invalid = pending = 0
-    first = opened = 0.0
-    in_txn = False
-    while seen < a.target:
-        messages = consumer.consume(min(500, a.target - seen), 0.5)
-        for message in messages:
-            if message.error() is not None:
-                raise KafkaException(message.error())
-            if not first:
-                first = time.monotonic()
-            if not in_txn:
-                producer.begin_transaction()
-                in_txn, opened = True, time.monotonic()
-            ctx = SerializationContext(message.topic(), MessageField.VALUE, message.headers())
-            set_original_key(message.key())  # what a key deserializer would have done: the DLQ record keeps its key
-            try:
-                deserializer(message.value(), ctx)
-            except SerializationError:
-                invalid += 1  # DlqAction has already produced it to the DLQ, in the open transaction
-            else:
-                valid += 1
-                produce(a.out, message.key(), message.value())
-            seen += 1
-            pending += 1
-        producer.poll(0)
-        if in_txn and (pending >= a.commit_every or seen >= a.target or time.monotonic() - opened >= 1.0):
-            commit()
-            in_txn, pending = False, 0
-    elapsed = time.monotonic() - first
-    consumer.close()
-    _emit(records=seen, seconds=elapsed, valid=valid, invalid=invalid)
-
-
-PATHS = {"passthrough": path_passthrough, "contract": path_contract, "gx": path_gx}
-
-
-def child_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("path", choices=sorted(PATHS))
-    for opt in ("--bootstrap-servers", "--registry", "--source", "--out", "--dlq", "--pipeline"):
-        parser.add_argument(opt)
-    parser.add_argument("--target", type=int)
-    parser.add_argument("--commit-every", type=int)
-    a = parser.parse_args(argv)
-    PATHS[a.path](a)
-
-
-# ------------------------------------------------------------------ the parent
-
-
-def run_child(cmd: list[str], log: Path, timeout: float,
-              rss: list[tuple[float, float]] | None = None) -> tuple[int, str, float]:
-    """Run cmd with stdout+stderr to `log`; return exit code, its output and its peak RSS in MB.
-    With `rss`, append (seconds since start, resident MB) to it every 50 ms.
-
-    The peak is the larger of the child's own VmHWM and the most its whole process tree
-    (the sentinel's rule-check child and judge workers too) held at once, both sampled
-    every 50 ms until it exits; pages the processes share count once per process. Not
-    wait4's ru_maxrss: that counts the forking parent's memory too (the child is spawned
-    from this process, which has produced the whole topic).
-    """
-    peak = 0.0
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        started = time.monotonic()
-        deadline = started + timeout
-        while True:
-            tree = tree_rss_mb(proc.pid)
-            peak = max(peak, vm_hwm_mb(proc.pid), tree)
-            if rss is not None:
-                rss.append((time.monotonic() - started, tree))
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, _ = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, log.read_text(errors="replace"), peak
-
-
-def parse_result(text: str) -> dict[str, Any] | None:
-    for line in reversed(text.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    return None
-
-
-def sentinel_summary(text: str) -> tuple[int, int, int, float] | None:
-    """(records, valid, to the DLQ, seconds) from the last summary line `sentinel run` printed."""
-    match = None
-    for match in SENTINEL_LINE.finditer(text):
-        pass
-    if match is None:
-        return None
-    records, valid, dlq = (int(match.group(i).replace(",", "")) for i in (1, 2, 3))
-    seconds = float(match.group(4))
-    if match.group(5) and int(match.group(5).replace(",", "")) > 0:
-        # Its seconds are printed to 0.1 s; its records/s come from the unrounded time.
-        seconds = records / int(match.group(5).replace(",", ""))
-    return records, valid, dlq, seconds
-
-
-def governance_command() -> list[str]:
-    """The `governance` console script (pyproject: governance = governance.cli:main) beside this Python."""
-    script = Path(sys.executable).parent / "governance"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "governance"]
-
-
-def sentinel_command(pipeline: Path, bootstrap: str, registry: str, *options: str) -> list[str]:
-    """`governance sentinel run PIPELINE` on this cluster and registry, with `options`."""
-    return governance_command() + ["sentinel", "run", str(pipeline), "--bootstrap-servers", bootstrap,
-                                   "--registry", registry, *options]
-
-
-def sentinel_available() -> bool:
-    try:
-        done = subprocess.run(governance_command() + ["sentinel", "run", "--help"],
-                              capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
-
-
-def write_pipeline(tmp: Path, name: str, source: str, valid: str, dlq: str, commit_every: int) -> Path:
-    import yaml
-
-    spec = yaml.safe_load(PIPELINE_TEMPLATE.read_text())
-    spec.update(name=name, source=source, valid_topic=valid, dlq_topic=dlq, subject=f"{source}-value",
-                commit={"every_records": commit_every, "every_ms": 1000})
-    path = tmp / f"{name}.yml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
+from bench.common import count_topic, create_topics, outside_seconds, produce, register_schema
 
 
 def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
@@ -659,7 +111,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
 
     def child(path: str, key: str, target: int, keep: bool = True) -> dict[str, Any] | None:
         out, dlq = outputs[key]
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", path, "--bootstrap-servers", bootstrap,
+        cmd = [sys.executable, "-m", "bench.sentinel_paths", path, "--bootstrap-servers", bootstrap,
                "--registry", registry, "--source", source, "--out", out, "--dlq", dlq,
                "--pipeline", str(pipelines[1]), "--target", str(target), "--commit-every", str(args.commit_every)]
         t0 = time.monotonic()
@@ -723,7 +175,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
 
     peers: dict[str, tuple[str, Callable[[str, str, str], list[str]]]] = {}
     if "e" in only:
-        from peers import kstreams
+        from bench.peers import kstreams
 
         try:
             jar = kstreams.build(lambda message: print(message, flush=True))
@@ -733,7 +185,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             notes.append(f"the Kafka Streams peer could not be built: e not measured ({e})")
             print(notes[-1], flush=True)
     if "f" in only:
-        from peers import quix
+        from bench.peers import quix
 
         try:
             quix.prepare(lambda message: print(message, flush=True))
@@ -877,9 +329,6 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child_main(sys.argv[2:])
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--invalid-ratio", type=float, default=0.05)
@@ -904,8 +353,7 @@ def main() -> None:
         if args.log_dir:
             logs = args.log_dir.resolve()
             logs.mkdir(parents=True, exist_ok=True)
-        sys.path.insert(0, str(HERE))
-        from stacks import on_cluster
+        from bench.stacks import on_cluster
 
         on_cluster(args.bootstrap_servers, args.registry, tmp, lambda bootstrap, registry: bench(args, bootstrap, registry, logs))
 

@@ -1,9 +1,9 @@
 """The sentinel with DataHub reporting on, next to it off, in one run.
 
-    .venv/bin/python bench/sentinel_datahub.py [--records 600000] [--repeat 3] [--window-seconds 1]
+    .venv/bin/python -m bench.sentinel_datahub [--records 600000] [--repeat 3] [--window-seconds 1]
         [--bootstrap-servers HOST:PORT --registry URL]
 
-The same topic of Avro records (bench/sentinel.py's ten-field Payment, 5% invalid) is
+The same topic of Avro records (bench/common.py's ten-field Payment, 5% invalid) is
 routed by `governance sentinel run` with bench/sentinel-pipeline.yml, windows of
 WINDOW_SECONDS, in turns: once without DataHub, once with `--datahub` pointing at a
 local HTTP server that answers like DataHub's GMS and records every request (the REST
@@ -15,19 +15,13 @@ path, so the ratio should stay within the run-to-run spread of the "off" tries.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import uuid
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
-
-import sentinel as base  # noqa: E402  (bench/sentinel.py: records, topics, child processes)
-from gms_capture import GmsCapture  # noqa: E402
-from stacks import on_cluster  # noqa: E402
+from bench import children, common
+from bench.stacks import on_cluster
+from tests.gms_capture import GmsCapture  # the stand-in GMS the lineage tests use
 
 
 def run(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
@@ -35,9 +29,9 @@ def run(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> N
 
     run_id = uuid.uuid4().hex[:8]
     source = f"bench-datahub-{run_id}-in"
-    base.create_topics(bootstrap, [source], args.partitions)
-    schema_id = base.register_schema(registry, f"{source}-value", f"bench-datahub-{run_id}-unused-dlq")
-    bad = base.produce(bootstrap, source, schema_id, args.records, 0.05)
+    common.create_topics(bootstrap, [source], args.partitions)
+    schema_id = common.register_schema(registry, f"{source}-value", f"bench-datahub-{run_id}-unused-dlq")
+    bad = common.produce(bootstrap, source, schema_id, args.records, 0.05)
     print(f"{args.records:,} records ({bad:,} invalid) in {source}; windows of {args.window_seconds} s", flush=True)
     gms = GmsCapture()
     rates: dict[str, list[float]] = {"off": [], "on": []}
@@ -46,18 +40,18 @@ def run(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> N
             for mode in ("off", "on"):
                 name = f"bench-datahub-{run_id}-{mode}{k}"
                 valid, dlq = f"{name}-valid", f"{name}-dlq"
-                base.create_topics(bootstrap, [valid, dlq, f"{name}-kpi"], args.partitions)
-                pipeline = base.write_pipeline(tmp, name, source, valid, dlq, 10_000)
+                common.create_topics(bootstrap, [valid, dlq, f"{name}-kpi"], args.partitions)
+                pipeline = children.write_pipeline(tmp, name, source, valid, dlq, 10_000)
                 spec = yaml.safe_load(pipeline.read_text())
                 spec["window"] = {"seconds": args.window_seconds}
                 pipeline.write_text(yaml.safe_dump(spec, sort_keys=False))
-                cmd = base.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "3")
+                cmd = children.sentinel_command(pipeline, bootstrap, registry, "--idle-exit", "3")
                 if mode == "on":
                     cmd += ["--datahub", gms.url]
                 before = len(gms.ingested())
-                code, text, _ = base.run_child(cmd, tmp / f"{name}.log", 3600)
+                code, text, _ = children.run_child(cmd, tmp / f"{name}.log", 3600)
                 match = None
-                for match in base.SENTINEL_LINE.finditer(text):
+                for match in children.SENTINEL_LINE.finditer(text):
                     pass
                 if code != 0 or match is None:
                     print(f"  {mode} try {k} failed (exit {code}):\n{text[-2000:]}", flush=True)

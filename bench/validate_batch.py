@@ -1,6 +1,6 @@
 """Record validation of one micro-batch: compiled checks against pure Great Expectations.
 
-    .venv/bin/python bench/validate_batch.py [--records 10000] [--rounds 20]
+    .venv/bin/python -m bench.validate_batch [--records 10000] [--rounds 20]
 
 Five record rules (regex, between, in_set, not_null, value lengths) over
 RECORDS ten-field records, flat and with the same fields nested one level deep.

@@ -3,8 +3,7 @@
 The peer is bench/peers/kstreams-filter, a Java 17 Maven project: the five rules of
 bench/sentinel-pipeline.yml hand-coded in a Kafka Streams topology, exactly once,
 valid records to one topic and the rest, with Kafka Connect DLQ headers, to another.
-Scripts in bench/ import this module as `peers.kstreams` (Python puts a script's own
-folder on sys.path, and bench/peers is a namespace package).
+Benchmarks import it as `bench.peers.kstreams`.
 """
 
 from __future__ import annotations

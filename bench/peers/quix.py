@@ -1,6 +1,6 @@
 """Runs the Quix Streams peer (bench/peers/quix_filter.py) in a venv of its own.
 
-    .venv/bin/python bench/peers/quix.py [--records 100000] [--invalid-ratio 0.05]
+    .venv/bin/python -m bench.peers.quix [--records 100000] [--invalid-ratio 0.05]
         [--partitions 3] [--bootstrap-servers HOST:PORT --registry URL]
 
 quixstreams 3.28.1 (the newest on PyPI when this was written) pins
@@ -12,9 +12,10 @@ would change the thing it is measured against. So the peer gets its own venv,
 build/bench-venvs/quix-<version>/, made on first use with `python -m venv` and
 `pip install quixstreams[avro]==<version>` (like the stack fetches Kafka's jars
 once): `prepare()` makes it, `command()` is the child's command line for
-bench/sentinel.py's run_child.
+bench.children.run_child (`python -m bench.peers.quix_filter`: the child finds
+`bench` where its parent did, in the working directory or PYTHONPATH it inherits).
 
-Standalone, this file produces RECORDS bench records (bench/sentinel.py's
+Standalone, this module produces RECORDS bench records (bench.common's
 produce(), INVALID_RATIO of them breaking one rule each) into a fresh topic,
 pre-creates the app's valid and DLQ topics, runs the app until a commit covers
 every record, and counts both topics with read_committed.
@@ -28,10 +29,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.children import parse_result, run_child
+from bench.common import count_topic, create_topics, produce, register_schema
+from bench.stacks import add_cluster_options, run_on_cluster
+
 QUIXSTREAMS_VERSION = "3.28.1"
-HERE = Path(__file__).resolve().parent
-APP = HERE / "quix_filter.py"
-VENV = HERE.parents[1] / "build" / "bench-venvs" / f"quix-{QUIXSTREAMS_VERSION}"
+VENV = Path(__file__).resolve().parents[2] / "build" / "bench-venvs" / f"quix-{QUIXSTREAMS_VERSION}"
 READY = VENV / ".ready"  # written last: a venv without it was interrupted and is made again
 
 
@@ -68,7 +71,7 @@ def versions() -> str:
 
 def command(bootstrap: str, registry: str, source: str, valid: str, dlq: str, group: str, target: int) -> list[str]:
     """The app's command line (call prepare() first); it prints one BENCH-RESULT line."""
-    return [str(python()), str(APP), bootstrap, registry, source, valid, dlq, group, str(target)]
+    return [str(python()), "-m", "bench.peers.quix_filter", bootstrap, registry, source, valid, dlq, group, str(target)]
 
 
 def main() -> None:
@@ -80,10 +83,6 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--invalid-ratio", type=float, default=0.05)
     parser.add_argument("--partitions", type=int, default=3)
-    sys.path.insert(0, str(HERE.parent))
-    import sentinel
-    from stacks import add_cluster_options, run_on_cluster
-
     add_cluster_options(parser, "keep the app's output here")
     args = parser.parse_args()
 
@@ -93,19 +92,19 @@ def main() -> None:
     def work(bootstrap: str, registry: str, tmp: Path) -> None:
         run = uuid.uuid4().hex[:8]
         source, valid, dlq = (f"bench-quix-{run}-{t}" for t in ("in", "valid", "dlq"))
-        sentinel.create_topics(bootstrap, [source, valid, dlq], args.partitions)
-        schema_id = sentinel.register_schema(registry, f"{source}-value", dlq)
+        create_topics(bootstrap, [source, valid, dlq], args.partitions)
+        schema_id = register_schema(registry, f"{source}-value", dlq)
         n = args.records
-        bad = sentinel.produce(bootstrap, source, schema_id, n, args.invalid_ratio)
+        bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio)
         print(f"produced {n:,} records ({bad:,} invalid) to {source}", flush=True)
         t0 = time.monotonic()
-        code, text, rss = sentinel.run_child(command(bootstrap, registry, source, valid, dlq, f"{valid}-g", n),
-                                             tmp / "quix.log", 3600)
-        result = sentinel.parse_result(text)
+        code, text, rss = run_child(command(bootstrap, registry, source, valid, dlq, f"{valid}-g", n),
+                                    tmp / "quix.log", 3600)
+        result = parse_result(text)
         if code != 0 or result is None:
             raise SystemExit(f"the Quix app failed (exit {code}):\n{text[-3000:]}")
         rss = max(rss, result.pop("hwm_mb", 0.0))
-        counted = sentinel.count_topic(bootstrap, valid), sentinel.count_topic(bootstrap, dlq)
+        counted = count_topic(bootstrap, valid), count_topic(bootstrap, dlq)
         print(f"quix: {result['records']:,} records in {result['seconds']:.2f} s, "
               f"{result['records'] / result['seconds']:,.0f} records/s ({result['valid']:,} valid, "
               f"{result['invalid']:,} invalid), peak RSS {rss:.0f} MB, wall {time.monotonic() - t0:.0f} s")

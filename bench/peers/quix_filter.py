@@ -1,6 +1,6 @@
 """The five rules of bench/sentinel-pipeline.yml as a Quix Streams app: the Python peer (path f).
 
-    python bench/peers/quix_filter.py BOOTSTRAP REGISTRY SOURCE VALID DLQ GROUP TARGET
+    python -m bench.peers.quix_filter BOOTSTRAP REGISTRY SOURCE VALID DLQ GROUP TARGET
 
 Runs in a venv of its own (bench/peers/quix.py makes it): quixstreams pins an
 older confluent-kafka than the project's. Written the way Quix Streams' own
@@ -58,15 +58,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sentinel import RESULT_PREFIX, SCHEMA  # noqa: E402  (stdlib-only at import; one schema for every path)
+from bench.children import RESULT_PREFIX  # standard library only at import, like bench.common
+from bench.common import SCHEMA  # one schema for every path
 
 # Kafka Connect's DLQ context headers (KIP-298) and the sentinel's reasons header.
 TOPIC = "__connect.errors.topic"

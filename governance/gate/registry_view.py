@@ -51,23 +51,10 @@ class RegistryView:
         return answer
 
     def _effective_level(self, subject: str) -> str:
-        """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
-        try:
-            answer = self.registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
-        except RegistryClientError:
-            return "unknown"
-        level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
-        return str(level) if level else "unknown"
+        return self.registry.effective_level(subject)
 
     def subject_level(self, subject: str) -> str | None:
-        """The level set on the subject itself (None: it follows the registry's global level)."""
-        try:
-            answer = self.registry.call("GET", f"/config/{subject_path(subject)}")
-        except RegistryClientError as e:
-            if e.status == 404:
-                return None
-            raise
-        return answer.get("compatibilityLevel") if isinstance(answer, dict) else None
+        return self.registry.subject_level(subject)
 
     def set_level(self, subject: str, level: str) -> None:
         self.registry.call("PUT", f"/config/{subject_path(subject)}", {"compatibility": level})

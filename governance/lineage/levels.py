@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.registry.client import RegistryClient
 
 DEFAULT_SOURCE = "the gate's default"
 
@@ -60,13 +63,10 @@ def workspace_levels(workspace: Any, subject: str) -> Levels:
     return Levels(workspace.level(subject).value, DEFAULT_SOURCE)
 
 
-def with_registry(levels: Levels, registry: Any, subject: str) -> Levels:
-    """`levels` with the registry's level for `subject` (a RegistryClient)."""
-    from governance.gate.registry_view import RegistryView
-
-    view = RegistryView(registry)
-    own = view.subject_level(subject)
+def with_registry(levels: Levels, registry: RegistryClient, subject: str) -> Levels:
+    """`levels` with the registry's level for `subject`."""
+    own = registry.subject_level(subject)
     if own:
         return Levels(levels.declared, levels.declared_by, own, False)
-    effective = view.effective_level(subject)
+    effective = registry.effective_level(subject)
     return Levels(levels.declared, levels.declared_by, None if effective == "unknown" else effective, True)

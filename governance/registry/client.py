@@ -53,6 +53,25 @@ class RegistryClient:
             raise GovernanceError(f"cannot reach the schema registry at {self.url}: {reason}",
                                   hint=self.unreachable_hint) from None
 
+    def subject_level(self, subject: str) -> str | None:
+        """The level set on the subject itself (None: it follows the registry's global level)."""
+        try:
+            answer = self.call("GET", f"/config/{subject_path(subject)}")
+        except RegistryClientError as e:
+            if e.status == 404:
+                return None
+            raise
+        return answer.get("compatibilityLevel") if isinstance(answer, dict) else None
+
+    def effective_level(self, subject: str) -> str:
+        """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
+        try:
+            answer = self.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
+        except RegistryClientError:
+            return "unknown"
+        level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
+        return str(level) if level else "unknown"
+
 
 def subject_path(subject: str) -> str:
     return urllib.parse.quote(subject, safe="")

@@ -76,10 +76,14 @@ class TestTypeNames:
 
 
 class TestNames:
-    @pytest.mark.parametrize("name", ["1User", "User-Name", "Us er", ""])
+    @pytest.mark.parametrize("name", ["1User", "User-Name", "Us er"])
     def test_bad_record_name(self, name: str) -> None:
-        message = rejected(record(name=name)).message
-        assert "record" in message and ("not a valid Avro name" in message or "non-empty" in message)
+        assert rejected(record(name=name)).message == (
+            f'record name "{name}" is not a valid Avro name: names must start with a letter or underscore '
+            "and contain only letters, digits and underscores")
+
+    def test_empty_record_name(self) -> None:
+        assert rejected(record(name="")).message == 'record name must be a non-empty string, not ""'
 
     def test_bad_namespace(self) -> None:
         message = rejected(record(namespace="com.9acme")).message
@@ -155,12 +159,13 @@ class TestEnums:
 
 
 class TestFixed:
-    @pytest.mark.parametrize("size", [0, -1, "16", 1.5, True, None])
+    @pytest.mark.parametrize("size", [0, -1, "16", 1.5, True])
     def test_size_must_be_a_positive_integer(self, size: object) -> None:
-        text = json.dumps({"type": "fixed", "name": "Hash"} | ({} if size is None else {"size": size}))
-        message = rejected(text).message
-        assert message.startswith('fixed "Hash": ')
-        assert ("positive integer" in message) or ('has no "size"' in message)
+        message = rejected(json.dumps({"type": "fixed", "name": "Hash", "size": size})).message
+        assert message == f'fixed "Hash": size must be a positive integer, not {json.dumps(size)}'
+
+    def test_size_required(self) -> None:
+        assert rejected(json.dumps({"type": "fixed", "name": "Hash"})).message == 'fixed "Hash": has no "size"'
 
 
 class TestUnions:

@@ -125,12 +125,15 @@ def visit(browser: object, url: str, shot: str) -> list[dict]:
 
 
 def test_every_page_loads_without_console_errors(estate: Estate, browser: object) -> None:
-    pages = {"overview": "/", "subjects": "/subjects", "subject": f"/subjects/{estate.source}-value",
-             "subject-diff": f"/subjects/{estate.source}-value?from=1&to=1", "pipeline": f"/pipelines/{estate.name}",
-             "dlq": f"/pipelines/{estate.name}/dlq", "lineage": "/lineage"}
-    for shot, path in pages.items():
+    subject = f"{estate.source}-value"
+    pages = {"overview": ("/", "Overview"), "subjects": ("/subjects", "Subjects"),
+             "subject": (f"/subjects/{subject}", subject), "subject-diff": (f"/subjects/{subject}?from=1&to=1", subject),
+             "pipeline": (f"/pipelines/{estate.name}", f"Pipeline {estate.name}"),
+             "dlq": (f"/pipelines/{estate.name}/dlq", f"Dead letters of {estate.name}"), "lineage": ("/lineage", "Lineage")}
+    for shot, (path, heading) in pages.items():
         assert visit(browser, estate.console.url + path, f"page-{shot}") == [], path
-        assert "governance console" in browser.title or browser.find_element("tag name", "h1")  # type: ignore[attr-defined]
+        assert browser.title == "governance console", path  # type: ignore[attr-defined]
+        assert browser.find_element("tag name", "h1").text == heading, path  # type: ignore[attr-defined]
     visit(browser, estate.console.url + "/", "overview")
     row = browser.find_element("id", "pipelines").text  # type: ignore[attr-defined]
     assert estate.name in row and "%" in row

@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from demo.test_live import datahub_home
 
 from governance.stack.cluster import LocalStack
+
+pytestmark = pytest.mark.slow  # a demo run
 
 REPO = Path(__file__).resolve().parents[2]
 

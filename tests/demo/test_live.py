@@ -14,9 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from registry_helpers import http
 
 from governance.stack.cluster import LocalStack
+
+pytestmark = pytest.mark.slow  # the live demo
 
 KIND_LINE = re.compile(r"^    (?P<kind>\S.*?)\s+(?P<written>[\d,]+) written\s+(?P<landed>[\d,]+) (?P<where>(on|in) .*)$")
 STREAM_LINE = re.compile(r"^  (?P<pipeline>[\w-]+): written (?P<written>[\d,]+) = (?P<valid>[\d,]+) valid "

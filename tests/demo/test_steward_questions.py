@@ -28,6 +28,8 @@ from demo.test_live import KIND_LINE, STREAM_LINE, datahub_home, number
 from governance.kafka import KafkaSettings
 from governance.stack.cluster import LocalStack
 
+pytestmark = pytest.mark.slow  # `governance demo` runs first
+
 ROOT = Path(__file__).resolve().parents[2]
 ZIP_RULE = "expect_column_values_to_match_regex(shippingAddress.zip)"
 TOTAL_RULE = "expect_column_values_to_be_between(totalCents)"

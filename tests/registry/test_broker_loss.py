@@ -15,7 +15,7 @@ from registry_helpers import RegistryProcess
 from governance.kafka import KafkaSettings
 from governance.stack.cluster import LocalStack
 
-pytestmark = pytest.mark.cluster3
+pytestmark = [pytest.mark.cluster3, pytest.mark.slow]
 
 
 def _schema(i: int) -> Schema:

@@ -26,7 +26,7 @@ from sentinel_helpers import (
 from governance.kafka import KafkaSettings
 from governance.stack.cluster import LocalStack
 
-pytestmark = pytest.mark.cluster3
+pytestmark = [pytest.mark.cluster3, pytest.mark.slow]
 
 PARTITIONS = 3
 RECORDS = int(os.environ.get("BROKER_LOSS_RECORDS", "60000"))

@@ -6,30 +6,21 @@ the same corpus at a million records and reports throughput and memory."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from kafka_helpers import create_topic
 from sentinel_helpers import GOVERNANCE
 
+from bench import children, common, poison
+from bench import poison_corpus as corpus_module
 from governance.kafka import KafkaSettings
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _bench_modules():  # type: ignore[no-untyped-def]
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
-    return importlib.import_module("poison"), importlib.import_module("poison_corpus")
 
 
 def test_a_fifth_poison_of_every_kind_is_routed_whole_and_exactly_once(
     kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path
 ) -> None:
-    poison, corpus_module = _bench_modules()
     source = f"{unique_name}-in"
     valid, dlq = f"{source}-valid", f"{source}-dlq"
     create_topic(kafka, source, partitions=3)
@@ -37,15 +28,15 @@ def test_a_fifth_poison_of_every_kind_is_routed_whole_and_exactly_once(
     corpus = corpus_module.Corpus(6_000, ids, ratio=0.2, big=3)
     assert set(corpus.counts()) == {*corpus_module.KINDS, corpus_module.BIG, "payment"}
     corpus_module.produce(kafka.bootstrap_servers, source, corpus)
-    pipeline = poison.base.write_pipeline(tmp_path, unique_name, source, valid, dlq, 1_000)
+    pipeline = children.write_pipeline(tmp_path, unique_name, source, valid, dlq, 1_000)
 
     run = subprocess.run([*GOVERNANCE, "sentinel", "run", str(pipeline), "-b", kafka.bootstrap_servers,
                           "--registry", registry_url, "--idle-exit", "3"], capture_output=True, text=True, timeout=300)
 
     assert run.returncode == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
-    dead = list(poison.base.read_messages(kafka.bootstrap_servers, dlq))
-    problems = corpus_module.check(corpus, poison.base.read_messages(kafka.bootstrap_servers, valid), dead)
+    dead = list(common.read_messages(kafka.bootstrap_servers, dlq))
+    problems = corpus_module.check(corpus, common.read_messages(kafka.bootstrap_servers, valid), dead)
     assert problems == []
     reasons = {m.key().decode().rpartition("-")[0]: headers["__connect.errors.exception.message"].decode()
                for m in dead if (headers := dict(m.headers()))["__connect.errors.stage"] == b"deserialize"}

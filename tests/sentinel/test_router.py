@@ -38,6 +38,7 @@ AHEAD = pytest.mark.parametrize("ahead", [False, True], ids=["judged-in-step", "
 at every commit, revoke, stop and kill; the guarantees are the same."""
 
 
+@pytest.mark.slow
 @AHEAD
 def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_timestamp(
     kafka: KafkaSettings, unique_name: str, ahead: bool
@@ -97,6 +98,7 @@ def test_100k_records_land_once_in_valid_or_dlq_with_key_value_headers_and_times
     assert stats.committed.invalid_by_stage == {"deserialize": poison, "validate": len(expected_invalid) - poison}
 
 
+@pytest.mark.slow
 @AHEAD
 def test_sigkill_five_times_during_200k_records_loses_and_duplicates_nothing(
     kafka: KafkaSettings, unique_name: str, ahead: bool
@@ -124,6 +126,7 @@ def test_sigkill_five_times_during_200k_records_loses_and_duplicates_nothing(
         runner.process.wait(30)
 
 
+@pytest.mark.slow
 @AHEAD
 def test_two_processes_with_a_rebalance_mid_run_route_everything_exactly_once(
     kafka: KafkaSettings, unique_name: str, ahead: bool

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from kafka_helpers import create_topic
 from sentinel_helpers import (
@@ -34,6 +35,7 @@ from governance.kafka import KafkaSettings
 PARTITIONS = 3
 
 
+@pytest.mark.slow
 def test_five_sigkills_during_a_200k_run_lose_and_duplicate_nothing(
     kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path
 ) -> None:
@@ -104,6 +106,7 @@ def assert_kpis_exact(kafka: KafkaSettings, registry_url: str, name: str, n: int
     assert sum(k["window"]["invalid"] for k in kpis) == n - valid
 
 
+@pytest.mark.slow
 def test_a_second_process_joining_and_leaving_midrun_rebalances_without_loss_or_duplicates(
     kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path
 ) -> None:

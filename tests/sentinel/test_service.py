@@ -120,6 +120,7 @@ def orders_run(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest
     return Run(name, source, sentinel, exit_code, metrics, source_messages, valid, dlq, kpis)
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_startup_prints_the_pipeline_topics_rules_and_connection(orders_run: Run, kafka: KafkaSettings) -> None:
     out = orders_run.sentinel.output
     assert f"sentinel {orders_run.name} (" in out
@@ -132,6 +133,7 @@ def test_startup_prints_the_pipeline_topics_rules_and_connection(orders_run: Run
     assert "split between this process and 2 worker processes" in out
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_sigterm_commits_and_exits_0_with_a_summary(orders_run: Run) -> None:
     assert orders_run.exit_code == 0
     expected = truth(N)
@@ -139,6 +141,7 @@ def test_sigterm_commits_and_exits_0_with_a_summary(orders_run: Run) -> None:
             in orders_run.sentinel.output)
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_100k_orders_land_exactly_once_in_valid_or_dlq(orders_run: Run) -> None:
     valid_keys = [m.key() for m in orders_run.valid]
     dlq_keys = [m.key() for m in orders_run.dlq]
@@ -147,6 +150,7 @@ def test_100k_orders_land_exactly_once_in_valid_or_dlq(orders_run: Run) -> None:
     assert set(dlq_keys) == {f"k{i}".encode() for i in range(N) if is_poison(i) or failed_rules_of(i)}
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_valid_records_keep_key_value_headers_and_timestamp(orders_run: Run) -> None:
     for m in orders_run.valid:
         original = orders_run.source_messages[m.key()]
@@ -155,6 +159,7 @@ def test_valid_records_keep_key_value_headers_and_timestamp(orders_run: Run) -> 
         assert m.timestamp() == original.timestamp()
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_dlq_records_carry_their_source_position_stage_and_failed_rules(orders_run: Run) -> None:
     for m in orders_run.dlq:
         i = int(m.key()[1:])
@@ -177,6 +182,7 @@ def test_dlq_records_carry_their_source_position_stage_and_failed_rules(orders_r
             assert all(f["message"].startswith(f["rule"].split("(")[0]) for f in failed)
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_kpi_topic_windows_add_up_to_the_true_counts(orders_run: Run) -> None:
     kpis, expected = orders_run.kpis, truth(N)
     assert len({k["instance"] for k in kpis}) == 1
@@ -201,6 +207,7 @@ def test_kpi_topic_windows_add_up_to_the_true_counts(orders_run: Run) -> None:
             assert k["window_expectations"][0]["success"] is True
 
 
+@pytest.mark.slow  # the 100,000 records of orders_run
 def test_metrics_agree_with_the_true_counts(orders_run: Run) -> None:
     m, expected, p = orders_run.metrics, truth(N), ("pipeline", orders_run.name)
 

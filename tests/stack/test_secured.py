@@ -73,6 +73,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         LocalStack(data_dir, progress=lambda _: None).down(purge=True)
 
 
+@pytest.mark.slow
 def test_up_writes_the_client_properties_and_says_how_to_use_them(secured: Secured) -> None:
     bootstrap, registry_url, console_url, properties = secured.up.stdout.split()
     assert properties == str(secured.data_dir / "client.properties")
@@ -97,6 +98,7 @@ def test_up_writes_the_client_properties_and_says_how_to_use_them(secured: Secur
     assert again.returncode == 2 and "created with --security sasl_ssl, not plaintext" in again.stderr
 
 
+@pytest.mark.slow
 def test_kafka_check_through_the_properties_file_alone(secured: Secured) -> None:
     result = governance("kafka", "check", "--kafka-config", str(secured.properties))
     assert result.returncode == 0, result.stderr
@@ -106,12 +108,14 @@ def test_kafka_check_through_the_properties_file_alone(secured: Secured) -> None
     assert from_env.returncode == 0, from_env.stderr
 
 
+@pytest.mark.slow
 def test_commands_find_the_running_secured_stack_with_its_properties(secured: Secured) -> None:
     result = governance("kafka", "check", GOVERNANCE_STACK_DIR=str(secured.data_dir))
     assert result.returncode == 0, result.stderr
     assert f"(from local stack in {secured.data_dir})" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_registry_keeps_schemas_in_the_secured_cluster(secured: Secured, unique_name: str) -> None:
     client = SchemaRegistryClient({"url": secured.registry_url})
     schema_id = client.register_schema(f"{unique_name}-value", Schema(ORDER_SCHEMA, "AVRO"))
@@ -120,6 +124,7 @@ def test_the_registry_keeps_schemas_in_the_secured_cluster(secured: Secured, uni
     assert any(f'"subject":"{unique_name}-value"'.encode() in (m.key() or b"") for m in records)
 
 
+@pytest.mark.slow
 def test_the_gate_checks_against_the_secured_stacks_registry(secured: Secured, tmp_path: Path,
                                                             unique_name: str) -> None:
     schemas = tmp_path / "schemas"
@@ -138,6 +143,7 @@ def test_the_gate_checks_against_the_secured_stacks_registry(secured: Secured, t
     assert f"(registry {secured.registry_url})" in check.stdout
 
 
+@pytest.mark.slow
 def test_the_sentinel_routes_records_of_the_secured_cluster(secured: Secured, tmp_path: Path, unique_name: str) -> None:
     source = f"{unique_name}-raw"
     create_topic(secured.settings, source)
@@ -152,6 +158,7 @@ def test_the_sentinel_routes_records_of_the_secured_cluster(secured: Secured, tm
     assert sorted(int(m.key()[1:]) for m in dlq) == [i for i in range(100) if not is_valid(i)]
 
 
+@pytest.mark.slow
 def test_lineage_publishes_through_the_kafka_emitter(secured: Secured, unique_name: str) -> None:
     mcps = Mapper(build_estate(Sources(LINEAGE_PROJECT / "schemas", LINEAGE_PROJECT / "rules",
                                        LINEAGE_PROJECT / "lineage", secured.registry_url))).mcps()
@@ -188,6 +195,7 @@ def timed(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     ("registry serve --port 0", 10),  # 60 s
     ("sentinel run", 15),  # 30 s, after importing Great Expectations
 ])
+@pytest.mark.slow
 def test_a_wrong_password_is_a_clear_error_at_once(secured: Secured, tmp_path: Path, command: str,
                                                    limit: float) -> None:
     properties = secured.variant(tmp_path / "wrong.properties", **{"sasl.password": "not-the-password"})
@@ -201,6 +209,7 @@ def test_a_wrong_password_is_a_clear_error_at_once(secured: Secured, tmp_path: P
                 f"hint: check sasl.username, sasl.password and sasl.mechanism in {properties}")
 
 
+@pytest.mark.slow
 def test_a_ca_that_did_not_sign_the_broker_certificate_is_named(secured: Secured, tmp_path: Path) -> None:
     other = make_certificates(tmp_path / "other-ca").ca
     properties = secured.variant(tmp_path / "other.properties", **{"ssl.ca.location": str(other)})
@@ -210,6 +219,7 @@ def test_a_ca_that_did_not_sign_the_broker_certificate_is_named(secured: Secured
                 f"set ssl.ca.location in {properties} to the CA that signed the broker's certificate")
 
 
+@pytest.mark.slow
 def test_a_plaintext_client_at_the_tls_port_is_told_so(secured: Secured, tmp_path: Path) -> None:
     properties = secured.variant(tmp_path / "plain.properties", **{
         k: None for k in ("security.protocol", "sasl.mechanisms", "sasl.username", "sasl.password", "ssl.ca.location")})

@@ -10,7 +10,7 @@ from kafka_helpers import consume_all, create_topic
 from governance.kafka import KafkaSettings
 from governance.stack.cluster import LocalStack
 
-pytestmark = pytest.mark.cluster3
+pytestmark = [pytest.mark.cluster3, pytest.mark.slow]
 
 
 def _produce(settings: KafkaSettings, topic: str, start: int, count: int) -> set[int]:
