@@ -55,7 +55,8 @@ def dlq_view(scan: Scan, rule: str, stage: str, page_text: str | None) -> DlqVie
 
 
 def matches(record: TailRecord, rule: str, stage: str) -> bool:
-    return (not stage or record.stage == stage) and (not rule or any(f.get("rule") == rule for f in record.failed_rules))
+    dead = record.dead_letter
+    return (not stage or dead.stage == stage) and (not rule or rule in dead.rules)
 
 
 def size_text(scan: Scan) -> str:

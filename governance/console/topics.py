@@ -11,10 +11,12 @@ import io
 import json
 import struct
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from governance.kafka import KafkaSettings
 from governance.kafka.tail import read_until, tail_consumer_config
+from governance.sentinel.headers import DeadLetter, dead_letter
 
 SCAN = 20_000
 """Offsets read back from the end of a topic (over all its partitions) for one view of it."""
@@ -33,17 +35,10 @@ class TailRecord:
     UTF-8 text, or escaped bytes."""
     value_kind: str = ""
 
-    @property
-    def failed_rules(self) -> list[dict[str, str]]:
-        try:
-            rules = json.loads(self.headers.get("__sentinel.failed.rules", "[]"))
-        except ValueError:
-            return []
-        return [r for r in rules if isinstance(r, dict)]
-
-    @property
-    def stage(self) -> str:
-        return self.headers.get("__connect.errors.stage", "")
+    @cached_property
+    def dead_letter(self) -> DeadLetter:
+        """The record's DLQ context headers, read back (all empty on a topic that is no DLQ)."""
+        return dead_letter(self.headers.items())
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from governance.errors import GovernanceError
 from governance.kafka.logs import client_logger
 from governance.kafka.settings import KafkaSettings
 from governance.lineage.results import clear_results, results_file
-from governance.sentinel.headers import EXCEPTION_MESSAGE, FAILED_RULES, STAGE
+from governance.sentinel.headers import dead_letter
 from governance.sentinel.pipeline import Pipeline, load_pipeline
 
 
@@ -196,9 +196,8 @@ class Reader:
             landed.outcomes[seq] = (True, "", frozenset(), "")
             return
         landed.dlq[pipeline] += 1
-        rules = frozenset(r["rule"] for r in json.loads(headers.get(FAILED_RULES, b"[]")))
-        landed.outcomes[seq] = (False, headers.get(STAGE, b"").decode(), rules,
-                                headers.get(EXCEPTION_MESSAGE, b"").decode("utf-8", "replace"))
+        dead = dead_letter(headers.items())
+        landed.outcomes[seq] = (False, dead.stage, frozenset(dead.rules), dead.exception_message)
 
     def close(self) -> None:
         self.consumer.close()

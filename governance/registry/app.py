@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from governance.registry import errors
-from governance.registry.openapi import openapi_document
+from governance.registry import operations as ops
+from governance.registry.openapi import Operation, openapi_document
 from governance.registry.auth import BasicAuth, required_role
 from governance.registry.election import PrimaryElection
 from governance.registry.forwarding import FORWARDED_HEADER, forward
@@ -53,17 +54,20 @@ Handler = Callable[[Request], Response]
 
 @dataclass(frozen=True)
 class Route:
-    """`path` is Confluent's, with `*` for each path parameter (handed over as `Request.params`)."""
+    """`path` is Confluent's, with `{name}` for each path parameter (handed over, in order, as
+    `Request.params`); `doc` is what /openapi.json says of the route beyond method and path."""
 
     method: str
     path: str
     handler: Handler
+    doc: Operation
     write: bool = False
     """Writes need role `write` (or `admin`) and go to the primary."""
     segments: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "segments", tuple(self.path.split("/")) if self.path else ())
+        segments = ("*" if part.startswith("{") else part for part in self.path.split("/")) if self.path else ()
+        object.__setattr__(self, "segments", tuple(segments))
 
 
 def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, Any]:
@@ -98,37 +102,37 @@ class RegistryApp:
         self._id_cache_generation = -1
         R = Route
         self.routes: list[Route] = [
-            R("GET", "", self.root),
-            R("GET", "subjects", self.list_subjects),
-            R("GET", "subjects/*/versions", self.list_versions),
-            R("POST", "subjects/*/versions", self.register, write=True),
-            R("GET", "subjects/*/versions/*", self.get_version),
-            R("GET", "subjects/*/versions/*/schema", self.get_version_schema),
-            R("GET", "subjects/*/versions/*/referencedby", self.referenced_by),
-            R("DELETE", "subjects/*/versions/*", self.delete_version, write=True),
-            R("POST", "subjects/*", self.lookup),
-            R("DELETE", "subjects/*", self.delete_subject, write=True),
-            R("GET", "schemas", self.list_schemas),
-            R("GET", "schemas/types", self.schema_types),
-            R("GET", "schemas/ids/*", self.schema_by_id),
-            R("GET", "schemas/ids/*/schema", self.schema_text_by_id),
-            R("GET", "schemas/ids/*/subjects", self.subjects_of_id),
-            R("GET", "schemas/ids/*/versions", self.versions_of_id),
-            R("POST", "compatibility/subjects/*/versions/*", self.check_one),
-            R("POST", "compatibility/subjects/*/versions", self.check_all),
-            R("GET", "config", self.get_global_config),
-            R("PUT", "config", self.set_global_config, write=True),
-            R("DELETE", "config", self.delete_global_config, write=True),
-            R("GET", "config/*", self.get_config),
-            R("PUT", "config/*", self.set_config, write=True),
-            R("DELETE", "config/*", self.delete_config, write=True),
-            R("GET", "mode", self.get_global_mode),
-            R("PUT", "mode", self.set_global_mode, write=True),
-            R("GET", "mode/*", self.get_mode),
-            R("PUT", "mode/*", self.set_mode, write=True),
-            R("DELETE", "mode/*", self.delete_mode, write=True),
-            R("GET", "openapi.json", self.openapi),
-            R("GET", "v1/metadata/id", self.metadata_id),
+            R("GET", "", self.root, ops.ROOT),
+            R("GET", "subjects", self.list_subjects, ops.LIST_SUBJECTS),
+            R("GET", "subjects/{subject}/versions", self.list_versions, ops.LIST_VERSIONS),
+            R("POST", "subjects/{subject}/versions", self.register, ops.REGISTER, write=True),
+            R("GET", "subjects/{subject}/versions/{version}", self.get_version, ops.GET_VERSION),
+            R("GET", "subjects/{subject}/versions/{version}/schema", self.get_version_schema, ops.GET_VERSION_SCHEMA),
+            R("GET", "subjects/{subject}/versions/{version}/referencedby", self.referenced_by, ops.REFERENCED_BY),
+            R("DELETE", "subjects/{subject}/versions/{version}", self.delete_version, ops.DELETE_VERSION, write=True),
+            R("POST", "subjects/{subject}", self.lookup, ops.LOOKUP),
+            R("DELETE", "subjects/{subject}", self.delete_subject, ops.DELETE_SUBJECT, write=True),
+            R("GET", "schemas", self.list_schemas, ops.LIST_SCHEMAS),
+            R("GET", "schemas/types", self.schema_types, ops.SCHEMA_TYPES),
+            R("GET", "schemas/ids/{id}", self.schema_by_id, ops.SCHEMA_BY_ID),
+            R("GET", "schemas/ids/{id}/schema", self.schema_text_by_id, ops.SCHEMA_TEXT_BY_ID),
+            R("GET", "schemas/ids/{id}/subjects", self.subjects_of_id, ops.SUBJECTS_OF_ID),
+            R("GET", "schemas/ids/{id}/versions", self.versions_of_id, ops.VERSIONS_OF_ID),
+            R("POST", "compatibility/subjects/{subject}/versions/{version}", self.check_one, ops.CHECK_ONE),
+            R("POST", "compatibility/subjects/{subject}/versions", self.check_all, ops.CHECK_ALL),
+            R("GET", "config", self.get_global_config, ops.GET_GLOBAL_CONFIG),
+            R("PUT", "config", self.set_global_config, ops.SET_GLOBAL_CONFIG, write=True),
+            R("DELETE", "config", self.delete_global_config, ops.DELETE_GLOBAL_CONFIG, write=True),
+            R("GET", "config/{subject}", self.get_config, ops.GET_CONFIG),
+            R("PUT", "config/{subject}", self.set_config, ops.SET_CONFIG, write=True),
+            R("DELETE", "config/{subject}", self.delete_config, ops.DELETE_CONFIG, write=True),
+            R("GET", "mode", self.get_global_mode, ops.GET_GLOBAL_MODE),
+            R("PUT", "mode", self.set_global_mode, ops.SET_GLOBAL_MODE, write=True),
+            R("GET", "mode/{subject}", self.get_mode, ops.GET_MODE),
+            R("PUT", "mode/{subject}", self.set_mode, ops.SET_MODE, write=True),
+            R("DELETE", "mode/{subject}", self.delete_mode, ops.DELETE_MODE, write=True),
+            R("GET", "openapi.json", self.openapi, ops.OPENAPI),
+            R("GET", "v1/metadata/id", self.metadata_id, ops.METADATA_ID),
         ]
 
     # -- handlers: one per route, named for what it answers ---------------------------
@@ -231,7 +235,7 @@ class RegistryApp:
         return 200, {"mode": self.registry.delete_mode(q.params[0])}
 
     def openapi(self, q: Request) -> Response:
-        return 200, openapi_document()
+        return 200, openapi_document(self.routes)
 
     def metadata_id(self, q: Request) -> Response:
         return 200, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "governance"}}}

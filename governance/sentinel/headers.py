@@ -15,12 +15,23 @@ A DLQ record keeps its original headers and gains these, all UTF-8 strings:
 | `__sentinel.omitted` | when the DLQ refused the whole record: what was left out (`value`, `value,key,headers`) |
 | `__sentinel.omitted.reason` | why, naming the limit, and where to read the original |
 | `__sentinel.original.timestamp` | when the DLQ refused the record's timestamp: the original (the record has the broker's time) |
+
+A record replayed from the DLQ to the valid topic keeps its original headers and gains
+`__sentinel.replayed.from` (`dlq/partition/offset`) instead.
+
+`dead_letter` reads these back; the console's DLQ browser and `sentinel replay` use it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+CONNECT_PREFIX = "__connect.errors."
+SENTINEL_PREFIX = "__sentinel."
+CONTEXT_PREFIXES = (CONNECT_PREFIX, SENTINEL_PREFIX)
+"""Every header named here starts with one of these; a record's own headers do not."""
 
 TOPIC = "__connect.errors.topic"
 PARTITION = "__connect.errors.partition"
@@ -33,8 +44,43 @@ FAILED_RULES = "__sentinel.failed.rules"
 OMITTED = "__sentinel.omitted"
 OMITTED_REASON = "__sentinel.omitted.reason"
 ORIGINAL_TIMESTAMP = "__sentinel.original.timestamp"
+REPLAYED_FROM = "__sentinel.replayed.from"
 
 Header = tuple[str, bytes]
+
+
+@dataclass(frozen=True)
+class FailedRule:
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A DLQ record's context headers, read back. Missing or unreadable ones are empty, `None` or `()`."""
+
+    topic: str = ""
+    partition: int | None = None
+    offset: int | None = None
+    stage: str = ""
+    pipeline: str = ""
+    failed_rules: tuple[FailedRule, ...] = ()
+    exception_class: str = ""
+    exception_message: str = ""
+    omitted: tuple[str, ...] = ()
+    omitted_reason: str = ""
+    original_timestamp: int | None = None
+
+    @property
+    def rules(self) -> list[str]:
+        return [f.rule for f in self.failed_rules]
+
+    @property
+    def source(self) -> str:
+        """`topic[partition]@offset` of the source record, `?` for what is missing."""
+        partition = "?" if self.partition is None else self.partition
+        offset = "?" if self.offset is None else self.offset
+        return f"{self.topic or '?'}[{partition}]@{offset}"
 
 
 def dlq_headers(
@@ -63,3 +109,48 @@ def dlq_headers(
     if exception_message is not None:
         headers.append((EXCEPTION_MESSAGE, exception_message.encode("utf-8", "replace")))
     return headers
+
+
+def dead_letter(headers: Iterable[tuple[str, bytes | str | None]]) -> DeadLetter:
+    """Read a DLQ record's headers (values as Kafka gives them, or already decoded). When a
+    name repeats, the last wins: the sentinel appends its own after the record's."""
+    found = {name: value.decode("utf-8", "replace") if isinstance(value, bytes) else value or ""
+             for name, value in headers if name.startswith(CONTEXT_PREFIXES)}
+    omitted = found.get(OMITTED, "")
+    return DeadLetter(
+        topic=found.get(TOPIC, ""),
+        partition=_int(found.get(PARTITION)),
+        offset=_int(found.get(OFFSET)),
+        stage=found.get(STAGE, ""),
+        pipeline=found.get(PIPELINE, ""),
+        failed_rules=_failed_rules(found.get(FAILED_RULES)),
+        exception_class=found.get(EXCEPTION_CLASS, ""),
+        exception_message=found.get(EXCEPTION_MESSAGE, ""),
+        omitted=tuple(omitted.split(",")) if omitted else (),
+        omitted_reason=found.get(OMITTED_REASON, ""),
+        original_timestamp=_int(found.get(ORIGINAL_TIMESTAMP)),
+    )
+
+
+def original_headers(headers: Iterable[Header]) -> list[Header]:
+    """The record's own headers: a DLQ record's without the context headers named here."""
+    return [(name, value) for name, value in headers if not name.startswith(CONTEXT_PREFIXES)]
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def _failed_rules(text: str | None) -> tuple[FailedRule, ...]:
+    """Entries without a `rule` are skipped; text that is not a JSON list gives none."""
+    try:
+        entries = json.loads(text or "[]")
+    except ValueError:
+        return ()
+    if not isinstance(entries, list):
+        return ()
+    return tuple(FailedRule(str(e["rule"]), str(e.get("message", ""))) for e in entries
+                 if isinstance(e, dict) and "rule" in e)

@@ -19,7 +19,6 @@ new source record, and the DLQ still holds them), so the KPI sums keep matching 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
 from collections import Counter
@@ -33,7 +32,6 @@ from governance.kafka.settings import KafkaSettings
 from governance.sentinel import headers as h
 from governance.sentinel.pipeline import Pipeline
 
-REPLAYED_FROM = "__sentinel.replayed.from"
 BATCH = 1000
 SHOWN = 50
 """Moves a dry run lists one by one; it counts the rest."""
@@ -203,15 +201,9 @@ def _ledger(consumer: Any, ledger: str) -> set[tuple[int, int]]:
 
 def _dead_letter(message: Any) -> tuple[str, list[str], int]:
     """The DLQ record's stage, the rules it failed, and its original timestamp."""
-    found = dict(message.headers() or ())
-    stage = (found.get(h.STAGE) or b"").decode()
-    try:
-        rules = [r["rule"] for r in json.loads(found.get(h.FAILED_RULES) or b"[]")]
-    except (ValueError, TypeError, KeyError):
-        rules = []
-    original = found.get(h.ORIGINAL_TIMESTAMP)
-    timestamp = int(original) if original else message.timestamp()[1]
-    return stage, rules, timestamp
+    dead = h.dead_letter(message.headers() or ())
+    original = dead.original_timestamp
+    return dead.stage, dead.rules, original if original is not None else message.timestamp()[1]
 
 
 class _Source:
@@ -230,13 +222,13 @@ class _Source:
 
 
 def _original_headers(message: Any) -> list[tuple[str, bytes]]:
-    return [(k, v) for k, v in message.headers() or () if not k.startswith(("__connect.errors.", "__sentinel."))]
+    return [(k, v) for k, v in message.headers() or () if not k.startswith(h.CONTEXT_PREFIXES)]
 
 
 def _write(producer: Any, pipeline: Pipeline, message: Any, ledger: str) -> None:
     coordinates = f"{message.partition()}/{message.offset()}"
     _, _, timestamp = _dead_letter(message)
-    headers = _original_headers(message) + [(REPLAYED_FROM, f"{pipeline.dlq_topic}/{coordinates}".encode())]
+    headers = _original_headers(message) + [(h.REPLAYED_FROM, f"{pipeline.dlq_topic}/{coordinates}".encode())]
     producer.produce(pipeline.valid_topic, message.value(), message.key(), headers=headers, timestamp=timestamp)
     producer.produce(ledger, f"{pipeline.valid_topic}".encode(), coordinates.encode())
 

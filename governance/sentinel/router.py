@@ -60,7 +60,7 @@ from confluent_kafka import (
 
 from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
-from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
+from governance.sentinel.headers import CONNECT_PREFIX, CONTEXT_PREFIXES, ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
 from governance.kafka.limits import OutputLimits, Refusal, read_limits
 from governance.sentinel.fencing import (
     FENCE_CODES,
@@ -397,7 +397,7 @@ class Router:
         if refusal.kind in ("size", "record") and "headers" not in omitted:
             # What is left too large is the key or the record's own headers: keep only ours, shortened.
             omitted += ["key", "headers"]
-            ours = [(k, v[:2000]) for k, v in headers if k.startswith(("__connect.errors.", "__sentinel."))]
+            ours = [(k, v[:2000]) for k, v in headers if k.startswith(CONTEXT_PREFIXES)]
             return (coordinates if self._limits_compacted() else None), None, _omitting(ours, omitted, refusal.reason), timestamp
         raise DeadLetterRefused(
             f"{self.config.dlq_topic} refuses even a small dead-letter record for {message.topic()}[{message.partition()}] "
@@ -741,7 +741,7 @@ def _omitting(headers: list[tuple[str, bytes]], omitted: list[str], reason: str,
     size = f" of {len(value):,} bytes" if value is not None else ""
     return [*kept, (OMITTED, what.encode()),
             (OMITTED_REASON, f"left out the {what}{size}: {reason}; read the record from its source "
-                             "topic at the partition and offset in __connect.errors.*".encode())]
+                             f"topic at the partition and offset in {CONNECT_PREFIX}*".encode())]
 
 
 def _partitions(partitions: list[TopicPartition]) -> str:

@@ -18,7 +18,8 @@ from registry_helpers import RegistryProcess, http
 from schemathesis.core.result import Ok
 
 from governance.kafka import KafkaSettings
-from governance.registry.app import RegistryApp
+from governance.registry import operations
+from governance.registry.app import RegistryApp, Route
 from governance.registry.openapi import openapi_document
 from governance.registry.service import RegistryService
 from governance.registry.state import RegistryState
@@ -111,7 +112,9 @@ POOLS: dict[str, list[Any]] = {
 # Built from the document in-process: schemathesis' fixture-based loader does not work
 # with pytest 9.2 (it sets `Node._nodeid`, which pytest no longer has). The served
 # document is shown to be this one by test_served_document_is_valid_openapi.
-api = schemathesis.openapi.from_dict(openapi_document())
+ROUTES = RegistryApp(RegistryService(RegistryState(), lambda writes: None)).routes
+DOCUMENT = openapi_document(ROUTES)
+api = schemathesis.openapi.from_dict(DOCUMENT)
 
 
 @api.hook
@@ -159,21 +162,30 @@ def fresh_globals(fuzzed_registry: str) -> None:
     assert http("DELETE", f"{fuzzed_registry}/config")[0] == 200
 
 
-def test_every_route_is_documented_and_nothing_else() -> None:
-    app = RegistryApp(RegistryService(RegistryState(), lambda writes: None))
-    routed = {(route.method, "/" + route.path) for route in app.routes}
-    documented = {
-        (method.upper(), re.sub(r"\{[^}]+\}", "*", path))
-        for path, item in openapi_document()["paths"].items()
-        for method in item
+def test_every_route_is_documented_once_and_nothing_else() -> None:
+    operations_by_route = {
+        (method.upper(), path): operation
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
         if method != "parameters"
     }
-    assert documented == routed
+    assert set(operations_by_route) == {(route.method, "/" + route.path) for route in ROUTES}
+    ids = [operation["operationId"] for operation in operations_by_route.values()]
+    assert len(set(ids)) == len(ids) == len(ROUTES)
+    for path, item in DOCUMENT["paths"].items():
+        assert [p["name"] for p in item.get("parameters", [])] == re.findall(r"\{(\w+)\}", path)
+
+
+def test_a_route_needs_its_operation_and_known_path_parameters() -> None:
+    with pytest.raises(TypeError):
+        Route("GET", "things", lambda q: (200, []))  # type: ignore[call-arg]
+    with pytest.raises(KeyError, match="thing"):
+        openapi_document([Route("GET", "things/{thing}", lambda q: (200, {}), operations.ROOT)])
 
 
 def test_served_document_is_valid_openapi(registry_url: str) -> None:
     status, served = http("GET", f"{registry_url}/openapi.json")
-    assert (status, served) == (200, openapi_document())
+    assert (status, served) == (200, DOCUMENT)
     loaded = schemathesis.openapi.from_url(f"{registry_url}/openapi.json")
     loaded.validate()
     operations = list(loaded.get_all_operations())
