@@ -3,18 +3,18 @@ and whether the local files are registered, each asked once."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from governance.avro import InvalidSchemaError, ParsedSchema, parse_schema
-from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+from governance.formats import InvalidSchemaError, ParsedSchema, SchemaFormat
+from governance.registry.client import RegistryClient, RegistryClientError, effective_level, subject_level, subject_path
 
 
 class RegistryView:
     def __init__(self, registry: RegistryClient) -> None:
         self.registry = registry
         self.versions = cache(self._versions)
-        self.effective_level = cache(self._effective_level)
+        self.effective_level = cache(partial(effective_level, registry))
         self._found: dict[tuple[str, int], dict[str, Any]] = {}
 
     @property
@@ -50,24 +50,9 @@ class RegistryView:
         self.versions.cache_clear()
         return answer
 
-    def _effective_level(self, subject: str) -> str:
-        """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
-        try:
-            answer = self.registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
-        except RegistryClientError:
-            return "unknown"
-        level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
-        return str(level) if level else "unknown"
-
     def subject_level(self, subject: str) -> str | None:
         """The level set on the subject itself (None: it follows the registry's global level)."""
-        try:
-            answer = self.registry.call("GET", f"/config/{subject_path(subject)}")
-        except RegistryClientError as e:
-            if e.status == 404:
-                return None
-            raise
-        return answer.get("compatibilityLevel") if isinstance(answer, dict) else None
+        return subject_level(self.registry, subject)
 
     def set_level(self, subject: str, level: str) -> None:
         self.registry.call("PUT", f"/config/{subject_path(subject)}", {"compatibility": level})
@@ -99,17 +84,18 @@ class RegistryView:
             pending += answer.get("references") or []
         return out
 
-    def previous(self, subject: str, transitive: bool) -> list[tuple[int, ParsedSchema]]:
+    def previous(self, subject: str, transitive: bool, schema_format: SchemaFormat) -> list[tuple[int, ParsedSchema]]:
         """The registered versions a new schema is checked against (all of them, or the latest), parsed
-        with the references each was registered with; a version that does not parse is left out."""
+        with the references each was registered with; a version that does not parse, or is of
+        another format, is left out."""
         numbers = self.versions(subject)
         out = []
         for number in numbers if transitive else numbers[-1:]:
             answer = self.version(subject, number)
-            if answer is None or answer.get("schemaType", "AVRO") != "AVRO":
+            if answer is None or answer.get("schemaType", "AVRO") != schema_format.schema_type:
                 continue
             try:
-                out.append((number, parse_schema(answer["schema"], self.reference_texts(answer.get("references") or []))))
+                out.append((number, schema_format.parse(answer["schema"], self.reference_texts(answer.get("references") or []))))
             except InvalidSchemaError:
                 continue
         return out

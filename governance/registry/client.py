@@ -9,6 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from typing import Any
 
 from governance.errors import GovernanceError
@@ -56,3 +57,43 @@ class RegistryClient:
 
 def subject_path(subject: str) -> str:
     return urllib.parse.quote(subject, safe="")
+
+
+def references_of(registry: RegistryClient, subject: str, versions: Iterable[str]) -> dict[str, str]:
+    """Reference name -> schema text for what these registered versions of `subject` use, references
+    of references included."""
+    out: dict[str, str] = {}
+    pending = [(subject, v) for v in versions if v.isdigit()]
+    seen: set[tuple[str, str]] = set()
+    while pending:
+        key = pending.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        answer = registry.call("GET", f"/subjects/{subject_path(key[0])}/versions/{key[1]}")
+        for ref in answer.get("references") or []:
+            referenced = registry.call("GET", f"/subjects/{subject_path(ref['subject'])}/versions/{ref['version']}")
+            out[ref["name"]] = referenced["schema"]
+            pending.append((ref["subject"], str(ref["version"])))
+    return out
+
+
+def effective_level(registry: RegistryClient, subject: str) -> str:
+    """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
+    try:
+        answer = registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
+    except RegistryClientError:
+        return "unknown"
+    level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
+    return str(level) if level else "unknown"
+
+
+def subject_level(registry: RegistryClient, subject: str) -> str | None:
+    """The level set on the subject itself (None: it follows the registry's global level)."""
+    try:
+        answer = registry.call("GET", f"/config/{subject_path(subject)}")
+    except RegistryClientError as e:
+        if e.status == 404:
+            return None
+        raise
+    return answer.get("compatibilityLevel") if isinstance(answer, dict) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from governance.avro import Level
+from governance.formats import Level
 from governance.registry import service
 
 Json = dict[str, Any]
