@@ -120,8 +120,11 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, d
         levels = with_registry(levels, registry, subject)
     except RegistryClientError:
         pass
-    text = schema_format.datahub_document(latest["schema"], latest.get("references") or [], lambda s, v: registry.call(
-        "GET", f"/subjects/{subject_path(s)}/versions/{v}"))
+
+    def fetch(referenced: str, version: str) -> Any:
+        return registry.call("GET", f"/subjects/{subject_path(referenced)}/versions/{version}")
+
+    text = schema_format.datahub_document(latest["schema"], latest.get("references") or [], fetch)
     dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), levels, registry.url,
                                  schema_format.schema_type)
     dataset.description = dataset.description or schema_format.describe(latest["schema"]).doc
