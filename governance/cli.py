@@ -355,7 +355,7 @@ def schemas_check(against: str | None, registry_flag: str | None, fmt: str, outp
       governance schemas check --against HEAD~1 --format github
       governance schemas check --registry http://registry:8081 --format junit -o schemas.xml
     """
-    from governance.gate.inputs import load_workspace
+    from governance.workspace import load_workspace
     from governance.gate.report import render, render_error
 
     def write(report: str) -> None:
@@ -430,7 +430,7 @@ def schemas_register(registry_flag: str | None, dry_run: bool, schemas_dir: Path
       governance schemas register --dry-run
       governance schemas register --registry https://user:pass@registry:8081
     """
-    from governance.gate.inputs import load_workspace
+    from governance.workspace import load_workspace
     from governance.gate.register import register_all
     from governance.gate.report import render
     from governance.gate.findings import Outcome
@@ -465,9 +465,9 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
       governance schemas diff orders-value --from 1 --to 2
       governance schemas diff orders-value --against origin/main
     """
-    from governance.avro import InvalidSchemaError
+    from governance.formats import InvalidSchemaError
     from governance.gate import diff
-    from governance.gate.inputs import load_workspace
+    from governance.workspace import load_workspace
     from governance.gate.parse import reference_texts
 
     local_path = schemas_dir / f"{subject}.avsc"

@@ -23,6 +23,24 @@ class GovernanceError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
+class InvalidSchemaError(GovernanceError, ValueError):
+    """A schema text that is not valid in its format (Avro today); every schema format raises it.
+
+    `message` is a sentence naming the problem and where it is, e.g.
+    'field "email" of record "User": default "x" does not match type "int"'.
+    `line` and `column` (1-based) are set when the text does not parse at all (not valid JSON);
+    `pointer` (RFC 6901, e.g. "/fields/2/name") when it parses but is not a valid schema,
+    naming the value at fault so that a caller holding the text can find its line.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.pointer = pointer
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`; did you mean `x`?` naming the closest of `choices` (ignoring case), or "" when none is a
     typo away: at most two edits, or one per twelve letters in long names."""

@@ -17,6 +17,24 @@ def nested(fields: list[dict[str, object]], name: str = "Address") -> dict[str, 
     return {"name": "address", "type": {"type": "record", "name": name, "fields": fields}}
 
 
+# Two versions of a subject, and what `schemas diff` says changed between them.
+DIFF_V1 = record([ID, {"name": "amount", "type": "int"}, {"name": "country", "type": "string", "default": "DE"},
+                  enum(["NEW", "PAID", "SHIPPED"]), nested([{"name": "zip", "type": "int"}]), {"name": "gone", "type": "long"}])
+DIFF_V2 = record([ID, {"name": "amount", "type": "long"}, {"name": "country", "type": "string", "default": "FR"},
+                  enum(["NEW", "PAID", "CANCELLED"]), nested([{"name": "zip", "type": "string"}, {"name": "city", "type": "string"}]),
+                  {"name": "email", "type": ["null", "string"], "default": None}])
+DIFF_EXPECTED = [
+    "+ field email: [null, string] (default null)",
+    "- field gone: long",
+    "~ field amount: type int -> long",
+    "~ field country: default \"DE\" -> \"FR\"",
+    "- enum com.example.Status in field status: symbol SHIPPED",
+    "+ enum com.example.Status in field status: symbol CANCELLED",
+    "+ field address.city: string (no default)",
+    "~ field address.zip: type int -> string",
+]
+
+
 @dataclass
 class Case:
     id: str

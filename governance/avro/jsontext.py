@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from governance.avro.errors import InvalidSchemaError
+from governance.errors import InvalidSchemaError
 
 
 class _NotJson(ValueError):

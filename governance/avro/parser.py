@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from governance.avro import defaults
-from governance.avro.errors import InvalidSchemaError
+from governance.errors import InvalidSchemaError
 from governance.avro.jsontext import dump
 from governance.avro.model import (
     BARE,

@@ -10,7 +10,7 @@ from functools import lru_cache
 from governance.avro import canonical as forms
 from governance.avro import jsontext, normalize
 from governance.avro.digest import assign_keys
-from governance.avro.errors import InvalidSchemaError
+from governance.errors import InvalidSchemaError
 from governance.avro.model import Named, Node
 from governance.avro.parser import Parser, UnknownTypeError
 

@@ -26,12 +26,12 @@ from starlette.templating import Jinja2Templates
 
 from governance.console.rules import arguments, observed
 from governance.errors import GovernanceError
-from governance.gate.inputs import InputError
 from governance.kafka import KafkaSettings
 from governance.lineage.build import Sources, build_estate
 from governance.lineage.health import Health, health, latest_with_records, utc, windows
 from governance.lineage.levels import Levels
 from governance.lineage.model import Estate, Job
+from governance.workspace import InputError, schema_files
 
 if TYPE_CHECKING:
     from governance.console.topics import Scan, TailRecord, TopicTail
@@ -132,7 +132,7 @@ class ConsoleData:
 
     def governed_subjects(self) -> list[str]:
         """The subjects of the project's schemas/, in name order."""
-        return sorted(p.stem for p in (self.config.project / "schemas").glob("*.avsc"))
+        return sorted(p.stem for p in schema_files(self.config.project / "schemas"))
 
     def levels(self, subject: str) -> Levels:
         """The subject's declared level (schemas/) and the registry's, with where each comes from."""
@@ -194,12 +194,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
                       governed=set(governed), registered=set(registered))
 
     def subject(request: Request) -> Response:
-        from governance.avro import InvalidSchemaError
         from governance.console.story import subject_story
-        from governance.gate.diff import registry_references, structural_diff
-        from governance.lineage.build import field_tags
-        from governance.registry.client import subject_path
-        from governance.sentinel.columns import schema_fields
+        from governance.formats import InvalidSchemaError, format_for
+        from governance.registry.client import RegistryClient, references_of, subject_path
 
         name = request.path_params["subject"]
         versions = data.registry(f"/subjects/{subject_path(name)}/versions")
@@ -209,9 +206,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
             levels, level_error = Levels(), e.message
         chosen = request.query_params.get("version") or str(versions[-1])
         record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
-        schema = json.loads(record["schema"])
-        fields = sorted(schema_fields(schema).values)
-        tags = field_tags(record["schema"])
+        schema_format = format_for(record.get("schemaType"))
+        description = schema_format.describe(record["schema"])
+        fields = sorted(schema_format.columns(record["schema"]).values)
         try:
             estate, estate_error = data.estate(), None
         except GovernanceError as e:  # the project's files as lineage show would refuse them
@@ -220,15 +217,16 @@ def create_app(config: ConsoleConfig) -> Starlette:
         dataset = estate.datasets[ref] if ref is not None else None
         diff, diff_from, diff_to = None, request.query_params.get("from"), request.query_params.get("to")
         if diff_from and diff_to:
-            before = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_from}")["schema"]
+            before = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_from}")
             after = data.registry(f"/subjects/{subject_path(name)}/versions/{diff_to}")["schema"]
             try:
-                references = registry_references(data.config.registry_url or "", name, [diff_from, diff_to])
-                diff = structural_diff(before, after, references) or ["no structural changes"]
+                references = references_of(RegistryClient(data.config.registry_url or ""), name, [diff_from, diff_to])
+                diff = (format_for(before.get("schemaType")).diff(before["schema"], after, references)
+                        or ["no structural changes"])
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
-                      schema=json.dumps(schema, indent=2), fields=fields, field_tags=tags, dataset=dataset, estate_error=estate_error,
+                      schema=description.pretty, fields=fields, field_tags=description.tags, dataset=dataset, estate_error=estate_error,
                       diff=diff, diff_from=diff_from, diff_to=diff_to,
                       links=subject_story(data.estate(), name))
 

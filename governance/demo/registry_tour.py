@@ -32,7 +32,7 @@ class WalkthroughResult:
 
 def register_schemas(registry_url: str, schemas_dir: Path, result: WalkthroughResult) -> None:
     """As `governance schemas register` does: each subject's level from subjects.yml, then its schema."""
-    from governance.gate.inputs import load_workspace
+    from governance.workspace import load_workspace
     from governance.gate.register import register_all
 
     actions, refused = register_all(load_workspace(schemas_dir), registry_url, dry_run=False)

@@ -9,7 +9,7 @@ from governance.gate.findings import GateFinding, Outcome
 from governance.gate.git_refs import GitReferences
 from governance.gate.governed import deleted_finding
 from governance.gate.history import Repo, blob_id
-from governance.gate.inputs import Workspace
+from governance.workspace import Workspace
 from governance.gate.parse import engine_findings, parse_all, schema_from
 
 

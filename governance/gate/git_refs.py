@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from governance.errors import GovernanceError
 from governance.gate.history import Repo, _git, blob_id
-from governance.gate.inputs import SUBJECTS_FILE, InputError, Reference, SubjectConfig, Workspace, parse_subjects_file
 from governance.gate.parse import resolved_references
+from governance.workspace import SUBJECTS_FILE, InputError, Reference, SubjectConfig, Workspace, parse_subjects_file
 
 
 class GitReferences:
     def __init__(self, repo: Repo, commit: str, ref: str, workspace: Workspace, at_ref: dict[str, str]) -> None:
         self.repo, self.commit, self.ref, self.workspace, self.at_ref = repo, commit, ref, workspace, at_ref
-        self.at_ref_workspace = Workspace(workspace.root, {}, self._config_at_ref())
+        self.at_ref_workspace = Workspace(workspace.root, {}, self._config_at_ref(), workspace.types)
         sides = (workspace, self.at_ref_workspace)
         pinned = {r.subject for w in sides for s in w.config for r in w.references(s) if r.version}
         referenced = {r.subject for w in sides for s in w.config for r in w.references(s)}

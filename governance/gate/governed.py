@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from governance.errors import GovernanceError
 from governance.gate.findings import SUBJECT_DELETED, GateFinding, GateWarning
-from governance.gate.inputs import Workspace
+from governance.workspace import Workspace
 
 
 def deleted_finding(workspace: Workspace, subject: str) -> GateFinding:

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
+from governance.formats import InvalidSchemaError, Level, Locator, ParsedSchema, SchemaFormat, format_for
 from governance.gate.findings import GateFinding
-from governance.gate.inputs import InputError, Reference, Workspace
-from governance.gate.locate import Positions, quoted_name_line
+from governance.workspace import InputError, Reference, Workspace
 
 
 @dataclass
@@ -19,10 +18,11 @@ class Parsed:
     path: Path
     text: str
     schema: ParsedSchema
+    format: SchemaFormat
 
     @cached_property
-    def positions(self) -> Positions:
-        return Positions(self.text)
+    def locator(self) -> Locator:
+        return self.format.locator(self.text)
 
 
 Pinned = Callable[[str, Reference], "str | None"]
@@ -58,15 +58,15 @@ def parse_workspace_subject(workspace: Workspace, subject: str, pinned: Pinned |
     """The local file, its references taken from the local files (or `pinned` for a pinned version)."""
     text = workspace.texts[subject]
     path = workspace.path(subject)
+    schema_format = format_for(workspace.schema_type(subject))
     try:
-        schema = parse_schema(text, reference_texts(workspace, subject, workspace.texts, pinned))
+        schema = schema_format.parse(text, reference_texts(workspace, subject, workspace.texts, pinned))
     except InvalidSchemaError as e:
         if e.line is not None:
             raise InputError(path, e.message, e.line, e.column) from None
-        line, column = Positions(text).pointer_position(e.pointer) if e.pointer is not None else (
-            quoted_name_line(text, e.message) or 1, 1)
-        raise InputError(path, f"not valid Avro: {e.message}", line, column) from None
-    return Parsed(subject, path, text, schema)
+        line, column = schema_format.locator(text).error_position(e)
+        raise InputError(path, f"not valid {schema_format.label}: {e.message}", line, column) from None
+    return Parsed(subject, path, text, schema, schema_format)
 
 
 def parse_all(workspace: Workspace, pinned: Pinned | None = None) -> dict[str, Parsed]:
@@ -91,7 +91,7 @@ def schema_from(text: str, workspace: Workspace, subject: str, texts: Mapping[st
                 pinned: Pinned | None = None) -> ParsedSchema | None:
     """An old version's schema; None if it never parsed (a broken commit cannot be broken further)."""
     try:
-        return parse_schema(text, reference_texts(workspace, subject, texts, pinned))
+        return format_for(workspace.schema_type(subject)).parse(text, reference_texts(workspace, subject, texts, pinned))
     except InvalidSchemaError:
         return None
 
@@ -101,6 +101,6 @@ def engine_findings(parsed: Parsed, previous: list[tuple[int, ParsedSchema]], le
     (git mode, and registry mode where the registry enforces another level)."""
     return [
         GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
-                    parsed.positions.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
-        for f in check_compatibility(parsed.schema, previous, level)
+                    parsed.locator.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
+        for f in parsed.format.compatibility(parsed.schema, previous, level)
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance.gate.findings import GateFinding
-from governance.gate.inputs import Workspace
+from governance.workspace import Workspace
 from governance.gate.registry_judge import judge, parse_locals, request_body
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient

@@ -7,22 +7,19 @@ the field and its line in the local file.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from governance.avro import InvalidSchemaError, parse_schema
-from governance.avro.model import Node
 from governance.errors import GovernanceError
+from governance.formats import InvalidSchemaError, ParsedSchema, SchemaFormat
 from governance.gate.findings import GateFinding, GateWarning, Outcome
 from governance.gate.governed import deleted_in_registry
-from governance.gate.inputs import Workspace
-from governance.gate.locate import Positions, tree_field_path
 from governance.gate.parse import Parsed
 from governance.gate.registry_judge import judge, parse_locals
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+from governance.workspace import Workspace
 
 _ENTRY = re.compile(r"\{errorType:'([A-Z_]+)', description:'(.*)', additionalInfo:'(.*?)'\}\s*(.*)$", re.S)
 _PATH = re.compile(r"path '([^']*)'")
@@ -86,7 +83,7 @@ def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: s
                              result: dict[str, Any]) -> list[GateFinding]:
     """The findings of a compatibility answer that said no: one per message the registry gave, each
     on its field's line, or one naming the registry's own words when they name no field."""
-    level = effective_level(registry, subject)
+    level = registry.effective_level(subject)
     messages = result.get("messages") or []
     found = parse_messages(messages)
     if not found:
@@ -95,14 +92,9 @@ def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: s
     return [_located(registry, local, subject, level, f) for f in found]
 
 
-def effective_level(registry: RegistryClient, subject: str) -> str:
-    """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
-    return RegistryView(registry).effective_level(subject)
-
-
 def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, f: RegistryFinding) -> GateFinding:
     # The path is in the reader's schema: the local one going backward, the registered one going forward.
-    reader, tree = local.positions, local.schema.root
+    reader, schema = local.locator, local.schema
     if f.direction == "forward":
         version = f.version or "latest"
         try:
@@ -110,18 +102,17 @@ def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, 
         except RegistryClientError as e:
             raise GovernanceError(f"the registry found {subject} incompatible with version {version}, "
                                   f"but would not give that version to locate the finding: {e.message}") from None
-        reader, tree = Positions(json.dumps(json.loads(old["schema"]), indent=1)), _tree(registry, old)
-    field_path = (tree_field_path(tree, f.location) if tree else "") or reader.pointer_field_path(f.location) or (
-        f.info if f.type == "READER_FIELD_MISSING_DEFAULT_VALUE" else "")
+        reader, schema = local.format.locator(old["schema"]), _parsed(registry, local.format, old)
+    field_path = reader.finding_path(f.type, f.location, f.info, schema)
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
-                       local.positions.field_line(field_path), f.sentence, f.direction, detail=f.info)
+                       local.locator.field_line(field_path), f.sentence, f.direction, detail=f.info)
 
 
-def _tree(registry: RegistryClient, registered: dict[str, Any]) -> Node | None:
-    """A registered version's type graph, its references resolved from the registry."""
+def _parsed(registry: RegistryClient, schema_format: SchemaFormat, registered: dict[str, Any]) -> ParsedSchema | None:
+    """A registered version parsed, its references resolved from the registry."""
     try:
         refs = RegistryView(registry).reference_texts(registered.get("references") or [])
-        return parse_schema(registered["schema"], refs).root
+        return schema_format.parse(registered["schema"], refs)
     except InvalidSchemaError:
         return None
 

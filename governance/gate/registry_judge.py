@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.gate.findings import GateFinding, GateWarning
-from governance.gate.inputs import InputError, Reference, Workspace
 from governance.gate.parse import Parsed, engine_findings, parse_all
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClientError, subject_path
+from governance.workspace import InputError, Reference, Workspace
 
 
 @dataclass
@@ -95,7 +95,7 @@ def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
             verdict.findings = (_each_version(view, local, body) if declared.transitive
                                 else incompatibility_findings(view.registry, local, subject, result))
         return verdict
-    previous = view.previous(subject, declared.transitive)
+    previous = view.previous(subject, declared.transitive, local.format)
     verdict.findings = engine_findings(local, previous, declared)
     return verdict
 

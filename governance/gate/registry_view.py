@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from governance.avro import InvalidSchemaError, ParsedSchema, parse_schema
+from governance.formats import InvalidSchemaError, ParsedSchema, SchemaFormat
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 
@@ -86,17 +86,18 @@ class RegistryView:
             pending += answer.get("references") or []
         return out
 
-    def previous(self, subject: str, transitive: bool) -> list[tuple[int, ParsedSchema]]:
+    def previous(self, subject: str, transitive: bool, schema_format: SchemaFormat) -> list[tuple[int, ParsedSchema]]:
         """The registered versions a new schema is checked against (all of them, or the latest), parsed
-        with the references each was registered with; a version that does not parse is left out."""
+        with the references each was registered with; a version that does not parse, or is of
+        another format, is left out."""
         numbers = self.versions(subject)
         out = []
         for number in numbers if transitive else numbers[-1:]:
             answer = self.version(subject, number)
-            if answer is None or answer.get("schemaType", "AVRO") != "AVRO":
+            if answer is None or answer.get("schemaType", "AVRO") != schema_format.schema_type:
                 continue
             try:
-                out.append((number, parse_schema(answer["schema"], self.reference_texts(answer.get("references") or []))))
+                out.append((number, schema_format.parse(answer["schema"], self.reference_texts(answer.get("references") or []))))
             except InvalidSchemaError:
                 continue
         return out

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from governance.errors import GovernanceError
 from governance.gate.findings import GateFinding, Outcome, conflicts, grouped
-from governance.gate.inputs import InputError
+from governance.workspace import InputError
 
 
 def render(outcome: Outcome, fmt: str, verbose: bool = False) -> str:

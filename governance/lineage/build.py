@@ -4,13 +4,12 @@ the declared flows and connector configs in `lineage/`."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
+from governance.formats import UnsupportedSchemaType, format_for
 from governance.lineage.declared import Declared, check_references, load_declared
 from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
 from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
@@ -81,16 +80,18 @@ def add_partitions(estate: Estate, settings: Any, timeout: float = 10.0) -> bool
 
 
 def _add_schema_files(estate: Estate, folder: Path) -> None:
-    from governance.gate.inputs import load_workspace
+    from governance.workspace import load_workspace
 
-    workspace = load_workspace(folder)  # the gate's reading of schemas/ and subjects.yml
+    workspace = load_workspace(folder)  # schemas/ and subjects.yml as the gate reads them
     for subject, text in workspace.texts.items():
         if not subject.endswith("-value"):
             continue
         path = workspace.path(subject)
+        schema_type = workspace.schema_type(subject)
         dataset = estate.dataset(topic(subject.removesuffix("-value")))
-        dataset.schema = TopicSchema(subject, text, levels=workspace_levels(workspace, subject), origin=str(path))
-        dataset.description = _doc_of(text)
+        dataset.schema = TopicSchema(subject, text, levels=workspace_levels(workspace, subject), origin=str(path),
+                                     schema_type=schema_type)
+        dataset.description = format_for(schema_type).describe(text).doc
         dataset.origin = str(path)
 
 
@@ -109,7 +110,9 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, d
         if e.code == 40401:
             return
         raise
-    if latest.get("schemaType", "AVRO") != "AVRO":
+    try:
+        schema_format = format_for(latest.get("schemaType"))
+    except UnsupportedSchemaType:
         return
     dataset = estate.dataset(topic(topic_name))
     levels = dataset.schema.levels if dataset.schema is not None and dataset.schema.subject == subject else declared
@@ -117,48 +120,15 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, d
         levels = with_registry(levels, registry, subject)
     except RegistryClientError:
         pass
-    text = latest["schema"]
-    if latest.get("references"):
-        text = json.dumps(_inline_references(registry, json.loads(text), latest["references"], set()))
-    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), levels, registry.url)
-    dataset.description = dataset.description or _doc_of(latest["schema"])
+
+    def fetch(referenced: str, version: str) -> Any:
+        return registry.call("GET", f"/subjects/{subject_path(referenced)}/versions/{version}")
+
+    text = schema_format.datahub_document(latest["schema"], latest.get("references") or [], fetch)
+    dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), levels, registry.url,
+                                 schema_format.schema_type)
+    dataset.description = dataset.description or schema_format.describe(latest["schema"]).doc
     dataset.origin = dataset.origin or registry.url
-
-
-def _inline_references(registry: Any, schema: Any, references: list[dict[str, Any]], seen: set[str]) -> Any:
-    """The schema with each referenced named type defined where it is first used, as DataHub's
-    own Kafka source does: DataHub's Avro reader knows nothing of Schema Registry references."""
-    from governance.registry.client import subject_path
-
-    definitions: dict[str, Any] = {}
-    for reference in references:
-        name, subject = str(reference.get("name")), str(reference.get("subject"))
-        if name in seen:
-            continue
-        seen.add(name)
-        answer = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{reference.get('version', 'latest')}")
-        definitions[name] = _inline_references(registry, json.loads(answer["schema"]), answer.get("references") or [], seen)
-    pending = dict(definitions)
-
-    def expand(node: Any) -> Any:
-        if isinstance(node, str):
-            for name in list(pending):
-                if node == name or name.endswith("." + node):
-                    return pending.pop(name)
-            return node
-        if isinstance(node, list):
-            return [expand(n) for n in node]
-        if isinstance(node, dict):
-            out = dict(node)
-            for key in ("type", "items", "values"):
-                if key in out:
-                    out[key] = expand(out[key])
-            if isinstance(out.get("fields"), list):
-                out["fields"] = [expand(f) for f in out["fields"]]
-            return out
-        return node
-
-    return expand(schema)
 
 
 def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
@@ -208,7 +178,8 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
     if first.schema is not None:
         # The valid topic holds the source's records byte for byte: same schema, same fields.
         estate.dataset(valid).schema = first.schema
-        flows = [FieldFlow(sources[0], f, valid, f) for f in field_paths(first.schema.text)]
+        leaves = format_for(first.schema.schema_type).describe(first.schema.text).leaf_fields
+        flows = [FieldFlow(sources[0], f, valid, f) for f in leaves]
     estate.dataset(dlq).description = (f"Dead letters of sentinel pipeline {pipeline.name}: records of "
                                        f"{', '.join(pipeline.sources)} that failed a critical rule or did not decode")
     assertions = tuple(
@@ -282,63 +253,3 @@ def _flow(estate: Estate, found: Declared) -> dict[object, Dataset | Job]:
                 out[id(job)] = job
                 frontier += [*job.inputs, *job.outputs]
     return out
-
-
-def field_paths(schema_text: str) -> list[str]:
-    """Dotted paths of a record schema's leaf fields (nested records walked), in order."""
-    try:
-        schema = json.loads(schema_text)
-    except ValueError:
-        return []
-    out: list[str] = []
-    _leaves(schema, "", out, {}, 0)
-    return out
-
-
-def field_tags(schema_text: str) -> dict[str, tuple[str, ...]]:
-    """Dotted field path -> the field's `tags` property (`"tags": ["pii"]`), as DataHub reads them."""
-    try:
-        schema = json.loads(schema_text)
-    except ValueError:
-        return {}
-    out: dict[str, tuple[str, ...]] = {}
-
-    def walk(node: object, prefix: str, depth: int) -> None:
-        if depth > 16 or not isinstance(node, dict) or node.get("type") not in ("record", "error"):
-            return
-        for f in node.get("fields", ()):
-            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-                continue
-            if isinstance(f.get("tags"), list):
-                out[prefix + f["name"]] = tuple(str(t) for t in f["tags"])
-            for branch in f["type"] if isinstance(f.get("type"), list) else [f.get("type")]:
-                walk(branch, f"{prefix}{f['name']}.", depth + 1)
-
-    walk(schema, "", 0)
-    return out
-
-
-def _leaves(schema: object, prefix: str, out: list[str], named: dict[str, object], depth: int) -> None:
-    if depth > 16 or not isinstance(schema, dict) or schema.get("type") not in ("record", "error"):
-        return
-    if isinstance(schema.get("name"), str):
-        named[schema["name"]] = schema
-    for f in schema.get("fields", ()):
-        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-            continue
-        branches = f["type"] if isinstance(f.get("type"), list) else [f.get("type")]
-        records = [named.get(b, b) if isinstance(b, str) else b for b in branches]
-        records = [r for r in records if isinstance(r, dict) and r.get("type") in ("record", "error")]
-        if records:
-            for record in records:
-                _leaves(record, f"{prefix}{f['name']}.", out, named, depth + 1)
-        else:
-            out.append(prefix + f["name"])
-
-
-def _doc_of(schema_text: str) -> str | None:
-    try:
-        schema = json.loads(schema_text)
-    except ValueError:
-        return None
-    return schema.get("doc") if isinstance(schema, dict) and isinstance(schema.get("doc"), str) else None

@@ -4,7 +4,8 @@ acryl-datahub's classes, URN helpers and (for quality rules) its GX plugin's own
 integration would make.
 
 - topics: datasets on platform `kafka` with SchemaMetadata (KafkaSchema with the
-  Avro text, fields from `avro_schema_to_mce_fields`, errors surfacing), DatasetProperties
+  schema's text, fields from its format's `datahub_fields`, for Avro DataHub's
+  `avro_schema_to_mce_fields`, errors surfacing), DatasetProperties
   (subject, schema id and version, partitions; `compatibility` the declared level of schemas/,
   the registry's own beside it as `registry_compatibility`), SubTypes Topic, Status,
   and Ownership / GlobalTags from declared metadata; field `doc`s become field
@@ -28,11 +29,11 @@ from typing import Any
 import datahub.emitter.mce_builder as builder
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import pre_json_transform
-from datahub.ingestion.extractor.schema_util import avro_schema_to_mce_fields
 from datahub.metadata import schema_classes as m
 from datahub.utilities.urns.field_paths import get_simple_field_path_from_v2_field_path
 
 from governance.errors import GovernanceError
+from governance.formats import format_for
 from governance.lineage.model import Assertion, Dataset, DatasetRef, Estate, FieldFlow, Job
 
 GX_PLATFORM = "great-expectations"
@@ -120,7 +121,7 @@ class Mapper:
             aspects.append(m.SchemaMetadataClass(
                 schemaName=s.subject, platform=builder.make_data_platform_urn("kafka"), version=s.version or 0,
                 hash=hashlib.md5(s.text.encode()).hexdigest(),
-                platformSchema=m.KafkaSchemaClass(documentSchema=s.text, documentSchemaType="AVRO"),
+                platformSchema=m.KafkaSchemaClass(documentSchema=s.text, documentSchemaType=s.schema_type),
                 fields=self._schema_fields(dataset.ref)))
         if dataset.partitions is not None:
             properties["partitions"] = str(dataset.partitions)
@@ -236,13 +237,14 @@ class Mapper:
             if dataset is None or dataset.schema is None:
                 self._fields[ref] = []
             else:
+                schema_format = format_for(dataset.schema.schema_type)
                 try:
-                    self._fields[ref] = avro_schema_to_mce_fields(dataset.schema.text, schema_tags_field="tags", tag_prefix="",
-                                                                  swallow_exceptions=False)
+                    self._fields[ref] = schema_format.datahub_fields(dataset.schema.text)
                 except Exception as e:  # DataHub's parser rejects what Avro Java would accept, now and then
                     raise GovernanceError(
-                        f"{dataset.schema.origin or dataset.schema.subject}: DataHub cannot read this Avro schema "
-                        f"({type(e).__name__}: {e})", hint="fix the schema, or leave it out of the emitted estate") from None
+                        f"{dataset.schema.origin or dataset.schema.subject}: DataHub cannot read this "
+                        f"{schema_format.label} schema ({type(e).__name__}: {e})",
+                        hint="fix the schema, or leave it out of the emitted estate") from None
         return self._fields[ref]
 
     def _v2_path(self, ref: DatasetRef, simple: str) -> str:

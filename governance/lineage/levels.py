@@ -46,16 +46,16 @@ class Levels:
 
 def declared_levels(schemas: Path, subject: str) -> Levels:
     """The project's level for `subject` (no registry asked); Levels() when schemas/ does not hold it."""
-    from governance.gate.inputs import load_workspace
+    from governance.workspace import load_workspace, schema_files
 
-    if not (schemas / f"{subject}.avsc").is_file():
+    if subject not in {path.stem for path in schema_files(schemas)}:
         return Levels()
     return workspace_levels(load_workspace(schemas), subject)
 
 
 def workspace_levels(workspace: Any, subject: str) -> Levels:
-    """The level a loaded Workspace (governance.gate.inputs) declares for `subject`."""
-    from governance.gate.inputs import SUBJECTS_FILE
+    """The level a loaded Workspace (governance.workspace) declares for `subject`."""
+    from governance.workspace import SUBJECTS_FILE
 
     declared = workspace.declared_level(subject)
     if declared is not None:

@@ -40,6 +40,8 @@ class TopicSchema:
     levels: Levels = Levels()
     origin: str = ""
     """Where the schema came from: a file (`schemas/orders-value.avsc`) or the registry URL."""
+    schema_type: str = "AVRO"
+    """Confluent's schemaType: which schema format reads `text` (governance.formats)."""
 
     @property
     def compatibility(self) -> str | None:

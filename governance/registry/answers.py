@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from governance.avro.findings import BACKWARD, FORWARD, Finding
+from governance.formats import BACKWARD, FORWARD, Finding
 
 OLD_SCHEMA_LOG_LIMIT = 10 * 1024
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from governance.formats import SCHEMA_TYPES
 from governance.registry import errors
 from governance.registry import operations as ops
 from governance.registry.openapi import Operation, openapi_document
@@ -173,7 +174,7 @@ class RegistryApp:
         return 200, self.registry.delete_subject(q.params[0], permanent=q.flag("permanent"))
 
     def schema_types(self, q: Request) -> Response:
-        return 200, ["AVRO"]
+        return 200, list(SCHEMA_TYPES)
 
     def schema_by_id(self, q: Request) -> Response:
         return 200, schema_json(self.registry.schema_by_id(_int_param(q.params[0], "id")), with_subject=False)

@@ -9,6 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from typing import Any
 
 from governance.errors import GovernanceError
@@ -75,3 +76,23 @@ class RegistryClient:
 
 def subject_path(subject: str) -> str:
     return urllib.parse.quote(subject, safe="")
+
+
+def references_of(registry: RegistryClient, subject: str, versions: Iterable[str]) -> dict[str, str]:
+    """Reference name -> schema text for what these registered versions of `subject` use, references
+    of references included."""
+    out: dict[str, str] = {}
+    pending = [(subject, v) for v in versions if v.isdigit()]
+    seen: set[tuple[str, str]] = set()
+    while pending:
+        key = pending.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        answer = registry.call("GET", f"/subjects/{subject_path(key[0])}/versions/{key[1]}")
+        for ref in answer.get("references") or []:
+            referenced = registry.call("GET", f"/subjects/{subject_path(ref['subject'])}/versions/{ref['version']}")
+            out[ref["name"]] = referenced["schema"]
+            pending.append((ref["subject"], str(ref["version"])))
+    return out
+

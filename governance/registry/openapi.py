@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from governance.avro import Level
+from governance.formats import Level
 from governance.registry import service
 
 Json = dict[str, Any]

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from governance.formats import DEFAULT_TYPE, SCHEMA_TYPES
 from governance.registry import errors
 from governance.registry.submission import SchemaRequest, lone_surrogate
 
@@ -49,9 +50,9 @@ def parse_schema_request(body: Any) -> SchemaRequest:
     schema = body.get("schema")
     if not isinstance(schema, str):
         raise errors.invalid_schema("the \"schema\" field is missing or is not a string")
-    schema_type = body.get("schemaType") or "AVRO"
-    if schema_type != "AVRO":
-        raise errors.invalid_schema(f"unsupported schema type {schema_type!r}; this registry serves AVRO")
+    schema_type = body.get("schemaType") or DEFAULT_TYPE
+    if schema_type not in SCHEMA_TYPES:
+        raise errors.invalid_schema(f"unsupported schema type {schema_type!r}; this registry serves {', '.join(SCHEMA_TYPES)}")
     references = body.get("references") or []
     if not isinstance(references, list) or not all(_is_reference(r) for r in references):
         raise errors.invalid_schema(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from governance.avro import InvalidSchemaError, Level, ParsedSchema, check_compatibility, parse_schema
+from governance.formats import InvalidSchemaError, Level, ParsedSchema, format_for
 from governance.registry import answers, errors, records
 from governance.registry.records import SchemaValue
 from governance.registry.submission import SchemaRequest, lone_surrogate
@@ -154,7 +154,7 @@ class RegistryService:
             else:
                 previous = [self.version(subject, version)]
                 level = _non_transitive(level)
-        messages = self._incompatibilities(candidate, previous, level, configured)
+        messages = self._incompatibilities(candidate, request.schema_type, previous, level, configured)
         return CompatibilityResult(not messages, messages)
 
     # -- writes ------------------------------------------------------------------
@@ -178,7 +178,7 @@ class RegistryService:
                         return record.id
             if mode != "IMPORT":
                 level = Level.parse(self.level(subject))
-                messages = self._incompatibilities(self._parse(request, normalize), live, level, level)
+                messages = self._incompatibilities(self._parse(request, normalize), request.schema_type, live, level, level)
                 if messages:
                     raise errors.incompatible_schema(answers.incompatible_message(subject, messages))
             schema_id = self._choose_id(request, key)
@@ -290,7 +290,7 @@ class RegistryService:
 
     def _parse(self, request: SchemaRequest, normalize: bool) -> ParsedSchema:
         try:
-            parsed = parse_schema(request.schema, self._resolve_references(request.references))
+            parsed = format_for(request.schema_type).parse(request.schema, self._resolve_references(request.references))
         except InvalidSchemaError as exc:
             raise errors.invalid_schema(exc.message) from None
         if (surrogate := lone_surrogate(parsed.canonical)) is not None:
@@ -346,17 +346,17 @@ class RegistryService:
             return False
 
     def _incompatibilities(
-        self, candidate: ParsedSchema, previous: list[SchemaValue], level: Level, configured: Level
+        self, candidate: ParsedSchema, schema_type: str, previous: list[SchemaValue], level: Level, configured: Level
     ) -> list[str]:
         """Confluent's entries and our sentences for why `candidate` cannot follow `previous`; [] if it can."""
         parsed = [(r.version, self._parsed_of(r)) for r in previous]
-        findings = check_compatibility(candidate, parsed, level)
+        findings = format_for(schema_type).compatibility(candidate, parsed, level)
         return answers.incompatibility_messages(findings, {v: p.canonical for v, p in parsed}, configured.value)
 
     def _parsed_of(self, record: SchemaValue) -> ParsedSchema:
         parsed = self._parsed.get(record.id)
         if parsed is None:
-            parsed = parse_schema(record.schema, self._resolve_references(record.references))
+            parsed = format_for(record.schema_type).parse(record.schema, self._resolve_references(record.references))
             self._parsed[record.id] = parsed
         return parsed
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import io
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
-
-import fastavro
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from governance.errors import GovernanceError
+from governance.formats import UnsupportedSchemaType, format_for
 from governance.registry.client import RegistryClient, RegistryClientError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class Decoder:
             "start it (`governance registry serve`) or pass --registry URL"))
         self.subject = subject
         self.max_json_depth = max_json_depth
-        self._schemas: dict[int, Any] = {}  # id -> parsed schema
+        self._readers: dict[int, Callable[[BinaryIO], Any]] = {}  # id -> its format's reader of a value body
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
         self._valid_subject: ValidSubject | None = None
         if valid_subject is not None and value_format == "avro":
@@ -81,19 +81,18 @@ class Decoder:
                 out[i] = self.decode(value)
             else:
                 groups.setdefault(int.from_bytes(value[1:5], "big"), []).append(i)
-        read = fastavro.schemaless_reader
         for schema_id, indices in groups.items():
-            schema = self._schema(schema_id)
-            if isinstance(schema, DecodeFailure):
+            read = self._reader(schema_id)
+            if isinstance(read, DecodeFailure):
                 for i in indices:
-                    out[i] = schema
+                    out[i] = read
                 continue
             buf = io.BytesIO(b"".join([values[i][5:] for i in indices]))  # type: ignore[index]
             end = 0
             for i in indices:
                 end += len(values[i]) - 5  # type: ignore[arg-type]
                 try:
-                    record = read(buf, schema, None)
+                    record = read(buf)
                     ok = buf.tell() == end and type(record) is dict
                 except Exception:
                     ok = False
@@ -131,16 +130,16 @@ class Decoder:
         if value[0] != 0:
             return DecodeFailure(f"not Confluent wire format: magic byte is {value[0]}, expected 0", "SerializationError")
         (schema_id,) = struct.unpack_from(">I", value, 1)
-        schema = self._schema(schema_id)
-        if isinstance(schema, DecodeFailure):
-            return schema
+        read = self._reader(schema_id)
+        if isinstance(read, DecodeFailure):
+            return read
         buf = io.BytesIO(value)
         buf.seek(5)
         try:
-            record = fastavro.schemaless_reader(buf, schema, None)
+            record = read(buf)
         except (EOFError, StopIteration) as e:
             return DecodeFailure(f"truncated Avro: value ends before the record (schema id {schema_id})", type(e).__name__)
-        except Exception as e:  # corrupt bytes: fastavro raises many kinds
+        except Exception as e:  # corrupt bytes: a decoding library raises many kinds
             return DecodeFailure(f"corrupt Avro for schema id {schema_id}: {type(e).__name__}: {e}", type(e).__name__)
         rest = len(value) - buf.tell()
         if rest:
@@ -149,10 +148,10 @@ class Decoder:
             return DecodeFailure(f"schema id {schema_id} is not a record schema", "SerializationError")
         return record
 
-    def _schema(self, schema_id: int) -> Any:
-        """Parsed writer schema for an id registered under our subject, cached both ways."""
-        if schema_id in self._schemas:
-            return self._schemas[schema_id]
+    def _reader(self, schema_id: int) -> Callable[[BinaryIO], Any] | DecodeFailure:
+        """The reader of values written with an id registered under our subject, cached both ways."""
+        if schema_id in self._readers:
+            return self._readers[schema_id]
         if schema_id in self._id_problems:
             return self._id_problems[schema_id]
         try:
@@ -164,16 +163,18 @@ class Decoder:
         if self.subject not in subjects:
             return self._reject(schema_id, f"schema id {schema_id} is registered under {', '.join(subjects) or 'no subject'}, "
                                            f"not under {self.subject}", tuple(subjects))
-        if body.get("schemaType", "AVRO") != "AVRO":
+        try:
+            schema_format = format_for(body.get("schemaType"))
+        except UnsupportedSchemaType:
             return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, not Avro")
         try:
-            parsed = fastavro.parse_schema(json.loads(body["schema"]))
-        except Exception as e:
+            read = schema_format.decoder(body["schema"])
+        except Exception as e:  # whatever the format's decoding library raises for a schema it cannot use
             return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
         if self._valid_subject is not None:  # before any record with this id reaches the valid topic
             self._valid_subject.admit(schema_id, body)
-        self._schemas[schema_id] = parsed
-        return parsed
+        self._readers[schema_id] = read
+        return read
 
     def _reject(self, schema_id: int, reason: str, subjects: tuple[str, ...] = ()) -> DecodeFailure:
         # Cached: registered ids are immutable; a later registration under our subject

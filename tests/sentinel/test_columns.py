@@ -21,7 +21,8 @@ from kafka_helpers import create_topic
 from sentinel_helpers import GOVERNANCE, ORDER_SCHEMA, Sentinel, kpi_records
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.columns import schema_fields, unknown_columns
+from governance.formats import format_for
+from governance.sentinel.columns import unknown_columns
 from governance.sentinel.pipeline import Rule
 
 PAYMENT_V1 = {"type": "record", "name": "Payment", "namespace": "test.columns",
@@ -33,36 +34,11 @@ def rule(column: str, line: int = 7) -> Rule:
     return Rule(f"r-{column}", "expect_column_values_to_not_be_null", {"column": column}, "critical", line)
 
 
-def test_nested_records_nullable_records_maps_and_arrays_give_the_paths_flatten_makes() -> None:
-    fields = schema_fields(json.loads(ORDER_SCHEMA))
-    assert "shippingAddress.zip" in fields.values and "items" in fields.values
-    assert "shippingAddress" not in fields.values, "a record that is never null is flattened away"
-    schema = {"type": "record", "name": "R", "fields": [
-        {"name": "maybe", "type": ["null", {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "int"}]}]},
-        {"name": "again", "type": "Inner"},
-        {"name": "attrs", "type": {"type": "map", "values": "string"}},
-        {"name": "tags", "type": {"type": "array", "items": "Inner"}},
-        {"name": "self", "type": ["null", "R"], "default": None},
-    ]}
-    f = schema_fields(schema)
-    assert {"maybe", "maybe.x", "again.x", "attrs", "tags", "self", "self.maybe.x"} <= f.values
-    assert "again" not in f.values and "tags.x" not in f.values
-    assert f.knows("attrs.colour") and not f.knows("again.y")
-
-
-def test_named_types_of_referenced_schemas_resolve() -> None:
-    address = {"type": "record", "name": "Address", "namespace": "com.acme", "fields": [{"name": "zip", "type": "string"}]}
-    order = {"type": "record", "name": "Order", "namespace": "com.acme",
-             "fields": [{"name": "to", "type": "Address"}, {"name": "from", "type": "com.acme.Address"}]}
-    f = schema_fields(order, {"com.acme.Address": address})
-    assert {"to.zip", "from.zip"} <= f.values
-
-
 def test_an_unknown_column_names_the_nearest_field_and_lists_the_others() -> None:
-    (problem,) = unknown_columns([rule("amout"), rule("id")], schema_fields(PAYMENT_V1), "payments-value (version 1)")
+    (problem,) = unknown_columns([rule("amout"), rule("id")], format_for("AVRO").columns(json.dumps(PAYMENT_V1)), "payments-value (version 1)")
     assert problem.column == "amout"
     assert "did you mean `amount`?" in problem.message and "fields: amount, id" in problem.message
-    (nested,) = unknown_columns([rule("shippingAddress")], schema_fields(json.loads(ORDER_SCHEMA)), "orders-value")
+    (nested,) = unknown_columns([rule("shippingAddress")], format_for("AVRO").columns(ORDER_SCHEMA), "orders-value")
     assert "nested record" in nested.message and "shippingAddress.zip" in nested.message
 
 

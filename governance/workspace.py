@@ -1,18 +1,19 @@
-"""What the gate reads: schemas/<subject>.avsc files and the optional schemas/subjects.yml."""
+"""The project's schemas: schemas/<subject>.<suffix> files (a suffix each schema format declares:
+`.avsc`) and the optional schemas/subjects.yml. Read alike by the gate, lineage and the console."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.avro import Level
 from governance.errors import GovernanceError
+from governance.formats import DEFAULT_TYPE, Level, format_for, suffixes
 
 SUBJECTS_FILE = "subjects.yml"
 
 
 class InputError(GovernanceError):
-    """A gate input that cannot be used, told as `file:line:column: reason`."""
+    """A schema file or subjects.yml that cannot be used, told as `file:line:column: reason`."""
 
     def __init__(self, path: Path | str, reason: str, line: int | None = None, column: int | None = None, hint: str | None = None):
         where = str(path) + (f":{line}" if line else "") + (f":{column}" if line and column else "")
@@ -42,9 +43,14 @@ class Workspace:
     root: Path
     texts: dict[str, str]
     config: dict[str, SubjectConfig] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    """Subject -> its schema type (AVRO), from its file's suffix; AVRO when not listed."""
+
+    def schema_type(self, subject: str) -> str:
+        return self.types.get(subject, DEFAULT_TYPE)
 
     def path(self, subject: str) -> Path:
-        return self.root / f"{subject}.avsc"
+        return self.root / f"{subject}{format_for(self.schema_type(subject)).suffixes[0]}"
 
     def level(self, subject: str) -> Level:
         conf = self.config.get(subject)
@@ -72,23 +78,33 @@ def load_workspace(root: Path) -> Workspace:
     if not root.is_dir():
         raise GovernanceError(f"{root}: no such schemas folder", hint="pass --schemas DIR (default: ./schemas)")
     texts: dict[str, str] = {}
-    for path in sorted(root.glob("*.avsc")):
+    types: dict[str, str] = {}
+    for path in schema_files(root):
+        if path.stem in texts:
+            raise InputError(path, f"subject {path.stem!r} has a schema file already: "
+                             f"{Workspace(root, {}, types=types).path(path.stem).name}", hint="keep one file per subject")
         try:
             texts[path.stem] = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(path, f"cannot read: {e}") from None
-    workspace = Workspace(root, texts)
+        types[path.stem] = suffixes()[path.suffix]
+    workspace = Workspace(root, texts, types=types)
     config_path = root / SUBJECTS_FILE
     if config_path.exists():
         workspace.config = load_subjects_file(config_path, set(texts))
     return workspace
 
 
+def schema_files(root: Path) -> list[Path]:
+    """The schema files of a schemas/ folder: those with a suffix a schema format declares, by name."""
+    return sorted(path for suffix in suffixes() for path in root.glob(f"*{suffix}"))
+
+
 _SUBJECT_KEYS = {"compatibility", "references", "allow_delete"}
 
 
 def load_subjects_file(path: Path, local_subjects: set[str]) -> dict[str, SubjectConfig]:
-    """Parse subjects.yml. A subject with no .avsc is an error unless it says `allow_delete: true`."""
+    """Parse subjects.yml. A subject with no schema file is an error unless it says `allow_delete: true`."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -127,8 +143,8 @@ def parse_subjects_file(path: Path, text: str, local_subjects: set[str]) -> dict
         if not isinstance(allow_delete, bool):
             raise InputError(path, f"subject {subject!r}: allow_delete must be true or false", line)
         if subject not in local_subjects and not allow_delete:
-            raise InputError(path, f"unknown subject {subject!r}: there is no {subject}.avsc beside this file", line,
-                             hint="fix the name, add the .avsc, or say `allow_delete: true` for a subject being removed")
+            raise InputError(path, f"unknown subject {subject!r}: there is no {_file_names(subject)} beside this file", line,
+                             hint=f"fix the name, add the {_file_names('')}, or say `allow_delete: true` for a subject being removed")
         level = None
         if "compatibility" in settings:
             try:
@@ -153,3 +169,8 @@ def _references(path: Path, subject: str, line: int, raw: object, local: set[str
             raise InputError(path, f"subject {subject!r}: reference version must be a positive integer", line)
         refs.append(Reference(item["name"], item["subject"], version))
     return tuple(refs)
+
+
+def _file_names(subject: str) -> str:
+    """`orders-value.avsc`, or with several formats `orders-value.avsc or orders-value.proto`."""
+    return " or ".join(f"{subject}{suffix}" for suffix in suffixes())

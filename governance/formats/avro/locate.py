@@ -8,7 +8,10 @@ import re
 from json.decoder import scanstring
 from typing import Any
 
+from governance.avro import ParsedSchema
+from governance.avro.findings import READER_FIELD_MISSING_DEFAULT_VALUE
 from governance.avro.model import Array, Map, Node, Record, Union
+from governance.errors import InvalidSchemaError
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SCALAR = json.JSONDecoder()
@@ -202,3 +205,26 @@ def tree_field_path(root: Node, pointer: str) -> str:
         else:
             break
     return ".".join(names)
+
+
+class AvroLocator:
+    """The seam's Locator (formats.base) for an Avro schema's text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.positions = Positions(text)
+
+    def field_line(self, field_path: str) -> int:
+        return self.positions.field_line(field_path)
+
+    def error_position(self, error: InvalidSchemaError) -> tuple[int, int]:
+        """The value the error's pointer names, else the first line quoting the name its message names."""
+        if error.pointer is not None:
+            return self.positions.pointer_position(error.pointer)
+        return quoted_name_line(self.text, error.message) or 1, 1
+
+    def finding_path(self, finding_type: str, location: str, info: str, schema: ParsedSchema | None) -> str:
+        # The parsed schema first: the text does not spell out the types it takes from references.
+        return ((tree_field_path(schema.root, location) if schema is not None else "")
+                or self.positions.pointer_field_path(location)
+                or (info if finding_type == READER_FIELD_MISSING_DEFAULT_VALUE else ""))

@@ -1,0 +1,64 @@
+"""Schema formats behind one seam: `format_for(schema_type)` answers every "what is this schema"
+question (base.SchemaFormat). Avro is the one format today; Protobuf and JSON Schema join by
+adding a module and a line to `_FORMATS`.
+
+Cheap to import (the gate starts through it): a format imports its heavy libraries (fastavro,
+acryl-datahub) inside the methods that need them.
+"""
+
+from __future__ import annotations
+
+from governance.avro import Level
+from governance.errors import InvalidSchemaError
+from governance.formats.avro import AVRO
+from governance.formats.base import (
+    BACKWARD,
+    FORWARD,
+    Description,
+    FieldPaths,
+    Finding,
+    Locator,
+    ParsedSchema,
+    SchemaFormat,
+    UnsupportedSchemaType,
+)
+
+DEFAULT_TYPE = "AVRO"
+"""What a schema is when nothing says (Confluent: a missing `schemaType` is AVRO)."""
+
+_FORMATS: dict[str, SchemaFormat] = {AVRO.schema_type: AVRO}
+
+SCHEMA_TYPES: tuple[str, ...] = tuple(_FORMATS)
+"""The schema types served, in Confluent's names (`GET /schemas/types`)."""
+
+
+def format_for(schema_type: str | None = None) -> SchemaFormat:
+    """The format of Confluent's `schemaType` (AVRO when None or empty); UnsupportedSchemaType otherwise."""
+    found = _FORMATS.get(schema_type or DEFAULT_TYPE)
+    if found is None:
+        raise UnsupportedSchemaType(schema_type, SCHEMA_TYPES)
+    return found
+
+
+def suffixes() -> dict[str, str]:
+    """File suffix -> the schema type whose files carry it (`.avsc` -> AVRO), for schemas/."""
+    return {suffix: f.schema_type for f in _FORMATS.values() for suffix in f.suffixes}
+
+
+__all__ = [
+    "BACKWARD",
+    "DEFAULT_TYPE",
+    "FORWARD",
+    "SCHEMA_TYPES",
+    "Description",
+    "FieldPaths",
+    "Finding",
+    "InvalidSchemaError",
+    "Level",
+    "Locator",
+    "ParsedSchema",
+    "SchemaFormat",
+    "UnsupportedSchemaType",
+    "format_for",
+    "suffixes",
+]

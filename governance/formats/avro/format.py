@@ -1,0 +1,55 @@
+"""Avro behind the format seam: the core (`governance.avro`, standard library only) for parsing,
+canonical forms and compatibility; fastavro for decoding and acryl-datahub for DataHub's fields,
+each imported only by the method that needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, BinaryIO
+
+from governance.avro import Level, ParsedSchema, check_compatibility, parse_schema
+from governance.avro.findings import Finding
+from governance.formats.avro import columns, describe, diff
+from governance.formats.avro.locate import AvroLocator
+from governance.formats.base import Description, FieldPaths, Fetch
+
+
+class AvroFormat:
+    schema_type = "AVRO"
+    label = "Avro"
+    suffixes = (".avsc",)
+
+    def parse(self, text: str, references: Mapping[str, str] | None = None) -> ParsedSchema:
+        return parse_schema(text, references)
+
+    def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level) -> list[Finding]:
+        return check_compatibility(new, previous, level)
+
+    def locator(self, text: str) -> AvroLocator:
+        return AvroLocator(text)
+
+    def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
+        return diff.structural_diff(old_text, new_text, references)
+
+    def describe(self, text: str) -> Description:
+        return describe.describe(text)
+
+    def columns(self, text: str, references: Mapping[str, str] | None = None) -> FieldPaths:
+        return columns.columns(text, references)
+
+    def decoder(self, text: str) -> Callable[[BinaryIO], Any]:
+        import json
+        from functools import partial
+
+        import fastavro
+
+        return partial(fastavro.schemaless_reader, writer_schema=fastavro.parse_schema(json.loads(text)),
+                       reader_schema=None)
+
+    def datahub_document(self, text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch) -> str:
+        return describe.datahub_document(text, references, fetch)
+
+    def datahub_fields(self, text: str) -> list[Any]:
+        from datahub.ingestion.extractor.schema_util import avro_schema_to_mce_fields
+
+        return list(avro_schema_to_mce_fields(text, schema_tags_field="tags", tag_prefix="", swallow_exceptions=False))
