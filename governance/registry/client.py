@@ -53,6 +53,14 @@ class RegistryClient:
             raise GovernanceError(f"cannot reach the schema registry at {self.url}: {reason}",
                                   hint=self.unreachable_hint) from None
 
+    def answers(self) -> bool:
+        """Whether a registry answers here at all (a probe for commands that go on without one)."""
+        try:
+            self.call("GET", "/subjects")
+            return True
+        except (GovernanceError, ValueError):
+            return False
+
 
 def subject_path(subject: str) -> str:
     return urllib.parse.quote(subject, safe="")
