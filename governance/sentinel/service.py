@@ -132,7 +132,7 @@ class Sentinel:
 
     def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, prepared: Preparation,
                  out: TextIO = sys.stderr) -> None:
-        """No I/O: the router connects in `run()`."""
+        """No network I/O: `connect` prepares Kafka and the registry, and the router connects in `run()`."""
         from governance.sentinel.collector import CommitCollector
         from governance.sentinel.judge import JudgeSpec
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, json_kpi

@@ -170,6 +170,14 @@ def governance(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=120)
 
 
+def test_the_probe_of_commands_that_go_on_without_a_registry_sends_the_urls_credentials(
+        secured: RegistryProcess) -> None:
+    with_credentials = secured.url.replace("://", f"://reader:{PASSWORDS['reader']}@")
+    assert RegistryClient(with_credentials, timeout=2).answers()
+    assert not RegistryClient(secured.url, timeout=2).answers()  # 401: nothing this command can read
+    assert not RegistryClient("http://127.0.0.1:1", timeout=2).answers()
+
+
 @pytest.mark.parametrize(
     ("entry", "words"),
     [
@@ -180,14 +188,6 @@ def governance(*args: str) -> subprocess.CompletedProcess:
     ],
     ids=["plain-text-password", "unknown-role", "malformed-hash", "no-password"],
 )
-def test_the_probe_of_commands_that_go_on_without_a_registry_sends_the_urls_credentials(
-        secured: RegistryProcess) -> None:
-    with_credentials = secured.url.replace("://", f"://reader:{PASSWORDS['reader']}@")
-    assert RegistryClient(with_credentials, timeout=2).answers()
-    assert not RegistryClient(secured.url, timeout=2).answers()  # 401: nothing this command can read
-    assert not RegistryClient("http://127.0.0.1:1", timeout=2).answers()
-
-
 def test_a_bad_users_file_stops_serve_with_the_file_and_user_named(
     kafka: KafkaSettings, tmp_path: Path, entry: dict, words: list[str]
 ) -> None:
