@@ -11,15 +11,12 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from governance.errors import GovernanceError
-from governance.kafka.settings import CONFIG_ENV
-
-if TYPE_CHECKING:
-    from governance.kafka.settings import KafkaSettings
+from governance.kafka.settings import CONFIG_ENV, KafkaSettings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])

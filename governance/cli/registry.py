@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from governance.cli.options import CONTEXT, kafka_options
 from governance.extras import needs
-
-if TYPE_CHECKING:
-    from governance.kafka.settings import KafkaSettings
+from governance.kafka.settings import KafkaSettings
 
 
 @click.group("registry", context_settings=CONTEXT)

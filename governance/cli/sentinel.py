@@ -22,9 +22,9 @@ import click
 from governance.cli.options import CONTEXT, RegistryFlag, kafka_options, registry_option
 from governance.errors import GovernanceError
 from governance.extras import needs, require
+from governance.kafka.settings import KafkaSettings
 
 if TYPE_CHECKING:
-    from governance.kafka.settings import KafkaSettings
     from governance.sentinel.pipeline import Pipeline
     from governance.sentinel.service import Sentinel
     from governance.sentinel.status import Console
