@@ -28,6 +28,12 @@ class Sources:
     more (ids, versions, levels) about the governed estate of schemas/, rules/ and lineage/."""
 
 
+def project_estate(project: Path, registry_url: str | None = None, registry_subjects: bool = False) -> Estate:
+    """The estate of a project folder: its schemas/, rules/ and lineage/."""
+    return build_estate(Sources(project / "schemas", project / "rules", project / "lineage", registry_url,
+                                registry_subjects))
+
+
 def build_estate(sources: Sources) -> Estate:
     estate = Estate()
     rules = sorted(sources.rules.glob("*.yml")) if sources.rules is not None and sources.rules.is_dir() else []

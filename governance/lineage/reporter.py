@@ -15,8 +15,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from governance.kafka.settings import KafkaSettings
 from governance.lineage.emit import Target
 
 log = logging.getLogger("governance.sentinel.datahub")
@@ -119,3 +121,20 @@ class DataHubReporter:
     def _count(self, n: int) -> None:
         with self._lock:
             self._stats.emitted += n
+
+
+def pipeline_reporter(datahub: str, pipeline_file: Path, registry_url: str | None,
+                      settings: KafkaSettings) -> DataHubReporter:
+    """`sentinel run --datahub TARGET`: a reporter of the pipeline's job and window results. A
+    `kafka://` target on the sentinel's own cluster uses its client properties too."""
+    from governance.lineage.build import pipeline_estate
+    from governance.lineage.datahub import Mapper
+    from governance.lineage.emit import parse_target
+
+    def kafka(servers: str | None) -> KafkaSettings:
+        return settings if servers in (None, settings.bootstrap_servers) else KafkaSettings(servers, source="--datahub")
+
+    target = parse_target(datahub, registry_url=registry_url, kafka=kafka)
+    mapper = Mapper(pipeline_estate(pipeline_file, registry_url))
+    (job,) = [j for j in mapper.estate.jobs if j.kind == "sentinel"]
+    return DataHubReporter(target, mapper.mcps, lambda kpi: mapper.window_results(job, kpi))

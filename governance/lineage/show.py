@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from governance.errors import GovernanceError
 from governance.lineage.model import DatasetRef, Estate, Job, topic
@@ -98,6 +99,21 @@ def impact_chain(estate: Estate, ref: DatasetRef) -> str:
         outputs = ", ".join(dict.fromkeys(ends))
         parts.append(f"{job_label(job)}, which feeds {outputs}" if outputs else job_label(job))
     return "read by " + "; ".join(parts)
+
+
+def downstream_impacts(schemas_dir: Path, subjects: Iterable[str]) -> dict[str, str]:
+    """Who reads each of `subjects` (`impact_chain`), from rules/ and lineage/ beside schemas/: what
+    the gate adds to a breaking change (no registry, DataHub or GX)."""
+    from governance.lineage.build import Sources, build_estate
+
+    project = schemas_dir.resolve().parent
+    estate = build_estate(Sources(schemas_dir, project / "rules", project / "lineage"))
+    impacts = {}
+    for subject in subjects:
+        ref = estate.subject_topic(subject)
+        if ref is not None and (chain := impact_chain(estate, ref)):
+            impacts[subject] = chain
+    return impacts
 
 
 def owners_to_tell(estate: Estate, ref: DatasetRef) -> list[str]:

@@ -73,6 +73,14 @@ class RegistryClient:
         level = answer.get("compatibilityLevel") if isinstance(answer, dict) else None
         return str(level) if level else "unknown"
 
+    def answers(self) -> bool:
+        """Whether a registry answers here at all (a probe for commands that go on without one)."""
+        try:
+            self.call("GET", "/subjects")
+            return True
+        except (GovernanceError, ValueError):
+            return False
+
 
 def subject_path(subject: str) -> str:
     return urllib.parse.quote(subject, safe="")

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import errno
 import logging
-import signal
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, Protocol, TextIO
 
 from governance.errors import GovernanceError
@@ -74,17 +72,68 @@ def group_id(pipeline: Pipeline) -> str:
     return f"sentinel-{pipeline.name}"
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """What `prepare` found out and set up in Kafka and the registry for a pipeline."""
+
+    columns: str | None
+    """How the rule columns were checked (the banner's `columns` line); None: not checked."""
+    created: list[str]
+    kpi_schema_id: int | None
+    pass_tombstones: frozenset[str]
+
+
+def prepare(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions) -> Preparation:
+    """Check the rule columns against the registered schemas, create the topics that are missing,
+    register the KPI schema and learn which sources are compacted (a `GovernanceError` says what
+    is wrong)."""
+    from governance.sentinel import topics
+    from governance.sentinel.columns import check_pipeline_columns
+
+    if pipeline.value_format == "json":
+        columns = "JSON values have no schema: a rule column that no record of a window has is reported per window"
+    else:
+        columns = check_pipeline_columns(pipeline, options.registry_url) if options.registry_url else None
+    created = topics.prepare(settings, pipeline)
+    kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
+    return Preparation(columns, created, kpi_schema_id, _tombstone_sources(pipeline, settings))
+
+
+def _tombstone_sources(pipeline: Pipeline, settings: KafkaSettings) -> frozenset[str]:
+    """Sources whose null values are deletes to pass on: all or none when the pipeline says
+    `tombstones`, else the compacted ones (change-data-capture, table-like topics)."""
+    from governance.kafka.limits import read_limits
+
+    if pipeline.tombstones is not None:
+        return frozenset(pipeline.sources) if pipeline.tombstones == "pass" else frozenset()
+    limits = read_limits(settings, pipeline.sources)
+    return frozenset(name for name, topic in limits.topics.items() if topic.compacted)
+
+
 class Sentinel:
     """A pipeline wired to Kafka and the registry, each part an attribute: decoder ->
     validators (judge) -> exactly-once router -> KPI tracker, with metrics, the console
-    and an optional DataHub reporter beside them. Building one checks the topics, the
-    rule columns and the KPI schema (a `GovernanceError` says what is wrong); `run()`
-    routes until `stop()`, a signal, `--idle-exit` or the dlq_limit."""
+    and an optional DataHub reporter beside them. `Sentinel.connect` prepares Kafka and the
+    registry and builds one; `run()` routes until `stop()`, `--idle-exit` or the dlq_limit.
+    Signals and where log lines go are the embedding program's (`governance sentinel run`)."""
 
-    def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> None:
-        from governance.sentinel import topics
+    @classmethod
+    def connect(cls, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions,
+                out: TextIO = sys.stderr) -> Sentinel:
+        """`prepare` the pipeline's topics and schemas, build the sentinel and bind its /metrics port."""
+        sentinel = cls(pipeline, settings, options, prepare(pipeline, settings, options), out)
+        try:
+            sentinel.metrics = sentinel._metrics_server()
+        except GovernanceError:
+            if sentinel.pool is not None:
+                sentinel.pool.close()
+            raise
+        return sentinel
+
+    def __init__(self, pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, prepared: Preparation,
+                 out: TextIO = sys.stderr) -> None:
+        """No network I/O: `connect` prepares Kafka and the registry, and the router connects in `run()`."""
         from governance.sentinel.collector import CommitCollector
-        from governance.sentinel.columns import check_pipeline_columns
         from governance.sentinel.judge import JudgeSpec
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, json_kpi
         from governance.sentinel.router import Router, RouterConfig
@@ -95,12 +144,8 @@ class Sentinel:
         self.pipeline, self.settings, self.options = pipeline, settings, options
         self.console = Console(out, out.isatty() if options.live_status is None else options.live_status)
         self.instance = options.instance_id or uuid.uuid4().hex[:12]
-        if pipeline.value_format == "json":
-            self.columns = "JSON values have no schema: a rule column that no record of a window has is reported per window"
-        else:
-            self.columns = check_pipeline_columns(pipeline, options.registry_url) if options.registry_url else None
-        self.created = topics.prepare(settings, pipeline)
-        self.kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
+        self.columns, self.created = prepared.columns, prepared.created
+        self.kpi_schema_id, self.pass_tombstones = prepared.kpi_schema_id, prepared.pass_tombstones
 
         self.window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
         window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
@@ -121,7 +166,6 @@ class Sentinel:
             dlq_limit=self.dlq_limit,
             watched_columns=watched,
         )
-        self.pass_tombstones = self._tombstone_sources()
         spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
                             registry_url=options.registry_url, subject=pipeline.subject, window_columns=window_columns,
                             watched_columns=watched, pass_tombstones=self.pass_tombstones,
@@ -145,12 +189,7 @@ class Sentinel:
         self._stop = threading.Event()
         self.tracker.on_window = self._on_window
         self.tracker.on_trip = self._stop.set
-        try:
-            self.metrics = self._metrics_server()
-        except GovernanceError:
-            if self.pool is not None:
-                self.pool.close()
-            raise
+        self.metrics: Any = None
         self.status = StatusLine(self.console, pipeline.name, self.tracker.snapshot)
         self.first_record_at: float | None = None
         self.last_record_at = time.monotonic()
@@ -162,15 +201,9 @@ class Sentinel:
         """Commit the open transaction and return from `run()` (from any thread)."""
         self._stop.set()
 
-    def _tombstone_sources(self) -> frozenset[str]:
-        """Sources whose null values are deletes to pass on: all or none when the pipeline says
-        `tombstones`, else the compacted ones (change-data-capture, table-like topics)."""
-        from governance.kafka.limits import read_limits
-
-        if self.pipeline.tombstones is not None:
-            return frozenset(self.pipeline.sources) if self.pipeline.tombstones == "pass" else frozenset()
-        limits = read_limits(self.settings, self.pipeline.sources)
-        return frozenset(name for name, topic in limits.topics.items() if topic.compacted)
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     # -- what the parts tell the sentinel ---------------------------------------
 
@@ -233,19 +266,12 @@ class Sentinel:
     def run(self) -> Summary:
         from confluent_kafka import KafkaException
 
-        from governance.kafka.broker_watch import watching_brokers
         from governance.sentinel.fencing import InstanceTakenOver
         from governance.sentinel.router import DeadLetterRefused
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
         console.line(_banner(pipeline, self.settings, self.options, self.instance, self.created, self.kpi_schema_id,
                              metrics.url if metrics else None, self.columns, self.pass_tombstones))
-        logger = logging.getLogger("governance.sentinel")
-        log_handler, saved_logger = _ConsoleLog(console, pipeline.name), (logger.level, logger.propagate)
-        logger.addHandler(log_handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-        previous = _install_signals(self._stop, console)
         taken_over: InstanceTakenOver | None = None
         idle = (_IdleWatch(self._stop, self.router.assigned, lambda: self.last_record_at, self.options.idle_exit_s)
                 if self.options.idle_exit_s else None)
@@ -257,7 +283,7 @@ class Sentinel:
             self.status.start()
             if idle:
                 idle.start()
-            with watching_brokers(say=logger.warning, passthrough=log_handler.emit), self.collector:
+            with self.collector:
                 self.router.run(self._stop, on_commit=self._on_commit)
         except KafkaException as e:
             raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
@@ -276,9 +302,6 @@ class Sentinel:
                 reporter.stop()
             if metrics:
                 metrics.stop()
-            _restore_signals(previous)
-            logger.removeHandler(log_handler)
-            logger.level, logger.propagate = saved_logger
 
         committed = self.router.stats().committed
         first = self.first_record_at
@@ -324,8 +347,8 @@ class Sentinel:
 
 
 def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: TextIO = sys.stderr) -> Summary:
-    """Build a `Sentinel` and run it until it stops."""
-    return Sentinel(pipeline, settings, options, out).run()
+    """Connect a `Sentinel` and run it until it stops."""
+    return Sentinel.connect(pipeline, settings, options, out).run()
 
 
 def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, instance: str,
@@ -384,17 +407,6 @@ def _judges(workers: int) -> str:
             f"process{'es' if workers > 1 else ''} (--workers)")
 
 
-class _ConsoleLog(logging.Handler):
-    """The router's and judge's log lines (assignments, retries, recoveries) for the operator."""
-
-    def __init__(self, console: object, pipeline: str) -> None:
-        super().__init__(logging.INFO)
-        self.console, self.pipeline = console, pipeline
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.console.line(f"{self.pipeline}: {record.getMessage()}")  # type: ignore[attr-defined]
-
-
 class _IdleWatch:
     """Stops the sentinel once it has been assigned partitions and read nothing for a while."""
 
@@ -415,25 +427,3 @@ class _IdleWatch:
             quiet = time.monotonic() - max(since, self.last_record())
             if quiet >= self.seconds:
                 self.stop.set()
-
-
-def _install_signals(stop: threading.Event, console: object) -> dict[int, object]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.set()
-        console.line(f"{signal.Signals(signum).name}: committing the open transaction and stopping"  # type: ignore[attr-defined]
-                     + (" (Ctrl-C again to abandon it)" if signum == signal.SIGINT else ""))
-
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    for s in previous:
-        signal.signal(s, handler)
-    return previous
-
-
-def _restore_signals(previous: dict[int, object]) -> None:
-    for s, h in previous.items():
-        signal.signal(s, h)  # type: ignore[arg-type]

@@ -92,6 +92,27 @@ class StackStatus:
             "client_properties": self.state.client_properties,
         }
 
+    def describe(self) -> list[str]:
+        """`governance stack status` for people."""
+        lines = [f"Kafka {self.state.kafka_version}: {'running' if self.running else 'not running'}",
+                 f"  bootstrap servers  {self.state.bootstrap_servers}"]
+        if self.state.client_properties is not None:
+            lines.append(f"  security           SASL_SSL, SCRAM-SHA-512; clients use --kafka-config "
+                         f"{self.state.client_properties}")
+        for broker in self.brokers:
+            state = f"pid {broker.broker.pid}" if broker.alive else "stopped"
+            lines.append(f"  broker {broker.broker.id}           127.0.0.1:{broker.broker.port}  {state}")
+        if self.state.registry is not None:
+            registry = self.state.registry
+            state = f"pid {registry.pid}" if self.registry_alive else "stopped"
+            lines.append(f"  schema registry    {registry.url}  {state}")
+        if self.state.console is not None:
+            console = self.state.console
+            state = f"pid {console.pid}" if self.console_alive else "stopped"
+            lines.append(f"  console            {console.url}  {state}")
+        lines.append(f"  logs               {self.state.log_dir}")
+        return lines
+
 
 class LocalStack:
     """The local cluster whose state lives in `data_dir`."""

@@ -23,6 +23,7 @@ from registry_helpers import RegistryProcess
 
 from governance.kafka import KafkaSettings
 from governance.registry.auth import hash_password, verify_password
+from governance.registry.client import RegistryClient
 
 PASSWORDS = {"reader": "r-secret", "writer": "w-secret", "boss": "a-secret"}
 ROLES = {"reader": "read", "writer": "write", "boss": "admin"}
@@ -167,6 +168,14 @@ def test_confluent_client_with_basic_auth_end_to_end(secured: RegistryProcess) -
 
 def governance(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_the_probe_of_commands_that_go_on_without_a_registry_sends_the_urls_credentials(
+        secured: RegistryProcess) -> None:
+    with_credentials = secured.url.replace("://", f"://reader:{PASSWORDS['reader']}@")
+    assert RegistryClient(with_credentials, timeout=2).answers()
+    assert not RegistryClient(secured.url, timeout=2).answers()  # 401: nothing this command can read
+    assert not RegistryClient("http://127.0.0.1:1", timeout=2).answers()
 
 
 @pytest.mark.parametrize(

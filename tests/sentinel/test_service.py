@@ -3,6 +3,7 @@ broker, the stack's registry, Great Expectations rules from rules/orders.yml."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import socket
@@ -38,6 +39,8 @@ from sentinel_helpers import (
 )
 
 from governance.kafka import KafkaSettings
+from governance.sentinel.pipeline import load_pipeline
+from governance.sentinel.service import Preparation, RunOptions, Sentinel as SentinelService
 
 N = 100_000
 POISON_EVERY = 10_007
@@ -517,3 +520,15 @@ def test_tombstones_follow_the_source_topics_cleanup_policy_unless_the_pipeline_
         assert all(m.value() is not None for m in valid)
         (dead,) = consume_all(kafka, f"{source}-dlq", 1, group=f"{unique_name}-d")
         assert dead.key() == b"a" and dict(dead.headers())["__connect.errors.stage"] == b"deserialize"
+
+
+def test_building_a_sentinel_talks_to_nothing(tmp_path: Path) -> None:
+    """Sentinel.connect does the network set-up; the constructor wires the parts (the router connects in run())."""
+    pipeline = load_pipeline(pipeline_file(tmp_path, "offline", "offline-orders"))
+    nowhere = KafkaSettings("127.0.0.1:1", source="test")  # nothing listens: any contact would fail at once
+    out = io.StringIO()
+    built = SentinelService(pipeline, nowhere, RunOptions(registry_url="http://127.0.0.1:1", metrics_port=0),
+                            Preparation(None, [], None, frozenset()), out)
+    assert built.metrics is None and not built.stopping and out.getvalue() == ""
+    built.stop()
+    assert built.stopping
