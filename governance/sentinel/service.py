@@ -234,8 +234,8 @@ class Sentinel:
         from confluent_kafka import KafkaException
 
         from governance.kafka.broker_watch import watching_brokers
-        from governance.sentinel.fencing import InstanceTakenOver
-        from governance.sentinel.router import DeadLetterRefused
+        from governance.kafka.fencing import InstanceTakenOver
+        from governance.sentinel.refusals import DeadLetterRefused
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
         console.line(_banner(pipeline, self.settings, self.options, self.instance, self.created, self.kpi_schema_id,
