@@ -64,7 +64,7 @@ class RefusalLadder:
         a valid record its topic refuses goes to the DLQ with the reason, and a DLQ
         record the DLQ refuses goes there with the refused part changed or left out.
         Returns what sent a valid record to the DLQ instead, if anything did."""
-        refusal = self._try(message, topic, key, value, headers, timestamp)
+        refusal = self.offer(message, topic, key, value, headers, timestamp)
         if refusal is None:
             return None
         rerouted = refusal if valid else None
@@ -74,17 +74,17 @@ class RefusalLadder:
                         message.offset(), dlq, topic, refusal.reason)
             headers = self.dead_letter_headers(message, message.headers(), "produce", (), refusal.exception_class,
                                                f"{topic} refused the record: {refusal.reason}")
-            refusal = self._try(message, dlq, key, value, headers, timestamp)
+            refusal = self.offer(message, dlq, key, value, headers, timestamp)
         omitted: list[str] = []
         while refusal is not None:
             log.warning("%s[%d] offset %d: %s refused its dead-letter record (%s); writing it %s",
                         message.topic(), message.partition(), message.offset(), dlq, refusal.reason,
                         "without its value" if refusal.kind == "size" else "with that fixed")
             key, value, headers, timestamp = self._fallback(message, refusal, key, value, headers or [], timestamp, omitted)
-            refusal = self._try(message, dlq, key, value, headers, timestamp)
+            refusal = self.offer(message, dlq, key, value, headers, timestamp)
         return rerouted
 
-    def produce(self, topic: str, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]] | None,
+    def produce(self, topic: str, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]] | None = None,
                 timestamp: int = 0, on_delivery: Callable[[KafkaError | None, Any], None] | None = None) -> None:
         """Produce, waiting while the producer's queue is full."""
         producer = self._producer()
@@ -124,7 +124,7 @@ class RefusalLadder:
         dlq = self.limits.topics.get(self.dlq_topic)
         return dlq is not None and dlq.compacted
 
-    def _try(self, message: Any, topic: str, key: bytes | None, value: bytes | None,
+    def offer(self, message: Any, topic: str, key: bytes | None, value: bytes | None,
              headers: Sequence[tuple[str, bytes]] | None, timestamp: int) -> Refusal | None:
         """Produce unless the topic is known to refuse the record; the refusal otherwise."""
         refusal = self.refused.get((message.topic(), message.partition(), message.offset(), topic))
