@@ -15,8 +15,9 @@ killed midway, never writes a record twice, while records that still fail can be
 replayed after the next fix. A run that fails aborts its open transaction on the way out.
 
 The KPI topic gets one record per replay run (key `pipeline/replay/<run>`): `valid` and
-`replayed` count the moved records, `records_in` and `invalid` stay 0 (they came from no
-new source record, and the DLQ still holds them), so the KPI sums keep matching the topics.
+`replayed` count the moved records, `invalid` those sent back to the DLQ, and `records_in`
+stays 0 (they came from no new source record, and the DLQ still holds them), so the KPI
+sums keep matching the topics.
 """
 
 from __future__ import annotations
