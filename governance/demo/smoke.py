@@ -31,10 +31,11 @@ class DemoResult:
 
 
 def run_demo(settings: KafkaSettings, records: int = 10_000, partitions: int = 3) -> DemoResult:
-    from confluent_kafka import Consumer, Producer
+    from confluent_kafka import Consumer
     from confluent_kafka.admin import AdminClient
 
     from governance.kafka.topics import TopicSpec, create_topics
+    from governance.kafka.transactions import TransactionalProducer
 
     describe_cluster(settings)  # a clear error now rather than a timeout later
     started = time.monotonic()
@@ -42,26 +43,21 @@ def run_demo(settings: KafkaSettings, records: int = 10_000, partitions: int = 3
     admin = AdminClient(settings.client_config(logger=client_logger()))
     create_topics(admin, [TopicSpec(topic, partitions)])
 
-    producer = Producer(
-        settings.client_config(transactional_id=f"governance-demo-{uuid.uuid4()}", logger=client_logger())
+    txn = TransactionalProducer(
+        settings.client_config(transactional_id=f"governance-demo-{uuid.uuid4()}", logger=client_logger()), 60
     )
-    producer.init_transactions(30)
     aborted = max(1, records // 10)
     for batch, count, commit in (("committed", records, True), ("aborted", aborted, False)):
-        producer.begin_transaction()
+        txn.begin()
         for i in range(count):
             value = json.dumps({"batch": batch, "seq": i}).encode()
-            producer.produce(topic, key=f"user-{i % 100}".encode(), value=value)
+            txn.producer.produce(topic, key=f"user-{i % 100}".encode(), value=value)
             if i % 10_000 == 0:
-                producer.poll(0)
+                txn.producer.poll(0)
         if commit:
-            producer.commit_transaction(60)
+            txn.commit()
         else:
-            # librdkafka 2.16 against Kafka 4.x fails an abort fatally with
-            # INVALID_TXN_STATE while the transaction's partitions are still
-            # being added; flushing first lets them land (and then be aborted).
-            producer.flush(60)
-            producer.abort_transaction(60)
+            txn.abort()
 
     consumer = Consumer(
         settings.client_config(

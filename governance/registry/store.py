@@ -34,7 +34,7 @@ class KafkaSchemaLog:
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
         self._write_lock = threading.Lock()
-        self._producer = None
+        self._txn = None  # a TransactionalProducer while this instance is the writer
         self._consumer = None
         self._limits = OutputLimits([TopicLimits(topic)])
         self.reader_error: str | None = None
@@ -77,33 +77,33 @@ class KafkaSchemaLog:
 
     @property
     def is_writer(self) -> bool:
-        return self._producer is not None
+        return self._txn is not None
 
     def become_writer(self, transactional_id: str, timeout: float = 30.0) -> None:
         """Take the write role: fence any earlier writer with the same transactional id,
         then read everything it committed, so no id or version is handed out twice."""
-        from confluent_kafka import Producer
+        from governance.kafka.transactions import TransactionalProducer
 
         limits = read_limits(self.settings, [self.topic], timeout)
         # The topic's max.message.bytes is the one limit (read again after a refusal, so an operator
         # can raise it live): the client's own ceiling stays out of its way.
-        producer = Producer(
+        txn = TransactionalProducer(
             self.settings.client_config(
                 transactional_id=transactional_id, acks="all", linger_ms=0, logger=client_logger(),
                 message_max_bytes=CLIENT_MESSAGE_MAX,
-            )
+            ),
+            timeout, logger,
         )
-        producer.init_transactions(timeout)
         self.catch_up(timeout)
         with self._write_lock:
-            self._producer = producer
+            self._txn = txn
             self._limits = limits
 
     def stop_writing(self) -> None:
         with self._write_lock:
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            producer.flush(5)
+            txn, self._txn = self._txn, None
+        if txn is not None:
+            txn.producer.flush(5)
 
     def _ensure_topic(self, timeout: float) -> None:
         from governance.kafka.connect import first_contact
@@ -218,6 +218,8 @@ class KafkaSchemaLog:
         transaction, the broker's refusal would cost the writer (and the primary) its role."""
         from confluent_kafka import KafkaException
 
+        from governance.kafka.transactions import about_one_record
+
         offsets: list[int] = []
         failures: list = []
 
@@ -228,8 +230,8 @@ class KafkaSchemaLog:
                 failures.append(err)
 
         with self._write_lock:
-            producer = self._producer
-            if producer is None:
+            txn = self._txn
+            if txn is None:
                 raise errors.unknown_leader()
             if self._refusal(records) is not None:
                 self._refresh_limits(timeout)
@@ -237,26 +239,26 @@ class KafkaSchemaLog:
                 if refusal is not None:
                     raise errors.schema_too_large(_too_large(refusal.reason))
             try:
-                producer.begin_transaction()
+                txn.begin()
                 try:
                     for key, value in records:
-                        producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
+                        txn.producer.produce(self.topic, key=key, value=value, on_delivery=on_delivery)
                 except KafkaException as exc:  # refused by the client: nothing of this record was sent
-                    self._abort(producer, timeout)
+                    self._abort(txn)
                     raise self._refused(exc.args[0]) from None
-                producer.flush(timeout)
-                producer.commit_transaction(timeout)
+                txn.producer.flush(timeout)
+                txn.commit()
             except KafkaException as exc:
                 error = exc.args[0]
                 if error.txn_requires_abort() and not error.fatal():
-                    self._abort(producer, timeout)
-                    refused = next((f for f in failures if _is_about_the_record(f)), None)
+                    self._abort(txn)
+                    refused = next((f for f in failures if about_one_record(f)), None)
                     if refused is not None:
                         self._refresh_limits(timeout)
                         raise self._refused(refused) from None
                     raise errors.store_error(error.str()) from None
                 # Fenced by a newer primary, or a fatal producer error: stop writing here.
-                self._producer = None
+                self._txn = None
                 raise errors.unknown_leader() from None
         if len(offsets) != len(records):
             raise errors.store_error(f"{len(records) - len(offsets)} record(s) were not acknowledged")
@@ -269,20 +271,24 @@ class KafkaSchemaLog:
                 return refusal
         return None
 
-    def _abort(self, producer, timeout: float) -> None:
+    def _abort(self, txn) -> None:
         from confluent_kafka import KafkaException
 
         try:
-            producer.flush(timeout)
-            producer.abort_transaction(timeout)
+            txn.abort()
         except KafkaException:
-            self._producer = None  # cannot abort: a new primary election gives a fresh writer
+            self._txn = None  # cannot abort: a new primary election gives a fresh writer
             raise errors.unknown_leader() from None
 
     def _refused(self, error) -> errors.ServiceError:
-        if _is_about_the_record(error):
+        """A record the topic or the client refused: too large (422), or refused for another reason (500)."""
+        from governance.kafka.transactions import about_one_record, refusal_of
+
+        if not about_one_record(error):
+            return errors.store_error(error.str())
+        if refusal_of(error, self.topic).kind == "size":
             return errors.schema_too_large(_too_large(f"the {self.topic} topic refused the record: {error.str()}"))
-        return errors.store_error(error.str())
+        return errors.store_error(f"the {self.topic} topic refused the record: {error.str()}")
 
     def _refresh_limits(self, timeout: float) -> None:
         """The broker refused what the limits allowed: its config changed since they were read."""
@@ -292,13 +298,6 @@ class KafkaSchemaLog:
             self._limits = read_limits(self.settings, [self.topic], timeout)
         except KafkaException as exc:
             logger.warning("could not re-read the limits of %s: %s", self.topic, exc.args[0])
-
-
-def _is_about_the_record(error) -> bool:
-    from confluent_kafka import KafkaError
-
-    return error.code() in (KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE,
-                            KafkaError.INVALID_MSG_SIZE, KafkaError.INVALID_RECORD)
 
 
 def _too_large(reason: str) -> str:

@@ -3,21 +3,26 @@
 Each DLQ record (within the filters) is judged again with the pipeline's current rules
 and registry; one that passes now is written to the valid topic with its original key,
 value, timestamp and headers, plus `__sentinel.replayed.from` (`dlq/partition/offset`).
-The DLQ keeps everything.
+The DLQ keeps everything. A record that passes now but that the valid topic refuses
+(too large, say) goes where the sentinel would put it: down the refusal ladder
+(`refusals.py`), back to the DLQ with the reason (stage `produce`); such a dead letter
+that the valid topic still refuses stays as it is.
 
 Exactly once: every moved record also gets an entry in a compacted ledger topic
 (`<dlq>-replayed`, keyed by partition/offset) in the same transaction. A replay reads
 the ledger first and skips what it names, so running it twice, or again after it was
 killed midway, never writes a record twice, while records that still fail can be
-replayed after the next fix.
+replayed after the next fix. A run that fails aborts its open transaction on the way out.
 
 The KPI topic gets one record per replay run (key `pipeline/replay/<run>`): `valid` and
-`replayed` count the moved records, `records_in` and `invalid` stay 0 (they came from no
-new source record, and the DLQ still holds them), so the KPI sums keep matching the topics.
+`replayed` count the moved records, `invalid` those sent back to the DLQ, and `records_in`
+stays 0 (they came from no new source record, and the DLQ still holds them), so the KPI
+sums keep matching the topics.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 import uuid
@@ -59,6 +64,8 @@ class ReplaySummary:
     """Reason it was a dead letter (a rule, or `stage X`) -> records that pass now."""
     still: Counter[str] = field(default_factory=Counter)
     """... -> records that still fail (or cannot be replayed)."""
+    refused: Counter[str] = field(default_factory=Counter)
+    """... -> records that pass now but the valid topic refused: back in the DLQ with the reason."""
 
     @property
     def moved_total(self) -> int:
@@ -81,11 +88,13 @@ def parse_time(text: str) -> int:
 
 def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None, where: ReplayFilter,
            dry_run: bool, out: TextIO, judge: Callable[[list[Any]], list[Any]] | None = None) -> ReplaySummary:
-    from confluent_kafka import Consumer, Producer, TopicPartition
+    from confluent_kafka import Consumer, TopicPartition
 
     from governance.kafka.connect import REFUSED_GRACE_S, first_contact
     from governance.kafka.tail import end_offsets, tail_consumer_config
     from governance.kafka.topics import TopicSpec, create_topics
+    from governance.kafka.transactions import TransactionalProducer
+    from governance.sentinel.refusals import DeadLetterRefused, RefusalLadder, limits_from_cluster
 
     dlq, ledger = pipeline.dlq_topic, f"{pipeline.dlq_topic}-replayed"
     admin, metadata = first_contact(settings, 30, logger=client_logger(), refused_grace=REFUSED_GRACE_S,
@@ -97,14 +106,17 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
     if not dry_run:
         create_topics(admin, [TopicSpec(ledger, 1, config={"cleanup.policy": "compact"})])
     judge = judge or _judge(pipeline, registry_url, register=not dry_run)
-    producer = None
+    txn, ladder = None, None
     if not dry_run:
+        limits = limits_from_cluster(settings, (pipeline.valid_topic, dlq), 30)
+        sizes = {k.replace(".", "_"): v for k, v in limits.producer_config.items()}
         # First: this fences a replay that was killed and aborts its open transaction, which
         # would otherwise hold up read_committed reads of the ledger until it timed out.
-        producer = Producer(settings.client_config(
+        txn = TransactionalProducer(settings.client_config(
             transactional_id=f"sentinel-{pipeline.name}-replay", enable_idempotence=True, acks="all",
-            logger=client_logger()))
-        producer.init_transactions(60)
+            logger=client_logger(), **sizes), 60)
+        ladder = RefusalLadder(dlq, pipeline.name, lambda: txn.producer, 60)
+        ladder.limits = limits
     consumer = Consumer(tail_consumer_config(settings, f"sentinel-{pipeline.name}-replay"))
     try:
         done = _ledger(consumer, ledger) if ledger in existing or not dry_run else set()
@@ -147,28 +159,69 @@ def replay(pipeline: Pipeline, settings: KafkaSettings, registry_url: str | None
             moving = []
             for message, reason, verdict in zip(picked, reasons, verdicts):
                 if verdict.valid and message.value() is not None:
-                    summary.moved[reason] += 1
-                    moving.append(message)
+                    moving.append((message, reason))
+                    if dry_run:
+                        summary.moved[reason] += 1
                     if dry_run and shown < SHOWN:
                         out.write(f"  would move {dlq}/{message.partition()}/{message.offset()} -> "
                                   f"{pipeline.valid_topic}: it failed {reason}; it passes now\n")
                         shown += 1
                 else:
                     summary.still[reason] += 1
-            if producer is not None and moving:
-                producer.begin_transaction()
-                for message in moving:
-                    _write(producer, pipeline, message, ledger)
-                producer.produce(pipeline.kpi_topic, _kpi_value(pipeline, run, started, summary, registry_url),
-                                 _kpi_key(pipeline, run))
-                producer.commit_transaction(60)
+            if txn is not None and ladder is not None and moving:
+                kpi = (lambda after: _kpi_value(pipeline, run, started, after, registry_url))
+                summary = _move(txn, ladder, pipeline, moving, summary, kpi, _kpi_key(pipeline, run),
+                                lambda: limits_from_cluster(settings, (pipeline.valid_topic, dlq), 30))
         if dry_run and summary.moved_total > shown:
             out.write(f"  ... and {summary.moved_total - shown:,} more ({summary.moved_total:,} in all, by what they "
                       "failed below)\n")
         _report(summary, pipeline, dry_run, out)
         return summary
+    except DeadLetterRefused as e:
+        raise GovernanceError(f"{pipeline.name}: {e}", hint=f"raise max.message.bytes of {dlq} (or fix the setting "
+                              "it names), then replay again; nothing of the failed batch was written") from None
     finally:
         consumer.close()
+
+
+def _move(txn: Any, ladder: Any, pipeline: Pipeline, moving: list[tuple[Any, str]], summary: ReplaySummary,
+          kpi: Callable[[ReplaySummary], bytes], kpi_key: bytes, read_limits: Callable[[], Any]) -> ReplaySummary:
+    """Write `moving` (DLQ records, and what each failed) in one transaction, each where the
+    sentinel would put it now, with its ledger entries and the run's KPI record; return the
+    summary with them counted. A refusal no limit predicted is found as the router finds one
+    (`refusals.py`): the batch again, one record at a time."""
+    from confluent_kafka import KafkaException
+
+    from governance.kafka.transactions import about_one_record
+
+    ledger = f"{pipeline.dlq_topic}-replayed"
+    while True:
+        after, learned = copy.deepcopy(summary), len(ladder.refused)
+        try:
+            with txn.transaction():
+                for message, reason in moving:
+                    source = _Source(message)
+                    stage, _, timestamp = _dead_letter(message)
+                    record = (pipeline.valid_topic, message.key(), message.value(), source.headers(), timestamp)
+                    if stage != "produce":
+                        refusal = ladder.place(source, True, *record)
+                    elif ladder.offer(source, *record) is not None:
+                        after.still[reason] += 1  # refused again: its dead letter says so already
+                        continue
+                    else:
+                        refusal = None
+                    (after.moved if refusal is None else after.refused)[reason] += 1
+                    went = pipeline.valid_topic if refusal is None else pipeline.dlq_topic
+                    ladder.produce(ledger, f"{message.partition()}/{message.offset()}".encode(), went.encode())
+                ladder.produce(pipeline.kpi_topic, kpi_key, kpi(after))
+        except KafkaException as e:
+            if not about_one_record(e.args[0]) or (ladder.careful and len(ladder.refused) == learned):
+                raise
+            ladder.careful, ladder.limits = True, read_limits()
+            continue
+        ladder.careful = False
+        ladder.refused.clear()
+        return after
 
 
 def _judge(pipeline: Pipeline, registry_url: str | None, register: bool) -> Callable[[list[Any]], list[Any]]:
@@ -191,7 +244,7 @@ def _ledger(consumer: Any, ledger: str) -> set[tuple[int, int]]:
 
     done: set[tuple[int, int]] = set()
     for partition, end in end_offsets(consumer, ledger).items():
-        # No transaction of ours is open (init_transactions fenced any): a quiet second is the end.
+        # No transaction of ours is open (starting the producer fenced any): a quiet second is the end.
         for message in read_range(consumer, TopicPartition(ledger, partition, 0), end, timeout=120, idle=1.0):
             if message.key():
                 p, _, o = message.key().decode().partition("/")
@@ -207,30 +260,31 @@ def _dead_letter(message: Any) -> tuple[str, list[str], int]:
 
 
 class _Source:
-    """A DLQ record as the judge sees a source record: the same value."""
+    """A DLQ record as the judge and the refusal ladder see a source record: the same value,
+    the source coordinates its dead-letter headers name, and the headers a replayed record gets."""
 
-    __slots__ = ("_message",)
+    __slots__ = ("_message", "_dead")
 
     def __init__(self, message: Any) -> None:
         self._message = message
+        self._dead = h.dead_letter(message.headers() or ())
 
     def value(self) -> bytes | None:
         return self._message.value()
 
     def topic(self) -> str:
-        return (dict(self._message.headers() or ()).get(h.TOPIC) or b"").decode()
+        return self._dead.topic
 
+    def partition(self) -> int:
+        return -1 if self._dead.partition is None else self._dead.partition
 
-def _original_headers(message: Any) -> list[tuple[str, bytes]]:
-    return [(k, v) for k, v in message.headers() or () if not k.startswith(h.CONTEXT_PREFIXES)]
+    def offset(self) -> int:
+        return -1 if self._dead.offset is None else self._dead.offset
 
-
-def _write(producer: Any, pipeline: Pipeline, message: Any, ledger: str) -> None:
-    coordinates = f"{message.partition()}/{message.offset()}"
-    _, _, timestamp = _dead_letter(message)
-    headers = _original_headers(message) + [(h.REPLAYED_FROM, f"{pipeline.dlq_topic}/{coordinates}".encode())]
-    producer.produce(pipeline.valid_topic, message.value(), message.key(), headers=headers, timestamp=timestamp)
-    producer.produce(ledger, f"{pipeline.valid_topic}".encode(), coordinates.encode())
+    def headers(self) -> list[tuple[str, bytes]]:
+        """The original headers, and where in the DLQ it was replayed from."""
+        m = self._message
+        return h.original_headers(m.headers() or ()) + [(h.REPLAYED_FROM, f"{m.topic()}/{m.partition()}/{m.offset()}".encode())]
 
 
 def _kpi_key(pipeline: Pipeline, run: str) -> bytes:
@@ -240,8 +294,8 @@ def _kpi_key(pipeline: Pipeline, run: str) -> bytes:
 def _kpi_value(pipeline: Pipeline, run: str, started: int, summary: ReplaySummary, registry_url: str | None) -> bytes:
     from governance.sentinel.kpi import AvroKpiEncoder, KpiWindow, WindowStats, json_kpi
 
-    moved = summary.moved_total
-    stats = WindowStats(0, moved, 0, 0, 0, {}, 0.0, None, None, replayed=moved)
+    moved, refused = summary.moved_total, sum(summary.refused.values())
+    stats = WindowStats(0, moved, refused, 0, 0, {}, 0.0, None, None, replayed=moved)
     record = KpiWindow(pipeline.name, f"replay-{run}", started, int(time.time() * 1000), True, stats, stats, 0, (), 0, ())
     if registry_url is None:
         return json_kpi(record.as_avro())
@@ -251,13 +305,17 @@ def _kpi_value(pipeline: Pipeline, run: str, started: int, summary: ReplaySummar
 
 
 def _report(summary: ReplaySummary, pipeline: Pipeline, dry_run: bool, out: TextIO) -> None:
-    reasons = sorted(set(summary.moved) | set(summary.still))
+    reasons = sorted(set(summary.moved) | set(summary.still) | set(summary.refused))
     if reasons:
         width = max(len(r) for r in reasons)
         out.write(f"  {'what it failed':<{width}}  {'passes now':>10}  {'still fails':>11}\n")
         for reason in reasons:
             out.write(f"  {reason:<{width}}  {summary.moved[reason]:>10,}  {summary.still[reason]:>11,}\n")
     verb = "would move" if dry_run else "moved"
+    refused = sum(summary.refused.values())
+    if refused:
+        out.write(f"{refused:,} record(s) that pass now were refused by {pipeline.valid_topic} and went back to "
+                  f"{pipeline.dlq_topic} with the reason (stage produce)\n")
     out.write(f"{verb} {summary.moved_total:,} record(s) to {pipeline.valid_topic}; "
               f"{sum(summary.still.values()):,} stay in {pipeline.dlq_topic} only; "
               f"{summary.already:,} replayed before; {summary.filtered_out:,} outside the filters "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from confluent_kafka import Message
 
@@ -47,6 +47,48 @@ class Verdict:
 
 
 Judge = Callable[[list[Message]], list[Verdict]]
+
+
+class Pending(Protocol):
+    """The verdicts of a batch a judge works on ahead."""
+
+    def verdicts(self) -> list[Verdict]:
+        """Wait for them."""
+        ...
+
+    def discard(self) -> None:
+        """They are not wanted (the batch is read again later)."""
+        ...
+
+
+@runtime_checkable
+class JudgeAhead(Protocol):
+    """A judge that works ahead (the sentinel's judge workers): while the router routes one
+    batch, it judges the next. Batches under `min_split` records are judged at once instead."""
+
+    min_split: int
+
+    def __call__(self, messages: list[Message]) -> list[Verdict]: ...
+
+    def submit(self, messages: list[Message]) -> Pending:
+        """Start judging `messages`; at most one batch waits for its verdicts at a time."""
+        ...
+
+
+class AheadBatch:
+    """A batch handed to a `JudgeAhead`, and its pending verdicts."""
+
+    def __init__(self, messages: list[Message], ticket: Pending) -> None:
+        self.messages, self.ticket = messages, ticket
+
+    def firsts(self) -> dict[tuple[str, int], int]:
+        """The offset of its first record in each partition."""
+        out: dict[tuple[str, int], int] = {}
+        for m in self.messages:
+            key = (m.topic(), m.partition())
+            if key not in out:
+                out[key] = m.offset()  # type: ignore[assignment]
+        return out
 
 
 @dataclass

@@ -266,8 +266,8 @@ class Sentinel:
     def run(self) -> Summary:
         from confluent_kafka import KafkaException
 
-        from governance.sentinel.fencing import InstanceTakenOver
-        from governance.sentinel.router import DeadLetterRefused
+        from governance.kafka.fencing import InstanceTakenOver
+        from governance.sentinel.refusals import DeadLetterRefused
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
         console.line(_banner(pipeline, self.settings, self.options, self.instance, self.created, self.kpi_schema_id,

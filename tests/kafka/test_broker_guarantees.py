@@ -55,7 +55,7 @@ def test_read_committed_consumer_never_sees_aborted_transactions(kafka: KafkaSet
         if commit:
             producer.commit_transaction(30)
         else:
-            producer.flush(30)  # see governance/demo/smoke.py: abort only once the writes have landed
+            producer.flush(30)  # see governance/kafka/transactions.py: abort only once the writes have landed
             producer.abort_transaction(30)
 
     committed = consume_all(kafka, unique_name, 600, group=unique_name + "-rc")

@@ -29,7 +29,7 @@ from router_helpers import (
 )
 
 from governance.kafka import KafkaSettings
-from governance.sentinel.fencing import InstanceTakenOver
+from governance.kafka.fencing import InstanceTakenOver
 from governance.sentinel.router import Router, RouterConfig
 from governance.sentinel.routing import ExtraRecord
 

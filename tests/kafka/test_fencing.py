@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError
 
-from governance.sentinel.fencing import FenceWatch, instance_conflict, is_fence
+from governance.kafka.fencing import FenceWatch, instance_conflict, is_fence
 
 
 class Clock:

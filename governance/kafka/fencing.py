@@ -1,20 +1,20 @@
 """Another process with this process's instance id, told apart from a fence that passes.
 
-Kafka lets one process at a time work under an id: the newest producer to call
-`init_transactions` with a `transactional.id` fences the older one, and the newest consumer
+Kafka lets one process at a time work under an id: the newest producer to initialise
+transactions (InitProducerId) with a `transactional.id` fences the older one, and the newest consumer
 to join with a `group.instance.id` fences the older one. Two live processes given the same
 `--instance-id` would fence each other back and forth for ever, each rebuilding its producer.
 
 A fence also passes on its own: a transaction the broker aborted after
 `transaction.timeout.ms` (a stalled process) bumps the producer's epoch, and so does a
-one-off `init_transactions` with the id by some other client. Such a process rebuilds its
+one-off InitProducerId with the id by some other client. Such a process rebuilds its
 producer and goes on. Told apart by:
 
 - the consumer: a fatal error naming `group.instance.id` is the broker saying that another
   member joined with this process's id. Nothing but a second process does that.
 - the producer: fenced three times in a row, each replacement within `transaction.timeout.ms`
   of its own start. The broker's timeout cannot fence a producer that soon (its transaction
-  would have to be open for that long). A one-off `init_transactions` elsewhere can fence
+  would have to be open for that long). A one-off InitProducerId elsewhere can fence
   more than once: while it retries (CONCURRENT_TRANSACTIONS) each attempt that finds a
   transaction open aborts it and bumps the epoch again, so a replacement that starts at once
   is fenced by the next attempt (seen: three in a row). So a fenced producer is replaced only
@@ -71,7 +71,7 @@ class FenceWatch:
         self._streak = 0
 
     def started(self, replacing_fenced: bool) -> None:
-        """A producer finished `init_transactions`; `replacing_fenced`: the one it replaces was fenced."""
+        """A producer finished initialising its transactions; `replacing_fenced`: the one it replaces was fenced."""
         self._started = self._clock()
         self._replacing_fenced = replacing_fenced
         if not replacing_fenced:
