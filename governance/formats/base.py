@@ -154,6 +154,10 @@ class SchemaFormat(Protocol):
 
     def locator(self, text: str) -> Locator: ...
 
+    def formatted(self, schema: ParsedSchema, fmt: str) -> str | None:
+        """The schema in one of Confluent's `?format=` forms (`serialized`: Protobuf's base64 descriptor);
+        None when the format has no such form (the stored text is answered)."""
+
     def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
         """What changed, field by field, one line each (`+ field a: int (no default)`)."""
 

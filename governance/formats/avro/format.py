@@ -28,6 +28,10 @@ class AvroFormat:
     def locator(self, text: str) -> AvroLocator:
         return AvroLocator(text)
 
+    def formatted(self, schema: ParsedSchema, fmt: str) -> str | None:
+        """Confluent's `resolved` (references inlined) is not served: the stored text is answered."""
+        return None
+
     def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
         return diff.structural_diff(old_text, new_text, references)
 

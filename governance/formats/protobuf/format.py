@@ -48,6 +48,10 @@ class ProtobufFormat:
     def locator(self, text: str) -> ProtobufLocator:
         return ProtobufLocator(text)
 
+    def formatted(self, schema: Any, fmt: str) -> str | None:
+        """`serialized`: the base64 FileDescriptorProto confluent-kafka's serializers ask for."""
+        return schema.serialized() if fmt == "serialized" else None
+
     def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
         return describe.diff(self.parse(old_text, references), self.parse(new_text, references))
 
