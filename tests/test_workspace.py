@@ -30,5 +30,5 @@ def test_subjects_yml_naming_a_subject_without_a_file_says_which_file_is_missing
     with pytest.raises(InputError) as raised:
         load_workspace(tmp_path)
     assert raised.value.line == 2
-    assert raised.value.reason == "unknown subject 'gone-value': there is no gone-value.avsc beside this file"
-    assert raised.value.hint == "fix the name, add the .avsc, or say `allow_delete: true` for a subject being removed"
+    assert raised.value.reason == "unknown subject 'gone-value': there is no gone-value.avsc or gone-value.proto beside this file"
+    assert raised.value.hint == "fix the name, add the .avsc or .proto, or say `allow_delete: true` for a subject being removed"

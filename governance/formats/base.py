@@ -129,6 +129,8 @@ class Description:
     """Dotted field path -> the field's tags (`"tags": ["PII"]` in Avro)."""
     pretty: str
     """The schema laid out for people to read."""
+    types: Mapping[str, str] = field(default_factory=dict)
+    """Leaf field path -> its type as the format writes it (`repeated string`); empty where not given."""
 
 
 Fetch = Callable[[str, str], Mapping[str, Any]]
@@ -152,21 +154,26 @@ class SchemaFormat(Protocol):
 
     def locator(self, text: str) -> Locator: ...
 
+    def formatted(self, schema: ParsedSchema, fmt: str) -> str | None:
+        """The schema in one of Confluent's `?format=` forms (`serialized`: Protobuf's base64 descriptor);
+        None when the format has no such form (the stored text is answered)."""
+
     def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
         """What changed, field by field, one line each (`+ field a: int (no default)`)."""
 
-    def describe(self, text: str) -> Description:
+    def describe(self, text: str, references: Mapping[str, str] | None = None) -> Description:
         """Never raises: a text that does not parse describes nothing."""
 
     def columns(self, text: str, references: Mapping[str, str] | None = None) -> FieldPaths:
         """The column paths of records written with the schema; lenient, for checking rules."""
 
-    def decoder(self, text: str) -> Callable[[BinaryIO], Any]:
+    def decoder(self, text: str, references: Mapping[str, str] | None = None) -> Callable[[BinaryIO], Any]:
         """A reader of one value body (after Confluent's magic byte and id) written with the schema.
-        Raises on a schema it cannot use; the reader raises EOFError on a truncated body."""
+        Raises on a schema it cannot use; the reader raises EOFError on a truncated body (Avro) or
+        ProtobufDecodeError (a ValueError naming its stage) on a body that is not a message of the file."""
 
     def datahub_document(self, text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch) -> str:
         """The text DataHub reads for the schema, its registry references made part of it."""
 
-    def datahub_fields(self, text: str) -> list[Any]:
+    def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
         """DataHub's SchemaField list for the schema (acryl-datahub is imported here, not before)."""

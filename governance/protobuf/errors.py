@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from governance.errors import GovernanceError
+from governance.errors import InvalidSchemaError
 
 
-class InvalidProtoError(GovernanceError, ValueError):
-    """A `.proto` text or serialized descriptor that is not a valid Protobuf schema.
+class InvalidProtoError(InvalidSchemaError):
+    """A `.proto` text or serialized descriptor that is not a valid Protobuf schema (an InvalidSchemaError,
+    as every format raises: the registry's 42201, the gate's parse finding).
 
     `file` is the file at fault (the schema itself or one of its imports),
     `line` and `column` are 1-based when known, and `reason` is protoc's
@@ -15,14 +16,12 @@ class InvalidProtoError(GovernanceError, ValueError):
     """
 
     def __init__(self, reason: str, file: str = "", line: int | None = None, column: int | None = None) -> None:
-        self.reason = _sentence(reason)
-        self.file = file
-        self.line = line
-        self.column = column
         where = file or "the schema"
         if line is not None:
             where += f" line {line}"
-        super().__init__(f"{where}: {self.reason}")
+        self.reason = _sentence(reason)
+        super().__init__(f"{where}: {self.reason}", line, column)
+        self.file = file
 
 
 class ProtobufDecodeError(ValueError):

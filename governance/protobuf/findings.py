@@ -105,6 +105,11 @@ class Finding:
                     dict(diff.details))
         return draft.in_context(version, direction)
 
+    @property
+    def additional_info(self) -> str:
+        """Confluent's Protobuf differences carry none (an Avro finding's reader/writer detail)."""
+        return ""
+
     def in_context(self, version: int | None, direction: str) -> Finding:
         """The same finding, told for a registered version and a direction ("backward" or "forward")."""
         if direction not in (BACKWARD, FORWARD):

@@ -52,6 +52,11 @@ class ProtoSchema:
     def canonical(self) -> str:
         return printer.print_file(self.file)
 
+    @property
+    def normalized(self) -> str:
+        """What `normalize=true` stores: the canonical text, already one layout for every way of writing the file."""
+        return self.canonical
+
     @cached_property
     def fingerprint(self) -> str:
         """SHA-256 of the canonical text: equal for the same schema sent as text or as a descriptor."""

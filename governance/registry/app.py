@@ -77,6 +77,14 @@ def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, 
     return {"subject": record.subject, "version": record.version, "id": record.id, **record.schema_fields()}
 
 
+def schema_only(record: SchemaValue) -> Any:
+    """The schema itself, as Confluent answers `.../schema`: a JSON document (Avro) as JSON, a `.proto`
+    text or base64 descriptor as the bare text."""
+    if record.schema_type == "PROTOBUF":
+        return record.schema.encode()
+    return json.loads(record.schema)
+
+
 def _int_param(text: str, what: str) -> int:
     """Plain ASCII digits only: `int()` alone would take ` 12`, `+3` and `1_0`."""
     if text.isascii() and text.isdigit():
@@ -152,11 +160,12 @@ class RegistryApp:
         return 200, {"id": schema_id}
 
     def get_version(self, q: Request) -> Response:
-        return 200, schema_json(self.registry.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted")))
+        record = self.registry.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted"))
+        return 200, schema_json(self.registry.formatted(record, q.query.get("format")))
 
     def get_version_schema(self, q: Request) -> Response:
         record = self.registry.version(q.params[0], parse_version(q.params[1]), deleted=q.flag("deleted"))
-        return 200, json.loads(record.schema)
+        return 200, schema_only(self.registry.formatted(record, q.query.get("format")))
 
     def referenced_by(self, q: Request) -> Response:
         return 200, self.registry.referenced_by(q.params[0], parse_version(q.params[1]))
@@ -168,7 +177,7 @@ class RegistryApp:
         record = self.registry.lookup(
             q.params[0], parse_schema_request(q.json()), normalize=q.flag("normalize"), deleted=q.flag("deleted")
         )
-        return 200, schema_json(record)
+        return 200, schema_json(self.registry.formatted(record, q.query.get("format")))
 
     def delete_subject(self, q: Request) -> Response:
         return 200, self.registry.delete_subject(q.params[0], permanent=q.flag("permanent"))
@@ -177,10 +186,12 @@ class RegistryApp:
         return 200, list(SCHEMA_TYPES)
 
     def schema_by_id(self, q: Request) -> Response:
-        return 200, schema_json(self.registry.schema_by_id(_int_param(q.params[0], "id")), with_subject=False)
+        record = self.registry.schema_by_id(_int_param(q.params[0], "id"))
+        return 200, schema_json(self.registry.formatted(record, q.query.get("format")), with_subject=False)
 
     def schema_text_by_id(self, q: Request) -> Response:
-        return 200, json.loads(self.registry.schema_by_id(_int_param(q.params[0], "id")).schema)
+        record = self.registry.schema_by_id(_int_param(q.params[0], "id"))
+        return 200, schema_only(self.registry.formatted(record, q.query.get("format")))
 
     def subjects_of_id(self, q: Request) -> Response:
         return 200, self.registry.subjects_of_id(_int_param(q.params[0], "id"), deleted=q.flag("deleted"))

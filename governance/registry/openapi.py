@@ -73,7 +73,8 @@ SCHEMAS: dict[str, Json] = {
             "schema": {
                 "type": "string",
                 "format": "avro-schema",
-                "description": "The Avro schema as JSON text.",
+                "description": "The schema: Avro as JSON text; Protobuf as `.proto` text or a base64 "
+                               "FileDescriptorProto (imports named by `references`, well-known types without).",
                 "example": EXAMPLE_SCHEMA,
             },
             "schemaType": {
@@ -81,7 +82,7 @@ SCHEMAS: dict[str, Json] = {
                 "nullable": True,
                 "enum": ["AVRO", "JSON", "PROTOBUF"],
                 "default": "AVRO",
-                "description": "Only AVRO is served; other types are answered 422/42201.",
+                "description": "AVRO and PROTOBUF are served; JSON is answered 422/42201.",
             },
             "references": array(ref("SchemaReference")),
             "metadata": ref("Metadata"),

@@ -25,6 +25,9 @@ VERBOSE = flag("verbose", "Explain every incompatibility in `messages`.")
 DEFAULT_TO_GLOBAL = flag("defaultToGlobal", "Answer the global setting when the subject has none.")
 FORCE = flag("force", "Switch to IMPORT even though subjects exist.")
 LATEST_ONLY = flag("latestOnly", "Only each subject's latest version.")
+FORMAT = query("format", {"type": "string", "enum": ["", "serialized"]},
+               "`serialized`: a Protobuf schema as its base64 FileDescriptorProto (what confluent-kafka's "
+               "serializers ask for); other schemas as stored.")
 SUBJECT_PREFIX = query("subjectPrefix", {"type": "string", "default": ""}, "Only subjects starting with this.")
 
 SUBJECT_404 = "40401 subject not found"
@@ -40,7 +43,7 @@ SCHEMA_BODY = request_body("SchemaRequest", "The schema and, optionally, its ref
 LEVEL_BODY = request_body("ConfigRequest", "The new level.")
 MODE_BODY = request_body("Mode", "The new mode.")
 SCHEMA_OK = ok(ref("SubjectVersionSchema"))
-RAW_SCHEMA_OK = ok({}, "The schema itself, as JSON")
+RAW_SCHEMA_OK = ok({}, "The schema itself: an Avro schema as JSON, a Protobuf schema as its bare text")
 INTEGERS_OK = ok(array({"type": "integer"}))
 STRINGS_OK = ok(array({"type": "string"}))
 COMPATIBILITY_OK = ok(ref("CompatibilityResult"))
@@ -63,10 +66,10 @@ REGISTER = Operation(
     },
 )
 GET_VERSION = Operation(
-    "Get a version of a subject", "subjects", SCHEMA_OK, (DELETED,), errors={404: VERSION_404, 422: VERSION_422}
+    "Get a version of a subject", "subjects", SCHEMA_OK, (DELETED, FORMAT), errors={404: VERSION_404, 422: VERSION_422}
 )
 GET_VERSION_SCHEMA = Operation(
-    "Get the schema of a version", "subjects", RAW_SCHEMA_OK, (DELETED,), errors={404: VERSION_404, 422: VERSION_422}
+    "Get the schema of a version", "subjects", RAW_SCHEMA_OK, (DELETED, FORMAT), errors={404: VERSION_404, 422: VERSION_422}
 )
 REFERENCED_BY = Operation(
     "List ids of schemas referencing a version", "subjects", INTEGERS_OK, errors={404: VERSION_404, 422: VERSION_422}
@@ -85,7 +88,7 @@ LOOKUP = Operation(
     "Look up a schema under a subject",
     "subjects",
     SCHEMA_OK,
-    (NORMALIZE, DELETED),
+    (NORMALIZE, DELETED, FORMAT),
     SCHEMA_BODY,
     {404: "40401 subject not found, 40403 schema not found", 422: SCHEMA_422},
 )
@@ -106,8 +109,8 @@ LIST_SCHEMAS = Operation(
     "List schemas", "schemas", ok(array(ref("SubjectVersionSchema"))), (SUBJECT_PREFIX, DELETED, LATEST_ONLY)
 )
 SCHEMA_TYPES = Operation("List schema types", "schemas", STRINGS_OK)
-SCHEMA_BY_ID = Operation("Get a schema by id", "schemas", ok(ref("SchemaById")), errors={404: ID_404})
-SCHEMA_TEXT_BY_ID = Operation("Get the schema text by id", "schemas", RAW_SCHEMA_OK, errors={404: ID_404})
+SCHEMA_BY_ID = Operation("Get a schema by id", "schemas", ok(ref("SchemaById")), (FORMAT,), errors={404: ID_404})
+SCHEMA_TEXT_BY_ID = Operation("Get the schema text by id", "schemas", RAW_SCHEMA_OK, (FORMAT,), errors={404: ID_404})
 SUBJECTS_OF_ID = Operation("List subjects using an id", "schemas", STRINGS_OK, (DELETED,), errors={404: ID_404})
 VERSIONS_OF_ID = Operation(
     "List subject versions using an id", "schemas", ok(array(ref("SubjectVersion"))), (DELETED,), errors={404: ID_404}

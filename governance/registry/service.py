@@ -6,6 +6,7 @@ decided against the state, appended to the log and answered once read back.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable, Sequence
@@ -311,6 +312,7 @@ class RegistryService:
             version=0,
             id=0,
             schema=text,
+            schema_type=request.schema_type,
             references=request.references,
             metadata=request.metadata,
             rule_set=request.rule_set,
@@ -348,10 +350,31 @@ class RegistryService:
     def _incompatibilities(
         self, candidate: ParsedSchema, schema_type: str, previous: list[SchemaValue], level: Level, configured: Level
     ) -> list[str]:
-        """Confluent's entries and our sentences for why `candidate` cannot follow `previous`; [] if it can."""
-        parsed = [(r.version, self._parsed_of(r)) for r in previous]
+        """Confluent's entries and our sentences for why `candidate` cannot follow `previous`; [] if it can.
+        Checked newest first, a version of another schema type fails as in Confluent, after the newer ones."""
+        if level is Level.NONE:
+            return []
+        checked = previous if level.transitive else previous[-1:]
+        other = next((i for i in range(len(checked) - 1, -1, -1) if checked[i].schema_type != schema_type), None)
+        if other is not None:
+            newer = checked[other + 1:]
+            return (self._incompatibilities(candidate, schema_type, newer, level, configured)
+                    or answers.different_type_messages(checked[other].version, format_for(checked[other].schema_type).label,
+                                                       format_for(schema_type).label, configured.value))
+        parsed = [(r.version, self._parsed_of(r)) for r in checked]
         findings = format_for(schema_type).compatibility(candidate, parsed, level)
         return answers.incompatibility_messages(findings, {v: p.canonical for v, p in parsed}, configured.value)
+
+    def formatted(self, record: SchemaValue, fmt: str | None) -> SchemaValue:
+        """`record` with its schema in Confluent's `?format=` form (`serialized`: a Protobuf schema's base64
+        descriptor); as stored when the format has no such form or the stored schema no longer parses."""
+        if not fmt:
+            return record
+        try:
+            text = format_for(record.schema_type).formatted(self._parsed_of(record), fmt)
+        except (InvalidSchemaError, errors.ServiceError):
+            return record
+        return record if text is None else dataclasses.replace(record, schema=text)
 
     def _parsed_of(self, record: SchemaValue) -> ParsedSchema:
         parsed = self._parsed.get(record.id)

@@ -9,7 +9,9 @@ from pathlib import Path
 from gate_cases import ID
 from gate_helpers import make_repo, record
 
-HEAVY = ("great_expectations", "pandas", "datahub", "fastavro", "confluent_kafka", "uvicorn")
+HEAVY = ("great_expectations", "pandas", "datahub", "fastavro", "confluent_kafka", "uvicorn",
+         "google", "grpc_tools", "grpc")
+"""protobuf (`google.protobuf`) and grpcio-tools load only for a workspace with `.proto` files."""
 
 
 def test_check_imports_nothing_heavy(tmp_path: Path) -> None:
@@ -21,4 +23,12 @@ def test_check_imports_nothing_heavy(tmp_path: Path) -> None:
     assert proc.returncode == 1
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "governance" in imported
+    assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
+
+
+def test_help_imports_nothing_heavy() -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "governance", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))

@@ -28,28 +28,37 @@ class AvroFormat:
     def locator(self, text: str) -> AvroLocator:
         return AvroLocator(text)
 
+    def formatted(self, schema: ParsedSchema, fmt: str) -> str | None:
+        """Confluent's `resolved` (references inlined) is not served: the stored text is answered."""
+        return None
+
     def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
         return diff.structural_diff(old_text, new_text, references)
 
-    def describe(self, text: str) -> Description:
+    def describe(self, text: str, references: Mapping[str, str] | None = None) -> Description:
+        """Read from the JSON as written: a referenced type's fields are not walked."""
         return describe.describe(text)
 
     def columns(self, text: str, references: Mapping[str, str] | None = None) -> FieldPaths:
         return columns.columns(text, references)
 
-    def decoder(self, text: str) -> Callable[[BinaryIO], Any]:
+    def decoder(self, text: str, references: Mapping[str, str] | None = None) -> Callable[[BinaryIO], Any]:
         import json
         from functools import partial
 
         import fastavro
 
-        return partial(fastavro.schemaless_reader, writer_schema=fastavro.parse_schema(json.loads(text)),
+        named: dict[str, Any] = {}
+        for reference in (references or {}).values():
+            fastavro.parse_schema(json.loads(reference), named_schemas=named)
+        return partial(fastavro.schemaless_reader, writer_schema=fastavro.parse_schema(json.loads(text), named_schemas=named),
                        reader_schema=None)
 
     def datahub_document(self, text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch) -> str:
         return describe.datahub_document(text, references, fetch)
 
-    def datahub_fields(self, text: str) -> list[Any]:
+    def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
+        """`text` with its references inlined (datahub_document): DataHub's reader knows no references."""
         from datahub.ingestion.extractor.schema_util import avro_schema_to_mce_fields
 
         return list(avro_schema_to_mce_fields(text, schema_tags_field="tags", tag_prefix="", swallow_exceptions=False))
