@@ -121,7 +121,7 @@ def test_a_schema_of_another_type_is_incompatible_as_in_confluent_except_at_none
     assert status == 200 and check["is_compatible"] is False
     assert check["messages"][1:] == ["Incompatible because of different schema type",
                                      "{validateFields: 'false', compatibility: 'BACKWARD'}"]
-    assert check["messages"][0].startswith("version 1 is a Avro schema and this one is Protobuf")
+    assert check["messages"][0].startswith("version 1 is Avro and this schema is Protobuf: ")
     status, refused = http("POST", f"{registry_url}/subjects/{subject}/versions", proto(SIMPLE))
     assert (status, refused["error_code"]) == (409, 409)
     assert "Incompatible because of different schema type" in refused["message"]
