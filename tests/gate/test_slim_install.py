@@ -81,7 +81,8 @@ def repo_with_a_break(path: Path) -> GitRepo:
 def test_the_base_install_has_no_heavy_package(base_path: Path) -> None:
     probe = run_base(base_path, base_path, "--version")
     assert probe.returncode == 0, probe.stderr
-    for heavy in ("great_expectations", "datahub", "pandas", "uvicorn", "confluent_kafka", "fastavro"):
+    for heavy in ("great_expectations", "datahub", "pandas", "uvicorn", "confluent_kafka", "fastavro", "google.protobuf",
+                  "grpc_tools"):
         found = subprocess.run([sys.executable, "-S", "-c", f"import {heavy}"], env={"PYTHONPATH": f"{ROOT}{os.pathsep}{base_path}"},
                                capture_output=True, text=True, timeout=60)
         assert "ModuleNotFoundError" in found.stderr, heavy
@@ -117,6 +118,15 @@ def test_gate_registers_and_checks_against_a_registry_with_the_base_install(
     assert check.returncode == 0, check.stderr + check.stdout
 
 
+def test_the_gate_on_a_proto_file_names_the_protobuf_extra(tmp_path: Path, base_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"a-value.proto": 'syntax = "proto3";\nmessage A {\n  string id = 1;\n}\n'})
+    result = run_base(base_path, repo.root, "schemas", "check", "--against", "HEAD")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: this command needs the `protobuf` extra (google not installed): pip install 'kafka-governance[protobuf]'"]
+
+
 @pytest.mark.parametrize(("command", "extra"), [
     (["sentinel", "check", "rules/a.yml"], "sentinel"),
     (["sentinel", "run", "rules/a.yml"], "sentinel"),
@@ -148,6 +158,7 @@ def test_an_import_no_command_declared_still_names_the_extra(base_path: Path) ->
 
     assert "MissingExtra: this command needs the `lineage` extra" in attempt("datahub.emitter").stderr
     assert "pip install 'kafka-governance[all]'" in attempt("confluent_kafka").stderr
+    assert "pip install 'kafka-governance[protobuf]'" in attempt("google.protobuf.descriptor_pb2").stderr
     assert "ModuleNotFoundError: No module named 'nosuch'" in attempt("nosuch").stderr
     assert "ModuleNotFoundError: No module named 'click.nosuch'" in attempt("click.nosuch").stderr  # a bug, not an extra
     assert issubclass(MissingExtra, GovernanceError)

@@ -9,7 +9,6 @@ its own so that the session's registry holds no other test's versions of them.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -35,7 +34,7 @@ def client(registry_url: str) -> SchemaRegistryClient:
 
 
 @pytest.fixture
-def files(unique_name: str) -> Iterator[dict[str, str]]:
+def files(unique_name: str) -> dict[str, str]:
     """An address file and an order file importing it and Timestamp, under a package of the test's own."""
     package = "t" + unique_name.rsplit("-", 1)[-1]
     address = f'syntax = "proto3";\npackage {package}.common;\n\nmessage Address {{\n  string zip = 1;\n}}\n'
@@ -56,7 +55,7 @@ message Order {{
   repeated Line lines = 4;
 }}
 """
-    yield {f"{package}/address.proto": address, f"{package}/order.proto": order, "package": package}
+    return {f"{package}/address.proto": address, f"{package}/order.proto": order, "package": package}
 
 
 def classes(files: dict[str, str]) -> tuple[Any, Any]:

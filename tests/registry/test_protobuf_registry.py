@@ -121,7 +121,7 @@ def test_a_schema_of_another_type_is_incompatible_as_in_confluent_except_at_none
     assert status == 200 and check["is_compatible"] is False
     assert check["messages"][1:] == ["Incompatible because of different schema type",
                                      "{validateFields: 'false', compatibility: 'BACKWARD'}"]
-    assert check["messages"][0].startswith("version 1 is a Avro schema and this one is Protobuf")
+    assert check["messages"][0].startswith("version 1 is Avro and this schema is Protobuf: ")
     status, refused = http("POST", f"{registry_url}/subjects/{subject}/versions", proto(SIMPLE))
     assert (status, refused["error_code"]) == (409, 409)
     assert "Incompatible because of different schema type" in refused["message"]
@@ -216,3 +216,22 @@ def test_a_transitive_level_checks_every_version_and_names_the_one_that_fails(re
     assert body["messages"][2:4] == ["{oldSchemaVersion: 1}", f"{{oldSchema: '{v1}'}}"]
     status, refused = http("POST", f"{registry_url}/subjects/{subject}/versions", proto(v3))
     assert status == 409 and "changed type from int32 to string" in refused["message"]
+
+
+@pytest.mark.parametrize("level, compatible", [
+    ("BACKWARD", True), ("BACKWARD_TRANSITIVE", False), ("FORWARD", True), ("FORWARD_TRANSITIVE", False),
+    ("FULL", True), ("FULL_TRANSITIVE", False), ("NONE", True),
+])
+def test_each_of_the_seven_levels_checks_the_versions_it_names(registry_url: str, subject: str, level: str,
+                                                               compatible: bool) -> None:
+    """v1 has `int32 amount = 2`, v2 dropped it, the candidate brings number 2 back as a string: only the
+    transitive levels see v1."""
+    for schema in (message("string id = 1;", "int32 amount = 2;"), message("string id = 1;")):
+        assert http("POST", f"{registry_url}/subjects/{subject}/versions", proto(schema))[0] == 200
+    assert http("PUT", f"{registry_url}/config/{subject}", {"compatibility": level})[0] == 200
+    status, body = http("POST", f"{registry_url}/compatibility/subjects/{subject}/versions?verbose=true",
+                        proto(message("string id = 1;", "string amount = 2;")))
+    assert status == 200 and body["is_compatible"] is compatible, body
+    if not compatible:
+        assert "{oldSchemaVersion: 1}" in body["messages"]
+        assert body["messages"][-1] == f"{{validateFields: 'false', compatibility: '{level}'}}"

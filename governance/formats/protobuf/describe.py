@@ -3,8 +3,7 @@ text), what changed between two versions, and what DataHub reads for it."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InvalidSchemaError
@@ -44,12 +43,11 @@ def datahub_fields(schema: ProtoSchema) -> list[Any]:
 
     sources = schema.sources()
     main = ProtobufSchema(schema.name, sources.pop(schema.name))
-    logging.getLogger("datahub.ingestion.extractor.protobuf_util").setLevel(logging.ERROR)
     return list(protobuf_schema_to_mce_fields(main, [ProtobufSchema(n, t) for n, t in sources.items()]))
 
 
 def datahub_document(text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch,
-                     parse: Any) -> str:
+                     parse: Callable[[str, Mapping[str, str]], ProtoSchema]) -> str:
     """The `.proto` text (DataHub's KafkaSchema holds the file itself; imported files stay files): a
     schema stored as a base64 descriptor is printed, its references fetched to resolve it."""
     from governance.protobuf import is_descriptor_text

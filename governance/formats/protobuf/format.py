@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from governance.errors import InvalidSchemaError
 from governance.formats.base import Description, FieldPaths, Fetch
 from governance.formats.protobuf import describe, fields
 from governance.formats.protobuf.locate import ProtobufLocator
@@ -79,8 +80,6 @@ class ProtobufFormat:
         return describe.datahub_fields(self.parse(text, references))
 
     def _lenient(self, text: str, references: Mapping[str, str] | None) -> ProtoSchema | None:
-        from governance.errors import InvalidSchemaError
-
         try:
             return self.parse(text, references)
         except InvalidSchemaError:
