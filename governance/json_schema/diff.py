@@ -25,14 +25,15 @@ class Context:
     """The path being compared, the differences found, and the pairs in progress (shared with subcontexts)."""
 
     def __init__(self, policy: str = STRICT, path: tuple[str, ...] = (),
-                 in_progress: set[tuple[Any, Any]] | None = None) -> None:
+                 in_progress: set[tuple[Any, Any]] | None = None, checked: set[Any] | None = None) -> None:
         self.policy = policy
         self.path = list(path)
         self.in_progress = in_progress if in_progress is not None else set()
+        self.checked = checked if checked is not None else set()
         self.differences: list[Difference] = []
 
     def sub(self) -> Context:
-        return Context(self.policy, tuple(self.path), self.in_progress)
+        return Context(self.policy, tuple(self.path), self.in_progress, self.checked)
 
     @contextmanager
     def at(self, *tokens: str) -> Iterator[None]:
@@ -53,7 +54,10 @@ class Context:
 
     @property
     def compatible(self) -> bool:
-        allowed = COMPATIBLE[self.policy]
+        """Whether the differences so far are all allowed. A keyword not compared does not make a branch or a
+        covering schema fail to match (the comparison goes on as if it were equal); it is reported with
+        the differences kept, and refuses the change at the end."""
+        allowed = COMPATIBLE[self.policy] | {KEYWORD_NOT_COMPARED}
         return all(d.type in allowed for d in self.differences)
 
 
@@ -80,6 +84,10 @@ def compare(ctx: Context, original: Node | None, update: Node | None) -> None:
         ctx.add("SCHEMA_REMOVED")
         return
     original, update = _deref(original), _deref(update)
+    checked = (id(original.raw), id(update.raw), tuple(ctx.path))
+    if checked not in ctx.checked and (original.whole or update.whole):
+        ctx.checked.add(checked)
+        _not_compared(ctx, original, update)
     if _combined_against_plain(ctx, original, update):
         return
     if not _same_class(original, update):
@@ -144,7 +152,6 @@ def _compare_same(ctx: Context, original: Node, update: Node) -> None:
 
     if original.whole and update.whole:
         _annotations(ctx, original, update)
-        _not_compared(ctx, original, update)
     kind = original.kind
     if kind == "string":
         _bounds(ctx, original, update, "maxLength", "MAX_LENGTH", upper=True)
@@ -343,7 +350,7 @@ def _distinct(node: Node) -> tuple[list[Node], list[str]]:
     subs: list[Node] = []
     paths: list[str] = []
     for sub, path in zip(node.subs, node.sub_paths):
-        key = (sub.tag, canonical_json(sub.raw) if sub.whole or sub.tag in ("ref",) else f"{id(sub.raw)}")
+        key = (sub.tag, canonical_json(sub.raw))
         if key not in seen:
             seen.add(key)
             subs.append(sub)

@@ -24,24 +24,17 @@ ANNOTATIONS = frozenset({
 })
 """Keywords that never make a value invalid (formats are not asserted, as Confluent's validators)."""
 
-_COMPARED_ALL = frozenset({
-    "$ref", "type", "enum", "allOf", "anyOf", "oneOf", "not",
-    "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-    "properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties",
-    "dependencies", "items", "additionalItems", "minItems", "maxItems", "uniqueItems",
-})
-_UNCOMPARED_ALL = frozenset({"propertyNames", "contains", "if", "then", "else"})
+_UNCOMPARED = frozenset({"propertyNames", "contains", "if", "then", "else"})
 _BY_DRAFT = {
-    DRAFT4: (_COMPARED_ALL, frozenset()),
-    DRAFT6: (_COMPARED_ALL | {"const"}, frozenset({"propertyNames", "contains"})),
-    DRAFT7: (_COMPARED_ALL | {"const"}, _UNCOMPARED_ALL),
-    DRAFT2019: (_COMPARED_ALL - {"dependencies"} | {"const", "dependentRequired", "dependentSchemas",
-                "unevaluatedProperties", "unevaluatedItems", "minContains", "maxContains"},
-                _UNCOMPARED_ALL | {"$recursiveRef", "$recursiveAnchor"}),
-    DRAFT2020: (_COMPARED_ALL - {"dependencies", "additionalItems"} | {"const", "prefixItems", "dependentRequired",
-                "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "minContains", "maxContains"},
-                _UNCOMPARED_ALL | {"$dynamicRef", "$dynamicAnchor"}),
+    DRAFT4: frozenset(),
+    DRAFT6: frozenset({"propertyNames", "contains"}),
+    DRAFT7: _UNCOMPARED,
+    DRAFT2019: _UNCOMPARED | {"$recursiveRef", "$recursiveAnchor"},
+    DRAFT2020: _UNCOMPARED | {"$dynamicRef", "$dynamicAnchor"},
 }
+SINCE_2019 = frozenset({"unevaluatedProperties", "unevaluatedItems", "minContains", "maxContains",
+                        "dependentRequired", "dependentSchemas"})
+"""Keywords that drafts 4 to 7 do not have: there they are unknown words that constrain nothing."""
 
 
 def draft_of(document: Any, file: str = "") -> str:
@@ -58,14 +51,9 @@ def draft_of(document: Any, file: str = "") -> str:
                                  pointer="#/$schema", file=file)
 
 
-def compared(draft: str) -> frozenset[str]:
-    """The validation keywords of `draft` that the compatibility checker compares."""
-    return _BY_DRAFT[draft][0]
-
-
 def uncompared(draft: str) -> frozenset[str]:
     """The validation keywords of `draft` that the checker does not compare: a change to one cannot be judged."""
-    return _BY_DRAFT[draft][1]
+    return _BY_DRAFT[draft]
 
 
 def check(document: Any, draft: str, file: str = "") -> None:

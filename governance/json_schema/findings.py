@@ -51,7 +51,7 @@ _STRICT = frozenset({
 })
 _LENIENT = _STRICT | {
     "ADDITIONAL_PROPERTIES_NARROWED", "ADDITIONAL_PROPERTIES_REMOVED", "UNEVALUATED_PROPERTIES_NARROWED",
-    "UNEVALUATED_PROPERTIES_REMOVED", "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+    "UNEVALUATED_PROPERTIES_REMOVED", "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
     "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL", "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL",
     "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
     "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
@@ -161,8 +161,6 @@ _WHAT = {
     "DEPENDENCY_ARRAY_EXTENDED": "{R} requires more properties alongside this one than {W}",
     "DEPENDENCY_ARRAY_CHANGED": "{R} requires different properties alongside this one than {W}",
     "DEPENDENCY_SCHEMA_ADDED": "{R} adds a dependent schema, which {W} does not have",
-    "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "{R} defines a property that {W} does not list while accepting any "
-                                            "unlisted property (an open content model), so {W} may hold it with any value",
     "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "{R} defines a property that {W} does not list while accepting "
                                                      "any unlisted property (an open content model), so {W} may "
                                                      "hold it with any value",

@@ -24,6 +24,7 @@ NUMBER_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiv
 _GROUPS = (("object", OBJECT_KEYWORDS), ("array", ARRAY_KEYWORDS), ("string", STRING_KEYWORDS),
            ("number", NUMBER_KEYWORDS))
 COMBINATORS = ("allOf", "anyOf", "oneOf")
+_BEFORE_2019 = (drafts.DRAFT4, drafts.DRAFT6, drafts.DRAFT7)
 
 
 @dataclass(eq=False)
@@ -55,7 +56,10 @@ class Node:
         return self.doc.draft
 
     def get(self, keyword: str, default: Any = None) -> Any:
-        return self.raw.get(keyword, default) if isinstance(self.raw, dict) else default
+        """The keyword's value, as the node's draft reads it (a keyword the draft lacks is absent)."""
+        if not isinstance(self.raw, dict) or (keyword in drafts.SINCE_2019 and self.draft in _BEFORE_2019):
+            return default
+        return self.raw.get(keyword, default)
 
 
 def build(schema: JsonSchema, doc: Document, raw: Any) -> Node:

@@ -72,6 +72,9 @@ def _types(schema: JsonSchema, doc: Document, raw: Any, depth: int = 0) -> set[s
         return {kinds}
     if isinstance(kinds, list):
         return {k for k in kinds if isinstance(k, str)}
+    known = [t for t in (_types(schema, doc, b, depth + 1) for b in raw.get("allOf") or ()) if t != {"any"}]
+    if known:
+        return set.intersection(*known)
     branches = [b for c in ("anyOf", "oneOf") for b in raw.get(c) or ()]
     if branches:
         return set().union(*(_types(schema, doc, b, depth + 1) for b in branches))

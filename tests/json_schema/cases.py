@@ -156,6 +156,8 @@ CASES = [
     Case("combinator", "anyOf made oneOf", {"anyOf": [S, I]}, {"oneOf": [S, I]}, "ny/ny", "COMBINED_TYPE_CHANGED"),
     Case("combinator", "not widened", {"not": I}, {"not": N}, "ny/ny", "NOT_TYPE_EXTENDED"),
     Case("combinator", "branches reordered", {"oneOf": [S, I]}, {"oneOf": [I, S]}, "yy/yy"),
+    Case("combinator", "same branches with a keyword not compared", {"oneOf": [{**S, "if": {"minLength": 1}}, I]},
+         {"oneOf": [I, {**S, "if": {"minLength": 1}}]}, "yy/yy"),
     # $ref
     Case("ref", "definition narrowed behind a $ref",
          {"definitions": {"zip": S}, **obj({"zip": {"$ref": "#/definitions/zip"}})},
@@ -169,6 +171,13 @@ CASES = [
          "KEYWORD_NOT_COMPARED"),
     Case("not compared", "propertyNames added", obj({}), obj({}, propertyNames={"maxLength": 3}), "nn/nn",
          "KEYWORD_NOT_COMPARED"),
+    Case("not compared", "if changed beside an enum that was dropped", {**S, "enum": ["a"], "if": {"minLength": 1}},
+         {**S, "if": {"minLength": 2}}, "nn/nn", "KEYWORD_NOT_COMPARED"),
+    Case("not compared", "then changed in one oneOf branch",
+         {"oneOf": [{**S, "if": {"minLength": 1}, "then": {"maxLength": 5}}, I]},
+         {"oneOf": [I, {**S, "if": {"minLength": 1}, "then": {"maxLength": 3}}]}, "nn/nn", "KEYWORD_NOT_COMPARED"),
+    Case("not compared", "draft 7 has no unevaluatedProperties: it constrains nothing there", obj({"a": S}),
+         obj({"a": S}, unevaluatedProperties=False), "yy/yy"),
     Case("not compared", "annotations and unknown keywords changed", {**S, "title": "a", "x-owner": "team-a"},
          {**S, "title": "b", "description": "d", "x-owner": "team-b", "examples": ["e"]}, "yy/yy"),
 ]
