@@ -37,7 +37,7 @@ class Context:
 
     @contextmanager
     def at(self, *tokens: str) -> Iterator[None]:
-        tokens = tuple(t for token in tokens for t in token.split("/") if t != "")
+        tokens = tuple(t for t in tokens if t != "")
         self.path.extend(tokens)
         try:
             yield
@@ -84,21 +84,21 @@ def compare(ctx: Context, original: Node | None, update: Node | None) -> None:
         ctx.add("SCHEMA_REMOVED")
         return
     original, update = _deref(original), _deref(update)
-    checked = (id(original.raw), id(update.raw), tuple(ctx.path))
-    if checked not in ctx.checked and (original.whole or update.whole):
-        ctx.checked.add(checked)
-        _not_compared(ctx, original, update)
-    if _combined_against_plain(ctx, original, update):
-        return
-    if not _same_class(original, update):
-        if original.kind != "false" and update.kind != "empty":
-            ctx.add("TYPE_CHANGED")
-        return
     pair = (original.key, update.key)
     if pair in ctx.in_progress:
         return
     ctx.in_progress.add(pair)
     try:
+        checked = (id(original.raw), id(update.raw), tuple(ctx.path))
+        if checked not in ctx.checked and (original.whole or update.whole):
+            ctx.checked.add(checked)
+            _not_compared(ctx, original, update)
+        if _combined_against_plain(ctx, original, update):
+            return
+        if original.kind != update.kind:
+            if original.kind != "false" and update.kind != "empty":
+                ctx.add("TYPE_CHANGED")
+            return
         _compare_same(ctx, original, update)
     finally:
         ctx.in_progress.discard(pair)
@@ -115,10 +115,6 @@ def _deref(node: Node, hops: int = 0) -> Node:
         doc, raw, _ = node.owner.resolve(node.doc, node.raw["$ref"])
         node, hops = build(node.owner, doc, raw), hops + 1
     return Node("empty", {}, node.doc, whole=True) if node.kind == "ref" else node
-
-
-def _same_class(a: Node, b: Node) -> bool:
-    return a.kind == b.kind
 
 
 def _combined_against_plain(ctx: Context, original: Node, update: Node) -> bool:
@@ -318,7 +314,7 @@ def _combined(ctx: Context, original: Node, update: Node) -> None:
         ctx.add("PRODUCT_TYPE_NARROWED" if update.criterion == "allOf" else "SUM_TYPE_NARROWED")
     edges: dict[int, dict[int, list[Difference]]] = {}
     for i, (o, path) in enumerate(zip(o_subs, o_paths)):
-        with ctx.at(path):
+        with ctx.at(*path.split("/")):
             for j, u in enumerate(u_subs):
                 sub = ctx.sub()
                 compare(sub, o, u)

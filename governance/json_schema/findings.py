@@ -118,12 +118,15 @@ class Finding:
 
 
 def field_path(location: str) -> str:
-    """The dotted property path a JSON path names: `#/properties/a/properties/b/maxLength` -> `a.b`."""
+    """The dotted property path a JSON path names: `#/properties/a/properties/b/maxLength` -> `a.b`,
+    `#/properties/a/required/b` -> `a.b`."""
     tokens = split_pointer(location)
     names: list[str] = []
     for i, token in enumerate(tokens[:-1]):
         if token == "properties" and (i == 0 or tokens[i - 1] != "properties"):
             names.append(tokens[i + 1])
+    if len(tokens) >= 2 and tokens[-2] == "required" and (len(tokens) == 2 or tokens[-3] != "properties"):
+        names.append(tokens[-1])
     return ".".join(names)
 
 

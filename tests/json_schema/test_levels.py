@@ -125,3 +125,21 @@ def test_a_referenced_subjects_change_is_compared() -> None:
         {"type": "object", "properties": {"zip": {"type": "string", "pattern": "^[0-9]+$"}}})})
     [finding] = check_compatibility(v2, [(1, v1)], "BACKWARD")
     assert (finding.type, finding.field_path) == ("PATTERN_ADDED", "address.zip")
+
+
+def test_a_union_that_refers_to_itself_compares_without_looping() -> None:
+    def loop(extra: dict[str, Any]) -> dict[str, Any]:
+        return {"$ref": "#/definitions/v", "definitions": {"v": {"anyOf": [
+            {"$ref": "#/definitions/v"}, {"type": "string", **extra}, {"type": "array", "items": {"$ref": "#/definitions/v"}}]}}}
+
+    for level in ("BACKWARD", "FORWARD"):
+        check_compatibility(js(loop({"maxLength": 2})), [(1, js(loop({})))], level)
+    assert check_compatibility(js({"type": "string"}), [(1, js(loop({})))], "FORWARD") == []
+
+
+def test_names_with_slashes_and_tildes_are_escaped_in_paths() -> None:
+    old = {"type": "object", "properties": {"a/b~c": {"type": "string"}}}
+    new = {"type": "object", "properties": {"a/b~c": {"type": "string"}}, "required": ["a/b~c"]}
+    [finding] = check_compatibility(js(new), [(1, js(old))], "BACKWARD")
+    assert finding.location == "#/required/a~1b~0c"
+    assert finding.field_path == "a/b~c"
