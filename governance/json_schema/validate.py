@@ -1,10 +1,11 @@
 """Validating records against a JSON Schema, with jsonschema-rs.
 
-Chosen by measurement (tests/json_schema/measure_validators.py, a 13-property order record with a
-nested object and an array, json.loads included, on 2 cores of an "Intel(R) Xeon(R) Processor"):
-jsonschema-rs 0.60 62,000 valid / 41,000 invalid records/s, fastjsonschema 2.22 61,000 / 34,000,
-jsonschema 4.26 5,100 / 2,900. jsonschema-rs is as fast as fastjsonschema and is the only fast one
-that serves drafts 2019-09 and 2020-12 (fastjsonschema stops at draft 7).
+Chosen by measurement (tests/json_schema/measure_validators.py: a 13-property order record with a
+nested object and an array, json.loads included; three runs on a shared 2-core "Intel(R) Xeon(R)
+Processor", load 5-7, so ranges): jsonschema-rs 0.60 62,000-136,000 valid and 41,000-79,000 invalid
+records/s, fastjsonschema 2.22 46,000-72,000 / 23,000-61,000, jsonschema 4.26 4,000-6,300 /
+1,600-2,900. jsonschema-rs was the fastest in every run and is the only fast one that serves drafts
+2019-09 and 2020-12 (fastjsonschema stops at draft 7).
 
 The validator is built for the schema's own draft (jsonschema-rs's `validator_for` would take
 2020-12 for a schema without `$schema`; Confluent takes draft 7). Formats are not asserted, as

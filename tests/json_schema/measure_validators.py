@@ -1,6 +1,9 @@
 """Records/s of the candidate JSON Schema validators on a realistic order record (not a test: run by hand).
 
-    PYTHONPATH=$PWD /work/main/.venv/bin/python tests/json_schema/measure_validators.py
+    PYTHONPATH=$PWD:/tmp/fjs /work/main/.venv/bin/python tests/json_schema/measure_validators.py
+
+(fastjsonschema is not in the project's environment: install it anywhere on the path, e.g.
+`pip install --target /tmp/fjs fastjsonschema`.)
 
 Each candidate answers the same question as `governance.json_schema.validate`: None for a valid
 record, else the first failure's path and reason. Formats are not asserted (Confluent's default).
@@ -70,8 +73,6 @@ def jsonschema_errors() -> Callable[[Any], Any]:
 
 
 def fastjsonschema_errors() -> Callable[[Any], Any]:
-    import sys
-    sys.path.insert(0, "/tmp/fjs")
     import fastjsonschema
 
     f = fastjsonschema.compile(ORDER_SCHEMA, use_formats=False)
@@ -98,11 +99,17 @@ def jsonschema_rs_errors() -> Callable[[Any], Any]:
     return errors
 
 
-def rate(fn: Callable[[Any], Any], body: bytes, seconds: float = 2.0) -> float:
+def ours() -> Callable[[Any], Any]:
+    from governance.json_schema import parse_schema, validator
+
+    return validator(parse_schema(json.dumps(ORDER_SCHEMA))).errors
+
+
+def rate(fn: Callable[[Any], Any], body: bytes, seconds: float = 2.0, decode: Callable[[bytes], Any] = json.loads) -> float:
     n, start = 0, time.perf_counter()
     while True:
         for _ in range(500):
-            fn(json.loads(body))
+            fn(decode(body))
         n += 500
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
@@ -119,6 +126,11 @@ def main() -> None:
         fn = make()
         assert fn(VALID) is None and fn(INVALID) is not None, name
         print(f"{name:18} valid {rate(fn, valid):>10,.0f}/s  invalid {rate(fn, invalid):>10,.0f}/s  e.g. {fn(INVALID)}")
+    from governance.json_schema import decode_body
+
+    fn = ours()
+    print(f"{'decode_body+ours':18} valid {rate(fn, valid, decode=decode_body):>10,.0f}/s  "
+          f"invalid {rate(fn, invalid, decode=decode_body):>10,.0f}/s  e.g. {fn(INVALID)}")
 
 
 if __name__ == "__main__":
