@@ -144,14 +144,14 @@ def _try(ctx: Context, original: Node, update: Node, then: str = "") -> bool:
 
 
 def _compare_same(ctx: Context, original: Node, update: Node) -> None:
-    from governance.json_schema import shapes
+    from governance.json_schema import shapes  # noqa: PLC0415 - shapes builds on this module's compare()
 
     if original.whole and update.whole:
         _annotations(ctx, original, update)
     kind = original.kind
     if kind == "string":
-        _bounds(ctx, original, update, "maxLength", "MAX_LENGTH", upper=True)
-        _bounds(ctx, original, update, "minLength", "MIN_LENGTH", upper=False)
+        bounds(ctx, original, update, "maxLength", "MAX_LENGTH")
+        bounds(ctx, original, update, "minLength", "MIN_LENGTH")
         _pattern(ctx, original, update)
     elif kind == "number":
         _number(ctx, original, update)
@@ -207,7 +207,8 @@ def signature(schema: JsonSchema, doc: Document, raw: Any, seen: frozenset[int] 
     return canonical_json(raw)
 
 
-def _bounds(ctx: Context, original: Node, update: Node, keyword: str, prefix: str, upper: bool) -> None:
+def bounds(ctx: Context, original: Node, update: Node, keyword: str, prefix: str) -> None:
+    """{prefix}_ADDED/_REMOVED/_INCREASED/_DECREASED for a numeric keyword (`maxLength`, `minItems`, ...)."""
     a, b = _num(original.get(keyword)), _num(update.get(keyword))
     if a == b:
         return

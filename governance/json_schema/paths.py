@@ -14,7 +14,7 @@ from typing import Any
 from governance.formats.base import FieldPaths
 from governance.json_schema.model import COMBINATORS
 from governance.json_schema.schema import Document, JsonSchema
-from governance.json_schema.text import Positions, _Arr, _Obj, split_pointer
+from governance.json_schema.text import Positions, JsonArray, JsonObject, split_pointer
 
 _MAX_DEPTH = 16
 
@@ -101,10 +101,10 @@ def line_of(text: str, field_path: str) -> int:
 
 
 def _property(tree: Any, node: Any, name: str, depth: int) -> tuple[Any, int] | None:
-    if not isinstance(node, _Obj) or depth > _MAX_DEPTH:
+    if not isinstance(node, JsonObject) or depth > _MAX_DEPTH:
         return None
     props = node.get("properties")
-    if isinstance(props, _Obj) and name in props:
+    if isinstance(props, JsonObject) and name in props:
         return props[name], props.key_lines[name]
     target = _local(tree, node.get("$ref"))
     found = _property(tree, target, name, depth + 1) if target is not None else None
@@ -121,11 +121,11 @@ def location_line(text: str, location: str) -> int:
     tokens, hops = split_pointer(location), 0
     while tokens and hops < _MAX_DEPTH:
         token = tokens[0]
-        if isinstance(node, _Obj) and token in node:
+        if isinstance(node, JsonObject) and token in node:
             node, line = node[token], node.key_lines[token]
-        elif isinstance(node, _Arr) and token.isdigit() and int(token) < len(node):
+        elif isinstance(node, JsonArray) and token.isdigit() and int(token) < len(node):
             node, line = node[int(token)], node.lines[int(token)]
-        elif isinstance(node, _Obj) and _local(positions.tree, node.get("$ref")) is not None:
+        elif isinstance(node, JsonObject) and _local(positions.tree, node.get("$ref")) is not None:
             node, hops = _local(positions.tree, node.get("$ref")), hops + 1
             continue
         else:

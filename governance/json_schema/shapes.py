@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from governance.json_schema import drafts
-from governance.json_schema.diff import Context, _bounds, child, compare
+from governance.json_schema.diff import Context, bounds, child, compare
 from governance.json_schema.findings import KEYWORD_NOT_COMPARED
 from governance.json_schema.model import Node
 
@@ -99,8 +99,8 @@ def compare_objects(ctx: Context, original: Node, update: Node) -> None:
     _pattern_properties(ctx, original, update)
     _extra_diff(ctx, original, update, "additionalProperties", "ADDITIONAL_PROPERTIES")
     _unevaluated(ctx, original, update, "unevaluatedProperties", "UNEVALUATED_PROPERTIES")
-    _bounds(ctx, original, update, "maxProperties", "MAX_PROPERTIES", upper=True)
-    _bounds(ctx, original, update, "minProperties", "MIN_PROPERTIES", upper=False)
+    bounds(ctx, original, update, "maxProperties", "MAX_PROPERTIES")
+    bounds(ctx, original, update, "minProperties", "MIN_PROPERTIES")
 
 
 def _property_removed(ctx: Context, original: Node, update: Node, name: str) -> None:
@@ -255,12 +255,12 @@ def compare_arrays(ctx: Context, original: Node, update: Node) -> None:
     u_node = _Extra(update, u_extra if u_tuple or update.draft != drafts.DRAFT2020 else "-")
     _extra_diff(ctx, o_node, u_node, "additionalItems", "ADDITIONAL_ITEMS", o_extra)
     _unevaluated(ctx, original, update, "unevaluatedItems", "UNEVALUATED_ITEMS")
-    _bounds(ctx, original, update, "maxItems", "MAX_ITEMS", upper=True)
-    _bounds(ctx, original, update, "minItems", "MIN_ITEMS", upper=False)
+    bounds(ctx, original, update, "maxItems", "MAX_ITEMS")
+    bounds(ctx, original, update, "minItems", "MIN_ITEMS")
     if bool(original.get("uniqueItems")) != bool(update.get("uniqueItems")):
         ctx.add("UNIQUE_ITEMS_REMOVED" if original.get("uniqueItems") else "UNIQUE_ITEMS_ADDED", "uniqueItems")
-    _bounds(ctx, original, update, "maxContains", "MAX_CONTAINS", upper=True)
-    _bounds(ctx, original, update, "minContains", "MIN_CONTAINS", upper=False)
+    bounds(ctx, original, update, "maxContains", "MAX_CONTAINS")
+    bounds(ctx, original, update, "minContains", "MIN_CONTAINS")
 
 
 class _Extra(Node):

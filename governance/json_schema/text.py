@@ -24,12 +24,16 @@ def load(text: str, file: str = "") -> Any:
         raise InvalidJsonSchemaError(f"the text is not JSON: {exc}", file=file) from None
 
 
-class _Obj(dict):
+class JsonObject(dict):
+    """A JSON object that remembers the line it starts on and the line of each key."""
+
     line: int
     key_lines: dict[str, int]
 
 
-class _Arr(list):
+class JsonArray(list):
+    """A JSON array that remembers the line it starts on and the line of each element."""
+
     line: int
     lines: list[int]
 
@@ -50,7 +54,7 @@ class Positions:
     def _value(self, s: str, i: int) -> tuple[Any, int]:
         c = s[i]
         if c == "{":
-            obj = _Obj()
+            obj = JsonObject()
             obj.line, obj.key_lines = self._line(i), {}
             i = _WS.match(s, i + 1).end()
             if s[i] == "}":
@@ -66,7 +70,7 @@ class Positions:
                     return obj, i + 1
                 i = _WS.match(s, i + 1).end()
         if c == "[":
-            arr = _Arr()
+            arr = JsonArray()
             arr.line, arr.lines = self._line(i), []
             i = _WS.match(s, i + 1).end()
             if s[i] == "]":
@@ -84,12 +88,12 @@ class Positions:
     def pointer_line(self, pointer: str) -> int:
         """The line of the deepest value of `pointer` ("#/properties/a" or "/properties/a") that exists; 1 if none."""
         node, line = self.tree, 1
-        if isinstance(node, (_Obj, _Arr)):
+        if isinstance(node, (JsonObject, JsonArray)):
             line = node.line
         for token in split_pointer(pointer):
-            if isinstance(node, _Obj) and token in node:
+            if isinstance(node, JsonObject) and token in node:
                 line, node = node.key_lines[token], node[token]
-            elif isinstance(node, _Arr) and token.isdigit() and int(token) < len(node):
+            elif isinstance(node, JsonArray) and token.isdigit() and int(token) < len(node):
                 line, node = node.lines[int(token)], node[int(token)]
             else:
                 break
