@@ -191,20 +191,28 @@ def _not_compared(ctx: Context, original: Node, update: Node) -> None:
             ctx.add(KEYWORD_NOT_COMPARED, keyword, not_compared=keyword)
 
 
-def signature(schema: JsonSchema, doc: Document, raw: Any, seen: frozenset[int] = frozenset()) -> str:
+def signature(schema: JsonSchema, doc: Document, raw: Any) -> str:
     """A keyword's value with every `$ref` in it replaced by what it names, so a change behind a `$ref` shows."""
-    if isinstance(raw, dict) and isinstance(raw.get("$ref"), str) and id(raw) not in seen:
+    return canonical_json(_expanded(schema, doc, raw, frozenset()))
+
+
+def _expanded(schema: JsonSchema, doc: Document, raw: Any, seen: frozenset[int]) -> Any:
+    if not isinstance(raw, dict):
+        return raw
+    out = dict(raw)
+    if isinstance(raw.get("$ref"), str):
         target_doc, target, _ = schema.resolve(doc, raw["$ref"])
-        inner = signature(schema, target_doc, target, seen | {id(raw)})
-        rest = {k: v for k, v in raw.items() if k != "$ref"}
-        return canonical_json(rest) + "&" + inner
-    if isinstance(raw, dict):
-        parts = dict(raw)
-        for tokens, sub in subschemas(raw):
-            if len(tokens) == 1:
-                parts[tokens[0]] = signature(schema, doc, sub, seen)
-        return canonical_json(parts)
-    return canonical_json(raw)
+        out["$ref"] = {"(recursive)": raw["$ref"]} if id(target) in seen else \
+            _expanded(schema, target_doc, target, seen | {id(target)})
+    for tokens, sub in subschemas(raw):
+        if len(tokens) == 1:
+            out[tokens[0]] = _expanded(schema, doc, sub, seen)
+            continue
+        key, item = tokens
+        if out[key] is raw[key]:
+            out[key] = list(raw[key]) if isinstance(raw[key], list) else dict(raw[key])
+        out[key][int(item) if isinstance(out[key], list) else item] = _expanded(schema, doc, sub, seen)
+    return out
 
 
 def bounds(ctx: Context, original: Node, update: Node, keyword: str, prefix: str) -> None:

@@ -143,3 +143,13 @@ def test_names_with_slashes_and_tildes_are_escaped_in_paths() -> None:
     [finding] = check_compatibility(js(new), [(1, js(old))], "BACKWARD")
     assert finding.location == "#/required/a~1b~0c"
     assert finding.field_path == "a/b~c"
+
+
+def test_a_change_behind_a_ref_deep_inside_a_keyword_not_compared_is_seen() -> None:
+    def schema(n: int) -> dict[str, Any]:
+        return {"definitions": {"b": {"type": "string", "maxLength": n}, "self": {"$ref": "#/definitions/self"}},
+                "type": "object", "if": {"properties": {"a": {"allOf": [{"$ref": "#/definitions/b"}]}}},
+                "then": {"$ref": "#/definitions/self"}}
+
+    assert check_compatibility(js(schema(5)), [(1, js(schema(5)))], "FULL") == []
+    assert [f.keyword for f in check_compatibility(js(schema(5)), [(1, js(schema(9)))], "BACKWARD")] == ["if"]
