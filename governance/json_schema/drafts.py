@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.json_schema.errors import InvalidJsonSchemaError
+from governance.json_schema.errors import InvalidJsonSchemaError, load_library
 
 DRAFT4, DRAFT6, DRAFT7, DRAFT2019, DRAFT2020 = "draft-04", "draft-06", "draft-07", "2019-09", "2020-12"
 DEFAULT = DRAFT7
@@ -63,8 +63,7 @@ def check(document: Any, draft: str, file: str = "") -> None:
     if not isinstance(document, dict):
         raise InvalidJsonSchemaError(f"a schema is a JSON object{'' if draft == DRAFT4 else ' or a boolean'}, "
                                      f"not {type(document).__name__}", pointer="#", file=file)
-    import jsonschema  # noqa: PLC0415 - the metaschema check is the only use; importing the package stays free
-
+    jsonschema: Any = load_library("jsonschema", "checking a JSON Schema against its draft", "jsonschema>=4.18")
     validator = _VALIDATORS[draft](jsonschema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from governance.errors import InvalidSchemaError
+from governance.errors import GovernanceError, InvalidSchemaError
 
 
 class InvalidJsonSchemaError(InvalidSchemaError):
@@ -37,6 +37,24 @@ class JsonBodyError(ValueError):
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
+
+
+class MissingLibrary(GovernanceError):
+    """A library this step needs is not installed: said in one line, naming what to install."""
+
+    def __init__(self, what: str, requirement: str) -> None:
+        super().__init__(f"{what} needs the Python package {requirement}, which is not installed: "
+                         f"pip install '{requirement}'")
+
+
+def load_library(module: str, what: str, requirement: str) -> object:
+    """`import module`, or MissingLibrary naming the package to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingLibrary(what, requirement) from None
 
 
 def sentence(reason: str) -> str:

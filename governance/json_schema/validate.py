@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from governance.json_schema import drafts
+from governance.json_schema.errors import load_library
 from governance.json_schema.schema import JsonSchema
 
 _BASE = "https://schemas.governance.invalid/"
@@ -47,8 +48,8 @@ class Validator:
     """A compiled validator for one schema; build it once and call `errors` per record."""
 
     def __init__(self, schema: JsonSchema, assert_formats: bool = False) -> None:
-        import jsonschema_rs  # noqa: PLC0415 - the sentinel's path only; importing the package stays free
-
+        jsonschema_rs: Any = load_library("jsonschema_rs", "validating records against a JSON Schema",
+                                          "jsonschema-rs>=0.60")
         self.schema = schema
         cls = getattr(jsonschema_rs, _CLASSES[schema.draft])
         self._compiled = cls(schema.document, validate_formats=assert_formats, base_uri=_BASE,

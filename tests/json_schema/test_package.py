@@ -19,3 +19,13 @@ def test_import_is_standard_library_only() -> None:
 def test_every_module_is_under_500_lines() -> None:
     for module in (ROOT / "governance" / "json_schema").glob("*.py"):
         assert len(module.read_text().splitlines()) < 500, module.name
+
+
+def test_a_missing_validator_library_is_named_in_one_line() -> None:
+    code = ("import sys; sys.modules['jsonschema'] = None; sys.modules['jsonschema_rs'] = None\n"
+            "from governance.json_schema import parse_schema\n"
+            "from governance.errors import GovernanceError\n"
+            "try:\n    parse_schema('{}')\nexcept GovernanceError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ("checking a JSON Schema against its draft needs the Python package jsonschema>=4.18, "
+                                  "which is not installed: pip install 'jsonschema>=4.18'")
