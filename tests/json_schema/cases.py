@@ -163,6 +163,10 @@ CASES = [
          {"definitions": {"zip": S}, **obj({"zip": {"$ref": "#/definitions/zip"}})},
          {"definitions": {"zip": {**S, "maxLength": 5}}, **obj({"zip": {"$ref": "#/definitions/zip"}})}, "ny/ny",
          "MAX_LENGTH_ADDED"),
+    Case("ref", "draft 7 ignores the siblings of a $ref", {"definitions": {"s": S}, "$ref": "#/definitions/s"},
+         {"definitions": {"s": S}, "$ref": "#/definitions/s", "maxLength": 3}, "yy/yy"),
+    Case("ref", "2019-09 applies the siblings of a $ref", {"$schema": D2019, "$defs": {"s": S}, "$ref": "#/$defs/s"},
+         {"$schema": D2019, "$defs": {"s": S}, "$ref": "#/$defs/s", "maxLength": 3}, "ny/ny", "TYPE_CHANGED"),
     Case("ref", "inline schema moved behind a $ref", obj({"zip": S}),
          {"$defs": {"zip": S}, **obj({"zip": {"$ref": "#/$defs/zip"}})}, "yy/yy"),
     # keywords the checker does not compare
