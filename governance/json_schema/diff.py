@@ -97,11 +97,25 @@ def compare(ctx: Context, original: Node | None, update: Node | None) -> None:
             return
         if original.kind != update.kind:
             if original.kind != "false" and update.kind != "empty":
-                ctx.add("TYPE_CHANGED")
+                ctx.add("TYPE_CHANGED", "", _describe(original), _describe(update))
             return
         _compare_same(ctx, original, update)
     finally:
         ctx.in_progress.discard(pair)
+
+
+_KINDS = {"empty": "any value", "false": "no value at all", "combined": "a value matching {criterion}",
+          "not": "a value not matching `not`", "enum": "one of the values of `enum`", "const": "the `const` value",
+          "number": "a number", "string": "a string", "boolean": "a boolean", "null": "null", "object": "an object",
+          "array": "an array"}
+
+
+def _describe(node: Node) -> str:
+    if node.kind == "number" and node.integer:
+        return "an integer"
+    if node.kind == "combined" and node.tag == "type":
+        return "a value of type " + " or ".join(sub.tag for sub in node.subs)
+    return _KINDS[node.kind].format(criterion=node.criterion)
 
 
 def child(node: Node, raw: Any) -> Node | None:

@@ -131,7 +131,7 @@ def field_path(location: str) -> str:
 
 
 _WHAT = {
-    "TYPE_CHANGED": "{R} expects a different type than {W}",
+    "TYPE_CHANGED": "{R} expects {n} where {W} allows {o}",
     "TYPE_NARROWED": "{R} accepts only integers where {W} accepts any number",
     "SCHEMA_ADDED": "{R} has a schema here where {W} has none",
     "MAX_LENGTH_ADDED": "{R} allows at most {n} characters where {W} sets no limit",
@@ -160,13 +160,12 @@ _WHAT = {
     "ADDITIONAL_PROPERTIES_NARROWED": "{R} constrains the properties it does not list where {W} accepts any",
     "UNEVALUATED_PROPERTIES_REMOVED": "{R} forbids unevaluated properties, which {W} allows",
     "UNEVALUATED_PROPERTIES_NARROWED": "{R} constrains unevaluated properties where {W} accepts any",
-    "DEPENDENCY_ARRAY_ADDED": "{R} requires other properties alongside this one, which {W} does not",
-    "DEPENDENCY_ARRAY_EXTENDED": "{R} requires more properties alongside this one than {W}",
-    "DEPENDENCY_ARRAY_CHANGED": "{R} requires different properties alongside this one than {W}",
-    "DEPENDENCY_SCHEMA_ADDED": "{R} adds a dependent schema, which {W} does not have",
-    "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "{R} defines a property that {W} does not list while accepting "
-                                                     "any unlisted property (an open content model), so {W} may "
-                                                     "hold it with any value",
+    "DEPENDENCY_ARRAY_ADDED": "{R} requires other properties ({n}) alongside `{last}`, which {W} does not",
+    "DEPENDENCY_ARRAY_EXTENDED": "{R} requires more properties ({n}) alongside `{last}` than {W} ({o})",
+    "DEPENDENCY_ARRAY_CHANGED": "{R} requires other properties ({n}) alongside `{last}` than {W} ({o})",
+    "DEPENDENCY_SCHEMA_ADDED": "{R} adds a schema that applies when `{last}` is present, which {W} does not have",
+    "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "{R} defines a property that {W} does not list but accepts "
+                                                     "with any value (an open content model)",
     "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL": "{R} requires a property that {W} does not list (an open "
                                                      "content model), with no default",
     "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL": "{R} requires a property with a default that {W} "
@@ -214,9 +213,12 @@ _WHAT = {
 def _sentence(f: Finding) -> str:
     old = f"version {f.version}" if f.version is not None else "the old schema"
     writer, reader = (old, "the new schema") if f.direction == BACKWARD else ("the new schema", old)
-    where = f"property `{f.field_path}` ({f.location})" if f.field_path else f"`{f.location}`"
+    where = f"property `{f.field_path}` ({f.location})" if f.field_path else \
+        "the root of the schema" if f.location == "#/" else f"`{f.location}`"
     template = _WHAT.get(f.type, f.type.replace("_", " ").lower() + " from {W} to {R}")
-    what = template.format(R=reader, W=writer, o=f.details.get("old", ""), n=f.details.get("new", ""), k=f.keyword)
+    last = split_pointer(f.location)[-1] if split_pointer(f.location) else ""
+    what = template.format(R=reader, W=writer, o=f.details.get("old", ""), n=f.details.get("new", ""), k=f.keyword,
+                           last=last)
     if f.cannot_judge:
         return f"at {where}: {what}"
     return f"at {where}: {what}, so records written with {writer} may be refused by consumers using {reader}"

@@ -153,3 +153,9 @@ def test_a_change_behind_a_ref_deep_inside_a_keyword_not_compared_is_seen() -> N
 
     assert check_compatibility(js(schema(5)), [(1, js(schema(5)))], "FULL") == []
     assert [f.keyword for f in check_compatibility(js(schema(5)), [(1, js(schema(9)))], "BACKWARD")] == ["if"]
+
+
+def test_a_type_change_names_both_types() -> None:
+    [finding] = check_compatibility(js({"type": "integer"}), [(2, js({"type": ["string", "null"]}))], "BACKWARD")
+    assert finding.message.startswith("at the root of the schema: the new schema expects an integer where version 2 "
+                                      "allows a value of type string or null")
