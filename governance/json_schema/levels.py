@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from governance.avro.levels import Level
 from governance.json_schema.diff import schema_diff
+from governance.json_schema.errors import InvalidJsonSchemaError
 from governance.json_schema.findings import BACKWARD, COMPATIBLE, FORWARD, Finding, policy_of
 
 if TYPE_CHECKING:
@@ -17,7 +18,11 @@ def incompatibilities(original: JsonSchema, update: JsonSchema, policy: str | No
     """The differences from `original` (the writer's schema) to `update` (the reader's) that the policy does not allow."""
     policy = policy_of(policy)
     allowed = COMPATIBLE[policy]
-    return [Finding.of(d) for d in schema_diff(original, update, policy) if d.type not in allowed]
+    try:
+        differences = schema_diff(original, update, policy)
+    except RecursionError:
+        raise InvalidJsonSchemaError("the schemas nest too deeply (through their $refs) to be compared") from None
+    return [Finding.of(d) for d in differences if d.type not in allowed]
 
 
 def check_compatibility(new: JsonSchema, previous: Sequence[tuple[int, JsonSchema]], level: Level | str,

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from governance.json_schema import drafts
 from governance.json_schema.errors import InvalidJsonSchemaError
@@ -104,6 +104,7 @@ class JsonSchema:
     def resolve(self, doc: Document, ref: str) -> tuple[Document, Any, str]:
         """The document and schema a `$ref` in `doc` names, and its pointer there; KeyError when it names none."""
         uri, _, fragment = ref.partition("#")
+        fragment = unquote(fragment)
         target = doc if uri == "" else self._document(doc, uri)
         if target is None:
             raise KeyError(f"no schema or reference is named {uri!r}")
@@ -148,6 +149,13 @@ def parse_schema(text: str, references: Mapping[str, str] | None = None) -> Json
 
 @lru_cache(maxsize=256)
 def _parse(text: str, references: tuple[tuple[str, str], ...]) -> JsonSchema:
+    try:
+        return _parse_documents(text, references)
+    except RecursionError:
+        raise InvalidJsonSchemaError("the schema nests too deeply to be read") from None
+
+
+def _parse_documents(text: str, references: tuple[tuple[str, str], ...]) -> JsonSchema:
     docs = {name: _document(body, name) for name, body in references}
     schema = JsonSchema(_document(text, ""), docs)
     for doc in schema.documents():

@@ -20,8 +20,8 @@ def load(text: str, file: str = "") -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidJsonSchemaError(f"the text is not JSON: {exc.msg}", exc.lineno, exc.colno, file=file) from None
-    except (TypeError, RecursionError) as exc:
-        raise InvalidJsonSchemaError(f"the text is not JSON: {exc}", file=file) from None
+    except RecursionError:
+        raise InvalidJsonSchemaError("the schema nests too deeply to be read", file=file) from None
 
 
 class JsonObject(dict):

@@ -105,3 +105,17 @@ def test_canonical_text_keeps_unicode_and_parses_back_to_the_same_schema() -> No
     schema = parse_schema('{"description": "Größe", "enum": ["ü", 1.5]}')
     assert "Größe" in schema.canonical
     assert parse_schema(schema.canonical).canonical == schema.canonical
+
+
+def test_a_pointer_with_escapes_and_percent_encoding_resolves() -> None:
+    doc = {"definitions": {"a b": {"type": "string"}, "c/d": {"type": "integer"}},
+           "properties": {"x": {"$ref": "#/definitions/a%20b"}, "y": {"$ref": "#/definitions/c~1d"}}}
+    schema = parse_schema(json.dumps(doc))
+    assert schema.resolve(schema.main, "#/definitions/a%20b")[1] == {"type": "string"}
+    assert schema.resolve(schema.main, "#/definitions/c~1d")[1] == {"type": "integer"}
+
+
+def test_a_schema_nested_too_deeply_is_an_error_not_a_crash() -> None:
+    for depth in (400, 5000):
+        with pytest.raises(InvalidJsonSchemaError, match="nests too deeply"):
+            parse_schema('{"not":' * depth + "false" + "}" * depth)
