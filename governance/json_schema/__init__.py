@@ -17,7 +17,7 @@ _EXPORTS = {
     "Difference": "findings", "Finding": "findings", "COMPATIBLE": "findings", "STRICT": "findings",
     "LENIENT": "findings", "KEYWORD_NOT_COMPARED": "findings", "policy_of": "findings",
     "schema_diff": "diff", "check_compatibility": "levels", "incompatibilities": "levels",
-    "field_paths": "paths", "line_of": "paths",
+    "field_paths": "paths", "PropertyPaths": "paths", "line_of": "paths", "location_line": "paths",
     "Validator": "validate", "validator": "validate",
     "decode_body": "wire",
 }

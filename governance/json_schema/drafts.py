@@ -17,13 +17,6 @@ _URIS = {
     "json-schema.org/draft/2020-12/schema": DRAFT2020,
 }
 
-ANNOTATIONS = frozenset({
-    "$schema", "$id", "id", "$comment", "title", "description", "default", "examples", "readOnly", "writeOnly",
-    "deprecated", "format", "contentEncoding", "contentMediaType", "contentSchema", "$anchor", "$vocabulary",
-    "definitions", "$defs",
-})
-"""Keywords that never make a value invalid (formats are not asserted, as Confluent's validators)."""
-
 _UNCOMPARED = frozenset({"propertyNames", "contains", "if", "then", "else"})
 _BY_DRAFT = {
     DRAFT4: frozenset(),

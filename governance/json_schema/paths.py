@@ -9,9 +9,9 @@ file's own text: a `$ref` is followed when it points into the same file.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from governance.formats.base import FieldPaths
 from governance.json_schema.model import COMBINATORS
 from governance.json_schema.schema import Document, JsonSchema
 from governance.json_schema.text import Positions, JsonArray, JsonObject, split_pointer
@@ -19,14 +19,29 @@ from governance.json_schema.text import Positions, JsonArray, JsonObject, split_
 _MAX_DEPTH = 16
 
 
-def field_paths(schema: JsonSchema) -> FieldPaths:
+@dataclass
+class PropertyPaths:
+    """The dotted paths of a schema's properties (the same three sets as the format seam's FieldPaths)."""
+
+    paths: set[str] = field(default_factory=set)
+    """Every property path, nested objects included."""
+    values: set[str] = field(default_factory=set)
+    """Paths that hold a value (an object is flattened away; one that may be null is a value when it is)."""
+    open_prefixes: set[str] = field(default_factory=set)
+    """`path.` prefixes of maps (objects listing no property that admit any): any key may follow."""
+
+    def knows(self, column: str) -> bool:
+        return column in self.values or any(column.startswith(p) for p in self.open_prefixes)
+
+
+def field_paths(schema: JsonSchema) -> PropertyPaths:
     """Every property path of records written with `schema`, and which of them hold values."""
-    out = FieldPaths()
+    out = PropertyPaths()
     _walk(schema, schema.main, schema.document, "", out, 0)
     return out
 
 
-def _walk(schema: JsonSchema, doc: Document, raw: Any, prefix: str, out: FieldPaths, depth: int) -> None:
+def _walk(schema: JsonSchema, doc: Document, raw: Any, prefix: str, out: PropertyPaths, depth: int) -> None:
     if depth > _MAX_DEPTH:
         return
     for name, (sub_doc, sub) in properties(schema, doc, raw).items():
