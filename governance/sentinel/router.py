@@ -301,6 +301,7 @@ class Router:
         if self._pending.records_in == 0:
             self._opened_at = time.monotonic()
         if self._exactly_once and not self._in_txn:
+            self._fences.began()
             producer.begin_transaction()
             self._in_txn = True
         config = self.config
@@ -473,6 +474,7 @@ class Router:
         if self._pending.records_in == 0 and not self._in_txn and not (outbox is not None and (final or outbox.due())):
             return
         if self._exactly_once and not self._in_txn:
+            self._fences.began()
             producer.begin_transaction()
             self._in_txn = True
         if outbox is not None:
