@@ -62,6 +62,7 @@ from governance.kafka import KafkaSettings
 from governance.kafka.logs import client_logger
 from governance.sentinel.headers import ORIGINAL_TIMESTAMP, OMITTED, OMITTED_REASON, dlq_headers
 from governance.kafka.limits import OutputLimits, Refusal, read_limits
+from governance.sentinel.bounded import Bounded
 from governance.sentinel.fencing import (
     FENCE_CODES,
     REBUILD_DELAY_S,
@@ -177,6 +178,7 @@ class Router:
         self._refused: dict[tuple[str, int, int, str], Refusal] = {}
         """(source topic, partition, offset, output topic) -> what that output refused, found in careful mode."""
         self._fences = FenceWatch(config.transaction_timeout_ms / 1000)
+        self._bounded = Bounded(log.warning)
         self._takeover: InstanceTakenOver | None = None
         """Set once another process works under this one's instance id (`fencing.py`): stop, commit nothing."""
 
@@ -489,8 +491,9 @@ class Router:
         if self._exactly_once:
             metadata = consumer.consumer_group_metadata()
             if offsets:
-                self._retrying(lambda: producer.send_offsets_to_transaction(offsets, metadata, timeout))
-            self._retrying(lambda: producer.commit_transaction(timeout))
+                self._retrying(producer, lambda: producer.send_offsets_to_transaction(offsets, metadata, timeout),
+                               "add the consumer offsets to the transaction")
+            self._retrying(producer, lambda: producer.commit_transaction(timeout), "commit the transaction")
             self._in_txn = False
         else:
             if producer.flush(timeout) > 0:
@@ -512,11 +515,14 @@ class Router:
         if self._on_commit is not None:
             self._on_commit(self.stats())
 
-    def _retrying(self, operation: Callable[[], object]) -> None:
-        deadline = time.monotonic() + self.config.operation_timeout_s
+    def _retrying(self, producer: Producer, operation: Callable[[], object], what: str) -> None:
+        """`operation` (given `operation_timeout_s`) again while it fails retriably, for that long;
+        each attempt bounded here too (`bounded.py`)."""
+        timeout = self.config.operation_timeout_s
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                operation()
+                self._bounded.call(operation, what, timeout, serve=lambda: producer.poll(0))
                 return
             except KafkaException as e:
                 err: KafkaError = e.args[0]
@@ -565,7 +571,8 @@ class Router:
         try:
             producer.flush(timeout)  # see the module docstring: abort with records in flight is fatal
             if self._exactly_once and self._in_txn:
-                producer.abort_transaction(timeout)
+                self._bounded.call(lambda: producer.abort_transaction(timeout), "abort the transaction", timeout,
+                                   serve=lambda: producer.poll(0))
         except KafkaException as e:
             if not self._fenced_for_good(e.args[0]):
                 log.warning("abort failed, starting a new producer: %s", e.args[0])
@@ -705,7 +712,8 @@ class Router:
                     **sizes,
                 )
             )
-            self._retrying(lambda: producer.init_transactions(self.config.operation_timeout_s))
+            self._retrying(producer, lambda: producer.init_transactions(self.config.operation_timeout_s),
+                           f"initialise a producer with transactional.id {self.transactional_id}")
             self._fences.started(replacing_fenced)
             return producer
         config = self.settings.client_config(enable_idempotence=True, acks="all", linger_ms=5, logger=client_logger(), **sizes)

@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from confluent_kafka import IsolationLevel, KafkaException, Producer, TopicPartition
@@ -29,6 +30,7 @@ from router_helpers import (
 )
 
 from governance.kafka import KafkaSettings
+from governance.sentinel.bounded import Bounded, unanswered
 from governance.sentinel.fencing import InstanceTakenOver
 from governance.sentinel.router import Router, RouterConfig
 from governance.sentinel.routing import ExtraRecord
@@ -160,6 +162,47 @@ def test_a_fenced_producer_is_rebuilt_and_routing_resumes_exactly_once(kafka: Ka
     stats = router.stats()
     assert stats.producer_rebuilds >= 1
     assert stats.committed.records_in == n, "committed counters count every record once"
+    assert_exact(kafka, unique_name, valid, dlq, n)
+
+
+T = TypeVar("T")
+
+
+class GivesUpOnce(Bounded):
+    """As if librdkafka never returned from the router's first `send_offsets_to_transaction`
+    (confluentinc/librdkafka#5456, a group coordinator gone from the metadata): given up."""
+
+    def __init__(self) -> None:
+        super().__init__(print)
+        self.gave_up = False
+
+    def call(self, operation: Callable[[], T], what: str, timeout_s: float,
+             serve: Callable[[], object] | None = None) -> T:
+        if what.startswith("add the consumer offsets") and not self.gave_up:
+            self.gave_up = True
+            raise unanswered(what, timeout_s + self.grace_s)
+        return super().call(operation, what, timeout_s, serve)
+
+
+def test_a_call_kafka_never_answers_replaces_the_producer_and_routing_resumes_exactly_once(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    """The stuck producer has a transaction open with records in it; the replacement's
+    init_transactions has the broker abort it, and the router reads again from the committed offsets."""
+    n = 10_000
+    source, valid, dlq = topics(kafka, unique_name)
+    produce_inputs(kafka, source, range(n))
+    router = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
+    router._bounded = bounded = GivesUpOnce()
+    running = Running(router)
+    try:
+        running.wait_committed(n)
+    finally:
+        running.close()
+    assert bounded.gave_up
+    stats = router.stats()
+    assert stats.producer_rebuilds == 1 and stats.aborts == 1, stats
+    assert stats.committed.records_in == n
     assert_exact(kafka, unique_name, valid, dlq, n)
 
 
