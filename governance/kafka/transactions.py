@@ -7,6 +7,8 @@ sentinel's router, the registry's schema log, `sentinel replay`, the demo's smok
   (INVALID_TXN_STATE) while records are in flight or their partitions are still being added.
 - `rebuild` replaces a fenced or broken producer, after `REBUILD_DELAY_S` when it was fenced;
   `takeover` tells a fence that passes from another process that keeps using the id (`fencing.py`).
+- Each transactional call is bounded by this process too (`bounded.py`): librdkafka does not
+  always keep a call's timeout, and a call it never returns from gives the producer up.
 - `RECORD_CODES`: the errors about one record (or its batch), not about the cluster.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
+from governance.kafka.bounded import Bounded
 from governance.kafka.fencing import FENCE_CODES, REBUILD_DELAY_S, FenceWatch, is_fence
 from governance.kafka.limits import Refusal
 
@@ -67,10 +70,12 @@ class TransactionalProducer:
     `producer` is the current confluent-kafka producer (for `produce`, `poll`, `flush`);
     it changes when `rebuild` replaces it."""
 
-    def __init__(self, config: Mapping[str, Any], timeout_s: float = 60.0, logger: logging.Logger = log) -> None:
+    def __init__(self, config: Mapping[str, Any], timeout_s: float = 60.0, logger: logging.Logger = log,
+                 bounded: Bounded | None = None) -> None:
         """`config`: a librdkafka config with `transactional.id`. Initialises its transactions.
-        `logger`: where retries and a failed abort are said (the caller's own, say)."""
+        `logger`: where retries, a failed abort and a long wait for Kafka are said (the caller's own, say)."""
         self._log = logger
+        self._bounded = bounded if bounded is not None else Bounded(logger.warning)
         self._config = dict(config)
         self.transactional_id = str(self._config["transactional.id"])
         self.timeout_s = timeout_s
@@ -81,14 +86,16 @@ class TransactionalProducer:
     def begin(self) -> None:
         """Open a transaction unless one is open."""
         if not self.in_transaction:
+            self._fences.began()
             self.producer.begin_transaction()
             self.in_transaction = True
 
     def send_offsets(self, offsets: list[Any], group_metadata: Any) -> None:
-        self._retrying(lambda: self.producer.send_offsets_to_transaction(offsets, group_metadata, self.timeout_s))
+        self._retrying(self.producer, lambda: self.producer.send_offsets_to_transaction(offsets, group_metadata, self.timeout_s),
+                       "add the consumer offsets to the transaction")
 
     def commit(self) -> None:
-        self._retrying(lambda: self.producer.commit_transaction(self.timeout_s))
+        self._retrying(self.producer, lambda: self.producer.commit_transaction(self.timeout_s), "commit the transaction")
         self.in_transaction = False
 
     def abort(self) -> None:
@@ -96,7 +103,9 @@ class TransactionalProducer:
         the producer is then fenced or broken (`rebuild`)."""
         self.producer.flush(self.timeout_s)
         if self.in_transaction:
-            self.producer.abort_transaction(self.timeout_s)
+            producer = self.producer
+            self._bounded.call(lambda: producer.abort_transaction(self.timeout_s), "abort the transaction",
+                               self.timeout_s, serve=lambda: producer.poll(0))
             self.in_transaction = False
 
     @contextmanager
@@ -138,15 +147,18 @@ class TransactionalProducer:
 
     def _start(self, replacing_fenced: bool) -> Producer:
         producer = Producer(self._config)
-        self._retrying(lambda: producer.init_transactions(self.timeout_s))
+        self._retrying(producer, lambda: producer.init_transactions(self.timeout_s),
+                       f"initialise a producer with transactional.id {self.transactional_id}")
         self._fences.started(replacing_fenced)
         return producer
 
-    def _retrying(self, operation: Callable[[], object]) -> None:
+    def _retrying(self, producer: Producer, operation: Callable[[], object], what: str) -> None:
+        """`operation` (given `timeout_s`) again while it fails retriably, for that long; each
+        attempt bounded here too, polling `producer` meanwhile so its log lines come out."""
         deadline = time.monotonic() + self.timeout_s
         while True:
             try:
-                operation()
+                self._bounded.call(operation, what, self.timeout_s, serve=lambda: producer.poll(0))
                 return
             except KafkaException as e:
                 err: KafkaError = e.args[0]

@@ -44,6 +44,7 @@ from typing import Literal
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from governance.kafka import KafkaSettings
+from governance.kafka.bounded import Bounded
 from governance.kafka.fencing import InstanceTakenOver, instance_conflict
 from governance.kafka.limits import OutputLimits
 from governance.kafka.logs import client_logger
@@ -115,6 +116,7 @@ class Router:
                                      config.operation_timeout_s)
         self._ahead: AheadBatch | None = None
         """A batch consumed and being judged, routed on the next step (a `JudgeAhead`)."""
+        self._bounded = Bounded(log.warning)
         self._takeover: InstanceTakenOver | None = None
         """Set once another process works under this one's instance id (`fencing.py`): stop, commit nothing."""
 
@@ -478,7 +480,7 @@ class Router:
 
     def _start_producer(self) -> None:
         if self._exactly_once:
-            self._txn = TransactionalProducer(self._producer_config(), self.config.operation_timeout_s, log)
+            self._txn = TransactionalProducer(self._producer_config(), self.config.operation_timeout_s, log, self._bounded)
         else:
             self._plain = Producer(self._producer_config())
 

@@ -12,6 +12,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from confluent_kafka import IsolationLevel, KafkaException, Producer, TopicPartition
@@ -30,6 +31,7 @@ from router_helpers import (
 
 from governance.kafka import KafkaSettings
 from governance.kafka.fencing import InstanceTakenOver
+from governance.kafka.bounded import Bounded, unanswered
 from governance.sentinel.router import Router, RouterConfig
 from governance.sentinel.routing import ExtraRecord
 
@@ -163,6 +165,47 @@ def test_a_fenced_producer_is_rebuilt_and_routing_resumes_exactly_once(kafka: Ka
     assert_exact(kafka, unique_name, valid, dlq, n)
 
 
+T = TypeVar("T")
+
+
+class GivesUpOnce(Bounded):
+    """As if librdkafka never returned from the router's first `send_offsets_to_transaction`
+    (confluentinc/librdkafka#5456, a group coordinator gone from the metadata): given up."""
+
+    def __init__(self) -> None:
+        super().__init__(print)
+        self.gave_up = False
+
+    def call(self, operation: Callable[[], T], what: str, timeout_s: float,
+             serve: Callable[[], object] | None = None) -> T:
+        if what.startswith("add the consumer offsets") and not self.gave_up:
+            self.gave_up = True
+            raise unanswered(what, timeout_s + self.grace_s)
+        return super().call(operation, what, timeout_s, serve)
+
+
+def test_a_call_kafka_never_answers_replaces_the_producer_and_routing_resumes_exactly_once(
+    kafka: KafkaSettings, unique_name: str
+) -> None:
+    """The stuck producer has a transaction open with records in it; the replacement's
+    init_transactions has the broker abort it, and the router reads again from the committed offsets."""
+    n = 10_000
+    source, valid, dlq = topics(kafka, unique_name)
+    produce_inputs(kafka, source, range(n))
+    router = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
+    router._bounded = bounded = GivesUpOnce()
+    running = Running(router)
+    try:
+        running.wait_committed(n)
+    finally:
+        running.close()
+    assert bounded.gave_up
+    stats = router.stats()
+    assert stats.producer_rebuilds == 1 and stats.aborts == 1, stats
+    assert stats.committed.records_in == n
+    assert_exact(kafka, unique_name, valid, dlq, n)
+
+
 class Intruder:
     """Another process's producer under a router's transactional.id that, like a sentinel, starts
     a new producer whenever it is fenced and writes a transaction to `topic` every 0.2 s."""
@@ -170,36 +213,75 @@ class Intruder:
     def __init__(self, kafka: KafkaSettings, transactional_id: str, topic: str) -> None:
         self.kafka, self.transactional_id, self.topic = kafka, transactional_id, topic
         self.inits = 0
+        self.failures: list[KafkaException] = []
+        self.error: BaseException | None = None
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        while not self.stop.is_set():
-            producer = Producer(self.kafka.client_config(transactional_id=self.transactional_id))
-            producer.init_transactions(60)
-            self.inits += 1
-            try:
-                while not self.stop.wait(0.2):
-                    producer.begin_transaction()
-                    producer.produce(self.topic, b"intruder")
-                    producer.commit_transaction(30)
-            except KafkaException:
-                continue  # fenced: start again, fencing the router in turn
+        try:
+            while not self.stop.is_set():
+                try:
+                    self._work()
+                except KafkaException as e:
+                    # Fenced, or an init that failed (CONCURRENT_TRANSACTIONS until it timed
+                    # out, say): start again, fencing the router in turn.
+                    self.failures.append(e)
+        except BaseException as e:  # noqa: BLE001 - reported by alive()
+            self.error = e
+
+    def _work(self) -> None:
+        producer = Producer(self.kafka.client_config(transactional_id=self.transactional_id))
+        producer.init_transactions(60)
+        self.inits += 1
+        while not self.stop.wait(0.2):
+            producer.begin_transaction()
+            producer.produce(self.topic, b"intruder")
+            producer.commit_transaction(30)
+
+    def alive(self) -> bool:
+        assert self.thread.is_alive(), f"the intruder died after {self.inits} inits: {self.error!r}"
+        return True
+
+    def __str__(self) -> str:
+        return f"the intruder initialised {self.inits} producers; its last failures: {self.failures[-3:]}"
 
     def close(self) -> None:
         self.stop.set()
         self.thread.join(60)
 
 
+class Feed:
+    """Input records from `start` on, a few hundred at a time, until `close()`: a router sees
+    that its producer was fenced only when it next uses it."""
+
+    def __init__(self, kafka: KafkaSettings, topic: str, start: int) -> None:
+        self.kafka, self.topic, self.end = kafka, topic, start
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.1):
+            produce_inputs(self.kafka, self.topic, range(self.end, self.end + 200))
+            self.end += 200
+
+    def close(self) -> int:
+        """Stop; how many records were fed in all, counting from 0."""
+        self.stop.set()
+        self.thread.join(60)
+        assert not self.thread.is_alive(), "the feed did not stop"
+        return self.end
+
+
 def test_a_producer_fenced_again_soon_after_its_rebuild_stops_the_router_as_taken_over(
     kafka: KafkaSettings, unique_name: str
 ) -> None:
-    """One fence passes (the test above); producers fenced three times in a row, each within the
-    transaction timeout of replacing the one before, mean another process keeps using the transactional.id:
-    the router stops with InstanceTakenOver instead of fencing it back for ever, and commits
-    nothing more, so a router started afterwards routes every record exactly once."""
-    n = 30_000
+    """One fence passes (the test above); producers fenced three times in a row, each replacement
+    in a transaction younger than the transaction timeout, mean another process keeps using the
+    transactional.id: the router stops with InstanceTakenOver instead of fencing it back for ever,
+    and commits nothing more, so a router started afterwards routes every record exactly once."""
     source, valid, dlq = topics(kafka, unique_name)
     scratch = f"{unique_name}-intruder"
     create_topic(kafka, scratch)
@@ -207,24 +289,28 @@ def test_a_producer_fenced_again_soon_after_its_rebuild_stops_the_router_as_take
     router = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
     running = Running(router)
     intruder: Intruder | None = None
-    producing = produce_paced(kafka, source, 10_000, 20_000, chunk=1_000)
+    # Input keeps arriving until the router stops: it has to use each new producer after the intruder fenced it.
+    feed = Feed(kafka, source, 10_000)
     try:
         running.wait_committed(3_000)
-        intruder = Intruder(kafka, router.transactional_id, scratch)
-        running.thread.join(120)
-        assert not running.thread.is_alive(), f"the router still routes: {router.stats()}"
+        intruder = fighting = Intruder(kafka, router.transactional_id, scratch)
+        try:
+            wait_until(lambda: fighting.alive() and not running.thread.is_alive(), "the router to stop", timeout=120)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; the router still routes: {router.stats()}; {fighting}") from None
     finally:
+        fed = feed.close()
         if intruder is not None:
             intruder.close()
         running.stop.set()
         running.thread.join(60)
-    producing.join(60)
     assert isinstance(running.error, InstanceTakenOver), running.error
     assert f"another process took over instance id {router.instance_id} " \
            f"(transactional.id {router.transactional_id})" in str(running.error)
     assert router.stats().producer_rebuilds >= 2, "the first two fences rebuilt the producer"
 
-    produce_inputs(kafka, source, range(20_000, n))
+    n = fed + 10_000
+    produce_inputs(kafka, source, range(fed, n))
     after = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
     again = Running(after)
     try:
