@@ -16,8 +16,9 @@ from governance.gate.parse import engine_findings, parse_all, schema_from
 def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     repo = Repo.of(workspace.root)
     commit = repo.commit(ref)
-    at_ref = repo.blobs_at(commit)
-    refs = GitReferences(repo, commit, ref, workspace, at_ref)
+    files = repo.files_at(commit)
+    refs = GitReferences(repo, commit, ref, workspace, files)
+    at_ref = refs.at_ref
     # Every file parses, changed or not: a broken schema must not hide behind an unchanged blob.
     parsed = parse_all(workspace, refs.pinned_now)
     # A subject changes with its file, or with what it references (a referenced file, a pin).
