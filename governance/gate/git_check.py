@@ -57,7 +57,7 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
 
     for subject in sorted(set(at_ref) - set(workspace.texts)):
         if not workspace.allows_delete(subject):
-            findings.append(deleted_finding(workspace, subject))
+            findings.append(deleted_finding(workspace, subject, refs.at_ref_workspace.schema_type(subject)))
     return Outcome(findings, len(workspace.texts), len(changed) + len(set(at_ref) - set(workspace.texts)), f"git {ref}")
 
 

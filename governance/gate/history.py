@@ -44,7 +44,7 @@ class Repo:
             if not entry:
                 continue
             meta, _, path = entry.decode().partition("\t")
-            found = _subject_of(path[len(self.prefix):])
+            found = subject_of(path[len(self.prefix):])
             if meta.split()[1] == "blob" and found is not None:
                 files[found[0]] = (found[1], meta.split()[2])
         return files
@@ -65,7 +65,7 @@ class Repo:
             path = fields[i + 1].decode()
             i += 2
             new_blob = meta.split()[3]
-            subject = (_subject_of(path[len(self.prefix):]) or ("", ""))[0]
+            subject = (subject_of(path[len(self.prefix):]) or ("", ""))[0]
             if subject in history and set(new_blob) != {"0"} and new_blob not in history[subject]:
                 history[subject].append(new_blob)
         return history
@@ -99,7 +99,7 @@ class Repo:
         return texts
 
 
-def _subject_of(name: str) -> tuple[str, str] | None:
+def subject_of(name: str) -> tuple[str, str] | None:
     """(subject, schema type) of a file name in the schemas folder (`orders-value.proto`); None for other files."""
     if "/" in name:
         return None

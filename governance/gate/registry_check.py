@@ -21,7 +21,10 @@ from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.workspace import Workspace
 
-_ENTRY = re.compile(r"\{errorType:'([A-Z_]+)', description:'(.*)', additionalInfo:'(.*?)'\}\s*(.*)$", re.S)
+_ENTRY = re.compile(r"""\{errorType:(['"])(?P<type>[A-Z_]+)\1, description:(['"])(?P<description>.*)\3"""
+                    r"""(?:, additionalInfo:(['"])(?P<info>.*?)\5)?\}\s*(?P<glued>.*)$""", re.S)
+"""One of Confluent's finding entries: Avro's `{errorType:'...', description:'...', additionalInfo:'...'}`, or
+Protobuf's `{errorType:"...", description:"..."}` (double quotes, no additionalInfo)."""
 _PATH = re.compile(r"path '([^']*)'")
 _OLD_VERSION = re.compile(r"^\{oldSchemaVersion: (\d+)\}$")
 _SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
@@ -40,14 +43,14 @@ class RegistryFinding:
 def parse_messages(messages: list[str]) -> list[RegistryFinding]:
     """The findings in a verbose compatibility answer, each told by the registry's own sentence when it gives one.
 
-    Confluent's entries are `{key: ...}` strings: `{errorType:'...', description:'...', additionalInfo:'...'}`
-    per finding, `{oldSchemaVersion: N}`, `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
+    Confluent's entries are `{key: ...}` strings: a finding's (see _ENTRY), `{oldSchemaVersion: N}`, `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
     Our registry adds one plain sentence per finding, in the errorType entries' order; when the plain
     entries match the findings one for one they are the findings' sentences, else Confluent's description is.
     """
     texts = [m.strip() for m in messages if isinstance(m, str)]
     version = next((int(m.group(1)) for text in texts if (m := _OLD_VERSION.match(text))), None)
-    entries = [m.groups() for text in texts if text.startswith("{") and (m := _ENTRY.match(text))]
+    entries = [(m["type"], m["description"], m["info"] or "", m["glued"])
+               for text in texts if text.startswith("{") and (m := _ENTRY.match(text))]
     plain = [text for text in texts if text and not text.startswith("{")]
     sentences = plain if len(plain) == len(entries) else [glued or description for _, description, _, glued in entries]
     out = []

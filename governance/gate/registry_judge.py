@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from governance.formats import DEFAULT_TYPE
 from governance.gate.findings import GateFinding, GateWarning
 from governance.gate.parse import Parsed, engine_findings, parse_all
 from governance.gate.registry_view import RegistryView
@@ -72,7 +73,9 @@ def request_body(view: RegistryView, workspace: Workspace, subject: str,
     refs = registry_references(view, workspace, subject, seen)
     if refs is None:
         return None
-    return {"schema": workspace.texts[subject], **({"references": refs} if refs else {})}
+    schema_type = workspace.schema_type(subject)
+    return {"schema": workspace.texts[subject], **({"schemaType": schema_type} if schema_type != DEFAULT_TYPE else {}),
+            **({"references": refs} if refs else {})}
 
 
 def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
