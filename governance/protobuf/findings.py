@@ -132,7 +132,7 @@ def _sentence(d: Difference, version: int | None, direction: str) -> str:
     else:
         then = f"so records written with the new schema cannot be read by consumers using {old}"
     change = _change(d, flipped=direction == FORWARD)
-    why = _WHY.get(d.type)
+    why = None if _same_named_type(d) else _WHY.get(d.type)
     return f"{change} ({why}), {then}" if why else f"{change}, {then}"
 
 
@@ -170,6 +170,8 @@ def _change(d: Difference, flipped: bool) -> str:
     if t == "FIELD_NAME_CHANGED":
         before, after = old_new("name")
         return f"field number {d.number} of message `{d.message}` was renamed from `{before}` to `{after}`"
+    if _same_named_type(d):
+        return f"{subject} keeps type {det['new_type']}, but that message changed incompatibly in the file defining it"
     if t in ("FIELD_KIND_CHANGED", "FIELD_SCALAR_KIND_CHANGED", "FIELD_NAMED_TYPE_CHANGED"):
         before, after = old_new("type")
         return f"{subject} changed type from {before} to {after}"
@@ -189,3 +191,8 @@ def _change(d: Difference, flipped: bool) -> str:
             return f"{subject} moved out of oneof `{oneof}`, whose other fields stayed in a oneof"
         return f"{subject} moved into oneof `{oneof}`, which already held fields of a oneof"
     raise AssertionError(f"unknown difference type {t}")
+
+
+def _same_named_type(d: Difference) -> bool:
+    """FIELD_NAMED_TYPE_CHANGED for a message of an imported file that changed under the same name."""
+    return d.type == "FIELD_NAMED_TYPE_CHANGED" and d.details.get("old_type") == d.details.get("new_type")
