@@ -100,8 +100,7 @@ class Finding:
 
     @classmethod
     def of(cls, diff: Difference, version: int | None = None, direction: str = BACKWARD) -> Finding:
-        path = f"{diff.message}.{diff.field}" if diff.field else diff.message
-        draft = cls(diff.type, diff.path, path, None, BACKWARD, "", diff.message, diff.field, diff.number,
+        draft = cls(diff.type, diff.path, _field_path(diff), None, BACKWARD, "", diff.message, diff.field, diff.number,
                     dict(diff.details))
         return draft.in_context(version, direction)
 
@@ -123,6 +122,17 @@ class Finding:
         upd, orig = ("new", "old") if self.direction == BACKWARD else ("old", "new")
         description = _CONFLUENT.get(self.type, "").format(path=self.location, upd=upd, orig=orig)
         return f'{{errorType:"{self.type}", description:"{description}"}}'
+
+
+def _field_path(d: Difference) -> str:
+    """What the difference's path (Confluent's location) names in the reader's schema (the update's side),
+    dotted: a field gone from it is its message; a field moved into a oneof is the oneof. So a registry's
+    answer, which has only the location, names the same field as our engine's."""
+    if d.type in ("FIELD_MOVED_TO_EXISTING_ONEOF", "MULTIPLE_FIELDS_MOVED_TO_ONEOF"):
+        return f"{d.message}.{d.details['oneof']}"
+    if d.field and (not d.type.endswith("_REMOVED") or d.details.get("kept")):
+        return f"{d.message}.{d.field}"
+    return d.message
 
 
 def _sentence(d: Difference, version: int | None, direction: str) -> str:

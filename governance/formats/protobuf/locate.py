@@ -190,6 +190,8 @@ class ProtobufLocator:
         steps = [s for s in location.removeprefix("#/").split("/") if s]
         if not steps:
             return ""
+        if finding_type == "MESSAGE_REMOVED":  # not in the reader's schema: named by its path
+            return ".".join(filter(None, [self.text.package, *steps]))
         found = _descriptor_path(schema, steps) if schema is not None else None
         if found:
             return found
