@@ -4,6 +4,9 @@ answer, at the field's line, in every report format; imports among the folder's 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,8 @@ import pytest
 from gate_cases import ID
 from gate_helpers import GitRepo, clone, findings, line_of, make_repo, record, run_gate
 from registry_helpers import http
+
+import governance
 
 CUSTOMER = """syntax = "proto3";
 package acme;
@@ -340,3 +345,29 @@ def test_a_deleted_proto_subject_is_caught_in_both_modes(tmp_path: Path, registr
         assert result.returncode == 1, result.stdout + result.stderr
         assert [(f["type"], f["subject"], f["file"]) for f in only_findings(result)] == [
             ("SUBJECT_DELETED", gone, f"schemas/{gone}.proto")]
+
+
+def test_without_protobuf_installed_the_gate_names_the_extra(tmp_path: Path) -> None:
+    """The base install (Click and PyYAML alone, run with `python -S` as tests/gate/test_slim_install.py does)."""
+    import click
+    import yaml
+
+    base = tmp_path / "base-site"
+    base.mkdir()
+    for package in (Path(click.__file__).parent, Path(yaml.__file__).parent, Path(yaml.__file__).parent.parent / "_yaml"):
+        if package.is_dir():
+            (base / package.name).symlink_to(package)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "GOVERNANCE_REGISTRY_URL"}
+    env["PYTHONPATH"] = f"{Path(governance.__file__).resolve().parent.parent}{os.pathsep}{base}"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"customer.proto": CUSTOMER, "events-value.avsc": record([ID])})
+    repo.write({"customer.proto": CUSTOMER.replace("string name", "int32 name")})
+    for fmt in ("text", "github"):
+        result = subprocess.run([sys.executable, "-S", "-m", "governance", "schemas", "check", "--against", "HEAD",
+                                 "--format", fmt], cwd=repo.root, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        [line] = result.stderr.splitlines()
+        assert line.startswith("error: reading .proto files needs the `protobuf` extra (")
+        assert line.endswith("pip install 'kafka-governance[protobuf]'")
+    assert result.stdout.startswith("::error title=schemas check could not run::reading .proto files needs the `protobuf` extra")
