@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from governance.errors import GovernanceError
-from governance.gate.findings import GateFinding, Outcome
+from governance.formats import Level
+from governance.gate.findings import GateFinding, Outcome, type_changed
 from governance.gate.git_refs import GitReferences
 from governance.gate.governed import deleted_finding
 from governance.gate.history import Repo, blob_id
@@ -41,6 +42,11 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
         blobs = histories.get(subject) or [at_ref[subject]]
         if at_ref[subject] not in blobs:
             blobs = [*blobs, at_ref[subject]]
+        old_type = refs.at_ref_workspace.schema_type(subject)
+        if old_type != workspace.schema_type(subject):
+            if level != Level.NONE:
+                findings.append(type_changed(workspace, subject, blobs.index(at_ref[subject]) + 1, old_type))
+            continue
         numbered = list(enumerate(blobs, start=1))
         if not level.transitive:
             numbered = [(blobs.index(at_ref[subject]) + 1, at_ref[subject])]

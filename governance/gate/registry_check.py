@@ -90,8 +90,9 @@ def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: s
     messages = result.get("messages") or []
     found = parse_messages(messages)
     if not found:
+        plain = [m for m in messages if isinstance(m, str) and not m.startswith("{")]
         return [GateFinding(str(local.path), subject, level, None, "INCOMPATIBLE", "", "", 1,
-                            "; ".join(messages or ["the registry says the schema is incompatible"]))]
+                            "; ".join(plain or messages or ["the registry says the schema is incompatible"]))]
     return [_located(registry, local, subject, level, f) for f in found]
 
 

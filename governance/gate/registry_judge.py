@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.formats import DEFAULT_TYPE
-from governance.gate.findings import GateFinding, GateWarning
+from governance.formats import DEFAULT_TYPE, Level
+from governance.gate.findings import GateFinding, GateWarning, type_changed
 from governance.gate.parse import Parsed, engine_findings, parse_all
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClientError, subject_path
@@ -100,6 +100,10 @@ def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
         return verdict
     previous = view.previous(subject, declared.transitive, local.format)
     verdict.findings = engine_findings(local, previous, declared)
+    latest = view.version(subject, view.versions(subject)[-1]) if view.versions(subject) else None
+    old_type = (latest or {}).get("schemaType", DEFAULT_TYPE)
+    if latest is not None and old_type != local.format.schema_type and declared != Level.NONE:
+        verdict.findings.append(type_changed(workspace, subject, view.versions(subject)[-1], old_type))
     return verdict
 
 

@@ -371,3 +371,32 @@ def test_without_protobuf_installed_the_gate_names_the_extra(tmp_path: Path) -> 
         assert line.startswith("error: reading .proto files needs the `protobuf` extra (")
         assert line.endswith("pip install 'kafka-governance[protobuf]'")
     assert result.stdout.startswith("::error title=schemas check could not run::reading .proto files needs the `protobuf` extra")
+
+
+def test_a_subject_changing_format_is_incompatible_in_both_modes_but_at_none(
+        tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    subject = f"{unique_name}-events"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({f"{subject}.avsc": record([ID])})
+    post(registry_url, f"/subjects/{subject}/versions", {"schema": record([ID])})
+    repo.write({f"{subject}.avsc": None, f"{subject}.proto": message("  string id = 1;\n", "Event")})
+
+    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
+    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    assert git.returncode == registry.returncode == 1, git.stdout + git.stderr + registry.stdout + registry.stderr
+    assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
+    [finding] = only_findings(git)
+    assert (finding["file"], finding["type"], finding["line"]) == (f"schemas/{subject}.proto", "INCOMPATIBLE", 1)
+    assert finding["message"].startswith("version 1 is a Avro schema and this one is Protobuf")
+
+    repo.write({"subjects.yml": f"{subject}:\n  compatibility: FORWARD\n"})  # not the registry's: our engine judges
+    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
+    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    assert git.returncode == registry.returncode == 1 and "declares FORWARD" in registry.stderr
+    assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
+
+    repo.write({"subjects.yml": f"{subject}:\n  compatibility: NONE\n"})
+    post(registry_url, f"/config/{subject}", {"compatibility": "NONE"})
+    for mode in (["--against", "HEAD"], ["--registry", registry_url]):
+        result = run_gate(repo, "check", *mode)
+        assert result.returncode == 0, result.stdout + result.stderr
