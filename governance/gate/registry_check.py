@@ -21,10 +21,11 @@ from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.workspace import Workspace
 
-_ENTRY = re.compile(r"""\{errorType:(['"])(?P<type>[A-Z_]+)\1, description:(['"])(?P<description>.*)\3"""
-                    r"""(?:, additionalInfo:(['"])(?P<info>.*?)\5)?\}\s*(?P<glued>.*)$""", re.S)
-"""One of Confluent's finding entries: Avro's `{errorType:'...', description:'...', additionalInfo:'...'}`, or
-Protobuf's `{errorType:"...", description:"..."}` (double quotes, no additionalInfo)."""
+_ENTRY = re.compile(r"\{errorType:'(?P<type>[A-Z_]+)', description:'(?P<description>.*)', additionalInfo:'(?P<info>.*?)'\}"
+                    r"\s*(?P<glued>.*)$", re.S)
+"""One of Confluent's finding entries for Avro: `{errorType:'...', description:'...', additionalInfo:'...'}`."""
+_PROTOBUF_ENTRY = re.compile(r'\{errorType:"(?P<type>[A-Z_]+)", description:"(?P<description>.*)"\}\s*(?P<glued>.*)$', re.S)
+"""Confluent's Protobuf entries: `{errorType:"...", description:"..."}` (double quotes, no additionalInfo)."""
 _PATH = re.compile(r"path '([^']*)'")
 _OLD_VERSION = re.compile(r"^\{oldSchemaVersion: (\d+)\}$")
 _SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
@@ -49,8 +50,8 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
     """
     texts = [m.strip() for m in messages if isinstance(m, str)]
     version = next((int(m.group(1)) for text in texts if (m := _OLD_VERSION.match(text))), None)
-    entries = [(m["type"], m["description"], m["info"] or "", m["glued"])
-               for text in texts if text.startswith("{") and (m := _ENTRY.match(text))]
+    entries = [(m["type"], m["description"], m.groupdict().get("info") or "", m["glued"]) for text in texts
+               if text.startswith("{") and (m := _ENTRY.match(text) or _PROTOBUF_ENTRY.match(text))]
     plain = [text for text in texts if text and not text.startswith("{")]
     sentences = plain if len(plain) == len(entries) else [glued or description for _, description, _, glued in entries]
     out = []

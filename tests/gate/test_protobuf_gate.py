@@ -400,3 +400,13 @@ def test_a_subject_changing_format_is_incompatible_in_both_modes_but_at_none(
     for mode in (["--against", "HEAD"], ["--registry", registry_url]):
         result = run_gate(repo, "check", *mode)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_confluents_protobuf_entries_are_read() -> None:
+    from governance.gate.registry_check import RegistryFinding, parse_messages
+
+    description = ("The kind of a SCALAR field at path '#/Order/3' in the new schema does not match its kind in "
+                   "the old schema")
+    entry = f'{{errorType:"FIELD_SCALAR_KIND_CHANGED", description:"{description}"}}'
+    assert parse_messages([entry, "{oldSchemaVersion: 2}", "{validateFields: 'false', compatibility: 'BACKWARD'}"]) == [
+        RegistryFinding("FIELD_SCALAR_KIND_CHANGED", "#/Order/3", "", "backward", description, 2)]
