@@ -20,7 +20,8 @@ def deleted_finding(workspace: Workspace, subject: str, schema_type: str | None)
     from governance.formats import format_for
 
     return GateFinding(
-        str(workspace.root / f"{subject}{format_for(schema_type).suffixes[0]}"), subject, workspace.level(subject).value, None, SUBJECT_DELETED, "", "", 1,
+        str(workspace.root / f"{subject}{format_for(schema_type).suffixes[0]}"), subject,
+        workspace.level(subject).value, None, SUBJECT_DELETED, "", "", 1,
         f"subject {subject} was deleted, so its consumers lose their schema; "
         f"say `allow_delete: true` for it in subjects.yml if that is intended")
 

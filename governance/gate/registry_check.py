@@ -44,7 +44,8 @@ class RegistryFinding:
 def parse_messages(messages: list[str]) -> list[RegistryFinding]:
     """The findings in a verbose compatibility answer, each told by the registry's own sentence when it gives one.
 
-    Confluent's entries are `{key: ...}` strings: a finding's (see _ENTRY), `{oldSchemaVersion: N}`, `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
+    Confluent's entries are `{key: ...}` strings: a finding's (_ENTRY, _PROTOBUF_ENTRY), `{oldSchemaVersion: N}`,
+    `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
     Our registry adds one plain sentence per finding, in the errorType entries' order; when the plain
     entries match the findings one for one they are the findings' sentences, else Confluent's description is.
     """
