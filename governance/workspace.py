@@ -45,6 +45,9 @@ class Workspace:
     config: dict[str, SubjectConfig] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     """Subject -> its schema type (AVRO), from its file's suffix; AVRO when not listed."""
+    imported: dict[str, tuple[Reference, ...]] = field(default_factory=dict)
+    """Subject -> the references its own text makes by importing another file of the folder
+    (`import "customer.proto";`), beyond those subjects.yml declares (see `imported_references`)."""
 
     def schema_type(self, subject: str) -> str:
         return self.types.get(subject, DEFAULT_TYPE)
@@ -67,7 +70,7 @@ class Workspace:
 
     def references(self, subject: str) -> tuple[Reference, ...]:
         conf = self.config.get(subject)
-        return conf.references if conf else ()
+        return (conf.references if conf else ()) + self.imported.get(subject, ())
 
     def allows_delete(self, subject: str) -> bool:
         conf = self.config.get(subject)
@@ -92,7 +95,24 @@ def load_workspace(root: Path) -> Workspace:
     config_path = root / SUBJECTS_FILE
     if config_path.exists():
         workspace.config = load_subjects_file(config_path, set(texts))
+    workspace.imported = imported_references(texts, types, workspace.config)
     return workspace
+
+
+def imported_references(texts: dict[str, str], types: dict[str, str],
+                        config: dict[str, SubjectConfig]) -> dict[str, tuple[Reference, ...]]:
+    """The references the schema texts make by import: `import "customer.proto";` in a subject's file is a
+    reference named `customer.proto` to the subject of schemas/customer.proto, unless subjects.yml already
+    declares a reference of that name (which may name another subject, or a path like `common/x.proto`)."""
+    files = {f"{subject}{format_for(types.get(subject, DEFAULT_TYPE)).suffixes[0]}": subject for subject in texts}
+    out: dict[str, tuple[Reference, ...]] = {}
+    for subject, text in texts.items():
+        declared = {r.name for r in config[subject].references} if subject in config else set()
+        found = tuple(Reference(name, files[name]) for name in format_for(types.get(subject, DEFAULT_TYPE)).imports(text)
+                      if name not in declared and name in files and files[name] != subject)
+        if found:
+            out[subject] = found
+    return out
 
 
 def schema_files(root: Path) -> list[Path]:

@@ -14,10 +14,12 @@ from governance.gate import FORMATS
 
 @click.group("schemas", context_settings=CONTEXT)
 def command() -> None:
-    """The CI gate: stop breaking Avro schema changes before they merge.
+    """The CI gate: stop breaking Avro and Protobuf schema changes before they merge.
 
     \b
     schemas/<subject>.avsc   one schema per subject, e.g. schemas/orders-value.avsc
+    schemas/<subject>.proto  or a Protobuf file; `import "customer.proto";` references
+                             the subject of schemas/customer.proto
     schemas/subjects.yml     optional, per subject:
                                orders-value:
                                  compatibility: FULL_TRANSITIVE
@@ -150,7 +152,8 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
     """Show what changed in SUBJECT between two versions, field by field.
 
     Versions are the registry's, or with --against the distinct contents of
-    schemas/SUBJECT.avsc in git history (1 = oldest); "local" is the file now.
+    schemas/SUBJECT.avsc (or .proto) in git history (1 = oldest); "local" is
+    the file now. Avro fields are compared by name, Protobuf fields by number.
 
     \b
     Examples:
@@ -158,26 +161,28 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
       governance schemas diff orders-value --from 1 --to 2
       governance schemas diff orders-value --against origin/main
     """
-    from governance.formats import InvalidSchemaError
+    from governance.formats import InvalidSchemaError, format_for
     from governance.gate import diff
-    from governance.workspace import load_workspace
     from governance.gate.parse import reference_texts
+    from governance.workspace import load_workspace
 
-    local_path = schemas_dir / f"{subject}.avsc"
-    local = local_path.read_text(encoding="utf-8") if local_path.exists() else None
     workspace = load_workspace(schemas_dir) if schemas_dir.is_dir() else None
+    local = workspace.texts.get(subject) if workspace is not None else None
     references = reference_texts(workspace, subject, workspace.texts) if workspace is not None else {}
     if against:
-        versions = diff.versions_from_git(schemas_dir, subject, against)
+        versions, history_type = diff.versions_from_git(schemas_dir, subject, against)
     else:
-        url = registry.url()
-        versions = diff.versions_from_registry(url, subject)
+        from governance.registry.client import RegistryClient, references_of
+
+        client = RegistryClient(registry.url())
+        versions, history_type = diff.versions_from_registry(client, subject)
     (before_label, before), (after_label, after) = diff.pick(versions, local, from_, "latest"), diff.pick(versions, local, to, "local")
     if not against:
         numbers = [label.removeprefix("version ") for label in (before_label, after_label)]
-        references = {**references, **diff.registry_references(url, subject, numbers)}
+        references = {**references, **references_of(client, subject, numbers)}
+    schema_type = workspace.schema_type(subject) if local is not None and workspace is not None else history_type
     try:
-        lines = diff.structural_diff(before, after, references)
+        lines = format_for(schema_type).diff(before, after, references)
     except InvalidSchemaError as e:
         raise GovernanceError(f"{subject}: {before_label} or {after_label} is not a valid schema: {e.message}") from None
     click.echo(f"{subject}: {before_label} -> {after_label}")

@@ -154,6 +154,10 @@ class SchemaFormat(Protocol):
 
     def locator(self, text: str) -> Locator: ...
 
+    def imports(self, text: str) -> tuple[str, ...]:
+        """The files the text imports by name (Protobuf's `import "customer.proto";`), read without parsing,
+        the well-known types left out; () for a format whose references are only declared (Avro)."""
+
     def formatted(self, schema: ParsedSchema, fmt: str) -> str | None:
         """The schema in one of Confluent's `?format=` forms (`serialized`: Protobuf's base64 descriptor);
         None when the format has no such form (the stored text is answered)."""

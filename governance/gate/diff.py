@@ -1,57 +1,44 @@
-"""`schemas diff`: the two versions of a subject to compare, from the registry, git or the local file.
-
-The comparison itself is the subject's schema format's (`governance.formats`).
-"""
+"""`schemas diff`: the two versions of a subject to compare, from the registry, git or the local file,
+and the schema type they are of (the comparison itself is that format's, `governance.formats`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 
-
-def structural_diff(old_text: str, new_text: str, references: Mapping[str, str] | None = None,
-                    schema_type: str | None = None) -> list[str]:
-    """The format's field-by-field diff; `InvalidSchemaError` when a version is not a valid schema."""
-    from governance.formats import format_for
-
-    return format_for(schema_type).diff(old_text, new_text, references)
+from governance.errors import GovernanceError
 
 
-def registry_references(url: str, subject: str, versions: Iterable[str]) -> dict[str, str]:
-    """Reference name -> schema text for what these registered versions use, read from the registry."""
-    from governance.registry.client import RegistryClient, references_of
+def versions_from_registry(registry: Any, subject: str) -> tuple[dict[str, str], str | None]:
+    """"1", "2", ... -> schema text of each live registered version, and the latest's schema type (None
+    when there is no version)."""
+    from governance.registry.client import RegistryClientError, subject_path
 
-    return references_of(RegistryClient(url), subject, versions)
-
-
-def versions_from_registry(url: str, subject: str) -> dict[str, str]:
-    """"1", "2", ... -> schema text of each live registered version."""
-    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
-
-    registry = RegistryClient(url)
     try:
         numbers = registry.call("GET", f"/subjects/{subject_path(subject)}/versions")
     except RegistryClientError as e:
         if e.status == 404:
-            return {}
+            return {}, None
         raise
-    return {str(n): registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{n}")["schema"] for n in numbers}
+    answers = {str(n): registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{n}") for n in numbers}
+    latest = answers[str(numbers[-1])] if numbers else {}
+    return {n: a["schema"] for n, a in answers.items()}, (latest.get("schemaType", "AVRO") if latest else None)
 
 
-def versions_from_git(folder: Any, subject: str, ref: str) -> dict[str, str]:
-    """"1", "2", ... -> each distinct content schemas/<subject>.avsc had in history reachable from `ref`."""
+def versions_from_git(folder: Any, subject: str, ref: str) -> tuple[dict[str, str], str | None]:
+    """"1", "2", ... -> each distinct content the subject's schema file had in history reachable from `ref`,
+    and its schema type at `ref` (None when the file is not there)."""
     from governance.gate.history import Repo
 
     repo = Repo.of(folder)
-    blobs = repo.blob_history(repo.commit(ref), {subject})[subject]
+    commit = repo.commit(ref)
+    blobs = repo.blob_history(commit, {subject})[subject]
     texts = repo.read_blobs(set(blobs))
-    return {str(i): texts[b] for i, b in enumerate(blobs, start=1)}
+    at_ref = repo.files_at(commit).get(subject)
+    return {str(i): texts[b] for i, b in enumerate(blobs, start=1)}, at_ref[0] if at_ref else None
 
 
 def pick(versions: dict[str, str], local: str | None, wanted: str | None, default: str) -> tuple[str, str]:
     """The (label, text) of version `wanted`: a number, "latest" or "local"."""
-    from governance.errors import GovernanceError
-
     choice = (wanted or default).lower()
     if choice == "latest":
         if not versions:
@@ -59,7 +46,7 @@ def pick(versions: dict[str, str], local: str | None, wanted: str | None, defaul
         choice = max(versions, key=int)
     if choice == "local":
         if local is None:
-            raise GovernanceError("the subject has no local .avsc file", hint="pass --to VERSION")
+            raise GovernanceError("the subject has no local schema file", hint="pass --to VERSION")
         return "local file", local
     if choice not in versions:
         known = ", ".join(sorted(versions, key=int)) or "none"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.workspace import Workspace
 
 SUBJECT_DELETED = "SUBJECT_DELETED"
 
@@ -36,6 +39,18 @@ class GateFinding:
     @property
     def all_versions(self) -> tuple[int, ...]:
         return self.versions or ((self.version,) if self.version is not None else ())
+
+
+def type_changed(workspace: Workspace, subject: str, version: int, old_type: str) -> GateFinding:
+    """A subject whose file changed format (`.avsc` to `.proto`): incompatible at every level but NONE, in
+    the words our registry answers (a registry's answer names no field, so neither does this)."""
+    from governance.formats import format_for
+    from governance.registry.answers import different_type_messages
+
+    level = workspace.level(subject).value
+    labels = format_for(old_type).label, format_for(workspace.schema_type(subject)).label
+    message = "; ".join(different_type_messages(version, *labels, level)[:2])
+    return GateFinding(str(workspace.path(subject)), subject, level, None, "INCOMPATIBLE", "", "", 1, message)
 
 
 def grouped(findings: list[GateFinding]) -> list[GateFinding]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from governance.errors import GovernanceError
-from governance.gate.findings import GateFinding, Outcome
+from governance.formats import Level
+from governance.gate.findings import GateFinding, Outcome, type_changed
 from governance.gate.git_refs import GitReferences
 from governance.gate.governed import deleted_finding
 from governance.gate.history import Repo, blob_id
@@ -16,8 +17,9 @@ from governance.gate.parse import engine_findings, parse_all, schema_from
 def check_against_git(workspace: Workspace, ref: str) -> Outcome:
     repo = Repo.of(workspace.root)
     commit = repo.commit(ref)
-    at_ref = repo.blobs_at(commit)
-    refs = GitReferences(repo, commit, ref, workspace, at_ref)
+    files = repo.files_at(commit)
+    refs = GitReferences(repo, commit, ref, workspace, files)
+    at_ref = refs.at_ref
     # Every file parses, changed or not: a broken schema must not hide behind an unchanged blob.
     parsed = parse_all(workspace, refs.pinned_now)
     # A subject changes with its file, or with what it references (a referenced file, a pin).
@@ -40,6 +42,11 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
         blobs = histories.get(subject) or [at_ref[subject]]
         if at_ref[subject] not in blobs:
             blobs = [*blobs, at_ref[subject]]
+        old_type = refs.at_ref_workspace.schema_type(subject)
+        if old_type != workspace.schema_type(subject):
+            if level != Level.NONE:
+                findings.append(type_changed(workspace, subject, blobs.index(at_ref[subject]) + 1, old_type))
+            continue
         numbered = list(enumerate(blobs, start=1))
         if not level.transitive:
             numbered = [(blobs.index(at_ref[subject]) + 1, at_ref[subject])]
@@ -56,7 +63,7 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
 
     for subject in sorted(set(at_ref) - set(workspace.texts)):
         if not workspace.allows_delete(subject):
-            findings.append(deleted_finding(workspace, subject))
+            findings.append(deleted_finding(workspace, subject, refs.at_ref_workspace.schema_type(subject)))
     return Outcome(findings, len(workspace.texts), len(changed) + len(set(at_ref) - set(workspace.texts)), f"git {ref}")
 
 

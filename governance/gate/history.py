@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.errors import GovernanceError
+from governance.formats import suffixes
 
 
 @dataclass(frozen=True)
@@ -35,22 +36,22 @@ class Repo:
             raise GovernanceError(f"git ref {ref!r} does not exist in {self.top}",
                                   hint="fetch it first (CI checkouts are often shallow: `git fetch origin main`, or `fetch-depth: 0`)") from None
 
-    def blobs_at(self, commit: str) -> dict[str, str]:
-        """subject -> blob id of schemas/<subject>.avsc at `commit`."""
+    def files_at(self, commit: str) -> dict[str, tuple[str, str]]:
+        """subject -> (schema type, blob id) of schemas/<subject>.<suffix> at `commit`, for each schema format's suffix."""
         out = _git(self.top, "ls-tree", "-z", "--full-tree", commit, "--", self.prefix or ".")
-        blobs = {}
+        files = {}
         for entry in out.split(b"\0"):
             if not entry:
                 continue
             meta, _, path = entry.decode().partition("\t")
-            name = path[len(self.prefix):]
-            if meta.split()[1] == "blob" and name.endswith(".avsc") and "/" not in name:
-                blobs[name[:-5]] = meta.split()[2]
-        return blobs
+            found = subject_of(path[len(self.prefix):])
+            if meta.split()[1] == "blob" and found is not None:
+                files[found[0]] = (found[1], meta.split()[2])
+        return files
 
     def blob_history(self, commit: str, subjects: set[str]) -> dict[str, list[str]]:
         """subject -> blob ids of every distinct content its file had, oldest first, in history reachable from `commit`."""
-        paths = [f"{self.prefix}{s}.avsc" for s in sorted(subjects)]
+        paths = [f"{self.prefix}{s}{suffix}" for s in sorted(subjects) for suffix in suffixes()]
         out = _git(self.top, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-m", "--first-parent",
                    "--format=", "-z", commit, "--", *paths)
         history: dict[str, list[str]] = {s: [] for s in subjects}
@@ -64,7 +65,7 @@ class Repo:
             path = fields[i + 1].decode()
             i += 2
             new_blob = meta.split()[3]
-            subject = path[len(self.prefix):-5]
+            subject = (subject_of(path[len(self.prefix):]) or ("", ""))[0]
             if subject in history and set(new_blob) != {"0"} and new_blob not in history[subject]:
                 history[subject].append(new_blob)
         return history
@@ -96,6 +97,15 @@ class Repo:
             texts[blob] = data[end + 1:end + 1 + size].decode("utf-8", errors="replace")
             pos = end + 1 + size + 1
         return texts
+
+
+def subject_of(name: str) -> tuple[str, str] | None:
+    """(subject, schema type) of a file name in the schemas folder (`orders-value.proto`); None for other files."""
+    if "/" in name:
+        return None
+    stem, dot, suffix = name.rpartition(".")
+    schema_type = suffixes().get(dot + suffix) if stem else None
+    return (stem, schema_type) if schema_type else None
 
 
 def blob_id(text: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from governance.formats import InvalidSchemaError, Level, Locator, ParsedSchema, SchemaFormat, format_for
 from governance.gate.findings import GateFinding
-from governance.workspace import InputError, Reference, Workspace
+from governance.workspace import SUBJECTS_FILE, InputError, Reference, Workspace
 
 
 @dataclass
@@ -62,11 +62,20 @@ def parse_workspace_subject(workspace: Workspace, subject: str, pinned: Pinned |
     try:
         schema = schema_format.parse(text, reference_texts(workspace, subject, workspace.texts, pinned))
     except InvalidSchemaError as e:
-        if e.line is not None:
-            raise InputError(path, e.message, e.line, e.column) from None
+        if e.line is not None:  # on this file's own line: its reason without the format's `file line N:` prefix
+            raise InputError(path, getattr(e, "reason", e.message), e.line, e.column, _hint(workspace, e)) from None
         line, column = schema_format.locator(text).error_position(e)
-        raise InputError(path, f"not valid {schema_format.label}: {e.message}", line, column) from None
+        raise InputError(path, f"not valid {schema_format.label}: {e.message}", line, column, _hint(workspace, e)) from None
     return Parsed(subject, path, text, schema, schema_format)
+
+
+def _hint(workspace: Workspace, error: InvalidSchemaError) -> str | None:
+    """How to resolve an import that names no file (Protobuf's `import "x.proto"` not found)."""
+    if "import" not in error.message or "not found" not in error.message:
+        return None
+    return (f"an import names a file of {workspace.root} (`import \"customer.proto\";` is customer.proto there), "
+            f"a well-known type (google/protobuf/...), or a reference declared in {SUBJECTS_FILE} "
+            "(`references: [{name: common/address.proto, subject: address-value}]`)")
 
 
 def parse_all(workspace: Workspace, pinned: Pinned | None = None) -> dict[str, Parsed]:

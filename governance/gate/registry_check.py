@@ -21,7 +21,11 @@ from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 from governance.workspace import Workspace
 
-_ENTRY = re.compile(r"\{errorType:'([A-Z_]+)', description:'(.*)', additionalInfo:'(.*?)'\}\s*(.*)$", re.S)
+_ENTRY = re.compile(r"\{errorType:'(?P<type>[A-Z_]+)', description:'(?P<description>.*)', additionalInfo:'(?P<info>.*?)'\}"
+                    r"\s*(?P<glued>.*)$", re.S)
+"""One of Confluent's finding entries for Avro: `{errorType:'...', description:'...', additionalInfo:'...'}`."""
+_PROTOBUF_ENTRY = re.compile(r'\{errorType:"(?P<type>[A-Z_]+)", description:"(?P<description>.*)"\}\s*(?P<glued>.*)$', re.S)
+"""Confluent's Protobuf entries: `{errorType:"...", description:"..."}` (double quotes, no additionalInfo)."""
 _PATH = re.compile(r"path '([^']*)'")
 _OLD_VERSION = re.compile(r"^\{oldSchemaVersion: (\d+)\}$")
 _SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
@@ -40,14 +44,15 @@ class RegistryFinding:
 def parse_messages(messages: list[str]) -> list[RegistryFinding]:
     """The findings in a verbose compatibility answer, each told by the registry's own sentence when it gives one.
 
-    Confluent's entries are `{key: ...}` strings: `{errorType:'...', description:'...', additionalInfo:'...'}`
-    per finding, `{oldSchemaVersion: N}`, `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
+    Confluent's entries are `{key: ...}` strings: a finding's (_ENTRY, _PROTOBUF_ENTRY), `{oldSchemaVersion: N}`,
+    `{oldSchema: '...'}`, `{validateFields: ..., compatibility: ...}`.
     Our registry adds one plain sentence per finding, in the errorType entries' order; when the plain
     entries match the findings one for one they are the findings' sentences, else Confluent's description is.
     """
     texts = [m.strip() for m in messages if isinstance(m, str)]
     version = next((int(m.group(1)) for text in texts if (m := _OLD_VERSION.match(text))), None)
-    entries = [m.groups() for text in texts if text.startswith("{") and (m := _ENTRY.match(text))]
+    entries = [(m["type"], m["description"], m.groupdict().get("info") or "", m["glued"]) for text in texts
+               if text.startswith("{") and (m := _ENTRY.match(text) or _PROTOBUF_ENTRY.match(text))]
     plain = [text for text in texts if text and not text.startswith("{")]
     sentences = plain if len(plain) == len(entries) else [glued or description for _, description, _, glued in entries]
     out = []
@@ -87,8 +92,9 @@ def incompatibility_findings(registry: RegistryClient, local: Parsed, subject: s
     messages = result.get("messages") or []
     found = parse_messages(messages)
     if not found:
+        plain = [m for m in messages if isinstance(m, str) and not m.startswith("{")]
         return [GateFinding(str(local.path), subject, level, None, "INCOMPATIBLE", "", "", 1,
-                            "; ".join(messages or ["the registry says the schema is incompatible"]))]
+                            "; ".join(plain or messages or ["the registry says the schema is incompatible"]))]
     return [_located(registry, local, subject, level, f) for f in found]
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from governance.gate.findings import GateFinding, GateWarning
+from governance.formats import DEFAULT_TYPE, Level
+from governance.gate.findings import GateFinding, GateWarning, type_changed
 from governance.gate.parse import Parsed, engine_findings, parse_all
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClientError, subject_path
@@ -72,7 +73,9 @@ def request_body(view: RegistryView, workspace: Workspace, subject: str,
     refs = registry_references(view, workspace, subject, seen)
     if refs is None:
         return None
-    return {"schema": workspace.texts[subject], **({"references": refs} if refs else {})}
+    schema_type = workspace.schema_type(subject)
+    return {"schema": workspace.texts[subject], **({"schemaType": schema_type} if schema_type != DEFAULT_TYPE else {}),
+            **({"references": refs} if refs else {})}
 
 
 def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
@@ -97,6 +100,10 @@ def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
         return verdict
     previous = view.previous(subject, declared.transitive, local.format)
     verdict.findings = engine_findings(local, previous, declared)
+    latest = view.version(subject, view.versions(subject)[-1]) if view.versions(subject) else None
+    old_type = (latest or {}).get("schemaType", DEFAULT_TYPE)
+    if latest is not None and old_type != local.format.schema_type and declared != Level.NONE:
+        verdict.findings.append(type_changed(workspace, subject, view.versions(subject)[-1], old_type))
     return verdict
 
 

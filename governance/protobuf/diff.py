@@ -211,7 +211,8 @@ def _fields(ctx: _Context, path: list[str], name: str, a: Message, b: Message) -
             for number in _union(fa, fb):
                 at = [*here, str(number)]
                 if number not in fb:
-                    ctx.add("ONEOF_FIELD_REMOVED", at, message=name, field=fa[number].name, number=number, oneof=oneof)
+                    ctx.add("ONEOF_FIELD_REMOVED", at, message=name, field=fa[number].name, number=number, oneof=oneof,
+                            **_kept(b, number))
                 elif number not in fa:
                     ctx.add("ONEOF_FIELD_ADDED", at, message=name, field=fb[number].name, number=number, oneof=oneof)
                 else:
@@ -221,13 +222,18 @@ def _fields(ctx: _Context, path: list[str], name: str, a: Message, b: Message) -
         if number not in plain_b:
             f = plain_a[number]
             kind = "REQUIRED_FIELD_REMOVED" if f.label == F.LABEL_REQUIRED else "FIELD_REMOVED"
-            ctx.add(kind, here, message=name, field=f.name, number=number)
+            ctx.add(kind, here, message=name, field=f.name, number=number, **_kept(b, number))
         elif number not in plain_a:
             f = plain_b[number]
             kind = "REQUIRED_FIELD_ADDED" if f.label == F.LABEL_REQUIRED else "FIELD_ADDED"
             ctx.add(kind, here, message=name, field=f.name, number=number)
         else:
             _field(ctx, here, name, plain_a[number], plain_b[number])
+
+
+def _kept(update: Message, number: int) -> dict[str, str]:
+    """`kept` when the updated message still has a field of that number (elsewhere: out of a oneof)."""
+    return {"kept": "true"} if any(f.number == number for f in update.field) else {}
 
 
 def _label(f: descriptor_pb2.FieldDescriptorProto) -> str:

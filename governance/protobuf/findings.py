@@ -100,8 +100,7 @@ class Finding:
 
     @classmethod
     def of(cls, diff: Difference, version: int | None = None, direction: str = BACKWARD) -> Finding:
-        path = f"{diff.message}.{diff.field}" if diff.field else diff.message
-        draft = cls(diff.type, diff.path, path, None, BACKWARD, "", diff.message, diff.field, diff.number,
+        draft = cls(diff.type, diff.path, _field_path(diff), None, BACKWARD, "", diff.message, diff.field, diff.number,
                     dict(diff.details))
         return draft.in_context(version, direction)
 
@@ -125,6 +124,17 @@ class Finding:
         return f'{{errorType:"{self.type}", description:"{description}"}}'
 
 
+def _field_path(d: Difference) -> str:
+    """What the difference's path (Confluent's location) names in the reader's schema (the update's side),
+    dotted: a field gone from it is its message; a field moved into a oneof is the oneof. So a registry's
+    answer, which has only the location, names the same field as our engine's."""
+    if d.type in ("FIELD_MOVED_TO_EXISTING_ONEOF", "MULTIPLE_FIELDS_MOVED_TO_ONEOF"):
+        return f"{d.message}.{d.details['oneof']}"
+    if d.field and (not d.type.endswith("_REMOVED") or d.details.get("kept")):
+        return f"{d.message}.{d.field}"
+    return d.message
+
+
 def _sentence(d: Difference, version: int | None, direction: str) -> str:
     old = f"version {version}" if version is not None else "the old schema"
     if direction == BACKWARD:
@@ -132,7 +142,7 @@ def _sentence(d: Difference, version: int | None, direction: str) -> str:
     else:
         then = f"so records written with the new schema cannot be read by consumers using {old}"
     change = _change(d, flipped=direction == FORWARD)
-    why = _WHY.get(d.type)
+    why = None if _same_named_type(d) else _WHY.get(d.type)
     return f"{change} ({why}), {then}" if why else f"{change}, {then}"
 
 
@@ -170,6 +180,8 @@ def _change(d: Difference, flipped: bool) -> str:
     if t == "FIELD_NAME_CHANGED":
         before, after = old_new("name")
         return f"field number {d.number} of message `{d.message}` was renamed from `{before}` to `{after}`"
+    if _same_named_type(d):
+        return f"{subject} keeps type {det['new_type']}, but that message changed incompatibly in the file defining it"
     if t in ("FIELD_KIND_CHANGED", "FIELD_SCALAR_KIND_CHANGED", "FIELD_NAMED_TYPE_CHANGED"):
         before, after = old_new("type")
         return f"{subject} changed type from {before} to {after}"
@@ -189,3 +201,8 @@ def _change(d: Difference, flipped: bool) -> str:
             return f"{subject} moved out of oneof `{oneof}`, whose other fields stayed in a oneof"
         return f"{subject} moved into oneof `{oneof}`, which already held fields of a oneof"
     raise AssertionError(f"unknown difference type {t}")
+
+
+def _same_named_type(d: Difference) -> bool:
+    """FIELD_NAMED_TYPE_CHANGED for a message of an imported file that changed under the same name."""
+    return d.type == "FIELD_NAMED_TYPE_CHANGED" and d.details.get("old_type") == d.details.get("new_type")

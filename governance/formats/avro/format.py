@@ -28,6 +28,9 @@ class AvroFormat:
     def locator(self, text: str) -> AvroLocator:
         return AvroLocator(text)
 
+    def imports(self, text: str) -> tuple[str, ...]:
+        return ()
+
     def formatted(self, schema: ParsedSchema, fmt: str) -> str | None:
         """Confluent's `resolved` (references inlined) is not served: the stored text is answered."""
         return None

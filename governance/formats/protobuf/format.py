@@ -8,12 +8,13 @@ descriptor; the well-known types (`google/protobuf/*.proto`) resolve without one
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from governance.errors import InvalidSchemaError
 from governance.formats.base import Description, FieldPaths, Fetch
 from governance.formats.protobuf import describe, fields
-from governance.formats.protobuf.locate import ProtobufLocator
+from governance.formats.protobuf.locate import ProtobufLocator, ProtoText
 
 if TYPE_CHECKING:
     from governance.avro import Level
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 FILE_NAME = "schema.proto"
 """The name of a schema's own file when given as text (a descriptor carries its own)."""
+WELL_KNOWN = "google/protobuf/"
+"""Where the well-known types' files are: they resolve without a reference."""
 
 
 class ProtobufFormat:
@@ -32,6 +35,7 @@ class ProtobufFormat:
     def parse(self, text: str, references: Mapping[str, str] | None = None) -> ProtoSchema:
         """InvalidProtoError (an InvalidSchemaError) with the file, line and reason; an error inside an
         imported file keeps its file in the message, its line is the import's (error_position)."""
+        _require_libraries()
         from governance.protobuf import InvalidProtoError, parse_schema
 
         try:
@@ -48,6 +52,9 @@ class ProtobufFormat:
 
     def locator(self, text: str) -> ProtobufLocator:
         return ProtobufLocator(text)
+
+    def imports(self, text: str) -> tuple[str, ...]:
+        return tuple(name for name in ProtoText(text).imports if not name.startswith(WELL_KNOWN))
 
     def formatted(self, schema: Any, fmt: str) -> str | None:
         """`serialized`: the base64 FileDescriptorProto confluent-kafka's serializers ask for."""
@@ -84,3 +91,11 @@ class ProtobufFormat:
             return self.parse(text, references)
         except InvalidSchemaError:
             return None
+
+
+@cache
+def _require_libraries() -> None:
+    """MissingExtra naming the pip extra when protobuf or grpcio-tools is not installed (checked once)."""
+    from governance.extras import require
+
+    require("protobuf", "reading .proto files")

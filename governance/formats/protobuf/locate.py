@@ -150,10 +150,19 @@ class ProtobufLocator:
         owner, _, name = path.rpartition(".")
         message = self.text.messages.get(owner)
         if message is None:
-            return None
+            return self._user_line(field_path.rpartition(".")[0])
         if name in message.fields:
             return message.fields[name].line
         return message.oneofs.get(name, message.line)
+
+    def _user_line(self, full_name: str) -> int | None:
+        """A message defined in an imported file: the line of the first field here of that type."""
+        for message in self.text.messages.values():
+            for f in message.fields.values():
+                used = f.type.lstrip(".")
+                if used and (used == full_name or full_name.endswith("." + used)):
+                    return f.line
+        return None
 
     def _column_line(self, column: str) -> int:
         message = self.text.first_message()
@@ -181,6 +190,8 @@ class ProtobufLocator:
         steps = [s for s in location.removeprefix("#/").split("/") if s]
         if not steps:
             return ""
+        if finding_type == "MESSAGE_REMOVED":  # not in the reader's schema: named by its path
+            return ".".join(filter(None, [self.text.package, *steps]))
         found = _descriptor_path(schema, steps) if schema is not None else None
         if found:
             return found
