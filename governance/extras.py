@@ -25,7 +25,6 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "lineage": ("datahub", "datahub_gx_plugin", "confluent_kafka", "fastavro"),
     "registry": ("uvicorn", "starlette", "confluent_kafka"),
     "console": ("starlette", "jinja2", "uvicorn", "confluent_kafka", "fastavro"),
-    "protobuf": ("google.protobuf", "grpc_tools"),  # .proto schemas: the gate, and the registry serving PROTOBUF
     "stack": ("cryptography", "uvicorn", "starlette", "jinja2", "confluent_kafka", "fastavro"),
 }
 EXTRAS["all"] = tuple(dict.fromkeys(m for modules in EXTRAS.values() for m in modules))
