@@ -44,8 +44,7 @@ class GateFinding:
 def type_changed(workspace: Workspace, subject: str, version: int, old_type: str) -> GateFinding:
     """A subject whose file changed format (`.avsc` to `.proto`): incompatible at every level but NONE, in
     the words our registry answers (a registry's answer names no field, so neither does this)."""
-    from governance.formats import format_for
-    from governance.registry.answers import different_type_messages
+    from governance.formats import different_type_messages, format_for
 
     level = workspace.level(subject).value
     labels = format_for(old_type).label, format_for(workspace.schema_type(subject)).label

@@ -54,17 +54,6 @@ def incompatibility_messages(findings: Sequence[Finding], old_schemas: Mapping[i
     return [f.message for f in forward + backward] + entries
 
 
-DIFFERENT_SCHEMA_TYPE = "Incompatible because of different schema type"
-
-
-def different_type_messages(version: int, old_type: str, new_type: str, level: str) -> list[str]:
-    """A schema of another type than a version it is checked against: Confluent's SchemaValidatorBuilder
-    answers its one plain entry for that version (at every level but NONE); ours says which types."""
-    return [f"version {version} is {old_type} and this schema is {new_type}: a subject's versions are "
-            f"checked only against versions of their own type, so set the subject's compatibility to NONE to "
-            f"change its type", DIFFERENT_SCHEMA_TYPE, f"{{validateFields: 'false', compatibility: '{level}'}}"]
-
-
 def incompatible_message(subject: str, messages: Sequence[str]) -> str:
     """The 409's message: Confluent's wording, with the entries as Java prints a list."""
     return (f"Schema being registered is incompatible with an earlier schema for subject \"{subject}\", "

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from governance.formats import InvalidSchemaError, Level, ParsedSchema, format_for
+from governance.formats import InvalidSchemaError, Level, ParsedSchema, different_type_messages, format_for
 from governance.registry import answers, errors, records
 from governance.registry.records import SchemaValue
 from governance.registry.submission import SchemaRequest, lone_surrogate
@@ -359,7 +359,7 @@ class RegistryService:
         if other is not None:
             newer = checked[other + 1:]
             return (self._incompatibilities(candidate, schema_type, newer, level, configured)
-                    or answers.different_type_messages(checked[other].version, format_for(checked[other].schema_type).label,
+                    or different_type_messages(checked[other].version, format_for(checked[other].schema_type).label,
                                                        format_for(schema_type).label, configured.value))
         parsed = [(r.version, self._parsed_of(r)) for r in checked]
         findings = format_for(schema_type).compatibility(candidate, parsed, level)

@@ -387,7 +387,7 @@ def test_a_subject_changing_format_is_incompatible_in_both_modes_but_at_none(
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
     [finding] = only_findings(git)
     assert (finding["file"], finding["type"], finding["line"]) == (f"schemas/{subject}.proto", "INCOMPATIBLE", 1)
-    assert finding["message"].startswith("version 1 is a Avro schema and this one is Protobuf")
+    assert finding["message"].startswith("version 1 is Avro and this schema is Protobuf: ")
 
     repo.write({"subjects.yml": f"{subject}:\n  compatibility: FORWARD\n"})  # not the registry's: our engine judges
     git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")

@@ -118,15 +118,6 @@ def test_gate_registers_and_checks_against_a_registry_with_the_base_install(
     assert check.returncode == 0, check.stderr + check.stdout
 
 
-def test_the_gate_on_a_proto_file_names_the_protobuf_extra(tmp_path: Path, base_path: Path) -> None:
-    repo = make_repo(tmp_path / "repo")
-    repo.commit({"a-value.proto": 'syntax = "proto3";\nmessage A {\n  string id = 1;\n}\n'})
-    result = run_base(base_path, repo.root, "schemas", "check", "--against", "HEAD")
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.splitlines() == [
-        "error: this command needs the `protobuf` extra (google not installed): pip install 'kafka-governance[protobuf]'"]
-
-
 @pytest.mark.parametrize(("command", "extra"), [
     (["sentinel", "check", "rules/a.yml"], "sentinel"),
     (["sentinel", "run", "rules/a.yml"], "sentinel"),
