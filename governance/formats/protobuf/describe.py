@@ -4,6 +4,7 @@ text), what changed between two versions, and what DataHub reads for it."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,11 @@ def describe(schema: ProtoSchema | None, text: str) -> Description:
 
     walked = list(fields.walk(find_message(schema)))
     types = {path: fields.type_name(f) for path, f, leaf in walked if leaf}
-    return Description(None, tuple(types), {}, schema.canonical, types)
+    numbers: dict[str, str] = {}
+    for path, f, _ in walked:
+        parent = numbers.get(path.rpartition(".")[0]) if "." in path else None
+        numbers[path] = f"{parent}.{f.number}" if parent else str(f.number)
+    return Description(None, tuple(types), {}, schema.canonical, types, {p: numbers[p] for p in types})
 
 
 def diff(old: ProtoSchema, new: ProtoSchema) -> list[str]:
@@ -46,6 +51,43 @@ def datahub_fields(schema: ProtoSchema) -> list[Any]:
     main = ProtobufSchema(schema.name, sources.pop(schema.name))
     logging.getLogger("datahub.ingestion.extractor.protobuf_util").setLevel(logging.ERROR)
     return list(protobuf_schema_to_mce_fields(main, [ProtobufSchema(n, t) for n, t in sources.items()]))
+
+
+_V2_TOKEN = re.compile(r"\[[^\]]*\]|[^.\[\]]+")
+
+
+def datahub_columns(schema: ProtoSchema, mce_fields: Sequence[Any]) -> dict[str, str]:
+    """Column (`to.zip`, `card`) -> v2 path of DataHub's field for it, in the file's first message.
+
+    DataHub names a oneof (`[type=union].payment`, proto3 `optional` as `_n`) where the decoded record
+    and the rules have none, and puts the message's name first when the file has several messages:
+    both are left out of the column."""
+    from governance.protobuf import find_message
+
+    if not schema.file.message_type:
+        return {}
+    first = find_message(schema)
+    root = f"[type={first.full_name.replace('.', '_')}]"
+    out: dict[str, str] = {}
+    for f in mce_fields:
+        tokens = _V2_TOKEN.findall(f.fieldPath)
+        if tokens[1:2] != [root]:
+            continue
+        rest = tokens[2:]
+        if rest[:1] == [first.name]:
+            rest = rest[1:]
+        names: list[str] = []
+        after_union = False
+        for token in rest:
+            if token.startswith("["):
+                after_union = token == "[type=union]"
+            elif after_union:
+                after_union = False
+            else:
+                names.append(token)
+        if names:
+            out.setdefault(".".join(names), f.fieldPath)
+    return out
 
 
 def datahub_document(text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch,
