@@ -3,7 +3,6 @@ text), what changed between two versions, and what DataHub reads for it."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,13 +43,21 @@ def diff(old: ProtoSchema, new: ProtoSchema) -> list[str]:
 
 
 def datahub_fields(schema: ProtoSchema) -> list[Any]:
-    """DataHub's own reading of the file (protobuf_util, which compiles it with its imports)."""
-    from datahub.ingestion.extractor.protobuf_util import ProtobufSchema, protobuf_schema_to_mce_fields
+    """DataHub's own fields for the file: protobuf_util's graph of it and its fields from that graph (v2
+    paths, types, nullability), as `protobuf_schema_to_mce_fields` makes them, but on our descriptor.
 
-    sources = schema.sources()
-    main = ProtobufSchema(schema.name, sources.pop(schema.name))
-    logging.getLogger("datahub.ingestion.extractor.protobuf_util").setLevel(logging.ERROR)
-    return list(protobuf_schema_to_mce_fields(main, [ProtobufSchema(n, t) for n, t in sources.items()]))
+    That public function compiles the text with protoc into the process's one descriptor pool and
+    imports it as a module named after the file: a second subject defining the same message (the
+    next version, another topic sharing it) gets no fields, and a file name met before gets the
+    first file's fields. A recursive message gets none, as in DataHub (its walk needs a DAG).
+    """
+    import networkx
+    from datahub.ingestion.extractor.protobuf_util import _populate_graph, _schema_fields_from_dag
+
+    graph = _populate_graph(schema.descriptor)
+    if not networkx.is_directed_acyclic_graph(graph):
+        return []
+    return list(_schema_fields_from_dag(graph, False))
 
 
 _V2_TOKEN = re.compile(r"\[[^\]]*\]|[^.\[\]]+")
