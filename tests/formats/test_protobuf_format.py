@@ -255,3 +255,10 @@ def test_datahub_columns_name_the_field_of_each_rule_column_through_a_oneof_and_
 def test_describe_numbers_each_leaf_field_along_its_path() -> None:
     numbers = PROTO.describe(ORDER, REFS).numbers
     assert (numbers["id"], numbers["to.zip"], numbers["first.quantity"], numbers["iban"]) == ("1", "2.1", "6.1", "8")
+
+
+def test_diff_also_names_a_type_change_confluent_does_not_record() -> None:
+    widened = OLD.replace("int32 amount = 2;", "int64 amount = 2;")
+    assert PROTO.diff(OLD, widened) == [
+        "~ field `amount` (number 2) of message `t.Order` changed type from int32 to int64 (wire-compatible)"]
+    assert PROTO.diff(OLD, OLD) == []

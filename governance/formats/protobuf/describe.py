@@ -32,14 +32,34 @@ def describe(schema: ProtoSchema | None, text: str) -> Description:
 
 def diff(old: ProtoSchema, new: ProtoSchema) -> list[str]:
     """One line per difference Confluent's SchemaDiff finds, `+` added, `-` removed, `~` changed:
-    `+ field `amount` (number 3) of message `shop.Order` was added`."""
+    `+ field `amount` (number 3) of message `shop.Order` was added`; then each type change SchemaDiff
+    does not record (within a wire-compatible group: `int32` to `int64`), which a reader wants to see too."""
     from governance.protobuf import compare
 
-    lines = []
+    lines, told = [], set()
     for d in compare(old, new):
         sign = "+" if d.type.endswith("_ADDED") else "-" if d.type.endswith("_REMOVED") else "~"
         lines.append(f"{sign} {d.describe()}")
+        told.add((d.message, d.number))
+    before = _typed_fields(old.descriptor.message_types_by_name.values())
+    for key, (name, now) in _typed_fields(new.descriptor.message_types_by_name.values()).items():
+        if key in before and before[key][1] != now and key not in told:
+            lines.append(f"~ field `{name}` (number {key[1]}) of message `{key[0]}` changed type from "
+                         f"{before[key][1]} to {now} (wire-compatible)")
     return lines
+
+
+def _typed_fields(messages: Any) -> dict[tuple[str, int], tuple[str, str]]:
+    """(message full name, field number) -> (field name, type as `.proto` writes it), nested messages too."""
+    out: dict[tuple[str, int], tuple[str, str]] = {}
+    pending = list(messages)
+    while pending:
+        message = pending.pop()
+        if message.GetOptions().map_entry:
+            continue
+        out.update({(message.full_name, f.number): (f.name, fields.type_name(f)) for f in message.fields})
+        pending += message.nested_types
+    return out
 
 
 def datahub_fields(schema: ProtoSchema) -> list[Any]:
