@@ -4,8 +4,9 @@ acryl-datahub's classes, URN helpers and (for quality rules) its GX plugin's own
 integration would make.
 
 - topics: datasets on platform `kafka` with SchemaMetadata (KafkaSchema with the
-  schema's text, fields from its format's `datahub_fields`, for Avro DataHub's
-  `avro_schema_to_mce_fields`, errors surfacing), DatasetProperties
+  schema's text, fields from its format's `datahub_fields`: for Avro DataHub's
+  `avro_schema_to_mce_fields`, errors surfacing, for Protobuf DataHub's `protobuf_util`
+  on our descriptor; a rule's column is found among them by `datahub_columns`), DatasetProperties
   (subject, schema id and version, partitions; `compatibility` the declared level of schemas/,
   the registry's own beside it as `registry_compatibility`), SubTypes Topic, Status,
   and Ownership / GlobalTags from declared metadata; field `doc`s become field
