@@ -231,7 +231,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
-                      schema=description.pretty, fields=fields, typed=bool(description.types), field_tags=description.tags, dataset=dataset, estate_error=estate_error,
+                      schema=description.pretty, fields=fields, typed=bool(description.types), field_tags=description.tags,
+                      dataset=dataset, estate_error=estate_error,
                       diff=diff, diff_from=diff_from, diff_to=diff_to,
                       links=subject_story(data.estate(), name))
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.formats import UnsupportedSchemaType, format_for
 from governance.lineage.declared import Declared, check_references, load_declared
 from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
 from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
+
+if TYPE_CHECKING:
+    from governance.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _add_schema_files(estate: Estate, folder: Path) -> None:
         dataset.origin = str(path)
 
 
-def _workspace_references(workspace: Any, subject: str) -> dict[str, str]:
+def _workspace_references(workspace: Workspace, subject: str) -> dict[str, str]:
     """Reference name -> text of the schemas/ files subjects.yml says `subject` refers to, references of
     references included (as the gate resolves them)."""
     out: dict[str, str] = {}
@@ -201,8 +204,8 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
     if first.schema is not None:
         # The valid topic holds the source's records byte for byte: same schema, same fields.
         estate.dataset(valid).schema = first.schema
-        leaves = format_for(first.schema.schema_type).describe(first.schema.text, first.schema.reference_texts).leaf_fields
-        flows = [FieldFlow(sources[0], f, valid, f) for f in leaves]
+        described = format_for(first.schema.schema_type).describe(first.schema.text, first.schema.reference_texts)
+        flows = [FieldFlow(sources[0], f, valid, f) for f in described.leaf_fields]
     estate.dataset(dlq).description = (f"Dead letters of sentinel pipeline {pipeline.name}: records of "
                                        f"{', '.join(pipeline.sources)} that failed a critical rule or did not decode")
     assertions = tuple(
