@@ -207,8 +207,13 @@ def create_app(config: ConsoleConfig) -> Starlette:
         chosen = request.query_params.get("version") or str(versions[-1])
         record = data.registry(f"/subjects/{subject_path(name)}/versions/{chosen}")
         schema_format = format_for(record.get("schemaType"))
-        description = schema_format.describe(record["schema"])
-        fields = sorted(schema_format.columns(record["schema"]).values)
+        references = (references_of(RegistryClient(data.config.registry_url or ""), name, [str(record["version"])])
+                      if record.get("references") else {})
+        description = schema_format.describe(record["schema"], references)
+        if description.types:  # Protobuf: the leaf fields in file order, each with its numbers and type
+            fields = [(f, description.numbers.get(f, ""), description.types[f]) for f in description.leaf_fields]
+        else:
+            fields = [(f, "", "") for f in sorted(schema_format.columns(record["schema"], references).values)]
         try:
             estate, estate_error = data.estate(), None
         except GovernanceError as e:  # the project's files as lineage show would refuse them
@@ -226,7 +231,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
-                      schema=description.pretty, fields=fields, field_tags=description.tags, dataset=dataset, estate_error=estate_error,
+                      schema=description.pretty, fields=fields, typed=bool(description.types), field_tags=description.tags,
+                      dataset=dataset, estate_error=estate_error,
                       diff=diff, diff_from=diff_from, diff_to=diff_to,
                       links=subject_story(data.estate(), name))
 

@@ -3,12 +3,11 @@ subject it names, so that the page can link each name to its node or page."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from governance.console.graph import job_id
-from governance.lineage.model import Assertion, Dataset, DatasetRef, Estate, Job
+from governance.lineage.model import Assertion, Dataset, DatasetRef, Estate, Job, TopicSchema
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def node_story(estate: Estate, selected: str, pipelines: dict[str, dict[str, Any
     for job in estate.writers(dataset.ref):
         if job.kind == "sentinel":
             guards.append(_guard(job, "valid" if job.outputs.index(dataset.ref) == 0 else "dlq", pipelines))
-    schema = json.dumps(json.loads(dataset.schema.text), indent=2) if dataset.schema else None
+    schema = _pretty(dataset.schema) if dataset.schema else None
     return Story("dataset", selected, dataset=dataset, reads=[job_id(j) for j in estate.readers(dataset.ref)],
                  writes=[job_id(j) for j in estate.writers(dataset.ref)], guards=guards, schema=schema,
                  owners=dataset.owners, tags=dataset.tags)
@@ -92,3 +91,10 @@ def node_names(estate: Estate) -> dict[str, str]:
     refs: set[DatasetRef] = {*estate.datasets, *(r for j in estate.jobs for r in (*j.inputs, *j.outputs))}
     names.update({str(r): str(r) for r in refs})
     return names
+
+
+def _pretty(schema: TopicSchema) -> str:
+    """The schema laid out by its format (Avro's JSON indented, a `.proto` file as printed)."""
+    from governance.formats import format_for
+
+    return format_for(schema.schema_type).describe(schema.text, schema.reference_texts).pretty

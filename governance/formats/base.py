@@ -131,6 +131,8 @@ class Description:
     """The schema laid out for people to read."""
     types: Mapping[str, str] = field(default_factory=dict)
     """Leaf field path -> its type as the format writes it (`repeated string`); empty where not given."""
+    numbers: Mapping[str, str] = field(default_factory=dict)
+    """Leaf field path -> the field numbers along it (Protobuf: `2.1` for `to.zip`); empty where fields have none."""
 
 
 Fetch = Callable[[str, str], Mapping[str, Any]]
@@ -181,3 +183,8 @@ class SchemaFormat(Protocol):
 
     def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
         """DataHub's SchemaField list for the schema (acryl-datahub is imported here, not before)."""
+
+    def datahub_columns(self, text: str, fields: Sequence[Any], references: Mapping[str, str] | None = None
+                        ) -> dict[str, str]:
+        """Column path as rules and `describe` name it (`shippingAddress.zip`) -> the v2 field path of
+        the DataHub field among `fields` (`datahub_fields(text)`) that holds it."""

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.formats import UnsupportedSchemaType, format_for
 from governance.lineage.declared import Declared, check_references, load_declared
 from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
 from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
+
+if TYPE_CHECKING:
+    from governance.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,27 @@ def _add_schema_files(estate: Estate, folder: Path) -> None:
             continue
         path = workspace.path(subject)
         schema_type = workspace.schema_type(subject)
+        references = _workspace_references(workspace, subject)
         dataset = estate.dataset(topic(subject.removesuffix("-value")))
         dataset.schema = TopicSchema(subject, text, levels=workspace_levels(workspace, subject), origin=str(path),
-                                     schema_type=schema_type)
-        dataset.description = format_for(schema_type).describe(text).doc
+                                     schema_type=schema_type, references=tuple(references.items()))
+        dataset.description = format_for(schema_type).describe(text, references).doc
         dataset.origin = str(path)
+
+
+def _workspace_references(workspace: Workspace, subject: str) -> dict[str, str]:
+    """Reference name -> text of the schemas/ files subjects.yml says `subject` refers to, references of
+    references included (as the gate resolves them)."""
+    out: dict[str, str] = {}
+    pending, seen = list(workspace.references(subject)), {subject}
+    while pending:
+        ref = pending.pop()
+        if ref.subject in seen or ref.subject not in workspace.texts:
+            continue
+        seen.add(ref.subject)
+        out[ref.name] = workspace.texts[ref.subject]
+        pending += workspace.references(ref.subject)
+    return out
 
 
 def _registry(url: str) -> Any:
@@ -108,7 +127,7 @@ def _registry(url: str) -> Any:
 
 
 def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, declared: Levels = Levels()) -> None:
-    from governance.registry.client import RegistryClientError, subject_path
+    from governance.registry.client import RegistryClientError, references_of, subject_path
 
     try:
         latest = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/latest")
@@ -131,9 +150,10 @@ def _add_subject(estate: Estate, registry: Any, subject: str, topic_name: str, d
         return registry.call("GET", f"/subjects/{subject_path(referenced)}/versions/{version}")
 
     text = schema_format.datahub_document(latest["schema"], latest.get("references") or [], fetch)
+    references = references_of(registry, subject, [str(latest["version"])]) if latest.get("references") else {}
     dataset.schema = TopicSchema(subject, text, latest.get("version"), latest.get("id"), levels, registry.url,
-                                 schema_format.schema_type)
-    dataset.description = dataset.description or schema_format.describe(latest["schema"]).doc
+                                 schema_format.schema_type, tuple(references.items()))
+    dataset.description = dataset.description or schema_format.describe(latest["schema"], references).doc
     dataset.origin = dataset.origin or registry.url
 
 
@@ -184,8 +204,8 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
     if first.schema is not None:
         # The valid topic holds the source's records byte for byte: same schema, same fields.
         estate.dataset(valid).schema = first.schema
-        leaves = format_for(first.schema.schema_type).describe(first.schema.text).leaf_fields
-        flows = [FieldFlow(sources[0], f, valid, f) for f in leaves]
+        described = format_for(first.schema.schema_type).describe(first.schema.text, first.schema.reference_texts)
+        flows = [FieldFlow(sources[0], f, valid, f) for f in described.leaf_fields]
     estate.dataset(dlq).description = (f"Dead letters of sentinel pipeline {pipeline.name}: records of "
                                        f"{', '.join(pipeline.sources)} that failed a critical rule or did not decode")
     assertions = tuple(

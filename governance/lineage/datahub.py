@@ -4,8 +4,9 @@ acryl-datahub's classes, URN helpers and (for quality rules) its GX plugin's own
 integration would make.
 
 - topics: datasets on platform `kafka` with SchemaMetadata (KafkaSchema with the
-  schema's text, fields from its format's `datahub_fields`, for Avro DataHub's
-  `avro_schema_to_mce_fields`, errors surfacing), DatasetProperties
+  schema's text, fields from its format's `datahub_fields`: for Avro DataHub's
+  `avro_schema_to_mce_fields`, errors surfacing, for Protobuf DataHub's `protobuf_util`
+  on our descriptor; a rule's column is found among them by `datahub_columns`), DatasetProperties
   (subject, schema id and version, partitions; `compatibility` the declared level of schemas/,
   the registry's own beside it as `registry_compatibility`), SubTypes Topic, Status,
   and Ownership / GlobalTags from declared metadata; field `doc`s become field
@@ -30,7 +31,6 @@ import datahub.emitter.mce_builder as builder
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import pre_json_transform
 from datahub.metadata import schema_classes as m
-from datahub.utilities.urns.field_paths import get_simple_field_path_from_v2_field_path
 
 from governance.errors import GovernanceError
 from governance.formats import format_for
@@ -51,6 +51,7 @@ class Mapper:
     def __init__(self, estate: Estate, options: DataHubOptions = DataHubOptions()) -> None:
         self.estate, self.options = estate, options
         self._fields: dict[DatasetRef, list[m.SchemaFieldClass]] = {}
+        self._columns: dict[DatasetRef, dict[str, str]] = {}
 
     # -- URNs ----------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class Mapper:
             else:
                 schema_format = format_for(dataset.schema.schema_type)
                 try:
-                    self._fields[ref] = schema_format.datahub_fields(dataset.schema.text)
+                    self._fields[ref] = schema_format.datahub_fields(dataset.schema.text, dataset.schema.reference_texts)
                 except Exception as e:  # DataHub's parser rejects what Avro Java would accept, now and then
                     raise GovernanceError(
                         f"{dataset.schema.origin or dataset.schema.subject}: DataHub cannot read this "
@@ -247,11 +248,12 @@ class Mapper:
                         hint="fix the schema, or leave it out of the emitted estate") from None
         return self._fields[ref]
 
-    def _v2_path(self, ref: DatasetRef, simple: str) -> str:
-        for f in self._schema_fields(ref):
-            if get_simple_field_path_from_v2_field_path(f.fieldPath) == simple:
-                return f.fieldPath
-        return simple
+    def _v2_path(self, ref: DatasetRef, column: str) -> str:
+        if ref not in self._columns:
+            fields, dataset = self._schema_fields(ref), self.estate.datasets.get(ref)
+            self._columns[ref] = ({} if dataset is None or dataset.schema is None else format_for(
+                dataset.schema.schema_type).datahub_columns(dataset.schema.text, fields, dataset.schema.reference_texts))
+        return self._columns[ref].get(column, column)
 
     def _fine_grained(self, flows: Sequence[FieldFlow]) -> list[m.FineGrainedLineageClass]:
         return [m.FineGrainedLineageClass(

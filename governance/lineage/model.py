@@ -42,6 +42,12 @@ class TopicSchema:
     """Where the schema came from: a file (`schemas/orders-value.avsc`) or the registry URL."""
     schema_type: str = "AVRO"
     """Confluent's schemaType: which schema format reads `text` (governance.formats)."""
+    references: tuple[tuple[str, str], ...] = ()
+    """(reference name, text) of what `text` refers to and is not inlined in it: the files a `.proto` imports."""
+
+    @property
+    def reference_texts(self) -> dict[str, str]:
+        return dict(self.references)
 
     @property
     def compatibility(self) -> str | None:

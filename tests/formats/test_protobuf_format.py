@@ -237,3 +237,33 @@ def test_datahub_fields_are_datahubs_own_reading_with_v2_paths() -> None:
     assert paths["[version=2.0].[type=shop_Order].[type=string].id"] == "string"
     assert paths["[version=2.0].[type=shop_Order].[type=common_Address].to.[type=string].zip"] == "string"
     assert paths["[version=2.0].[type=shop_Order].[type=google_protobuf_Timestamp].at"] == "google.protobuf.Timestamp"
+
+
+def test_datahub_fields_of_each_version_are_its_own_in_one_process_and_a_recursive_message_has_none() -> None:
+    """DataHub's public protobuf_schema_to_mce_fields would compile both versions into one descriptor pool."""
+    first = {f.fieldPath for f in PROTO.datahub_fields(OLD)}
+    second = {f.fieldPath for f in PROTO.datahub_fields(OLD.replace("int32 amount = 2;", "int32 amount = 2;\n  string note = 3;"))}
+    assert second - first == {"[version=2.0].[type=t_Order].[type=string].note"}
+    tree = 'syntax = "proto3";\npackage t;\n\nmessage Node {\n  string v = 1;\n  repeated Node kids = 2;\n}\n'
+    assert PROTO.datahub_fields(tree) == [], "as DataHub: its walk of the message graph needs it acyclic"
+
+
+def test_datahub_columns_name_the_field_of_each_rule_column_through_a_oneof_and_a_second_message() -> None:
+    text = ORDER + "\nmessage Audit {\n  string id = 1;\n}\n"
+    columns = PROTO.datahub_columns(text, PROTO.datahub_fields(text, REFS), REFS)
+    assert columns["card"] == "[version=2.0].[type=shop_Order].Order.[type=union].payment.[type=string].card"
+    assert columns["to.zip"] == "[version=2.0].[type=shop_Order].Order.[type=common_Address].to.[type=string].zip"
+    assert columns["id"] == "[version=2.0].[type=shop_Order].Order.[type=string].id", "the first message's, not Audit's"
+    assert PROTO.datahub_columns("message {", [], None) == {}
+
+
+def test_describe_numbers_each_leaf_field_along_its_path() -> None:
+    numbers = PROTO.describe(ORDER, REFS).numbers
+    assert (numbers["id"], numbers["to.zip"], numbers["first.quantity"], numbers["iban"]) == ("1", "2.1", "6.1", "8")
+
+
+def test_diff_also_names_a_type_change_confluent_does_not_record() -> None:
+    widened = OLD.replace("int32 amount = 2;", "int64 amount = 2;")
+    assert PROTO.diff(OLD, widened) == [
+        "~ field `amount` (number 2) of message `t.Order` changed type from int32 to int64 (wire-compatible)"]
+    assert PROTO.diff(OLD, OLD) == []

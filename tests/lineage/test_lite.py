@@ -77,3 +77,21 @@ def test_emit_to_lite_writes_datahubs_default_store_and_twice_changes_nothing(ho
     records = json.loads(exported.read_text())
     keys = [(r["entityUrn"], r["aspectName"]) for r in records]
     assert len(keys) == len(set(keys)), "an aspect stored twice"
+
+
+def test_a_protobuf_topic_imports_into_datahub_lite_with_its_proto_schema(tmp_path: Path, home: dict[str, str]) -> None:
+    project = Path(__file__).parent / "protobuf_project"
+    output = tmp_path / "protobuf.json"
+    emitted = subprocess.run([sys.executable, "-m", "governance", "lineage", "emit", "--project", str(project),
+                              "--to", f"file:{output}"], capture_output=True, text=True, env=home)
+    assert emitted.returncode == 0, emitted.stderr
+    lite(home, "import", "--file", str(output))
+    schema = get(home, "urn:li:dataset:(urn:li:dataPlatform:kafka,shipments,PROD)", "schemaMetadata")
+    kafka_schema = schema["platformSchema"]["com.linkedin.schema.KafkaSchema"]
+    assert kafka_schema == {"documentSchema": (project / "schemas" / "shipments-value.proto").read_text(),
+                            "documentSchemaType": "PROTOBUF"}
+    paths = [f["fieldPath"] for f in schema["fields"]]
+    assert "[version=2.0].[type=logistics_Shipment].[type=union].tracking.[type=string].tracking_number" in paths
+    assert len(paths) == 17
+    upstream = get(home, "urn:li:dataset:(urn:li:dataPlatform:kafka,shipments-valid,PROD)", "upstreamLineage")
+    assert len(upstream["fineGrainedLineages"]) == 13

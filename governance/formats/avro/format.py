@@ -65,3 +65,13 @@ class AvroFormat:
         from datahub.ingestion.extractor.schema_util import avro_schema_to_mce_fields
 
         return list(avro_schema_to_mce_fields(text, schema_tags_field="tags", tag_prefix="", swallow_exceptions=False))
+
+    def datahub_columns(self, text: str, fields: Sequence[Any], references: Mapping[str, str] | None = None
+                        ) -> dict[str, str]:
+        """An Avro column is the simple path of its v2 path (the first field with it, as DataHub's GX plugin finds it)."""
+        from datahub.utilities.urns.field_paths import get_simple_field_path_from_v2_field_path
+
+        out: dict[str, str] = {}
+        for f in fields:
+            out.setdefault(get_simple_field_path_from_v2_field_path(f.fieldPath), f.fieldPath)
+        return out

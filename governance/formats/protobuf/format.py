@@ -86,6 +86,11 @@ class ProtobufFormat:
     def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
         return describe.datahub_fields(self.parse(text, references))
 
+    def datahub_columns(self, text: str, fields: Sequence[Any], references: Mapping[str, str] | None = None
+                        ) -> dict[str, str]:
+        schema = self._lenient(text, references)
+        return describe.datahub_columns(schema, fields) if schema is not None else {}
+
     def _lenient(self, text: str, references: Mapping[str, str] | None) -> ProtoSchema | None:
         try:
             return self.parse(text, references)
