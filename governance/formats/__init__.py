@@ -19,6 +19,7 @@ from governance.formats.base import (
     Finding,
     Locator,
     ParsedSchema,
+    POLICIES,
     SchemaFormat,
     UnsupportedSchemaType,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "InvalidSchemaError",
     "Level",
     "Locator",
+    "POLICIES",
     "ParsedSchema",
     "SchemaFormat",
     "UnsupportedSchemaType",

@@ -19,6 +19,9 @@ from governance.errors import InvalidSchemaError
 if TYPE_CHECKING:
     from governance.avro import Level
 
+POLICIES = ("STRICT", "LENIENT")
+"""Confluent's `compatibilityPolicy` values (JSON Schema's; STRICT is the default): a subject's config."""
+
 BACKWARD = "backward"
 FORWARD = "forward"
 """A finding's direction: the new schema reads old data (backward), old readers read new data (forward)."""
