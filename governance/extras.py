@@ -21,6 +21,7 @@ DISTRIBUTION = "kafka-governance"
 EXTRAS: dict[str, tuple[str, ...]] = {
     # extra -> the top-level modules its commands import (what pyproject.toml installs for it)
     "protobuf": ("google", "grpc_tools"),  # only for .proto schemas: the gate asks for it when it meets one
+    "json_schema": ("jsonschema", "jsonschema_rs"),  # only for .json schemas, likewise
     "sentinel": ("great_expectations", "prometheus_client", "confluent_kafka", "fastavro"),
     "lineage": ("datahub", "datahub_gx_plugin", "confluent_kafka", "fastavro"),
     "registry": ("uvicorn", "starlette", "confluent_kafka"),

@@ -1,5 +1,5 @@
 """The project's schemas: schemas/<subject>.<suffix> files (a suffix each schema format declares:
-`.avsc`) and the optional schemas/subjects.yml. Read alike by the gate, lineage and the console."""
+`.avsc`, `.proto`, `.json`) and the optional schemas/subjects.yml. Read alike by the gate, lineage and the console."""
 
 from __future__ import annotations
 
@@ -116,8 +116,9 @@ def imported_references(texts: dict[str, str], types: dict[str, str],
 
 
 def schema_files(root: Path) -> list[Path]:
-    """The schema files of a schemas/ folder: those with a suffix a schema format declares, by name."""
-    return sorted(path for suffix in suffixes() for path in root.glob(f"*{suffix}"))
+    """The schema files of a schemas/ folder: those with a suffix a schema format declares, by name. Hidden
+    files (an editor's `.something.json`) are not schemas; subjects.yml is YAML, so never one."""
+    return sorted(path for suffix in suffixes() for path in root.glob(f"*{suffix}") if not path.name.startswith("."))
 
 
 _SUBJECT_KEYS = {"compatibility", "references", "allow_delete"}
@@ -192,5 +193,6 @@ def _references(path: Path, subject: str, line: int, raw: object, local: set[str
 
 
 def _file_names(subject: str) -> str:
-    """`orders-value.avsc`, or with several formats `orders-value.avsc or orders-value.proto`."""
-    return " or ".join(f"{subject}{suffix}" for suffix in suffixes())
+    """`orders-value.avsc`, or with several formats `orders-value.avsc, orders-value.proto or orders-value.json`."""
+    names = [f"{subject}{suffix}" for suffix in suffixes()]
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)

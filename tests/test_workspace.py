@@ -30,5 +30,15 @@ def test_subjects_yml_naming_a_subject_without_a_file_says_which_file_is_missing
     with pytest.raises(InputError) as raised:
         load_workspace(tmp_path)
     assert raised.value.line == 2
-    assert raised.value.reason == "unknown subject 'gone-value': there is no gone-value.avsc or gone-value.proto beside this file"
-    assert raised.value.hint == "fix the name, add the .avsc or .proto, or say `allow_delete: true` for a subject being removed"
+    assert raised.value.reason == "unknown subject 'gone-value': there is no gone-value.avsc, gone-value.proto or gone-value.json beside this file"
+    assert raised.value.hint == "fix the name, add the .avsc, .proto or .json, or say `allow_delete: true` for a subject being removed"
+
+
+def test_a_json_file_is_a_json_schema_subject_and_hidden_files_and_subjects_yml_are_not_schemas(tmp_path: Path) -> None:
+    (tmp_path / "orders-value.json").write_text('{"type": "object"}')
+    (tmp_path / ".editor.json").write_text("{}")
+    (tmp_path / "subjects.yml").write_text("orders-value:\n  compatibility: full\n")
+    assert [p.name for p in schema_files(tmp_path)] == ["orders-value.json"]
+    workspace = load_workspace(tmp_path)
+    assert workspace.schema_type("orders-value") == "JSON" and workspace.path("orders-value") == tmp_path / "orders-value.json"
+    assert workspace.level("orders-value") == Level.FULL

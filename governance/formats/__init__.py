@@ -1,9 +1,9 @@
 """Schema formats behind one seam: `format_for(schema_type)` answers every "what is this schema"
-question (base.SchemaFormat): Avro and Protobuf; JSON Schema joins by adding a module and a line
-to `_FORMATS`.
+question (base.SchemaFormat): Avro, Protobuf and JSON Schema; another format joins by adding a
+module and a line to `_FORMATS`.
 
 Cheap to import (the gate starts through it): a format imports its heavy libraries (fastavro,
-protobuf, grpcio-tools, acryl-datahub) inside the methods that need them.
+protobuf, grpcio-tools, jsonschema, jsonschema-rs, acryl-datahub) inside the methods that need them.
 """
 
 from __future__ import annotations
@@ -19,15 +19,17 @@ from governance.formats.base import (
     Finding,
     Locator,
     ParsedSchema,
+    POLICIES,
     SchemaFormat,
     UnsupportedSchemaType,
 )
+from governance.formats.json_schema import JSON_SCHEMA
 from governance.formats.protobuf import PROTOBUF
 
 DEFAULT_TYPE = "AVRO"
 """What a schema is when nothing says (Confluent: a missing `schemaType` is AVRO)."""
 
-_FORMATS: dict[str, SchemaFormat] = {AVRO.schema_type: AVRO, PROTOBUF.schema_type: PROTOBUF}
+_FORMATS: dict[str, SchemaFormat] = {f.schema_type: f for f in (AVRO, PROTOBUF, JSON_SCHEMA)}
 
 SCHEMA_TYPES: tuple[str, ...] = tuple(_FORMATS)
 """The schema types served, in Confluent's names (`GET /schemas/types`)."""
@@ -57,6 +59,7 @@ __all__ = [
     "InvalidSchemaError",
     "Level",
     "Locator",
+    "POLICIES",
     "ParsedSchema",
     "SchemaFormat",
     "UnsupportedSchemaType",

@@ -1,5 +1,5 @@
-"""What every schema format answers: the seam between the capabilities and Avro (and later
-Protobuf and JSON Schema).
+"""What every schema format answers: the seam between the capabilities and Avro, Protobuf and
+JSON Schema.
 
 A capability asks `format_for(schema_type)` for the format of a schema and calls only the
 methods below; it never looks inside a parsed schema. Parsing raises
@@ -18,6 +18,9 @@ from governance.errors import InvalidSchemaError
 
 if TYPE_CHECKING:
     from governance.avro import Level
+
+POLICIES = ("STRICT", "LENIENT")
+"""Confluent's `compatibilityPolicy` values (JSON Schema's; STRICT is the default): a subject's config."""
 
 BACKWARD = "backward"
 FORWARD = "forward"
@@ -139,6 +142,21 @@ Fetch = Callable[[str, str], Mapping[str, Any]]
 """(subject, version) -> the registry's answer for that version (`schema`, `references`)."""
 
 
+def fetched_texts(references: Sequence[Mapping[str, Any]], fetch: Fetch) -> dict[str, str]:
+    """Reference name -> schema text, through references of references (for `datahub_document`)."""
+    out: dict[str, str] = {}
+    pending = list(references)
+    while pending:
+        ref = pending.pop()
+        name = str(ref.get("name"))
+        if name in out:
+            continue
+        answer = fetch(str(ref.get("subject")), str(ref.get("version", "latest")))
+        out[name] = answer["schema"]
+        pending += answer.get("references") or []
+    return out
+
+
 class SchemaFormat(Protocol):
     schema_type: str
     """Confluent's name: AVRO, PROTOBUF or JSON."""
@@ -151,8 +169,10 @@ class SchemaFormat(Protocol):
         """A valid schema; `references` maps a reference name to the text it names."""
 
     def compatibility(self, new: ParsedSchema, previous: Sequence[tuple[int, ParsedSchema]],
-                      level: Level) -> list[Finding]:
-        """Why `new` cannot follow the live versions `previous` (oldest first) at `level`; [] if it can."""
+                      level: Level, policy: str | None = None) -> list[Finding]:
+        """Why `new` cannot follow the live versions `previous` (oldest first) at `level`; [] if it can.
+        `policy` is a subject's `compatibilityPolicy` (JSON Schema's STRICT or LENIENT; None the default),
+        which the other formats do not have and ignore."""
 
     def locator(self, text: str) -> Locator: ...
 
@@ -175,8 +195,10 @@ class SchemaFormat(Protocol):
 
     def decoder(self, text: str, references: Mapping[str, str] | None = None) -> Callable[[BinaryIO], Any]:
         """A reader of one value body (after Confluent's magic byte and id) written with the schema.
-        Raises on a schema it cannot use; the reader raises EOFError on a truncated body (Avro) or
-        ProtobufDecodeError (a ValueError naming its stage) on a body that is not a message of the file."""
+        Raises on a schema it cannot use; the reader raises EOFError on a truncated body (Avro),
+        ProtobufDecodeError (a ValueError naming its stage) on a body that is not a message of the file, or
+        JsonBodyError / JsonSchemaViolation (ValueErrors naming theirs) on one that is not JSON or that the
+        JSON Schema refuses."""
 
     def datahub_document(self, text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch) -> str:
         """The text DataHub reads for the schema, its registry references made part of it."""

@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "InvalidJsonSchemaError": "errors", "JsonBodyError": "errors",
+    "InvalidJsonSchemaError": "errors", "JsonBodyError": "errors", "JsonSchemaViolation": "errors",
     "JsonSchema": "schema", "parse_schema": "schema",
     "Difference": "findings", "Finding": "findings", "COMPATIBLE": "findings", "STRICT": "findings",
     "LENIENT": "findings", "KEYWORD_NOT_COMPARED": "findings", "policy_of": "findings",

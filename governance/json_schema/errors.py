@@ -1,4 +1,5 @@
-"""The errors of the JSON Schema domain: a schema that is not valid, and a record body that is not JSON."""
+"""The errors of the JSON Schema domain: a schema that is not valid, a record body that is not JSON, and one that
+its schema refuses."""
 
 from __future__ import annotations
 
@@ -37,6 +38,21 @@ class JsonBodyError(ValueError):
         super().__init__(reason)
         self.kind = kind
         self.reason = reason
+
+
+class JsonSchemaViolation(ValueError):
+    """A record body that is JSON but that its schema refuses: `kind` "schema" (the stage after "utf8" and
+    "json"), `path` the JSON path of the value at fault (`$.lines[0].sku`), `reason` the validator's
+    sentence, `keyword` the schema keyword that refused it. The message reads "$.amount: -1 is less than
+    the minimum of 0"."""
+
+    kind = "schema"
+
+    def __init__(self, path: str, reason: str, keyword: str = "") -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        self.keyword = keyword
 
 
 class MissingLibrary(GovernanceError):

@@ -15,13 +15,36 @@ _SCALAR = json.JSONDecoder()
 
 
 def load(text: str, file: str = "") -> Any:
-    """The JSON value of `text`; InvalidJsonSchemaError with the line and column where it stops being JSON."""
+    """The JSON value of `text`; InvalidJsonSchemaError with the line and column where it stops being JSON.
+    NaN, Infinity and numbers too large for a double are not JSON numbers (no other reader would take them)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise InvalidJsonSchemaError(f"the text is not JSON: {exc.msg}", exc.lineno, exc.colno, file=file) from None
+    except _NotANumber as exc:
+        at = text.find(exc.token)
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        raise InvalidJsonSchemaError(f"the text is not JSON: {exc.token} is not a JSON number", line, column,
+                                     file=file) from None
     except RecursionError:
         raise InvalidJsonSchemaError("the schema nests too deeply to be read", file=file) from None
+
+
+class _NotANumber(ValueError):
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
+
+
+def _not_a_number(token: str) -> Any:
+    raise _NotANumber(token)
+
+
+def _finite(token: str) -> float:
+    value = float(token)
+    if value in (float("inf"), float("-inf")):
+        raise _NotANumber(token)
+    return value
 
 
 class JsonObject(dict):

@@ -213,23 +213,22 @@ class RegistryApp:
         return 200, _compatibility_json(result, q.flag("verbose"))
 
     def get_global_config(self, q: Request) -> Response:
-        return 200, {"compatibilityLevel": self.registry.get_config(None)}
+        return 200, self.registry.get_config(None)
 
     def set_global_config(self, q: Request) -> Response:
-        return 200, {"compatibility": self.registry.set_config(None, _level_of(q.json()))}
+        return 200, self.registry.set_config(None, *_config_of(q.json()))
 
     def delete_global_config(self, q: Request) -> Response:
-        return 200, {"compatibilityLevel": self.registry.delete_config(None)}
+        return 200, self.registry.delete_config(None)
 
     def get_config(self, q: Request) -> Response:
-        level = self.registry.get_config(q.params[0], default_to_global=q.flag("defaultToGlobal"))
-        return 200, {"compatibilityLevel": level}
+        return 200, self.registry.get_config(q.params[0], default_to_global=q.flag("defaultToGlobal"))
 
     def set_config(self, q: Request) -> Response:
-        return 200, {"compatibility": self.registry.set_config(q.params[0], _level_of(q.json()))}
+        return 200, self.registry.set_config(q.params[0], *_config_of(q.json()))
 
     def delete_config(self, q: Request) -> Response:
-        return 200, {"compatibilityLevel": self.registry.delete_config(q.params[0])}
+        return 200, self.registry.delete_config(q.params[0])
 
     def get_global_mode(self, q: Request) -> Response:
         return 200, {"mode": self.registry.get_mode(None)}
@@ -377,10 +376,11 @@ async def _read_body(receive: Callable) -> bytes:
             return b"".join(chunks)
 
 
-def _level_of(body: Any) -> object:
+def _config_of(body: Any) -> tuple[object, object]:
+    """The level (`compatibility`, or `compatibilityLevel`) and JSON Schema's `compatibilityPolicy` a body sets."""
     if not isinstance(body, dict):
-        raise errors.bad_request("Send {\"compatibility\": \"LEVEL\"}")
-    return body.get("compatibility", body.get("compatibilityLevel"))
+        raise errors.bad_request("Send {\"compatibility\": \"LEVEL\"} and/or {\"compatibilityPolicy\": \"STRICT|LENIENT\"}")
+    return body.get("compatibility", body.get("compatibilityLevel")), body.get("compatibilityPolicy")
 
 
 def _mode_of(body: Any) -> object:

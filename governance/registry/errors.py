@@ -73,6 +73,10 @@ def invalid_compatibility_level(level: object) -> ServiceError:
     )  # fmt: skip
 
 
+def invalid_compatibility_policy(policy: object) -> ServiceError:
+    return ServiceError(422, 42203, f"Invalid compatibility policy: {policy!r}. Valid values are STRICT, LENIENT")
+
+
 def invalid_mode(mode: object) -> ServiceError:
     return ServiceError(422, 42204, f"Invalid mode: {mode!r}. Valid values are READWRITE, READONLY, IMPORT")
 

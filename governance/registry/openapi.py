@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from governance.formats import Level
+from governance.formats import POLICIES, Level
 from governance.registry import service
 
 Json = dict[str, Any]
@@ -23,6 +23,12 @@ VND = "application/vnd.schemaregistry.v1+json"
 REQUEST_MEDIA_TYPES = (VND, "application/json")
 LEVELS = [level.value for level in Level]
 MODES = list(service.MODES)
+POLICY: Json = {
+    "type": "string",
+    "enum": list(POLICIES),
+    "description": "JSON Schema subjects' compatibility policy: STRICT (Confluent's default) or LENIENT (adding an "
+                   "optional property to an open content model, removing one from a closed one, are compatible).",
+}
 MAX_INT32 = 2**31 - 1
 EXAMPLE_SCHEMA = '{"type":"record","name":"User","namespace":"com.example","fields":[{"name":"id","type":"string"}]}'
 
@@ -74,7 +80,9 @@ SCHEMAS: dict[str, Json] = {
                 "type": "string",
                 "format": "avro-schema",
                 "description": "The schema: Avro as JSON text; Protobuf as `.proto` text or a base64 "
-                               "FileDescriptorProto (imports named by `references`, well-known types without).",
+                               "FileDescriptorProto (imports named by `references`, well-known types without); "
+                               "JSON Schema as JSON text (drafts 4 to 2020-12 as `$schema` says, draft 7 when "
+                               "absent; a `$ref` names another subject's schema by its reference name).",
                 "example": EXAMPLE_SCHEMA,
             },
             "schemaType": {
@@ -82,7 +90,7 @@ SCHEMAS: dict[str, Json] = {
                 "nullable": True,
                 "enum": ["AVRO", "JSON", "PROTOBUF"],
                 "default": "AVRO",
-                "description": "AVRO and PROTOBUF are served; JSON is answered 422/42201.",
+                "description": "AVRO, PROTOBUF and JSON (JSON Schema) are served.",
             },
             "references": array(ref("SchemaReference")),
             "metadata": ref("Metadata"),
@@ -147,11 +155,15 @@ SCHEMAS: dict[str, Json] = {
                 "enum": LEVELS,
                 "description": "Accepted in place of compatibility.",
             },
+            "compatibilityPolicy": POLICY,
         },
-        description="Names are matched in any case; a missing or unknown level is answered 422/42203.",
+        description="Names are matched in any case; an unknown level or policy, or neither, is answered 422/42203. "
+                    "What is not sent is kept.",
     ),
-    "ConfigUpdated": object_schema({"compatibility": {"type": "string", "enum": LEVELS}}, ("compatibility",)),
-    "Config": object_schema({"compatibilityLevel": {"type": "string", "enum": LEVELS}}, ("compatibilityLevel",)),
+    "ConfigUpdated": object_schema({"compatibility": {"type": "string", "enum": LEVELS}, "compatibilityPolicy": POLICY},
+                                   description="What was set."),
+    "Config": object_schema({"compatibilityLevel": {"type": "string", "enum": LEVELS}, "compatibilityPolicy": POLICY},
+                            description="A subject that sets only a policy has no compatibilityLevel of its own."),
     "Mode": object_schema({"mode": {"type": "string", "enum": MODES}}, ("mode",)),
 }
 

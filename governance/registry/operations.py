@@ -35,12 +35,12 @@ VERSION_404 = "40401 subject not found, 40402 version not found"
 VERSION_422 = "42202 invalid version"
 ID_404 = "40403 schema not found"
 SCHEMA_422 = "42201 invalid schema, " + SHAPE_422
-LEVEL_422 = "42203 invalid compatibility level, " + SHAPE_422
+LEVEL_422 = "42203 invalid compatibility level or policy, " + SHAPE_422
 NO_LEVEL_404 = "40408 the subject has no level of its own"
 NO_MODE_404 = "40409 the subject has no mode of its own"
 
 SCHEMA_BODY = request_body("SchemaRequest", "The schema and, optionally, its references and data contract.")
-LEVEL_BODY = request_body("ConfigRequest", "The new level.")
+LEVEL_BODY = request_body("ConfigRequest", "The new level and/or JSON Schema compatibility policy.")
 MODE_BODY = request_body("Mode", "The new mode.")
 SCHEMA_OK = ok(ref("SubjectVersionSchema"))
 RAW_SCHEMA_OK = ok({}, "The schema itself: an Avro schema as JSON, a Protobuf schema as its bare text")

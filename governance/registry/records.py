@@ -80,8 +80,12 @@ class SchemaValue:
         )
 
 
-def config_value(level: str) -> bytes:
-    return _dump({"compatibilityLevel": level})
+def config_value(level: str | None, policy: str | None = None) -> bytes:
+    """A subject's (or the global) config: its level and JSON Schema's `compatibilityPolicy`, each when set."""
+    value = {"compatibilityLevel": level} if level else {}
+    if policy:
+        value["compatibilityPolicy"] = policy
+    return _dump(value)
 
 
 def mode_value(mode: str) -> bytes:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from governance.formats import InvalidSchemaError, Level, ParsedSchema, different_type_messages, format_for
+from governance.formats import POLICIES, InvalidSchemaError, Level, ParsedSchema, different_type_messages, format_for
 from governance.registry import answers, errors, records
 from governance.registry.records import SchemaValue
 from governance.registry.submission import SchemaRequest, lone_surrogate
@@ -118,14 +118,25 @@ class RegistryService:
     def mode(self, subject: str | None) -> str:
         return self.state.mode.get(subject) or self.state.mode.get(None) or DEFAULT_MODE
 
-    def get_config(self, subject: str | None, *, default_to_global: bool = False) -> str:
-        if subject is None:
-            return self.level(None)
-        if subject in self.state.config:
-            return self.state.config[subject]
-        if default_to_global:
-            return self.level(None)
-        raise errors.subject_level_compatibility_not_configured(subject)
+    def policy(self, subject: str | None) -> str | None:
+        """JSON Schema's compatibilityPolicy for the subject (its own, else the global one); None: STRICT."""
+        return self.state.policy.get(subject) or self.state.policy.get(None)
+
+    def get_config(self, subject: str | None, *, default_to_global: bool = False) -> dict[str, str]:
+        """`compatibilityLevel` and, where set, `compatibilityPolicy`; a subject with neither is 40408
+        unless `default_to_global`."""
+        with self.state.lock:
+            own = subject in self.state.config or subject in self.state.policy
+            if subject is not None and not own and not default_to_global:
+                raise errors.subject_level_compatibility_not_configured(subject)
+            level = self.state.config.get(subject) if subject is not None else None
+            policy = self.state.policy.get(subject) if subject is not None else None
+            if subject is None or default_to_global:
+                level, policy = level or self.level(None), policy or self.state.policy.get(None)
+        out = {"compatibilityLevel": level} if level else {}
+        if policy:
+            out["compatibilityPolicy"] = policy
+        return out
 
     def get_mode(self, subject: str | None, *, default_to_global: bool = False) -> str:
         if subject is None:
@@ -146,6 +157,7 @@ class RegistryService:
             live = self.state.versions(subject)
             configured = Level.parse(self.level(subject))
             level = configured
+            policy = self.policy(subject)
             if all_versions:
                 previous = live
             elif not live:
@@ -155,7 +167,7 @@ class RegistryService:
             else:
                 previous = [self.version(subject, version)]
                 level = _non_transitive(level)
-        messages = self._incompatibilities(candidate, request.schema_type, previous, level, configured)
+        messages = self._incompatibilities(candidate, request.schema_type, previous, level, configured, policy)
         return CompatibilityResult(not messages, messages)
 
     # -- writes ------------------------------------------------------------------
@@ -179,7 +191,8 @@ class RegistryService:
                         return record.id
             if mode != "IMPORT":
                 level = Level.parse(self.level(subject))
-                messages = self._incompatibilities(self._parse(request, normalize), request.schema_type, live, level, level)
+                messages = self._incompatibilities(self._parse(request, normalize), request.schema_type, live, level, level,
+                                                   self.policy(subject))
                 if messages:
                     raise errors.incompatible_schema(answers.incompatible_message(subject, messages))
             schema_id = self._choose_id(request, key)
@@ -250,18 +263,22 @@ class RegistryService:
         self._write(writes)
         return record.version
 
-    def set_config(self, subject: str | None, level_text: object) -> str:
-        try:
-            level = Level.parse(str(level_text)) if isinstance(level_text, str) else None
-        except ValueError:
-            level = None
-        if level is None:
+    def set_config(self, subject: str | None, level_text: object, policy_text: object = None) -> dict[str, str]:
+        """Sets what the request names, keeping the rest of the config (as Confluent merges a config update);
+        answers what was set, as Confluent echoes the request."""
+        if level_text is None and policy_text is None:
             raise errors.invalid_compatibility_level(level_text)
+        level = _level(level_text) if level_text is not None else None
+        policy = _policy(policy_text) if policy_text is not None else None
         with self._write_lock:
-            self._write([(records.config_key(subject), records.config_value(level.value))])
-        return level.value
+            value = records.config_value(level or self.state.config.get(subject), policy or self.state.policy.get(subject))
+            self._write([(records.config_key(subject), value)])
+        out = {"compatibility": level} if level else {}
+        if policy:
+            out["compatibilityPolicy"] = policy
+        return out
 
-    def delete_config(self, subject: str | None) -> str:
+    def delete_config(self, subject: str | None) -> dict[str, str]:
         with self._write_lock:
             old = self.get_config(subject)
             self._write([(records.config_key(subject), None)])
@@ -348,21 +365,23 @@ class RegistryService:
             return False
 
     def _incompatibilities(
-        self, candidate: ParsedSchema, schema_type: str, previous: list[SchemaValue], level: Level, configured: Level
+        self, candidate: ParsedSchema, schema_type: str, previous: list[SchemaValue], level: Level, configured: Level,
+        policy: str | None = None,
     ) -> list[str]:
         """Confluent's entries and our sentences for why `candidate` cannot follow `previous`; [] if it can.
-        Checked newest first, a version of another schema type fails as in Confluent, after the newer ones."""
+        Checked newest first, a version of another schema type fails as in Confluent, after the newer ones.
+        `policy` is the subject's compatibilityPolicy (JSON Schema's; the other formats have none)."""
         if level is Level.NONE:
             return []
         checked = previous if level.transitive else previous[-1:]
         other = next((i for i in range(len(checked) - 1, -1, -1) if checked[i].schema_type != schema_type), None)
         if other is not None:
             newer = checked[other + 1:]
-            return (self._incompatibilities(candidate, schema_type, newer, level, configured)
+            return (self._incompatibilities(candidate, schema_type, newer, level, configured, policy)
                     or different_type_messages(checked[other].version, format_for(checked[other].schema_type).label,
                                                        format_for(schema_type).label, configured.value))
         parsed = [(r.version, self._parsed_of(r)) for r in checked]
-        findings = format_for(schema_type).compatibility(candidate, parsed, level)
+        findings = format_for(schema_type).compatibility(candidate, parsed, level, policy)
         return answers.incompatibility_messages(findings, {v: p.canonical for v, p in parsed}, configured.value)
 
     def formatted(self, record: SchemaValue, fmt: str | None) -> SchemaValue:
@@ -382,6 +401,21 @@ class RegistryService:
             parsed = format_for(record.schema_type).parse(record.schema, self._resolve_references(record.references))
             self._parsed[record.id] = parsed
         return parsed
+
+
+def _level(text: object) -> str:
+    try:
+        if isinstance(text, str):
+            return Level.parse(text).value
+    except ValueError:
+        pass
+    raise errors.invalid_compatibility_level(text)
+
+
+def _policy(text: object) -> str:
+    if isinstance(text, str) and text.strip().upper() in POLICIES:
+        return text.strip().upper()
+    raise errors.invalid_compatibility_policy(text)
 
 
 def _non_transitive(level: Level) -> Level:

@@ -38,6 +38,7 @@ class RegistryState:
         self.id_of_content: dict[SchemaContent, int] = {}
         self.content_of_id: dict[int, SchemaValue] = {}
         self.config: dict[str | None, str] = {}
+        self.policy: dict[str | None, str] = {}  # JSON Schema's compatibilityPolicy, where set
         self.mode: dict[str | None, str] = {}
         self.max_id = 0
         self.offset = -1  # last applied offset of the _schemas partition
@@ -64,6 +65,7 @@ class RegistryState:
                     self._apply_schema(subject, int(parsed_key["version"]), parsed_value)
                 elif keytype == "CONFIG":
                     self._apply_setting(self.config, subject, parsed_value, "compatibilityLevel")
+                    self._apply_setting(self.policy, subject, parsed_value, "compatibilityPolicy")
                 elif keytype == "MODE":
                     self._apply_setting(self.mode, subject, parsed_value, "mode")
                 elif keytype == "DELETE_SUBJECT" and parsed_value is not None:

@@ -44,17 +44,17 @@ ADDRESS = json.dumps({"type": "record", "name": "Address", "namespace": "com.acm
 def test_avro_is_the_format_of_avro_and_of_a_schema_that_names_no_type() -> None:
     assert format_for(None) is format_for("") is AVRO
     assert (AVRO.schema_type, AVRO.label, AVRO.suffixes) == ("AVRO", "Avro", (".avsc",))
-    assert SCHEMA_TYPES == ("AVRO", "PROTOBUF")
-    assert suffixes() == {".avsc": "AVRO", ".proto": "PROTOBUF"}
+    assert SCHEMA_TYPES == ("AVRO", "PROTOBUF", "JSON")
+    assert suffixes() == {".avsc": "AVRO", ".proto": "PROTOBUF", ".json": "JSON"}
 
 
-@pytest.mark.parametrize("schema_type", ["JSON", "avro", "protobuf", "XML"])
+@pytest.mark.parametrize("schema_type", ["JSONSCHEMA", "avro", "json", "XML"])
 def test_a_type_no_format_serves_is_an_invalid_schema_naming_the_supported_ones(schema_type: str) -> None:
     with pytest.raises(UnsupportedSchemaType) as raised:
         format_for(schema_type)
     assert isinstance(raised.value, InvalidSchemaError) and isinstance(raised.value, GovernanceError)
     assert raised.value.schema_type == schema_type
-    assert raised.value.message == f"unsupported schema type {schema_type!r}: supported are AVRO, PROTOBUF"
+    assert raised.value.message == f"unsupported schema type {schema_type!r}: supported are AVRO, PROTOBUF, JSON"
 
 
 def test_the_seam_imports_neither_fastavro_nor_datahub() -> None:

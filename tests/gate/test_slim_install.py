@@ -82,7 +82,7 @@ def test_the_base_install_has_no_heavy_package(base_path: Path) -> None:
     probe = run_base(base_path, base_path, "--version")
     assert probe.returncode == 0, probe.stderr
     for heavy in ("great_expectations", "datahub", "pandas", "uvicorn", "confluent_kafka", "fastavro", "google.protobuf",
-                  "grpc_tools"):
+                  "grpc_tools", "jsonschema", "jsonschema_rs"):
         found = subprocess.run([sys.executable, "-S", "-c", f"import {heavy}"], env={"PYTHONPATH": f"{ROOT}{os.pathsep}{base_path}"},
                                capture_output=True, text=True, timeout=60)
         assert "ModuleNotFoundError" in found.stderr, heavy
@@ -116,6 +116,16 @@ def test_gate_registers_and_checks_against_a_registry_with_the_base_install(
 
     check = run_base(base_path, repo.root, "schemas", "check", "--registry", registry_url)
     assert check.returncode == 0, check.stderr + check.stdout
+
+
+def test_the_gate_on_a_json_schema_file_names_the_json_schema_extra(tmp_path: Path, base_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({"a-value.json": '{"type": "object", "properties": {"id": {"type": "string"}}}\n'})
+    result = run_base(base_path, repo.root, "schemas", "check", "--against", "HEAD")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: this command needs the `json_schema` extra (jsonschema not installed): "
+        "pip install 'kafka-governance[json_schema]'"]
 
 
 @pytest.mark.parametrize(("command", "extra"), [

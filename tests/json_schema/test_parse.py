@@ -36,6 +36,14 @@ def test_not_json_says_where() -> None:
     assert isinstance(caught.value, InvalidSchemaError)
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_number_no_other_reader_takes_is_not_json(number: str) -> None:
+    with pytest.raises(InvalidJsonSchemaError) as raised:
+        parse_schema('{\n  "maximum": ' + number + "\n}")
+    assert (raised.value.line, raised.value.column) == (2, 14)
+    assert raised.value.reason == f"the text is not JSON: {number} is not a JSON number."
+
+
 def test_a_value_its_draft_refuses_is_placed_on_its_line() -> None:
     text = '{\n  "type": "object",\n  "properties": {\n    "zip": {"type": "string", "minLength": -1}\n  }\n}'
     with pytest.raises(InvalidJsonSchemaError) as caught:

@@ -49,10 +49,6 @@ def subject(unique_name: str) -> str:
     return unique_name + "-value"
 
 
-def test_schema_types_lists_avro_and_protobuf(registry_url: str) -> None:
-    assert http("GET", f"{registry_url}/schemas/types") == (200, ["AVRO", "PROTOBUF"])
-
-
 def test_text_and_descriptor_of_one_file_are_one_schema_answered_as_text_or_serialized(
         registry_url: str, subject: str) -> None:
     status, body = http("POST", f"{registry_url}/subjects/{subject}/versions", proto(SIMPLE))

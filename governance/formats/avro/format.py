@@ -22,7 +22,8 @@ class AvroFormat:
     def parse(self, text: str, references: Mapping[str, str] | None = None) -> ParsedSchema:
         return parse_schema(text, references)
 
-    def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level) -> list[Finding]:
+    def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level,
+                      policy: str | None = None) -> list[Finding]:
         return check_compatibility(new, previous, level)
 
     def locator(self, text: str) -> AvroLocator:

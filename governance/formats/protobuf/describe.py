@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InvalidSchemaError
-from governance.formats.base import Description, Fetch
+from governance.formats.base import Description, Fetch, fetched_texts
 from governance.formats.protobuf import fields
 
 if TYPE_CHECKING:
@@ -129,18 +129,3 @@ def datahub_document(text: str, references: Sequence[Mapping[str, Any]], fetch: 
         return parse(text, fetched_texts(references, fetch)).canonical
     except InvalidSchemaError:
         return text
-
-
-def fetched_texts(references: Sequence[Mapping[str, Any]], fetch: Fetch) -> dict[str, str]:
-    """Import path -> schema text, through references of references."""
-    out: dict[str, str] = {}
-    pending = list(references)
-    while pending:
-        ref = pending.pop()
-        name = str(ref.get("name"))
-        if name in out:
-            continue
-        answer = fetch(str(ref.get("subject")), str(ref.get("version", "latest")))
-        out[name] = answer["schema"]
-        pending += answer.get("references") or []
-    return out

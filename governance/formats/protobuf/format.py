@@ -45,7 +45,8 @@ class ProtobufFormat:
                 e.line = e.column = None  # the message names the file and line; this file's line is the import's
             raise
 
-    def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level) -> list[Finding]:
+    def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level,
+                      policy: str | None = None) -> list[Finding]:
         from governance.protobuf import check_compatibility
 
         return check_compatibility(new, previous, level)

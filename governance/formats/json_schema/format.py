@@ -1,0 +1,101 @@
+"""JSON Schema behind the format seam, on the JSON Schema core (`governance.json_schema`): jsonschema (the
+metaschema check) loads on the first parse, jsonschema-rs in `decoder`, acryl-datahub in `datahub_fields`;
+importing this costs nothing.
+
+References map a reference name, the URI a `$ref` uses (`address.json`), to the referenced schema's text.
+Compatibility takes Confluent's `compatibilityPolicy` (STRICT, the default, or LENIENT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from governance.errors import InvalidSchemaError
+from governance.formats.base import Description, FieldPaths, Fetch
+from governance.formats.json_schema import datahub, describe
+from governance.formats.json_schema.locate import JsonSchemaLocator
+
+if TYPE_CHECKING:
+    from governance.avro import Level
+    from governance.json_schema.findings import Finding
+    from governance.json_schema.schema import JsonSchema
+
+
+class JsonSchemaFormat:
+    schema_type = "JSON"
+    label = "JSON Schema"
+    suffixes = (".json",)
+
+    def parse(self, text: str, references: Mapping[str, str] | None = None) -> JsonSchema:
+        """InvalidJsonSchemaError (an InvalidSchemaError) with the line, column and reason; one in a referenced
+        schema names the reference (`file`), its line there in the message."""
+        import jsonschema  # noqa: F401  (the metaschema check; missing, the CLI names the json_schema extra)
+
+        from governance.json_schema import parse_schema
+
+        return parse_schema(text, references)
+
+    def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level,
+                      policy: str | None = None) -> list[Finding]:
+        """At `level` under Confluent's `policy` (None: STRICT). A finding whose `cannot_judge` is true names a
+        keyword the checker does not compare: the change is refused, never passed."""
+        from governance.json_schema import check_compatibility
+
+        return check_compatibility(new, previous, level, policy)
+
+    def locator(self, text: str) -> JsonSchemaLocator:
+        return JsonSchemaLocator(text)
+
+    def formatted(self, schema: Any, fmt: str) -> str | None:
+        """No `?format=` form: the stored (canonical) text is answered."""
+        return None
+
+    def diff(self, old_text: str, new_text: str, references: Mapping[str, str] | None = None) -> list[str]:
+        from governance.json_schema import schema_diff
+
+        return describe.diff_lines(schema_diff(self.parse(old_text, references), self.parse(new_text, references)))
+
+    def describe(self, text: str, references: Mapping[str, str] | None = None) -> Description:
+        return describe.describe(self._lenient(text, references), text)
+
+    def columns(self, text: str, references: Mapping[str, str] | None = None) -> FieldPaths:
+        schema = self._lenient(text, references)
+        if schema is None:
+            return FieldPaths()
+        from governance.json_schema import field_paths
+
+        found = field_paths(schema)
+        return FieldPaths(found.paths, found.values, found.open_prefixes)
+
+    def decoder(self, text: str, references: Mapping[str, str] | None = None) -> Callable[[BinaryIO], Any]:
+        """Reads a whole body (UTF-8 JSON) and validates it against the schema (jsonschema-rs, built once).
+        JsonBodyError (kind "utf8" or "json") when it is not JSON, JsonSchemaViolation (kind "schema", with the
+        JSON path and reason) when the schema refuses it; both are ValueErrors."""
+        import jsonschema_rs  # noqa: F401  (missing, the CLI names the json_schema extra)
+
+        from governance.json_schema import JsonSchemaViolation, decode_body, validator
+
+        check = validator(self.parse(text, references))
+
+        def read(body: BinaryIO) -> Any:
+            value = decode_body(body.read())
+            if not check.is_valid(value):
+                failure = check.errors(value)
+                if failure is not None:
+                    raise JsonSchemaViolation(failure.path, failure.reason, failure.keyword)
+            return value
+
+        return read
+
+    def datahub_document(self, text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch) -> str:
+        return datahub.datahub_document(text, references, fetch, self.parse)
+
+    def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
+        return datahub.datahub_fields(self.parse(text, references))
+
+    def _lenient(self, text: str, references: Mapping[str, str] | None) -> JsonSchema | None:
+        try:
+            return self.parse(text, references)
+        except InvalidSchemaError:
+            return None
