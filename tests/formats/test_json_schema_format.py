@@ -239,3 +239,14 @@ def test_datahub_fields_are_datahubs_own_reading_with_v2_paths() -> None:
     assert paths["[version=2.0].[type=Order].[type=string].id"] == "string"
     assert paths["[version=2.0].[type=Order].[type=address.json].to.[type=string].zip"] == "string"
     assert paths["[version=2.0].[type=Order].[type=map].[type=integer].attrs"] == "map(str,integer)"
+
+
+def test_imports_are_the_names_of_refs_outside_the_schema_each_once_in_order() -> None:
+    text = json.dumps({"properties": {
+        "ship": {"$ref": "customer-address.json#/definitions/Address"},
+        "bill": {"$ref": "customer-address.json"},
+        "items": {"type": "array", "items": {"$ref": "line.json"}},
+        "local": {"$ref": "#/definitions/Local"},
+    }, "definitions": {"Local": {"type": "string"}}})
+    assert JSON.imports(text) == ("customer-address.json", "line.json")
+    assert JSON.imports("not json") == ()

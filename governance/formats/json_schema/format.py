@@ -8,6 +8,7 @@ Compatibility takes Confluent's `compatibilityPolicy` (STRICT, the default, or L
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -46,6 +47,26 @@ class JsonSchemaFormat:
 
     def locator(self, text: str) -> JsonSchemaLocator:
         return JsonSchemaLocator(text)
+
+    def imports(self, text: str) -> tuple[str, ...]:
+        """The names the schema's `$ref`s point at outside itself (`customer-address.json#/...` names
+        `customer-address.json`), in order, each once; () when the text is not JSON."""
+        try:
+            tree = json.loads(text)
+        except ValueError:
+            return ()
+        found: dict[str, None] = {}
+        pending = [tree]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str) and not ref.startswith("#"):
+                    found.setdefault(ref.partition("#")[0])
+                pending.extend(reversed(list(node.values())))
+            elif isinstance(node, list):
+                pending.extend(reversed(node))
+        return tuple(found)
 
     def formatted(self, schema: Any, fmt: str) -> str | None:
         """No `?format=` form: the stored (canonical) text is answered."""
@@ -93,6 +114,16 @@ class JsonSchemaFormat:
 
     def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
         return datahub.datahub_fields(self.parse(text, references))
+
+    def datahub_columns(self, text: str, fields: Sequence[Any], references: Mapping[str, str] | None = None
+                        ) -> dict[str, str]:
+        """A property path is the simple path of its v2 path (the first field with it, as for Avro)."""
+        from datahub.utilities.urns.field_paths import get_simple_field_path_from_v2_field_path
+
+        out: dict[str, str] = {}
+        for f in fields:
+            out.setdefault(get_simple_field_path_from_v2_field_path(f.fieldPath), f.fieldPath)
+        return out
 
     def _lenient(self, text: str, references: Mapping[str, str] | None) -> JsonSchema | None:
         try:
