@@ -210,7 +210,7 @@ def create_app(config: ConsoleConfig) -> Starlette:
         references = (references_of(RegistryClient(data.config.registry_url or ""), name, [str(record["version"])])
                       if record.get("references") else {})
         description = schema_format.describe(record["schema"], references)
-        if description.types:  # Protobuf, JSON Schema: the leaf fields in order, each with its numbers or required-ness and type
+        if description.types:  # Protobuf, JSON Schema: the leaf fields in order with type, numbers, required-ness
             fields = [(f, description.numbers.get(f, ""), description.types[f], _required(f, description.required))
                       for f in description.leaf_fields]
         else:
@@ -232,8 +232,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
-                      schema=description.pretty, fields=fields, typed=bool(description.types), numbered=bool(description.numbers),
-                      requirable=description.required is not None, field_tags=description.tags,
+                      schema=description.pretty, fields=fields, typed=bool(description.types),
+                      numbered=bool(description.numbers), requirable=description.required is not None,
+                      field_tags=description.tags,
                       dataset=dataset, estate_error=estate_error,
                       diff=diff, diff_from=diff_from, diff_to=diff_to,
                       links=subject_story(data.estate(), name))

@@ -68,11 +68,13 @@ def _tag(schema: JsonSchema, fields: Sequence[Any]) -> None:
     from datahub.emitter.mce_builder import make_tag_urn
     from datahub.metadata.schema_classes import GlobalTagsClass, TagAssociationClass
 
-    tagged = {path: raw[TAGS] for path, raw, _, _ in walk(schema) if isinstance(raw, dict) and isinstance(raw.get(TAGS), list)}
-    for path, v2 in columns(fields).items():
-        if path in tagged:
-            (held,) = [f for f in fields if f.fieldPath == v2]
-            held.globalTags = GlobalTagsClass(tags=[TagAssociationClass(tag=make_tag_urn(str(t))) for t in tagged[path]])
+    tagged = {path: raw[TAGS] for path, raw, _, _ in walk(schema)
+              if isinstance(raw, dict) and isinstance(raw.get(TAGS), list)}
+    holding = {v2: path for path, v2 in columns(fields).items() if path in tagged}
+    for f in fields:
+        if f.fieldPath in holding:
+            f.globalTags = GlobalTagsClass(tags=[TagAssociationClass(tag=make_tag_urn(str(t)))
+                                                 for t in tagged[holding[f.fieldPath]]])
 
 
 _V2_TOKEN = re.compile(r"\[[^\]]*\]|[^.\[\]]+")

@@ -52,7 +52,8 @@ def required_paths(schema: JsonSchema) -> set[str]:
 def _required(schema: JsonSchema, doc: Document, raw: Any, depth: int) -> set[str]:
     if not isinstance(raw, dict) or depth > _MAX_DEPTH:
         return set()
-    names = {n for n in raw.get("required") or () if isinstance(n, str)} if isinstance(raw.get("required"), list) else set()
+    listed = raw.get("required")
+    names = {n for n in listed if isinstance(n, str)} if isinstance(listed, list) else set()
     if isinstance(raw.get("$ref"), str):
         target_doc, target, _ = schema.resolve(doc, raw["$ref"])
         names |= _required(schema, target_doc, target, depth + 1)
