@@ -210,10 +210,11 @@ def create_app(config: ConsoleConfig) -> Starlette:
         references = (references_of(RegistryClient(data.config.registry_url or ""), name, [str(record["version"])])
                       if record.get("references") else {})
         description = schema_format.describe(record["schema"], references)
-        if description.types:  # Protobuf: the leaf fields in file order, each with its numbers and type
-            fields = [(f, description.numbers.get(f, ""), description.types[f]) for f in description.leaf_fields]
+        if description.types:  # Protobuf, JSON Schema: the leaf fields in order with type, numbers, required-ness
+            fields = [(f, description.numbers.get(f, ""), description.types[f], _required(f, description.required))
+                      for f in description.leaf_fields]
         else:
-            fields = [(f, "", "") for f in sorted(schema_format.columns(record["schema"], references).values)]
+            fields = [(f, "", "", "") for f in sorted(schema_format.columns(record["schema"], references).values)]
         try:
             estate, estate_error = data.estate(), None
         except GovernanceError as e:  # the project's files as lineage show would refuse them
@@ -231,7 +232,9 @@ def create_app(config: ConsoleConfig) -> Starlette:
             except InvalidSchemaError as e:
                 diff = [f"cannot compare: {e.message}"]
         return render(request, "subject.html", name=name, versions=versions, levels=levels, level_error=level_error, record=record,
-                      schema=description.pretty, fields=fields, typed=bool(description.types), field_tags=description.tags,
+                      schema=description.pretty, fields=fields, typed=bool(description.types),
+                      numbered=bool(description.numbers), requirable=description.required is not None,
+                      field_tags=description.tags,
                       dataset=dataset, estate_error=estate_error,
                       diff=diff, diff_from=diff_from, diff_to=diff_to,
                       links=subject_story(data.estate(), name))
@@ -303,6 +306,18 @@ def create_app(config: ConsoleConfig) -> Starlette:
 
 class _NotFound(Exception):
     pass
+
+
+def _required(path: str, required: frozenset[str] | None) -> str:
+    """`required` when every object along the path requires its step, `required in card` when only the
+    field's own object does (which itself may be left out), "" otherwise."""
+    if required is None or path not in required:
+        return ""
+    parent = path.rpartition(".")[0]
+    steps = parent.split(".") if parent else []
+    if all(".".join(steps[:i]) in required for i in range(1, len(steps) + 1)):
+        return "required"
+    return f"required in {parent}"
 
 
 class _Guard(BaseHTTPMiddleware):

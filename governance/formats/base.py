@@ -136,6 +136,8 @@ class Description:
     """Leaf field path -> its type as the format writes it (`repeated string`); empty where not given."""
     numbers: Mapping[str, str] = field(default_factory=dict)
     """Leaf field path -> the field numbers along it (Protobuf: `2.1` for `to.zip`); empty where fields have none."""
+    required: frozenset[str] | None = None
+    """Field paths whose object requires them (JSON Schema's `required`); None where the format has no such word."""
 
 
 Fetch = Callable[[str, str], Mapping[str, Any]]

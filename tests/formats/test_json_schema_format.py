@@ -183,6 +183,16 @@ def test_describe_gives_the_leaf_properties_with_their_types_tags_and_the_schema
     assert JSON.describe("{") == type(described)(None, (), {}, "{")
 
 
+def test_describe_says_which_properties_their_object_requires_through_refs_and_allof() -> None:
+    assert JSON.describe(ORDER, REFS).required == {"id"}
+    address = json.dumps({"type": "object", "properties": {"zip": {"type": "string"}}, "required": ["zip"]})
+    text = json.dumps({"type": "object", "required": ["to"], "properties": {
+        "to": {"$ref": "address.json"},
+        "from": {"allOf": [{"$ref": "address.json"}, {"required": ["city"], "properties": {"city": {"type": "string"}}}]}}})
+    assert JSON.describe(text, {"address.json": address}).required == {"to", "to.zip", "from.zip", "from.city"}
+    assert format_for("AVRO").describe(OLD.replace('"type": "object"', '"type": "record", "name": "R"')).required is None
+
+
 def test_columns_are_the_decoded_records_paths() -> None:
     f = JSON.columns(ORDER, REFS)
     assert f.values == {"id", "amount", "to.zip", "lines", "note"}
@@ -220,18 +230,16 @@ def test_the_decoder_validates_each_record_and_says_where_the_schema_refuses_it(
         JSON.decoder(ORDER)
 
 
-def test_the_datahub_document_holds_its_references_with_every_ref_made_local() -> None:
+def test_the_datahub_document_is_the_schemas_own_text_as_datahubs_kafka_source_keeps_it() -> None:
     asked: list[tuple[str, str]] = []
 
     def fetch(subject: str, version: str) -> dict[str, object]:
         asked.append((subject, version))
         return {"schema": ADDRESS}
 
-    assert JSON.datahub_document(OLD, [], fetch) == OLD and asked == []
-    document = json.loads(JSON.datahub_document(ORDER, [{"name": "address.json", "subject": "address", "version": 2}], fetch))
-    assert asked == [("address", "2")]
-    assert document["properties"]["to"] == {"$ref": "#/definitions/address.json"}
-    assert document["definitions"]["address.json"] == json.loads(ADDRESS)
+    assert JSON.datahub_document(OLD, [], fetch) == OLD
+    assert JSON.datahub_document(ORDER, [{"name": "address.json", "subject": "address", "version": 2}], fetch) == ORDER
+    assert asked == []
 
 
 def test_datahub_fields_are_datahubs_own_reading_with_v2_paths() -> None:
@@ -239,6 +247,16 @@ def test_datahub_fields_are_datahubs_own_reading_with_v2_paths() -> None:
     assert paths["[version=2.0].[type=Order].[type=string].id"] == "string"
     assert paths["[version=2.0].[type=Order].[type=address.json].to.[type=string].zip"] == "string"
     assert paths["[version=2.0].[type=Order].[type=map].[type=integer].attrs"] == "map(str,integer)"
+
+
+def test_a_propertys_confluent_tags_are_on_its_datahub_field_and_columns_stop_at_arrays() -> None:
+    fields = JSON.datahub_fields(ORDER, REFS)
+    tagged = {f.fieldPath: [t.tag for t in f.globalTags.tags] for f in fields if f.globalTags}
+    assert tagged == {"[version=2.0].[type=Order].[type=string].id": ["urn:li:tag:PII"]}
+    columns = JSON.datahub_columns(ORDER, fields, REFS)
+    assert columns["to.zip"] == "[version=2.0].[type=Order].[type=address.json].to.[type=string].zip"
+    assert columns["lines"] == "[version=2.0].[type=Order].[type=array].lines"
+    assert set(JSON.columns(ORDER, REFS).values) <= set(columns) and not any(c.startswith("lines.") for c in columns)
 
 
 def test_imports_are_the_names_of_refs_outside_the_schema_each_once_in_order() -> None:

@@ -31,7 +31,35 @@ def describe(schema: JsonSchema | None, text: str) -> Description:
             tags[path] = tuple(str(t) for t in raw[TAGS])
         if leaf:
             types[path] = kind
-    return Description(doc, tuple(types), tags, json.dumps(schema.document, indent=2, ensure_ascii=False), types)
+    return Description(doc, tuple(types), tags, json.dumps(schema.document, indent=2, ensure_ascii=False), types,
+                       required=frozenset(required_paths(schema)))
+
+
+def required_paths(schema: JsonSchema) -> set[str]:
+    """The dotted paths of properties their object lists in `required` (its own, its `$ref`'s, its `allOf`'s)."""
+
+    def visit(doc: Document, raw: Any, prefix: str, depth: int) -> Iterator[str]:
+        names = _required(schema, doc, raw, 0)
+        for name, (sub_doc, sub) in properties(schema, doc, raw).items():
+            if name in names:
+                yield prefix + name
+            if depth < _MAX_DEPTH:
+                yield from visit(sub_doc, sub, f"{prefix}{name}.", depth + 1)
+
+    return set(visit(schema.main, schema.document, "", 0))
+
+
+def _required(schema: JsonSchema, doc: Document, raw: Any, depth: int) -> set[str]:
+    if not isinstance(raw, dict) or depth > _MAX_DEPTH:
+        return set()
+    listed = raw.get("required")
+    names = {n for n in listed if isinstance(n, str)} if isinstance(listed, list) else set()
+    if isinstance(raw.get("$ref"), str):
+        target_doc, target, _ = schema.resolve(doc, raw["$ref"])
+        names |= _required(schema, target_doc, target, depth + 1)
+    for branch in raw.get("allOf") or ():
+        names |= _required(schema, doc, branch, depth + 1)
+    return names
 
 
 def walk(schema: JsonSchema) -> Iterator[tuple[str, Any, str, bool]]:

@@ -110,20 +110,16 @@ class JsonSchemaFormat:
         return read
 
     def datahub_document(self, text: str, references: Sequence[Mapping[str, Any]], fetch: Fetch) -> str:
-        return datahub.datahub_document(text, references, fetch, self.parse)
+        """The schema's own text, as DataHub's Kafka source keeps it (the references are read for the fields)."""
+        return text
 
     def datahub_fields(self, text: str, references: Mapping[str, str] | None = None) -> list[Any]:
         return datahub.datahub_fields(self.parse(text, references))
 
     def datahub_columns(self, text: str, fields: Sequence[Any], references: Mapping[str, str] | None = None
                         ) -> dict[str, str]:
-        """A property path is the simple path of its v2 path (the first field with it, as for Avro)."""
-        from datahub.utilities.urns.field_paths import get_simple_field_path_from_v2_field_path
-
-        out: dict[str, str] = {}
-        for f in fields:
-            out.setdefault(get_simple_field_path_from_v2_field_path(f.fieldPath), f.fieldPath)
-        return out
+        """A property path (through `$ref`s and combinators) -> its first field's v2 path; nothing inside an array."""
+        return datahub.columns(fields)
 
     def _lenient(self, text: str, references: Mapping[str, str] | None) -> JsonSchema | None:
         try:
