@@ -116,7 +116,7 @@ HEAD = "name: x\nsource: t\nvalue_format: json\n"
     (HEAD + "colour: blue\n", 4, "unknown key `colour`"),
     (HEAD + "commit: {every_records: 10, every_minute: 1}\n", 4, "unknown key `every_minute`"),
     ("name: x\nsource: 5\n", 2, "`source` must be a non-empty string"),
-    ("name: x\nsource: t\nvalue_format: protobuf\n", 3, "`value_format` must be one of avro, json"),
+    ("name: x\nsource: t\nvalue_format: xml\n", 3, "`value_format` must be one of avro, protobuf, json"),
     (HEAD + "commit:\n  every_records: many\n", 5, "`commit.every_records` must be an integer"),
     (HEAD + "metrics_port: 70000\n", 4, "at most 65535"),
     (HEAD + "dlq_limit: {ratio: 2}\n", 4, "between 0 and 1"),
