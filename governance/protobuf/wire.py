@@ -99,7 +99,9 @@ class Decoder:
         try:
             message = cls.FromString(body[pos:])
         except self._payload_errors as exc:
-            raise ProtobufDecodeError("payload", f"the payload is not a valid {cls.DESCRIPTOR.full_name}: {exc}") from None
+            why = str(exc).rpartition("': ")[2] if str(exc).startswith("Error parsing message") else str(exc)
+            raise ProtobufDecodeError("payload", f"the payload is not a valid {cls.DESCRIPTOR.full_name}: "
+                                                 f"{why[:1].lower()}{why[1:]}") from None
         return cls.DESCRIPTOR.full_name, convert(message)
 
     def to_dict(self, message: Any) -> dict[str, Any]:

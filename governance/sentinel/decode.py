@@ -211,7 +211,7 @@ class Decoder:
         schema_type = body.get("schemaType") or "AVRO"
         wanted = _SCHEMA_TYPES[self.value_format]
         if schema_type != wanted:
-            return self._reject(schema_id, f"schema id {schema_id} is a {schema_type} schema, but the pipeline reads "
+            return self._reject(schema_id, f"schema id {schema_id} is {schema_type}, but the pipeline reads "
                                            f"{_LABELS[self.value_format]} (`value_format: {self.value_format}`)")
         try:
             references = referenced_texts(self._get, body.get("references") or [])

@@ -20,7 +20,7 @@ from google.protobuf import message_factory
 from sentinel_helpers import BASE_TS, order
 
 from governance.kafka import KafkaSettings
-from governance.protobuf import parse_schema
+from governance.protobuf import encode_indexes, parse_schema
 
 ADDRESS = """syntax = "proto3";
 package {package}.common;
@@ -113,3 +113,57 @@ def produce_orders(kafka: KafkaSettings, registry_url: str, topic: str, files: O
             except BufferError:
                 producer.poll(0.05)
     assert producer.flush(60) == 0
+
+
+OTHER = """syntax = "proto3";
+package {package}.other;
+
+message Other {{
+  int64 x = 1;
+}}
+"""
+
+
+def other_value(registry_url: str, package: str, topic: str) -> bytes:
+    """A record of another subject (`<topic>-value`), through confluent-kafka's ProtobufSerializer."""
+    schema = parse_schema(OTHER.format(package=package), f"{package}/other.proto")
+    cls = message_factory.GetMessageClass(schema.pool.FindMessageTypeByName(f"{package}.other.Other"))
+    serializer = ProtobufSerializer(cls, SchemaRegistryClient({"url": registry_url}))
+    return serializer(cls(x=7), SerializationContext(topic, MessageField.VALUE))
+
+
+def poison(good: bytes, other: bytes) -> dict[str, bytes | None]:
+    """Every kind of bad value a Protobuf topic can carry, from a good value and another subject's,
+    with a word of the reason the DLQ must give for each."""
+    head = good[:5]
+    return {
+        "not-wire-format": b"plain text, no framing",
+        "too-short": head,
+        "schema-guid": b"\x01" + bytes(range(16)) + good[5:],
+        "unknown-id": b"\x00" + (987_654).to_bytes(4, "big") + good[5:],
+        "other-subject": other,
+        "index-names-no-message": head + encode_indexes([5]) + good[6:],
+        "nested-index-names-no-message": head + encode_indexes([0, 3]) + good[6:],
+        "index-list-too-long": head + b"\xc8\x01" + good[6:],
+        "payload-does-not-parse": head + b"\x00" + b"\x0a\x05ab",
+        "payload-bad-utf8": head + b"\x00" + b"\x0a\x02\xff\xfe",
+        "empty": b"",
+        "null": None,
+    }
+
+
+REASONS = {
+    "not-wire-format": "magic byte is 112, expected 0",
+    "too-short": "too short for Confluent wire format: 5 bytes, need at least 6",
+    "schema-guid": "16-byte schema GUID",
+    "unknown-id": "unknown schema id 987654",
+    "other-subject": "not under {subject}",
+    "index-names-no-message": "message index list [5] names no message of",
+    "nested-index-names-no-message": "message index list [0, 3] names no message of",
+    "index-list-too-long": "the message index list claims 100 entries",
+    "payload-does-not-parse": "the payload is not a valid {package}.shop.Order: wire format was corrupt",
+    "payload-bad-utf8": "the payload is not a valid {package}.shop.Order: string field had bad UTF-8",
+    "empty": "empty value",
+    "null": "null value (tombstone)",
+}
+"""What the DLQ's exception message says for each kind of `poison` (a part of it)."""
