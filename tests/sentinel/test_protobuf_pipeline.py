@@ -121,13 +121,6 @@ def test_a_misspelt_protobuf_field_stops_check_with_the_line_and_the_nearest_fie
 POISON_EVERY = 97
 
 
-def crash_inputs(good: bytes, other: bytes) -> tuple[dict[int, bytes | None], list[str]]:
-    """Order index -> the poison written in its place (every kind, in turn), and the kinds in that order."""
-    values = poison(good, other)
-    kinds = list(values)
-    return values, kinds
-
-
 class PacedProtobufOrders:
     """Orders start..stop produced in chunks in the background, one chunk every `every` seconds, poison
     in place of every POISON_EVERY-th order; chunks from `hold` on wait for the event."""
@@ -140,7 +133,8 @@ class PacedProtobufOrders:
         self._thread = threading.Thread(target=self._run, args=args, name="produce-protobuf-orders", daemon=True)
         self._thread.start()
 
-    def _run(self, kafka, registry_url, topic, files, start, stop, poisoned, hold, chunk, every) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, kafka: KafkaSettings, registry_url: str, topic: str, files: OrderFiles, start: int, stop: int,
+             poisoned: dict[int, bytes | None], hold: tuple[int, threading.Event], chunk: int, every: float) -> None:
         try:
             for first in range(start, stop, chunk):
                 if first >= hold[0]:
