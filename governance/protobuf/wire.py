@@ -117,10 +117,11 @@ class Decoder:
         desc = None
         for depth, index in enumerate(indexes):
             if not 0 <= index < len(types):
-                where = "top-level" if depth == 0 else f"nested in {desc.full_name}"  # type: ignore[union-attr]
+                count = "is 1 message" if len(types) == 1 else f"are {len(types)} messages"
+                where = "at the top level" if depth == 0 else f"nested in {desc.full_name}"  # type: ignore[union-attr]
                 raise ProtobufDecodeError(
                     "index", f"message index list {list(indexes)} names no message of {self.schema.name}: "
-                             f"there are {len(types)} {where} messages")
+                             f"there {count} {where}")
             desc = types[index]
             types = list(desc.nested_types)
         if desc is None:
