@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from governance.errors import GovernanceError
 from governance.formats import format_for
+from governance.protobuf.errors import ProtobufDecodeError
 from governance.registry.client import RegistryClient, RegistryClientError
 from governance.sentinel.references import referenced_texts
 
@@ -53,12 +54,6 @@ class Decoder:
         if value_format != "json" and (registry_url is None or subject is None):
             raise GovernanceError(f"{_LABELS[value_format]} pipelines need a schema registry URL and a subject")
         self.value_format = value_format
-        self._framed = value_format != "json"
-        self._protobuf_error: type[Exception] | None = None
-        if value_format == "protobuf":
-            from governance.protobuf.errors import ProtobufDecodeError
-
-            self._protobuf_error = ProtobufDecodeError
         self._registry = RegistryClient(registry_url or "", timeout, unreachable_hint=(
             "start it (`governance registry serve`) or pass --registry URL"))
         self.subject = subject
@@ -66,7 +61,7 @@ class Decoder:
         self._readers: dict[int, Callable[[BinaryIO], Any]] = {}  # id -> its format's reader of a value body
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
         self._valid_subject: ValidSubject | None = None
-        if valid_subject is not None and self._framed:
+        if valid_subject is not None and value_format != "json":
             from governance.sentinel.valid_subject import ValidSubject
 
             self._valid_subject = ValidSubject(self._registry, valid_subject)
@@ -173,10 +168,10 @@ class Decoder:
             return read
         try:
             return read(io.BytesIO(value[5:]))  # type: ignore[no-any-return]
-        except Exception as e:  # noqa: BLE001 - the protobuf runtime raises several kinds for bytes it cannot read
-            if self._protobuf_error is not None and isinstance(e, self._protobuf_error):
-                return DecodeFailure(f"{e} (schema id {schema_id})", "ProtobufDecodeError")
-            return DecodeFailure(f"corrupt Protobuf for schema id {schema_id}: {type(e).__name__}: {e}", type(e).__name__)
+        except ProtobufDecodeError as e:
+            return DecodeFailure(f"{e} (schema id {schema_id})", "ProtobufDecodeError")
+        except Exception as e:  # noqa: BLE001 - a converter meeting a value it cannot turn (a Timestamp out of range)
+            return DecodeFailure(f"unreadable Protobuf for schema id {schema_id}: {type(e).__name__}: {e}", type(e).__name__)
 
     # ------------------------------------------------------------ both
 

@@ -105,3 +105,21 @@ def test_the_writer_schema_is_registered_under_the_valid_subject_as_protobuf_wit
     assert registered["id"] == int.from_bytes(good[1:5], "big"), "the same id names the schema under both subjects"
     assert registered["schemaType"] == "PROTOBUF"
     assert registered["references"] == [{"name": files.address_path, "subject": files.address_path, "version": 1}]
+
+
+def test_a_value_the_record_cannot_hold_is_a_failure_not_a_crash(registry_url: str, unique_name: str) -> None:
+    from google.protobuf import message_factory
+
+    from governance.protobuf import parse_schema
+
+    package = "t" + unique_name.rsplit("-", 1)[-1]
+    text = (f'syntax = "proto3";\npackage {package};\nimport "google/protobuf/timestamp.proto";\n\n'
+            "message Event {\n  google.protobuf.Timestamp at = 1;\n}\n")
+    schema = parse_schema(text, f"{package}/event.proto")
+    event = message_factory.GetMessageClass(schema.pool.FindMessageTypeByName(f"{package}.Event"))()
+    event.at.seconds = 2**62  # beyond year 9999: a valid payload, no datetime
+    value = serialize(registry_url, unique_name, event)
+    failure = Decoder("protobuf", registry_url, f"{unique_name}-value").decode(value)
+    assert isinstance(failure, DecodeFailure)
+    assert failure.reason.startswith(f"unreadable Protobuf for schema id {int.from_bytes(value[1:5], 'big')}: "
+                                     "ValueError: Timestamp is not valid")
