@@ -13,10 +13,14 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Message, Producer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka_helpers import consume_all, create_topic
 from protobuf_orders import REASONS, OrderFiles, order_files, order_message, other_value, poison, produce_orders
 from registry_helpers import http
@@ -27,6 +31,7 @@ from sentinel_helpers import (
     assert_routed_exactly_once,
     failed_rules_of,
     is_valid,
+    kpi_records,
     pipeline_file,
     records_in,
     start,
@@ -169,6 +174,7 @@ def test_sigkills_on_a_protobuf_topic_with_poison_of_every_kind_lose_and_duplica
     producing = PacedProtobufOrders(kafka, registry_url, source, files, 5_000, n, poisoned, (12_000, kills_done))
     offsets = Offsets(kafka, f"sentinel-{unique_name}", source, PARTITIONS)
     rng = random.Random(25)
+    ends = []
     try:
         for progress in (1, 3_000, 1):
             sentinel = start(pipeline, kafka, registry_url, "--instance-id", "slot-0", "--workers", "0")
@@ -179,6 +185,8 @@ def test_sigkills_on_a_protobuf_topic_with_poison_of_every_kind_lose_and_duplica
             finally:
                 sentinel.kill()
             assert sentinel.process.returncode == -signal.SIGKILL
+            ends.append(offsets.end())
+        assert ends[0] < ends[-1] < n, f"orders kept arriving during the kills: {ends}"
         kills_done.set()
         last = start(pipeline, kafka, registry_url, "--instance-id", "slot-0")
         try:
@@ -191,6 +199,18 @@ def test_sigkills_on_a_protobuf_topic_with_poison_of_every_kind_lose_and_duplica
         kills_done.set()
         offsets.close()
     assert_routed_with_poison_exactly_once(kafka, unique_name, source, n, poisoned, poisoned_kind, files)
+    valid = sum(1 for i in range(n) if i not in poisoned and is_valid(i))
+    kpis = kpi_records(kafka, f"{unique_name}-kpi", f"{unique_name}-check-kpi", avro_reader(registry_url, unique_name))
+    assert sum(k["window"]["records_in"] for k in kpis) == n
+    assert (sum(k["window"]["valid"] for k in kpis), sum(k["window"]["invalid"] for k in kpis)) == (valid, n - valid)
+    assert sum(k["window"]["schema_failures"] for k in kpis) == len(poisoned)
+
+
+def avro_reader(registry_url: str, name: str) -> Callable[[bytes], dict]:
+    """The KPI records' reader (they are Avro, whatever the source's format)."""
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": registry_url}))
+    context = SerializationContext(f"{name}-kpi", MessageField.VALUE)
+    return lambda value: deserializer(value, context)
 
 
 def assert_routed_with_poison_exactly_once(kafka: KafkaSettings, name: str, source: str, n: int,
