@@ -123,3 +123,15 @@ def test_a_value_the_record_cannot_hold_is_a_failure_not_a_crash(registry_url: s
     assert isinstance(failure, DecodeFailure)
     assert failure.reason.startswith(f"unreadable Protobuf for schema id {int.from_bytes(value[1:5], 'big')}: "
                                      "ValueError: Timestamp is not valid")
+
+
+def test_tombstones_pass_from_sources_that_pass_them_and_go_to_the_dlq_from_others(registry_url: str, unique_name: str) -> None:
+    from governance.sentinel.judge import SentinelJudge
+    from governance.sentinel.validate import RecordValidator
+
+    decoder = Decoder("protobuf", registry_url, f"{unique_name}-value")
+    judge = SentinelJudge(decoder, RecordValidator(()), pass_tombstones=frozenset({"compacted"}))
+    verdicts, tally = judge.judge_values([None, None], ["compacted", "plain"])
+    assert verdicts[0].valid and tally.tombstones == 1
+    assert (verdicts[1].valid, verdicts[1].stage) == (False, "deserialize")
+    assert "null value (tombstone)" in verdicts[1].exception_message
