@@ -92,6 +92,11 @@ def test_every_setting(tmp_path: Path) -> None:
         p.name = "other"  # type: ignore[misc]
 
 
+def test_a_protobuf_pipeline_reads_ids_registered_under_the_sources_subject(tmp_path: Path) -> None:
+    p = load_pipeline(write(tmp_path, "name: s\nsource: shipments\nvalue_format: protobuf\n"))
+    assert (p.value_format, p.subject) == ("protobuf", "shipments-value")
+
+
 def test_a_gx_suite_file(tmp_path: Path) -> None:
     suite = {"name": "s", "expectations": [
         {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "c", "value_set": [1, 2]},
