@@ -7,30 +7,25 @@ file's top-level messages through nested types to the record's message
 count the descriptor's nested types as protoc orders them, map entries
 included, as confluent-kafka's serializer does.
 
-Records become plain dicts keyed by the `.proto` field names, decoded with
-dynamic messages from the schema's own descriptor pool (no generated code).
-Fields without presence (proto3 scalars) carry their default values; fields
-with presence (`optional`, message fields, oneof members, proto2) are None
-when absent. Enums become their constant's name (the number when unknown),
-`google.protobuf.Timestamp` a UTC datetime, `Duration` a timedelta, the
-wrapper types their value, `Struct`/`Value`/`ListValue` plain JSON values.
+Records become plain dicts keyed by the `.proto` field names (`records.py`),
+decoded with dynamic messages from the schema's own descriptor pool (no
+generated code).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 from governance.protobuf.errors import ProtobufDecodeError
+from governance.protobuf.records import Converters
 
 if TYPE_CHECKING:
     from governance.protobuf.schema import ProtoSchema
 
 _MAX_INDEXES = 64
-_WRAPPERS = frozenset(f"google.protobuf.{n}Value" for n in
-                      ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes"))
-_JSON_TYPES = frozenset({"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"})
+_FIRST = (0,)
+
 
 
 def read_indexes(body: bytes | memoryview) -> tuple[tuple[int, ...], int]:
@@ -80,106 +75,56 @@ def _zigzag(data: bytes | memoryview, pos: int) -> tuple[int, int]:
 
 
 class Decoder:
-    """Decodes record bodies written with one schema; message classes and conversion plans are built once."""
+    """Decodes record bodies written with one schema; each index list's message class and converter are built once."""
 
     def __init__(self, schema: ProtoSchema) -> None:
         self.schema = schema
-        self._classes: dict[tuple[int, ...], Any] = {}
-        self._plans: dict[str, list[tuple[str, Any]]] = {}
+        self._classes: dict[tuple[int, ...], tuple[Any, Any]] = {}  # index list -> (message class, its converter)
+        self._converters = Converters()
         from google.protobuf.message import DecodeError
 
         self._payload_errors = (DecodeError, ValueError, RuntimeError)
 
     def message_name(self, indexes: Sequence[int]) -> str:
-        return self._class(tuple(indexes)).DESCRIPTOR.full_name
+        return self._class(tuple(indexes))[0].DESCRIPTOR.full_name
 
     def decode(self, body: bytes | memoryview) -> tuple[str, dict[str, Any]]:
         """(message full name, record) of a body after the magic byte and schema id."""
-        indexes, pos = read_indexes(body)
-        cls = self._class(indexes)
+        if body[:1] == b"\x00":  # the common index list [0]
+            cls, convert = self._classes.get(_FIRST) or self._class(_FIRST)
+            pos = 1
+        else:
+            indexes, pos = read_indexes(body)
+            cls, convert = self._class(indexes)
         try:
-            message = cls.FromString(bytes(body[pos:]))
+            message = cls.FromString(body[pos:])
         except self._payload_errors as exc:
-            raise ProtobufDecodeError("payload", f"the payload is not a valid {cls.DESCRIPTOR.full_name}: {exc}") from None
-        return cls.DESCRIPTOR.full_name, self.to_dict(message)
+            why = str(exc).rpartition("': ")[2] if str(exc).startswith("Error parsing message") else str(exc)
+            raise ProtobufDecodeError("payload", f"the payload is not a valid {cls.DESCRIPTOR.full_name}: "
+                                                 f"{why[:1].lower()}{why[1:]}") from None
+        return cls.DESCRIPTOR.full_name, convert(message)
 
-    def _class(self, indexes: tuple[int, ...]) -> Any:
-        cls = self._classes.get(indexes)
-        if cls is not None:
-            return cls
+    def to_dict(self, message: Any) -> dict[str, Any]:
+        return self._converters.for_message(message.DESCRIPTOR)(message)
+
+    def _class(self, indexes: tuple[int, ...]) -> tuple[Any, Any]:
+        found = self._classes.get(indexes)
+        if found is not None:
+            return found
         from google.protobuf import message_factory
 
         types = list(self.schema.descriptor.message_types_by_name.values())
         desc = None
         for depth, index in enumerate(indexes):
             if not 0 <= index < len(types):
-                where = "top-level" if depth == 0 else f"nested in {desc.full_name}"  # type: ignore[union-attr]
+                count = "is 1 message" if len(types) == 1 else f"are {len(types)} messages"
+                where = "at the top level" if depth == 0 else f"nested in {desc.full_name}"  # type: ignore[union-attr]
                 raise ProtobufDecodeError(
                     "index", f"message index list {list(indexes)} names no message of {self.schema.name}: "
-                             f"there are {len(types)} {where} messages")
+                             f"there {count} {where}")
             desc = types[index]
             types = list(desc.nested_types)
         if desc is None:
             raise ProtobufDecodeError("index", "the message index list is empty")
-        cls = message_factory.GetMessageClass(desc)
-        self._classes[indexes] = cls
-        return cls
-
-    def to_dict(self, message: Any) -> dict[str, Any]:
-        plan = self._plans.get(message.DESCRIPTOR.full_name)
-        if plan is None:
-            plan = self._plans[message.DESCRIPTOR.full_name] = _plan(message.DESCRIPTOR)
-        out: dict[str, Any] = {}
-        for name, step in plan:
-            out[name] = step(self, message, name)
-        return out
-
-    def value(self, desc: Any, value: Any) -> Any:
-        """A message value as a plain value: well-known types unwrapped, others as dicts."""
-        full = desc.full_name
-        if full == "google.protobuf.Timestamp":
-            return value.ToDatetime(tzinfo=timezone.utc)
-        if full == "google.protobuf.Duration":
-            return value.ToTimedelta()
-        if full in _WRAPPERS:
-            return value.value
-        if full in _JSON_TYPES:
-            from google.protobuf import json_format
-
-            return json_format.MessageToDict(value)
-        return self.to_dict(value)
-
-
-def _plan(desc: Any) -> list[tuple[str, Any]]:
-    """One step per field: how to read it from a message into the dict."""
-    return [(f.name, _step(f)) for f in desc.fields]
-
-
-def _step(f: Any) -> Any:
-    message, enum = f.message_type, f.enum_type
-    if message is not None and message.GetOptions().map_entry:
-        value_field = message.fields_by_name["value"]
-        if value_field.message_type is not None:
-            vdesc = value_field.message_type
-            return lambda d, m, n: {k: d.value(vdesc, v) for k, v in getattr(m, n).items()}
-        if value_field.enum_type is not None:
-            vnames = {v.number: v.name for v in value_field.enum_type.values}
-            return lambda d, m, n: {k: vnames.get(v, v) for k, v in getattr(m, n).items()}
-        return lambda d, m, n: dict(getattr(m, n))
-    names = {v.number: v.name for v in enum.values} if enum is not None else None
-    if f.is_repeated:
-        if message is not None:
-            return lambda d, m, n: [d.value(message, v) for v in getattr(m, n)]
-        if names is not None:
-            return lambda d, m, n: [names.get(v, v) for v in getattr(m, n)]
-        return lambda d, m, n: list(getattr(m, n))
-    if message is not None:
-        return lambda d, m, n: d.value(message, getattr(m, n)) if m.HasField(n) else None
-    present = f.has_presence
-    if names is not None:
-        if present:
-            return lambda d, m, n: names.get(getattr(m, n), getattr(m, n)) if m.HasField(n) else None
-        return lambda d, m, n: names.get(getattr(m, n), getattr(m, n))
-    if present:
-        return lambda d, m, n: getattr(m, n) if m.HasField(n) else None
-    return lambda d, m, n: getattr(m, n)
+        found = self._classes[indexes] = (message_factory.GetMessageClass(desc), self._converters.for_message(desc))
+        return found

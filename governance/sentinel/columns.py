@@ -14,11 +14,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from governance.errors import GovernanceError
 from governance.formats import FieldPaths, UnsupportedSchemaType, format_for
-from governance.sentinel.pipeline import Pipeline, Rule
+from governance.sentinel.pipeline import REGISTRY_FORMATS, Pipeline, Rule
+from governance.sentinel.references import referenced_texts
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
 
     from governance.sentinel.subjects import unregistered_subject
 
-    if pipeline.value_format != "avro" or pipeline.subject is None:
+    if pipeline.value_format not in REGISTRY_FORMATS or pipeline.subject is None:
         return "not checked (JSON values have no registered schema)"
     registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
     subject = subject_path(pipeline.subject)
@@ -80,7 +80,8 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
         except UnsupportedSchemaType:
             continue
         if "schema" in answer:
-            fields.merge(schema_format.columns(answer["schema"], _referenced(registry, answer.get("references") or [], set())))
+            references = referenced_texts(lambda path: registry.call("GET", path), answer.get("references") or [])
+            fields.merge(schema_format.columns(answer["schema"], references))
     span = f"version {versions[0]}" if len(versions) == 1 else f"versions {versions[0]}-{versions[-1]}"
     problems = unknown_columns(rules, fields, f"{pipeline.subject} ({span})")
     if problems:
@@ -91,20 +92,3 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
             hint="fix the column name in the pipeline file; a field that only a newer schema has must be "
                  f"registered under {pipeline.subject} before the sentinel starts")
     return f"every rule column is a field of {pipeline.subject} ({span})"
-
-
-def _referenced(registry: Any, references: list[dict[str, Any]], seen: set[tuple[str, int]]) -> dict[str, str]:
-    """The texts of referenced schemas (and theirs, first), keyed by subject and version."""
-    from governance.registry.client import subject_path
-
-    texts: dict[str, str] = {}
-    for reference in references:
-        key = (str(reference.get("subject")), int(reference.get("version", -1)))
-        if key in seen:
-            continue
-        seen.add(key)
-        answer = registry.call("GET", f"/subjects/{subject_path(key[0])}/versions/{key[1]}?deleted=true")
-        texts.update(_referenced(registry, answer.get("references") or [], seen))
-        if "schema" in answer:
-            texts[f"{key[0]}/{key[1]}"] = answer["schema"]
-    return texts

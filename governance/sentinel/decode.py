@@ -1,4 +1,4 @@
-"""Record values to dicts: Confluent wire-format Avro or JSON.
+"""Record values to dicts: Confluent wire-format Avro or Protobuf, or JSON.
 
 Poison never raises: every bad value becomes a `DecodeFailure` with a reason the
 DLQ headers can carry. Only an unreachable registry raises (`GovernanceError`),
@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from governance.errors import GovernanceError
-from governance.formats import UnsupportedSchemaType, format_for
+from governance.formats import format_for
+from governance.protobuf.errors import ProtobufDecodeError
 from governance.registry.client import RegistryClient, RegistryClientError
+from governance.sentinel.references import referenced_texts
 
 if TYPE_CHECKING:
     from governance.sentinel.valid_subject import ValidSubject
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
+_SCHEMA_TYPES = {"avro": "AVRO", "protobuf": "PROTOBUF"}
+_LABELS = {"avro": "Avro", "protobuf": "Protobuf"}
+_MIN_LENGTH = {"avro": 5, "protobuf": 6}
+"""Magic byte and schema id; Protobuf's message-index list takes at least one byte more."""
+_GUID_MAGIC = 1
 
 
 @dataclass(frozen=True)
@@ -38,14 +45,14 @@ class _NotFound(Exception):
 
 
 class Decoder:
-    def __init__(self, value_format: Literal["avro", "json"], registry_url: str | None = None,
+    def __init__(self, value_format: Literal["avro", "protobuf", "json"], registry_url: str | None = None,
                  subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH,
                  valid_subject: str | None = None) -> None:
         """`valid_subject`: where each accepted writer schema is registered too (see `valid_subject.py`)."""
-        if value_format not in ("avro", "json"):
+        if value_format not in ("avro", "protobuf", "json"):
             raise ValueError(f"unknown value format {value_format!r}")
-        if value_format == "avro" and (registry_url is None or subject is None):
-            raise GovernanceError("Avro pipelines need a schema registry URL and a subject")
+        if value_format != "json" and (registry_url is None or subject is None):
+            raise GovernanceError(f"{_LABELS[value_format]} pipelines need a schema registry URL and a subject")
         self.value_format = value_format
         self._registry = RegistryClient(registry_url or "", timeout, unreachable_hint=(
             "start it (`governance registry serve`) or pass --registry URL"))
@@ -54,7 +61,7 @@ class Decoder:
         self._readers: dict[int, Callable[[BinaryIO], Any]] = {}  # id -> its format's reader of a value body
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
         self._valid_subject: ValidSubject | None = None
-        if valid_subject is not None and value_format == "avro":
+        if valid_subject is not None and value_format != "json":
             from governance.sentinel.valid_subject import ValidSubject
 
             self._valid_subject = ValidSubject(self._registry, valid_subject)
@@ -66,6 +73,8 @@ class Decoder:
             return DecodeFailure("empty value: zero bytes", "EmptyValue")
         if self.value_format == "json":
             return self._json(value)
+        if self.value_format == "protobuf":
+            return self._protobuf(value)
         return self._avro(value)
 
     def decode_batch(self, values: list[bytes | None]) -> list[dict[str, Any] | DecodeFailure]:
@@ -125,10 +134,9 @@ class Decoder:
     # ------------------------------------------------------------ Avro
 
     def _avro(self, value: bytes) -> dict[str, Any] | DecodeFailure:
-        if len(value) < 5:
-            return DecodeFailure(f"too short for Confluent wire format: {len(value)} bytes, need at least 5", "SerializationError")
-        if value[0] != 0:
-            return DecodeFailure(f"not Confluent wire format: magic byte is {value[0]}, expected 0", "SerializationError")
+        framing = self._framing(value)
+        if framing is not None:
+            return framing
         (schema_id,) = struct.unpack_from(">I", value, 1)
         read = self._reader(schema_id)
         if isinstance(read, DecodeFailure):
@@ -148,6 +156,38 @@ class Decoder:
             return DecodeFailure(f"schema id {schema_id} is not a record schema", "SerializationError")
         return record
 
+    # ------------------------------------------------------------ Protobuf
+
+    def _protobuf(self, value: bytes) -> dict[str, Any] | DecodeFailure:
+        framing = self._framing(value)
+        if framing is not None:
+            return framing
+        (schema_id,) = struct.unpack_from(">I", value, 1)
+        read = self._reader(schema_id)
+        if isinstance(read, DecodeFailure):
+            return read
+        try:
+            return read(io.BytesIO(value[5:]))  # type: ignore[no-any-return]
+        except ProtobufDecodeError as e:
+            return DecodeFailure(f"{e} (schema id {schema_id})", "ProtobufDecodeError")
+        except Exception as e:  # noqa: BLE001 - a converter meeting a value it cannot turn (a Timestamp out of range)
+            return DecodeFailure(f"unreadable Protobuf for schema id {schema_id}: {type(e).__name__}: {e}", type(e).__name__)
+
+    # ------------------------------------------------------------ both
+
+    def _framing(self, value: bytes) -> DecodeFailure | None:
+        """Why `value` is not in Confluent's wire format (magic byte 0, schema id, body); None if it is."""
+        need = _MIN_LENGTH[self.value_format]
+        if len(value) < need:
+            return DecodeFailure(f"too short for Confluent wire format: {len(value)} bytes, need at least {need}",
+                                 "SerializationError")
+        if value[0] != 0:
+            guid = (" (1 starts a 16-byte schema GUID, written by newer Confluent serializers: configure the producer "
+                    "to write schema ids)") if value[0] == _GUID_MAGIC and len(value) > 17 else ""
+            return DecodeFailure(f"not Confluent wire format: magic byte is {value[0]}, expected 0{guid}",
+                                 "SerializationError")
+        return None
+
     def _reader(self, schema_id: int) -> Callable[[BinaryIO], Any] | DecodeFailure:
         """The reader of values written with an id registered under our subject, cached both ways."""
         if schema_id in self._readers:
@@ -163,12 +203,17 @@ class Decoder:
         if self.subject not in subjects:
             return self._reject(schema_id, f"schema id {schema_id} is registered under {', '.join(subjects) or 'no subject'}, "
                                            f"not under {self.subject}", tuple(subjects))
+        schema_type = body.get("schemaType") or "AVRO"
+        wanted = _SCHEMA_TYPES[self.value_format]
+        if schema_type != wanted:
+            return self._reject(schema_id, f"schema id {schema_id} is {schema_type}, but the pipeline reads "
+                                           f"{_LABELS[self.value_format]} (`value_format: {self.value_format}`)")
         try:
-            schema_format = format_for(body.get("schemaType"))
-        except UnsupportedSchemaType:
-            return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, not Avro")
+            references = referenced_texts(self._get, body.get("references") or [])
+        except _NotFound:
+            return self._reject(schema_id, f"schema id {schema_id} references a schema the registry does not have")
         try:
-            read = schema_format.decoder(body["schema"])
+            read = format_for(schema_type).decoder(body["schema"], references)
         except Exception as e:  # whatever the format's decoding library raises for a schema it cannot use
             return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
         if self._valid_subject is not None:  # before any record with this id reaches the valid topic

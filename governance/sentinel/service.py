@@ -149,7 +149,7 @@ class Sentinel:
 
         self.window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
         window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
-        # Avro columns were checked against the registered schemas; JSON ones are watched per window.
+        # Avro and Protobuf columns were checked against the registered schemas; JSON ones are watched per window.
         watched = tuple(dict.fromkeys(c for r in (*pipeline.record_rules, *pipeline.window_rules) for c in r.columns())
                         ) if pipeline.value_format == "json" else ()
         self.dlq_limit = (DlqLimit(pipeline.dlq_limit_ratio, pipeline.dlq_limit_windows)
@@ -363,7 +363,7 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"instance {instance}, {pipeline.guarantee.replace('_', '-')}",
         f"  registry   {options.registry_url or 'none'}",
         f"  reads      {', '.join(pipeline.sources)} as {pipeline.value_format}"
-        + (f", compliant if registered under {pipeline.subject}" if pipeline.value_format == "avro" else ""),
+        + (f", compliant if registered under {pipeline.subject}" if pipeline.value_format != "json" else ""),
         f"  writes     valid -> {pipeline.valid_topic}, invalid -> {pipeline.dlq_topic}, KPIs -> "
         + (f"{pipeline.kpi_topic} (schema id {kpi_schema_id})" if kpi_schema_id is not None
            else f"{pipeline.kpi_topic} (JSON: no registry for the Avro KPI schema)"),

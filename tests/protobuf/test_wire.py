@@ -115,7 +115,7 @@ def test_proto3_scalars_without_presence_carry_defaults_and_optional_ones_none(s
 @pytest.mark.parametrize(("body", "kind", "reason"), [
     (b"", "index", "ends inside the message index list"),
     (b"\x04\x00", "index", "ends inside the message index list"),
-    (b"\x02\x06", "index", "names no message of logistics/shipment.proto: there are 2 top-level messages"),
+    (b"\x02\x06", "index", "names no message of logistics/shipment.proto: there are 2 messages at the top level"),
     (b"\x04\x00\x08", "index", "nested in logistics.v1.Shipment"),
     (b"\x03", "index", "claims -2 entries"),
     (b"\xff" * 11, "index", "not a valid varint"),

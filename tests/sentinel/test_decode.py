@@ -93,6 +93,33 @@ def test_wire_format_avro_decodes_and_asks_the_registry_about_an_id_once(
         proxy.close()
 
 
+def test_an_avro_schema_with_references_of_references_decodes(registry_url: str, unique_name: str) -> None:
+    import io
+
+    import fastavro
+
+    from registry_helpers import http
+
+    ns = "t" + unique_name.rsplit("-", 1)[-1]
+    zip_code = {"type": "record", "name": f"{ns}.Zip", "fields": [{"name": "code", "type": "string"}]}
+    address = {"type": "record", "name": f"{ns}.Address", "fields": [{"name": "zip", "type": f"{ns}.Zip"}]}
+    user = {"type": "record", "name": f"{ns}.User", "fields": [{"name": "address", "type": f"{ns}.Address"}]}
+    http("POST", f"{registry_url}/subjects/{unique_name}-zip/versions", {"schema": json.dumps(zip_code)})
+    http("POST", f"{registry_url}/subjects/{unique_name}-address/versions", {"schema": json.dumps(address), "references": [
+        {"name": f"{ns}.Zip", "subject": f"{unique_name}-zip", "version": 1}]})
+    status, answer = http("POST", f"{registry_url}/subjects/{unique_name}-value/versions", {"schema": json.dumps(user), "references": [
+        {"name": f"{ns}.Address", "subject": f"{unique_name}-address", "version": 1}]})
+    assert status == 200, answer
+    named: dict = {}
+    for schema in (zip_code, address):
+        fastavro.parse_schema(schema, named_schemas=named)
+    body = io.BytesIO()
+    record = {"address": {"zip": {"code": "10115"}}}
+    fastavro.schemaless_writer(body, fastavro.parse_schema(user, named_schemas=named), record)
+    value = b"\x00" + struct.pack(">I", answer["id"]) + body.getvalue()
+    assert Decoder("avro", registry_url, f"{unique_name}-value").decode(value) == record
+
+
 def poison_avro(good: bytes, foreign: bytes) -> dict[str, tuple[bytes | None, str]]:
     schema_id = struct.unpack(">I", good[1:5])[0]
     return {

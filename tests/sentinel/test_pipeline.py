@@ -92,6 +92,11 @@ def test_every_setting(tmp_path: Path) -> None:
         p.name = "other"  # type: ignore[misc]
 
 
+def test_a_protobuf_pipeline_reads_ids_registered_under_the_sources_subject(tmp_path: Path) -> None:
+    p = load_pipeline(write(tmp_path, "name: s\nsource: shipments\nvalue_format: protobuf\n"))
+    assert (p.value_format, p.subject) == ("protobuf", "shipments-value")
+
+
 def test_a_gx_suite_file(tmp_path: Path) -> None:
     suite = {"name": "s", "expectations": [
         {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "c", "value_set": [1, 2]},
@@ -116,7 +121,7 @@ HEAD = "name: x\nsource: t\nvalue_format: json\n"
     (HEAD + "colour: blue\n", 4, "unknown key `colour`"),
     (HEAD + "commit: {every_records: 10, every_minute: 1}\n", 4, "unknown key `every_minute`"),
     ("name: x\nsource: 5\n", 2, "`source` must be a non-empty string"),
-    ("name: x\nsource: t\nvalue_format: protobuf\n", 3, "`value_format` must be one of avro, json"),
+    ("name: x\nsource: t\nvalue_format: xml\n", 3, "`value_format` must be one of avro, protobuf, json"),
     (HEAD + "commit:\n  every_records: many\n", 5, "`commit.every_records` must be an integer"),
     (HEAD + "metrics_port: 70000\n", 4, "at most 65535"),
     (HEAD + "dlq_limit: {ratio: 2}\n", 4, "between 0 and 1"),
