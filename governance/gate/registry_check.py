@@ -78,7 +78,7 @@ def check_against_registry(workspace: Workspace, url: str) -> Outcome:
             continue
         verdict = judge(view, workspace, local)
         findings += verdict.findings
-        warnings += [verdict.warning] if verdict.warning else []
+        warnings += verdict.warnings
     deleted, notes = deleted_in_registry(workspace, view.subjects())
     return Outcome(findings + deleted, len(parsed), len(parsed) + len(deleted), f"registry {view.url}",
                    warnings=warnings + notes)
