@@ -28,7 +28,9 @@ _PROTOBUF_ENTRY = re.compile(r'\{errorType:"(?P<type>[A-Z_]+)", description:"(?P
 """Confluent's Protobuf entries: `{errorType:"...", description:"..."}` (double quotes, no additionalInfo)."""
 _PATH = re.compile(r"path '([^']*)'")
 _OLD_VERSION = re.compile(r"^\{oldSchemaVersion: (\d+)\}$")
-_SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
+_SENTENCE_VERSION = re.compile(r"(?:written with|consumers using|whether|everything) version (\d+)")
+_JUDGED_READER = re.compile(r"whether (?:(the new schema)|version \d+) accepts everything")
+"""Our sentence for a JSON Schema keyword not compared names the reader; its Confluent-style entry names neither."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
         path = _PATH.search(description)
         new_at, old_at = description.find(" new "), description.find(" old ")
         direction = "forward" if 0 <= old_at < new_at or (new_at < 0 <= old_at) else "backward"
+        if new_at < 0 and old_at < 0 and (reader := _JUDGED_READER.search(sentence)):
+            direction = "backward" if reader.group(1) else "forward"
         own_version = _SENTENCE_VERSION.search(sentence)
         out.append(RegistryFinding(kind, path.group(1) if path else "", info, direction, sentence,
                                    int(own_version.group(1)) if own_version else version))

@@ -146,15 +146,17 @@ def level_warning(workspace: Workspace, local: Parsed, effective: str) -> GateWa
 def policy_warning(workspace: Workspace, local: Parsed, effective: str) -> GateWarning:
     """As `level_warning`, for a JSON Schema subject's compatibility policy."""
     subject, policy = local.subject, workspace.policy(local.subject)
-    judged = f"the gate judged it under {policy}, with its own engine against the registry's versions"
+    engine = "with its own engine against the registry's versions"
     if effective == "unknown":
-        message = f"the registry would not say which compatibility policy it checks {subject} under; {judged}"
+        message = (f"the registry would not say which compatibility policy it checks {subject} under; the gate judged "
+                   f"it under {policy}, {engine}")
     elif workspace.declared_policy(subject) is None:
         message = (f"the registry checks {subject} under the compatibility policy {effective}, but "
-                   f"{workspace.subjects_file} declares none for it, so {judged} (Confluent's default, as git mode "
-                   f"does); declare `compatibility_policy: {effective}` for it there if that is the policy you mean")
+                   f"{workspace.subjects_file} declares none for it, so the gate judged it under Confluent's default, "
+                   f"{policy}, {engine} (as git mode does); declare `compatibility_policy: {effective}` for it there "
+                   "if that is the policy you mean")
     else:
         message = (f"the registry checks {subject} under the compatibility policy {effective}, but "
-                   f"{workspace.subjects_file} declares {policy}: {judged}; `governance schemas register` sets the "
-                   "declared policy in the registry")
+                   f"{workspace.subjects_file} declares {policy}: the gate judged it under {policy}, {engine}; "
+                   "`governance schemas register` sets the declared policy in the registry")
     return GateWarning(str(local.path), subject, message)

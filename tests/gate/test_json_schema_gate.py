@@ -302,13 +302,12 @@ def history(unique: str) -> dict[str, tuple[str, list[str], str]]:
                                schema({**base, "n": {"type": "integer"}, "m": {"type": "string"}})),
         f"{unique}-items": ("BACKWARD_TRANSITIVE", [schema({**base, "tags": {"type": "array", "items": {"type": "string"}}}),
                                                     schema({**base, "tags": {"type": "array", "items": {"type": "string"},
-                                                                             "maxItems": 9}})],
-                            schema({**base, "tags": {"type": "array", "items": {"type": "string", "maxLength": 3},
-                                                     "maxItems": 9}})),
-        f"{unique}-judge": ("BACKWARD", [schema({**base, "m": {"type": "object", "propertyNames": {"maxLength": 3}}})],
+                                                                             "description": "labels"}})],
+                            schema({**base, "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}}})),
+        f"{unique}-judge": ("FULL", [schema({**base, "m": {"type": "object", "propertyNames": {"maxLength": 3}}})],
                             schema({**base, "m": {"type": "object", "propertyNames": {"maxLength": 2}}})),
-        f"{unique}-fine": ("FULL_TRANSITIVE", [schema({**base}, closed=True)],
-                           schema({**base, "note": {"type": "string"}}, closed=True)),
+        f"{unique}-fine": ("FULL_TRANSITIVE", [schema({**base, "n": {"type": "integer"}})],
+                           schema({**base, "n": {"type": "integer", "description": "how many"}})),
     }
 
 
@@ -319,9 +318,10 @@ def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str,
     for i in range(max(len(versions) for _, versions, _ in cases.values())):
         repo.commit({f"{s}.json": versions[i] for s, (_, versions, _) in cases.items() if i < len(versions)})
     for subject, (level, versions, _) in cases.items():
-        post(registry_url, f"/config/{subject}", {"compatibility": level})
+        post(registry_url, f"/config/{subject}", {"compatibility": "NONE"})  # the history as it was committed
         for text in versions:
             register(registry_url, subject, text)
+        post(registry_url, f"/config/{subject}", {"compatibility": level})
     repo.write({f"{s}.json": new for s, (_, _, new) in cases.items()})
 
     git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
@@ -333,12 +333,12 @@ def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str,
     assert got == {("range", "MAXIMUM_DECREASED", "backward"),
                    ("enum", "ENUM_ARRAY_CHANGED", "backward"), ("enum", "ENUM_ARRAY_CHANGED", "forward"),
                    ("required", "REQUIRED_ATTRIBUTE_ADDED", "forward"), ("items", "MAX_LENGTH_ADDED", "backward"),
-                   ("judge", "KEYWORD_NOT_COMPARED", "backward")}, got
+                   ("judge", "KEYWORD_NOT_COMPARED", "backward"), ("judge", "KEYWORD_NOT_COMPARED", "forward")}, got
     [items] = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-items"]
     assert items["versions"] == [1, 2] and items["location"] == "#/properties/tags/items/maxLength"
     assert items["line"] == line_of(cases[f"{unique_name}-items"][2], '"tags"')
-    [judge] = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-judge"]
-    assert "does not compare `propertyNames`" in judge["message"]
+    judged = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-judge"]
+    assert all("does not compare `propertyNames`" in f["message"] for f in judged) and len(judged) == 2
 
     for fmt in ("text", "github", "junit"):  # the same lines (a FULL level's two directions in either order)
         told = run_gate(repo, "check", "--registry", registry_url, "--format", fmt).stdout
@@ -381,8 +381,9 @@ def test_the_policy_in_registry_mode_is_set_by_register_and_warned_about(
     repo.write({f"{subject}.json": back})  # removing a property from an open model: STRICT passes it
     fine = run_gate(repo, "check", "--registry", registry_url)
     assert fine.returncode == 0, fine.stdout + fine.stderr
-    assert (f"declares none for it, so the gate judged it under STRICT (Confluent's default, as git mode does); "
-            f"declare `compatibility_policy: LENIENT` for it there") in fine.stderr
+    assert ("declares none for it, so the gate judged it under Confluent's default, STRICT, with its own engine "
+            "against the registry's versions (as git mode does); declare `compatibility_policy: LENIENT` for it "
+            "there") in fine.stderr
 
 
 def test_new_subjects_referencing_each_other_pass_then_register_with_references(
@@ -446,3 +447,22 @@ def test_a_subject_changing_to_json_schema_is_incompatible_in_both_modes(
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
     [finding] = only_findings(git)
     assert finding["message"].startswith("version 1 is Avro and this schema is JSON Schema: ")
+
+
+def test_confluents_json_schema_entries_are_read() -> None:
+    from governance.gate.registry_check import RegistryFinding, parse_messages
+
+    description = "The value at path '#/properties/n/maximum' in the new schema is less than its value in the old schema"
+    entry = f'{{errorType:"MAXIMUM_DECREASED", description:"{description}"}}'
+    assert parse_messages([entry, "{oldSchemaVersion: 2}", "{validateFields: 'false', compatibility: 'BACKWARD'}"]) == [
+        RegistryFinding("MAXIMUM_DECREASED", "#/properties/n/maximum", "", "backward", description, 2)]
+
+    # A keyword not compared: the entry names no direction, our sentence names the reader.
+    sentence = ("at property `m` (#/properties/m/propertyNames): `propertyNames` changed, and this checker does not "
+                "compare `propertyNames`: it cannot tell whether version 3 accepts everything the new schema allows, "
+                "so it refuses to judge rather than answer compatible")
+    entry = ('{errorType:"KEYWORD_NOT_COMPARED", description:"The keyword \'propertyNames\' at path '
+             '\'#/properties/m/propertyNames\' changed and is not compared"}')
+    [finding] = parse_messages([sentence, entry, "{validateFields: 'false', compatibility: 'FULL'}"])
+    assert (finding.type, finding.location, finding.direction, finding.version) == (
+        "KEYWORD_NOT_COMPARED", "#/properties/m/propertyNames", "forward", 3)
