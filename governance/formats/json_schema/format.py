@@ -32,8 +32,9 @@ class JsonSchemaFormat:
         """InvalidJsonSchemaError (an InvalidSchemaError) with the line, column and reason; one in a referenced
         schema names the reference (`file`) and its line there in the message, its line and column left unset
         (this text's place for it is the `$ref`'s: the locator's `error_position`)."""
-        import jsonschema  # noqa: F401  (the metaschema check; missing, the CLI names the json_schema extra)
+        from governance.extras import require
 
+        require("json_schema", "reading JSON Schema files")  # a one-line MissingExtra, in the gate's CI format too
         from governance.json_schema import InvalidJsonSchemaError, parse_schema
 
         try:
