@@ -466,3 +466,27 @@ def test_confluents_json_schema_entries_are_read() -> None:
     [finding] = parse_messages([sentence, entry, "{validateFields: 'false', compatibility: 'FULL'}"])
     assert (finding.type, finding.location, finding.direction, finding.version) == (
         "KEYWORD_NOT_COMPARED", "#/properties/m/propertyNames", "forward", 3)
+
+
+def test_a_reference_named_by_its_uri_is_registered_by_that_name(
+        tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    address, orders = f"{unique_name}-address", f"{unique_name}-order"
+    uri = "https://example.com/schemas/address.json"
+    repo = make_repo(tmp_path / "repo")
+    repo.commit({f"{address}.json": ADDRESS, f"{orders}.json": order(address=uri),
+                 "subjects.yml": f"{orders}:\n  references:\n    - {{name: '{uri}', subject: {address}}}\n"})
+    registered = run_gate(repo, "register", "--registry", registry_url)
+    assert registered.returncode == 0, registered.stdout + registered.stderr
+    status, answer = http("GET", f"{registry_url}/subjects/{orders}/versions/1")
+    assert status == 200 and answer["references"] == [{"name": uri, "subject": address, "version": 1}]
+
+    changed = ADDRESS.replace('"maxLength": 10', '"maxLength": 5')
+    repo.commit({})
+    repo.write({f"{address}.json": changed})
+    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
+    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
+    assert sorted((f["subject"], f["type"], f["field_path"], f["line"]) for f in only_findings(registry)) == sorted(
+        (f["subject"], f["type"], f["field_path"], f["line"]) for f in only_findings(git)) == [
+        (address, "MAX_LENGTH_DECREASED", "zip", line_of(changed, '"zip"')),
+        (orders, "MAX_LENGTH_DECREASED", "address.zip", line_of(order(), '"address"'))]
