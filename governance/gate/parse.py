@@ -117,6 +117,14 @@ def engine_findings(parsed: Parsed, previous: list[tuple[int, ParsedSchema]], le
     Schema subject's compatibility policy."""
     return [
         GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
-                    parsed.locator.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
+                    finding_line(parsed, f.field_path, f.location), f.message, f.direction, detail=f.additional_info)
         for f in parsed.format.compatibility(parsed.schema, previous, level, policy)
     ]
+
+
+def finding_line(parsed: Parsed, field_path: str, location: str) -> int:
+    """The line of a finding's field; a JSON Schema finding about no property (`#/additionalProperties`) is on the
+    line of its JSON path, which that format's locator takes in place of a field path."""
+    if not field_path and parsed.format.schema_type == "JSON":
+        return parsed.locator.field_line(location)
+    return parsed.locator.field_line(field_path)

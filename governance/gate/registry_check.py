@@ -15,7 +15,7 @@ from governance.errors import GovernanceError
 from governance.formats import InvalidSchemaError, ParsedSchema, SchemaFormat
 from governance.gate.findings import GateFinding, GateWarning, Outcome
 from governance.gate.governed import deleted_in_registry
-from governance.gate.parse import Parsed
+from governance.gate.parse import Parsed, finding_line
 from governance.gate.registry_judge import judge, parse_locals
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
@@ -115,7 +115,7 @@ def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, 
         reader, schema = local.format.locator(old["schema"]), _parsed(registry, local.format, old)
     field_path = reader.finding_path(f.type, f.location, f.info, schema)
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
-                       local.locator.field_line(field_path), f.sentence, f.direction, detail=f.info)
+                       finding_line(local, field_path, f.location), f.sentence, f.direction, detail=f.info)
 
 
 def _parsed(registry: RegistryClient, schema_format: SchemaFormat, registered: dict[str, Any]) -> ParsedSchema | None:

@@ -166,6 +166,8 @@ def test_the_compatibility_policy_decides_in_git_mode(tmp_path: Path, case: str)
     repo.write({"event.json": after})
     [strict] = findings(run_gate(repo, "check", "--against", "HEAD", "--format", "json"))
     assert strict["type"] == kind
+    if kind == "ADDITIONAL_PROPERTIES_REMOVED":  # a finding about no property is on its keyword's line
+        assert (strict["location"], strict["line"]) == ("#/additionalProperties", line_of(after, "additionalProperties"))
     repo.write({"subjects.yml": "event:\n  compatibility_policy: STRICT\n"})
     assert [f["type"] for f in findings(run_gate(repo, "check", "--against", "HEAD", "--format", "json"))] == [kind]
     repo.write({"subjects.yml": "event:\n  compatibility_policy: lenient\n"})
@@ -306,6 +308,8 @@ def history(unique: str) -> dict[str, tuple[str, list[str], str]]:
                             schema({**base, "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}}})),
         f"{unique}-judge": ("FULL", [schema({**base, "m": {"type": "object", "propertyNames": {"maxLength": 3}}})],
                             schema({**base, "m": {"type": "object", "propertyNames": {"maxLength": 2}}})),
+        f"{unique}-root": ("BACKWARD", [schema({**base})],
+                           schema({**base}).replace('"type": "object",', '"type": "object",\n  "minProperties": 1,')),
         f"{unique}-fine": ("FULL_TRANSITIVE", [schema({**base, "n": {"type": "integer"}})],
                            schema({**base, "n": {"type": "integer", "description": "how many"}})),
     }
@@ -332,11 +336,14 @@ def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str,
     got = {(f["subject"].removeprefix(unique_name + "-"), f["type"], f["direction"]) for f in only_findings(registry)}
     assert got == {("range", "MAXIMUM_DECREASED", "backward"),
                    ("enum", "ENUM_ARRAY_CHANGED", "backward"), ("enum", "ENUM_ARRAY_CHANGED", "forward"),
-                   ("required", "REQUIRED_ATTRIBUTE_ADDED", "forward"), ("items", "MAX_LENGTH_ADDED", "backward"),
+                   ("root", "MIN_PROPERTIES_ADDED", "backward"), ("required", "REQUIRED_ATTRIBUTE_ADDED", "forward"), ("items", "MAX_LENGTH_ADDED", "backward"),
                    ("judge", "KEYWORD_NOT_COMPARED", "backward"), ("judge", "KEYWORD_NOT_COMPARED", "forward")}, got
     [items] = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-items"]
     assert items["versions"] == [1, 2] and items["location"] == "#/properties/tags/items/maxLength"
     assert items["line"] == line_of(cases[f"{unique_name}-items"][2], '"tags"')
+    [root] = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-root"]
+    assert (root["field_path"], root["location"], root["line"]) == (
+        "", "#/minProperties", line_of(cases[f"{unique_name}-root"][2], "minProperties"))  # no property: its keyword
     judged = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-judge"]
     assert all("does not compare `propertyNames`" in f["message"] for f in judged) and len(judged) == 2
 
