@@ -383,6 +383,14 @@ def test_the_policy_in_registry_mode_is_set_by_register_and_warned_about(
     assert status == 200 and config == {"compatibilityLevel": "BACKWARD", "compatibilityPolicy": "LENIENT"}
 
     repo.commit({})
+    narrowed = schema({"id": {"type": "string", "maxLength": 5}, "note": {"type": "string"}})
+    repo.write({f"{subject}.json": narrowed})  # LENIENT refuses it too: the registry's endpoint decides, as git mode
+    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
+    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    assert git.returncode == registry.returncode == 1 and "warning" not in registry.stderr, registry.stderr
+    assert [key(f) for f in only_findings(registry)] == [key(f) for f in only_findings(git)]
+    assert [(f["type"], f["location"]) for f in only_findings(git)] == [("MAX_LENGTH_ADDED", "#/properties/id/maxLength")]
+
     repo.write({"subjects.yml": f"{subject}:\n  compatibility: BACKWARD\n"})  # undeclared: Confluent's default
     back = schema({"id": {"type": "string"}})
     repo.write({f"{subject}.json": back})  # removing a property from an open model: STRICT passes it
