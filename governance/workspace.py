@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from governance.errors import GovernanceError
-from governance.formats import DEFAULT_TYPE, Level, format_for, suffixes
+from governance.formats import DEFAULT_TYPE, POLICIES, Level, format_for, suffixes
 
 SUBJECTS_FILE = "subjects.yml"
 
@@ -34,6 +34,8 @@ class SubjectConfig:
     references: tuple[Reference, ...] = ()
     allow_delete: bool = False
     line: int = 0
+    policy: str | None = None
+    """JSON Schema's `compatibilityPolicy` (STRICT or LENIENT) declared as `compatibility_policy`; None: undeclared."""
 
 
 @dataclass
@@ -58,6 +60,14 @@ class Workspace:
     def level(self, subject: str) -> Level:
         conf = self.config.get(subject)
         return conf.level if conf and conf.level else Level.default()
+
+    def policy(self, subject: str) -> str:
+        """The subject's JSON Schema compatibility policy: the declared one, else Confluent's default (STRICT)."""
+        return self.declared_policy(subject) or POLICIES[0]
+
+    def declared_policy(self, subject: str) -> str | None:
+        conf = self.config.get(subject)
+        return conf.policy if conf else None
 
     def declared_level(self, subject: str) -> Level | None:
         """The level subjects.yml declares for the subject, None when it declares none."""
@@ -95,8 +105,20 @@ def load_workspace(root: Path) -> Workspace:
     config_path = root / SUBJECTS_FILE
     if config_path.exists():
         workspace.config = load_subjects_file(config_path, set(texts))
+        _policies_only_for_json(workspace)
     workspace.imported = imported_references(texts, types, workspace.config)
     return workspace
+
+
+def _policies_only_for_json(workspace: Workspace) -> None:
+    """A compatibility policy is JSON Schema's (Confluent has none for Avro or Protobuf): declared for a subject
+    of another format it would be silently ignored, so it is refused."""
+    for subject, conf in workspace.config.items():
+        schema_type = workspace.types.get(subject)
+        if conf.policy and schema_type is not None and schema_type != "JSON":
+            raise InputError(workspace.subjects_file, f"subject {subject!r}: compatibility_policy applies to JSON Schema "
+                             f"subjects only, and {workspace.path(subject).name} is {format_for(schema_type).label}",
+                             conf.line, hint="remove compatibility_policy for it")
 
 
 def imported_references(texts: dict[str, str], types: dict[str, str],
@@ -121,7 +143,7 @@ def schema_files(root: Path) -> list[Path]:
     return sorted(path for suffix in suffixes() for path in root.glob(f"*{suffix}") if not path.name.startswith("."))
 
 
-_SUBJECT_KEYS = {"compatibility", "references", "allow_delete"}
+_SUBJECT_KEYS = {"compatibility", "compatibility_policy", "references", "allow_delete"}
 
 
 def load_subjects_file(path: Path, local_subjects: set[str]) -> dict[str, SubjectConfig]:
@@ -172,7 +194,14 @@ def parse_subjects_file(path: Path, text: str, local_subjects: set[str]) -> dict
                 level = Level.parse(str(settings["compatibility"]))
             except ValueError as e:
                 raise InputError(path, f"subject {subject!r}: {e}", line) from None
-        out[subject] = SubjectConfig(level, _references(path, subject, line, settings.get("references") or [], local_subjects), allow_delete, line)
+        policy = None
+        if "compatibility_policy" in settings:
+            policy = str(settings["compatibility_policy"]).strip().upper()
+            if policy not in POLICIES:
+                raise InputError(path, f"subject {subject!r}: unknown compatibility_policy "
+                                 f"{settings['compatibility_policy']!r}: expected {' or '.join(POLICIES)}", line)
+        out[subject] = SubjectConfig(level, _references(path, subject, line, settings.get("references") or [], local_subjects),
+                                     allow_delete, line, policy)
     return out
 
 

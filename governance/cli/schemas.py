@@ -14,16 +14,20 @@ from governance.gate import FORMATS
 
 @click.group("schemas", context_settings=CONTEXT)
 def command() -> None:
-    """The CI gate: stop breaking Avro and Protobuf schema changes before they merge.
+    """The CI gate: stop breaking Avro, Protobuf and JSON Schema changes before they merge.
 
     \b
     schemas/<subject>.avsc   one schema per subject, e.g. schemas/orders-value.avsc
     schemas/<subject>.proto  or a Protobuf file; `import "customer.proto";` references
                              the subject of schemas/customer.proto
+    schemas/<subject>.json   or a JSON Schema; `"$ref": "address.json"` references
+                             the subject of schemas/address.json
     schemas/subjects.yml     optional, per subject:
                                orders-value:
                                  compatibility: FULL_TRANSITIVE
                                  references: [{name: com.example.Address, subject: address-value, version: 1}]
+                               payments-value:
+                                 compatibility_policy: LENIENT   (JSON Schema's; default STRICT)
                                old-subject-value:
                                  allow_delete: true
 
@@ -53,8 +57,9 @@ def schemas_check(against: str | None, registry: RegistryFlag, fmt: str, output:
     lacks them: fetch with `fetch-depth: 0`). New subjects pass; a deleted one
     breaks unless subjects.yml says `allow_delete: true`. With --registry
     (or neither), each registered subject is checked at the level subjects.yml
-    declares: by the registry's compatibility endpoint when the registry
-    enforces that level, else by our engine against the registry's versions,
+    declares (and a JSON Schema subject under its compatibility_policy): by
+    the registry's compatibility endpoint when the registry enforces that
+    level and policy, else by our engine against the registry's versions,
     with a warning. New subjects pass (their references come from the local
     files); a deleted one breaks as in git mode.
 
@@ -113,8 +118,9 @@ def schemas_check(against: str | None, registry: RegistryFlag, fmt: str, output:
 @click.option("--dry-run", is_flag=True, help="Say what would be registered; register nothing.")
 @schemas_dir_option
 def schemas_register(registry: RegistryFlag, dry_run: bool, schemas_dir: Path) -> None:
-    """Set each subject's level from subjects.yml, and register every subject whose
-    schema the registry does not have yet.
+    """Set each subject's level (and a JSON Schema subject's compatibility policy)
+    from subjects.yml, and register every subject whose schema the registry does
+    not have yet.
 
     An unchanged schema makes no new version. A subject whose schema is
     incompatible under its level is refused (nothing registered for it, exit 1);
@@ -152,8 +158,9 @@ def schemas_diff(subject: str, from_: str | None, to: str | None, against: str |
     """Show what changed in SUBJECT between two versions, field by field.
 
     Versions are the registry's, or with --against the distinct contents of
-    schemas/SUBJECT.avsc (or .proto) in git history (1 = oldest); "local" is
-    the file now. Avro fields are compared by name, Protobuf fields by number.
+    schemas/SUBJECT.avsc (or .proto, .json) in git history (1 = oldest); "local"
+    is the file now. Avro fields are compared by name, Protobuf fields by
+    number, JSON Schema properties by JSON path.
 
     \b
     Examples:

@@ -55,7 +55,7 @@ def check_against_git(workspace: Workspace, ref: str) -> Outcome:
             old = schema_from(texts[blob], refs.at_ref_workspace, subject, refs.ref_texts, refs.pinned_at_ref)
             if old is not None:
                 previous.append((version, old))
-        found = engine_findings(parsed[subject], previous, level)
+        found = engine_findings(parsed[subject], previous, level, workspace.policy(subject))
         if reasons.get(subject):
             because = f" (from a change to what {subject} references: {'; '.join(reasons[subject])})"
             found = [replace(f, message=f.message + because) for f in found]

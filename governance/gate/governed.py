@@ -1,8 +1,8 @@
 """Deleted subjects: which registered subjects this schemas folder governs, and the finding for one
 whose schema file is gone.
 
-In registry mode a subject counts as the folder's when its schemas/<subject>.avsc (or .proto) was ever committed
-in the history reachable from HEAD (or subjects.yml names it): the registry holds every team's
+In registry mode a subject counts as the folder's when its schema file (schemas/<subject>.avsc, .proto or .json)
+was ever committed in the history reachable from HEAD (or subjects.yml names it): the registry holds every team's
 subjects, and only the folder's own history tells a deleted file from a subject it never had.
 """
 

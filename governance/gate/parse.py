@@ -70,7 +70,12 @@ def parse_workspace_subject(workspace: Workspace, subject: str, pinned: Pinned |
 
 
 def _hint(workspace: Workspace, error: InvalidSchemaError) -> str | None:
-    """How to resolve an import that names no file (Protobuf's `import "x.proto"` not found)."""
+    """How to resolve an import that names no file (Protobuf's `import "x.proto"` not found, a JSON Schema's
+    `$ref` to a schema that is not there)."""
+    if "$ref" in error.message and "cannot be resolved" in error.message:
+        return (f"a $ref names a file of {workspace.root} (`\"$ref\": \"address.json\"` is address.json there), a "
+                f"place in the schema itself (`#/definitions/...`), or a reference declared in {SUBJECTS_FILE} "
+                "(`references: [{name: https://example.com/address.json, subject: address-value}]`)")
     if "import" not in error.message or "not found" not in error.message:
         return None
     return (f"an import names a file of {workspace.root} (`import \"customer.proto\";` is customer.proto there), "
@@ -105,11 +110,21 @@ def schema_from(text: str, workspace: Workspace, subject: str, texts: Mapping[st
         return None
 
 
-def engine_findings(parsed: Parsed, previous: list[tuple[int, ParsedSchema]], level: Level) -> list[GateFinding]:
+def engine_findings(parsed: Parsed, previous: list[tuple[int, ParsedSchema]], level: Level,
+                    policy: str | None = None) -> list[GateFinding]:
     """Our engine's findings for the local file against earlier versions, each on its field's line
-    (git mode, and registry mode where the registry enforces another level)."""
+    (git mode, and registry mode where the registry enforces another level or policy); `policy` is a JSON
+    Schema subject's compatibility policy."""
     return [
         GateFinding(str(parsed.path), parsed.subject, level.value, f.version, f.type, f.field_path, f.location,
-                    parsed.locator.field_line(f.field_path), f.message, f.direction, detail=f.additional_info)
-        for f in parsed.format.compatibility(parsed.schema, previous, level)
+                    finding_line(parsed, f.field_path, f.location), f.message, f.direction, detail=f.additional_info)
+        for f in parsed.format.compatibility(parsed.schema, previous, level, policy)
     ]
+
+
+def finding_line(parsed: Parsed, field_path: str, location: str) -> int:
+    """The line of a finding's field; a JSON Schema finding about no property (`#/additionalProperties`) is on the
+    line of its JSON path, which that format's locator takes in place of a field path."""
+    if not field_path and parsed.format.schema_type == "JSON":
+        return parsed.locator.field_line(location)
+    return parsed.locator.field_line(field_path)

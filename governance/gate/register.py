@@ -15,7 +15,8 @@ from governance.registry.client import RegistryClient
 @dataclass(frozen=True)
 class Action:
     subject: str
-    what: str  # "level set", "would set level", "unchanged", "registered", "would register", "refused", "skipped"
+    what: str  # "level set", "would set level", "policy set", "would set policy", "unchanged", "registered",
+    # "would register", "refused", "skipped"
     version: int | None = None
     schema_id: int | None = None
     note: str = ""
@@ -29,6 +30,7 @@ def register_all(workspace: Workspace, url: str, *, dry_run: bool) -> tuple[list
     # References first, so a subject's references exist when it is registered.
     for subject in _dependency_order(workspace):
         actions += _declared_level(view, workspace, subject, dry_run)
+        actions += _declared_policy(view, workspace, subject, dry_run)
         body = request_body(view, workspace, subject)
         known = view.lookup(subject, body) if body is not None else None
         if known is not None:
@@ -63,6 +65,21 @@ def _declared_level(view: RegistryView, workspace: Workspace, subject: str, dry_
         return [Action(subject, "would set level", note=f" {declared.value} (now {before})")]
     view.set_level(subject, declared.value)
     return [Action(subject, "level set", note=f" {declared.value} (was {before})")]
+
+
+def _declared_policy(view: RegistryView, workspace: Workspace, subject: str, dry_run: bool) -> list[Action]:
+    """Set the compatibility policy subjects.yml declares on a JSON Schema subject, as its level is set."""
+    declared = workspace.declared_policy(subject)
+    if declared is None:
+        return []
+    current = view.subject_policy(subject)
+    if current == declared:
+        return []
+    before = current or f"inherited: {view.effective_policy(subject)}"
+    if dry_run:
+        return [Action(subject, "would set policy", note=f" {declared} (now {before})")]
+    view.set_policy(subject, declared)
+    return [Action(subject, "policy set", note=f" {declared} (was {before})")]
 
 
 def _dependency_order(workspace: Workspace) -> list[str]:

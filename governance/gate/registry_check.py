@@ -15,7 +15,7 @@ from governance.errors import GovernanceError
 from governance.formats import InvalidSchemaError, ParsedSchema, SchemaFormat
 from governance.gate.findings import GateFinding, GateWarning, Outcome
 from governance.gate.governed import deleted_in_registry
-from governance.gate.parse import Parsed
+from governance.gate.parse import Parsed, finding_line
 from governance.gate.registry_judge import judge, parse_locals
 from governance.gate.registry_view import RegistryView
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
@@ -28,7 +28,9 @@ _PROTOBUF_ENTRY = re.compile(r'\{errorType:"(?P<type>[A-Z_]+)", description:"(?P
 """Confluent's Protobuf entries: `{errorType:"...", description:"..."}` (double quotes, no additionalInfo)."""
 _PATH = re.compile(r"path '([^']*)'")
 _OLD_VERSION = re.compile(r"^\{oldSchemaVersion: (\d+)\}$")
-_SENTENCE_VERSION = re.compile(r"(?:written with|consumers using) version (\d+)")
+_SENTENCE_VERSION = re.compile(r"(?:written with|consumers using|whether|everything) version (\d+)")
+_JUDGED_READER = re.compile(r"whether (?:(the new schema)|version \d+) accepts everything")
+"""Our sentence for a JSON Schema keyword not compared names the reader; its Confluent-style entry names neither."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def parse_messages(messages: list[str]) -> list[RegistryFinding]:
         path = _PATH.search(description)
         new_at, old_at = description.find(" new "), description.find(" old ")
         direction = "forward" if 0 <= old_at < new_at or (new_at < 0 <= old_at) else "backward"
+        if new_at < 0 and old_at < 0 and (reader := _JUDGED_READER.search(sentence)):
+            direction = "backward" if reader.group(1) else "forward"
         own_version = _SENTENCE_VERSION.search(sentence)
         out.append(RegistryFinding(kind, path.group(1) if path else "", info, direction, sentence,
                                    int(own_version.group(1)) if own_version else version))
@@ -78,7 +82,7 @@ def check_against_registry(workspace: Workspace, url: str) -> Outcome:
             continue
         verdict = judge(view, workspace, local)
         findings += verdict.findings
-        warnings += [verdict.warning] if verdict.warning else []
+        warnings += verdict.warnings
     deleted, notes = deleted_in_registry(workspace, view.subjects())
     return Outcome(findings + deleted, len(parsed), len(parsed) + len(deleted), f"registry {view.url}",
                    warnings=warnings + notes)
@@ -111,7 +115,7 @@ def _located(registry: RegistryClient, local: Parsed, subject: str, level: str, 
         reader, schema = local.format.locator(old["schema"]), _parsed(registry, local.format, old)
     field_path = reader.finding_path(f.type, f.location, f.info, schema)
     return GateFinding(str(local.path), subject, level, f.version, f.type, field_path, f.location,
-                       local.locator.field_line(field_path), f.sentence, f.direction, detail=f.info)
+                       finding_line(local, field_path, f.location), f.sentence, f.direction, detail=f.info)
 
 
 def _parsed(registry: RegistryClient, schema_format: SchemaFormat, registered: dict[str, Any]) -> ParsedSchema | None:

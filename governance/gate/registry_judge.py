@@ -1,10 +1,11 @@
-"""One subject against the registry, at the level subjects.yml declares.
+"""One subject against the registry, at the level (and for JSON Schema the compatibility policy) subjects.yml
+declares.
 
-When the registry enforces that level and has every reference the local file uses, the registry's
+When the registry enforces that level and policy and has every reference the local file uses, the registry's
 own compatibility endpoint decides (its verdict, its messages). Otherwise the registry cannot give
-the declared level's verdict (its endpoint checks at its own level, and cannot see a reference that is
-only a local file), so the gate's engine checks the local file against the registry's versions, each
-parsed with the references it was registered with: the same engine and level as git mode.
+the declared level's verdict (its endpoint checks at its own level and policy, and cannot see a reference that
+is only a local file), so the gate's engine checks the local file against the registry's versions, each
+parsed with the references it was registered with: the same engine, level and policy as git mode.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from governance.workspace import InputError, Reference, Workspace
 @dataclass
 class Verdict:
     findings: list[GateFinding] = field(default_factory=list)
-    warning: GateWarning | None = None
+    warnings: list[GateWarning] = field(default_factory=list)
 
 
 def parse_locals(view: RegistryView, workspace: Workspace) -> dict[str, Parsed]:
@@ -85,8 +86,15 @@ def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
 
     subject, declared = local.subject, workspace.level(local.subject)
     effective = view.effective_level(subject)
-    verdict = Verdict(warning=level_warning(workspace, local, effective) if effective != declared.value else None)
-    body = request_body(view, workspace, subject) if effective == declared.value else None
+    verdict = Verdict()
+    if effective != declared.value:
+        verdict.warnings.append(level_warning(workspace, local, effective))
+    policy = workspace.policy(subject) if local.format.schema_type == "JSON" else None
+    effective_policy = view.effective_policy(subject) if policy is not None else None
+    if effective_policy != policy:
+        verdict.warnings.append(policy_warning(workspace, local, str(effective_policy)))
+    same = effective == declared.value and effective_policy == policy
+    body = request_body(view, workspace, subject) if same else None
     if body is not None:
         try:
             result = view.registry.call("POST", f"/compatibility/subjects/{subject_path(subject)}/versions?verbose=true", body)
@@ -99,7 +107,7 @@ def judge(view: RegistryView, workspace: Workspace, local: Parsed) -> Verdict:
                                 else incompatibility_findings(view.registry, local, subject, result))
         return verdict
     previous = view.previous(subject, declared.transitive, local.format)
-    verdict.findings = engine_findings(local, previous, declared)
+    verdict.findings = engine_findings(local, previous, declared, policy)
     latest = view.version(subject, view.versions(subject)[-1]) if view.versions(subject) else None
     old_type = (latest or {}).get("schemaType", DEFAULT_TYPE)
     if latest is not None and old_type != local.format.schema_type and declared != Level.NONE:
@@ -132,4 +140,23 @@ def level_warning(workspace: Workspace, local: Parsed, effective: str) -> GateWa
     else:
         message = (f"the registry checks {subject} at {effective}, but {workspace.subjects_file} declares {level}: "
                    f"{judged}; `governance schemas register` sets the declared level in the registry")
+    return GateWarning(str(local.path), subject, message)
+
+
+def policy_warning(workspace: Workspace, local: Parsed, effective: str) -> GateWarning:
+    """As `level_warning`, for a JSON Schema subject's compatibility policy."""
+    subject, policy = local.subject, workspace.policy(local.subject)
+    engine = "with its own engine against the registry's versions"
+    if effective == "unknown":
+        message = (f"the registry would not say which compatibility policy it checks {subject} under; the gate judged "
+                   f"it under {policy}, {engine}")
+    elif workspace.declared_policy(subject) is None:
+        message = (f"the registry checks {subject} under the compatibility policy {effective}, but "
+                   f"{workspace.subjects_file} declares none for it, so the gate judged it under Confluent's default, "
+                   f"{policy}, {engine} (as git mode does); declare `compatibility_policy: {effective}` for it there "
+                   "if that is the policy you mean")
+    else:
+        message = (f"the registry checks {subject} under the compatibility policy {effective}, but "
+                   f"{workspace.subjects_file} declares {policy}: the gate judged it under {policy}, {engine}; "
+                   "`governance schemas register` sets the declared policy in the registry")
     return GateWarning(str(local.path), subject, message)

@@ -15,6 +15,7 @@ class RegistryView:
         self.registry = registry
         self.versions = cache(self._versions)
         self.effective_level = cache(self._effective_level)
+        self.effective_policy = cache(self._effective_policy)
         self._found: dict[tuple[str, int], dict[str, Any]] = {}
 
     @property
@@ -55,6 +56,29 @@ class RegistryView:
 
     def subject_level(self, subject: str) -> str | None:
         return self.registry.subject_level(subject)
+
+    def _effective_policy(self, subject: str) -> str:
+        """JSON Schema's `compatibilityPolicy` as the registry applies it to the subject (its own, else the global
+        one; STRICT, Confluent's default, when neither is set); `unknown` when the registry will not say."""
+        try:
+            answer = self.registry.call("GET", f"/config/{subject_path(subject)}?defaultToGlobal=true")
+        except RegistryClientError:
+            return "unknown"
+        return str(answer.get("compatibilityPolicy") or "STRICT").upper() if isinstance(answer, dict) else "unknown"
+
+    def subject_policy(self, subject: str) -> str | None:
+        """The policy set on the subject itself (None: it follows the global one)."""
+        try:
+            answer = self.registry.call("GET", f"/config/{subject_path(subject)}")
+        except RegistryClientError as e:
+            if e.status == 404:
+                return None
+            raise
+        return answer.get("compatibilityPolicy") if isinstance(answer, dict) else None
+
+    def set_policy(self, subject: str, policy: str) -> None:
+        self.registry.call("PUT", f"/config/{subject_path(subject)}", {"compatibilityPolicy": policy})
+        self.effective_policy.cache_clear()
 
     def set_level(self, subject: str, level: str) -> None:
         self.registry.call("PUT", f"/config/{subject_path(subject)}", {"compatibility": level})

@@ -124,8 +124,12 @@ def test_the_gate_on_a_json_schema_file_names_the_json_schema_extra(tmp_path: Pa
     result = run_base(base_path, repo.root, "schemas", "check", "--against", "HEAD")
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.splitlines() == [
-        "error: this command needs the `json_schema` extra (jsonschema not installed): "
+        "error: reading JSON Schema files needs the `json_schema` extra (jsonschema, jsonschema_rs not installed): "
         "pip install 'kafka-governance[json_schema]'"]
+    github = run_base(base_path, repo.root, "schemas", "check", "--against", "HEAD", "--format", "github")
+    assert github.returncode == 2 and "Traceback" not in github.stderr, github.stderr
+    assert github.stdout.startswith("::error title=schemas check could not run::reading JSON Schema files needs the "
+                                    "`json_schema` extra"), github.stdout
 
 
 @pytest.mark.parametrize(("command", "extra"), [

@@ -30,12 +30,21 @@ class JsonSchemaFormat:
 
     def parse(self, text: str, references: Mapping[str, str] | None = None) -> JsonSchema:
         """InvalidJsonSchemaError (an InvalidSchemaError) with the line, column and reason; one in a referenced
-        schema names the reference (`file`), its line there in the message."""
-        import jsonschema  # noqa: F401  (the metaschema check; missing, the CLI names the json_schema extra)
+        schema names the reference (`file`) and its line there in the message, its line and column left unset
+        (this text's place for it is the `$ref`'s: the locator's `error_position`)."""
+        from governance.extras import require
 
-        from governance.json_schema import parse_schema
+        require("json_schema", "reading JSON Schema files")  # a one-line MissingExtra, in the gate's CI format too
+        from governance.json_schema import InvalidJsonSchemaError, parse_schema
 
-        return parse_schema(text, references)
+        try:
+            return parse_schema(text, references)
+        except InvalidJsonSchemaError as e:
+            if e.file:
+                e.line = e.column = None
+            elif e.line is not None and e.column is None:
+                e.column = JsonSchemaLocator(text).column(e.line, e.pointer)
+            raise
 
     def compatibility(self, new: Any, previous: Sequence[tuple[int, Any]], level: Level,
                       policy: str | None = None) -> list[Finding]:

@@ -8,6 +8,7 @@ from typing import Any
 from governance.errors import InvalidSchemaError
 from governance.json_schema.findings import field_path
 from governance.json_schema.paths import line_of, location_line
+from governance.json_schema.text import split_pointer
 
 
 class JsonSchemaLocator:
@@ -27,6 +28,15 @@ class JsonSchemaLocator:
         if file:
             return self._ref_line(file), 1
         return error.line or 1, error.column or 1
+
+    def column(self, line: int, pointer: str | None) -> int:
+        """The column on `line` of the key a pointer ends in (`"minLength"` for `#/properties/a/minLength`), else
+        of the line's first character."""
+        lines = self.text.splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        tokens = split_pointer(pointer or "")
+        at = text.find(f'"{tokens[-1]}"') if tokens else -1
+        return (at if at >= 0 else len(text) - len(text.lstrip())) + 1
 
     def _ref_line(self, name: str) -> int:
         lines = self.text.splitlines()
