@@ -70,7 +70,7 @@ def sentinel_check(pipeline_file: Path, registry: RegistryFlag) -> None:
     for rule in (*p.record_rules, *p.window_rules):
         kind = "window" if rule in p.window_rules else rule.severity
         click.echo(f"  line {rule.line:<4} [{kind}] {rule.describe()}")
-    if p.value_format == "avro":
+    if p.value_format != "json":
         registry_url = registry.url_or_none()
         if registry_url is None:
             click.echo("  columns not checked: no schema registry (give --registry URL)")
@@ -190,8 +190,8 @@ def sentinel_replay(pipeline_file: Path, settings: KafkaSettings, registry: Regi
 
 
 def _pipeline_registry(pipeline: Pipeline, registry: RegistryFlag) -> str | None:
-    """The registry an Avro pipeline needs; a JSON pipeline runs without one (its KPI records are JSON)."""
-    return registry.url() if pipeline.value_format == "avro" else registry.url_or_none()
+    """The registry an Avro or JSON Schema pipeline needs; a JSON pipeline runs without one (its KPI records are JSON)."""
+    return registry.url() if pipeline.value_format != "json" else registry.url_or_none()
 
 
 class _ConsoleLog(logging.Handler):

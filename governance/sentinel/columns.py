@@ -59,7 +59,7 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
 
     from governance.sentinel.subjects import unregistered_subject
 
-    if pipeline.value_format != "avro" or pipeline.subject is None:
+    if pipeline.value_format == "json" or pipeline.subject is None:
         return "not checked (JSON values have no registered schema)"
     registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
     subject = subject_path(pipeline.subject)
@@ -94,7 +94,7 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
 
 
 def _referenced(registry: Any, references: list[dict[str, Any]], seen: set[tuple[str, int]]) -> dict[str, str]:
-    """The texts of referenced schemas (and theirs, first), keyed by subject and version."""
+    """The texts of referenced schemas (and theirs, first), keyed by reference name (what a JSON Schema `$ref` says)."""
     from governance.registry.client import subject_path
 
     texts: dict[str, str] = {}
@@ -106,5 +106,5 @@ def _referenced(registry: Any, references: list[dict[str, Any]], seen: set[tuple
         answer = registry.call("GET", f"/subjects/{subject_path(key[0])}/versions/{key[1]}?deleted=true")
         texts.update(_referenced(registry, answer.get("references") or [], seen))
         if "schema" in answer:
-            texts[f"{key[0]}/{key[1]}"] = answer["schema"]
+            texts[str(reference.get("name"))] = answer["schema"]
     return texts

@@ -1,4 +1,4 @@
-"""Record values to dicts: Confluent wire-format Avro or JSON.
+"""Record values to dicts: Confluent wire-format Avro or JSON Schema, or plain JSON.
 
 Poison never raises: every bad value becomes a `DecodeFailure` with a reason the
 DLQ headers can carry. Only an unreachable registry raises (`GovernanceError`),
@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from governance.errors import GovernanceError
 from governance.formats import UnsupportedSchemaType, format_for
-from governance.registry.client import RegistryClient, RegistryClientError
+from governance.formats.base import fetched_texts
+from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 if TYPE_CHECKING:
     from governance.sentinel.valid_subject import ValidSubject
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
+_SCHEMA_TYPES = {"avro": "AVRO", "json_schema": "JSON"}
+"""The registry's `schemaType` of the schemas each registry-backed value format reads."""
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,14 @@ class _NotFound(Exception):
 
 
 class Decoder:
-    def __init__(self, value_format: Literal["avro", "json"], registry_url: str | None = None,
+    def __init__(self, value_format: Literal["avro", "json_schema", "json"], registry_url: str | None = None,
                  subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH,
                  valid_subject: str | None = None) -> None:
         """`valid_subject`: where each accepted writer schema is registered too (see `valid_subject.py`)."""
-        if value_format not in ("avro", "json"):
+        if value_format not in ("avro", "json_schema", "json"):
             raise ValueError(f"unknown value format {value_format!r}")
-        if value_format == "avro" and (registry_url is None or subject is None):
-            raise GovernanceError("Avro pipelines need a schema registry URL and a subject")
+        if value_format != "json" and (registry_url is None or subject is None):
+            raise GovernanceError(f"{value_format} pipelines need a schema registry URL and a subject")
         self.value_format = value_format
         self._registry = RegistryClient(registry_url or "", timeout, unreachable_hint=(
             "start it (`governance registry serve`) or pass --registry URL"))
@@ -54,7 +57,7 @@ class Decoder:
         self._readers: dict[int, Callable[[BinaryIO], Any]] = {}  # id -> its format's reader of a value body
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
         self._valid_subject: ValidSubject | None = None
-        if valid_subject is not None and value_format == "avro":
+        if valid_subject is not None and value_format != "json":
             from governance.sentinel.valid_subject import ValidSubject
 
             self._valid_subject = ValidSubject(self._registry, valid_subject)
@@ -66,6 +69,8 @@ class Decoder:
             return DecodeFailure("empty value: zero bytes", "EmptyValue")
         if self.value_format == "json":
             return self._json(value)
+        if self.value_format == "json_schema":
+            return self._json_schema(value)
         return self._avro(value)
 
     def decode_batch(self, values: list[bytes | None]) -> list[dict[str, Any] | DecodeFailure]:
@@ -122,6 +127,36 @@ class Decoder:
             return DecodeFailure(f"JSON value is {type(obj).__name__}, not an object", "JsonNotObject")
         return obj
 
+    # ------------------------------------------------------------ JSON Schema
+
+    def _json_schema(self, value: bytes) -> dict[str, Any] | DecodeFailure:
+        """Confluent's JSON Schema wire format: magic byte, schema id, UTF-8 JSON that the schema must accept."""
+        from governance.json_schema import JsonBodyError, JsonSchemaViolation
+
+        if len(value) < 5:
+            return DecodeFailure(f"too short for Confluent wire format: {len(value)} bytes, need at least 5", "SerializationError")
+        if value[0] != 0:
+            return DecodeFailure(f"not Confluent wire format: magic byte is {value[0]}, expected 0", "SerializationError")
+        (schema_id,) = struct.unpack_from(">I", value, 1)
+        read = self._reader(schema_id)
+        if isinstance(read, DecodeFailure):
+            return read
+        body = value[5:]
+        if (body.count(b"[") + body.count(b"{") > self.max_json_depth
+                and _bracket_depth_exceeds(body.decode("utf-8", "replace"), self.max_json_depth)):
+            return DecodeFailure(f"JSON nested deeper than {self.max_json_depth} levels", "JsonTooDeep")
+        try:
+            record = read(io.BytesIO(body))
+        except JsonSchemaViolation as e:
+            return DecodeFailure(f"schema id {schema_id} refuses the value at {e.path}: {e.reason}", "JsonSchemaViolation")
+        except JsonBodyError as e:
+            return DecodeFailure(f"{e.reason} (schema id {schema_id})",
+                                 "UnicodeDecodeError" if e.kind == "utf8" else "JSONDecodeError")
+        if not isinstance(record, dict):
+            return DecodeFailure(f"JSON value is {type(record).__name__}, not an object (schema id {schema_id})",
+                                 "JsonNotObject")
+        return record
+
     # ------------------------------------------------------------ Avro
 
     def _avro(self, value: bytes) -> dict[str, Any] | DecodeFailure:
@@ -167,14 +202,28 @@ class Decoder:
             schema_format = format_for(body.get("schemaType"))
         except UnsupportedSchemaType:
             return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, not Avro")
+        wanted = format_for(_SCHEMA_TYPES[self.value_format])
+        if schema_format is not wanted:
+            return self._reject(schema_id, f"schema id {schema_id} is {schema_format.label}: this pipeline "
+                                           f"(value_format {self.value_format}) reads {wanted.label}")
         try:
-            read = schema_format.decoder(body["schema"])
+            read = schema_format.decoder(body["schema"], self._references(body))
+        except GovernanceError:
+            raise
         except Exception as e:  # whatever the format's decoding library raises for a schema it cannot use
             return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
         if self._valid_subject is not None:  # before any record with this id reaches the valid topic
             self._valid_subject.admit(schema_id, body)
         self._readers[schema_id] = read
         return read
+
+    def _references(self, body: dict[str, Any]) -> dict[str, str] | None:
+        """Reference name -> schema text for the schema's references (and theirs)."""
+        references = body.get("references") or []
+        if not references:
+            return None
+        return fetched_texts(references, lambda subject, version: self._get(
+            f"/subjects/{subject_path(subject)}/versions/{version}"))
 
     def _reject(self, schema_id: int, reason: str, subjects: tuple[str, ...] = ()) -> DecodeFailure:
         # Cached: registered ids are immutable; a later registration under our subject

@@ -363,7 +363,7 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
         f"instance {instance}, {pipeline.guarantee.replace('_', '-')}",
         f"  registry   {options.registry_url or 'none'}",
         f"  reads      {', '.join(pipeline.sources)} as {pipeline.value_format}"
-        + (f", compliant if registered under {pipeline.subject}" if pipeline.value_format == "avro" else ""),
+        + (f", compliant if registered under {pipeline.subject}" if pipeline.value_format != "json" else ""),
         f"  writes     valid -> {pipeline.valid_topic}, invalid -> {pipeline.dlq_topic}, KPIs -> "
         + (f"{pipeline.kpi_topic} (schema id {kpi_schema_id})" if kpi_schema_id is not None
            else f"{pipeline.kpi_topic} (JSON: no registry for the Avro KPI schema)"),
