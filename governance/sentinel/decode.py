@@ -201,7 +201,7 @@ class Decoder:
         try:
             schema_format = format_for(body.get("schemaType"))
         except UnsupportedSchemaType:
-            return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, not Avro")
+            return self._reject(schema_id, f"schema id {schema_id} is {body.get('schemaType')}, which no format here reads")
         wanted = format_for(_SCHEMA_TYPES[self.value_format])
         if schema_format is not wanted:
             return self._reject(schema_id, f"schema id {schema_id} is {schema_format.label}: this pipeline "

@@ -37,5 +37,5 @@ def unregistered_subject(pipeline: Pipeline, registry: Any) -> str:
             hint=f"fix `subject` in {pipeline.path}; if {subject} is right, register its first schema before "
                  "starting the sentinel")
     return (f"not checked: nothing is registered under subject {subject} ({given}) and no registered subject has "
-            f"a similar name; until a schema is registered under {subject}, every Avro record goes to the DLQ "
+            f"a similar name; until a schema is registered under {subject}, every record goes to the DLQ "
             "(stage deserialize)")

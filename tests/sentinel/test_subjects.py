@@ -66,7 +66,7 @@ def test_a_subject_with_nothing_registered_and_nothing_near_is_said_plainly(
     assert done.returncode == 0, done.stderr
     assert (f"columns not checked: nothing is registered under subject {unique_name}-raw-value (`subject`) and no "
             "registered subject has a similar name; until a schema is registered under "
-            f"{unique_name}-raw-value, every Avro record goes to the DLQ (stage deserialize)") in done.stdout
+            f"{unique_name}-raw-value, every record goes to the DLQ (stage deserialize)") in done.stdout
 
 
 def test_records_of_another_subject_are_named_and_the_default_limit_stops_the_flood(
