@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from governance.errors import GovernanceError
 from governance.formats import UnsupportedSchemaType, format_for
 from governance.formats.base import fetched_texts
+from governance.json_schema.errors import JsonBodyError, JsonSchemaViolation
 from governance.registry.client import RegistryClient, RegistryClientError, subject_path
 
 if TYPE_CHECKING:
@@ -131,8 +132,6 @@ class Decoder:
 
     def _json_schema(self, value: bytes) -> dict[str, Any] | DecodeFailure:
         """Confluent's JSON Schema wire format: magic byte, schema id, UTF-8 JSON that the schema must accept."""
-        from governance.json_schema import JsonBodyError, JsonSchemaViolation
-
         if len(value) < 5:
             return DecodeFailure(f"too short for Confluent wire format: {len(value)} bytes, need at least 5", "SerializationError")
         if value[0] != 0:
