@@ -127,6 +127,32 @@ def test_the_decoder_checks_each_value_against_its_registered_schema(registry_ur
     assert "longer than 2 characters" in nested.reason
 
 
+def test_no_body_after_a_good_header_makes_the_decoder_raise(registry_url: str, unique_name: str) -> None:
+    """What json.loads or jsonschema-rs raise beyond "not JSON" and "refused" is a DecodeFailure too."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    subjects = Subjects(registry_url, unique_name)
+    decoder = Decoder("json_schema", registry_url, subjects.subject)
+    header = subjects.value(order(1))[:5]
+    for body, exception_class in ((b'{"\\ud800": 1}', "UnicodeEncodeError"), (b'{"totalCents": 1' + b"0" * 5000 + b"}", "ValueError"),
+                                  (b"[" * 100 + b"]" * 100, "JsonTooDeep"), (b"[1, 2]", "JsonSchemaViolation")):
+        failure = decoder.decode(header + body)
+        assert isinstance(failure, DecodeFailure) and failure.exception_class == exception_class, (body[:20], failure)
+
+    json_text = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                             lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                             max_leaves=8).map(lambda v: json.dumps(v).encode())
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(body=st.binary(max_size=40) | json_text)
+    def never_raises(body: bytes) -> None:
+        result = decoder.decode(header + body)
+        assert isinstance(result, (dict, DecodeFailure))
+
+    never_raises()
+
+
 def test_an_avro_schema_id_under_the_subject_is_refused_by_a_json_schema_pipeline(registry_url: str,
                                                                                     unique_name: str) -> None:
     client = SchemaRegistryClient({"url": registry_url})
