@@ -143,7 +143,8 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         out, dlq = outputs[key]
         cmd = [sys.executable, "-m", "bench.sentinel_paths", path, "--bootstrap-servers", bootstrap,
                "--registry", registry, "--source", json_source if json_source and path == "passthrough" else source,
-               "--out", out, "--dlq", dlq, "--pipeline", str(pipelines["b", 1]), "--target", str(target), "--commit-every", str(args.commit_every)]
+               "--out", out, "--dlq", dlq, "--pipeline", str(pipelines["b", 1]), "--target", str(target),
+               "--commit-every", str(args.commit_every)]
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"{path}-{key}.log", 3600)
         result = parse_result(text)

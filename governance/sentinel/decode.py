@@ -151,7 +151,7 @@ class Decoder:
         except JsonBodyError as e:
             return DecodeFailure(f"{e.reason} (schema id {schema_id})",
                                  "UnicodeDecodeError" if e.kind == "utf8" else "JSONDecodeError")
-        except Exception as e:  # what json and jsonschema-rs raise beyond those: an integer of over 4,300 digits, a lone surrogate in a key
+        except Exception as e:  # json and jsonschema-rs raise more: a 4,301-digit integer, a lone surrogate in a key
             return DecodeFailure(f"JSON this reader cannot take (schema id {schema_id}): {type(e).__name__}: {e}",
                                  type(e).__name__)
         if not isinstance(record, dict):

@@ -65,8 +65,8 @@ class Subjects:
         self.id = client.register_schema(self.subject, schema)
         self.other_id = client.register_schema(f"{source}-other-value", Schema(json.dumps(OTHER), "JSON"))
         # validate=False: the serializer writes what its schema refuses too, as a careless producer would.
-        self._serialize = JSONSerializer(schema, client, conf={"auto.register.schemas": False, "use.latest.version": True,
-                                                                "validate": False})
+        conf = {"auto.register.schemas": False, "use.latest.version": True, "validate": False}
+        self._serialize = JSONSerializer(schema, client, conf=conf)
         self._context = SerializationContext(source, MessageField.VALUE)
 
     def value(self, record: dict) -> bytes:
@@ -135,13 +135,15 @@ def test_no_body_after_a_good_header_makes_the_decoder_raise(registry_url: str, 
     subjects = Subjects(registry_url, unique_name)
     decoder = Decoder("json_schema", registry_url, subjects.subject)
     header = subjects.value(order(1))[:5]
-    for body, exception_class in ((b'{"\\ud800": 1}', "UnicodeEncodeError"), (b'{"totalCents": 1' + b"0" * 5000 + b"}", "ValueError"),
+    for body, exception_class in ((b'{"\\ud800": 1}', "UnicodeEncodeError"),
+                                  (b'{"totalCents": 1' + b"0" * 5000 + b"}", "ValueError"),
                                   (b"[" * 100 + b"]" * 100, "JsonTooDeep"), (b"[1, 2]", "JsonSchemaViolation")):
         failure = decoder.decode(header + body)
         assert isinstance(failure, DecodeFailure) and failure.exception_class == exception_class, (body[:20], failure)
 
-    json_text = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-                             lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5)
+    json_text = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                             | st.dictionaries(st.text(max_size=5), inner, max_size=3),
                              max_leaves=8).map(lambda v: json.dumps(v).encode())
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
