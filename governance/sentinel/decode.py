@@ -220,12 +220,14 @@ class Decoder:
         return read
 
     def _references(self, body: dict[str, Any]) -> dict[str, str] | None:
-        """Reference name -> schema text for the schema's references (and theirs)."""
+        """Reference name -> schema text for the schema's references (and theirs), a reference's own references
+        before it (Avro parses named types in that order)."""
         references = body.get("references") or []
         if not references:
             return None
-        return fetched_texts(references, lambda subject, version: self._get(
+        texts = fetched_texts(references, lambda subject, version: self._get(
             f"/subjects/{subject_path(subject)}/versions/{version}"))
+        return dict(reversed(texts.items()))
 
     def _reject(self, schema_id: int, reason: str, subjects: tuple[str, ...] = ()) -> DecodeFailure:
         # Cached: registered ids are immutable; a later registration under our subject
