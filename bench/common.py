@@ -1,7 +1,7 @@
 """The bench's payments and the Kafka around them, shared by every benchmark.
 
-The ten-field Payment schema and its records (one in five rules broken on demand),
-registering it (with or without path c's CEL rule set), producing a topic of them,
+The ten-field Payment schema (Avro, and the same as a JSON Schema) and its records (one in
+five rules broken on demand), registering it (with or without path c's CEL rule set), producing a topic of them,
 and reading topics back with read_committed. Standard library only at import: the
 Quix Streams peer imports SCHEMA in a venv without the project.
 """
@@ -34,6 +34,30 @@ SCHEMA: dict[str, Any] = {
         {"name": "express", "type": "boolean"},
     ],
 }
+
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Payment",
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "customer": {"type": ["null", "string"]},
+        "amount": {"type": "number"},
+        "status": {"type": "string"},
+        "note": {"type": "string"},
+        "currency": {"enum": ["EUR", "USD", "GBP", "CHF"]},
+        "quantity": {"type": "integer", "minimum": 1},
+        "createdAt": {"type": "integer"},
+        "country": {"type": "string", "minLength": 2, "maxLength": 2},
+        "express": {"type": "boolean"},
+    },
+    "required": ["id", "amount", "status", "note", "currency", "quantity", "createdAt", "country", "express"],
+    "additionalProperties": False,
+}
+"""SCHEMA as a JSON Schema (`--format json_schema`): every record() passes it (the five rules judge them), with
+a few constraints of its own so that validating a record is real work."""
+
+FORMATS = ("avro", "json_schema")
 
 # The five checks of bench/sentinel-pipeline.yml, in CEL, for Confluent's rule executor.
 CEL_RULES = [
@@ -120,6 +144,16 @@ def register_plain(registry: str, subject: str) -> int:
         return int(json.load(response)["id"])
 
 
+def register_json_schema(registry: str, subject: str) -> int:
+    """JSON_SCHEMA under `subject`; returns its id."""
+    body = {"schemaType": "JSON", "schema": json.dumps(JSON_SCHEMA)}
+    request = urllib.request.Request(f"{registry.rstrip('/')}/subjects/{subject}/versions", method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.load(response)["id"])
+
+
 def send(producer: Any, topic: str, value: bytes | None, key: bytes | None, **kwargs: Any) -> None:
     """`producer.produce`, waiting for room when its queue is full."""
     while True:
@@ -130,8 +164,10 @@ def send(producer: Any, topic: str, value: bytes | None, key: bytes | None, **kw
             producer.poll(0.05)
 
 
-def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) -> int:
-    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count."""
+def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float, fmt: str = "avro") -> int:
+    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count.
+    `fmt` json_schema writes Confluent's JSON wire format by hand: the header, then the record as
+    confluent-kafka's JSONSerializer writes it (`json.dumps`), without its per-record validation."""
     import fastavro
     from confluent_kafka import Producer
 
@@ -152,10 +188,13 @@ def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) ->
         breaks = (i + 1) * bad // n != i * bad // n
         rec = record(i, broken % 5 if breaks else None)
         broken += breaks
-        buf.seek(0)
-        buf.truncate()
-        writer(buf, parsed, rec)
-        value = header + buf.getvalue()
+        if fmt == "json_schema":
+            value = header + json.dumps(rec).encode()
+        else:
+            buf.seek(0)
+            buf.truncate()
+            writer(buf, parsed, rec)
+            value = header + buf.getvalue()
         send(producer, topic, value, rec["id"].encode(), timestamp=now)
         if (i + 1) % 200_000 == 0:
             producer.poll(0)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.sentinel [--records 1000000] [--invalid-ratio 0.05]
         [--commit-every 10000] [--partitions 3] [--contract-records 50000]
         [--gx-records 2000] [--only a,b,c,d,e,f] [--repeat 1] [--warmup 500000] [--log-dir DIR]
-        [--bootstrap-servers HOST:PORT --registry URL]
+        [--format avro|json_schema] [--bootstrap-servers HOST:PORT --registry URL]
 
 One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
@@ -38,6 +38,17 @@ its peak RSS (its process tree at its largest, see bench.children.run_child) is 
      every 10,000 records or 1000 ms), in a venv of its own made once
      (bench/peers/quix.py: quixstreams pins an older confluent-kafka). All
      records; its valid and DLQ topics are counted afterwards.
+
+With --format json_schema the same records are also written as JSON Schema records
+(Confluent's JSON wire format, bench.common.JSON_SCHEMA registered under the second
+topic's `<topic>-value`), and the paths are a, b and
+
+  j  the sentinel on the JSON Schema topic: `value_format: json_schema`, the same five
+     expectations, each record validated against its registered schema first
+     (jsonschema-rs). Its records/s against b's is the ratio the table checks.
+
+a then copies the JSON Schema topic (its larger records); the peers c-f read Avro
+and are not run.
 
 Before a, b, e and f, an unmeasured passthrough of the first WARMUP records warms the
 broker up (a broker fresh from start-up commits small transactions several
@@ -77,7 +88,15 @@ from bench.children import (
     sentinel_summary,
     write_pipeline,
 )
-from bench.common import count_topic, create_topics, outside_seconds, produce, register_schema
+from bench.common import (
+    FORMATS,
+    count_topic,
+    create_topics,
+    outside_seconds,
+    produce,
+    register_json_schema,
+    register_schema,
+)
 
 
 def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
@@ -86,10 +105,11 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     n = args.records
     only = set(args.only.split(","))
     tries = range(1, args.repeat + 1)
+    json_source = f"bench-sentinel-{run}-json-in" if args.format == "json_schema" else None
     # Fresh output topics (and consumer groups) for every path and every try.
-    keys = [f"{p}{k}" for p in "abef" for k in tries] + ["c1", "d1", "w1"]
+    keys = [f"{p}{k}" for p in ("abefj" if json_source else "abef") for k in tries] + ["c1", "d1", "w1"]
     outputs = {key: (f"bench-sentinel-{run}-{key}-valid", f"bench-sentinel-{run}-{key}-dlq") for key in keys}
-    create_topics(bootstrap, [source], args.partitions)
+    create_topics(bootstrap, [source, *([json_source] if json_source else [])], args.partitions)
     # The broker stamps each output when it appends it: the outside clock (outside_seconds).
     create_topics(bootstrap, [t for pair in outputs.values() for t in pair], args.partitions,
                   {"message.timestamp.type": "LogAppendTime"})
@@ -97,23 +117,34 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     for k in tries:
         name = f"bench-sentinel-{run}-{k}"
         create_topics(bootstrap, [f"{name}-kpi"], 1)
-        pipelines[k] = write_pipeline(tmp, name, source, *outputs[f"b{k}"], args.commit_every)
+        pipelines["b", k] = write_pipeline(tmp, name, source, *outputs[f"b{k}"], args.commit_every)
+        if json_source:
+            create_topics(bootstrap, [f"{name}-json-kpi"], 1)
+            pipelines["j", k] = write_pipeline(tmp, f"{name}-json", json_source, *outputs[f"j{k}"], args.commit_every,
+                                               "json_schema")
     schema_id = register_schema(registry, f"{source}-value", outputs["c1"][1])
-    compiled = compiled_rules(pipelines[1])
+    compiled = compiled_rules(pipelines["b", 1])
     print(f"records {n:,}, {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
           f"commit every {args.commit_every:,} records or 1000 ms; topic {source}, schema id {schema_id}", flush=True)
     started = time.monotonic()
     bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio)
     print(f"produced {n:,} records ({bad:,} invalid) in {time.monotonic() - started:.1f} s", flush=True)
+    if json_source:
+        json_id = register_json_schema(registry, f"{json_source}-value")
+        started = time.monotonic()
+        produce(bootstrap, json_source, json_id, n, args.invalid_ratio, "json_schema")
+        print(f"produced the same {n:,} records as JSON Schema records (schema id {json_id}) to {json_source} "
+              f"in {time.monotonic() - started:.1f} s", flush=True)
 
-    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdef"}
+    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdefj"}
     notes: list[str] = []
 
     def child(path: str, key: str, target: int, keep: bool = True) -> dict[str, Any] | None:
         out, dlq = outputs[key]
         cmd = [sys.executable, "-m", "bench.sentinel_paths", path, "--bootstrap-servers", bootstrap,
-               "--registry", registry, "--source", source, "--out", out, "--dlq", dlq,
-               "--pipeline", str(pipelines[1]), "--target", str(target), "--commit-every", str(args.commit_every)]
+               "--registry", registry, "--source", json_source if json_source and path == "passthrough" else source,
+               "--out", out, "--dlq", dlq, "--pipeline", str(pipelines["b", 1]), "--target", str(target),
+               "--commit-every", str(args.commit_every)]
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"{path}-{key}.log", 3600)
         result = parse_result(text)
@@ -131,18 +162,18 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             results[key[0]].append(result)
         return result
 
-    def sentinel(k: int) -> None:
-        cmd = sentinel_command(pipelines[k], bootstrap, registry, "--idle-exit", "3")
+    def sentinel(k: int, key: str = "b") -> None:
+        cmd = sentinel_command(pipelines[key, k], bootstrap, registry, "--idle-exit", "3")
         t0 = time.monotonic()
-        code, text, rss = run_child(cmd, tmp / f"sentinel-b{k}.log", 3600)
+        code, text, rss = run_child(cmd, tmp / f"sentinel-{key}{k}.log", 3600)
         summary = sentinel_summary(text)
         if code != 0 or summary is None:
             print(f"  sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
             notes.append(f"the sentinel (try {k}) exited {code} without its summary line")
             return
         records, valid, dlq, seconds = summary
-        counted, outside = outside_seconds(bootstrap, outputs[f"b{k}"])
-        results["b"].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
+        counted, outside = outside_seconds(bootstrap, outputs[f"{key}{k}"])
+        results[key].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
                              "outside": outside})
         if counted != (n - bad, bad):
             notes.append(f"the sentinel's topics (try {k}) hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
@@ -214,6 +245,9 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         if have_sentinel:
             print(f"b) governance sentinel run{suffix} ...", flush=True)
             sentinel(k)
+            if json_source:
+                print(f"j) governance sentinel run, value_format json_schema{suffix} ...", flush=True)
+                sentinel(k, "j")
         for key, (label, command) in peers.items():
             print(f"{key}) {label}{suffix} ...", flush=True)
             peer(key, k, label, command)
@@ -245,7 +279,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                      "(governance.sentinel.fastpath); path d judges all of them with GX")
     if results["e"]:
         notes.append("path e commits every 1000 ms only: Kafka Streams has no record-count commit")
-    for key in "abef":
+    for key in "abefj":
         if len(results[key]) > 1:
             rates = ", ".join(f"{r['records'] / max(r['seconds'], 1e-9):,.0f}" for r in results[key])
             notes.append(f"path {key}, records/s of each try: {rates} (the table has the fastest)")
@@ -273,6 +307,7 @@ LABELS = {
     "d": "d GX per record",
     "e": "e Kafka Streams filter",
     "f": "f Quix Streams app",
+    "j": "j sentinel, JSON Schema",
 }
 
 
@@ -291,7 +326,7 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
     print(header)
     print("-" * len(header))
     s_rate = rate("b")
-    for key in "abcdef":
+    for key in "abcdef" + ("j" if "j" in rows else ""):
         row = rows.get(key)
         if row is None:
             print(f"{LABELS[key]:<29} {'not measured':>10}")
@@ -319,6 +354,10 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
         ("sentinel peak RSS < 400 MB", sentinel is not None, lambda: sentinel["rss"] < 400,
          lambda: f"{sentinel['rss']:.0f} MB"),
     ]
+    j_rate = rate("j")
+    if "j" in rows:
+        checks.insert(0, ("JSON Schema sentinel >= 0.7x Avro sentinel", s_rate is not None and j_rate is not None,
+                          lambda: j_rate >= 0.7 * s_rate, lambda: f"{j_rate / s_rate:.3f}x"))
     for label, measurable, ok, value in checks:
         if not measurable:
             print(f"{'N/A':<5} {label}: not measured")
@@ -336,7 +375,9 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--contract-records", type=int, default=50_000, help="prefix for path c")
     parser.add_argument("--gx-records", type=int, default=2_000, help="prefix for path d")
-    parser.add_argument("--only", default="a,b,c,d,e,f", help="paths to run, e.g. a,b")
+    parser.add_argument("--only", help="paths to run, e.g. a,b (default a,b,c,d,e,f; with --format json_schema a,b,j)")
+    parser.add_argument("--format", choices=FORMATS, default="avro",
+                        help="json_schema: also the sentinel on the same records as JSON Schema records (path j)")
     parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
@@ -347,6 +388,12 @@ def main() -> None:
     args = parser.parse_args()
     if bool(args.bootstrap_servers) != bool(args.registry):
         parser.error("--bootstrap-servers and --registry go together")
+    if args.only is None:
+        args.only = "a,b,j" if args.format == "json_schema" else "a,b,c,d,e,f"
+    if args.format == "json_schema" and set(args.only.split(",")) & set("cdef"):
+        parser.error("the peers c-f read Avro: with --format json_schema run a, b and j")
+    if args.format == "avro" and "j" in args.only.split(","):
+        parser.error("path j needs --format json_schema")
     with tempfile.TemporaryDirectory(prefix="bench-sentinel-") as tmp_name:
         tmp = Path(tmp_name)
         logs = tmp

@@ -190,7 +190,7 @@ def sentinel_replay(pipeline_file: Path, settings: KafkaSettings, registry: Regi
 
 
 def _pipeline_registry(pipeline: Pipeline, registry: RegistryFlag) -> str | None:
-    """The registry an Avro or Protobuf pipeline needs; a JSON pipeline runs without one (its KPI records are JSON)."""
+    """The registry an Avro, Protobuf or JSON Schema pipeline needs; a JSON pipeline runs without one (its KPI records are JSON)."""
     return registry.url() if pipeline.value_format != "json" else registry.url_or_none()
 
 

@@ -1,4 +1,4 @@
-"""Record values to dicts: Confluent wire-format Avro or Protobuf, or JSON.
+"""Record values to dicts: Confluent wire-format Avro, Protobuf or JSON Schema, or plain JSON.
 
 Poison never raises: every bad value becomes a `DecodeFailure` with a reason the
 DLQ headers can carry. Only an unreachable registry raises (`GovernanceError`),
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from governance.errors import GovernanceError
 from governance.formats import format_for
+from governance.json_schema.errors import JsonBodyError, JsonSchemaViolation
 from governance.protobuf.errors import ProtobufDecodeError
 from governance.registry.client import RegistryClient, RegistryClientError
 from governance.sentinel.references import referenced_texts
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
 
 MAX_JSON_DEPTH = 64
 _MAX_REJECTED_IDS = 10_000
-_SCHEMA_TYPES = {"avro": "AVRO", "protobuf": "PROTOBUF"}
-_LABELS = {"avro": "Avro", "protobuf": "Protobuf"}
-_MIN_LENGTH = {"avro": 5, "protobuf": 6}
+_SCHEMA_TYPES = {"avro": "AVRO", "protobuf": "PROTOBUF", "json_schema": "JSON"}
+"""The registry's `schemaType` of the schemas each registry-backed value format reads."""
+_LABELS = {"avro": "Avro", "protobuf": "Protobuf", "json_schema": "JSON Schema"}
+_MIN_LENGTH = {"avro": 5, "protobuf": 6, "json_schema": 5}
 """Magic byte and schema id; Protobuf's message-index list takes at least one byte more."""
 _GUID_MAGIC = 1
 
@@ -45,11 +47,11 @@ class _NotFound(Exception):
 
 
 class Decoder:
-    def __init__(self, value_format: Literal["avro", "protobuf", "json"], registry_url: str | None = None,
+    def __init__(self, value_format: Literal["avro", "protobuf", "json_schema", "json"], registry_url: str | None = None,
                  subject: str | None = None, timeout: float = 10.0, max_json_depth: int = MAX_JSON_DEPTH,
                  valid_subject: str | None = None) -> None:
         """`valid_subject`: where each accepted writer schema is registered too (see `valid_subject.py`)."""
-        if value_format not in ("avro", "protobuf", "json"):
+        if value_format not in ("avro", "protobuf", "json_schema", "json"):
             raise ValueError(f"unknown value format {value_format!r}")
         if value_format != "json" and (registry_url is None or subject is None):
             raise GovernanceError(f"{_LABELS[value_format]} pipelines need a schema registry URL and a subject")
@@ -75,6 +77,8 @@ class Decoder:
             return self._json(value)
         if self.value_format == "protobuf":
             return self._protobuf(value)
+        if self.value_format == "json_schema":
+            return self._json_schema(value)
         return self._avro(value)
 
     def decode_batch(self, values: list[bytes | None]) -> list[dict[str, Any] | DecodeFailure]:
@@ -131,6 +135,36 @@ class Decoder:
             return DecodeFailure(f"JSON value is {type(obj).__name__}, not an object", "JsonNotObject")
         return obj
 
+    # ------------------------------------------------------------ JSON Schema
+
+    def _json_schema(self, value: bytes) -> dict[str, Any] | DecodeFailure:
+        """Confluent's JSON Schema wire format: magic byte, schema id, UTF-8 JSON that the schema must accept."""
+        framing = self._framing(value)
+        if framing is not None:
+            return framing
+        (schema_id,) = struct.unpack_from(">I", value, 1)
+        read = self._reader(schema_id)
+        if isinstance(read, DecodeFailure):
+            return read
+        body = value[5:]
+        if (body.count(b"[") + body.count(b"{") > self.max_json_depth
+                and _bracket_depth_exceeds(body.decode("utf-8", "replace"), self.max_json_depth)):
+            return DecodeFailure(f"JSON nested deeper than {self.max_json_depth} levels", "JsonTooDeep")
+        try:
+            record = read(io.BytesIO(body))
+        except JsonSchemaViolation as e:
+            return DecodeFailure(f"schema id {schema_id} refuses the value at {e.path}: {e.reason}", "JsonSchemaViolation")
+        except JsonBodyError as e:
+            return DecodeFailure(f"{e.reason} (schema id {schema_id})",
+                                 "UnicodeDecodeError" if e.kind == "utf8" else "JSONDecodeError")
+        except Exception as e:  # json and jsonschema-rs raise more: a 4,301-digit integer, a lone surrogate in a key
+            return DecodeFailure(f"JSON this reader cannot take (schema id {schema_id}): {type(e).__name__}: {e}",
+                                 type(e).__name__)
+        if not isinstance(record, dict):
+            return DecodeFailure(f"JSON value is {type(record).__name__}, not an object (schema id {schema_id})",
+                                 "JsonNotObject")
+        return record
+
     # ------------------------------------------------------------ Avro
 
     def _avro(self, value: bytes) -> dict[str, Any] | DecodeFailure:
@@ -173,7 +207,7 @@ class Decoder:
         except Exception as e:  # noqa: BLE001 - a converter meeting a value it cannot turn (a Timestamp out of range)
             return DecodeFailure(f"unreadable Protobuf for schema id {schema_id}: {type(e).__name__}: {e}", type(e).__name__)
 
-    # ------------------------------------------------------------ both
+    # ------------------------------------------------------------ the wire formats
 
     def _framing(self, value: bytes) -> DecodeFailure | None:
         """Why `value` is not in Confluent's wire format (magic byte 0, schema id, body); None if it is."""

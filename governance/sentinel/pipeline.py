@@ -30,8 +30,8 @@ from governance.yamldoc import compose as _compose
 from governance.yamldoc import load as _load
 
 Severity = Literal["critical", "warning"]
-ValueFormat = Literal["avro", "protobuf", "json"]
-REGISTRY_FORMATS = frozenset({"avro", "protobuf"})
+ValueFormat = Literal["avro", "protobuf", "json_schema", "json"]
+REGISTRY_FORMATS = frozenset({"avro", "protobuf", "json_schema"})
 """Value formats in Confluent's wire format: a schema id registered under the pipeline's subject."""
 Guarantee = Literal["exactly_once", "at_least_once"]
 
@@ -144,7 +144,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
     dlq_topic = doc.string(top["dlq_topic"][1], "`dlq_topic`") if "dlq_topic" in top else f"{sources[0]}-dlq"
     if valid_topic == dlq_topic or valid_topic in sources or dlq_topic in sources:
         raise doc.error(root, f"source, valid and DLQ topics must all differ ({', '.join(sources)} / {valid_topic} / {dlq_topic})")
-    value_format = doc.choice(top["value_format"][1], "`value_format`", ("avro", "protobuf", "json")) if "value_format" in top else "avro"
+    value_format = doc.choice(top["value_format"][1], "`value_format`", ("avro", "protobuf", "json_schema", "json")) if "value_format" in top else "avro"
     subject = doc.string(top["subject"][1], "`subject`") if "subject" in top else None
     subject_key = top["subject"][0] if "subject" in top else top["source" if "source" in top else "sources"][0]
     if value_format in REGISTRY_FORMATS and subject is None:

@@ -149,7 +149,7 @@ class Sentinel:
 
         self.window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
         window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
-        # Avro and Protobuf columns were checked against the registered schemas; JSON ones are watched per window.
+        # Registered schemas' columns were checked against them; plain JSON ones are watched per window.
         watched = tuple(dict.fromkeys(c for r in (*pipeline.record_rules, *pipeline.window_rules) for c in r.columns())
                         ) if pipeline.value_format == "json" else ()
         self.dlq_limit = (DlqLimit(pipeline.dlq_limit_ratio, pipeline.dlq_limit_windows)

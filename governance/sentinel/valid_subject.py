@@ -34,7 +34,7 @@ NO_SUBJECT_LEVEL = 40408
 
 
 def valid_subject(valid_topic: str, source_subject: str | None) -> str | None:
-    """`<valid-topic>-value`, for Avro and Protobuf pipelines (those with a source subject)."""
+    """`<valid-topic>-value`, for pipelines whose values carry a schema id (those with a source subject)."""
     if source_subject is None:
         return None
     subject = f"{valid_topic}-value"

@@ -214,3 +214,23 @@ def test_batch_decoding_equals_one_by_one_on_mutated_values(setup: tuple[Decoder
     )
     values = data.draw(st.lists(mutated, max_size=12))
     assert decoder.decode_batch(values) == [decoder.decode(v) for v in values]
+
+
+def test_an_avro_writer_schema_with_references_of_references_is_read(registry_url: str, unique_name: str) -> None:
+    from confluent_kafka.schema_registry import SchemaReference
+
+    client = SchemaRegistryClient({"url": registry_url})
+    zone = {"type": "record", "name": "Zone", "namespace": "com.example.sentinel", "fields": [{"name": "code", "type": "string"}]}
+    address = {"type": "record", "name": "Address", "namespace": "com.example.sentinel",
+               "fields": [{"name": "zip", "type": "string"}, {"name": "zone", "type": "com.example.sentinel.Zone"}]}
+    user = {"type": "record", "name": "User", "namespace": "com.example.sentinel",
+            "fields": [{"name": "id", "type": "string"}, {"name": "address", "type": "com.example.sentinel.Address"}]}
+    client.register_schema(f"{unique_name}-zone", Schema(json.dumps(zone), "AVRO"))
+    client.register_schema(f"{unique_name}-address", Schema(json.dumps(address), "AVRO", [
+        SchemaReference("com.example.sentinel.Zone", f"{unique_name}-zone", 1)]))
+    schema = Schema(json.dumps(user), "AVRO", [SchemaReference("com.example.sentinel.Address", f"{unique_name}-address", 1)])
+    client.register_schema(f"{unique_name}-value", schema)
+    record = {"id": "u-1", "address": {"zip": "10115", "zone": {"code": "B"}}}
+    value = AvroSerializer(client, schema, conf={"auto.register.schemas": False, "use.latest.version": True})(
+        record, SerializationContext(unique_name, MessageField.VALUE))
+    assert Decoder("avro", registry_url, f"{unique_name}-value").decode(value) == record
