@@ -162,7 +162,7 @@ def test_an_avro_schema_id_under_the_subject_is_refused_by_a_json_schema_pipelin
     avro_id = client.register_schema(subject, Schema(json.dumps({"type": "record", "name": "R", "fields": []}), "AVRO"))
     failure = Decoder("json_schema", registry_url, subject).decode(b"\x00" + struct.pack(">I", avro_id) + b"{}")
     assert isinstance(failure, DecodeFailure)
-    assert failure.reason == f"schema id {avro_id} is Avro: this pipeline (value_format json_schema) reads JSON Schema"
+    assert failure.reason == f"schema id {avro_id} is AVRO, but the pipeline reads JSON Schema (`value_format: json_schema`)"
 
 
 def test_valid_and_invalid_records_and_each_kind_of_poison_are_routed_with_their_reason(
