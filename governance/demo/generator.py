@@ -272,7 +272,8 @@ def shipment_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes]) ->
     candidates = [
         ("good shipments", Kind("valid shipments", 1.0, shipment)),
         ("overweight parcel", _rule_kind(p, "parcel.weightGrams out of range (over 31.5 kg)", 0.015,
-                                         _with(shipment, lambda v, r: v["parcel"].update(weightGrams=r.randint(40_000, 90_000))),
+                                         _with(shipment, lambda v, r: v["parcel"].update(
+                                             weightGrams=r.randint(40_000, 90_000))),
                                          "expect_column_values_to_be_between", "parcel.weightGrams")),
         ("no carrier", _rule_kind(p, "carrier unset (CARRIER_UNSPECIFIED)", 0.01,
                                   _with(shipment, lambda v, r: v.update(carrier="CARRIER_UNSPECIFIED")),
@@ -287,7 +288,8 @@ def shipment_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes]) ->
                                      "names no message of", "index list names no message")),
         ("unparsable payload", _poison("payload that does not parse", 0.005, _unparsable_payload(serialize),
                                        "the payload is not a valid", "payload does not parse")),
-        ("no tracking url", _warning_kind(p, "trackingUrl absent", 0.02, _with(shipment, lambda v, r: v.pop("trackingUrl")),
+        ("no tracking url", _warning_kind(p, "trackingUrl absent", 0.02,
+                                          _with(shipment, lambda v, r: v.pop("trackingUrl")),
                                           "expect_column_values_to_not_be_null", "trackingUrl")),
     ]
     return _keep(candidates)
