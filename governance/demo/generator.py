@@ -161,7 +161,7 @@ _CARRIERS = ["DHL"] * 4 + ["DPD"] * 2 + ["UPS", "POST"]
 
 
 def shipment(rng: random.Random, now: float) -> dict[str, Any]:
-    """A shipment in Protobuf's JSON mapping (enum by name, Timestamp as RFC 3339), for `json_format.ParseDict`."""
+    """A shipment in Protobuf's JSON mapping (enum by name, Timestamp as RFC 3339, null for absent), for `ParseDict`."""
     city, zip_code = rng.choice(_CITIES)
     shipment_id = f"sh-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}"
     return {"shipmentId": shipment_id, "orderId": f"o-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}",
@@ -289,7 +289,7 @@ def shipment_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes]) ->
         ("unparsable payload", _poison("payload that does not parse", 0.005, _unparsable_payload(serialize),
                                        "the payload is not a valid", "payload does not parse")),
         ("no tracking url", _warning_kind(p, "trackingUrl absent", 0.02,
-                                          _with(shipment, lambda v, r: v.pop("trackingUrl")),
+                                          _with(shipment, lambda v, r: v.update(trackingUrl=None)),
                                           "expect_column_values_to_not_be_null", "trackingUrl")),
     ]
     return _keep(candidates)
