@@ -1,4 +1,4 @@
-"""The seed schemas in schemas/ are valid Avro and say what the docs say they say."""
+"""The seed schemas in schemas/ are valid Avro or Protobuf and say what the docs say they say."""
 
 from __future__ import annotations
 
@@ -17,8 +17,31 @@ def test_seed_schema_parses_as_avro(path: Path) -> None:
     fastavro.parse_schema(json.loads(path.read_text()))
 
 
-def test_seed_has_the_three_example_subjects() -> None:
+@pytest.mark.parametrize("path", sorted(SCHEMAS.glob("*.proto")), ids=lambda p: p.name)
+def test_seed_schema_compiles_as_protobuf(path: Path) -> None:
+    from governance.protobuf import parse_schema
+
+    parse_schema(path.read_text(), path.name)
+
+
+def test_seed_has_the_four_example_subjects() -> None:
     assert {p.stem for p in SCHEMAS.glob("*.avsc")} >= {"user-activity-value", "transactions-value", "orders-value"}
+    assert {p.stem for p in SCHEMAS.glob("*.proto")} >= {"shipments-value"}
+
+
+def test_shipments_is_protobuf_with_a_well_known_type_and_every_column_its_pipeline_names() -> None:
+    from governance.protobuf import field_paths, find_message, parse_schema
+    from governance.sentinel.pipeline import load_pipeline
+
+    schema = parse_schema((SCHEMAS / "shipments-value.proto").read_text(), "shipments-value.proto")
+    shipment = find_message(schema)
+    assert shipment.full_name == "com.example.logistics.Shipment"
+    assert shipment.fields_by_name["shippedAt"].message_type.full_name == "google.protobuf.Timestamp"
+    assert shipment.fields_by_name["trackingUrl"].has_presence, "optional: the warning rule's not_null reads absence"
+    pipeline = load_pipeline(SCHEMAS.parent / "rules" / "shipments.yml", check_rules=False)
+    assert (pipeline.value_format, pipeline.subject) == ("protobuf", "shipments-value")
+    columns = {c for rule in pipeline.record_rules for c in rule.columns()}
+    assert "parcel.weightGrams" in columns and columns <= set(field_paths(schema))
 
 
 def test_user_activity_defaults_page_views_to_one() -> None:
@@ -43,4 +66,4 @@ def test_seed_schemas_pass_the_gate_against_head() -> None:
     result = subprocess.run([sys.executable, "-m", "governance", "schemas", "check", "--against", "HEAD"],
                             cwd=SCHEMAS.parent, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("OK: 3 subject(s)")
+    assert result.stdout.startswith("OK: 4 subject(s)")

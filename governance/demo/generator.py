@@ -1,5 +1,6 @@
-"""The live demo's producers: a clickstream, shop orders and card payments like the
-seed's, with about 5% bad records of several kinds, and the truth about each record.
+"""The live demo's producers: a clickstream, shop orders and card payments (Avro) and
+shipments (Protobuf) like the seed's, with about 5% bad records of several kinds, and the
+truth about each record.
 
 Every record carries two headers, `demo.run` and `demo.seq`, which the sentinel keeps
 on the valid topic and the DLQ; the demo reads them back and checks each record landed
@@ -15,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -155,6 +157,23 @@ def payment(rng: random.Random, now: float) -> dict[str, Any]:
             "merchant": rng.choice(_MERCHANTS)}
 
 
+_CARRIERS = ["DHL"] * 4 + ["DPD"] * 2 + ["UPS", "POST"]
+
+
+def shipment(rng: random.Random, now: float) -> dict[str, Any]:
+    """A shipment in Protobuf's JSON mapping (enum by name, Timestamp as RFC 3339, null for absent), for `ParseDict`."""
+    city, zip_code = rng.choice(_CITIES)
+    shipment_id = f"sh-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}"
+    return {"shipmentId": shipment_id, "orderId": f"o-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}",
+            "shippedAt": datetime.fromtimestamp(now, timezone.utc).isoformat().replace("+00:00", "Z"),
+            "carrier": rng.choice(_CARRIERS),
+            "parcel": {"weightGrams": rng.randint(150, 15_000), "lengthCm": rng.randint(10, 80),
+                       "widthCm": rng.randint(10, 60), "heightCm": rng.randint(5, 50)},
+            "destination": {"city": city, "zip": zip_code,
+                            "country": "AT" if zip_code == "1010" else "CH" if zip_code == "8001" else "DE"},
+            "trackingUrl": f"https://track.example.com/{shipment_id}"}
+
+
 def _with(make: Callable[[random.Random, float], dict[str, Any]], change: Callable[[dict[str, Any], random.Random], None]
           ) -> Callable[[random.Random, float], dict[str, Any]]:
     def made(rng: random.Random, now: float) -> dict[str, Any]:
@@ -166,6 +185,24 @@ def _with(make: Callable[[random.Random, float], dict[str, Any]], change: Callab
 
 def _not_avro(rng: random.Random, now: float) -> bytes:
     return rng.choice([b'{"userId": "u-0001", "action": "view"}', b"GET /cart HTTP/1.1", b"\xff\xfe garbage"])
+
+
+def _wrong_index_list(serialize: Callable[[dict[str, Any]], bytes]) -> Callable[[random.Random, float], bytes]:
+    """A good shipment whose message-index list names no message of the file (there is one top-level
+    message with two nested ones): what a producer with another version of the file could write."""
+    from governance.protobuf import encode_indexes
+
+    def made(rng: random.Random, now: float) -> bytes:
+        good = serialize(shipment(rng, now))  # index list [0] is the single byte after the schema id
+        return good[:5] + encode_indexes(rng.choice([[3], [0, 5]])) + good[6:]
+    return made
+
+
+def _unparsable_payload(serialize: Callable[[dict[str, Any]], bytes]) -> Callable[[random.Random, float], bytes]:
+    """A good shipment's framing with a payload cut short: field 1 claims 40 bytes and has 5."""
+    def made(rng: random.Random, now: float) -> bytes:
+        return serialize(shipment(rng, now))[:6] + b"\x0a\x28sh-00"
+    return made
 
 
 def _unknown_id(rng: random.Random, now: float) -> bytes:
@@ -230,13 +267,43 @@ def payment_kinds(p: Pipeline) -> tuple[list[Kind], list[str]]:
     return _keep(candidates)
 
 
+def shipment_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes]) -> tuple[list[Kind], list[str]]:
+    """`serialize` writes a shipment dict in Confluent's Protobuf wire format (the poison is made from good records)."""
+    candidates = [
+        ("good shipments", Kind("valid shipments", 1.0, shipment)),
+        ("overweight parcel", _rule_kind(p, "parcel.weightGrams out of range (over 31.5 kg)", 0.015,
+                                         _with(shipment, lambda v, r: v["parcel"].update(
+                                             weightGrams=r.randint(40_000, 90_000))),
+                                         "expect_column_values_to_be_between", "parcel.weightGrams")),
+        ("no carrier", _rule_kind(p, "carrier unset (CARRIER_UNSPECIFIED)", 0.01,
+                                  _with(shipment, lambda v, r: v.update(carrier="CARRIER_UNSPECIFIED")),
+                                  "expect_column_values_to_be_in_set", "carrier")),
+        ("malformed country", _rule_kind(p, "destination.country not ISO (e.g. `Germany`)", 0.01,
+                                         _with(shipment, lambda v, r: v["destination"].update(
+                                             country=r.choice(["Germany", "de", "D"]))),
+                                         "expect_column_values_to_match_regex", "destination.country")),
+        ("not protobuf", _poison("bytes that are not Protobuf", 0.005, _not_avro, "not Confluent wire format",
+                                 "no magic byte")),
+        ("wrong index list", _poison("message index list naming no message", 0.005, _wrong_index_list(serialize),
+                                     "names no message of", "index list names no message")),
+        ("unparsable payload", _poison("payload that does not parse", 0.005, _unparsable_payload(serialize),
+                                       "the payload is not a valid", "payload does not parse")),
+        ("no tracking url", _warning_kind(p, "trackingUrl absent", 0.02,
+                                          _with(shipment, lambda v, r: v.update(trackingUrl=None)),
+                                          "expect_column_values_to_not_be_null", "trackingUrl")),
+    ]
+    return _keep(candidates)
+
+
 def _keep(candidates: list[tuple[str, Kind | None]]) -> tuple[list[Kind], list[str]]:
     kept = [k for _, k in candidates if k is not None]
     return kept, [name for name, k in candidates if k is None]
 
 
-STREAM_SHARES = {"user-activity": 0.6, "orders": 0.15, "transactions": 0.25}
-"""How the total rate splits between the seed's three source topics."""
+STREAM_SHARES = {"user-activity": 0.5, "orders": 0.15, "transactions": 0.2, "shipments": 0.15}
+"""How the total rate splits between the seed's four source topics."""
+STREAM_FORMATS = {"shipments": "protobuf"}
+"""The value format of each source topic that is not Avro."""
 
 
 def streams_for(pipelines: list[Pipeline], rate: float, schemas_dir: Path, registry_url: str) -> list[Stream]:
@@ -254,6 +321,22 @@ def streams_for(pipelines: list[Pipeline], rate: float, schemas_dir: Path, regis
         context = SerializationContext(topic, MessageField.VALUE)
         return lambda value: avro(value, context)
 
+    def protobuf_serializer(subject: str, topic: str) -> Callable[[dict[str, Any]], bytes]:
+        """confluent-kafka's ProtobufSerializer with the file's first message, built from our compiled
+        descriptor (no generated code); values are dicts in Protobuf's JSON mapping."""
+        from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+        from google.protobuf import json_format, message_factory
+
+        from governance.protobuf import find_message, parse_schema
+
+        path = schemas_dir / f"{subject}.proto"
+        schema = parse_schema(path.read_text(), path.name)
+        cls = message_factory.GetMessageClass(find_message(schema))
+        proto = ProtobufSerializer(cls, client, conf={"auto.register.schemas": False, "use.latest.version": False,
+                                                      "subject.name.strategy": lambda ctx, name: subject})
+        context = SerializationContext(topic, MessageField.VALUE)
+        return lambda value: proto(json_format.ParseDict(value, cls()), context)
+
     clicks_as_bytes = None
     if (schemas_dir / "user-activity-value.avsc").is_file():
         to_bytes = serializer("user-activity-value", "orders")
@@ -262,16 +345,19 @@ def streams_for(pipelines: list[Pipeline], rate: float, schemas_dir: Path, regis
     streams = []
     for pipeline in pipelines:
         source = pipeline.sources[0]
-        if source not in STREAM_SHARES or pipeline.subject is None or pipeline.value_format != "avro":
+        value_format = STREAM_FORMATS.get(source, "avro")
+        if source not in STREAM_SHARES or pipeline.subject is None or pipeline.value_format != value_format:
             continue
-        if source == "user-activity":
+        serialize = (protobuf_serializer if value_format == "protobuf" else serializer)(pipeline.subject, source)
+        if source == "shipments":
+            kinds, skipped = shipment_kinds(pipeline, serialize)
+        elif source == "user-activity":
             kinds, skipped = clickstream_kinds(pipeline)
         elif source == "orders":
             kinds, skipped = order_kinds(pipeline, clicks_as_bytes)
         else:
             kinds, skipped = payment_kinds(pipeline)
-        stream = Stream(pipeline, rate * STREAM_SHARES[source], kinds, skipped)
-        stream.serialize = serializer(pipeline.subject, source)
+        stream = Stream(pipeline, rate * STREAM_SHARES[source], kinds, skipped, serialize)
         streams.append(stream)
     return streams
 

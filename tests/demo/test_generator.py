@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import io
 import random
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
-from governance.demo.generator import Kind, Outcome, Stream, order, order_kinds, payment, payment_kinds
+import pytest
+from google.protobuf import json_format, message_factory
+
+from governance.demo.generator import Kind, Outcome, Stream, order, order_kinds, payment, payment_kinds, shipment_kinds
 from governance.demo.live import LiveResult, Landed, compare, report
+from governance.protobuf import Decoder, ProtobufDecodeError, encode_indexes, find_message, parse_schema
 from governance.sentinel.pipeline import load_pipeline
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
+SCHEMAS = RULES.parent / "schemas"
 
 
 def test_an_outcome_matches_only_its_destination_stage_and_reason() -> None:
@@ -68,3 +76,45 @@ def test_a_record_that_landed_elsewhere_or_nowhere_is_a_mismatch_with_examples()
     text = out.getvalue()
     assert "orders: written 3 = 2 valid + 0 to the DLQ  MISMATCH" in text
     assert "record 1: on the valid topic" in text and "record 2: not found on the valid topic or the DLQ" in text
+
+
+def shipment_encoder(schema_id: int = 7) -> tuple[Callable[[dict], bytes], Decoder]:
+    """The seed's Shipment in Confluent's framing (magic byte, id, index list [0]), and our decoder for it."""
+    schema = parse_schema((SCHEMAS / "shipments-value.proto").read_text(), "shipments-value.proto")
+    cls = message_factory.GetMessageClass(find_message(schema))
+    head = b"\x00" + schema_id.to_bytes(4, "big")
+    return (lambda value: head + encode_indexes([0]) + json_format.ParseDict(value, cls()).SerializeToString(),
+            Decoder(schema))
+
+
+def test_shipment_kinds_decode_as_their_outcome_says_with_the_protobuf_decoder() -> None:
+    encode, decoder = shipment_encoder()
+    kinds, skipped = shipment_kinds(load_pipeline(RULES / "shipments.yml", check_rules=False), encode)
+    assert skipped == []
+    by_label = {k.label: k for k in kinds}
+    assert by_label["parcel.weightGrams out of range (over 31.5 kg)"].outcome.rules == {
+        "expect_column_values_to_be_between(parcel.weightGrams)"}
+    assert by_label["trackingUrl absent"].warning == "expect_column_values_to_not_be_null(trackingUrl)"
+    assert 0.03 < sum(k.share for k in kinds if not k.outcome.valid) < 0.08
+    rng = random.Random(3)
+    for kind in kinds:
+        for _ in range(50):
+            value = kind.make(rng, 1_764_000_000.5)
+            body = (encode(value) if isinstance(value, dict) else value)[5:]
+            if kind.outcome.stage == "deserialize":
+                if value[:1] != b"\x00":
+                    continue  # the sentinel's framing check catches it before the decoder
+                with pytest.raises(ProtobufDecodeError, match=re.escape(kind.outcome.message)):
+                    decoder.decode(body)
+                continue
+            name, record = decoder.decode(body)
+            assert name == "com.example.logistics.Shipment"
+            assert record["shippedAt"] == datetime(2025, 11, 24, 16, 0, 0, 500000, tzinfo=timezone.utc)
+            weight, carrier = record["parcel"]["weightGrams"], record["carrier"]
+            country = record["destination"]["country"]
+            if kind.outcome.valid:
+                assert 1 <= weight <= 31_500 and carrier in {"DHL", "DPD", "UPS", "POST"}
+                assert re.fullmatch(r"[A-Z]{2}", country) and re.fullmatch(r"sh-[0-9a-f]{12}", record["shipmentId"])
+                assert (record["trackingUrl"] is None) == bool(kind.warning)
+            else:
+                assert weight > 31_500 or carrier == "CARRIER_UNSPECIFIED" or not re.fullmatch(r"[A-Z]{2}", country)
