@@ -323,7 +323,7 @@ def return_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes],
     schema's refusals reach the topic, as from a careless producer); `avro_record` is an Avro clickstream event."""
     candidates = [
         ("good returns", Kind("valid returns", 1.0, customer_return)),
-        ("refund out of range", _rule_kind(p, "refund.amountCents out of range (<= 0 or > 500,000)", 0.015,
+        ("refund out of range", _rule_kind(p, "refund.amountCents <= 0 or over 500,000", 0.015,
                                            _with(customer_return, lambda v, r: v["refund"].update(
                                                amountCents=r.choice([0, -1999, 900_000]))),
                                            "expect_column_values_to_be_between", "refund.amountCents")),
@@ -333,14 +333,15 @@ def return_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes],
                                        "expect_column_values_to_match_regex", "customer.email")),
         ("not json", _poison("bytes after the header that are not JSON", 0.005, _not_json(serialize),
                              "is not JSON", "not JSON")),
-        ("wrong schema id", _poison("a clickstream event (another subject's Avro schema id)", 0.005, avro_record,
+        ("wrong schema id", _poison("a clickstream event (another subject's Avro id)", 0.005, avro_record,
                                     "registered under", "another subject's schema id")
          if avro_record is not None else None),
-        ("refused by its schema", _poison("refund.amountCents as text (the schema refuses it)", 0.01,
+        ("refused by its schema", _poison("refund.amountCents as text (schema refuses it)", 0.01,
                                           _with(customer_return, lambda v, r: v["refund"].update(
                                               amountCents=f"{v['refund']['amountCents'] / 100:.2f}")),
                                           "refuses the value at $.refund.amountCents", "schema refuses the value")),
-        ("no comment", _warning_kind(p, "comment is null", 0.02, _with(customer_return, lambda v, r: v.update(comment=None)),
+        ("no comment", _warning_kind(p, "comment is null", 0.02,
+                                     _with(customer_return, lambda v, r: v.update(comment=None)),
                                      "expect_column_values_to_not_be_null", "comment")),
     ]
     return _keep(candidates)
