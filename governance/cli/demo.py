@@ -17,7 +17,7 @@ from governance.extras import needs
 @click.option("--duration", type=click.FloatRange(0), default=60, show_default=True, metavar="SECONDS",
               help="How long the live part writes records; 0 skips it.")
 @click.option("--rate", type=click.FloatRange(1, 50_000), default=150, show_default=True, metavar="RECORDS/S",
-              help="Records per second the live part writes, split between clickstream, orders and payments.")
+              help="Records per second the live part writes, split between the streams of the seed's five pipelines.")
 @click.option("--records", type=click.IntRange(1), default=10_000, show_default=True,
               help="Records the Kafka check writes in its committed transaction.")
 @kafka_flags()

@@ -1,6 +1,6 @@
-"""The live demo's producers: a clickstream, shop orders and card payments (Avro) and
-shipments (Protobuf) like the seed's, with about 5% bad records of several kinds, and the
-truth about each record.
+"""The live demo's producers: a clickstream, shop orders and card payments (Avro),
+shipments (Protobuf) and returns (JSON Schema) like the seed's, with about 5% bad records
+of several kinds, and the truth about each record.
 
 Every record carries two headers, `demo.run` and `demo.seq`, which the sentinel keeps
 on the valid topic and the DLQ; the demo reads them back and checks each record landed
@@ -174,6 +174,21 @@ def shipment(rng: random.Random, now: float) -> dict[str, Any]:
             "trackingUrl": f"https://track.example.com/{shipment_id}"}
 
 
+_RETURN_REASONS = ["DAMAGED", "WRONG_ITEM", "NOT_AS_DESCRIBED", "CHANGED_MIND", "CHANGED_MIND", "OTHER"]
+
+
+def customer_return(rng: random.Random, now: float) -> dict[str, Any]:
+    """A return as the JSON Schema returns-value.json describes it."""
+    user = rng.randrange(2000)
+    return {"returnId": f"r-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}",
+            "orderId": f"o-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}",
+            "requestedAt": datetime.fromtimestamp(now, timezone.utc).isoformat().replace("+00:00", "Z"),
+            "reason": rng.choice(_RETURN_REASONS), "itemCount": rng.randint(1, 4),
+            "refund": {"amountCents": rng.randint(499, 45_000), "currency": rng.choice(["EUR"] * 5 + ["CHF"])},
+            "customer": {"userId": f"u-{user:04d}", "email": f"kunde{user}@example.com"},
+            "comment": rng.choice(["Passt nicht.", "Kam beschädigt an.", "Falsche Farbe geliefert."])}
+
+
 def _with(make: Callable[[random.Random, float], dict[str, Any]], change: Callable[[dict[str, Any], random.Random], None]
           ) -> Callable[[random.Random, float], dict[str, Any]]:
     def made(rng: random.Random, now: float) -> dict[str, Any]:
@@ -202,6 +217,13 @@ def _unparsable_payload(serialize: Callable[[dict[str, Any]], bytes]) -> Callabl
     """A good shipment's framing with a payload cut short: field 1 claims 40 bytes and has 5."""
     def made(rng: random.Random, now: float) -> bytes:
         return serialize(shipment(rng, now))[:6] + b"\x0a\x28sh-00"
+    return made
+
+
+def _not_json(serialize: Callable[[dict[str, Any]], bytes]) -> Callable[[random.Random, float], bytes]:
+    """A good return's framing (magic byte, the subject's schema id) with a body that is not JSON."""
+    def made(rng: random.Random, now: float) -> bytes:
+        return serialize(customer_return(rng, now))[:5] + rng.choice([b'{"returnId": "r-', b"returnId=r-1", b"{'a': 1}"])
     return made
 
 
@@ -295,14 +317,44 @@ def shipment_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes]) ->
     return _keep(candidates)
 
 
+def return_kinds(p: Pipeline, serialize: Callable[[dict[str, Any]], bytes],
+                 avro_record: Callable[[random.Random, float], bytes] | None) -> tuple[list[Kind], list[str]]:
+    """`serialize` writes a return dict in Confluent's JSON Schema wire format without validating it (so the
+    schema's refusals reach the topic, as from a careless producer); `avro_record` is an Avro clickstream event."""
+    candidates = [
+        ("good returns", Kind("valid returns", 1.0, customer_return)),
+        ("refund out of range", _rule_kind(p, "refund.amountCents <= 0 or over 500,000", 0.015,
+                                           _with(customer_return, lambda v, r: v["refund"].update(
+                                               amountCents=r.choice([0, -1999, 900_000]))),
+                                           "expect_column_values_to_be_between", "refund.amountCents")),
+        ("malformed email", _rule_kind(p, "customer.email not an address (e.g. `n/a`)", 0.015,
+                                       _with(customer_return, lambda v, r: v["customer"].update(
+                                           email=r.choice(["n/a", "kunde(at)example.com", ""]))),
+                                       "expect_column_values_to_match_regex", "customer.email")),
+        ("not json", _poison("bytes after the header that are not JSON", 0.005, _not_json(serialize),
+                             "is not JSON", "not JSON")),
+        ("wrong schema id", _poison("a clickstream event (another subject's Avro id)", 0.005, avro_record,
+                                    "registered under", "another subject's schema id")
+         if avro_record is not None else None),
+        ("refused by its schema", _poison("refund.amountCents as text (schema refuses it)", 0.01,
+                                          _with(customer_return, lambda v, r: v["refund"].update(
+                                              amountCents=f"{v['refund']['amountCents'] / 100:.2f}")),
+                                          "refuses the value at $.refund.amountCents", "schema refuses the value")),
+        ("no comment", _warning_kind(p, "comment is null", 0.02,
+                                     _with(customer_return, lambda v, r: v.update(comment=None)),
+                                     "expect_column_values_to_not_be_null", "comment")),
+    ]
+    return _keep(candidates)
+
+
 def _keep(candidates: list[tuple[str, Kind | None]]) -> tuple[list[Kind], list[str]]:
     kept = [k for _, k in candidates if k is not None]
     return kept, [name for name, k in candidates if k is None]
 
 
-STREAM_SHARES = {"user-activity": 0.5, "orders": 0.15, "transactions": 0.2, "shipments": 0.15}
-"""How the total rate splits between the seed's four source topics."""
-STREAM_FORMATS = {"shipments": "protobuf"}
+STREAM_SHARES = {"user-activity": 0.4, "orders": 0.15, "transactions": 0.15, "shipments": 0.15, "returns": 0.15}
+"""How the total rate splits between the seed's five source topics."""
+STREAM_FORMATS = {"shipments": "protobuf", "returns": "json_schema"}
 """The value format of each source topic that is not Avro."""
 
 
@@ -337,6 +389,19 @@ def streams_for(pipelines: list[Pipeline], rate: float, schemas_dir: Path, regis
         context = SerializationContext(topic, MessageField.VALUE)
         return lambda value: proto(json_format.ParseDict(value, cls()), context)
 
+    def json_serializer(subject: str, topic: str) -> Callable[[dict[str, Any]], bytes]:
+        from confluent_kafka.schema_registry import Schema
+        from confluent_kafka.schema_registry.json_schema import JSONSerializer
+
+        schema = Schema((schemas_dir / f"{subject}.json").read_text(), "JSON")
+        as_json = JSONSerializer(schema, client, conf={"auto.register.schemas": False, "use.latest.version": False,
+                                                       "subject.name.strategy": lambda ctx, name: subject,
+                                                       "validate": False})
+        context = SerializationContext(topic, MessageField.VALUE)
+        return lambda value: as_json(value, context)
+
+    serializers = {"avro": serializer, "protobuf": protobuf_serializer, "json_schema": json_serializer}
+
     clicks_as_bytes = None
     if (schemas_dir / "user-activity-value.avsc").is_file():
         to_bytes = serializer("user-activity-value", "orders")
@@ -348,8 +413,10 @@ def streams_for(pipelines: list[Pipeline], rate: float, schemas_dir: Path, regis
         value_format = STREAM_FORMATS.get(source, "avro")
         if source not in STREAM_SHARES or pipeline.subject is None or pipeline.value_format != value_format:
             continue
-        serialize = (protobuf_serializer if value_format == "protobuf" else serializer)(pipeline.subject, source)
-        if source == "shipments":
+        serialize = serializers[value_format](pipeline.subject, source)
+        if source == "returns":
+            kinds, skipped = return_kinds(pipeline, serialize, clicks_as_bytes)
+        elif source == "shipments":
             kinds, skipped = shipment_kinds(pipeline, serialize)
         elif source == "user-activity":
             kinds, skipped = clickstream_kinds(pipeline)

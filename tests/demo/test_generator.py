@@ -4,8 +4,10 @@ report that says MISMATCH when a record landed anywhere else."""
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
+import struct
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,8 +15,11 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format, message_factory
 
-from governance.demo.generator import Kind, Outcome, Stream, order, order_kinds, payment, payment_kinds, shipment_kinds
+from governance.demo.generator import (Kind, Outcome, Stream, order, order_kinds, payment, payment_kinds, return_kinds,
+                                       shipment_kinds)
 from governance.demo.live import LiveResult, Landed, compare, report
+from governance.formats import format_for
+from governance.json_schema import JsonBodyError, JsonSchemaViolation
 from governance.protobuf import Decoder, ProtobufDecodeError, encode_indexes, find_message, parse_schema
 from governance.sentinel.pipeline import load_pipeline
 
@@ -118,3 +123,46 @@ def test_shipment_kinds_decode_as_their_outcome_says_with_the_protobuf_decoder()
                 assert (record["trackingUrl"] is None) == bool(kind.warning)
             else:
                 assert weight > 31_500 or carrier == "CARRIER_UNSPECIFIED" or not re.fullmatch(r"[A-Z]{2}", country)
+
+
+def test_return_kinds_are_accepted_or_refused_by_the_json_schema_as_their_outcome_says() -> None:
+    """Values framed as confluent-kafka's JSONSerializer does (magic byte, id, UTF-8 JSON), read by the format's
+    decoder, which checks each against returns-value.json (its `$ref` to the Money definition included)."""
+    head = b"\x00" + struct.pack(">I", 7)
+    encode = lambda value: head + json.dumps(value).encode()  # noqa: E731
+    other_subject = lambda rng, now: b"\x00" + struct.pack(">I", 8) + b"\x02\x10u-0001"  # noqa: E731
+    kinds, skipped = return_kinds(load_pipeline(RULES / "returns.yml", check_rules=False), encode, other_subject)
+    assert skipped == []
+    by_label = {k.label: k for k in kinds}
+    assert by_label["customer.email not an address (e.g. `n/a`)"].outcome.rules == {
+        "expect_column_values_to_match_regex(customer.email)"}
+    assert by_label["comment is null"].warning == "expect_column_values_to_not_be_null(comment)"
+    assert {k.outcome.message for k in kinds if k.outcome.stage == "deserialize"} == {
+        "is not JSON", "registered under", "refuses the value at $.refund.amountCents"}
+    assert 0.03 < sum(k.share for k in kinds if not k.outcome.valid) < 0.08
+    read = format_for("JSON").decoder((SCHEMAS / "returns-value.json").read_text())
+    rng = random.Random(5)
+    for kind in kinds:
+        for _ in range(50):
+            value = kind.make(rng, 1_764_000_000.5)
+            framed = encode(value) if isinstance(value, dict) else value
+            if framed[:5] != head:
+                assert kind.outcome.message == "registered under"  # the sentinel's subject check refuses the id
+                continue
+            if kind.outcome.stage == "deserialize":
+                with pytest.raises((JsonBodyError, JsonSchemaViolation)) as refused:
+                    read(io.BytesIO(framed[5:]))
+                if isinstance(refused.value, JsonSchemaViolation):
+                    assert f"refuses the value at {refused.value.path}" == kind.outcome.message
+                else:
+                    assert kind.outcome.message in refused.value.reason
+                continue
+            record = read(io.BytesIO(framed[5:]))
+            assert record["requestedAt"] == "2025-11-24T16:00:00.500000Z"
+            cents, email = record["refund"]["amountCents"], record["customer"]["email"]
+            if kind.outcome.valid:
+                assert 1 <= cents <= 500_000 and re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", email)
+                assert re.fullmatch(r"r-[0-9a-f]{12}", record["returnId"]) and record["orderId"]
+                assert (record["comment"] is None) == bool(kind.warning)
+            else:
+                assert not 1 <= cents <= 500_000 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", email)

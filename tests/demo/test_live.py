@@ -53,13 +53,13 @@ def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equa
     assert "duplicates 0, undelivered 0, breaking schema refused by the registry" in out
 
     streams = {m["pipeline"]: m for m in map(STREAM_LINE.match, out.splitlines()) if m}
-    assert set(streams) == {"orders", "transactions", "user-activity", "shipments"}
+    assert set(streams) == {"orders", "transactions", "user-activity", "shipments", "returns"}
     for name, m in streams.items():
         assert m["mark"] == "OK", name
         assert number(m["written"]) == number(m["valid"]) + number(m["dlq"]) > 0
         assert number(m["dlq"]) > 0, f"{name}: the generator writes bad records to every stream"
     kinds = [m for m in map(KIND_LINE.match, out.splitlines()) if m]
-    assert len(kinds) >= 22
+    assert len(kinds) >= 29
     for m in kinds:
         assert m["written"] == m["landed"], m.group(0)
     written = sum(number(m["written"]) for m in streams.values())
@@ -71,15 +71,17 @@ def test_a_thirty_second_demo_on_the_local_stack_ends_by_itself_with_counts_equa
     assert re.search(r"\d in the DLQ, rule expect_column_values_to_be_between\(parcel.weightGrams\)", out)  # Protobuf
     assert "in the DLQ, deserialize: index list names no message" in out
     assert "in the DLQ, deserialize: payload does not parse" in out
+    assert re.search(r"\d in the DLQ, rule expect_column_values_to_be_between\(refund.amountCents\)", out)  # JSON Schema
+    assert "in the DLQ, deserialize: schema refuses the value" in out
     state = kafka_stack.state()
     assert state is not None and state.console is not None
     assert state.registry is not None  # the demo registered as `schemas register` does, levels included
     assert http("GET", f"{state.registry.url}/config/orders-value") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
-    for topic in ("orders", "transactions", "user-activity", "shipments"):  # where a serializer on the valid topic would look
+    for topic in ("orders", "transactions", "user-activity", "shipments", "returns"):  # where a serializer on the valid topic would look
         source = http("GET", f"{state.registry.url}/subjects/{topic}-value/versions/latest")[1]
         status, valid = http("GET", f"{state.registry.url}/subjects/{topic}-valid-value/versions/latest")
         assert status == 200 and valid["id"] == source["id"], (topic, valid)
-        assert source.get("schemaType", "AVRO") == ("PROTOBUF" if topic == "shipments" else "AVRO"), source
+        assert source.get("schemaType", "AVRO") == {"shipments": "PROTOBUF", "returns": "JSON"}.get(topic, "AVRO"), source
     assert f"Console: {state.console.url}" in out
     for log in Path("build/demo").glob("sentinel-*.log"):
         assert re.search(r"sentinel [\w-]+: stopped after [\d,]+ records", log.read_text()), log
@@ -101,7 +103,7 @@ def assert_datahub_lite_holds_health(home: dict[str, str], out: str, registry_ur
     from governance.lineage.build import Sources, build_estate
     from governance.lineage.datahub import Mapper
 
-    found = re.search(r"  (\d+) assertion results of (\d+) sentinel windows from 4 file\(s\) in build/demo/\n", out)
+    found = re.search(r"  (\d+) assertion results of (\d+) sentinel windows from 5 file\(s\) in build/demo/\n", out)
     assert found and int(found[1]) > 0 and int(found[2]) >= 3, out[-3000:]
     assert re.search(rf"  \d+ aspects -> DataHub Lite at {re.escape(home['HOME'])}", out), out[-3000:]
 
@@ -159,7 +161,7 @@ def test_ctrl_c_stops_the_generator_and_every_sentinel_cleanly(kafka_stack: Loca
     assert os.waitstatus_to_exitcode(status) == 130, text[-2000:]
     assert "the stack and console keep running" in text and "Traceback" not in text
     logs = sorted(Path("build/demo").glob("sentinel-*.log"))
-    assert len(logs) == 4
+    assert len(logs) == 5
     for log in logs:  # each sentinel committed its last transaction and said so
         assert re.search(r"sentinel [\w-]+: stopped after", log.read_text()), log.read_text()[-1000:]
     assert LocalStack(kafka_stack.data_dir).status().running  # type: ignore[union-attr]

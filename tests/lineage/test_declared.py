@@ -38,7 +38,7 @@ def error_of(project: Path) -> str:
 
 def test_the_repository_declares_flows_for_every_seed_subject() -> None:
     estate = build_estate(Sources(ROOT / "schemas", ROOT / "rules", ROOT / "lineage"))
-    for raw in ("orders", "transactions", "user-activity", "shipments"):
+    for raw in ("orders", "transactions", "user-activity", "shipments", "returns"):
         assert estate.writers(topic(raw)), f"nothing declared writes {raw}"
         assert estate.readers(topic(f"{raw}-valid")), f"nothing declared reads {raw}-valid"
     (sink,) = [j for j in estate.jobs if j.name == "orders-s3-sink"]
