@@ -19,7 +19,7 @@ DEMO_SUBJECT = "user-activity-value"
 @dataclass
 class WalkthroughResult:
     registered: list[tuple[str, int, int]] = field(default_factory=list)  # subject, id, version
-    levels: list[str] = field(default_factory=list)  # "orders-value FULL_TRANSITIVE (was BACKWARD)"
+    settings: list[str] = field(default_factory=list)  # "level set  orders-value FULL_TRANSITIVE (was BACKWARD)"
     topic: str = ""
     sent: int = 0
     received_equal: int = 0
@@ -43,8 +43,8 @@ def register_schemas(registry_url: str, schemas_dir: Path, result: WalkthroughRe
                               hint="`governance schemas check` lists every finding; `governance schemas register` "
                                    "registers the others")
     for a in actions:
-        if a.what == "level set":
-            result.levels.append(f"{a.subject}{a.note}")
+        if a.what in ("level set", "policy set"):
+            result.settings.append(f"{a.what}  {a.subject}{a.note}")
         elif a.version is not None and a.schema_id is not None:
             result.registered.append((a.subject, a.schema_id, a.version))
 

@@ -60,8 +60,8 @@ def run_demo_tour(options: DemoOptions, kafka: Callable[[], KafkaSettings], regi
         registry_url = registry()
         say(f"Schema registry: {registry_url}")
         walk = run_walkthrough(settings, registry_url, options.schemas_dir)
-        for level in walk.levels:
-            say(f"  level set  {level}")
+        for setting in walk.settings:
+            say(f"  {setting}")
         for subject, schema_id, version in walk.registered:
             say(f"  registered {subject:<28} id {schema_id:<4} version {version}")
         say(f"  Avro records via Confluent serializers   {walk.received_equal}/{walk.sent} read back equal")

@@ -43,6 +43,20 @@ def test_the_demo_sets_each_declared_level(tmp_path: Path, registry_url: str, un
     result = WalkthroughResult()
     register_schemas(registry_url, tmp_path, result)
 
-    assert result.levels == [f"{orders} FULL_TRANSITIVE (was inherited: the registry's global BACKWARD)"]
+    assert result.settings == [f"level set  {orders} FULL_TRANSITIVE (was inherited: the registry's global BACKWARD)"]
     assert sorted(s for s, _, _ in result.registered) == [orders, plain]
     assert http("GET", f"{registry_url}/config/{orders}") == (200, {"compatibilityLevel": "FULL_TRANSITIVE"})
+
+
+def test_the_demo_sets_a_declared_json_schema_policy_and_says_so(tmp_path: Path, registry_url: str, unique_name: str) -> None:
+    returns = f"{unique_name}-returns"
+    (tmp_path / f"{returns}.json").write_text('{"type": "object", "properties": {"id": {"type": "string"}}}\n')
+    (tmp_path / "subjects.yml").write_text(f"{returns}:\n  compatibility: BACKWARD\n  compatibility_policy: LENIENT\n")
+
+    result = WalkthroughResult()
+    register_schemas(registry_url, tmp_path, result)
+
+    assert [s.split()[:3] for s in result.settings] == [["level", "set", returns], ["policy", "set", returns]]
+    assert result.settings[1].startswith(f"policy set  {returns} LENIENT (was ")
+    status, config = http("GET", f"{registry_url}/config/{returns}")
+    assert status == 200 and config["compatibilityPolicy"] == "LENIENT"
