@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from governance.json_schema.errors import InvalidJsonSchemaError
-from governance.jsontext import JsonArray, JsonObject, Positions, line_column
+from governance.json_positions import JsonArray, JsonObject, Positions, line_column
 
 
 def load(text: str, file: str = "") -> Any:

@@ -9,7 +9,7 @@ from governance.avro import ParsedSchema
 from governance.avro.findings import READER_FIELD_MISSING_DEFAULT_VALUE
 from governance.avro.model import Array, Map, Node, Record, Union
 from governance.errors import InvalidSchemaError
-from governance.jsontext import JsonObject, Positions, line_column
+from governance.json_positions import JsonObject, Positions, line_column
 
 
 class AvroText(Positions):
