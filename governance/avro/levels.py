@@ -7,7 +7,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 from governance.avro.compatibility import Checker
-from governance.avro.findings import BACKWARD, FORWARD, Finding
+from governance.avro.findings import Finding
+from governance.compat import BACKWARD, FORWARD
 
 if TYPE_CHECKING:
     from governance.avro.schema import ParsedSchema
