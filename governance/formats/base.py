@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 POLICIES = ("STRICT", "LENIENT")
 """Confluent's `compatibilityPolicy` values (JSON Schema's; STRICT is the default): a subject's config."""
 
-BACKWARD = "backward"
-FORWARD = "forward"
-"""A finding's direction: the new schema reads old data (backward), old readers read new data (forward)."""
-
 
 class UnsupportedSchemaType(InvalidSchemaError):
     """A schema type (Confluent's `schemaType`) that no format here serves: as Confluent says
