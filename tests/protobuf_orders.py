@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import message_factory
-from sentinel_helpers import BASE_TS, order
+from sentinel_helpers import order, produce_indexed
 
 from governance.kafka import KafkaSettings
 from governance.protobuf import encode_indexes, parse_schema
@@ -102,17 +101,8 @@ def produce_orders(kafka: KafkaSettings, registry_url: str, topic: str, files: O
     cls, _ = files.classes()
     serializer = ProtobufSerializer(cls, SchemaRegistryClient({"url": registry_url}))
     context = SerializationContext(topic, MessageField.VALUE)
-    producer = Producer(kafka.client_config(enable_idempotence=True, linger_ms=20, acks="all"))
-    poison = poison or {}
-    for i in indices:
-        value = poison[i] if i in poison else serializer(order_message(cls, i), context)
-        while True:
-            try:
-                producer.produce(topic, value, f"k{i}".encode(), headers=[("seq", str(i).encode())], timestamp=BASE_TS + i)
-                break
-            except BufferError:
-                producer.poll(0.05)
-    assert producer.flush(60) == 0
+    bad = poison or {}
+    produce_indexed(kafka, topic, indices, lambda i: bad[i] if i in bad else serializer(order_message(cls, i), context))
 
 
 OTHER = """syntax = "proto3";

@@ -10,9 +10,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from kafka_helpers import create_topic
 
 from governance.kafka import KafkaSettings
 from governance.stack.ports import free_ports
@@ -111,3 +115,26 @@ class Instance:
 
 def schema(name: str) -> dict:
     return {"schema": json.dumps({"type": "record", "name": name, "fields": [{"name": "a", "type": "int"}]})}
+
+
+def round_trip(kafka: KafkaSettings, topic: str, serializer: Callable[[Any, SerializationContext], bytes],
+               deserializer: Callable[[bytes, SerializationContext], Any], sent: list[Any]) -> tuple[list[Any], list[bytes]]:
+    """The records through the broker: what the deserializer made of them, and their bytes."""
+    create_topic(kafka, topic)
+    producer = Producer(kafka.client_config())
+    for value in sent:
+        producer.produce(topic, value=serializer(value, SerializationContext(topic, MessageField.VALUE)))
+    producer.flush(30)
+    consumer = Consumer(kafka.client_config(group_id=topic, auto_offset_reset="earliest"))
+    consumer.subscribe([topic])
+    received, raw = [], []
+    try:
+        while len(received) < len(sent):
+            message = consumer.poll(10)
+            assert message is not None, "records did not arrive"
+            assert message.error() is None, message.error()
+            raw.append(message.value())
+            received.append(deserializer(message.value(), SerializationContext(topic, MessageField.VALUE)))
+    finally:
+        consumer.close()
+    return received, raw

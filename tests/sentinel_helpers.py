@@ -81,10 +81,16 @@ def produce_orders(kafka: KafkaSettings, registry_url: str, topic: str, indices:
     `poison` get that raw value instead."""
     serializer = AvroSerializer(SchemaRegistryClient({"url": registry_url}), ORDER_SCHEMA)
     context = SerializationContext(topic, MessageField.VALUE)
+    bad = poison or {}
+    produce_indexed(kafka, topic, indices, lambda i: bad[i] if i in bad else serializer(order(i), context))
+
+
+def produce_indexed(kafka: KafkaSettings, topic: str, indices: Iterable[int],
+                    value_of: Callable[[int], bytes | None]) -> None:
+    """Record i with key `k<i>`, header seq=i and timestamp BASE_TS + i, its value `value_of(i)`."""
     producer = Producer(kafka.client_config(enable_idempotence=True, linger_ms=20, acks="all"))
-    poison = poison or {}
     for i in indices:
-        value = poison[i] if i in poison else serializer(order(i), context)
+        value = value_of(i)
         while True:
             try:
                 producer.produce(topic, value, f"k{i}".encode(), headers=[("seq", str(i).encode())], timestamp=BASE_TS + i)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from governance.compat import BACKWARD, BaseFinding
+
 NAME_MISMATCH = "NAME_MISMATCH"
 FIXED_SIZE_MISMATCH = "FIXED_SIZE_MISMATCH"
 MISSING_ENUM_SYMBOLS = "MISSING_ENUM_SYMBOLS"
@@ -21,37 +23,23 @@ READER_FIELD_MISSING_DEFAULT_VALUE = "READER_FIELD_MISSING_DEFAULT_VALUE"
 TYPE_MISMATCH = "TYPE_MISMATCH"
 MISSING_UNION_BRANCH = "MISSING_UNION_BRANCH"
 
-BACKWARD = "backward"
-FORWARD = "forward"
-
-
 @dataclass(frozen=True)
-class Finding:
+class Finding(BaseFinding):
     """One reason a reader schema cannot read what a writer schema writes.
 
     `details` holds what was compared (type descriptions, names, symbols) as
     strings, which is what the sentence is built from.
     """
 
-    type: str
-    location: str
-    field_path: str
-    version: int | None
-    direction: str
-    message: str
     additional_info: str = ""
     details: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
-    def in_context(self, version: int | None, direction: str) -> Finding:
-        """The same finding, told for a registered version and a direction ("backward" or "forward")."""
-        if direction not in (BACKWARD, FORWARD):
-            raise ValueError(f'direction must be "backward" or "forward", not {direction!r}')
-        told = replace(self, version=version, direction=direction)
-        return replace(told, message=_sentence(told))
+    def sentence(self) -> str:
+        return _sentence(self)
 
     def confluent_message(self) -> str:
         """Confluent's `{errorType:'...', description:'...', additionalInfo:'...'}` for this finding."""
-        reader, writer = ("new", "old") if self.direction == BACKWARD else ("old", "new")
+        reader, writer = self.update_and_original
         description = _CONFLUENT[self.type].format(path=self.location, info=self.additional_info, reader=reader, writer=writer)
         return f"{{errorType:'{self.type}', description:'{description}', additionalInfo:'{self.additional_info}'}}"
 

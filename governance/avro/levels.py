@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 from governance.avro.compatibility import Checker
-from governance.avro.findings import BACKWARD, FORWARD, Finding
+from governance.avro.findings import Finding
+from governance.compat import BACKWARD, FORWARD
 
 if TYPE_CHECKING:
     from governance.avro.schema import ParsedSchema
@@ -52,8 +53,20 @@ class Level(str, Enum):
         return self.value.startswith(("FORWARD", "FULL"))
 
 
-def check_compatibility(new: ParsedSchema, previous: Sequence[tuple[int, ParsedSchema]], level: Level) -> list[Finding]:
-    """Findings that stop `new` from joining a subject whose live versions are `previous` (oldest first).
+class Told(Protocol):
+    """A finding that can be told for a registered version and a direction: each format's Finding."""
+
+    def in_context(self, version: int | None, direction: str) -> Self: ...
+
+
+S = TypeVar("S")
+F = TypeVar("F", bound=Told)
+
+
+def findings_at_level(new: S, previous: Sequence[tuple[int, S]], level: Level | str,
+                      incompatibilities: Callable[[S, S], Iterable[F]]) -> list[F]:
+    """Findings that stop `new` from joining a subject whose live versions are `previous` (oldest first), in
+    any format: `incompatibilities(writer, reader)` are the reasons the reader's schema cannot read the writer's.
 
     Non-transitive levels check only the newest version; transitive ones check
     every version, newest first, and report every version that conflicts.
@@ -64,11 +77,16 @@ def check_compatibility(new: ParsedSchema, previous: Sequence[tuple[int, ParsedS
     if level is Level.NONE or not previous:
         return []
     against = list(reversed(previous)) if level.transitive else [previous[-1]]
-    checker = Checker()
-    out: list[Finding] = []
+    out: list[F] = []
     for version, old in against:
         if level.checks_backward:
-            out += [f.in_context(version, BACKWARD) for f in checker.findings(new._tree, old._tree)]
+            out += [f.in_context(version, BACKWARD) for f in incompatibilities(old, new)]
         if level.checks_forward:
-            out += [f.in_context(version, FORWARD) for f in checker.findings(old._tree, new._tree)]
+            out += [f.in_context(version, FORWARD) for f in incompatibilities(new, old)]
     return out
+
+
+def check_compatibility(new: ParsedSchema, previous: Sequence[tuple[int, ParsedSchema]], level: Level) -> list[Finding]:
+    """Findings that stop `new` from joining a subject whose live versions are `previous` (oldest first)."""
+    checker = Checker()
+    return findings_at_level(new, previous, level, lambda writer, reader: checker.findings(reader._tree, writer._tree))

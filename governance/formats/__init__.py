@@ -9,11 +9,10 @@ protobuf, grpcio-tools, jsonschema, jsonschema-rs, acryl-datahub) inside the met
 from __future__ import annotations
 
 from governance.avro import Level
+from governance.compat import BACKWARD, FORWARD
 from governance.errors import InvalidSchemaError
 from governance.formats.avro import AVRO
 from governance.formats.base import (
-    BACKWARD,
-    FORWARD,
     Description,
     FieldPaths,
     Finding,

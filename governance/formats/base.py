@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TypeVar
 
 from governance.errors import InvalidSchemaError
 
@@ -21,10 +21,6 @@ if TYPE_CHECKING:
 
 POLICIES = ("STRICT", "LENIENT")
 """Confluent's `compatibilityPolicy` values (JSON Schema's; STRICT is the default): a subject's config."""
-
-BACKWARD = "backward"
-FORWARD = "forward"
-"""A finding's direction: the new schema reads old data (backward), old readers read new data (forward)."""
 
 
 class UnsupportedSchemaType(InvalidSchemaError):
@@ -157,6 +153,18 @@ def fetched_texts(references: Sequence[Mapping[str, Any]], fetch: Fetch) -> dict
         out[name] = answer["schema"]
         pending += answer.get("references") or []
     return out
+
+
+S = TypeVar("S")
+
+
+def parsed_or_none(parse: Callable[[str, Mapping[str, str] | None], S], text: str,
+                   references: Mapping[str, str] | None) -> S | None:
+    """`parse(text, references)`, or None where the text does not parse: what the lenient methods start from."""
+    try:
+        return parse(text, references)
+    except InvalidSchemaError:
+        return None
 
 
 class SchemaFormat(Protocol):

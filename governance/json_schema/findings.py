@@ -15,13 +15,11 @@ incompatibility (its message names the keyword), or 422 if it prefers to refuse 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from dataclasses import field as _field
 
+from governance.compat import BACKWARD, BaseFinding
 from governance.json_schema.text import split_pointer
-
-BACKWARD = "backward"
-FORWARD = "forward"
 STRICT = "STRICT"
 LENIENT = "LENIENT"
 KEYWORD_NOT_COMPARED = "KEYWORD_NOT_COMPARED"
@@ -80,15 +78,9 @@ class Difference:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(BaseFinding):
     """A difference that stops a new schema from joining a subject, told for a version and a direction."""
 
-    type: str
-    location: str
-    field_path: str
-    version: int | None
-    direction: str
-    message: str
     additional_info: str = ""
     keyword: str = ""
     details: Mapping[str, str] = _field(default_factory=dict, repr=False, compare=False)
@@ -104,15 +96,12 @@ class Finding:
                     details={"old": diff.old, "new": diff.new})
         return draft.in_context(version, direction)
 
-    def in_context(self, version: int | None, direction: str) -> Finding:
-        if direction not in (BACKWARD, FORWARD):
-            raise ValueError(f'direction must be "backward" or "forward", not {direction!r}')
-        told = replace(self, version=version, direction=direction)
-        return replace(told, message=_sentence(told))
+    def sentence(self) -> str:
+        return _sentence(self)
 
     def confluent_message(self) -> str:
         """Confluent's `{errorType:"...", description:"..."}` for this finding."""
-        upd, orig = ("new", "old") if self.direction == BACKWARD else ("old", "new")
+        upd, orig = self.update_and_original
         description = _confluent_description(self.type, self.location, self.keyword).format(upd=upd, orig=orig)
         return f'{{errorType:"{self.type}", description:"{description}"}}'
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from governance.avro.levels import Level
+from governance.avro.levels import Level, findings_at_level
 from governance.json_schema.diff import schema_diff
 from governance.json_schema.errors import InvalidJsonSchemaError
-from governance.json_schema.findings import BACKWARD, COMPATIBLE, FORWARD, Finding, policy_of
+from governance.json_schema.findings import COMPATIBLE, Finding, policy_of
 
 if TYPE_CHECKING:
     from governance.json_schema.schema import JsonSchema
@@ -37,13 +37,4 @@ def check_compatibility(new: JsonSchema, previous: Sequence[tuple[int, JsonSchem
     """
     level = level if isinstance(level, Level) else Level.parse(level)
     policy = policy_of(compatibility_policy)
-    if level is Level.NONE or not previous:
-        return []
-    against = list(reversed(previous)) if level.transitive else [previous[-1]]
-    out: list[Finding] = []
-    for version, old in against:
-        if level.checks_backward:
-            out += [f.in_context(version, BACKWARD) for f in incompatibilities(old, new, policy)]
-        if level.checks_forward:
-            out += [f.in_context(version, FORWARD) for f in incompatibilities(new, old, policy)]
-    return out
+    return findings_at_level(new, previous, level, lambda writer, reader: incompatibilities(writer, reader, policy))

@@ -14,7 +14,8 @@ from typing import Any
 
 from governance.json_schema.model import COMBINATORS
 from governance.json_schema.schema import Document, JsonSchema
-from governance.json_schema.text import Positions, JsonArray, JsonObject, split_pointer
+from governance.json_schema.text import split_pointer
+from governance.json_positions import JsonArray, JsonObject, Positions
 
 _MAX_DEPTH = 16
 

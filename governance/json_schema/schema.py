@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin
 
 from governance.json_schema import drafts
 from governance.json_schema.errors import InvalidJsonSchemaError
-from governance.json_schema.text import Positions, join_pointer, load, split_pointer
+from governance.json_schema.text import join_pointer, load, pointer_line, split_pointer
 
 _ONE = ("additionalProperties", "additionalItems", "not", "contains", "propertyNames", "if", "then", "else",
         "unevaluatedProperties", "unevaluatedItems", "contentSchema")
@@ -183,7 +183,7 @@ def _document(text: str, name: str) -> Document:
 
 
 def _fail(doc: Document, reason: str, pointer: str) -> None:
-    line = Positions(doc.text).pointer_line(pointer) if doc.text else None
+    line = pointer_line(doc.text, pointer) if doc.text else None
     raise InvalidJsonSchemaError(reason, line=line, pointer=pointer, file=doc.name)
 
 

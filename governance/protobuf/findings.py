@@ -16,11 +16,10 @@ sources also list PACKAGE_CHANGED as compatible; the one-line change is here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from dataclasses import field as _field
 
-BACKWARD = "backward"
-FORWARD = "forward"
+from governance.compat import BACKWARD, FORWARD, BaseFinding
 
 COMPATIBLE = frozenset({
     "MESSAGE_ADDED", "MESSAGE_MOVED", "ENUM_ADDED", "ENUM_REMOVED", "ENUM_CONST_ADDED", "ENUM_CONST_CHANGED",
@@ -84,15 +83,9 @@ class Difference:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(BaseFinding):
     """A difference that stops a new schema from joining a subject, told for a version and a direction."""
 
-    type: str
-    location: str
-    field_path: str
-    version: int | None
-    direction: str
-    message: str
     proto_message: str = ""
     field: str = ""
     number: int | None = None
@@ -109,17 +102,13 @@ class Finding:
         """Confluent's Protobuf differences carry none (an Avro finding's reader/writer detail)."""
         return ""
 
-    def in_context(self, version: int | None, direction: str) -> Finding:
-        """The same finding, told for a registered version and a direction ("backward" or "forward")."""
-        if direction not in (BACKWARD, FORWARD):
-            raise ValueError(f'direction must be "backward" or "forward", not {direction!r}')
-        told = replace(self, version=version, direction=direction)
+    def sentence(self) -> str:
         diff = Difference(self.type, self.location, self.proto_message, self.field, self.number, self.details)
-        return replace(told, message=_sentence(diff, version, direction))
+        return _sentence(diff, self.version, self.direction)
 
     def confluent_message(self) -> str:
         """Confluent's `{errorType:"...", description:"..."}` for this finding."""
-        upd, orig = ("new", "old") if self.direction == BACKWARD else ("old", "new")
+        upd, orig = self.update_and_original
         description = _CONFLUENT.get(self.type, "").format(path=self.location, upd=upd, orig=orig)
         return f'{{errorType:"{self.type}", description:"{description}"}}'
 

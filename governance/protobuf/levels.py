@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from governance.avro.levels import Level
+from governance.avro.levels import Level, findings_at_level
 from governance.protobuf.diff import compare
-from governance.protobuf.findings import BACKWARD, FORWARD, Finding
+from governance.protobuf.findings import Finding
 
 if TYPE_CHECKING:
     from governance.protobuf.schema import ProtoSchema
@@ -21,14 +21,5 @@ def check_compatibility(new: ProtoSchema, previous: Sequence[tuple[int, ProtoSch
     Non-transitive levels check only the newest version; transitive ones every
     version, newest first. An empty `previous` is compatible.
     """
-    level = level if isinstance(level, Level) else Level.parse(level)
-    if level is Level.NONE or not previous:
-        return []
-    against = list(reversed(previous)) if level.transitive else [previous[-1]]
-    out: list[Finding] = []
-    for version, old in against:
-        if level.checks_backward:
-            out += [Finding.of(d, version, BACKWARD) for d in compare(old, new) if not d.compatible]
-        if level.checks_forward:
-            out += [Finding.of(d, version, FORWARD) for d in compare(new, old) if not d.compatible]
-    return out
+    return findings_at_level(new, previous, level,
+                             lambda writer, reader: [Finding.of(d) for d in compare(writer, reader) if not d.compatible])

@@ -139,13 +139,10 @@ class Decoder:
 
     def _json_schema(self, value: bytes) -> dict[str, Any] | DecodeFailure:
         """Confluent's JSON Schema wire format: magic byte, schema id, UTF-8 JSON that the schema must accept."""
-        framing = self._framing(value)
-        if framing is not None:
-            return framing
-        (schema_id,) = struct.unpack_from(">I", value, 1)
-        read = self._reader(schema_id)
-        if isinstance(read, DecodeFailure):
-            return read
+        framed = self._framed_reader(value)
+        if isinstance(framed, DecodeFailure):
+            return framed
+        schema_id, read = framed
         body = value[5:]
         if (body.count(b"[") + body.count(b"{") > self.max_json_depth
                 and _bracket_depth_exceeds(body.decode("utf-8", "replace"), self.max_json_depth)):
@@ -168,13 +165,10 @@ class Decoder:
     # ------------------------------------------------------------ Avro
 
     def _avro(self, value: bytes) -> dict[str, Any] | DecodeFailure:
-        framing = self._framing(value)
-        if framing is not None:
-            return framing
-        (schema_id,) = struct.unpack_from(">I", value, 1)
-        read = self._reader(schema_id)
-        if isinstance(read, DecodeFailure):
-            return read
+        framed = self._framed_reader(value)
+        if isinstance(framed, DecodeFailure):
+            return framed
+        schema_id, read = framed
         buf = io.BytesIO(value)
         buf.seek(5)
         try:
@@ -193,13 +187,10 @@ class Decoder:
     # ------------------------------------------------------------ Protobuf
 
     def _protobuf(self, value: bytes) -> dict[str, Any] | DecodeFailure:
-        framing = self._framing(value)
-        if framing is not None:
-            return framing
-        (schema_id,) = struct.unpack_from(">I", value, 1)
-        read = self._reader(schema_id)
-        if isinstance(read, DecodeFailure):
-            return read
+        framed = self._framed_reader(value)
+        if isinstance(framed, DecodeFailure):
+            return framed
+        schema_id, read = framed
         try:
             return read(io.BytesIO(value[5:]))  # type: ignore[no-any-return]
         except ProtobufDecodeError as e:
@@ -221,6 +212,17 @@ class Decoder:
             return DecodeFailure(f"not Confluent wire format: magic byte is {value[0]}, expected 0{guid}",
                                  "SerializationError")
         return None
+
+    def _framed_reader(self, value: bytes) -> tuple[int, Callable[[BinaryIO], Any]] | DecodeFailure:
+        """A wire-format value's schema id and that id's reader; why the value cannot be read, if it cannot."""
+        framing = self._framing(value)
+        if framing is not None:
+            return framing
+        (schema_id,) = struct.unpack_from(">I", value, 1)
+        read = self._reader(schema_id)
+        if isinstance(read, DecodeFailure):
+            return read
+        return schema_id, read
 
     def _reader(self, schema_id: int) -> Callable[[BinaryIO], Any] | DecodeFailure:
         """The reader of values written with an id registered under our subject, cached both ways."""

@@ -15,6 +15,7 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 
 from console.test_pages import Console, browser, visit  # noqa: F401  (browser: the fixture)
+from console_helpers import Topic, diff_1_to_2, open_topic_node_after_listings, open_version_1, rows, write_loader_job
 from governance.kafka import KafkaSettings
 
 FIXTURE = Path(__file__).parents[1] / "lineage" / "json_schema_project" / "schemas"
@@ -31,22 +32,14 @@ def version_1() -> str:
     return json.dumps(doc, indent=2)
 
 
-class Payments:
-    def __init__(self, name: str, console: Console) -> None:
-        self.name, self.subject, self.console = name, f"{name}-value", console
-
-
 @pytest.fixture(scope="module")
-def payments(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Payments]:
+def payments(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topic]:
     name = f"payments-{time.time_ns() % 10**8}"
     project = tmp_path_factory.mktemp("json-schema-console")
     (project / "schemas").mkdir()
     (project / "schemas" / f"{name}-value.json").write_text(VERSION_2.replace("customer-address.json", f"{name}-address.json"))
     (project / "schemas" / f"{name}-address.json").write_text(ADDRESS)
-    (project / "lineage").mkdir()
-    (project / "lineage" / "warehouse.yml").write_text(
-        f"owners: [payments-team]\njobs:\n  - name: loader\n    flow: warehouse\n    orchestrator: airflow\n"
-        f"    inputs: [kafka:{name}]\n    outputs: [postgres:warehouse.public.payments]\n")
+    write_loader_job(project, name, "warehouse.public.payments", "owners: [payments-team]\n")
     client = SchemaRegistryClient({"url": registry_url})
     client.register_schema(f"{name}-address", Schema(ADDRESS, "JSON"))
     client.set_compatibility(f"{name}-value", "NONE")
@@ -54,16 +47,12 @@ def payments(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.T
     client.register_schema(f"{name}-value", Schema(version_1(), "JSON", reference))
     client.register_schema(f"{name}-value", Schema(VERSION_2, "JSON", reference))
     console = Console(project, kafka, registry_url)
-    yield Payments(name, console)
+    yield Topic(name, console)
     console.stop()
 
 
-def rows(browser: object) -> list[str]:
-    return [r.text for r in browser.find_elements("css selector", "#fields tr")]  # type: ignore[attr-defined]
-
-
 def test_a_json_schema_subject_page_shows_the_schema_and_its_properties_types_required_ness_and_tags(
-        payments: Payments, browser: object) -> None:
+        payments: Topic, browser: object) -> None:
     assert visit(browser, f"{payments.console.url}/subjects/{payments.subject}", "json-schema-subject") == []
     assert browser.find_element("tag name", "h1").text == payments.subject  # type: ignore[attr-defined]
     schema = browser.find_element("id", "schema").text  # type: ignore[attr-defined]
@@ -80,22 +69,11 @@ def test_a_json_schema_subject_page_shows_the_schema_and_its_properties_types_re
 
 
 def test_the_version_picker_and_the_diff_between_two_versions_of_a_json_schema_subject(
-        payments: Payments, browser: object) -> None:
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-
-    assert visit(browser, f"{payments.console.url}/subjects/{payments.subject}", "json-schema-subject-v2") == []
-    browser.find_element("link text", "1").click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 15).until(lambda b: "version=1" in b.current_url)  # type: ignore[arg-type]
-    assert visit(browser, browser.current_url, "json-schema-subject-v1") == []  # type: ignore[attr-defined]
-    assert browser.find_element("css selector", "h2").text.startswith("Version 1 ")  # type: ignore[attr-defined]
+        payments: Topic, browser: object) -> None:
+    open_version_1(browser, payments, "json-schema-subject")
     assert '"exclusiveMinimum": 0' in browser.find_element("id", "schema").text  # type: ignore[attr-defined]
     assert not any(r.startswith("note") for r in rows(browser))
-    Select(browser.find_element("name", "from")).select_by_visible_text("1")  # type: ignore[attr-defined]
-    Select(browser.find_element("name", "to")).select_by_visible_text("2")  # type: ignore[attr-defined]
-    browser.find_element("css selector", "form.inline button").click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 15).until(lambda b: "to=2" in b.current_url)  # type: ignore[arg-type]
-    assert visit(browser, browser.current_url, "json-schema-subject-diff") == []  # type: ignore[attr-defined]
-    diff = browser.find_element("id", "diff").text.splitlines()  # type: ignore[attr-defined]
+    diff = diff_1_to_2(browser, "json-schema-subject")
     assert diff == [
         "+ property `amount` (#/properties/amount/minimum): minimum added (none -> 0)",
         "- property `amount` (#/properties/amount/exclusiveMinimum): exclusive minimum removed (0 -> none)",
@@ -103,20 +81,6 @@ def test_the_version_picker_and_the_diff_between_two_versions_of_a_json_schema_s
 
 
 def test_a_json_schema_subject_is_on_the_overview_in_subjects_and_in_the_lineage_graph(
-        payments: Payments, browser: object) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    assert visit(browser, payments.console.url + "/", "json-schema-overview") == []
-    governed = [r.text for r in browser.find_elements("css selector", "#governed-subjects tr")]  # type: ignore[attr-defined]
-    assert f"{payments.subject} schemas/" in governed and f"{payments.name}-address schemas/" in governed
-    assert visit(browser, f"{payments.console.url}/subjects?q={payments.name}", "json-schema-subjects") == []
-    listed = [r.text for r in browser.find_elements("css selector", "#subjects tr.governed-subject")]  # type: ignore[attr-defined]
-    assert listed == [f"{payments.name}-address schemas/", f"{payments.subject} schemas/"]
-    assert visit(browser, payments.console.url + "/lineage", "json-schema-lineage") == []
-    nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
-    assert {f"kafka:{payments.name}", "postgres:warehouse.public.payments"} <= nodes
-    browser.find_element("css selector", f'a.node[data-id="kafka:{payments.name}"]').click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 15).until(lambda b: "node=" in b.current_url)  # type: ignore[arg-type]
-    assert visit(browser, browser.current_url, "json-schema-lineage-topic") == []  # type: ignore[attr-defined]
+        payments: Topic, browser: object) -> None:
+    open_topic_node_after_listings(browser, payments, "warehouse.public.payments", "json-schema")
     assert '"title": "Payment"' in browser.find_element("id", "node-schema").text  # type: ignore[attr-defined]
-    assert browser.find_element("id", "node-subject").text == payments.subject  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 
 from console.test_pages import Console, browser, visit  # noqa: F401  (browser: the fixture)
+from console_helpers import Topic, diff_1_to_2, open_topic_node_after_listings, open_version_1, rows, write_loader_job
 from governance.kafka import KafkaSettings
 
 FIXTURE = Path(__file__).parents[1] / "lineage" / "protobuf_project" / "schemas"
@@ -23,13 +24,8 @@ VERSION_1 = VERSION_2.replace("  repeated string labels = 10;\n", "").replace(" 
 """Version 2 adds `labels`, removes `note` and makes `parcels` int32 (wire-compatible: BACKWARD holds)."""
 
 
-class Shipments:
-    def __init__(self, name: str, console: Console) -> None:
-        self.name, self.subject, self.console = name, f"{name}-value", console
-
-
 @pytest.fixture(scope="module")
-def shipments(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shipments]:
+def shipments(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topic]:
     name = f"shipments-{time.time_ns() % 10**8}"
     project = tmp_path_factory.mktemp("protobuf-console")
     (project / "schemas").mkdir()
@@ -37,26 +33,19 @@ def shipments(kafka: KafkaSettings, registry_url: str, tmp_path_factory: pytest.
     (project / "schemas" / f"{name}-address.proto").write_text(ADDRESS)
     (project / "schemas" / "subjects.yml").write_text(
         f"{name}-value:\n  references:\n    - name: shipping/address.proto\n      subject: {name}-address\n")
-    (project / "lineage").mkdir()
-    (project / "lineage" / "warehouse.yml").write_text(
-        f"jobs:\n  - name: loader\n    flow: warehouse\n    orchestrator: airflow\n"
-        f"    inputs: [kafka:{name}]\n    outputs: [postgres:warehouse.public.shipments]\n")
+    write_loader_job(project, name, "warehouse.public.shipments")
     client = SchemaRegistryClient({"url": registry_url})
     client.register_schema(f"{name}-address", Schema(ADDRESS, "PROTOBUF"))
     reference = [SchemaReference("shipping/address.proto", f"{name}-address", 1)]
     client.register_schema(f"{name}-value", Schema(VERSION_1, "PROTOBUF", reference))
     client.register_schema(f"{name}-value", Schema(VERSION_2, "PROTOBUF", reference))
     console = Console(project, kafka, registry_url)
-    yield Shipments(name, console)
+    yield Topic(name, console)
     console.stop()
 
 
-def rows(browser: object) -> list[str]:
-    return [r.text for r in browser.find_elements("css selector", "#fields tr")]  # type: ignore[attr-defined]
-
-
 def test_a_protobuf_subject_page_shows_its_proto_text_and_fields_with_numbers_and_types(
-        shipments: Shipments, browser: object) -> None:
+        shipments: Topic, browser: object) -> None:
     assert visit(browser, f"{shipments.console.url}/subjects/{shipments.subject}", "protobuf-subject") == []
     assert browser.find_element("tag name", "h1").text == shipments.subject  # type: ignore[attr-defined]
     schema = browser.find_element("id", "schema").text  # type: ignore[attr-defined]
@@ -73,22 +62,11 @@ def test_a_protobuf_subject_page_shows_its_proto_text_and_fields_with_numbers_an
 
 
 def test_the_version_picker_and_the_diff_between_two_versions_of_a_protobuf_subject(
-        shipments: Shipments, browser: object) -> None:
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-
-    assert visit(browser, f"{shipments.console.url}/subjects/{shipments.subject}", "protobuf-subject-v2") == []
-    browser.find_element("link text", "1").click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 15).until(lambda b: "version=1" in b.current_url)  # type: ignore[arg-type]
-    assert visit(browser, browser.current_url, "protobuf-subject-v1") == []  # type: ignore[attr-defined]
-    assert browser.find_element("css selector", "h2").text.startswith("Version 1 ")  # type: ignore[attr-defined]
+        shipments: Topic, browser: object) -> None:
+    open_version_1(browser, shipments, "protobuf-subject")
     assert "parcels 5 uint32" in rows(browser) and "note 11 string" in rows(browser)
     assert not any(r.startswith("labels") for r in rows(browser))
-    Select(browser.find_element("name", "from")).select_by_visible_text("1")  # type: ignore[attr-defined]
-    Select(browser.find_element("name", "to")).select_by_visible_text("2")  # type: ignore[attr-defined]
-    browser.find_element("css selector", "form.inline button").click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 15).until(lambda b: "to=2" in b.current_url)  # type: ignore[arg-type]
-    assert visit(browser, browser.current_url, "protobuf-subject-diff") == []  # type: ignore[attr-defined]
-    diff = browser.find_element("id", "diff").text.splitlines()  # type: ignore[attr-defined]
+    diff = diff_1_to_2(browser, "protobuf-subject")
     assert sorted(diff) == sorted([
         "~ field `parcels` (number 5) of message `logistics.Shipment` changed type from uint32 to int32 (wire-compatible)",
         "+ field `labels` (number 10) of message `logistics.Shipment` was added",
@@ -96,20 +74,6 @@ def test_the_version_picker_and_the_diff_between_two_versions_of_a_protobuf_subj
 
 
 def test_a_protobuf_subject_is_on_the_overview_in_subjects_and_in_the_lineage_graph(
-        shipments: Shipments, browser: object) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    assert visit(browser, shipments.console.url + "/", "protobuf-overview") == []
-    governed = [r.text for r in browser.find_elements("css selector", "#governed-subjects tr")]  # type: ignore[attr-defined]
-    assert f"{shipments.subject} schemas/" in governed and f"{shipments.name}-address schemas/" in governed
-    assert visit(browser, f"{shipments.console.url}/subjects?q={shipments.name}", "protobuf-subjects") == []
-    listed = [r.text for r in browser.find_elements("css selector", "#subjects tr.governed-subject")]  # type: ignore[attr-defined]
-    assert listed == [f"{shipments.name}-address schemas/", f"{shipments.subject} schemas/"]
-    assert visit(browser, shipments.console.url + "/lineage", "protobuf-lineage") == []
-    nodes = {n.get_attribute("data-id") for n in browser.find_elements("css selector", "a.node")}  # type: ignore[attr-defined]
-    assert {f"kafka:{shipments.name}", "postgres:warehouse.public.shipments"} <= nodes
-    browser.find_element("css selector", f'a.node[data-id="kafka:{shipments.name}"]').click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 15).until(lambda b: "node=" in b.current_url)  # type: ignore[arg-type]
-    assert visit(browser, browser.current_url, "protobuf-lineage-topic") == []  # type: ignore[attr-defined]
+        shipments: Topic, browser: object) -> None:
+    open_topic_node_after_listings(browser, shipments, "warehouse.public.shipments", "protobuf")
     assert "message Shipment {" in browser.find_element("id", "node-schema").text  # type: ignore[attr-defined]
-    assert browser.find_element("id", "node-subject").text == shipments.subject  # type: ignore[attr-defined]

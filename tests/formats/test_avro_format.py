@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from format_helpers import Fetches, modules_loaded
 
 from governance.errors import GovernanceError, InvalidSchemaError
 from governance.formats import (
@@ -58,10 +57,8 @@ def test_a_type_no_format_serves_is_an_invalid_schema_naming_the_supported_ones(
 
 
 def test_the_seam_imports_neither_fastavro_nor_datahub() -> None:
-    code = ("import sys, governance.formats, governance.workspace; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastavro', 'datahub', 'pandas', 'confluent_kafka')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert modules_loaded("import governance.formats, governance.workspace",
+                          ("fastavro", "datahub", "pandas", "confluent_kafka")) == "[]"
 
 
 # -- parse, canonical text, fingerprint ------------------------------------------------
@@ -207,14 +204,9 @@ def test_the_decoder_reads_one_value_body_and_stops_at_its_end() -> None:
 
 def test_the_datahub_document_defines_each_referenced_type_where_it_is_first_used() -> None:
     order = record([{"name": "to", "type": "com.acme.Address"}, {"name": "from", "type": "com.acme.Address"}])
-    asked: list[tuple[str, str]] = []
-
-    def fetch(subject: str, version: str) -> dict[str, object]:
-        asked.append((subject, version))
-        return {"schema": ADDRESS}
-
+    fetch = Fetches(ADDRESS)
     document = json.loads(AVRO.datahub_document(order, [{"name": "com.acme.Address", "subject": "address", "version": 3}], fetch))
-    assert asked == [("address", "3")]
+    assert fetch.asked == [("address", "3")]
     assert document["fields"][0]["type"] == json.loads(ADDRESS) and document["fields"][1]["type"] == "com.acme.Address"
     assert AVRO.datahub_document(OLD, [], fetch) == OLD
 

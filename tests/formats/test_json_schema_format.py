@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-import sys
 
 import pytest
+from format_helpers import DIRECTIONS_AT_EACH_LEVEL, Fetches, line_of, modules_loaded
 
 from governance.errors import InvalidSchemaError
-from governance.formats import BACKWARD, FORWARD, SCHEMA_TYPES, Level, format_for, suffixes
+from governance.formats import BACKWARD, SCHEMA_TYPES, Level, format_for, suffixes
 from governance.json_schema import JsonBodyError, JsonSchemaViolation
 
 JSON = format_for("JSON")
@@ -42,10 +41,6 @@ OLD = '{\n  "type": "object",\n  "properties": {\n    "id": {"type": "string"},\
 NEW = OLD.replace('"amount": {"type": "integer"}', '"amount": {"type": "string"}')
 
 
-def line_of(text: str, words: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if words in line)
-
-
 # -- which format ---------------------------------------------------------------------
 
 
@@ -55,11 +50,9 @@ def test_json_schema_is_the_format_of_json_and_of_json_files() -> None:
 
 
 def test_the_seam_and_the_format_import_neither_validator_nor_datahub_until_asked() -> None:
-    code = ("import sys, governance.formats, governance.workspace; "
-            "governance.formats.format_for('JSON').locator('{\"properties\": {\"x\": {}}}').field_line('x'); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jsonschema', 'jsonschema_rs', 'datahub')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    code = ("import governance.formats, governance.workspace; "
+            "governance.formats.format_for('JSON').locator('{\"properties\": {\"x\": {}}}').field_line('x')")
+    assert modules_loaded(code, ("jsonschema", "jsonschema_rs", "datahub")) == "[]"
 
 
 # -- parse, canonical text, fingerprint ------------------------------------------------
@@ -104,15 +97,7 @@ CHANGED = "at property `amount` (#/properties/amount): {r} expects {a} where {w}
           "written with {w} may be refused by consumers using {r}"
 
 
-@pytest.mark.parametrize("level, expected", [
-    (Level.BACKWARD, [(BACKWARD, 2)]),
-    (Level.BACKWARD_TRANSITIVE, [(BACKWARD, 2), (BACKWARD, 1)]),
-    (Level.FORWARD, [(FORWARD, 2)]),
-    (Level.FORWARD_TRANSITIVE, [(FORWARD, 2), (FORWARD, 1)]),
-    (Level.FULL, [(BACKWARD, 2), (FORWARD, 2)]),
-    (Level.FULL_TRANSITIVE, [(BACKWARD, 2), (FORWARD, 2), (BACKWARD, 1), (FORWARD, 1)]),
-    (Level.NONE, []),
-])
+@pytest.mark.parametrize("level, expected", DIRECTIONS_AT_EACH_LEVEL)
 def test_compatibility_findings_carry_a_path_a_direction_and_a_sentence_at_each_level(
         level: Level, expected: list[tuple[str, int]]) -> None:
     old = JSON.parse(OLD)
@@ -231,15 +216,10 @@ def test_the_decoder_validates_each_record_and_says_where_the_schema_refuses_it(
 
 
 def test_the_datahub_document_is_the_schemas_own_text_as_datahubs_kafka_source_keeps_it() -> None:
-    asked: list[tuple[str, str]] = []
-
-    def fetch(subject: str, version: str) -> dict[str, object]:
-        asked.append((subject, version))
-        return {"schema": ADDRESS}
-
+    fetch = Fetches(ADDRESS)
     assert JSON.datahub_document(OLD, [], fetch) == OLD
     assert JSON.datahub_document(ORDER, [{"name": "address.json", "subject": "address", "version": 2}], fetch) == ORDER
-    assert asked == []
+    assert fetch.asked == []
 
 
 def test_datahub_fields_are_datahubs_own_reading_with_v2_paths() -> None:

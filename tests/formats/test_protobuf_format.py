@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
-import sys
 
 import pytest
+from format_helpers import DIRECTIONS_AT_EACH_LEVEL, Fetches, line_of, modules_loaded
 
 from governance.errors import InvalidSchemaError
 from governance.formats import BACKWARD, FORWARD, SCHEMA_TYPES, Level, format_for, suffixes
@@ -45,10 +44,6 @@ OLD = 'syntax = "proto3";\npackage t;\n\nmessage Order {\n  string id = 1;\n  in
 NEW = OLD.replace("int32 amount = 2;", "string amount = 2;")
 
 
-def line_of(text: str, words: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if words in line)
-
-
 # -- which format ---------------------------------------------------------------------
 
 
@@ -58,11 +53,9 @@ def test_protobuf_is_the_format_of_protobuf_and_of_proto_files() -> None:
 
 
 def test_the_seam_and_the_format_import_neither_protobuf_nor_protoc_until_a_schema_is_parsed() -> None:
-    code = ("import sys, governance.formats, governance.workspace; "
-            "governance.formats.format_for('PROTOBUF').locator('message A { int32 x = 1; }').field_line('x'); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('google', 'grpc_tools', 'grpc', 'datahub')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    code = ("import governance.formats, governance.workspace; "
+            "governance.formats.format_for('PROTOBUF').locator('message A { int32 x = 1; }').field_line('x')")
+    assert modules_loaded(code, ("google", "grpc_tools", "grpc", "datahub")) == "[]"
 
 
 # -- parse, canonical text, fingerprint ------------------------------------------------
@@ -116,15 +109,7 @@ FWD = CHANGED[1].format(a="int32", b="string") + ("records written with the new 
                                                   "using version {v}")
 
 
-@pytest.mark.parametrize("level, expected", [
-    (Level.BACKWARD, [(BACKWARD, 2)]),
-    (Level.BACKWARD_TRANSITIVE, [(BACKWARD, 2), (BACKWARD, 1)]),
-    (Level.FORWARD, [(FORWARD, 2)]),
-    (Level.FORWARD_TRANSITIVE, [(FORWARD, 2), (FORWARD, 1)]),
-    (Level.FULL, [(BACKWARD, 2), (FORWARD, 2)]),
-    (Level.FULL_TRANSITIVE, [(BACKWARD, 2), (FORWARD, 2), (BACKWARD, 1), (FORWARD, 1)]),
-    (Level.NONE, []),
-])
+@pytest.mark.parametrize("level, expected", DIRECTIONS_AT_EACH_LEVEL)
 def test_compatibility_findings_carry_a_path_a_direction_and_a_sentence_at_each_level(
         level: Level, expected: list[tuple[str, int]]) -> None:
     old = PROTO.parse(OLD)
@@ -219,17 +204,12 @@ def test_the_decoder_reads_the_message_the_index_list_names() -> None:
 
 
 def test_the_datahub_document_is_the_proto_text_printed_from_a_stored_descriptor() -> None:
-    asked: list[tuple[str, str]] = []
-
-    def fetch(subject: str, version: str) -> dict[str, object]:
-        asked.append((subject, version))
-        return {"schema": ADDRESS}
-
+    fetch = Fetches(ADDRESS)
     references = [{"name": "common/address.proto", "subject": "address", "version": 2}]
-    assert PROTO.datahub_document(ORDER, references, fetch) == ORDER and asked == []
+    assert PROTO.datahub_document(ORDER, references, fetch) == ORDER and fetch.asked == []
     serialized = PROTO.parse(ORDER, REFS).serialized()
     assert PROTO.datahub_document(serialized, references, fetch) == PROTO.parse(ORDER, REFS).canonical
-    assert asked == [("address", "2")]
+    assert fetch.asked == [("address", "2")]
 
 
 def test_datahub_fields_are_datahubs_own_reading_with_v2_paths() -> None:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from gate_cases import ID
-from gate_helpers import GitRepo, findings, line_of, make_repo, record, run_gate
+from gate_helpers import (
+    GitRepo, History, assert_same_lines, both, findings, line_of, make_repo, only_findings, post, record, run_gate,
+    seed_history)
 from registry_helpers import http
 
 
@@ -34,21 +36,6 @@ ADDRESS = schema({"street": {"type": "string"}, "zip": {"type": "string", "maxLe
 def order(total: Any = None, extra: dict[str, Any] | None = None, address: str = "address.json") -> str:
     return schema({"id": {"type": "string"}, "total": total or {"type": "number", "minimum": 0},
                    "address": {"$ref": address}, **(extra or {})}, closed=True)
-
-
-def post(url: str, path: str, body: Any) -> Any:
-    status, answer = http("PUT" if path.startswith("/config") else "POST", url + path, body)
-    assert status == 200, answer
-    return answer
-
-
-def register(url: str, subject: str, text: str, references: list[dict[str, Any]] | None = None) -> Any:
-    return post(url, f"/subjects/{subject}/versions", {"schema": text, "schemaType": "JSON",
-                                                        **({"references": references} if references else {})})
-
-
-def only_findings(result: Any) -> list[dict[str, Any]]:
-    return [f for f in findings(result) if "warning" not in f]
 
 
 def key(f: dict[str, Any]) -> tuple[Any, ...]:
@@ -290,7 +277,7 @@ def test_diff_lists_properties_by_json_path_from_git(orders: GitRepo) -> None:
 
 # Registry mode: our registry, started once per session (conftest's registry_url).
 
-def history(unique: str) -> dict[str, tuple[str, list[str], str]]:
+def history(unique: str) -> History:
     """subject -> (declared level, committed versions, the change): each a break of another rule family."""
     base = {"id": {"type": "string"}}
     return {
@@ -318,18 +305,9 @@ def history(unique: str) -> dict[str, tuple[str, list[str], str]]:
 def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str, unique_name: str) -> None:
     cases = history(unique_name)
     repo = make_repo(tmp_path / "repo")
-    repo.commit({"subjects.yml": "".join(f"{s}:\n  compatibility: {level}\n" for s, (level, _, _) in cases.items())})
-    for i in range(max(len(versions) for _, versions, _ in cases.values())):
-        repo.commit({f"{s}.json": versions[i] for s, (_, versions, _) in cases.items() if i < len(versions)})
-    for subject, (level, versions, _) in cases.items():
-        post(registry_url, f"/config/{subject}", {"compatibility": "NONE"})  # the history as it was committed
-        for text in versions:
-            register(registry_url, subject, text)
-        post(registry_url, f"/config/{subject}", {"compatibility": level})
-    repo.write({f"{s}.json": new for s, (_, _, new) in cases.items()})
+    seed_history(repo, registry_url, cases, ".json", "JSON")
 
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
     assert "warning" not in registry.stderr
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
@@ -347,10 +325,7 @@ def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str,
     judged = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-judge"]
     assert all("does not compare `propertyNames`" in f["message"] for f in judged) and len(judged) == 2
 
-    for fmt in ("text", "github", "junit"):  # the same lines (a FULL level's two directions in either order)
-        told = run_gate(repo, "check", "--registry", registry_url, "--format", fmt).stdout
-        assert sorted(told.splitlines()) == sorted(run_gate(repo, "check", "--against", "HEAD", "--format", fmt).stdout.replace(
-            "(git HEAD)", f"(registry {registry_url})").splitlines())
+    assert_same_lines(repo, registry_url)
 
 
 def test_the_policy_in_registry_mode_is_set_by_register_and_warned_about(
@@ -385,8 +360,7 @@ def test_the_policy_in_registry_mode_is_set_by_register_and_warned_about(
     repo.commit({})
     narrowed = schema({"id": {"type": "string", "maxLength": 5}, "note": {"type": "string"}})
     repo.write({f"{subject}.json": narrowed})  # LENIENT refuses it too: the registry's endpoint decides, as git mode
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1 and "warning" not in registry.stderr, registry.stderr
     assert [key(f) for f in only_findings(registry)] == [key(f) for f in only_findings(git)]
     assert [(f["type"], f["location"]) for f in only_findings(git)] == [("MAX_LENGTH_ADDED", "#/properties/id/maxLength")]
@@ -456,8 +430,7 @@ def test_a_subject_changing_to_json_schema_is_incompatible_in_both_modes(
     repo.commit({f"{subject}.avsc": record([ID])})
     post(registry_url, f"/subjects/{subject}/versions", {"schema": record([ID])})
     repo.write({f"{subject}.avsc": None, f"{subject}.json": schema({"id": {"type": "string"}})})
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1, git.stdout + git.stderr + registry.stdout + registry.stderr
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
     [finding] = only_findings(git)
@@ -498,8 +471,7 @@ def test_a_reference_named_by_its_uri_is_registered_by_that_name(
     changed = ADDRESS.replace('"maxLength": 10', '"maxLength": 5')
     repo.commit({})
     repo.write({f"{address}.json": changed})
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
     assert sorted((f["subject"], f["type"], f["field_path"], f["line"]) for f in only_findings(registry)) == sorted(
         (f["subject"], f["type"], f["field_path"], f["line"]) for f in only_findings(git)) == [

@@ -8,28 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from gate_cases import ID
-from gate_helpers import GitRepo, findings, line_of, make_repo, record, run_gate
+from gate_helpers import GitRepo, both, findings, line_of, make_repo, only_findings, post, record, run_gate
 from registry_helpers import http
-
-
-def put(url: str, path: str, body: Any) -> Any:
-    status, answer = http("PUT" if path.startswith("/config") else "POST", url + path, body)
-    assert status == 200, answer
-    return answer
 
 
 def key(f: dict[str, Any]) -> tuple[Any, ...]:
     return (f["subject"], f["type"], f["field_path"], tuple(f["versions"]), f["line"], f["level"], f["direction"])
-
-
-def both(repo: GitRepo, url: str, against: str = "HEAD") -> tuple[Any, Any]:
-    git = run_gate(repo, "check", "--against", against, "--format", "json")
-    registry = run_gate(repo, "check", "--registry", url, "--format", "json")
-    return git, registry
-
-
-def only_findings(result: Any) -> list[dict[str, Any]]:
-    return [f for f in findings(result) if "warning" not in f]
 
 
 def test_a_field_removed_under_full_transitive_fails_in_both_modes(tmp_path: Path, registry_url: str, unique_name: str) -> None:
@@ -39,8 +23,8 @@ def test_a_field_removed_under_full_transitive_fails_in_both_modes(tmp_path: Pat
     repo = make_repo(tmp_path / "repo")
     repo.commit({f"{subject}.avsc": before, "subjects.yml": f"{subject}:\n  compatibility: FULL_TRANSITIVE\n"})
     # Registered by someone who never set the level: the registry checks this subject at BACKWARD.
-    put(registry_url, f"/config/{subject}", {"compatibility": "BACKWARD"})
-    put(registry_url, f"/subjects/{subject}/versions", {"schema": before})
+    post(registry_url, f"/config/{subject}", {"compatibility": "BACKWARD"})
+    post(registry_url, f"/subjects/{subject}/versions", {"schema": before})
     repo.write({f"{subject}.avsc": after})
 
     git, registry = both(repo, registry_url)
@@ -71,11 +55,11 @@ def test_both_modes_name_the_version_the_break_is_against(tmp_path: Path, regist
     subject = f"{unique_name}-amount"
     repo = make_repo(tmp_path / "repo")
     repo.commit({"subjects.yml": f"{subject}:\n  compatibility: BACKWARD\n"})
-    put(registry_url, f"/config/{subject}", {"compatibility": "BACKWARD"})
+    post(registry_url, f"/config/{subject}", {"compatibility": "BACKWARD"})
     for kind in ("int", "long", "double"):
         text = record([ID, {"name": "amount", "type": kind}])
         repo.commit({f"{subject}.avsc": text})
-        put(registry_url, f"/subjects/{subject}/versions", {"schema": text})
+        post(registry_url, f"/subjects/{subject}/versions", {"schema": text})
     repo.write({f"{subject}.avsc": record([ID, {"name": "amount", "type": "string"}])})
 
     git, registry = both(repo, registry_url)
@@ -89,7 +73,7 @@ def test_a_deleted_subject_is_caught_in_both_modes(tmp_path: Path, registry_url:
     repo = make_repo(tmp_path / "repo")
     repo.commit({f"{kept}.avsc": record([ID]), f"{gone}.avsc": record([ID], name="Gone")})
     assert run_gate(repo, "register", "--registry", registry_url).returncode == 0
-    put(registry_url, f"/subjects/{stranger}/versions", {"schema": record([ID], name="Stranger")})
+    post(registry_url, f"/subjects/{stranger}/versions", {"schema": record([ID], name="Stranger")})
 
     repo.write({f"{gone}.avsc": None})
     git, registry = both(repo, registry_url)

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from gate_cases import ID
-from gate_helpers import GitRepo, clone, findings, line_of, make_repo, record, run_gate
+from gate_helpers import (
+    GitRepo, History, assert_same_lines, both, clone, findings, line_of, make_repo, only_findings, post, record,
+    register, run_gate, seed_history)
 from registry_helpers import http
 
 import governance
@@ -46,21 +48,6 @@ message Order {{
 
 def message(fields: str, name: str = "Shipment") -> str:
     return f'syntax = "proto3";\npackage acme;\n\nmessage {name} {{\n{fields}}}\n'
-
-
-def post(url: str, path: str, body: Any) -> Any:
-    status, answer = http("PUT" if path.startswith("/config") else "POST", url + path, body)
-    assert status == 200, answer
-    return answer
-
-
-def register(url: str, subject: str, text: str, references: list[dict[str, Any]] | None = None) -> Any:
-    return post(url, f"/subjects/{subject}/versions", {"schema": text, "schemaType": "PROTOBUF",
-                                                        **({"references": references} if references else {})})
-
-
-def only_findings(result: Any) -> list[dict[str, Any]]:
-    return [f for f in findings(result) if "warning" not in f]
 
 
 def key(f: dict[str, Any]) -> tuple[Any, ...]:
@@ -235,7 +222,7 @@ def test_diff_lists_fields_by_number_from_git(orders: GitRepo) -> None:
 
 # Registry mode: our registry, started once per session (conftest's registry_url).
 
-def history(unique: str) -> dict[str, tuple[str, list[str], str]]:
+def history(unique: str) -> History:
     """subject -> (declared level, committed versions, the change): each a break of another difference kind."""
     return {
         f"{unique}-kind": ("BACKWARD", [message("  string id = 1;\n  int64 count = 2;\n")],
@@ -254,17 +241,9 @@ def history(unique: str) -> dict[str, tuple[str, list[str], str]]:
 def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str, unique_name: str) -> None:
     cases = history(unique_name)
     repo = make_repo(tmp_path / "repo")
-    repo.commit({"subjects.yml": "".join(f"{s}:\n  compatibility: {level}\n" for s, (level, _, _) in cases.items())})
-    for i in range(max(len(versions) for _, versions, _ in cases.values())):
-        repo.commit({f"{s}.proto": versions[i] for s, (_, versions, _) in cases.items() if i < len(versions)})
-    for subject, (level, versions, _) in cases.items():
-        post(registry_url, f"/config/{subject}", {"compatibility": level})
-        for text in versions:
-            register(registry_url, subject, text)
-    repo.write({f"{s}.proto": new for s, (_, _, new) in cases.items()})
+    seed_history(repo, registry_url, cases, ".proto", "PROTOBUF")
 
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
     assert "warning" not in registry.stderr
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
@@ -275,10 +254,7 @@ def test_registry_mode_gives_git_modes_answer(tmp_path: Path, registry_url: str,
     [label] = [f for f in only_findings(registry) if f["subject"] == f"{unique_name}-label"]
     assert label["versions"] == [1, 2] and label["line"] == line_of(cases[f"{unique_name}-label"][2], "repeated int32")
 
-    for fmt in ("text", "github", "junit"):  # the same lines (a FULL level's two directions in either order)
-        told = run_gate(repo, "check", "--registry", registry_url, "--format", fmt).stdout
-        assert sorted(told.splitlines()) == sorted(run_gate(repo, "check", "--against", "HEAD", "--format", fmt).stdout.replace(
-            "(git HEAD)", f"(registry {registry_url})").splitlines())
+    assert_same_lines(repo, registry_url)
 
 
 def test_a_declared_level_the_registry_does_not_enforce_is_judged_by_the_engine(
@@ -288,11 +264,10 @@ def test_a_declared_level_the_registry_does_not_enforce_is_judged_by_the_engine(
     repo = make_repo(tmp_path / "repo")
     repo.commit({f"{subject}.proto": before, "subjects.yml": f"{subject}:\n  compatibility: FORWARD\n"})
     post(registry_url, f"/config/{subject}", {"compatibility": "NONE"})
-    register(registry_url, subject, before)
+    register(registry_url, subject, before, "PROTOBUF")
     repo.write({f"{subject}.proto": message("  string id = 1;\n  double count = 2;\n")})
 
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1, registry.stdout + registry.stderr
     assert f"the registry checks {subject} at NONE, but schemas/subjects.yml declares FORWARD" in registry.stderr
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
@@ -381,8 +356,7 @@ def test_a_subject_changing_format_is_incompatible_in_both_modes_but_at_none(
     post(registry_url, f"/subjects/{subject}/versions", {"schema": record([ID])})
     repo.write({f"{subject}.avsc": None, f"{subject}.proto": message("  string id = 1;\n", "Event")})
 
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1, git.stdout + git.stderr + registry.stdout + registry.stderr
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
     [finding] = only_findings(git)
@@ -390,8 +364,7 @@ def test_a_subject_changing_format_is_incompatible_in_both_modes_but_at_none(
     assert finding["message"].startswith("version 1 is Avro and this schema is Protobuf: ")
 
     repo.write({"subjects.yml": f"{subject}:\n  compatibility: FORWARD\n"})  # not the registry's: our engine judges
-    git = run_gate(repo, "check", "--against", "HEAD", "--format", "json")
-    registry = run_gate(repo, "check", "--registry", registry_url, "--format", "json")
+    git, registry = both(repo, registry_url)
     assert git.returncode == registry.returncode == 1 and "declares FORWARD" in registry.stderr
     assert sorted(map(key, only_findings(registry))) == sorted(map(key, only_findings(git)))
 

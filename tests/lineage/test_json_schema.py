@@ -5,9 +5,6 @@ metadata-file`, DataHub Lite, and the registry's subjects (a `$ref` to another s
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,8 +15,9 @@ from datahub.ingestion.sink.file import write_metadata_file
 from datahub.testing.mce_helpers import check_golden_file
 
 from governance.formats import format_for
-from governance.lineage.build import Sources, build_estate
-from governance.lineage.datahub import Mapper
+from lineage_helpers import (
+    aspects, emit_passing_datahubs_check, emit_with_registry_subjects, estate_mcps, governance, kafka_aspect,
+    renamed_project)
 from lineage.test_lite import get, home, lite  # noqa: F401  (home: the fixture)
 
 PROJECT = Path(__file__).parent / "json_schema_project"
@@ -30,17 +28,6 @@ REFS = {"customer-address.json": ADDRESS}
 ROOT = "[version=2.0].[type=Payment]"
 LEAVES = ("payment_id", "order_id", "amount", "currency", "card.holder", "card.last4", "billing_address.street",
           "billing_address.city", "billing_address.zip", "billing_address.country", "items", "note")
-OFFLINE = {"PATH": "/usr/bin:/bin"}
-"""No $GOVERNANCE_REGISTRY_URL and no local stack in HOME: schemas/ only."""
-
-
-def governance(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=120,
-                          env={**OFFLINE, "HOME": str(home)})
-
-
-def aspects(mcps: list[MetadataChangeProposalWrapper], urn_part: str, name: str) -> list:
-    return [m.aspect for m in mcps if urn_part in m.entityUrn and m.aspectName == name]
 
 
 def short(urn: str) -> str:
@@ -50,7 +37,7 @@ def short(urn: str) -> str:
 
 @pytest.fixture(scope="module")
 def mcps() -> list[MetadataChangeProposalWrapper]:
-    return Mapper(build_estate(Sources(PROJECT / "schemas", PROJECT / "rules", PROJECT / "lineage"))).mcps()
+    return estate_mcps(PROJECT)
 
 
 def test_the_json_schema_estate_matches_the_golden_file(pytestconfig: pytest.Config, tmp_path: Path,
@@ -119,12 +106,7 @@ def test_columns_map_to_the_field_holding_them_never_to_one_inside_an_array() ->
 
 def test_emitted_json_schema_estate_passes_datahubs_check_and_imports_into_lite(
         tmp_path: Path, home: dict[str, str]) -> None:  # noqa: F811
-    output = tmp_path / "out.json"
-    emitted = governance("lineage", "emit", "--project", str(PROJECT), "--to", f"file:{output}", home=tmp_path)
-    assert emitted.returncode == 0, emitted.stderr
-    checked = subprocess.run([str(Path(sys.executable).parent / "datahub"), "check", "metadata-file", str(output)],
-                             capture_output=True, text=True, env={**OFFLINE, "HOME": str(tmp_path)})
-    assert checked.returncode == 0 and "all valid" in checked.stdout + checked.stderr, checked.stdout + checked.stderr
+    output = emit_passing_datahubs_check(PROJECT, tmp_path)
     lite(home, "import", "--file", str(output))
     schema = get(home, "urn:li:dataset:(urn:li:dataPlatform:kafka,payments,PROD)", "schemaMetadata")
     assert schema["platformSchema"]["com.linkedin.schema.KafkaSchema"] == {"documentSchema": PAYMENT,
@@ -153,17 +135,6 @@ def test_show_and_impact_list_a_json_schema_subject_like_an_avro_one(tmp_path: P
         "  sentinel payments (4 rules) -> kafka:payments-dlq"]
 
 
-def renamed_project(tmp_path: Path, name: str) -> Path:
-    """The fixture project with the topic and its subject renamed (the session's registry is shared)."""
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT, project)
-    for path in [p for p in project.rglob("*") if p.is_file()]:
-        path.write_text(path.read_text().replace("payments", name))
-        if "payments" in path.name:
-            path.rename(path.with_name(path.name.replace("payments", name)))
-    return project
-
-
 def datahubs_kafka_source(registry_url: str, topic_name: str) -> object:
     """The SchemaMetadata DataHub's own Kafka source (its Confluent schema registry reader) makes of a topic."""
     from datahub.ingestion.source.confluent_schema_registry import ConfluentSchemaRegistry
@@ -179,29 +150,18 @@ def test_registered_json_schema_subjects_reach_datahub_as_datahubs_kafka_source_
     """The governed subject registered with a `$ref` to another subject by reference name, a registry-only
     one too: ids and versions, the registry's text, and the fields DataHub's own Kafka source makes."""
     name = f"pay{uuid.uuid4().hex[:8]}"
-    project = renamed_project(tmp_path, name)
+    project = renamed_project(PROJECT, tmp_path, "payments", name)
     client = SchemaRegistryClient({"url": registry_url})
     client.register_schema(f"{name}-address", Schema(ADDRESS, "JSON"))
     reference = [SchemaReference("customer-address.json", f"{name}-address", 1)]
     governed_id = client.register_schema(f"{name}-value", Schema(PAYMENT, "JSON", reference))
     client.register_schema(f"{name}-other-value", Schema(PAYMENT, "JSON", reference))
-    output = tmp_path / "out.json"
-    emitted = subprocess.run([sys.executable, "-m", "governance", "lineage", "emit", "--project", str(project),
-                              "--registry", registry_url, "--include-registry-subjects", "--to", f"file:{output}"],
-                             capture_output=True, text=True, timeout=120, env={**OFFLINE, "HOME": str(tmp_path)})
-    assert emitted.returncode == 0, emitted.stderr
-    records = json.loads(output.read_text())
-
-    def aspect(topic_name: str, aspect_name: str) -> dict:
-        urn = f"urn:li:dataset:(urn:li:dataPlatform:kafka,{topic_name},PROD)"
-        (found,) = [r["aspect"]["json"] for r in records if r["entityUrn"] == urn and r["aspectName"] == aspect_name]
-        return found
-
-    props = aspect(name, "datasetProperties")["customProperties"]
+    records = emit_with_registry_subjects(project, registry_url, tmp_path)
+    props = kafka_aspect(records, name, "datasetProperties")["customProperties"]
     assert (props["schema_id"], props["schema_version"]) == (str(governed_id), "1")
     stored = client.get_latest_version(f"{name}-value").schema.schema_str
     for topic_name in (name, f"{name}-other"):
-        ours = aspect(topic_name, "schemaMetadata")
+        ours = kafka_aspect(records, topic_name, "schemaMetadata")
         theirs = datahubs_kafka_source(registry_url, topic_name)
         assert ours["platformSchema"]["com.linkedin.schema.KafkaSchema"] == {
             "documentSchema": stored, "documentSchemaType": "JSON"} == {

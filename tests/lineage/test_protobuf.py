@@ -5,10 +5,6 @@ serializer registers it)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -20,8 +16,9 @@ from datahub.ingestion.sink.file import write_metadata_file
 from datahub.testing.mce_helpers import check_golden_file
 
 from governance.formats import format_for
-from governance.lineage.build import Sources, build_estate
-from governance.lineage.datahub import Mapper
+from lineage_helpers import (
+    aspects, emit_passing_datahubs_check, emit_with_registry_subjects, estate_mcps, governance, kafka_aspect,
+    renamed_project)
 
 PROJECT = Path(__file__).parent / "protobuf_project"
 GOLDEN = Path(__file__).parent / "golden"
@@ -30,17 +27,6 @@ ADDRESS = (PROJECT / "schemas" / "shipping-address.proto").read_text()
 COLUMNS = ("shipment_id", "order_id", "destination.street", "destination.city", "destination.zip",
            "destination.country", "shipped_at", "parcels", "weight_kg", "carrier", "tracking_number", "pickup_code",
            "labels")
-OFFLINE = {"PATH": "/usr/bin:/bin"}
-"""No $GOVERNANCE_REGISTRY_URL and no local stack in HOME: schemas/ only."""
-
-
-def governance(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "governance", *args], capture_output=True, text=True, timeout=120,
-                          env={**OFFLINE, "HOME": str(home)})
-
-
-def aspects(mcps: list[MetadataChangeProposalWrapper], urn_part: str, name: str) -> list:
-    return [m.aspect for m in mcps if urn_part in m.entityUrn and m.aspectName == name]
 
 
 def datahubs_own_fields(text: str, topic_name: str) -> list:
@@ -53,7 +39,7 @@ def datahubs_own_fields(text: str, topic_name: str) -> list:
 
 @pytest.fixture(scope="module")
 def mcps() -> list[MetadataChangeProposalWrapper]:
-    return Mapper(build_estate(Sources(PROJECT / "schemas", PROJECT / "rules", PROJECT / "lineage"))).mcps()
+    return estate_mcps(PROJECT)
 
 
 def test_the_protobuf_estate_matches_the_golden_file(pytestconfig: pytest.Config, tmp_path: Path,
@@ -116,12 +102,7 @@ def test_columns_map_to_datahubs_paths_in_the_files_first_message_whatever_else_
 
 
 def test_emitted_protobuf_estate_passes_datahubs_check(tmp_path: Path) -> None:
-    output = tmp_path / "out.json"
-    emitted = governance("lineage", "emit", "--project", str(PROJECT), "--to", f"file:{output}", home=tmp_path)
-    assert emitted.returncode == 0, emitted.stderr
-    checked = subprocess.run([str(Path(sys.executable).parent / "datahub"), "check", "metadata-file", str(output)],
-                             capture_output=True, text=True, env={**OFFLINE, "HOME": str(tmp_path)})
-    assert checked.returncode == 0 and "all valid" in checked.stdout + checked.stderr, checked.stdout + checked.stderr
+    output = emit_passing_datahubs_check(PROJECT, tmp_path)
 
 
 def test_show_and_impact_list_a_protobuf_subject_like_an_avro_one(tmp_path: Path) -> None:
@@ -143,46 +124,24 @@ def test_show_and_impact_list_a_protobuf_subject_like_an_avro_one(tmp_path: Path
         "  sentinel shipments (3 rules) -> kafka:shipments-dlq"]
 
 
-def renamed_project(tmp_path: Path, name: str) -> Path:
-    """The fixture project with the topic and its subject renamed (the session's registry is shared)."""
-    project = tmp_path / "project"
-    shutil.copytree(PROJECT, project)
-    for path in [p for p in project.rglob("*") if p.is_file()]:
-        path.write_text(path.read_text().replace("shipments", name))
-        if "shipments" in path.name:
-            path.rename(path.with_name(path.name.replace("shipments", name)))
-    return project
-
-
 def test_registered_protobuf_subjects_reach_datahub_with_their_ids_and_imports(registry_url: str, tmp_path: Path) -> None:
     """The governed subject registered as text importing another subject; a registry-only one as the
     base64 descriptor confluent-kafka's ProtobufSerializer registers."""
     name = f"ship{uuid.uuid4().hex[:8]}"
-    project = renamed_project(tmp_path, name)
+    project = renamed_project(PROJECT, tmp_path, "shipments", name)
     client = SchemaRegistryClient({"url": registry_url})
     client.register_schema(f"{name}-address", Schema(ADDRESS, "PROTOBUF"))
     reference = [SchemaReference("shipping/address.proto", f"{name}-address", 1)]
     governed_id = client.register_schema(f"{name}-value", Schema(SHIPMENT, "PROTOBUF", reference))
     descriptor = format_for("PROTOBUF").parse(SHIPMENT, {"shipping/address.proto": ADDRESS}).serialized()
     client.register_schema(f"{name}-other-value", Schema(descriptor, "PROTOBUF", reference))
-    output = tmp_path / "out.json"
-    emitted = subprocess.run([sys.executable, "-m", "governance", "lineage", "emit", "--project", str(project),
-                              "--registry", registry_url, "--include-registry-subjects", "--to", f"file:{output}"],
-                             capture_output=True, text=True, timeout=120, env={**OFFLINE, "HOME": str(tmp_path)})
-    assert emitted.returncode == 0, emitted.stderr
-    records = json.loads(output.read_text())
-
-    def aspect(topic_name: str, aspect_name: str) -> dict:
-        urn = f"urn:li:dataset:(urn:li:dataPlatform:kafka,{topic_name},PROD)"
-        (found,) = [r["aspect"]["json"] for r in records if r["entityUrn"] == urn and r["aspectName"] == aspect_name]
-        return found
-
-    props = aspect(name, "datasetProperties")["customProperties"]
+    records = emit_with_registry_subjects(project, registry_url, tmp_path)
+    props = kafka_aspect(records, name, "datasetProperties")["customProperties"]
     assert (props["schema_id"], props["schema_version"]) == (str(governed_id), "1")
     printed = format_for("PROTOBUF").parse(SHIPMENT, {"shipping/address.proto": ADDRESS}).canonical
     assert client.get_latest_version(f"{name}-value").schema.schema_str == printed, "the registry's text, as stored"
     for topic_name, document in ((name, printed), (f"{name}-other", printed)):
-        schema = aspect(topic_name, "schemaMetadata")
+        schema = kafka_aspect(records, topic_name, "schemaMetadata")
         assert schema["platformSchema"]["com.linkedin.schema.KafkaSchema"] == {
             "documentSchema": document, "documentSchemaType": "PROTOBUF"}, topic_name
         assert [f["fieldPath"] for f in schema["fields"]] == [

@@ -1,4 +1,4 @@
-"""Fixtures shared by the registry's multi-instance tests."""
+"""Fixtures shared by the registry's tests: a confluent-kafka client of the session's registry, and multi-instance pairs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from registry_helpers import Instance
 
 from governance.kafka import KafkaSettings
+
+
+@pytest.fixture
+def client(registry_url: str) -> SchemaRegistryClient:
+    return SchemaRegistryClient({"url": registry_url})
 
 
 @pytest.fixture

@@ -27,11 +27,6 @@ AGE_LONG = {"name": "age", "type": "long"}
 
 
 @pytest.fixture
-def client(registry_url: str) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": registry_url})
-
-
-@pytest.fixture
 def subject(unique_name: str) -> str:
     return unique_name + "-value"
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
-from kafka_helpers import create_topic
-from registry_helpers import http
+from registry_helpers import http, round_trip
 
 from governance.formats import format_for
 from governance.json_schema import JsonSchemaViolation
@@ -35,34 +32,6 @@ ORDER = json.dumps({
     },
     "required": ["id", "amount"],
 }, indent=2)
-
-
-@pytest.fixture
-def client(registry_url: str) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": registry_url})
-
-
-def round_trip(kafka: KafkaSettings, topic: str, serializer: JSONSerializer, deserializer: JSONDeserializer,
-               sent: list[Any]) -> tuple[list[Any], list[bytes]]:
-    """The records through the broker: what the deserializer made of them, and their bytes."""
-    create_topic(kafka, topic)
-    producer = Producer(kafka.client_config())
-    for value in sent:
-        producer.produce(topic, value=serializer(value, SerializationContext(topic, MessageField.VALUE)))
-    producer.flush(30)
-    consumer = Consumer(kafka.client_config(group_id=topic, auto_offset_reset="earliest"))
-    consumer.subscribe([topic])
-    received, raw = [], []
-    try:
-        while len(received) < len(sent):
-            message = consumer.poll(10)
-            assert message is not None, "records did not arrive"
-            assert message.error() is None, message.error()
-            raw.append(message.value())
-            received.append(deserializer(message.value(), SerializationContext(topic, MessageField.VALUE)))
-    finally:
-        consumer.close()
-    return received, raw
 
 
 def test_auto_registered_records_round_trip_and_our_decoder_reads_the_same_bytes(

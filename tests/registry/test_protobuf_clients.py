@@ -13,24 +13,17 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import message_factory
-from kafka_helpers import create_topic
-from registry_helpers import http
+from registry_helpers import http, round_trip
 
 from governance.formats import format_for
 from governance.kafka import KafkaSettings
 from governance.protobuf import parse_schema
 
 PROTOBUF = format_for("PROTOBUF")
-
-
-@pytest.fixture
-def client(registry_url: str) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": registry_url})
 
 
 @pytest.fixture
@@ -65,29 +58,6 @@ def classes(files: dict[str, str]) -> tuple[Any, Any]:
                           {f"{package}/address.proto": files[f"{package}/address.proto"]})
     order = message_factory.GetMessageClass(schema.pool.FindMessageTypeByName(f"{package}.shop.Order"))
     return order, order.Line
-
-
-def round_trip(kafka: KafkaSettings, topic: str, serializer: ProtobufSerializer, deserializer: ProtobufDeserializer,
-               sent: list[Any]) -> tuple[list[Any], list[bytes]]:
-    """The records through the broker: what the deserializer made of them, and their bytes."""
-    create_topic(kafka, topic)
-    producer = Producer(kafka.client_config())
-    for value in sent:
-        producer.produce(topic, value=serializer(value, SerializationContext(topic, MessageField.VALUE)))
-    producer.flush(30)
-    consumer = Consumer(kafka.client_config(group_id=topic, auto_offset_reset="earliest"))
-    consumer.subscribe([topic])
-    received, raw = [], []
-    try:
-        while len(received) < len(sent):
-            message = consumer.poll(10)
-            assert message is not None, "records did not arrive"
-            assert message.error() is None, message.error()
-            raw.append(message.value())
-            received.append(deserializer(message.value(), SerializationContext(topic, MessageField.VALUE)))
-    finally:
-        consumer.close()
-    return received, raw
 
 
 def test_top_level_messages_with_a_reference_and_a_timestamp_auto_registered(

@@ -2,97 +2,24 @@
 
 from __future__ import annotations
 
-import bisect
-import json
 import re
-from json.decoder import scanstring
 from typing import Any
 
 from governance.avro import ParsedSchema
 from governance.avro.findings import READER_FIELD_MISSING_DEFAULT_VALUE
 from governance.avro.model import Array, Map, Node, Record, Union
 from governance.errors import InvalidSchemaError
-
-_WS = re.compile(r"[ \t\n\r]*")
-_SCALAR = json.JSONDecoder()
+from governance.json_positions import JsonObject, Positions, line_column
 
 
-class _Obj(dict):
-    """A JSON object that remembers the line it starts on, and the line and offset of each key."""
-
-    line: int
-    key_lines: dict[str, int]
-    key_offsets: dict[str, int]
-
-
-class _Arr(list):
-    line: int
-    offsets: list[int]
-
-
-class Positions:
-    """A JSON text parsed with line numbers, asked about field paths and pointers."""
-
-    def __init__(self, text: str) -> None:
-        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
-        self._start = _WS.match(text, 0).end()
-        try:
-            self.tree: Any = self._value(text, self._start)[0]
-        except (ValueError, IndexError):
-            self.tree = None
-
-    def _line(self, offset: int) -> int:
-        return bisect.bisect_left(self._newlines, offset) + 1
-
-    def _value(self, s: str, i: int) -> tuple[Any, int]:
-        c = s[i]
-        if c == "{":
-            obj = _Obj()
-            obj.line, obj.key_lines, obj.key_offsets = self._line(i), {}, {}
-            i = _WS.match(s, i + 1).end()
-            if s[i] == "}":
-                return obj, i + 1
-            while True:
-                key_at = i
-                key, i = scanstring(s, i + 1)
-                i = _WS.match(s, i).end() + 1  # past ':'
-                value, i = self._value(s, _WS.match(s, i).end())
-                obj[key], obj.key_lines[key], obj.key_offsets[key] = value, self._line(key_at), key_at
-                i = _WS.match(s, i).end()
-                if s[i] == "}":
-                    return obj, i + 1
-                i = _WS.match(s, i + 1).end()
-        if c == "[":
-            arr = _Arr()
-            arr.line, arr.offsets = self._line(i), []
-            i = _WS.match(s, i + 1).end()
-            if s[i] == "]":
-                return arr, i + 1
-            while True:
-                arr.offsets.append(i)
-                value, i = self._value(s, i)
-                arr.append(value)
-                i = _WS.match(s, i).end()
-                if s[i] == "]":
-                    return arr, i + 1
-                i = _WS.match(s, i + 1).end()
-        if c == '"':
-            return scanstring(s, i + 1)
-        return _SCALAR.raw_decode(s, i)
+class AvroText(Positions):
+    """An .avsc's JSON text parsed with places, asked about field paths and pointers."""
 
     def pointer_position(self, pointer: str) -> tuple[int, int]:
         """Line and column of the deepest part of a JSON pointer (/fields/2/name) found in the text:
         a key where the pointer ends at one, an array element's first character; (1, 1) if none."""
-        node, offset = self.tree, self._start
-        for token in (t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]):
-            if isinstance(node, _Obj) and token in node:
-                node, offset = node[token], node.key_offsets[token]
-            elif isinstance(node, _Arr) and token.isdigit() and int(token) < len(node):
-                node, offset = node[int(token)], node.offsets[int(token)]
-            else:
-                break
-        line = self._line(offset)
-        return line, offset - (self._newlines[line - 2] if line > 1 else -1)
+        _, offset = self.deepest(t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:])
+        return self.line(offset), self.column(offset)
 
     def field_line(self, field_path: str) -> int:
         """The line defining the deepest field of `field_path` that exists in this schema (1 if none)."""
@@ -114,7 +41,7 @@ class Positions:
                     break
             if found is None:
                 # A field that is not here (removed): point at the list it was removed from.
-                return records[0].key_lines.get("fields", best) if records and isinstance(records[0], _Obj) else best
+                return records[0].key_lines.get("fields", best) if records and isinstance(records[0], JsonObject) else best
             best = found.line
             nodes = [found.get("type")]
         return best
@@ -180,7 +107,7 @@ def quoted_name_line(text: str, message: str) -> int | None:
     if not m:
         return None
     at = text.find(f'"{m.group(1)}"')
-    return text.count("\n", 0, at) + 1 if at >= 0 else None
+    return line_column(text, at)[0] if at >= 0 else None
 
 
 def tree_field_path(root: Node, pointer: str) -> str:
@@ -212,7 +139,7 @@ class AvroLocator:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.positions = Positions(text)
+        self.positions = AvroText(text)
 
     def field_line(self, field_path: str) -> int:
         return self.positions.field_line(field_path)

@@ -12,8 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from governance.errors import InvalidSchemaError
-from governance.formats.base import Description, FieldPaths, Fetch
+from governance.formats.base import Description, FieldPaths, Fetch, parsed_or_none
 from governance.formats.json_schema import datahub, describe
 from governance.formats.json_schema.locate import JsonSchemaLocator
 
@@ -87,10 +86,10 @@ class JsonSchemaFormat:
         return describe.diff_lines(schema_diff(self.parse(old_text, references), self.parse(new_text, references)))
 
     def describe(self, text: str, references: Mapping[str, str] | None = None) -> Description:
-        return describe.describe(self._lenient(text, references), text)
+        return describe.describe(parsed_or_none(self.parse, text, references), text)
 
     def columns(self, text: str, references: Mapping[str, str] | None = None) -> FieldPaths:
-        schema = self._lenient(text, references)
+        schema = parsed_or_none(self.parse, text, references)
         if schema is None:
             return FieldPaths()
         from governance.json_schema import field_paths
@@ -129,9 +128,3 @@ class JsonSchemaFormat:
                         ) -> dict[str, str]:
         """A property path (through `$ref`s and combinators) -> its first field's v2 path; nothing inside an array."""
         return datahub.columns(fields)
-
-    def _lenient(self, text: str, references: Mapping[str, str] | None) -> JsonSchema | None:
-        try:
-            return self.parse(text, references)
-        except InvalidSchemaError:
-            return None

@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from governance.errors import InvalidSchemaError
-from governance.formats.base import Description, FieldPaths, Fetch
+from governance.formats.base import Description, FieldPaths, Fetch, parsed_or_none
 from governance.formats.protobuf import describe, fields
 from governance.formats.protobuf.locate import ProtobufLocator, ProtoText
 
@@ -65,10 +64,10 @@ class ProtobufFormat:
         return describe.diff(self.parse(old_text, references), self.parse(new_text, references))
 
     def describe(self, text: str, references: Mapping[str, str] | None = None) -> Description:
-        return describe.describe(self._lenient(text, references), text)
+        return describe.describe(parsed_or_none(self.parse, text, references), text)
 
     def columns(self, text: str, references: Mapping[str, str] | None = None) -> FieldPaths:
-        schema = self._lenient(text, references)
+        schema = parsed_or_none(self.parse, text, references)
         if schema is None:
             return FieldPaths()
         return fields.field_paths(list(schema.descriptor.message_types_by_name.values()))
@@ -89,14 +88,8 @@ class ProtobufFormat:
 
     def datahub_columns(self, text: str, fields: Sequence[Any], references: Mapping[str, str] | None = None
                         ) -> dict[str, str]:
-        schema = self._lenient(text, references)
+        schema = parsed_or_none(self.parse, text, references)
         return describe.datahub_columns(schema, fields) if schema is not None else {}
-
-    def _lenient(self, text: str, references: Mapping[str, str] | None) -> ProtoSchema | None:
-        try:
-            return self.parse(text, references)
-        except InvalidSchemaError:
-            return None
 
 
 @cache
