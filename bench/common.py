@@ -14,7 +14,7 @@ import struct
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 SCHEMA: dict[str, Any] = {
@@ -130,20 +130,36 @@ def send(producer: Any, topic: str, value: bytes | None, key: bytes | None, **kw
             producer.poll(0.05)
 
 
-def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) -> int:
-    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count."""
+def avro_encoder(schema_id: int) -> Callable[[dict[str, Any]], bytes]:
+    """A function from a record to its Confluent wire-format Avro value under `schema_id`."""
     import fastavro
-    from confluent_kafka import Producer
 
     parsed = fastavro.parse_schema(SCHEMA)
     header = b"\x00" + struct.pack(">I", schema_id)
+    buf = io.BytesIO()
+    writer = fastavro.schemaless_writer
+
+    def encode(rec: dict[str, Any]) -> bytes:
+        buf.seek(0)
+        buf.truncate()
+        writer(buf, parsed, rec)
+        return header + buf.getvalue()
+
+    return encode
+
+
+def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float,
+            encode: Callable[[dict[str, Any]], bytes] | None = None) -> int:
+    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count.
+    Encoded as Avro under `schema_id` unless `encode` is given (bench.payments_proto.encoder)."""
+    from confluent_kafka import Producer
+
+    encode = encode or avro_encoder(schema_id)
     bad = invalid_count(n, ratio)
     producer = Producer({
         "bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000, "acks": "all",
         "compression.type": "lz4", "queue.buffering.max.messages": 500_000,
     })  # fmt: skip
-    buf = io.BytesIO()
-    writer = fastavro.schemaless_writer
     now = int(time.time() * 1000)
     started = time.monotonic()
     broken = 0
@@ -152,11 +168,7 @@ def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float) ->
         breaks = (i + 1) * bad // n != i * bad // n
         rec = record(i, broken % 5 if breaks else None)
         broken += breaks
-        buf.seek(0)
-        buf.truncate()
-        writer(buf, parsed, rec)
-        value = header + buf.getvalue()
-        send(producer, topic, value, rec["id"].encode(), timestamp=now)
+        send(producer, topic, encode(rec), rec["id"].encode(), timestamp=now)
         if (i + 1) % 200_000 == 0:
             producer.poll(0)
             print(f"  produced {i + 1:,} ({time.monotonic() - started:.0f} s)", flush=True)
