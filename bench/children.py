@@ -136,12 +136,13 @@ def sentinel_available() -> bool:
     return done.returncode == 0
 
 
-def write_pipeline(tmp: Path, name: str, source: str, valid: str, dlq: str, commit_every: int) -> Path:
+def write_pipeline(tmp: Path, name: str, source: str, valid: str, dlq: str, commit_every: int,
+                   value_format: str = "avro") -> Path:
     import yaml
 
     spec = yaml.safe_load(PIPELINE_TEMPLATE.read_text())
     spec.update(name=name, source=source, valid_topic=valid, dlq_topic=dlq, subject=f"{source}-value",
-                commit={"every_records": commit_every, "every_ms": 1000})
+                value_format=value_format, commit={"every_records": commit_every, "every_ms": 1000})
     path = tmp / f"{name}.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

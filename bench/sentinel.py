@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.sentinel [--records 1000000] [--invalid-ratio 0.05]
         [--commit-every 10000] [--partitions 3] [--contract-records 50000]
         [--gx-records 2000] [--only a,b,c,d,e,f] [--repeat 1] [--warmup 500000] [--log-dir DIR]
-        [--bootstrap-servers HOST:PORT --registry URL]
+        [--format avro|protobuf] [--bootstrap-servers HOST:PORT --registry URL]
 
 One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
@@ -39,6 +39,12 @@ its peak RSS (its process tree at its largest, see bench.children.run_child) is 
      (bench/peers/quix.py: quixstreams pins an older confluent-kafka). All
      records; its valid and DLQ topics are counted afterwards.
 
+With --format protobuf the same records are written as Protobuf (bench/payments_proto.py: the
+Payment as a `.proto` file registered as PROTOBUF, Confluent's Protobuf wire format) and a, b
+(`value_format: protobuf`) and e (protobuf-java's DynamicMessage from the registry's descriptor)
+read them; c, d and f are Avro only. A further path, v, runs the sentinel on the same records
+as Avro (a topic of their own), for the ratio of its Protobuf throughput to its Avro.
+
 Before a, b, e and f, an unmeasured passthrough of the first WARMUP records warms the
 broker up (a broker fresh from start-up commits small transactions several
 times slower for its first few seconds). With --repeat K, a, b, e and f run K times
@@ -60,6 +66,7 @@ directory and removed afterwards.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -77,43 +84,60 @@ from bench.children import (
     sentinel_summary,
     write_pipeline,
 )
-from bench.common import count_topic, create_topics, outside_seconds, produce, register_schema
+from bench.common import count_topic, create_topics, outside_seconds, produce, register_plain, register_schema
 
 
 def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
     run = uuid.uuid4().hex[:8]
     source = f"bench-sentinel-{run}-in"
+    avro_source = f"bench-sentinel-{run}-avro-in"  # path v: the same records as Avro (--format protobuf)
     n = args.records
+    protobuf = args.format == "protobuf"
     only = set(args.only.split(","))
+    only |= {"v"} if protobuf and "b" in only else set()
     tries = range(1, args.repeat + 1)
     # Fresh output topics (and consumer groups) for every path and every try.
-    keys = [f"{p}{k}" for p in "abef" for k in tries] + ["c1", "d1", "w1"]
+    keys = [f"{p}{k}" for p in "abefv" for k in tries] + ["c1", "d1", "w1"]
     outputs = {key: (f"bench-sentinel-{run}-{key}-valid", f"bench-sentinel-{run}-{key}-dlq") for key in keys}
-    create_topics(bootstrap, [source], args.partitions)
+    create_topics(bootstrap, [source, avro_source] if "v" in only else [source], args.partitions)
     # The broker stamps each output when it appends it: the outside clock (outside_seconds).
     create_topics(bootstrap, [t for pair in outputs.values() for t in pair], args.partitions,
                   {"message.timestamp.type": "LogAppendTime"})
-    pipelines = {}
+    pipelines: dict[str, Path] = {}
     for k in tries:
-        name = f"bench-sentinel-{run}-{k}"
-        create_topics(bootstrap, [f"{name}-kpi"], 1)
-        pipelines[k] = write_pipeline(tmp, name, source, *outputs[f"b{k}"], args.commit_every)
-    schema_id = register_schema(registry, f"{source}-value", outputs["c1"][1])
-    compiled = compiled_rules(pipelines[1])
-    print(f"records {n:,}, {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
-          f"commit every {args.commit_every:,} records or 1000 ms; topic {source}, schema id {schema_id}", flush=True)
-    started = time.monotonic()
-    bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio)
-    print(f"produced {n:,} records ({bad:,} invalid) in {time.monotonic() - started:.1f} s", flush=True)
+        for key, topic, value_format in (("b", source, args.format), ("v", avro_source, "avro")):
+            name = f"bench-sentinel-{run}-{key}{k}"
+            create_topics(bootstrap, [f"{name}-kpi"], 1)
+            pipelines[f"{key}{k}"] = write_pipeline(tmp, name, topic, *outputs[f"{key}{k}"], args.commit_every,
+                                                    value_format)
+    if protobuf:
+        from bench.payments_proto import encoder, register_proto
 
-    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdef"}
+        schema_id = register_proto(registry, f"{source}-value")
+        encode = encoder(schema_id)
+    else:
+        schema_id = register_schema(registry, f"{source}-value", outputs["c1"][1])
+        encode = None
+    compiled = compiled_rules(pipelines["b1"])
+    print(f"records {n:,} ({args.format}), {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
+          f"commit every {args.commit_every:,} records or 1000 ms; topic {source}, schema id {schema_id}", flush=True)
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {load()} at the start "
+          "(other work on the machine slows every path)", flush=True)
+    started = time.monotonic()
+    bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio, encode)
+    print(f"produced {n:,} records ({bad:,} invalid) in {time.monotonic() - started:.1f} s", flush=True)
+    if "v" in only:
+        produce(bootstrap, avro_source, register_plain(registry, f"{avro_source}-value"), n, args.invalid_ratio)
+        print(f"produced the same records as Avro into {avro_source} for path v", flush=True)
+
+    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdefv"}
     notes: list[str] = []
 
     def child(path: str, key: str, target: int, keep: bool = True) -> dict[str, Any] | None:
         out, dlq = outputs[key]
         cmd = [sys.executable, "-m", "bench.sentinel_paths", path, "--bootstrap-servers", bootstrap,
                "--registry", registry, "--source", source, "--out", out, "--dlq", dlq,
-               "--pipeline", str(pipelines[1]), "--target", str(target), "--commit-every", str(args.commit_every)]
+               "--pipeline", str(pipelines["b1"]), "--target", str(target), "--commit-every", str(args.commit_every)]
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"{path}-{key}.log", 3600)
         result = parse_result(text)
@@ -131,26 +155,26 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             results[key[0]].append(result)
         return result
 
-    def sentinel(k: int) -> None:
-        cmd = sentinel_command(pipelines[k], bootstrap, registry, "--idle-exit", "3")
+    def sentinel(key: str, k: int) -> None:
+        cmd = sentinel_command(pipelines[f"{key}{k}"], bootstrap, registry, "--idle-exit", "3")
         t0 = time.monotonic()
-        code, text, rss = run_child(cmd, tmp / f"sentinel-b{k}.log", 3600)
+        code, text, rss = run_child(cmd, tmp / f"sentinel-{key}{k}.log", 3600)
         summary = sentinel_summary(text)
         if code != 0 or summary is None:
             print(f"  sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
-            notes.append(f"the sentinel (try {k}) exited {code} without its summary line")
+            notes.append(f"the sentinel (path {key}, try {k}) exited {code} without its summary line")
             return
         records, valid, dlq, seconds = summary
-        counted, outside = outside_seconds(bootstrap, outputs[f"b{k}"])
-        results["b"].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
+        counted, outside = outside_seconds(bootstrap, outputs[f"{key}{k}"])
+        results[key].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
                              "outside": outside})
         if counted != (n - bad, bad):
-            notes.append(f"the sentinel's topics (try {k}) hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
+            notes.append(f"the sentinel's topics (path {key}, try {k}) hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
                          f"expected {n - bad:,} and {bad:,}")
         print(f"  sentinel: {records:,} records in {seconds:.1f} s ({valid:,} valid, {dlq:,} to the DLQ), "
               f"{rss:.0f} MB, wall {time.monotonic() - t0:.0f} s", flush=True)
         if (records, valid, dlq) != (n, n - bad, bad):
-            notes.append(f"the sentinel (try {k}) reported {records:,} records, {valid:,} valid, {dlq:,} to the DLQ; "
+            notes.append(f"the sentinel (path {key}, try {k}) reported {records:,} records, {valid:,} valid, {dlq:,} to the DLQ; "
                          f"expected {n:,}, {n - bad:,}, {bad:,}")
 
     def peer(key: str, k: int, label: str, command: Callable[[str, str, str], list[str]]) -> None:
@@ -180,7 +204,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         try:
             jar = kstreams.build(lambda message: print(message, flush=True))
             peers["e"] = ("Kafka Streams filter", lambda valid, dlq, group: kstreams.command(
-                jar, bootstrap, registry, source, valid, dlq, group, n, 1000))
+                jar, bootstrap, registry, source, valid, dlq, group, n, 1000, value_format=args.format))
         except kstreams.BuildError as e:
             notes.append(f"the Kafka Streams peer could not be built: e not measured ({e})")
             print(notes[-1], flush=True)
@@ -213,7 +237,10 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                 notes.append(f"passthrough (try {k}) routed {result['records']:,} records, expected {n:,}")
         if have_sentinel:
             print(f"b) governance sentinel run{suffix} ...", flush=True)
-            sentinel(k)
+            sentinel("b", k)
+            if "v" in only:
+                print(f"v) governance sentinel run, the same records as Avro{suffix} ...", flush=True)
+                sentinel("v", k)
         for key, (label, command) in peers.items():
             print(f"{key}) {label}{suffix} ...", flush=True)
             peer(key, k, label, command)
@@ -245,12 +272,13 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                      "(governance.sentinel.fastpath); path d judges all of them with GX")
     if results["e"]:
         notes.append("path e commits every 1000 ms only: Kafka Streams has no record-count commit")
-    for key in "abef":
+    for key in "abefv":
         if len(results[key]) > 1:
             rates = ", ".join(f"{r['records'] / max(r['seconds'], 1e-9):,.0f}" for r in results[key])
             notes.append(f"path {key}, records/s of each try: {rates} (the table has the fastest)")
     best = {key: max(rows, key=lambda r: r["records"] / max(r["seconds"], 1e-9)) for key, rows in results.items() if rows}
-    report(best, n, args.commit_every, notes)
+    notes.append(f"load average at the end: {load()} ({os.cpu_count()} cores)")
+    report(best, args.commit_every, notes, args.format)
 
 
 def compiled_rules(pipeline: Path) -> tuple[int, int] | None:
@@ -266,23 +294,47 @@ def compiled_rules(pipeline: Path) -> tuple[int, int] | None:
     return len(RecordValidator(rules).compiled), len(rules)
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (`grep -m1 "model name"`), or the platform's word for it."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 LABELS = {
     "a": "a passthrough (ceiling)",
     "b": "b sentinel",
+    "v": "v sentinel, same records Avro",
     "c": "c data contracts (CEL, DLQ)",
     "d": "d GX per record",
     "e": "e Kafka Streams filter",
     "f": "f Quix Streams app",
 }
+PATHS = {"avro": "abcdef", "protobuf": "abve"}
+"""The table's rows for each --format: c, d and f read Avro only; v is the sentinel on Avro beside its Protobuf."""
 
 
-def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: list[str]) -> None:
+def report(rows: dict[str, dict[str, Any]], commit_every: int, notes: list[str], value_format: str = "avro") -> None:
     def rate(key: str) -> float | None:
         row = rows.get(key)
         return row["records"] / row["seconds"] if row and row["seconds"] > 0 else None
 
-    base, contract, streams, quix = rate("a"), rate("c"), rate("e"), rate("f")
+    base, contract, streams, quix, own_avro = rate("a"), rate("c"), rate("e"), rate("f"), rate("v")
     print()
+    print(f"{value_format}: every path reads the same payments in Confluent's {value_format} wire format"
+          + (" (v: the sentinel on them as Avro)" if value_format == "protobuf" else ""))
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores")
     print(f"commit every {commit_every:,} records or 1000 ms; c and d measured on a prefix, their records/s extrapolated")
     print("seconds: each path's own clock, first record consumed to the commit covering the last; outside s: the "
           "broker's, first output appended to the last")
@@ -291,7 +343,7 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
     print(header)
     print("-" * len(header))
     s_rate = rate("b")
-    for key in "abcdef":
+    for key in PATHS[value_format]:
         row = rows.get(key)
         if row is None:
             print(f"{LABELS[key]:<29} {'not measured':>10}")
@@ -314,12 +366,17 @@ def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: li
          lambda: f"{s_rate / streams:.3f}x"),
         ("sentinel >= 3x Quix Streams", s_rate is not None and quix is not None, lambda: s_rate >= 3 * quix,
          lambda: f"{s_rate / quix:.2f}x"),
+        ("sentinel on Protobuf >= 0.8x on Avro", s_rate is not None and own_avro is not None,
+         lambda: s_rate >= 0.8 * own_avro, lambda: f"{s_rate / own_avro:.3f}x"),
         ("sentinel peak RSS <= Kafka Streams'", sentinel is not None and "e" in rows,
          lambda: sentinel["rss"] <= rows["e"]["rss"], lambda: f"{sentinel['rss']:.0f} vs {rows['e']['rss']:.0f} MB"),
         ("sentinel peak RSS < 400 MB", sentinel is not None, lambda: sentinel["rss"] < 400,
          lambda: f"{sentinel['rss']:.0f} MB"),
     ]
+    relevant = {"avro": ("Protobuf",), "protobuf": ("contracts", "Quix")}[value_format]
     for label, measurable, ok, value in checks:
+        if any(word in label for word in relevant):
+            continue
         if not measurable:
             print(f"{'N/A':<5} {label}: not measured")
         else:
@@ -336,7 +393,10 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--contract-records", type=int, default=50_000, help="prefix for path c")
     parser.add_argument("--gx-records", type=int, default=2_000, help="prefix for path d")
-    parser.add_argument("--only", default="a,b,c,d,e,f", help="paths to run, e.g. a,b")
+    parser.add_argument("--only", help="paths to run, e.g. a,b (default a,b,c,d,e,f; with --format protobuf a,b,e, "
+                                       "b bringing v, the sentinel on the same records as Avro)")
+    parser.add_argument("--format", choices=("avro", "protobuf"), default="avro",
+                        help="the payments' encoding, in Confluent's wire format (default avro)")
     parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
@@ -347,6 +407,11 @@ def main() -> None:
     args = parser.parse_args()
     if bool(args.bootstrap_servers) != bool(args.registry):
         parser.error("--bootstrap-servers and --registry go together")
+    paths = "a,b,c,d,e,f" if args.format == "avro" else "a,b,e"
+    args.only = args.only or paths
+    unknown = set(args.only.split(",")) - set(paths.split(","))
+    if unknown:
+        parser.error(f"--only: {', '.join(sorted(unknown))} not among the paths of --format {args.format} ({paths})")
     with tempfile.TemporaryDirectory(prefix="bench-sentinel-") as tmp_name:
         tmp = Path(tmp_name)
         logs = tmp
