@@ -1,9 +1,9 @@
 """The bench's payments and the Kafka around them, shared by every benchmark.
 
-The ten-field Payment schema (Avro, and the same as a JSON Schema) and its records (one in
-five rules broken on demand), registering it (with or without path c's CEL rule set), producing a topic of them,
-and reading topics back with read_committed. Standard library only at import: the
-Quix Streams peer imports SCHEMA in a venv without the project.
+The ten-field Payment schema (Avro, and the same as a JSON Schema; as Protobuf in bench/payments_proto.py)
+and its records (one in five rules broken on demand), registering it (with or without path c's CEL rule set),
+encoding them in each of FORMATS, producing a topic of them, and reading topics back with read_committed.
+Standard library only at import: the Quix Streams peer imports SCHEMA in a venv without the project.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import struct
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 SCHEMA: dict[str, Any] = {
@@ -57,7 +57,8 @@ JSON_SCHEMA: dict[str, Any] = {
 """SCHEMA as a JSON Schema (`--format json_schema`): every record() passes it (the five rules judge them), with
 a few constraints of its own so that validating a record is real work."""
 
-FORMATS = ("avro", "json_schema")
+FORMATS = ("avro", "protobuf", "json_schema")
+"""The payments' encodings, each in Confluent's wire format (`encoder`)."""
 
 # The five checks of bench/sentinel-pipeline.yml, in CEL, for Confluent's rule executor.
 CEL_RULES = [
@@ -164,22 +165,53 @@ def send(producer: Any, topic: str, value: bytes | None, key: bytes | None, **kw
             producer.poll(0.05)
 
 
-def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float, fmt: str = "avro") -> int:
-    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count.
-    `fmt` json_schema writes Confluent's JSON wire format by hand: the header, then the record as
-    confluent-kafka's JSONSerializer writes it (`json.dumps`), without its per-record validation."""
+def avro_encoder(schema_id: int) -> Callable[[dict[str, Any]], bytes]:
+    """A function from a record to its Confluent wire-format Avro value under `schema_id`."""
     import fastavro
-    from confluent_kafka import Producer
 
     parsed = fastavro.parse_schema(SCHEMA)
     header = b"\x00" + struct.pack(">I", schema_id)
+    buf = io.BytesIO()
+    writer = fastavro.schemaless_writer
+
+    def encode(rec: dict[str, Any]) -> bytes:
+        buf.seek(0)
+        buf.truncate()
+        writer(buf, parsed, rec)
+        return header + buf.getvalue()
+
+    return encode
+
+
+def json_schema_encoder(schema_id: int) -> Callable[[dict[str, Any]], bytes]:
+    """A function from a record to its Confluent wire-format JSON Schema value under `schema_id`: the
+    header, then the record as confluent-kafka's JSONSerializer writes it (`json.dumps`), without its
+    per-record validation."""
+    header = b"\x00" + struct.pack(">I", schema_id)
+    return lambda rec: header + json.dumps(rec).encode()
+
+
+def encoder(fmt: str, schema_id: int) -> Callable[[dict[str, Any]], bytes]:
+    """The encoder of the payments in `fmt` (one of FORMATS) under `schema_id`."""
+    if fmt == "protobuf":
+        from bench.payments_proto import encoder as protobuf_encoder
+
+        return protobuf_encoder(schema_id)
+    return {"avro": avro_encoder, "json_schema": json_schema_encoder}[fmt](schema_id)
+
+
+def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float,
+            encode: Callable[[dict[str, Any]], bytes] | None = None) -> int:
+    """n records, `ratio` of them invalid (evenly spread, each rule broken in turn); returns the invalid count.
+    Encoded as Avro under `schema_id` unless `encode` is given (`encoder`)."""
+    from confluent_kafka import Producer
+
+    encode = encode or avro_encoder(schema_id)
     bad = invalid_count(n, ratio)
     producer = Producer({
         "bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000, "acks": "all",
         "compression.type": "lz4", "queue.buffering.max.messages": 500_000,
     })  # fmt: skip
-    buf = io.BytesIO()
-    writer = fastavro.schemaless_writer
     now = int(time.time() * 1000)
     started = time.monotonic()
     broken = 0
@@ -188,14 +220,7 @@ def produce(bootstrap: str, topic: str, schema_id: int, n: int, ratio: float, fm
         breaks = (i + 1) * bad // n != i * bad // n
         rec = record(i, broken % 5 if breaks else None)
         broken += breaks
-        if fmt == "json_schema":
-            value = header + json.dumps(rec).encode()
-        else:
-            buf.seek(0)
-            buf.truncate()
-            writer(buf, parsed, rec)
-            value = header + buf.getvalue()
-        send(producer, topic, value, rec["id"].encode(), timestamp=now)
+        send(producer, topic, encode(rec), rec["id"].encode(), timestamp=now)
         if (i + 1) % 200_000 == 0:
             producer.poll(0)
             print(f"  produced {i + 1:,} ({time.monotonic() - started:.0f} s)", flush=True)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.sentinel [--records 1000000] [--invalid-ratio 0.05]
         [--commit-every 10000] [--partitions 3] [--contract-records 50000]
         [--gx-records 2000] [--only a,b,c,d,e,f] [--repeat 1] [--warmup 500000] [--log-dir DIR]
-        [--format avro|json_schema] [--bootstrap-servers HOST:PORT --registry URL]
+        [--format avro|protobuf|json_schema] [--bootstrap-servers HOST:PORT --registry URL]
 
 One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
@@ -39,6 +39,12 @@ its peak RSS (its process tree at its largest, see bench.children.run_child) is 
      (bench/peers/quix.py: quixstreams pins an older confluent-kafka). All
      records; its valid and DLQ topics are counted afterwards.
 
+With --format protobuf the same records are written as Protobuf (bench/payments_proto.py: the
+Payment as a `.proto` file registered as PROTOBUF, Confluent's Protobuf wire format) and a, b
+(`value_format: protobuf`) and e (protobuf-java's DynamicMessage from the registry's descriptor)
+read them; c, d and f are Avro only. A further path, v, runs the sentinel on the same records
+as Avro (a topic of their own), for the ratio of its Protobuf throughput to its Avro.
+
 With --format json_schema the same records are also written as JSON Schema records
 (Confluent's JSON wire format, bench.common.JSON_SCHEMA registered under the second
 topic's `<topic>-value`), and the paths are a, b and
@@ -48,7 +54,8 @@ topic's `<topic>-value`), and the paths are a, b and
      (jsonschema-rs). Its records/s against b's is the ratio the table checks.
 
 a then copies the JSON Schema topic (its larger records); the peers c-f read Avro
-and are not run.
+and are not run. v and j come with b (`--only a,b` runs them too); bench.sentinel_report
+lists each format's paths (PATHS).
 
 Before a, b, e and f, an unmeasured passthrough of the first WARMUP records warms the
 broker up (a broker fresh from start-up commits small transactions several
@@ -71,6 +78,7 @@ directory and removed afterwards.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -92,59 +100,66 @@ from bench.common import (
     FORMATS,
     count_topic,
     create_topics,
+    encoder,
     outside_seconds,
     produce,
     register_json_schema,
+    register_plain,
     register_schema,
 )
+from bench.sentinel_report import PATHS, cpu_model, load, report
+
+SECOND = {"protobuf": ("v", "avro"), "json_schema": ("j", "json_schema")}
+"""The sentinel's second path of a --format, and the encoding of its own copy of the records."""
 
 
 def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) -> None:
     run = uuid.uuid4().hex[:8]
-    source = f"bench-sentinel-{run}-in"
     n = args.records
+    source_format = "protobuf" if args.format == "protobuf" else "avro"  # what b (and c-f) read
+    second, second_format = SECOND.get(args.format, ("", ""))
     only = set(args.only.split(","))
+    only |= {second} if second and "b" in only else set()
+    sources = {source_format: f"bench-sentinel-{run}-in"}
+    if second in only or second_format == args.format:  # j's topic is a's too
+        sources[second_format] = f"bench-sentinel-{run}-{second_format}-in"
+    source = sources[source_format]
     tries = range(1, args.repeat + 1)
-    json_source = f"bench-sentinel-{run}-json-in" if args.format == "json_schema" else None
     # Fresh output topics (and consumer groups) for every path and every try.
-    keys = [f"{p}{k}" for p in ("abefj" if json_source else "abef") for k in tries] + ["c1", "d1", "w1"]
+    keys = [f"{p}{k}" for p in "abef" + second for k in tries] + ["c1", "d1", "w1"]
     outputs = {key: (f"bench-sentinel-{run}-{key}-valid", f"bench-sentinel-{run}-{key}-dlq") for key in keys}
-    create_topics(bootstrap, [source, *([json_source] if json_source else [])], args.partitions)
+    create_topics(bootstrap, list(sources.values()), args.partitions)
     # The broker stamps each output when it appends it: the outside clock (outside_seconds).
     create_topics(bootstrap, [t for pair in outputs.values() for t in pair], args.partitions,
                   {"message.timestamp.type": "LogAppendTime"})
-    pipelines = {}
+    pipelines: dict[str, Path] = {}
     for k in tries:
-        name = f"bench-sentinel-{run}-{k}"
-        create_topics(bootstrap, [f"{name}-kpi"], 1)
-        pipelines["b", k] = write_pipeline(tmp, name, source, *outputs[f"b{k}"], args.commit_every)
-        if json_source:
-            create_topics(bootstrap, [f"{name}-json-kpi"], 1)
-            pipelines["j", k] = write_pipeline(tmp, f"{name}-json", json_source, *outputs[f"j{k}"], args.commit_every,
-                                               "json_schema")
-    schema_id = register_schema(registry, f"{source}-value", outputs["c1"][1])
-    compiled = compiled_rules(pipelines["b", 1])
-    print(f"records {n:,}, {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
-          f"commit every {args.commit_every:,} records or 1000 ms; topic {source}, schema id {schema_id}", flush=True)
-    started = time.monotonic()
-    bad = produce(bootstrap, source, schema_id, n, args.invalid_ratio)
-    print(f"produced {n:,} records ({bad:,} invalid) in {time.monotonic() - started:.1f} s", flush=True)
-    if json_source:
-        json_id = register_json_schema(registry, f"{json_source}-value")
+        for key, value_format in (("b", source_format), (second, second_format))[:1 + (second in only)]:
+            name = f"bench-sentinel-{run}-{key}{k}"
+            create_topics(bootstrap, [f"{name}-kpi"], 1)
+            pipelines[f"{key}{k}"] = write_pipeline(tmp, name, sources[value_format], *outputs[f"{key}{k}"],
+                                                    args.commit_every, value_format)
+    compiled = compiled_rules(pipelines["b1"])
+    print(f"records {n:,} ({args.format}), {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
+          f"commit every {args.commit_every:,} records or 1000 ms", flush=True)
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; load average {load()} at the start "
+          "(other work on the machine slows every path)", flush=True)
+    for value_format, topic in sources.items():
+        schema_id = register(registry, f"{topic}-value", value_format, outputs["c1"][1] if topic == source else None)
         started = time.monotonic()
-        produce(bootstrap, json_source, json_id, n, args.invalid_ratio, "json_schema")
-        print(f"produced the same {n:,} records as JSON Schema records (schema id {json_id}) to {json_source} "
+        bad = produce(bootstrap, topic, schema_id, n, args.invalid_ratio, encoder(value_format, schema_id))
+        print(f"produced {n:,} records ({bad:,} invalid) as {value_format} (schema id {schema_id}) to {topic} "
               f"in {time.monotonic() - started:.1f} s", flush=True)
 
-    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdefj"}
+    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdefvj"}
     notes: list[str] = []
 
     def child(path: str, key: str, target: int, keep: bool = True) -> dict[str, Any] | None:
         out, dlq = outputs[key]
         cmd = [sys.executable, "-m", "bench.sentinel_paths", path, "--bootstrap-servers", bootstrap,
-               "--registry", registry, "--source", json_source if json_source and path == "passthrough" else source,
-               "--out", out, "--dlq", dlq, "--pipeline", str(pipelines["b", 1]), "--target", str(target),
-               "--commit-every", str(args.commit_every)]
+               "--registry", registry, "--source", sources[args.format] if path == "passthrough" else source,
+               "--out", out, "--dlq", dlq,
+               "--pipeline", str(pipelines["b1"]), "--target", str(target), "--commit-every", str(args.commit_every)]
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"{path}-{key}.log", 3600)
         result = parse_result(text)
@@ -162,27 +177,27 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             results[key[0]].append(result)
         return result
 
-    def sentinel(k: int, key: str = "b") -> None:
-        cmd = sentinel_command(pipelines[key, k], bootstrap, registry, "--idle-exit", "3")
+    def sentinel(key: str, k: int) -> None:
+        cmd = sentinel_command(pipelines[f"{key}{k}"], bootstrap, registry, "--idle-exit", "3")
         t0 = time.monotonic()
         code, text, rss = run_child(cmd, tmp / f"sentinel-{key}{k}.log", 3600)
         summary = sentinel_summary(text)
         if code != 0 or summary is None:
             print(f"  sentinel failed (exit {code}) or printed no summary:\n{text[-3000:]}", flush=True)
-            notes.append(f"the sentinel (try {k}) exited {code} without its summary line")
+            notes.append(f"the sentinel (path {key}, try {k}) exited {code} without its summary line")
             return
         records, valid, dlq, seconds = summary
         counted, outside = outside_seconds(bootstrap, outputs[f"{key}{k}"])
         results[key].append({"records": records, "seconds": seconds, "valid": valid, "invalid": dlq, "rss": rss,
                              "outside": outside})
         if counted != (n - bad, bad):
-            notes.append(f"the sentinel's topics (try {k}) hold {counted[0]:,} valid and {counted[1]:,} DLQ records; "
-                         f"expected {n - bad:,} and {bad:,}")
+            notes.append(f"the sentinel's topics (path {key}, try {k}) hold {counted[0]:,} valid and "
+                         f"{counted[1]:,} DLQ records; expected {n - bad:,} and {bad:,}")
         print(f"  sentinel: {records:,} records in {seconds:.1f} s ({valid:,} valid, {dlq:,} to the DLQ), "
               f"{rss:.0f} MB, wall {time.monotonic() - t0:.0f} s", flush=True)
         if (records, valid, dlq) != (n, n - bad, bad):
-            notes.append(f"the sentinel (try {k}) reported {records:,} records, {valid:,} valid, {dlq:,} to the DLQ; "
-                         f"expected {n:,}, {n - bad:,}, {bad:,}")
+            notes.append(f"the sentinel (path {key}, try {k}) reported {records:,} records, {valid:,} valid, "
+                         f"{dlq:,} to the DLQ; expected {n:,}, {n - bad:,}, {bad:,}")
 
     def peer(key: str, k: int, label: str, command: Callable[[str, str, str], list[str]]) -> None:
         """A peer (e, f) as a child: `command(valid, dlq, group)`; its outputs counted afterwards."""
@@ -211,7 +226,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         try:
             jar = kstreams.build(lambda message: print(message, flush=True))
             peers["e"] = ("Kafka Streams filter", lambda valid, dlq, group: kstreams.command(
-                jar, bootstrap, registry, source, valid, dlq, group, n, 1000))
+                jar, bootstrap, registry, source, valid, dlq, group, n, 1000, value_format=args.format))
         except kstreams.BuildError as e:
             notes.append(f"the Kafka Streams peer could not be built: e not measured ({e})")
             print(notes[-1], flush=True)
@@ -225,29 +240,30 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         except (OSError, subprocess.CalledProcessError) as e:
             notes.append(f"the Quix Streams venv could not be made: f not measured ({e})")
             print(notes[-1], flush=True)
-    have_sentinel = "b" in only and sentinel_available()
-    if "b" in only and not have_sentinel:
-        notes.append("`governance sentinel run` is not available (`sentinel run --help` fails): b not measured")
+    have_sentinel = bool(only & {"b", second}) and sentinel_available()
+    if only & {"b", second} and not have_sentinel:
+        notes.append("`governance sentinel run` is not available (`sentinel run --help` fails): "
+                     f"{', '.join(sorted(only & {'b', second}))} not measured")
         print(notes[-1], flush=True)
-    if args.warmup and only & {"a", "b", "e", "f"}:
+    if args.warmup and only & {"a", "b", "e", "f", second}:
         # A broker fresh from start-up is slower (its JIT has not warmed up; most visible with
         # many small transactions), which would penalise whichever path runs first.
         target = min(args.warmup, n)
         print(f"warm-up: passthrough of {target:,} records, not measured ...", flush=True)
         child("passthrough", "w1", target, keep=False)
-    for k in tries:  # a, b, e and f take turns, so load from elsewhere on the machine hits them alike
+    for k in tries:  # a, b, v or j, e and f take turns, so load from elsewhere on the machine hits them alike
         suffix = f" (try {k} of {args.repeat})" if args.repeat > 1 else ""
         if "a" in only:
             print(f"a) passthrough copier{suffix} ...", flush=True)
             result = child("passthrough", f"a{k}", n)
             if result is not None and result["records"] != n:
                 notes.append(f"passthrough (try {k}) routed {result['records']:,} records, expected {n:,}")
-        if have_sentinel:
+        if have_sentinel and "b" in only:
             print(f"b) governance sentinel run{suffix} ...", flush=True)
-            sentinel(k)
-            if json_source:
-                print(f"j) governance sentinel run, value_format json_schema{suffix} ...", flush=True)
-                sentinel(k, "j")
+            sentinel("b", k)
+        if have_sentinel and second in only:
+            print(f"{second}) governance sentinel run, the same records as {second_format}{suffix} ...", flush=True)
+            sentinel(second, k)
         for key, (label, command) in peers.items():
             print(f"{key}) {label}{suffix} ...", flush=True)
             peer(key, k, label, command)
@@ -279,12 +295,25 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                      "(governance.sentinel.fastpath); path d judges all of them with GX")
     if results["e"]:
         notes.append("path e commits every 1000 ms only: Kafka Streams has no record-count commit")
-    for key in "abefj":
+    for key in "abefvj":
         if len(results[key]) > 1:
             rates = ", ".join(f"{r['records'] / max(r['seconds'], 1e-9):,.0f}" for r in results[key])
             notes.append(f"path {key}, records/s of each try: {rates} (the table has the fastest)")
     best = {key: max(rows, key=lambda r: r["records"] / max(r["seconds"], 1e-9)) for key, rows in results.items() if rows}
-    report(best, n, args.commit_every, notes)
+    notes.append(f"load average at the end: {load()} ({os.cpu_count()} cores)")
+    report(best, args.commit_every, notes, args.format)
+
+
+def register(registry: str, subject: str, value_format: str, dlq_topic: str | None) -> int:
+    """The payment schema in `value_format` under `subject`, with path c's CEL rule set when given its DLQ
+    topic (Avro only); returns its id."""
+    if value_format == "protobuf":
+        from bench.payments_proto import register_proto
+
+        return register_proto(registry, subject)
+    if value_format == "json_schema":
+        return register_json_schema(registry, subject)
+    return register_schema(registry, subject, dlq_topic) if dlq_topic else register_plain(registry, subject)
 
 
 def compiled_rules(pipeline: Path) -> tuple[int, int] | None:
@@ -300,73 +329,6 @@ def compiled_rules(pipeline: Path) -> tuple[int, int] | None:
     return len(RecordValidator(rules).compiled), len(rules)
 
 
-LABELS = {
-    "a": "a passthrough (ceiling)",
-    "b": "b sentinel",
-    "c": "c data contracts (CEL, DLQ)",
-    "d": "d GX per record",
-    "e": "e Kafka Streams filter",
-    "f": "f Quix Streams app",
-    "j": "j sentinel, JSON Schema",
-}
-
-
-def report(rows: dict[str, dict[str, Any]], n: int, commit_every: int, notes: list[str]) -> None:
-    def rate(key: str) -> float | None:
-        row = rows.get(key)
-        return row["records"] / row["seconds"] if row and row["seconds"] > 0 else None
-
-    base, contract, streams, quix = rate("a"), rate("c"), rate("e"), rate("f")
-    print()
-    print(f"commit every {commit_every:,} records or 1000 ms; c and d measured on a prefix, their records/s extrapolated")
-    print("seconds: each path's own clock, first record consumed to the commit covering the last; outside s: the "
-          "broker's, first output appended to the last")
-    header = (f"{'path':<29} {'records':>10} {'seconds':>9} {'records/s':>11} {'outside s':>10} {'peak RSS MB':>12} "
-              f"{'vs passthrough':>15} {'vs contracts':>13} {'sentinel is':>12}")
-    print(header)
-    print("-" * len(header))
-    s_rate = rate("b")
-    for key in "abcdef" + ("j" if "j" in rows else ""):
-        row = rows.get(key)
-        if row is None:
-            print(f"{LABELS[key]:<29} {'not measured':>10}")
-            continue
-        r = rate(key)
-        vs_a = f"{r / base:.3g}x" if r and base else "-"
-        vs_c = f"{r / contract:.3g}x" if r and contract else "-"
-        sentinel_is = f"{s_rate / r:.3g}x" if r and s_rate and key != "b" else "-"
-        outside = f"{row['outside']:.1f}" if row.get("outside") is not None else "-"
-        print(f"{LABELS[key]:<29} {row['records']:>10,} {row['seconds']:>9.1f} {r:>11,.0f} {outside:>10} {row['rss']:>12.0f} "
-              f"{vs_a:>15} {vs_c:>13} {sentinel_is:>12}")
-    print()
-    sentinel = rows.get("b")
-    checks = [
-        ("sentinel >= 0.5x passthrough", s_rate is not None and base is not None, lambda: s_rate >= 0.5 * base,
-         lambda: f"{s_rate / base:.3f}x"),
-        ("sentinel >= 30x data contracts", s_rate is not None and contract is not None,
-         lambda: s_rate >= 30 * contract, lambda: f"{s_rate / contract:.1f}x"),
-        ("sentinel >= 1.0x Kafka Streams", s_rate is not None and streams is not None, lambda: s_rate >= streams,
-         lambda: f"{s_rate / streams:.3f}x"),
-        ("sentinel >= 3x Quix Streams", s_rate is not None and quix is not None, lambda: s_rate >= 3 * quix,
-         lambda: f"{s_rate / quix:.2f}x"),
-        ("sentinel peak RSS <= Kafka Streams'", sentinel is not None and "e" in rows,
-         lambda: sentinel["rss"] <= rows["e"]["rss"], lambda: f"{sentinel['rss']:.0f} vs {rows['e']['rss']:.0f} MB"),
-        ("sentinel peak RSS < 400 MB", sentinel is not None, lambda: sentinel["rss"] < 400,
-         lambda: f"{sentinel['rss']:.0f} MB"),
-    ]
-    j_rate = rate("j")
-    if "j" in rows:
-        checks.insert(0, ("JSON Schema sentinel >= 0.7x Avro sentinel", s_rate is not None and j_rate is not None,
-                          lambda: j_rate >= 0.7 * s_rate, lambda: f"{j_rate / s_rate:.3f}x"))
-    for label, measurable, ok, value in checks:
-        if not measurable:
-            print(f"{'N/A':<5} {label}: not measured")
-        else:
-            print(f"{'PASS' if ok() else 'MISS':<5} {label}: {value()}")
-    for note in notes:
-        print(f"note: {note}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -375,25 +337,26 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--contract-records", type=int, default=50_000, help="prefix for path c")
     parser.add_argument("--gx-records", type=int, default=2_000, help="prefix for path d")
-    parser.add_argument("--only", help="paths to run, e.g. a,b (default a,b,c,d,e,f; with --format json_schema a,b,j)")
+    parser.add_argument("--only", help="paths to run, e.g. a,b (default: all of the format's; avro a,b,c,d,e,f, "
+                                       "protobuf a,b,v,e, json_schema a,b,j; b brings v or j)")
     parser.add_argument("--format", choices=FORMATS, default="avro",
-                        help="json_schema: also the sentinel on the same records as JSON Schema records (path j)")
+                        help="the payments' encoding, in Confluent's wire format (default avro)")
     parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="run a, b, e and f this many times each, in turns, and report the fastest of each")
+                        help="run a, b (with v or j), e and f this many times each, in turns, "
+                             "and report the fastest of each")
     parser.add_argument("--log-dir", type=Path, help="keep each path's output (and the pipeline file) here")
     parser.add_argument("--bootstrap-servers")
     parser.add_argument("--registry")
     args = parser.parse_args()
     if bool(args.bootstrap_servers) != bool(args.registry):
         parser.error("--bootstrap-servers and --registry go together")
-    if args.only is None:
-        args.only = "a,b,j" if args.format == "json_schema" else "a,b,c,d,e,f"
-    if args.format == "json_schema" and set(args.only.split(",")) & set("cdef"):
-        parser.error("the peers c-f read Avro: with --format json_schema run a, b and j")
-    if args.format == "avro" and "j" in args.only.split(","):
-        parser.error("path j needs --format json_schema")
+    paths = ",".join(PATHS[args.format])
+    args.only = args.only or paths
+    unknown = set(args.only.split(",")) - set(paths.split(","))
+    if unknown:
+        parser.error(f"--only: {', '.join(sorted(unknown))} not among the paths of --format {args.format} ({paths})")
     with tempfile.TemporaryDirectory(prefix="bench-sentinel-") as tmp_name:
         tmp = Path(tmp_name)
         logs = tmp
@@ -403,6 +366,7 @@ def main() -> None:
         from bench.stacks import on_cluster
 
         on_cluster(args.bootstrap_servers, args.registry, tmp, lambda bootstrap, registry: bench(args, bootstrap, registry, logs))
+
 
 if __name__ == "__main__":
     main()

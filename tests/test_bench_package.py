@@ -71,3 +71,47 @@ def test_no_import_cycle_between_bench_modules() -> None:
 
     cycles = [" -> ".join(c) for name in MODULES if (c := cycle_from(name))]
     assert cycles == [], "bench modules in an import cycle:\n" + "\n".join(cycles)
+
+
+def test_sentinel_bench_offers_every_format() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.sentinel", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert "--format {avro,protobuf,json_schema}" in done.stdout, done.stdout[:2000]
+
+
+@pytest.mark.parametrize("broken_rule", [None, 0, 1, 2, 3, 4])
+def test_protobuf_payments_round_trip_through_the_sentinels_decoder(broken_rule: int | None) -> None:
+    """bench's Protobuf encoder writes what the sentinel reads back: the same record, a null customer included."""
+    from bench.common import record
+    from bench.payments_proto import PROTO, PROTO_NAME, encoder
+    from governance.protobuf import Decoder, parse_schema
+
+    rec = record(1234, broken_rule)
+    value = encoder(42)(rec)
+    assert value[:6] == b"\x00\x00\x00\x00\x2a\x00"
+    name, decoded = Decoder(parse_schema(PROTO, PROTO_NAME)).decode(value[5:])
+    assert name == "bench.sentinel.Payment"
+    assert decoded == rec
+
+
+@pytest.mark.parametrize("fmt", ["avro", "protobuf", "json_schema"])
+def test_every_format_writes_confluents_header(fmt: str) -> None:
+    from bench.common import FORMATS, encoder, record
+
+    assert fmt in FORMATS
+    assert encoder(fmt, 42)(record(7, None))[:5] == b"\x00\x00\x00\x00\x2a"
+
+
+@pytest.mark.parametrize("broken_rule", [None, 0, 1, 2, 3, 4])
+def test_json_schema_payments_pass_their_schema_and_read_back(broken_rule: int | None) -> None:
+    """Every payment passes bench's JSON Schema (the five rules judge them, not the schema)."""
+    import json
+
+    import jsonschema_rs
+
+    from bench.common import JSON_SCHEMA, json_schema_encoder, record
+
+    rec = record(1234, broken_rule)
+    decoded = json.loads(json_schema_encoder(42)(rec)[5:])
+    assert decoded == rec
+    jsonschema_rs.Draft7Validator(JSON_SCHEMA).validate(decoded)

@@ -1,7 +1,7 @@
 """The Kafka Streams peer of the sentinel (bench/sentinel.py, path e): build its jar, say how to run it.
 
 The peer is bench/peers/kstreams-filter, a Java 17 Maven project: the five rules of
-bench/sentinel-pipeline.yml hand-coded in a Kafka Streams topology, exactly once,
+bench/sentinel-pipeline.yml hand-coded in a Kafka Streams topology on Avro or Protobuf payments, exactly once,
 valid records to one topic and the rest, with Kafka Connect DLQ headers, to another.
 Benchmarks import it as `bench.peers.kstreams`.
 """
@@ -48,7 +48,8 @@ def build(progress: Callable[[str], None] = lambda message: print(message, file=
 
 
 def command(jar: Path, bootstrap: str, registry: str, source: str, valid: str, dlq: str, app_id: str,
-            target: int, commit_ms: int = 1000, threads: int = 1) -> list[str]:
-    """The peer's command line; it prints one `BENCH-RESULT {...}` line once a commit covers `target` records."""
+            target: int, commit_ms: int = 1000, threads: int = 1, value_format: str = "avro") -> list[str]:
+    """The peer's command line; it prints one `BENCH-RESULT {...}` line once a commit covers `target` records.
+    `value_format` is avro or protobuf (Confluent wire format either way)."""
     return [shutil.which("java") or "java", *JVM_OPTIONS, "-jar", str(jar), bootstrap, registry, source, valid, dlq,
-            app_id, str(target), str(commit_ms), str(threads)]
+            app_id, str(target), str(commit_ms), str(threads), value_format]

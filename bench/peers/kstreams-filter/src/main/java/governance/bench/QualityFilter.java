@@ -37,10 +37,10 @@ import org.apache.kafka.streams.kstream.Produced;
 public final class QualityFilter {
 
     private static final String USAGE = "usage: java -jar kstreams-filter.jar BOOTSTRAP REGISTRY SOURCE VALID DLQ"
-            + " APPLICATION_ID TARGET [COMMIT_INTERVAL_MS=1000] [THREADS=1]";
+            + " APPLICATION_ID TARGET [COMMIT_INTERVAL_MS=1000] [THREADS=1] [FORMAT=avro|protobuf]";
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 7 || args.length > 9) {
+        if (args.length < 7 || args.length > 10) {
             System.err.println(USAGE);
             System.exit(2);
         }
@@ -98,12 +98,14 @@ public final class QualityFilter {
         String source = args[2];
         String valid = args[3];
         String dlq = args[4];
-        PaymentJudge.Registry schemas = new PaymentJudge.Registry(registry);
+        String format = args.length > 9 ? args[9] : "avro";
+        Registry schemas = new Registry(registry);
+        PaymentDecoder.forFormat(format, schemas); // an unknown FORMAT fails here, before any record
         Produced<byte[], byte[]> bytes = Produced.with(Serdes.ByteArray(), Serdes.ByteArray());
 
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(source, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
-                .processValues(() -> new PaymentJudge(schemas, tally))
+                .processValues(() -> new PaymentJudge(PaymentDecoder.forFormat(format, schemas), tally))
                 .split()
                 .branch((key, judged) -> judged.valid(), Branched.withConsumer(to(valid, bytes)))
                 .defaultBranch(Branched.withConsumer(to(dlq, bytes)));
