@@ -9,7 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from governance.errors import GovernanceError
@@ -88,19 +88,34 @@ def subject_path(subject: str) -> str:
 
 def references_of(registry: RegistryClient, subject: str, versions: Iterable[str]) -> dict[str, str]:
     """Reference name -> schema text for what these registered versions of `subject` use, references
-    of references included."""
-    out: dict[str, str] = {}
-    pending = [(subject, v) for v in versions if v.isdigit()]
+    of references included (`referenced_texts`)."""
+    references: list[Mapping[str, Any]] = []
+    for version in versions:
+        if version.isdigit():
+            answer = registry.call("GET", f"/subjects/{subject_path(subject)}/versions/{version}")
+            references += answer.get("references") or []
+    return referenced_texts(lambda path: registry.call("GET", path), references)
+
+
+def referenced_texts(get: Callable[[str], Any], references: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Reference name (an Avro type's full name, a `.proto` import path) -> the schema text it names,
+    through references of references, each after the ones it references (fastavro needs them so).
+    `get(path)` answers a registry GET; soft-deleted versions still resolve, as in Confluent (a
+    version in use as a reference stays readable)."""
+    texts: dict[str, str] = {}
     seen: set[tuple[str, str]] = set()
-    while pending:
-        key = pending.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        answer = registry.call("GET", f"/subjects/{subject_path(key[0])}/versions/{key[1]}")
-        for ref in answer.get("references") or []:
-            referenced = registry.call("GET", f"/subjects/{subject_path(ref['subject'])}/versions/{ref['version']}")
-            out[ref["name"]] = referenced["schema"]
-            pending.append((ref["subject"], str(ref["version"])))
-    return out
+
+    def visit(level: Iterable[Mapping[str, Any]]) -> None:
+        for reference in level:
+            key = (str(reference.get("subject")), str(reference.get("version", "latest")))
+            if key in seen:
+                continue
+            seen.add(key)
+            answer = get(f"/subjects/{subject_path(key[0])}/versions/{key[1]}?deleted=true")
+            visit(answer.get("references") or [])
+            if "schema" in answer:
+                texts[str(reference.get("name") or f"{key[0]}/{key[1]}")] = answer["schema"]
+
+    visit(references)
+    return texts
 

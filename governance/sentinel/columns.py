@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from governance.errors import GovernanceError
 from governance.formats import FieldPaths, UnsupportedSchemaType, format_for
 from governance.sentinel.pipeline import REGISTRY_FORMATS, Pipeline, Rule
-from governance.sentinel.references import referenced_texts
+from governance.registry.client import referenced_texts
 
 
 @dataclass(frozen=True)

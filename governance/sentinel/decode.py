@@ -18,8 +18,7 @@ from governance.errors import GovernanceError
 from governance.formats import format_for
 from governance.json_schema.errors import JsonBodyError, JsonSchemaViolation
 from governance.protobuf.errors import ProtobufDecodeError
-from governance.registry.client import RegistryClient, RegistryClientError
-from governance.sentinel.references import referenced_texts
+from governance.registry.client import RegistryClient, RegistryClientError, referenced_texts
 
 if TYPE_CHECKING:
     from governance.sentinel.valid_subject import ValidSubject
