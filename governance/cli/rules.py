@@ -31,7 +31,7 @@ def command() -> None:
 @click.option("--min-values", type=click.IntRange(1), default=50, show_default=True, metavar="N",
               help="Non-null values a field needs for a range, set, length or pattern rule.")
 @click.option("--margin", type=click.FloatRange(0), default=0.1, show_default=True, metavar="SHARE",
-              help="Widen each observed range by this share of its span on each side (never across 0).")
+              help="Widen each observed range by this share of its span on each side (never to or across 0).")
 @click.option("--as", "output", type=click.Choice(["pipeline", "contract"]), default="pipeline", show_default=True,
               help="A sentinel pipeline file, or the subject's data contract: a Confluent ruleSet of CEL rules.")
 @click.option("-o", "--output-file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",

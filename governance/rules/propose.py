@@ -45,7 +45,7 @@ class Thresholds:
     min_each: int = 5
     """... each seen at least this often."""
     margin: float = 0.1
-    """A range rule widens the observed range by this share of its span on each side (never across 0)."""
+    """A range rule widens the observed range by this share of its span on each side (never to or across 0)."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,9 @@ def _range(f: FieldProfile, seen: str, t: Thresholds) -> tuple[list[Proposal], s
     lo, hi = widen(f.low, f.high, t.margin, integral)
     observed = f"{seen}; min {_number(f.low)}, max {_number(f.high)}"
     if t.margin:
-        observed += (f"; widened by {t.margin:.0%} of the span each side"
-                     f"{' (not below 0)' if f.low >= 0 and lo == 0 else ''}: {_number(lo)} to {_number(hi)}")
+        span = float(f.high - f.low) * t.margin
+        kept = " (halfway to 0 where it would reach 0)" if 0 < f.low <= span or 0 > f.high >= -span else ""
+        observed += f"; widened by {t.margin:.0%} of the span each side{kept}: {_number(lo)} to {_number(hi)}"
     kind = "int" if integral else "float"
     return [Proposal(BETWEEN, f.path, {"min_value": lo, "max_value": hi}, "warning", observed, WHY[BETWEEN], kind)], None
 
@@ -158,19 +159,28 @@ def _strings(f: FieldProfile, seen: str, t: Thresholds) -> list[Proposal]:
 
 def widen(low: int | float | Decimal, high: int | float | Decimal, margin: float,
           integral: bool) -> tuple[int | float, int | float]:
-    """The observed range widened by `margin` of its span on each side; a range of values >= 0 stays >= 0.
+    """The observed range widened by `margin` of its span on each side, but never to 0 or across it: such a
+    side goes halfway to 0 (or stays at 0 when 0 was observed).
     Integers stay integers; other numbers are rounded outwards to two digits below the span's magnitude."""
     lo, hi = float(low), float(high)
     span = (hi - lo) * margin
     wide_lo, wide_hi = lo - span, hi + span
-    if lo >= 0:
-        wide_lo = max(wide_lo, 0.0)
+    if lo > 0 and wide_lo <= 0:  # values all above 0 say that 0 is not one: halfway to 0 at most
+        wide_lo = lo / 2
+    elif lo == 0:
+        wide_lo = 0.0
+    if hi < 0 and wide_hi >= 0:
+        wide_hi = hi / 2
+    elif hi == 0:
+        wide_hi = 0.0
     if integral:
-        return math.floor(wide_lo), math.ceil(wide_hi)
+        return max(math.floor(wide_lo), 1) if lo > 0 else math.floor(wide_lo), \
+            min(math.ceil(wide_hi), -1) if hi < 0 else math.ceil(wide_hi)
     if span == 0:
         return lo, hi
     step = 10.0 ** (math.floor(math.log10(hi - lo)) - 2)
-    return _round_to(wide_lo, step, math.floor), _round_to(wide_hi, step, math.ceil)
+    rounded_lo, rounded_hi = _round_to(wide_lo, step, math.floor), _round_to(wide_hi, step, math.ceil)
+    return (wide_lo if lo > 0 >= rounded_lo else rounded_lo), (wide_hi if hi < 0 <= rounded_hi else rounded_hi)
 
 
 def _round_to(x: float, step: float, direction: Any) -> float:

@@ -67,7 +67,7 @@ def header(sample: Sample, subject: str, t: Thresholds, proposals: Proposals) ->
         f"reading stopped at {sample.stopped}; {sample.undecoded:,} records did not decode and are not profiled.",
         f"A range, set, length or pattern rule needs {t.min_values:,} non-null values; a set at most "
         f"{t.max_distinct} values, each seen {t.min_each}+ times;",
-        f"ranges are widened by {t.margin:.0%} of the observed span on each side (never across 0).",
+        f"ranges are widened by {t.margin:.0%} of the observed span on each side (never to or across 0).",
     ]
 
 

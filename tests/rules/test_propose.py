@@ -35,13 +35,16 @@ def test_a_range_is_the_observed_one_without_margin_and_a_warning() -> None:
     assert "min 5, max 24" in rule.observed
 
 
-def test_a_margin_widens_by_a_share_of_the_span_but_never_below_zero() -> None:
-    assert widen(10, 110, 0.1, integral=True) == (0, 120)
+def test_a_margin_widens_by_a_share_of_the_span_but_never_to_or_across_zero() -> None:
+    assert widen(20, 120, 0.1, integral=True) == (10, 130)
+    assert widen(10, 110, 0.1, integral=True) == (5, 120)  # all above 0: 0 is not one of them, halfway to it
+    assert widen(1, 101, 0.1, integral=True) == (1, 111)
+    assert widen(0, 100, 0.1, integral=True) == (0, 110)
     assert widen(-10, 90, 0.1, integral=True) == (-20, 100)
-    assert widen(Decimal("0.50"), Decimal("9870.00"), 0.1, integral=False) == (0.0, 10860.0)  # rounded outwards to tens: the span is in thousands
+    assert widen(-90, -10, 0.5, integral=True) == (-130, -5)
+    assert widen(Decimal("0.50"), Decimal("9870.00"), 0.1, integral=False) == (0.25, 10860.0)  # tens: a span of thousands
     assert widen(1.25, 1.25, 0.1, integral=False) == (1.25, 1.25)
-    lo, hi = widen(0.51, 0.59, 0.1, integral=False)
-    assert lo <= 0.502 and hi >= 0.598 and (lo, hi) == (0.502, 0.598)
+    assert widen(0.51, 0.59, 0.1, integral=False) == (0.502, 0.598)
 
 
 def test_the_widened_range_is_said_in_the_observation() -> None:
