@@ -4,8 +4,9 @@ Each rule is a CONDITION on the whole message (`type: CEL`, `mode: WRITE`) that 
 what its expectation means to Great Expectations: a value rule passes a null or absent
 field (a separate not-null rule catches those), a pattern is searched for (CEL's
 `matches`, like GX's `re.search`; every proposed pattern is anchored), bounds are
-inclusive. Literals take the type of the field's values, since CEL does not compare an
-int with a double. Critical rules send a failing record to the DLQ, warnings only count.
+inclusive. Literals take the type of the field's values, and null is tested by type: in
+cel-python (Confluent's Python executor) an int compared with a double, or with `null`, is
+an error, not false. Critical rules send a failing record to the DLQ, warnings only count.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def expression(p: Proposal, value_format: str) -> str:
         return " && ".join(present)
     ref = _ref(p.column)
     condition = _condition(p, ref)
-    if len(present) == 1 and present[0].endswith(" != null"):
-        return f"{ref} == null || ({condition})"
+    if len(present) == 1 and present[0].endswith(" != null_type"):
+        return f"type({ref}) == null_type || ({condition})"
     return f"!({' && '.join(present)}) || ({condition})"
 
 
@@ -67,19 +68,16 @@ def _condition(p: Proposal, ref: str) -> str:
 
 def _present(column: str, value_format: str) -> list[str]:
     """The clauses that hold when every field along `column` is set and not null, outermost first.
-    Avro records have every field (null or not); a JSON object may lack a property; a Protobuf
-    field is set as `has()` says (for a proto3 scalar: not its default value)."""
+    An Avro record has every field (null or not); a JSON object may lack a property; a Protobuf
+    field is set as `has()` says (a proto3 scalar: when not its default value), and a decoded
+    one may be a map with a null."""
     clauses = []
     parent = "message"
     for segment in column.split("."):
         ref = _child(parent, segment)
-        if value_format == "avro":
-            clauses.append(f"{ref} != null")
-        elif value_format == "protobuf":
-            clauses.append(f"has({ref})")
-        else:
-            has = f"has({ref})" if _is_ident(segment) else f"{_string(segment)} in {parent}"
-            clauses += [has, f"{ref} != null"]
+        if value_format != "avro":
+            clauses.append(f"has({ref})" if _is_ident(segment) else f"{_string(segment)} in {parent}")
+        clauses.append(f"type({ref}) != null_type")
         parent = ref
     return clauses
 
