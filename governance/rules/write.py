@@ -55,6 +55,8 @@ def _plain(text: str) -> bool:
 
     if not text or text != text.strip() or any(c in text for c in ":#{}[],&*!|>'\"%@`\\"):
         return False
+    if text[0] in "0123456789+-.":  # a YAML 1.2 reader may see a number (`04109`) where PyYAML sees text
+        return False
     try:
         return yaml.safe_load(text) == text
     except yaml.YAMLError:

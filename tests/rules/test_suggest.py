@@ -70,7 +70,6 @@ class DemoTopic:
                           "--registry", self.registry_url, *args)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("demo", ["transactions", "shipments", "returns"])
 def test_a_proposal_from_the_demos_records_passes_sentinel_check_and_catches_each_bad_kind(
         kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str, demo: str) -> None:
@@ -100,7 +99,6 @@ def test_a_proposal_from_the_demos_records_passes_sentinel_check_and_catches_eac
         assert all(column in failed_columns(pipeline.record_rules, f) for f in failures), kind.label
 
 
-@pytest.mark.slow
 def test_as_a_contract_the_rules_compile_judge_clean_and_bad_records_and_register_with_the_schema(
         kafka: KafkaSettings, registry_url: str, tmp_path: Path, unique_name: str) -> None:
     celpy = pytest.importorskip("celpy")

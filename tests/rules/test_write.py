@@ -37,7 +37,7 @@ def test_each_rule_sits_under_its_observation_and_the_reason_for_its_severity(tm
 
 
 def test_values_that_yaml_would_misread_round_trip_through_the_pipeline_loader(tmp_path: Path) -> None:
-    awkward = ["yes", "null", "1.0", "a: b", "# x", "Köln", "'q'", 'say "hi"', "-", "tab\there", "line\nbreak"]
+    awkward = ["yes", "null", "1.0", "04109", "a: b", "# x", "Köln", "'q'", 'say "hi"', "-", "tab\there", "line\nbreak"]
     rules = (Proposal("expect_column_values_to_be_in_set", "odd.name", {"value_set": awkward}, "warning",
                       "observed: 2 values\nwith a newline", "warning: why"),
              Proposal("expect_column_values_to_match_regex", "odd.name", {"regex": r"^\d{4}\.[\w-]+\\$"}, "critical",
@@ -47,7 +47,9 @@ def test_values_that_yaml_would_misread_round_trip_through_the_pipeline_loader(t
     set_rule, regex_rule = pipeline.record_rules
     assert list(set_rule.kwargs["value_set"]) == awkward
     assert regex_rule.kwargs["regex"] == r"^\d{4}\.[\w-]+\\$" and regex_rule.severity == "critical"
-    assert "#   gone: no rule: null in every record" in path.read_text()
+    text = path.read_text()
+    assert "#   gone: no rule: null in every record" in text
+    assert '"04109", ' in text and "Köln, " in text  # quoted only where a reader could take it for another value
 
 
 def test_no_rules_is_still_a_pipeline_file(tmp_path: Path) -> None:
