@@ -12,7 +12,7 @@ import sys
 import click
 
 from governance import __version__
-from governance.cli import console, demo, kafka, lineage, registry, schemas, sentinel, stack
+from governance.cli import console, demo, kafka, lineage, registry, rules, schemas, sentinel, stack
 from governance.cli.options import CONTEXT
 from governance.errors import GovernanceError
 from governance.extras import missing_as_error
@@ -30,11 +30,12 @@ def cli() -> None:
       governance kafka check     check the connection to an existing cluster
       governance schemas check   the CI gate: breaking schema changes, against git or a registry
       governance sentinel run    validate a topic's records with GX rules, valid/DLQ routing, KPIs
+      governance rules suggest   rules proposed from a sample of a topic, for review
       governance lineage show    where data comes from and goes, from schemas, rules and lineage/
     """
 
 
-for module in (stack, kafka, registry, schemas, sentinel, lineage, console, demo):
+for module in (stack, kafka, registry, schemas, sentinel, rules, lineage, console, demo):
     cli.add_command(module.command)
 
 
