@@ -56,8 +56,8 @@ class Health:
     """What a running `Sentinel` tells about itself. `on_event` is the router's event hook,
     `committed` is called after each commit and `routing()` wraps the routing loop."""
 
-    def __init__(self, pipeline: str, router: Router, bounds: Bounds,
-                 dead_workers: Callable[[], list[str]] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, pipeline: str, router: Router, bounds: Bounds, dead_workers: Callable[[], list[str]] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         """`dead_workers`: the judge worker processes that exited, described (None: no workers)."""
         self.pipeline, self.router, self.bounds = pipeline, router, bounds
         self.dead_workers, self.clock = dead_workers, clock
@@ -123,7 +123,8 @@ class Health:
         if self._started_at is None:
             reasons.append("routing has not started")
         elif not self.assigned:
-            reasons.append("no partitions assigned: the consumer group is forming or rebalancing")
+            reasons.append("no partitions assigned: the consumer group is forming or rebalancing, or has more members "
+                           "than the sources have partitions")
         txn = self.router.transactions
         if txn is not None and txn.starting:
             reasons.append("the transactional producer is being initialised (replacing one fenced or broken)")
