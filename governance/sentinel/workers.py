@@ -106,6 +106,10 @@ class JudgePool:
         step = 0.05 if workers_were_ready else -0.05
         self._own_share = min(1 / (len(self._conns) + 1), max(0.0, self._own_share - step))
 
+    def dead(self) -> list[str]:
+        """The worker processes that exited, with their exit codes (they exit only when the pool closes)."""
+        return [f"{p.name} (exit code {p.exitcode})" for p in self._processes if not p.is_alive()]
+
     def close(self) -> None:
         for outbox in self._outboxes:
             outbox.put(None)
@@ -166,7 +170,10 @@ def _died() -> GovernanceError:
 
 
 def _serve(conn: Connection, spec: JudgeSpec) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    # Ctrl-C, and a SIGTERM sent to the whole process group (systemd's default KillMode), are the main
+    # process's to handle: it routes the batch these judge, commits, then closes the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     judge = spec.build()
     while True:
         try:
