@@ -10,13 +10,14 @@ WRITEREAD rule is DLQ when writing, NONE when reading; absent is ERROR, Confluen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from governance.contracts.cel import FALSE, Condition
 from governance.contracts.fields import Walk, walker
 from governance.contracts.ruleset import MODES, ContractError, Rule, parse_rule_set, where
+from governance.contracts.shapes import compile_shape
 
 ACTIONS = ("DLQ", "ERROR", "NONE")
 SCHEMA_TYPES = ("AVRO", "PROTOBUF", "JSON")
@@ -57,13 +58,33 @@ class Ignored:
 
 
 class _Judge:
-    """One rule, compiled: its verdict on a batch of records."""
+    """One rule, compiled: its verdict on a batch of records.
+
+    The compiled shape (shapes.py), when the expression has one, finds the records that may fail;
+    the evaluator then judges those (and every record of a batch the shape does not model), so
+    the failures and their texts are always the evaluator's."""
 
     def __init__(self, rule: ContractRule, condition: Condition, walk: Walk | None) -> None:
         self.rule = rule
         self.condition = condition
         self.walk = walk
+        self.shape = compile_shape(rule.expr, "message" if walk is None else "value")
         self.false_message = rule.doc or f"Rule expr failed: {rule.expr}"
+
+    def suspects(self, records: Sequence[Mapping[str, Any]]) -> Iterable[int]:
+        """The indices of the records the evaluator must judge."""
+        if self.shape is None:
+            return range(len(records))
+        if self.walk is None:
+            found = self.shape(records)
+            return range(len(records)) if found is None else found
+        owners, values = [], []
+        for i, record in enumerate(records):
+            for visit in self.walk(record):
+                owners.append(i)
+                values.append(visit.value)
+        found = self.shape(values)
+        return range(len(records)) if found is None else sorted({owners[k] for k in found})
 
     def verdict(self, record: Mapping[str, Any]) -> RuleFailure | None:
         if self.walk is None:
@@ -128,8 +149,8 @@ class Contract:
         """Per record, in order, the rules it breaks (empty when it keeps them all)."""
         out: list[list[RuleFailure]] = [[] for _ in records]
         for judge in self._judges:
-            for i, record in enumerate(records):
-                failure = judge.verdict(record)
+            for i in judge.suspects(records):
+                failure = judge.verdict(records[i])
                 if failure is not None:
                     out[i].append(failure)
         return out
