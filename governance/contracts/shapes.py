@@ -293,6 +293,8 @@ class _Compiler:
             def member(v: Any) -> Any:
                 if only_strings and type(v) is str:
                     return v in fast
+                if _kind(v) == "err":
+                    return ERR
                 outcomes = [_equal(v, i) for i in items]
                 return True if True in outcomes else (ERR if ERR in outcomes else False)
 
