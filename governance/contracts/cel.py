@@ -37,7 +37,7 @@ class EvaluationError(Exception):
 def _size(value: Any) -> int:
     if isinstance(value, (str, bytes, list, dict)):
         return len(value)
-    raise TypeError(f"no such overload: size({type(value).__name__})")
+    raise TypeError(f"no such overload: size({_cel_type(value)})")
 
 
 class _QuietSize(logging.Filter):
