@@ -9,10 +9,10 @@ the spec is corrected here: its `size()` of a string counts UTF-8 bytes, so `siz
 to a function that counts code points (strings) or elements (bytes, lists, maps).
 
 Records arrive as Python values decoded from Avro, Protobuf or JSON. They pass as they are
-(dict, list, str, bytes, bool, int, float, None, datetime); a date becomes its day number and a
-UUID its text, as Confluent's Python executor does; an int beyond int64 becomes a uint, beyond
-uint64 a double (the Rust conversion); a value it cannot take (a set, an int beyond a double)
-makes the evaluation an error.
+(dict, list, str, bytes, bool, int, float, None, datetime, Decimal as a double); a date becomes its
+day number and a UUID its text, as Confluent's Python executor does, a time of day the duration
+since midnight; an int beyond int64 is a uint, beyond uint64 a double (infinite past a double's
+range). Those conversions run only for a record the library refuses as it is.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from governance.contracts.ruleset import ContractError
 
 _SIZE = "_contract_size"
 _EPOCH = datetime.date(1970, 1, 1).toordinal()
+_INT_RANGE = (-(2**63), 2**64)  # int64 and uint64: beyond them a number is a double
 
 
 class EvaluationError(Exception):
@@ -145,13 +146,25 @@ def to_cel(value: Any) -> Any:
     """`value` with what the library cannot take converted as Confluent's Python executor does."""
     if isinstance(value, Mapping):
         return {k: to_cel(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [to_cel(v) for v in value]
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value.toordinal() - _EPOCH
+    if isinstance(value, datetime.time):
+        return datetime.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second,
+                                  microseconds=value.microsecond)
     if isinstance(value, uuid.UUID):
         return str(value)
+    if type(value) is int and not _INT_RANGE[0] <= value < _INT_RANGE[1]:
+        return _as_double(value)
     return value
+
+
+def _as_double(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def _message(exc: BaseException) -> str:

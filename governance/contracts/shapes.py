@@ -41,6 +41,8 @@ class _Err:
 
 ERR = _Err()
 _INT64 = (-(2**63), 2**63 - 1)
+_EXACT = 2**53  # ints up to this compare with doubles the same in Python and as the evaluator's doubles
+_SCALARS = frozenset({str, float, bool, bytes, type(None)})
 _Values = Callable[[Sequence[Any], dict], list]
 
 
@@ -140,6 +142,44 @@ def _order(op: str) -> Callable[[Any, Any], Any]:
     return order
 
 
+def _against_lt(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
+    return lambda vs: [v < literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
+                       else slow(v) for v in vs]
+
+
+def _against_le(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
+    return lambda vs: [v <= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
+                       else slow(v) for v in vs]
+
+
+def _against_gt(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
+    return lambda vs: [v > literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
+                       else slow(v) for v in vs]
+
+
+def _against_ge(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
+    return lambda vs: [v >= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
+                       else slow(v) for v in vs]
+
+
+_BETWEEN: dict[tuple[str, str], Callable[[Any, Any], Callable[[list], list]]] = {
+    (">=", "<="): lambda lo, hi: lambda vs: [lo <= v <= hi for v in vs],
+    (">=", "<"): lambda lo, hi: lambda vs: [lo <= v < hi for v in vs],
+    (">", "<="): lambda lo, hi: lambda vs: [lo < v <= hi for v in vs],
+    (">", "<"): lambda lo, hi: lambda vs: [lo < v < hi for v in vs],
+}
+"""Both bounds at once, for a batch of plain numbers only."""
+
+#: `value OP number-literal` over a batch: plain numbers compared inline, the rest as `_order` does.
+_AGAINST_NUMBER = {"<": _against_lt, "<=": _against_le, ">": _against_gt, ">=": _against_ge}
+
+
+def _plain_literal(literal: Any) -> bool:
+    """A number literal Python compares with plain numbers as the evaluator does (a double, or an int
+    that a double holds exactly)."""
+    return type(literal) is float or -_EXACT <= literal <= _EXACT
+
+
 def _size(v: Any) -> Any:
     if type(v) in (str, bytes, list, dict):
         return len(v)
@@ -221,6 +261,28 @@ def python_regex(pattern: str) -> re.Pattern[str]:
         raise syntax.Unsupported("regex") from None
 
 
+def _finder(regex: re.Pattern[str]) -> Callable[[str], Any]:
+    """`regex.search`, or `match` when the pattern is anchored at the start (the same, faster)."""
+    depth, top_level_or = 0, False
+    escaped = in_class = False
+    for c in regex.pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            top_level_or = True
+    return regex.match if regex.pattern.startswith("^") and not top_level_or else regex.search
+
+
 def _regex_class(pattern: str, start: int) -> tuple[int, str]:
     i = start + 1
     out = ["["]
@@ -259,9 +321,16 @@ class _Compiler:
     def boolean(self, node: Any) -> _Values:
         """Outcomes per input: True, False or ERR (a non-bool value counts as an error)."""
         if isinstance(node, Binary) and node.op in ("&&", "||"):
+            between = self.between(node)
+            if between is not None:
+                return between
             left, right = self.boolean(node.left), self.boolean(node.right)
-            combine = _and if node.op == "&&" else _or
-            return lambda xs, cache: list(map(combine, left(xs, cache), right(xs, cache)))
+            if node.op == "&&":
+                return lambda xs, cache: [False if a is False or b is False else (True if a is True and b is True
+                                                                                 else ERR)
+                                          for a, b in zip(left(xs, cache), right(xs, cache))]
+            return lambda xs, cache: [True if a is True or b is True else (False if a is False and b is False else ERR)
+                                      for a, b in zip(left(xs, cache), right(xs, cache))]
         if isinstance(node, Unary) and node.op == "!":
             operand = self.boolean(node.operand)
             return lambda xs, cache: [_not(o) for o in operand(xs, cache)]
@@ -281,6 +350,35 @@ class _Compiler:
             raise syntax.Unsupported("guard")
         return self.boolean(node)
 
+    def between(self, node: Binary) -> _Values | None:
+        """`x >= lo && x <= hi` (either order, strict or not) on one value in one pass, or None."""
+        parts = (node.left, node.right)
+        if node.op != "&&" or not all(isinstance(p, Binary) and p.op in _AGAINST_NUMBER and isinstance(p.right, Lit)
+                                      and type(p.right.value) in (int, float) for p in parts):
+            return None
+        if node.left.left != node.right.left or not all(_plain_literal(p.right.value) for p in parts):
+            return None
+        lower = next((p for p in parts if p.op in (">", ">=")), None)
+        upper = next((p for p in parts if p.op in ("<", "<=")), None)
+        if lower is None or upper is None:
+            return None
+        operand = self.value(lower.left)
+        slow_lower, slow_upper = self.relation(lower), self.relation(upper)
+
+        def slow(xs: Sequence[Any], cache: dict) -> list:
+            return [False if a is False or b is False else (True if a is True and b is True else ERR)
+                    for a, b in zip(slow_lower(xs, cache), slow_upper(xs, cache))]
+
+        inside = _BETWEEN[lower.op, upper.op](lower.right.value, upper.right.value)
+
+        def check(xs: Sequence[Any], cache: dict) -> list:
+            vs = operand(xs, cache)
+            if all(((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) for v in vs):
+                return inside(vs)
+            return slow(xs, cache)
+
+        return check
+
     def relation(self, node: Binary) -> _Values:
         left = self.value(node.left)
         if node.op == "in":
@@ -298,29 +396,37 @@ class _Compiler:
                 outcomes = [_equal(v, i) for i in items]
                 return True if True in outcomes else (ERR if ERR in outcomes else False)
 
+            if only_strings:
+                return lambda xs, cache: [v in fast if type(v) is str else member(v) for v in left(xs, cache)]
             return lambda xs, cache: [member(v) for v in left(xs, cache)]
         right = self.value(node.right)
         if node.op in ("==", "!="):
-            negate = node.op == "!="
-            return lambda xs, cache: [_flip(_equal(a, b)) if negate else _equal(a, b)
-                                      for a, b in zip(left(xs, cache), right(xs, cache))]
+            return self.equality(node, left, right)
         order = _order(node.op)
-        if isinstance(node.right, Lit) and type(node.right.value) in (int, float):
+        if isinstance(node.right, Lit) and type(node.right.value) in (int, float) and _plain_literal(node.right.value):
             literal = node.right.value
-            py = {"<": "__gt__", "<=": "__ge__", ">": "__lt__", ">=": "__le__"}[node.op]  # literal OP' value
-            as_float = getattr(float(literal), py)
-            as_int = getattr(literal, py) if type(literal) is int else None
-
-            def against_number(v: Any) -> Any:
-                t = type(v)
-                if t is float and v == v:
-                    return as_float(v)
-                if t is int and as_int is not None and _INT64[0] <= v <= _INT64[1]:
-                    return as_int(v)
-                return order(v, literal)
-
-            return lambda xs, cache: [against_number(v) for v in left(xs, cache)]
+            compare = _AGAINST_NUMBER[node.op](literal, lambda v: order(v, literal))
+            return lambda xs, cache: compare(left(xs, cache))
         return lambda xs, cache: [order(a, b) for a, b in zip(left(xs, cache), right(xs, cache))]
+
+    @staticmethod
+    def equality(node: Binary, left: _Values, right: _Values) -> _Values:
+        negate = node.op == "!="
+        if isinstance(node.right, Lit) and (node.right.value is None or type(node.right.value) is str):
+            literal = node.right.value
+
+            def slow(v: Any) -> Any:
+                return _flip(_equal(v, literal)) if negate else _equal(v, literal)
+
+            if literal is None:  # a scalar is null or not; an error, an int, a list or a map takes the long way
+                if negate:
+                    return lambda xs, cache: [v is not None if type(v) in _SCALARS else slow(v) for v in left(xs, cache)]
+                return lambda xs, cache: [v is None if type(v) in _SCALARS else slow(v) for v in left(xs, cache)]
+            if negate:
+                return lambda xs, cache: [v != literal if type(v) is str else slow(v) for v in left(xs, cache)]
+            return lambda xs, cache: [v == literal if type(v) is str else slow(v) for v in left(xs, cache)]
+        return lambda xs, cache: [_flip(_equal(a, b)) if negate else _equal(a, b)
+                                  for a, b in zip(left(xs, cache), right(xs, cache))]
 
     def has(self, node: Call) -> _Values:
         if node.target is not None or len(node.args) != 1 or not isinstance(node.args[0], Select):
@@ -340,21 +446,22 @@ class _Compiler:
                 or type(node.args[0].value) is not str:
             raise syntax.Unsupported("string function")
         literal = node.args[0].value
+        operand = self.value(node.target)
+
+        def other(v: Any) -> Any:
+            _kind(v)
+            return ERR
+
+        if node.function == "matches":
+            search = _finder(python_regex(literal))
+            return lambda xs, cache: [search(v) is not None if type(v) is str else other(v)
+                                      for v in operand(xs, cache)]
         test: Callable[[str], bool] = {
-            "matches": lambda: (lambda search: lambda s: search(s) is not None)(python_regex(literal).search),
             "startsWith": lambda: lambda s: s.startswith(literal),
             "endsWith": lambda: lambda s: s.endswith(literal),
             "contains": lambda: lambda s: literal in s,
         }[node.function]()
-        operand = self.value(node.target)
-
-        def apply(v: Any) -> Any:
-            if type(v) is str:
-                return test(v)
-            _kind(v)
-            return ERR
-
-        return lambda xs, cache: [apply(v) for v in operand(xs, cache)]
+        return lambda xs, cache: [test(v) if type(v) is str else other(v) for v in operand(xs, cache)]
 
     def value(self, node: Any) -> _Values:
         if isinstance(node, Lit):
@@ -371,10 +478,23 @@ class _Compiler:
             if len(args) != 1:
                 raise syntax.Unsupported("size")
             operand = self.value(args[0])
-            return lambda xs, cache: [_size(v) for v in operand(xs, cache)]
+            return self.cached(node, lambda xs, cache: [len(v) if type(v) is str else _size(v)
+                                                        for v in operand(xs, cache)])
         if isinstance(node, (Binary, Unary, Call)) and self._boolean_shape(node):
             return self.boolean(node)
         raise syntax.Unsupported(type(node).__name__)
+
+    @staticmethod
+    def cached(node: Any, values: _Values) -> _Values:
+        """`values`, computed once per batch however often the expression repeats `node`."""
+
+        def once(xs: Sequence[Any], cache: dict) -> list:
+            got = cache.get(node)
+            if got is None:
+                got = cache[node] = values(xs, cache)
+            return got
+
+        return once
 
     @staticmethod
     def _boolean_shape(node: Any) -> bool:
@@ -408,18 +528,6 @@ def _not_a_map(v: Any) -> Any:
     if isinstance(v, Mapping):
         raise _Outside
     return ERR
-
-
-def _and(a: Any, b: Any) -> Any:
-    if a is False or b is False:
-        return False
-    return True if a is True and b is True else ERR
-
-
-def _or(a: Any, b: Any) -> Any:
-    if a is True or b is True:
-        return True
-    return False if a is False and b is False else ERR
 
 
 def _not(a: Any) -> Any:

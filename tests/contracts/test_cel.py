@@ -103,3 +103,11 @@ def test_a_false_or_failing_guard_skips_the_rule_and_any_other_runs_it() -> None
     assert judge(rule, message={"kind": "card", "amount": -1}) is FALSE
     assert judge("message.kind ; message.amount > 0", message={"kind": "x", "amount": -1}) is FALSE
     assert judge(" ; message.amount > 0", message={"amount": -1}) is FALSE
+
+
+def test_values_the_library_refuses_are_converted_rather_than_failing_every_rule() -> None:
+    assert value("message.a == 1", message={"a": 1, "t": datetime.time(1, 2, 3)}) is True
+    assert value("message.t == duration('3723s')", message={"t": datetime.time(1, 2, 3)}) is True
+    assert value("message.a == 1", message={"a": 1, "huge": 10**400}) is True
+    assert value("message.huge > 1e308", message={"huge": 10**400}) is True
+    assert value("size(message.s)", message={"s": {1, 2}}) == 2

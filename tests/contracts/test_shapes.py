@@ -165,3 +165,16 @@ def test_regexes_whose_meaning_differs_between_re2_and_python_are_not_compiled(p
 def test_dollar_is_the_end_of_the_text_as_in_re2() -> None:
     assert python_regex("^x$").search("x\n") is None
     assert python_regex("^x$").search("x") is not None
+
+
+numbers = st.one_of(ints, doubles, st.sampled_from([2**53 - 1, 2**53 + 2, -(2**53) - 2, 9007199254740993.0]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(numbers, numbers, st.sampled_from([">", ">="]), st.sampled_from(["<", "<="]), st.booleans(),
+       st.lists(st.one_of(numbers, values), min_size=1, max_size=8))
+def test_a_range_on_one_field_is_judged_in_one_pass_as_the_evaluator_judges_it(
+        lo: Any, hi: Any, lower: str, upper: str, swap: bool, inputs: list[Any]) -> None:
+    parts = [f"message.a {lower} {lo!r}", f"message.a {upper} {hi!r}"]
+    text = " && ".join(reversed(parts) if swap else parts)
+    agree(text, "message", [{"a": v} for v in inputs])
