@@ -10,7 +10,7 @@ WRITEREAD rule is DLQ when writing, NONE when reading; absent is ERROR, Confluen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,21 +70,40 @@ class _Judge:
         self.walk = walk
         self.shape = compile_shape(rule.expr, "message" if walk is None else "value")
         self.false_message = rule.doc or f"Rule expr failed: {rule.expr}"
+        self.false_failure = RuleFailure(rule.name, self.false_message, None)
 
-    def suspects(self, records: Sequence[Mapping[str, Any]]) -> Iterable[int]:
-        """The indices of the records the evaluator must judge."""
-        if self.shape is None:
-            return range(len(records))
+    def judge(self, records: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, RuleFailure]]:
+        """The failing records of the batch, in order, with their failure."""
+        found = self._shaped(records) if self.shape is not None else None
+        if found is None:
+            suspects: Iterable[int] = range(len(records))
+            false: set[int] = set()
+        else:
+            false, errors = found
+            suspects = sorted(false.union(errors))
+        for i in suspects:
+            failure = self.false_failure if i in false else self.verdict(records[i])
+            if failure is not None:
+                yield i, failure
+
+    def _shaped(self, records: Sequence[Mapping[str, Any]]) -> tuple[set[int], set[int]] | None:
+        """The records the shape finds false, and those for the evaluator; None: all for the evaluator."""
         if self.walk is None:
             found = self.shape(records)
-            return range(len(records)) if found is None else found
+            return None if found is None else (set(found.false), set(found.error))
         owners, values = [], []
         for i, record in enumerate(records):
             for visit in self.walk(record):
                 owners.append(i)
                 values.append(visit.value)
         found = self.shape(values)
-        return range(len(records)) if found is None else sorted({owners[k] for k in found})
+        if found is None:
+            return None
+        first: dict[int, int] = {}  # a record's first failing visit decides its failure
+        for k in sorted(found.false + found.error):
+            first.setdefault(owners[k], k)
+        false = set(found.false)
+        return ({i for i, k in first.items() if k in false}, {i for i, k in first.items() if k not in false})
 
     def verdict(self, record: Mapping[str, Any]) -> RuleFailure | None:
         if self.walk is None:
@@ -101,7 +120,7 @@ class _Judge:
         if judged is None:
             return None
         if judged is FALSE:
-            return RuleFailure(self.rule.name, self.false_message, None)
+            return self.false_failure
         return RuleFailure(self.rule.name, str(judged), str(judged))
 
 
@@ -149,10 +168,8 @@ class Contract:
         """Per record, in order, the rules it breaks (empty when it keeps them all)."""
         out: list[list[RuleFailure]] = [[] for _ in records]
         for judge in self._judges:
-            for i in judge.suspects(records):
-                failure = judge.verdict(records[i])
-                if failure is not None:
-                    out[i].append(failure)
+            for i, failure in judge.judge(records):
+                out[i].append(failure)
         return out
 
     def check(self, record: Mapping[str, Any]) -> list[RuleFailure]:

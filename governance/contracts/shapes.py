@@ -6,9 +6,10 @@ contract rules compare a field with a literal, test `size`, a regex, a list of v
 which plain Python decides per value in well under a microsecond (as sentinel/fastpath.py does for
 GX rules). `compile_shape(text, root)` turns such an expression into a batch checker: it takes the
 batch's `root` values (the records for CEL, `message`; the field values for CEL_FIELD, `value`)
-and returns the indices where the expression is not true, or None when the batch holds a value the
+and returns the indices where it is false and where it is an error, or None when the batch holds a value the
 checker does not model (a datetime, an int beyond int64, a NaN in a comparison, ...): that batch
-goes to the evaluator. An expression outside the shapes compiles to None: the rule stays with it.
+goes to the evaluator. Where the expression is false the verdict is complete (Confluent's
+message for a false condition is fixed); where it is an error, the evaluator gives its text. An expression outside the shapes compiles to None: the rule stays with it.
 
 The verdict reproduces the evaluator's semantics (cel.py; property tests in
 tests/contracts/test_shapes.py): a missing key or a selection on a non-map is an error; `==`
@@ -23,13 +24,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from governance.contracts import syntax
 from governance.contracts.syntax import Binary, Call, Ident, ListLit, Lit, Select, Unary
 
-#: Indices where the expression is not true, or None: the batch is outside what the checker models.
-Checker = Callable[[Sequence[Any]], "list[int] | None"]
+class Failing(NamedTuple):
+    """The inputs where the condition is false, and those where it is an error (or not a bool)."""
+
+    false: list[int]
+    error: list[int]
+
+
+#: The failing inputs of a batch, or None: the batch is outside what the checker models.
+Checker = Callable[[Sequence[Any]], "Failing | None"]
 
 
 class _Err:
@@ -63,15 +71,16 @@ def compile_shape(text: str, root: str) -> Checker | None:
     except syntax.Unsupported:
         return None
 
-    def check(inputs: Sequence[Any]) -> list[int] | None:
+    def check(inputs: Sequence[Any]) -> Failing | None:
         cache: dict = {}
         try:
             outcomes = body(inputs, cache)
-            if guard is None:
-                return [i for i, o in enumerate(outcomes) if o is not True]
-            return [i for i, (g, o) in enumerate(zip(guard(inputs, cache), outcomes)) if g is True and o is not True]
+            if guard is not None:
+                outcomes = [o if g is True else True for g, o in zip(guard(inputs, cache), outcomes)]
         except _Outside:
             return None
+        failing = [i for i, o in enumerate(outcomes) if o is not True]
+        return Failing([i for i in failing if outcomes[i] is False], [i for i in failing if outcomes[i] is not False])
 
     return check
 
