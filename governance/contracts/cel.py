@@ -111,12 +111,14 @@ class Condition:
     fails a falsy one; we fail both, with the value's type in the text) and an error (its text).
     """
 
-    def __init__(self, text: str, at: str) -> None:
+    def __init__(self, text: str, at: str, variables: tuple[str, ...] = ("message",)) -> None:
         guard, semicolon, body = text.partition(";")
         if not semicolon:
             guard, body = "", text
         self.guard = Expression(guard, at) if guard.strip() else None
         self.body = Expression(body, at)
+        for part in (guard, body):
+            check_variables(part, variables, at)
 
     def judge(self, variables: Mapping[str, Any]) -> None | bool | str:
         if self.guard is not None:
@@ -134,6 +136,32 @@ class Condition:
         if result is False:
             return FALSE
         return f"the expression gave {_cel_type(result)}, not a bool"
+
+
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_TYPE_NAMES = frozenset({"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+                         "dyn", "google"})
+
+
+def check_variables(text: str, variables: tuple[str, ...], at: str) -> None:
+    """A ContractError for a variable the rule cannot see (the library finds it only per record,
+    failing every one): `msg.amount` where CEL binds `message`."""
+    try:
+        toks = syntax.tokens(text)
+    except syntax.Unsupported:
+        return
+    bound = {toks[i + 2].text for i in range(len(toks) - 3)
+             if toks[i].text in _MACROS and toks[i + 1].text == "(" and toks[i + 2].kind == "ident"
+             and toks[i + 3].text == ","}
+    for i, tok in enumerate(toks):
+        after = toks[i + 1].text if i + 1 < len(toks) else ""
+        before = toks[i - 1].text if i else ""
+        if tok.kind != "ident" or before == "." or after == "(" or tok.text in ("true", "false", "null", "in"):
+            continue
+        if tok.text not in variables and tok.text not in bound and tok.text not in _TYPE_NAMES:
+            raise ContractError(f"{at}: the CEL expression {text.strip()!r} names `{tok.text}`, which the rule does "
+                                f"not have", f"a {'CEL' if variables == ('message',) else 'CEL_FIELD'} rule sees "
+                                f"{', '.join(variables)}")
 
 
 def _cel_type(value: Any) -> str:

@@ -21,6 +21,7 @@ from governance.contracts.shapes import compile_shape
 
 ACTIONS = ("DLQ", "ERROR", "NONE")
 SCHEMA_TYPES = ("AVRO", "PROTOBUF", "JSON")
+_FIELD_VARIABLES = ("value", "fullName", "name", "typeName", "tags", "message")
 _RUNS_ON = {"WRITEREAD": ("WRITE", "READ"), "UPDOWN": ("UPGRADE", "DOWNGRADE")}
 
 
@@ -161,7 +162,8 @@ class Contract:
             contract_rule = ContractRule(rule.name, rule.type, rule.mode, rule.expr or "",
                                          _action(rule, mode), rule.doc, rule.tags, rule.params)
             walk = walker(schema_type, schema, rule.tags, metadata, at) if rule.type == "CEL_FIELD" else None
-            judges.append(_Judge(contract_rule, Condition(rule.expr or "", at), walk))
+            variables = _FIELD_VARIABLES if walk is not None else ("message",)
+            judges.append(_Judge(contract_rule, Condition(rule.expr or "", at, variables), walk))
         return cls(subject, version, mode, judges, ignored)
 
     def check_batch(self, records: Sequence[Mapping[str, Any]]) -> list[list[RuleFailure]]:

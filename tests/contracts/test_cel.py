@@ -111,3 +111,14 @@ def test_values_the_library_refuses_are_converted_rather_than_failing_every_rule
     assert value("message.a == 1", message={"a": 1, "huge": 10**400}) is True
     assert value("message.huge > 1e308", message={"huge": 10**400}) is True
     assert value("size(message.s)", message={"s": {1, 2}}) == 2
+
+
+def test_a_variable_the_rule_does_not_have_stops_it_at_compile_time() -> None:
+    with pytest.raises(ContractError) as caught:
+        Condition("msg.amount > 0", AT)
+    assert str(caught.value) == f"{AT}: the CEL expression 'msg.amount > 0' names `msg`, which the rule does not " \
+        "have\n  hint: a CEL rule sees message"
+    with pytest.raises(ContractError):
+        Condition("value > 0", AT)
+    Condition("value > 0 && typeName == 'INT' && name in tags", AT, ("value", "fullName", "name", "typeName", "tags"))
+    Condition("message.items.all(i, i > 0) && type(message.a) == int && message.b.exists(x, x == 'y')", AT)

@@ -97,7 +97,7 @@ def records() -> st.SearchStrategy[list[dict[str, Any]]]:
 
 def evaluator_failures(text: str, root: str, inputs: list[Any]) -> tuple[list[int], list[int]]:
     """The inputs where the evaluator finds the condition false, and where it errs (or is not a bool)."""
-    judge = Condition(text, "test").judge
+    judge = Condition(text, "test", (root,)).judge
     verdicts = [judge({root: x}) for x in inputs]
     return ([i for i, v in enumerate(verdicts) if v is FALSE],
             [i for i, v in enumerate(verdicts) if v is not None and v is not FALSE])
