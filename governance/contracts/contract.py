@@ -139,9 +139,11 @@ class Contract:
 
     @classmethod
     def of(cls, rule_set: Mapping[str, Any] | None, *, subject: str, version: int, schema_type: str,
-           schema: Any, mode: str = "WRITE", metadata: Mapping[str, Any] | None = None) -> Contract:
+           schema: Any, mode: str = "WRITE", metadata: Mapping[str, Any] | None = None,
+           references: Mapping[str, str] | None = None) -> Contract:
         """The contract of `subject` `version` (its registry `ruleSet`, `schemaType`, `schema` as text or
-        parsed, `metadata` for tag globs). A rule that cannot be enforced as written (a CEL syntax
+        parsed, `metadata` for tag globs, `references` as registry.client.referenced_texts gives them,
+        for CEL_FIELD rules on Avro types named from other subjects). A rule that cannot be enforced as written (a CEL syntax
         error, a malformed rule) is a ContractError naming subject, version and rule."""
         mode = mode.upper()
         if mode not in MODES:
@@ -161,7 +163,7 @@ class Contract:
             at = where(subject, version, rule.name)
             contract_rule = ContractRule(rule.name, rule.type, rule.mode, rule.expr or "",
                                          _action(rule, mode), rule.doc, rule.tags, rule.params)
-            walk = walker(schema_type, schema, rule.tags, metadata, at) if rule.type == "CEL_FIELD" else None
+            walk = walker(schema_type, schema, rule.tags, metadata, at, references) if rule.type == "CEL_FIELD" else None
             variables = _FIELD_VARIABLES if walk is not None else ("message",)
             judges.append(_Judge(contract_rule, Condition(rule.expr or "", at, variables), walk))
         return cls(subject, version, mode, judges, ignored)

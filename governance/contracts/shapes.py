@@ -22,11 +22,11 @@ rule to the evaluator.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from governance.contracts import syntax
+from governance.contracts.regexes import finder, python_regex
 from governance.contracts.syntax import Binary, Call, Ident, ListLit, Lit, Select, Unary
 
 class Failing(NamedTuple):
@@ -203,125 +203,6 @@ def _truth(v: Any) -> Any:
     return v if type(v) is bool else ERR
 
 
-# ---------------------------------------------------------------- regexes
-
-_META = set("\\.^$|?*+()[]{}")
-
-
-def python_regex(pattern: str) -> re.Pattern[str]:
-    """`pattern` for Python's re.search, when it means the same there as in RE2 and Rust's regex;
-    Unsupported otherwise."""
-    out: list[str] = []
-    i, atom = 0, False  # atom: the previous item may take a quantifier
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            nxt = pattern[i + 1:i + 2]
-            if nxt not in _META and nxt not in ("-", "/"):
-                raise syntax.Unsupported(f"regex escape \\{nxt}")
-            out.append(re.escape(nxt))
-            i, atom = i + 2, True
-        elif c == "[":
-            end, text = _regex_class(pattern, i)
-            out.append(text)
-            i, atom = end, True
-        elif c in "*+?":
-            if not atom:
-                raise syntax.Unsupported("regex quantifier")
-            lazy = pattern[i + 1:i + 2] == "?"
-            out.append(c + ("?" if lazy else ""))
-            i += 2 if lazy else 1
-            if pattern[i:i + 1] in ("*", "+", "?", "{"):
-                raise syntax.Unsupported("stacked regex quantifiers")
-            atom = False
-        elif c == "{":
-            m = re.compile(r"\{([0-9]+)(,([0-9]*))?\}(\?)?").match(pattern, i)
-            if not atom or m is None or int(m[1]) > 1000 or (m[3] and int(m[3]) > 1000) or (
-                    m[3] and int(m[3]) < int(m[1])):
-                raise syntax.Unsupported("regex repetition")
-            out.append(m.group())
-            i = m.end()
-            if pattern[i:i + 1] in ("*", "+", "?", "{"):
-                raise syntax.Unsupported("stacked regex quantifiers")
-            atom = False
-        elif c == "(":
-            if pattern.startswith("(?:", i):
-                out.append("(?:")
-                i += 3
-            elif pattern.startswith("(?", i):
-                raise syntax.Unsupported("regex group flags")
-            else:
-                out.append("(")
-                i += 1
-            atom = False
-        elif c == ")":
-            out.append(")")
-            i, atom = i + 1, True
-        elif c == "$":
-            out.append(r"\Z")
-            i, atom = i + 1, False
-        elif c in "^|":
-            out.append(c)
-            i, atom = i + 1, False
-        else:
-            out.append("." if c == "." else re.escape(c))
-            i, atom = i + 1, True
-    try:
-        return re.compile("".join(out))
-    except re.error:
-        raise syntax.Unsupported("regex") from None
-
-
-def _finder(regex: re.Pattern[str]) -> Callable[[str], Any]:
-    """`regex.search`, or `match` when the pattern is anchored at the start (the same, faster)."""
-    depth, top_level_or = 0, False
-    escaped = in_class = False
-    for c in regex.pattern:
-        if escaped:
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            top_level_or = True
-    return regex.match if regex.pattern.startswith("^") and not top_level_or else regex.search
-
-
-def _regex_class(pattern: str, start: int) -> tuple[int, str]:
-    i = start + 1
-    out = ["["]
-    if pattern[i:i + 1] == "^":
-        out.append("^")
-        i += 1
-    if pattern[i:i + 1] in ("]", ""):
-        raise syntax.Unsupported("regex class")
-    prev = ""
-    while i < len(pattern) and pattern[i] != "]":
-        c = pattern[i]
-        if c in "[&~" or (c == "-" and prev == "-"):
-            raise syntax.Unsupported("regex class syntax")
-        if c == "\\":
-            nxt = pattern[i + 1:i + 2]
-            if nxt not in ("]", "\\", "-", "^", "[", "."):
-                raise syntax.Unsupported(f"regex class escape \\{nxt}")
-            out.append("\\" + nxt)
-            i += 2
-        else:
-            out.append(c if c == "-" else re.escape(c))
-            i += 1
-        prev = c
-    if i >= len(pattern):
-        raise syntax.Unsupported("unterminated regex class")
-    return i + 1, "".join(out) + "]"
-
-
 # ---------------------------------------------------------------- the compiler
 
 
@@ -464,7 +345,7 @@ class _Compiler:
             return ERR
 
         if node.function == "matches":
-            search = _finder(python_regex(literal))
+            search = finder(python_regex(literal))
             return lambda xs, cache: [search(v) is not None if type(v) is str else other(v)
                                       for v in operand(xs, cache)]
         test: Callable[[str], bool] = {

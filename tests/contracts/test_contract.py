@@ -165,3 +165,16 @@ def test_cel_field_on_a_protobuf_subject_is_ignored_with_the_reason() -> None:
     c = contract(rule("f", "value != ''", type="CEL_FIELD"), schema='syntax = "proto3";', schema_type="PROTOBUF")
     assert c.rules == ()
     assert "CEL_FIELD on a PROTOBUF subject" in c.ignored[0].reason
+
+
+def test_a_cel_field_rule_walks_avro_types_named_from_references() -> None:
+    address = {"type": "record", "name": "Address", "namespace": "shop", "fields": [
+        {"name": "street", "type": "string", "confluent:tags": ["PII"]}]}
+    order = {"type": "record", "name": "Order", "namespace": "shop", "fields": [
+        {"name": "id", "type": "string"}, {"name": "address", "type": "shop.Address"}]}
+    c = Contract.of({"domainRules": [rule("short", "size(value) < 5", type="CEL_FIELD", tags=["PII"])]},
+                    subject="orders-value", version=1, schema_type="AVRO", schema=json.dumps(order),
+                    references={"shop.Address": json.dumps(address)})
+    assert [[f.rule for f in fs] for fs in c.check_batch([{"id": "1", "address": {"street": "Main 1"}},
+                                                          {"id": "long id", "address": {"street": "x"}}])] == [
+        ["short"], []]
