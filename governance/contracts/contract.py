@@ -129,7 +129,8 @@ class Contract:
     """The enforced rules of one schema version; build it with `Contract.of`."""
 
     def __init__(self, subject: str, version: int, mode: str, judges: Sequence[_Judge],
-                 ignored: Sequence[Ignored]) -> None:
+                 ignored: Sequence[Ignored], recipe: Mapping[str, Any] | None = None) -> None:
+        self._recipe = dict(recipe or {})
         self.subject = subject
         self.version = version
         self.mode = mode
@@ -166,7 +167,14 @@ class Contract:
             walk = walker(schema_type, schema, rule.tags, metadata, at, references) if rule.type == "CEL_FIELD" else None
             variables = _FIELD_VARIABLES if walk is not None else ("message",)
             judges.append(_Judge(contract_rule, Condition(rule.expr or "", at, variables), walk))
-        return cls(subject, version, mode, judges, ignored)
+        recipe = {"rule_set": rule_set, "subject": subject, "version": version, "schema_type": schema_type,
+                  "schema": schema, "mode": mode, "metadata": metadata, "references": references}
+        return cls(subject, version, mode, judges, ignored, recipe)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles as the arguments it was built from (compiled programs do not pickle): a judge
+        worker process compiles its own."""
+        return _rebuild, (self._recipe,)
 
     def check_batch(self, records: Sequence[Mapping[str, Any]]) -> list[list[RuleFailure]]:
         """Per record, in order, the rules it breaks (empty when it keeps them all)."""
@@ -179,6 +187,10 @@ class Contract:
     def check(self, record: Mapping[str, Any]) -> list[RuleFailure]:
         """The rules one record breaks."""
         return self.check_batch([record])[0]
+
+
+def _rebuild(recipe: dict[str, Any]) -> Contract:
+    return Contract.of(recipe["rule_set"], **{k: v for k, v in recipe.items() if k != "rule_set"})
 
 
 def _not_enforced(rule: Rule, mode: str, enable_at: str | None, schema_type: str) -> str | None:

@@ -178,3 +178,16 @@ def test_a_cel_field_rule_walks_avro_types_named_from_references() -> None:
     assert [[f.rule for f in fs] for fs in c.check_batch([{"id": "1", "address": {"street": "Main 1"}},
                                                           {"id": "long id", "address": {"street": "x"}}])] == [
         ["short"], []]
+
+
+def test_a_contract_pickles_for_the_judge_workers_and_judges_the_same_there() -> None:
+    import copy as copy_module
+    import pickle
+
+    c = contract(rule("positive", "message.amount > 0", onFailure="DLQ"), rule("off", "true", disabled=True))
+    copy = pickle.loads(pickle.dumps(c))
+    assert copy_module.copy(c).rules == c.rules == copy_module.copy(c).rules
+    assert (copy.subject, copy.version, copy.mode, copy.rules, copy.ignored) == (c.subject, c.version, c.mode, c.rules,
+                                                                                 c.ignored)
+    batch = [payment(), payment(amount=-1.0)]
+    assert copy.check_batch(batch) == c.check_batch(batch)
