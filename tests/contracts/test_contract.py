@@ -191,3 +191,25 @@ def test_a_contract_pickles_for_the_judge_workers_and_judges_the_same_there() ->
                                                                                  c.ignored)
     batch = [payment(), payment(amount=-1.0)]
     assert copy.check_batch(batch) == c.check_batch(batch)
+
+
+def test_check_batch_with_the_compiled_shapes_equals_check_batch_on_the_evaluator_alone() -> None:
+    from unittest import mock
+
+    from hypothesis import HealthCheck, given, settings
+    from contract_helpers import condition, records
+
+    fields = {"type": "record", "name": "R", "fields": [
+        {"name": n, "type": ["null", "string", "long", "double", "boolean", "bytes", {"type": "array", "items": "long"}],
+         "confluent:tags": ["T"] if n != "b" else []} for n in ("a", "b", "c")]}
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(condition("message"), condition("value"), records())
+    def same(cel_text: str, field_text: str, recs: list[dict[str, Any]]) -> None:
+        rule_set = {"domainRules": [rule("whole", cel_text), rule("each", field_text, type="CEL_FIELD", tags=["T"])]}
+        shaped = Contract.of(rule_set, subject="s", version=1, schema_type="AVRO", schema=fields)
+        with mock.patch("governance.contracts.contract.compile_shape", return_value=None):
+            plain = Contract.of(rule_set, subject="s", version=1, schema_type="AVRO", schema=fields)
+        assert shaped.check_batch(recs) == plain.check_batch(recs)
+
+    same()
