@@ -141,10 +141,11 @@ class Contract:
     @classmethod
     def of(cls, rule_set: Mapping[str, Any] | None, *, subject: str, version: int, schema_type: str,
            schema: Any, mode: str = "WRITE", metadata: Mapping[str, Any] | None = None,
-           references: Mapping[str, str] | None = None) -> Contract:
+           references: Mapping[str, str] | None = None, message_type: str | None = None) -> Contract:
         """The contract of `subject` `version` (its registry `ruleSet`, `schemaType`, `schema` as text or
         parsed, `metadata` for tag globs, `references` as registry.client.referenced_texts gives them,
-        for CEL_FIELD rules on Avro types named from other subjects). A rule that cannot be enforced as written (a CEL syntax
+        for CEL_FIELD rules on types named from other subjects; `message_type`, a Protobuf record's
+        message full name, the file's first message when None). A rule that cannot be enforced as written (a CEL syntax
         error, a malformed rule) is a ContractError naming subject, version and rule."""
         mode = mode.upper()
         if mode not in MODES:
@@ -164,11 +165,13 @@ class Contract:
             at = where(subject, version, rule.name)
             contract_rule = ContractRule(rule.name, rule.type, rule.mode, rule.expr or "",
                                          _action(rule, mode), rule.doc, rule.tags, rule.params)
-            walk = walker(schema_type, schema, rule.tags, metadata, at, references) if rule.type == "CEL_FIELD" else None
+            walk = (walker(schema_type, schema, rule.tags, metadata, at, references, message_type)
+                    if rule.type == "CEL_FIELD" else None)
             variables = _FIELD_VARIABLES if walk is not None else ("message",)
             judges.append(_Judge(contract_rule, Condition(rule.expr or "", at, variables), walk))
         recipe = {"rule_set": rule_set, "subject": subject, "version": version, "schema_type": schema_type,
-                  "schema": schema, "mode": mode, "metadata": metadata, "references": references}
+                  "schema": schema, "mode": mode, "metadata": metadata, "references": references,
+                  "message_type": message_type}
         return cls(subject, version, mode, judges, ignored, recipe)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -204,8 +207,8 @@ def _not_enforced(rule: Rule, mode: str, enable_at: str | None, schema_type: str
         return f"kind {rule.kind} (only CONDITION rules are enforced: a transform would change the record)"
     if rule.type not in ("CEL", "CEL_FIELD"):
         return f"type {rule.type} (only CEL and CEL_FIELD conditions are enforced)"
-    if rule.type == "CEL_FIELD" and schema_type not in ("AVRO", "JSON"):
-        return f"CEL_FIELD on a {schema_type} subject (field tags are read from Avro and JSON Schema only)"
+    if rule.type == "CEL_FIELD" and schema_type not in SCHEMA_TYPES:
+        return f"CEL_FIELD on a {schema_type} subject (fields are read from Avro, Protobuf and JSON Schema only)"
     return None
 
 

@@ -5,7 +5,7 @@ nested records, array items and map values included; a field whose value is abse
 record is skipped; a union resolves by the value (None is its null branch, which is visited with
 type NULL); only primitive values are judged (NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING,
 BYTES: not ENUM or FIXED). A field's full name is its record's full name, a dot, its name.
-JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent value
+Protobuf: protofields.py. JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent value
 is skipped; STRING, INT (integer), DOUBLE (number), BOOLEAN and ENUM (`enum`/`const`) are judged;
 local `$ref`s are followed. A field's tags are its inline `confluent:tags` and those of every
 `metadata.tags` glob matching its full name (`**` across dots, `*` within a name). A rule with
@@ -70,16 +70,21 @@ def _glob(pattern: str) -> str:
 
 
 def walker(schema_type: str, schema: Any, rule_tags: tuple[str, ...], metadata: Mapping[str, Any] | None,
-           at: str, references: Mapping[str, str] | None = None) -> Walk:
+           at: str, references: Mapping[str, str] | None = None, message_type: str | None = None) -> Walk:
     """The visits of a CEL_FIELD rule with `rule_tags` in one record of `schema` (Avro types named
-    from other subjects are read from `references`: name -> schema text)."""
-    parsed = _parsed(schema, at)
+    and Protobuf files imported from other subjects are read from `references`: name -> schema text;
+    a Protobuf record is of `message_type`, the file's first message when None)."""
     glob_tags = tags_of(metadata)
     wanted = set(rule_tags)
 
     def selected(tags: set[str]) -> bool:
         return not wanted or bool(wanted & tags)
 
+    if schema_type == "PROTOBUF":
+        from governance.contracts.protofields import protobuf_walker
+
+        return protobuf_walker(schema, selected, glob_tags, message_type, references, at)
+    parsed = _parsed(schema, at)
     if schema_type == "AVRO":
         return _AvroWalk(parsed, selected, glob_tags, [_parsed(t, at) for t in (references or {}).values()]).walk
     if schema_type == "JSON":

@@ -161,12 +161,6 @@ def test_a_json_schema_cel_field_rule_visits_tagged_non_null_properties() -> Non
     assert visits == [("$.address.street", "STRING"), ("$.status", "ENUM")]
 
 
-def test_cel_field_on_a_protobuf_subject_is_ignored_with_the_reason() -> None:
-    c = contract(rule("f", "value != ''", type="CEL_FIELD"), schema='syntax = "proto3";', schema_type="PROTOBUF")
-    assert c.rules == ()
-    assert "CEL_FIELD on a PROTOBUF subject" in c.ignored[0].reason
-
-
 def test_a_cel_field_rule_walks_avro_types_named_from_references() -> None:
     address = {"type": "record", "name": "Address", "namespace": "shop", "fields": [
         {"name": "street", "type": "string", "confluent:tags": ["PII"]}]}
