@@ -88,3 +88,11 @@ def records() -> st.SearchStrategy[list[dict[str, Any]]]:
         "n": st.one_of(values, st.fixed_dictionaries({}, optional={"x": values})),
     })
     return st.lists(record, min_size=1, max_size=8)
+
+
+def field_condition() -> st.SearchStrategy[str]:
+    """CEL_FIELD conditions that also read the field's name, type and tags."""
+    per_field = st.sampled_from(["typeName == 'STRING'", "typeName != 'LONG'", "name == 'a'", "'T' in tags",
+                                 "fullName.startsWith('R.')", "message.b == null"])
+    return st.one_of(condition("value"), st.builds(lambda p, c: f"({p}) || ({c})", per_field, expression("value")),
+                     st.builds(lambda p, c: f"{p} ; {c}", per_field, expression("value")))

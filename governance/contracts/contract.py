@@ -17,7 +17,7 @@ from typing import Any
 from governance.contracts.cel import FALSE, Condition
 from governance.contracts.fields import Walk, walker
 from governance.contracts.ruleset import MODES, ContractError, Rule, parse_rule_set, where
-from governance.contracts.shapes import compile_shape
+from governance.contracts.shapes import Checker, Failing, compile_shape
 
 ACTIONS = ("DLQ", "ERROR", "NONE")
 SCHEMA_TYPES = ("AVRO", "PROTOBUF", "JSON")
@@ -61,21 +61,23 @@ class Ignored:
 class _Judge:
     """One rule, compiled: its verdict on a batch of records.
 
-    The compiled shape (shapes.py), when the expression has one, finds the records that may fail;
-    the evaluator then judges those (and every record of a batch the shape does not model), so
-    the failures and their texts are always the evaluator's."""
+    The compiled shape (shapes.py), when the expression has one, finds the records where it is
+    false (Confluent's fixed failure) and those where it is an error; the evaluator judges those
+    (and every record of a batch the shape does not model) for the error's text. A CEL_FIELD rule
+    has a shape per field, whose name, type and tags are constants there."""
 
     def __init__(self, rule: ContractRule, condition: Condition, walk: Walk | None) -> None:
         self.rule = rule
         self.condition = condition
         self.walk = walk
-        self.shape = compile_shape(rule.expr, "message" if walk is None else "value")
+        self.shape = compile_shape(rule.expr, "message") if walk is None else None
+        self.field_shapes: dict[tuple[str, str, str, tuple[str, ...]], Checker] = {}
         self.false_message = rule.doc or f"Rule expr failed: {rule.expr}"
         self.false_failure = RuleFailure(rule.name, self.false_message, None)
 
     def judge(self, records: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, RuleFailure]]:
         """The failing records of the batch, in order, with their failure."""
-        found = self._shaped(records) if self.shape is not None else None
+        found = self._shaped(records)
         if found is None:
             suspects: Iterable[int] = range(len(records))
             false: set[int] = set()
@@ -90,21 +92,35 @@ class _Judge:
     def _shaped(self, records: Sequence[Mapping[str, Any]]) -> tuple[set[int], set[int]] | None:
         """The records the shape finds false, and those for the evaluator; None: all for the evaluator."""
         if self.walk is None:
-            found = self.shape(records)
+            found = None if self.shape is None else self.shape(records)
             return None if found is None else (set(found.false), set(found.error))
-        owners, values = [], []
-        for i, record in enumerate(records):
-            for visit in self.walk(record):
-                owners.append(i)
-                values.append(visit.value)
-        found = self.shape(values)
-        if found is None:
-            return None
+        visits = [(i, visit) for i, record in enumerate(records) for visit in self.walk(record)]
+        groups: dict[tuple[str, str, str, tuple[str, ...]], list[int]] = {}
+        for k, (_, visit) in enumerate(visits):
+            groups.setdefault((visit.full_name, visit.name, visit.type_name, visit.tags), []).append(k)
+        false_visits: set[int] = set()
+        failing: list[int] = []
+        for key, ks in groups.items():
+            found = self._field_shape(key)([visits[k][1].value for k in ks])
+            if found is None:  # this field's visits go to the evaluator, with their records
+                failing += ks
+                continue
+            false_visits.update(ks[j] for j in found.false)
+            failing += [ks[j] for j in found.false + found.error]
         first: dict[int, int] = {}  # a record's first failing visit decides its failure
-        for k in sorted(found.false + found.error):
-            first.setdefault(owners[k], k)
-        false = set(found.false)
-        return ({i for i, k in first.items() if k in false}, {i for i, k in first.items() if k not in false})
+        for k in sorted(failing):
+            first.setdefault(visits[k][0], k)
+        return ({i for i, k in first.items() if k in false_visits}, {i for i, k in first.items() if k not in false_visits})
+
+    def _field_shape(self, key: tuple[str, str, str, tuple[str, ...]]) -> Checker:
+        """The shape for one field: `fullName`, `name`, `typeName` and `tags` are its constants there."""
+        shape = self.field_shapes.get(key)
+        if shape is None:
+            full_name, name, type_name, tags = key
+            shape = compile_shape(self.rule.expr, "value", {"fullName": full_name, "name": name,
+                                                            "typeName": type_name, "tags": tags})
+            shape = self.field_shapes[key] = shape or _evaluator_only
+        return shape
 
     def verdict(self, record: Mapping[str, Any]) -> RuleFailure | None:
         if self.walk is None:
@@ -190,6 +206,11 @@ class Contract:
     def check(self, record: Mapping[str, Any]) -> list[RuleFailure]:
         """The rules one record breaks."""
         return self.check_batch([record])[0]
+
+
+def _evaluator_only(inputs: Sequence[Any]) -> Failing | None:
+    """The checker of a rule without a shape: every batch to the evaluator."""
+    return None
 
 
 def _rebuild(recipe: dict[str, Any]) -> Contract:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from governance.contracts.ruleset import ContractError
 
@@ -27,8 +26,7 @@ _AVRO_PRIMITIVES = {"null": "NULL", "boolean": "BOOLEAN", "int": "INT", "long": 
 _JSON_TYPES = {"string": "STRING", "integer": "INT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     """One value a CEL_FIELD rule judges: its CEL variables besides `message`'s containing record."""
 
     value: Any
@@ -39,7 +37,7 @@ class Visit:
     containing: Mapping[str, Any]
 
 
-Walk = Callable[[Mapping[str, Any]], Iterator[Visit]]
+Walk = Callable[[Mapping[str, Any]], "list[Visit] | Iterator[Visit]"]
 
 
 def tags_of(metadata: Mapping[str, Any] | None) -> Callable[[str], set[str]]:
@@ -101,7 +99,14 @@ def _parsed(schema: Any, at: str) -> Any:
     return schema
 
 
+#: One compiled part of a schema: (value, the field it is in, its containing record, the visits so far).
+_Plan = Callable[[Any, "tuple[str, str, tuple[str, ...]] | None", Any, list], None]
+
+
 class _AvroWalk:
+    """The schema compiled once into closures: per record only the values are looked at (a field's
+    full name, tags and whether the rule selects it are known from the schema)."""
+
     def __init__(self, schema: Any, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]],
                  referenced: list[Any]) -> None:
         self.named: dict[str, Any] = {}
@@ -111,7 +116,14 @@ class _AvroWalk:
         for other in referenced:
             self._collect(other, "")
         self._collect(schema, "")
-        self.root = schema
+        self.records: dict[int, _Plan] = {}
+        self.root = self._plan(schema, True)
+
+    def walk(self, record: Mapping[str, Any]) -> list[Visit]:
+        out: list[Visit] = []
+        if self.root is not None:
+            self.root(record, None, None, out)
+        return out
 
     def _collect(self, schema: Any, ns: str) -> None:
         if isinstance(schema, list):
@@ -155,53 +167,103 @@ class _AvroWalk:
             else:
                 return schema
 
-    def walk(self, record: Mapping[str, Any]) -> Iterator[Visit]:
-        yield from self._value(self.root, record, None)
-
-    def _value(self, schema: Any, value: Any, field: tuple[str, str, set[str], Mapping[str, Any]] | None
-               ) -> Iterator[Visit]:
+    def _plan(self, schema: Any, chosen: bool) -> _Plan | None:
+        """The plan of `schema` inside a field the rule selects (`chosen`) or not; None: nothing to visit."""
         schema = self._resolve(schema)
         if isinstance(schema, list):
-            branch = self._branch(schema, value)
-            if branch is not None:
-                yield from self._value(branch, value, field)
-            return
+            return self._union(schema, chosen)
         kind = schema if isinstance(schema, str) else (schema or {}).get("type")
-        if kind in ("record", "error") and isinstance(value, Mapping):
-            full = self.full_names.get(id(schema), str(schema.get("name")))
-            for f in schema.get("fields") or []:
-                name = f.get("name")
-                if name in value:
-                    full_name = f"{full}.{name}"
-                    tags = set(f.get("confluent:tags") or ()) | self.glob_tags(full_name)
-                    yield from self._value(f.get("type"), value[name], (full_name, name, tags, value))
-        elif kind == "array" and isinstance(value, list):
-            for item in value:
-                yield from self._value(schema.get("items"), item, field)
-        elif kind == "map" and isinstance(value, Mapping):
-            for item in value.values():
-                yield from self._value(schema.get("values"), item, field)
-        elif kind in _AVRO_PRIMITIVES and field is not None and self.selected(field[2]):
-            full_name, name, tags, containing = field
-            yield Visit(value, full_name, name, _AVRO_PRIMITIVES[kind], tuple(sorted(tags)), containing)
+        if kind in ("record", "error"):
+            return self._record(schema)
+        if kind in ("array", "map"):
+            inner = self._plan(schema.get("items" if kind == "array" else "values"), chosen)
+            if inner is None:
+                return None
+            return _items(inner) if kind == "array" else _values(inner)
+        if kind in _AVRO_PRIMITIVES and chosen:
+            type_name = _AVRO_PRIMITIVES[kind]
+            return lambda v, f, c, out: out.append(Visit(v, f[0], f[1], type_name, f[2], c))
+        return None
 
-    def _branch(self, union: list[Any], value: Any) -> Any:
+    def _union(self, union: list[Any], chosen: bool) -> _Plan | None:
+        branches = []
         for branch in union:
             resolved = self._resolve(branch)
             kind = resolved if isinstance(resolved, str) else (resolved or {}).get("type")
-            if _avro_accepts(kind, value):
-                return branch
-        return None
+            branches.append((kind, self._plan(branch, chosen)))
+        if all(plan is None for _, plan in branches):
+            return None
+
+        accepts = [(_ACCEPTS.get(kind, _never), plan) for kind, plan in branches]
+
+        def visit(v: Any, f: Any, c: Any, out: list) -> None:
+            for accept, plan in accepts:
+                if accept(v):
+                    if plan is not None:
+                        plan(v, f, c, out)
+                    return
+
+        return visit
+
+    def _record(self, schema: Mapping[str, Any]) -> _Plan:
+        key = id(schema)
+        if key in self.records:  # a recursive type: its plan, once built
+            return lambda v, f, c, out: self.records[key](v, f, c, out)
+        self.records[key] = lambda v, f, c, out: None
+        full = self.full_names.get(key, str(schema.get("name")))
+        fields = []
+        for field in schema.get("fields") or []:
+            name = field.get("name")
+            full_name = f"{full}.{name}"
+            tags = set(field.get("confluent:tags") or ()) | self.glob_tags(full_name)
+            plan = self._plan(field.get("type"), self.selected(tags))
+            if plan is not None:
+                fields.append((name, (full_name, name, tuple(sorted(tags))), plan))
+
+        def visit(v: Any, f: Any, c: Any, out: list) -> None:
+            if isinstance(v, Mapping):
+                for name, here, plan in fields:
+                    if name in v:
+                        plan(v[name], here, v, out)
+
+        self.records[key] = visit
+        return visit
 
 
-def _avro_accepts(kind: Any, value: Any) -> bool:
-    t = type(value)
-    return {
-        "null": value is None, "boolean": t is bool, "int": t is int, "long": t is int,
-        "float": t in (int, float), "double": t in (int, float), "string": t is str, "bytes": t is bytes,
-        "enum": t is str, "fixed": t is bytes, "record": isinstance(value, Mapping),
-        "error": isinstance(value, Mapping), "map": isinstance(value, Mapping), "array": t is list,
-    }.get(kind, False)
+def _items(inner: _Plan) -> _Plan:
+    def visit(v: Any, f: Any, c: Any, out: list) -> None:
+        if type(v) is list:
+            for x in v:
+                inner(x, f, c, out)
+
+    return visit
+
+
+def _values(inner: _Plan) -> _Plan:
+    def visit(v: Any, f: Any, c: Any, out: list) -> None:
+        if isinstance(v, Mapping):
+            for x in v.values():
+                inner(x, f, c, out)
+
+    return visit
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+#: Which union branch a decoded value belongs to (the first that accepts it, as fastavro writes it).
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "null": lambda v: v is None, "boolean": lambda v: type(v) is bool, "int": lambda v: type(v) is int,
+    "long": lambda v: type(v) is int, "float": lambda v: type(v) in (int, float),
+    "double": lambda v: type(v) in (int, float), "string": lambda v: type(v) is str,
+    "bytes": lambda v: type(v) is bytes, "enum": lambda v: type(v) is str, "fixed": lambda v: type(v) is bytes,
+    "record": _is_mapping, "error": _is_mapping, "map": _is_mapping, "array": lambda v: type(v) is list,
+}
 
 
 class _JsonWalk:

@@ -58,14 +58,16 @@ class _Outside(Exception):
     """A value the checker does not model: the batch goes to the evaluator."""
 
 
-def compile_shape(text: str, root: str) -> Checker | None:
+def compile_shape(text: str, root: str, constants: Mapping[str, Any] | None = None) -> Checker | None:
     """A checker for the condition `text` (`guard;expr` as cel.Condition reads it) with its one
-    variable `root`, or None when it is not a modelled shape."""
+    variable `root` and variables whose value is the same for the whole batch (`constants`: a
+    CEL_FIELD rule's `name`, `typeName`, ... for one field: strings, or lists of strings), or None when
+    it is not a modelled shape."""
     guard_text, semicolon, body_text = text.partition(";")
     if not semicolon:
         guard_text, body_text = "", text
     try:
-        compiler = _Compiler(root)
+        compiler = _Compiler(root, constants or {})
         body = compiler.boolean(syntax.parse(body_text))
         guard = compiler.guard(syntax.parse(guard_text)) if guard_text.strip() else None
     except syntax.Unsupported:
@@ -207,8 +209,9 @@ def _truth(v: Any) -> Any:
 
 
 class _Compiler:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, constants: Mapping[str, Any]) -> None:
         self.root = root
+        self.constants = constants
 
     def boolean(self, node: Any) -> _Values:
         """Outcomes per input: True, False or ERR (a non-bool value counts as an error)."""
@@ -274,9 +277,13 @@ class _Compiler:
     def relation(self, node: Binary) -> _Values:
         left = self.value(node.left)
         if node.op == "in":
-            if not isinstance(node.right, ListLit) or not all(isinstance(i, Lit) for i in node.right.items):
+            constant = self.constants.get(node.right.name) if isinstance(node.right, Ident) else None
+            if isinstance(constant, (list, tuple)) and all(type(i) is str for i in constant):
+                items = list(constant)
+            elif isinstance(node.right, ListLit) and all(isinstance(i, Lit) for i in node.right.items):
+                items = [i.value for i in node.right.items]
+            else:
                 raise syntax.Unsupported("in: not a list of literals")
-            items = [i.value for i in node.right.items]
             fast = frozenset(i for i in items if type(i) is str)
             only_strings = len(fast) == len(items)
 
@@ -360,6 +367,8 @@ class _Compiler:
             literal = node.value
             return lambda xs, cache: [literal] * len(xs)
         if isinstance(node, Ident):
+            if node.name in self.constants and type(self.constants[node.name]) is str:
+                return self.value(Lit(self.constants[node.name]))
             if node.name != self.root:
                 raise syntax.Unsupported(f"variable {node.name}")
             return lambda xs, cache: list(xs)

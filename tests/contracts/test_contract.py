@@ -191,14 +191,14 @@ def test_check_batch_with_the_compiled_shapes_equals_check_batch_on_the_evaluato
     from unittest import mock
 
     from hypothesis import HealthCheck, given, settings
-    from contract_helpers import condition, records
+    from contract_helpers import condition, field_condition, records
 
     fields = {"type": "record", "name": "R", "fields": [
         {"name": n, "type": ["null", "string", "long", "double", "boolean", "bytes", {"type": "array", "items": "long"}],
          "confluent:tags": ["T"] if n != "b" else []} for n in ("a", "b", "c")]}
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(condition("message"), condition("value"), records())
+    @given(condition("message"), field_condition(), records())
     def same(cel_text: str, field_text: str, recs: list[dict[str, Any]]) -> None:
         rule_set = {"domainRules": [rule("whole", cel_text), rule("each", field_text, type="CEL_FIELD", tags=["T"])]}
         shaped = Contract.of(rule_set, subject="s", version=1, schema_type="AVRO", schema=fields)
