@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.contracts.cel import FALSE, Condition
-from governance.contracts.fields import Walk, walker
+from governance.contracts.fields import Field, Walk, walker
 from governance.contracts.ruleset import MODES, ContractError, Rule, parse_rule_set, where
 from governance.contracts.shapes import Checker, Failing, compile_shape
 
@@ -71,7 +71,7 @@ class _Judge:
         self.condition = condition
         self.walk = walk
         self.shape = compile_shape(rule.expr, "message") if walk is None else None
-        self.field_shapes: dict[tuple[str, str, str, tuple[str, ...]], Checker] = {}
+        self.field_shapes: dict[Field, Checker] = {}
         self.false_message = rule.doc or f"Rule expr failed: {rule.expr}"
         self.false_failure = RuleFailure(rule.name, self.false_message, None)
 
@@ -94,41 +94,42 @@ class _Judge:
         if self.walk is None:
             found = None if self.shape is None else self.shape(records)
             return None if found is None else (set(found.false), set(found.error))
-        visits = [(i, visit) for i, record in enumerate(records) for visit in self.walk(record)]
-        groups: dict[tuple[str, str, str, tuple[str, ...]], list[int]] = {}
-        for k, (_, visit) in enumerate(visits):
-            groups.setdefault((visit.full_name, visit.name, visit.type_name, visit.tags), []).append(k)
-        false_visits: set[int] = set()
-        failing: list[int] = []
-        for key, ks in groups.items():
-            found = self._field_shape(key)([visits[k][1].value for k in ks])
-            if found is None:  # this field's visits go to the evaluator, with their records
-                failing += ks
-                continue
-            false_visits.update(ks[j] for j in found.false)
-            failing += [ks[j] for j in found.false + found.error]
-        first: dict[int, int] = {}  # a record's first failing visit decides its failure
-        for k in sorted(failing):
-            first.setdefault(visits[k][0], k)
-        return ({i for i, k in first.items() if k in false_visits}, {i for i, k in first.items() if k not in false_visits})
+        columns: dict[Field, tuple[list[Any], list[tuple[int, int]]]] = {}  # a field's values, and where
+        for i, record in enumerate(records):
+            for p, (field, value, _) in enumerate(self.walk(record)):
+                column = columns.get(field)
+                if column is None:
+                    column = columns[field] = ([], [])
+                column[0].append(value)
+                column[1].append((i, p))
+        first: dict[int, tuple[int, bool]] = {}  # a record's first failing visit decides: (position, false?)
+        for field, (values, places) in columns.items():
+            found = self._field_shape(field)(values)
+            if found is None:  # this field's values go to the evaluator, with their records
+                failing = [(places[j], False) for j in range(len(values))]
+            else:
+                failing = [(places[j], True) for j in found.false] + [(places[j], False) for j in found.error]
+            for (i, p), false in failing:
+                if i not in first or p < first[i][0]:
+                    first[i] = (p, false)
+        return {i for i, (_, false) in first.items() if false}, {i for i, (_, false) in first.items() if not false}
 
-    def _field_shape(self, key: tuple[str, str, str, tuple[str, ...]]) -> Checker:
+    def _field_shape(self, field: Field) -> Checker:
         """The shape for one field: `fullName`, `name`, `typeName` and `tags` are its constants there."""
-        shape = self.field_shapes.get(key)
+        shape = self.field_shapes.get(field)
         if shape is None:
-            full_name, name, type_name, tags = key
-            shape = compile_shape(self.rule.expr, "value", {"fullName": full_name, "name": name,
-                                                            "typeName": type_name, "tags": tags})
-            shape = self.field_shapes[key] = shape or _evaluator_only
+            shape = compile_shape(self.rule.expr, "value", {"fullName": field.full_name, "name": field.name,
+                                                            "typeName": field.type_name, "tags": field.tags})
+            shape = self.field_shapes[field] = shape or _evaluator_only
         return shape
 
     def verdict(self, record: Mapping[str, Any]) -> RuleFailure | None:
         if self.walk is None:
             return self._failure(self.condition.judge({"message": record}))
-        for visit in self.walk(record):
+        for field, value, containing in self.walk(record):
             failure = self._failure(self.condition.judge({
-                "value": visit.value, "fullName": visit.full_name, "name": visit.name,
-                "typeName": visit.type_name, "tags": list(visit.tags), "message": visit.containing}))
+                "value": value, "fullName": field.full_name, "name": field.name,
+                "typeName": field.type_name, "tags": list(field.tags), "message": containing}))
             if failure is not None:
                 return failure
         return None

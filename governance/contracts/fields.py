@@ -26,17 +26,17 @@ _AVRO_PRIMITIVES = {"null": "NULL", "boolean": "BOOLEAN", "int": "INT", "long": 
 _JSON_TYPES = {"string": "STRING", "integer": "INT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
-class Visit(NamedTuple):
-    """One value a CEL_FIELD rule judges: its CEL variables besides `message`'s containing record."""
+class Field(NamedTuple):
+    """Where a visited value is: the CEL_FIELD variables that do not depend on the record."""
 
-    value: Any
     full_name: str
     name: str
     type_name: str
     tags: tuple[str, ...]
-    containing: Mapping[str, Any]
 
 
+#: One value a CEL_FIELD rule judges: its field, the value, the record containing it (`message`).
+Visit = tuple[Field, Any, Mapping[str, Any]]
 Walk = Callable[[Mapping[str, Any]], "list[Visit] | Iterator[Visit]"]
 
 
@@ -99,8 +99,9 @@ def _parsed(schema: Any, at: str) -> Any:
     return schema
 
 
-#: One compiled part of a schema: (value, the field it is in, its containing record, the visits so far).
-_Plan = Callable[[Any, "tuple[str, str, tuple[str, ...]] | None", Any, list], None]
+#: One compiled part of a schema inside one field: (value, its containing record, the visits so far).
+_Plan = Callable[[Any, Any, list], None]
+_Here = "tuple[str, str, tuple[str, ...]] | None"  # the field a plan is in: full name, name, tags
 
 
 class _AvroWalk:
@@ -117,12 +118,12 @@ class _AvroWalk:
             self._collect(other, "")
         self._collect(schema, "")
         self.records: dict[int, _Plan] = {}
-        self.root = self._plan(schema, True)
+        self.root = self._plan(schema, None, True)
 
     def walk(self, record: Mapping[str, Any]) -> list[Visit]:
         out: list[Visit] = []
         if self.root is not None:
-            self.root(record, None, None, out)
+            self.root(record, None, out)
         return out
 
     def _collect(self, schema: Any, ns: str) -> None:
@@ -167,40 +168,41 @@ class _AvroWalk:
             else:
                 return schema
 
-    def _plan(self, schema: Any, chosen: bool) -> _Plan | None:
-        """The plan of `schema` inside a field the rule selects (`chosen`) or not; None: nothing to visit."""
+    def _plan(self, schema: Any, here: _Here, chosen: bool) -> _Plan | None:
+        """The plan of `schema` inside field `here`, which the rule selects (`chosen`) or not; None:
+        nothing to visit."""
         schema = self._resolve(schema)
         if isinstance(schema, list):
-            return self._union(schema, chosen)
+            return self._union(schema, here, chosen)
         kind = schema if isinstance(schema, str) else (schema or {}).get("type")
         if kind in ("record", "error"):
             return self._record(schema)
         if kind in ("array", "map"):
-            inner = self._plan(schema.get("items" if kind == "array" else "values"), chosen)
+            inner = self._plan(schema.get("items" if kind == "array" else "values"), here, chosen)
             if inner is None:
                 return None
             return _items(inner) if kind == "array" else _values(inner)
-        if kind in _AVRO_PRIMITIVES and chosen:
-            type_name = _AVRO_PRIMITIVES[kind]
-            return lambda v, f, c, out: out.append(Visit(v, f[0], f[1], type_name, f[2], c))
+        if kind in _AVRO_PRIMITIVES and chosen and here is not None:
+            field = Field(here[0], here[1], _AVRO_PRIMITIVES[kind], here[2])
+            return lambda v, c, out: out.append((field, v, c))
         return None
 
-    def _union(self, union: list[Any], chosen: bool) -> _Plan | None:
+    def _union(self, union: list[Any], here: _Here, chosen: bool) -> _Plan | None:
         branches = []
         for branch in union:
             resolved = self._resolve(branch)
             kind = resolved if isinstance(resolved, str) else (resolved or {}).get("type")
-            branches.append((kind, self._plan(branch, chosen)))
+            branches.append((kind, self._plan(branch, here, chosen)))
         if all(plan is None for _, plan in branches):
             return None
 
         accepts = [(_ACCEPTS.get(kind, _never), plan) for kind, plan in branches]
 
-        def visit(v: Any, f: Any, c: Any, out: list) -> None:
+        def visit(v: Any, c: Any, out: list) -> None:
             for accept, plan in accepts:
                 if accept(v):
                     if plan is not None:
-                        plan(v, f, c, out)
+                        plan(v, c, out)
                     return
 
         return visit
@@ -208,42 +210,42 @@ class _AvroWalk:
     def _record(self, schema: Mapping[str, Any]) -> _Plan:
         key = id(schema)
         if key in self.records:  # a recursive type: its plan, once built
-            return lambda v, f, c, out: self.records[key](v, f, c, out)
-        self.records[key] = lambda v, f, c, out: None
+            return lambda v, c, out: self.records[key](v, c, out)
+        self.records[key] = lambda v, c, out: None
         full = self.full_names.get(key, str(schema.get("name")))
         fields = []
         for field in schema.get("fields") or []:
             name = field.get("name")
             full_name = f"{full}.{name}"
             tags = set(field.get("confluent:tags") or ()) | self.glob_tags(full_name)
-            plan = self._plan(field.get("type"), self.selected(tags))
+            plan = self._plan(field.get("type"), (full_name, name, tuple(sorted(tags))), self.selected(tags))
             if plan is not None:
-                fields.append((name, (full_name, name, tuple(sorted(tags))), plan))
+                fields.append((name, plan))
 
-        def visit(v: Any, f: Any, c: Any, out: list) -> None:
+        def visit(v: Any, c: Any, out: list) -> None:
             if isinstance(v, Mapping):
-                for name, here, plan in fields:
+                for name, plan in fields:
                     if name in v:
-                        plan(v[name], here, v, out)
+                        plan(v[name], v, out)
 
         self.records[key] = visit
         return visit
 
 
 def _items(inner: _Plan) -> _Plan:
-    def visit(v: Any, f: Any, c: Any, out: list) -> None:
+    def visit(v: Any, c: Any, out: list) -> None:
         if type(v) is list:
             for x in v:
-                inner(x, f, c, out)
+                inner(x, c, out)
 
     return visit
 
 
 def _values(inner: _Plan) -> _Plan:
-    def visit(v: Any, f: Any, c: Any, out: list) -> None:
+    def visit(v: Any, c: Any, out: list) -> None:
         if isinstance(v, Mapping):
             for x in v.values():
-                inner(x, f, c, out)
+                inner(x, c, out)
 
     return visit
 
@@ -314,7 +316,7 @@ class _JsonWalk:
         type_name = _json_type(schema, value)
         if type_name is not None and field is not None and self.selected(field[2]):
             full_name, name, tags, containing = field
-            yield Visit(value, full_name, name, type_name, tuple(sorted(tags)), containing)
+            yield Field(full_name, name, type_name, tuple(sorted(tags))), value, containing
 
 
 def _json_type(schema: Mapping[str, Any], value: Any) -> str | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from governance.contracts.fields import Visit, Walk
+from governance.contracts.fields import Field, Visit, Walk
 from governance.contracts.ruleset import ContractError
 
 _FIELD_META = 1088
@@ -54,6 +54,7 @@ class _ProtoWalk:
     def __init__(self, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]]) -> None:
         self.selected = selected
         self.glob_tags = glob_tags
+        self.fields: dict[str, Field | None] = {}
 
     def walker(self, desc: Any) -> Walk:
         return lambda record: self._message(desc, record, 0)
@@ -74,10 +75,18 @@ class _ProtoWalk:
             type_name = _TYPES.get(f.type)
             if type_name is None:
                 continue
-            tags = _inline_tags(f) | self.glob_tags(f.full_name)
-            if self.selected(tags):
+            field = self._field(f, type_name)
+            if field is not None:
                 for item in items:
-                    yield Visit(item, f.full_name, f.name, type_name, tuple(sorted(tags)), value)
+                    yield field, item, value
+
+    def _field(self, f: Any, type_name: str) -> Field | None:
+        """The field's Field when the rule selects it (tags read once per field, not per record)."""
+        if f.full_name not in self.fields:
+            tags = _inline_tags(f) | self.glob_tags(f.full_name)
+            self.fields[f.full_name] = Field(f.full_name, f.name, type_name, tuple(sorted(tags))) \
+                if self.selected(tags) else None
+        return self.fields[f.full_name]
 
 
 def _inline_tags(f: Any) -> set[str]:

@@ -125,8 +125,8 @@ def test_cel_field_variables_are_confluents() -> None:
     assert c.check_batch([payment()]) == [[RuleFailure("names", f"Rule expr failed: {expr}", None)]]
     visited = []
     from governance.contracts.fields import walker
-    for visit in walker("AVRO", json.dumps(SCHEMA), ("PII",), None, "at")(payment(email=None)):
-        visited.append((visit.full_name, visit.name, visit.type_name, visit.tags, visit.value))
+    for field, value, _ in walker("AVRO", json.dumps(SCHEMA), ("PII",), None, "at")(payment(email=None)):
+        visited.append((field.full_name, field.name, field.type_name, field.tags, value))
     assert visited == [("shop.Payment.email", "email", "NULL", ("PII",), None),
                        ("shop.Address.street", "street", "STRING", ("PII",), "Main 1"),
                        ("shop.Payment.phones", "phones", "STRING", ("PII",), "+49 1")]
@@ -134,14 +134,14 @@ def test_cel_field_variables_are_confluents() -> None:
 
 def test_a_cel_field_rule_without_tags_visits_every_primitive_field_but_not_enums() -> None:
     from governance.contracts.fields import walker
-    names = [v.name for v in walker("AVRO", SCHEMA, (), None, "at")(payment())]
+    names = [field.name for field, _, _ in walker("AVRO", SCHEMA, (), None, "at")(payment())]
     assert names == ["id", "amount", "email", "street", "zip", "phones"]
 
 
 def test_metadata_tag_globs_select_fields_too() -> None:
     from governance.contracts.fields import walker
     metadata = {"tags": {"shop.Address.*": ["ADDR"], "**.id": ["KEY"]}}
-    assert [v.full_name for v in walker("AVRO", SCHEMA, ("ADDR", "KEY"), metadata, "at")(payment())] == \
+    assert [field.full_name for field, _, _ in walker("AVRO", SCHEMA, ("ADDR", "KEY"), metadata, "at")(payment())] == \
         ["shop.Payment.id", "shop.Address.street", "shop.Address.zip"]
 
 
@@ -157,7 +157,8 @@ JSON_SCHEMA = {"type": "object", "properties": {
 def test_a_json_schema_cel_field_rule_visits_tagged_non_null_properties() -> None:
     from governance.contracts.fields import walker
     record = {"id": "1", "email": None, "address": {"street": "Main 1", "zip": "1"}, "status": "NEW"}
-    visits = [(v.full_name, v.type_name) for v in walker("JSON", json.dumps(JSON_SCHEMA), ("PII",), None, "at")(record)]
+    walk = walker("JSON", json.dumps(JSON_SCHEMA), ("PII",), None, "at")
+    visits = [(field.full_name, field.type_name) for field, _, _ in walk(record)]
     assert visits == [("$.address.street", "STRING"), ("$.status", "ENUM")]
 
 

@@ -48,7 +48,7 @@ def payment(**overrides: Any) -> dict[str, Any]:
 
 def visits(tags: tuple[str, ...], record: dict[str, Any], metadata: Any = None) -> list[tuple[str, str, str, Any]]:
     walk = walker("PROTOBUF", SCHEMA, tags, metadata, "at", REFERENCES)
-    return [(v.full_name, v.name, v.type_name, v.value) for v in walk(record)]
+    return [(field.full_name, field.name, field.type_name, value) for field, value, _ in walk(record)]
 
 
 def test_the_tagged_primitive_fields_are_visited_unset_ones_skipped_repeated_ones_item_by_item() -> None:
