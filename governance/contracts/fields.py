@@ -5,11 +5,13 @@ nested records, array items and map values included; a field whose value is abse
 record is skipped; a union resolves by the value (None is its null branch, which is visited with
 type NULL); only primitive values are judged (NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING,
 BYTES: not ENUM or FIXED). A field's full name is its record's full name, a dot, its name.
-Protobuf: protofields.py. JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent value
-is skipped; STRING, INT (integer), DOUBLE (number), BOOLEAN and ENUM (`enum`/`const`) are judged;
-local `$ref`s are followed. A field's tags are its inline `confluent:tags` and those of every
-`metadata.tags` glob matching its full name (`**` across dots, `*` within a name). A rule with
-tags visits the fields sharing one of them; a rule without tags visits every field.
+JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent
+value is skipped; STRING, INT (integer), DOUBLE (number), BOOLEAN and ENUM (`enum`/`const`) are
+judged; local `$ref`s are followed; every `allOf` branch is walked, of `oneOf`/`anyOf` the first
+only (Confluent walks the branches the value validates against). Protobuf: protofields.py.
+A field's tags are its inline `confluent:tags` and those of every `metadata.tags` glob matching its
+full name (`**` across dots, `*` within a name). A rule with tags visits the fields sharing one of
+them; a rule without tags visits every field.
 """
 
 from __future__ import annotations
@@ -274,6 +276,8 @@ class _JsonWalk:
         self.root = schema
         self.selected = selected
         self.glob_tags = glob_tags
+        self.tags: dict[str, set[str]] = {}
+        self.fields: dict[tuple[str, str], Field | None] = {}
 
     def walk(self, record: Mapping[str, Any]) -> Iterator[Visit]:
         yield from self._value(self.root, record, "$", None, 0)
@@ -305,8 +309,12 @@ class _JsonWalk:
             for name, sub in props.items():
                 if isinstance(sub, Mapping) and value.get(name) is not None:
                     full_name = f"{path}.{name}"
-                    tags = set(self._ref(sub).get("confluent:tags") or ()) | self.glob_tags(full_name) \
-                        if isinstance(self._ref(sub), Mapping) else self.glob_tags(full_name)
+                    tags = self.tags.get(full_name)
+                    if tags is None:
+                        inline = self._ref(sub)
+                        tags = self.tags[full_name] = set(inline.get("confluent:tags") or ()) \
+                            if isinstance(inline, Mapping) else set()
+                        tags |= self.glob_tags(full_name)
                     yield from self._value(sub, value[name], full_name, (full_name, name, tags, value), depth + 1)
             return
         if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
@@ -314,9 +322,13 @@ class _JsonWalk:
                 yield from self._value(schema["items"], item, path, field, depth + 1)
             return
         type_name = _json_type(schema, value)
-        if type_name is not None and field is not None and self.selected(field[2]):
+        if type_name is not None and field is not None:
             full_name, name, tags, containing = field
-            yield Field(full_name, name, type_name, tuple(sorted(tags))), value, containing
+            key = (full_name, type_name)
+            if key not in self.fields:
+                self.fields[key] = Field(full_name, name, type_name, tuple(sorted(tags))) if self.selected(tags) else None
+            if self.fields[key] is not None:
+                yield self.fields[key], value, containing
 
 
 def _json_type(schema: Mapping[str, Any], value: Any) -> str | None:
