@@ -1,7 +1,7 @@
 """CEL expressions compiled once and evaluated on decoded records: common-expression-language.
 
 The evaluator is the Rust interpreter behind the `cel` module (PyPI common-expression-language),
-chosen by measurement over cel-python (bench/contracts_eval.py: about 25x faster on the bench's
+chosen by measurement over cel-python (bench/contracts_eval.py: about 30x faster on the bench's
 five rules, docs/CONTRACTS.md). Its semantics are cel-spec's as cel-go implements them:
 ints and doubles compare and equal across types (`1 == 1.0`, `1 < 1.5`), `==` across other types
 is false, a missing map key or a null where a message is needed is an error. One difference from

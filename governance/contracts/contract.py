@@ -167,7 +167,7 @@ class Contract:
         mode = mode.upper()
         if mode not in MODES:
             raise ContractError(f"{where(subject, version)}: mode {mode!r} is not one of {', '.join(MODES)}")
-        schema_type = (schema_type or "AVRO").upper()
+        schema_type = (schema_type or "AVRO").upper().replace("JSON_SCHEMA", "JSON")
         parsed = parse_rule_set(rule_set, subject=subject, version=version)
         ignored = [Ignored(r.name, "a migration rule (runs between schema versions, not on records as written)")
                    for r in parsed.migration_rules]
