@@ -212,6 +212,6 @@ def test_check_batch_with_the_compiled_shapes_equals_check_batch_on_the_evaluato
 
 def test_json_schema_is_json_as_the_registry_says_or_json_schema_as_pipelines_do() -> None:
     for schema_type in ("JSON", "json_schema"):
-        c = contract(rule("f", "size(value) < 3", type="CEL_FIELD", tags=["PII"]), schema=JSON_SCHEMA,
+        c = contract(rule("f", "size(value) <= 3", type="CEL_FIELD", tags=["PII"]), schema=JSON_SCHEMA,
                      schema_type=schema_type)
         assert [[f.rule for f in fs] for fs in c.check_batch([{"status": "NEW"}, {"status": "PAID"}])] == [[], ["f"]]
