@@ -23,6 +23,7 @@ rule to the evaluator.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from governance.contracts import syntax
@@ -413,12 +414,19 @@ class _Compiler:
             raise syntax.Unsupported("selection from something other than the root")
         key = tuple(path)
 
+        getters = [itemgetter(name) for name in path]
+
         def values(xs: Sequence[Any], cache: dict) -> list:
             got = cache.get(key)
             if got is None:
-                got = list(xs)
-                for name in path:
-                    got = [v.get(name, ERR) if type(v) is dict else _not_a_map(v) for v in got]
+                try:  # every step a present key: the common batch, at C speed
+                    got = list(xs)
+                    for get in getters:
+                        got = list(map(get, got))
+                except (KeyError, TypeError):
+                    got = list(xs)
+                    for name in path:
+                        got = [v.get(name, ERR) if type(v) is dict else _not_a_map(v) for v in got]
                 cache[key] = got
             return got
 
