@@ -156,24 +156,50 @@ def _order(op: str) -> Callable[[Any, Any], Any]:
     return order
 
 
+def _plain_numbers(vs: list) -> bool:
+    """Only doubles, or only ints a double holds exactly: Python compares them with a number literal as
+    the evaluator does, NaN aside (see _nan_errors). Checked at C speed."""
+    kinds = set(map(type, vs))
+    if kinds == {float}:
+        return True
+    return kinds == {int} and -_EXACT <= min(vs) and max(vs) <= _EXACT
+
+
+def _nan_errors(vs: list, outcomes: list) -> list:
+    """`outcomes` of plain comparisons with a NaN's False made the evaluator's error."""
+    if outcomes.count(False) and type(vs[0]) is float:
+        for i, (v, o) in enumerate(zip(vs, outcomes)):
+            if o is False and v != v:
+                outcomes[i] = ERR
+    return outcomes
+
+
+def _against(plain: Callable[[list], list], mixed: Callable[[list], list]) -> Callable[[list], list]:
+    return lambda vs: _nan_errors(vs, plain(vs)) if _plain_numbers(vs) else mixed(vs)
+
+
 def _against_lt(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v < literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v < literal for v in vs], lambda vs: [
+        v < literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 def _against_le(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v <= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v <= literal for v in vs], lambda vs: [
+        v <= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 def _against_gt(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v > literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v > literal for v in vs], lambda vs: [
+        v > literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 def _against_ge(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v >= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v >= literal for v in vs], lambda vs: [
+        v >= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 _BETWEEN: dict[tuple[str, str], Callable[[Any, Any], Callable[[list], list]]] = {
@@ -269,9 +295,7 @@ class _Compiler:
 
         def check(xs: Sequence[Any], cache: dict) -> list:
             vs = operand(xs, cache)
-            if all(((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) for v in vs):
-                return inside(vs)
-            return slow(xs, cache)
+            return _nan_errors(vs, inside(vs)) if _plain_numbers(vs) else slow(xs, cache)
 
         return check
 
