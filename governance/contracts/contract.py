@@ -196,15 +196,18 @@ class Contract:
         worker process compiles its own."""
         return _rebuild, (self._recipe,)
 
-    def check_batch(self, records: Sequence[Mapping[str, Any]]) -> list[list[RuleFailure]]:
-        """Per record, in order, the rules it breaks (empty when it keeps them all)."""
+    def check_batch(self, records: Sequence[Mapping[str, Any] | None]) -> list[list[RuleFailure]]:
+        """Per record, in order, the rules it breaks (empty when it keeps them all). A null record (a
+        tombstone) breaks none: Confluent runs no rule on a null message."""
         out: list[list[RuleFailure]] = [[] for _ in records]
+        present = [i for i, r in enumerate(records) if r is not None] if None in records else None
+        judged = records if present is None else [records[i] for i in present]
         for judge in self._judges:
-            for i, failure in judge.judge(records):
-                out[i].append(failure)
+            for i, failure in judge.judge(judged):
+                out[i if present is None else present[i]].append(failure)
         return out
 
-    def check(self, record: Mapping[str, Any]) -> list[RuleFailure]:
+    def check(self, record: Mapping[str, Any] | None) -> list[RuleFailure]:
         """The rules one record breaks."""
         return self.check_batch([record])[0]
 

@@ -215,3 +215,10 @@ def test_json_schema_is_json_as_the_registry_says_or_json_schema_as_pipelines_do
         c = contract(rule("f", "size(value) <= 3", type="CEL_FIELD", tags=["PII"]), schema=JSON_SCHEMA,
                      schema_type=schema_type)
         assert [[f.rule for f in fs] for fs in c.check_batch([{"status": "NEW"}, {"status": "PAID"}])] == [[], ["f"]]
+
+
+def test_a_null_record_breaks_no_rule_as_confluent_runs_none_on_a_null_message() -> None:
+    c = contract(rule("positive", "message.amount > 0"))
+    assert c.check_batch([None, payment(amount=-1.0), None]) == [
+        [], [RuleFailure("positive", "Rule expr failed: message.amount > 0", None)], []]
+    assert c.check(None) == []
