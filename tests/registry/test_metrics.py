@@ -4,6 +4,7 @@ through confluent-kafka's SchemaRegistryClient."""
 from __future__ import annotations
 
 import json
+import signal
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -133,3 +134,11 @@ def test_the_follower_reports_itself_and_counts_the_writes_it_forwards(pair) -> 
     assert value(on_primary, "registry_http_requests_total", route="/subjects/{subject}/versions", method="POST",
                  status="200") == 1
     assert value(on_follower, "registry_subjects") == value(on_primary, "registry_subjects") == 1
+
+
+def test_a_write_the_killed_primary_cannot_answer_is_counted_unreachable(pair) -> None:
+    primary, follower = pair if pair[0].says_primary else pair[::-1]
+    primary.stop(signal.SIGKILL)  # its group session lasts 6 s more: the follower still forwards to it
+    status, body = http("POST", f"{follower.url}/subjects/orphan/versions", schema("Orphan"))
+    assert (status, body["error_code"]) == (500, 50003), body
+    assert value(scrape(follower.url), "registry_forwarded_writes_total", status="unreachable") == 1
