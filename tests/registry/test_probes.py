@@ -24,6 +24,7 @@ from governance.kafka import KafkaSettings
 from governance.registry.app import RegistryApp
 from governance.registry.auth import hash_password
 from governance.registry.election import PrimaryElection
+from governance.registry.openapi import openapi_document
 from governance.registry.service import RegistryService
 from governance.registry.state import RegistryState
 from governance.registry.store import KafkaSchemaLog
@@ -157,3 +158,13 @@ def test_probes_and_metrics_need_no_credentials_when_the_api_does(kafka: KafkaSe
         assert b"registry_is_primary 1.0" in get(registry.url + "/metrics")[1]
     finally:
         registry.stop()
+
+
+def test_openapi_documents_the_probes_and_metrics_as_open() -> None:
+    paths = openapi_document(RegistryApp(RegistryService(RegistryState(), lambda writes: None)).routes)["paths"]
+    for path in ("/health", "/_health", "/ready", "/metrics"):
+        operation = paths[path]["get"]
+        assert operation["security"] == [] and "401" not in operation["responses"], path
+    assert set(paths["/ready"]["get"]["responses"]) == {"200", "503"}
+    assert "text/plain" in paths["/metrics"]["get"]["responses"]["200"]["content"]
+    assert "401" in paths["/subjects"]["get"]["responses"]
