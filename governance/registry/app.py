@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -312,22 +312,23 @@ class RegistryApp:
             return
         if scope["type"] != "http":
             return
-        started = time.perf_counter()
+        started = perf_counter()
         method = scope["method"]
         raw_path = scope.get("raw_path") or scope["path"].encode()
         segments = [unquote(part) for part in raw_path.decode("latin-1").strip("/").split("/") if part]
         stats, status, payload = await self._dispatch(method, segments, scope, receive)
-        content_type = CONTENT_TYPE
-        if isinstance(payload, Text):
+        if type(payload) is bytes:
+            body, content_type = payload, CONTENT_TYPE
+        elif type(payload) is Text:
             body, content_type = payload.body, payload.content_type
         else:
-            body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+            body, content_type = json.dumps(payload, separators=(",", ":")).encode(), CONTENT_TYPE
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         if status == 401:
             headers.append((b"www-authenticate", b'Basic realm="schema-registry"'))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        stats.record(status, time.perf_counter() - started)
+        stats.record(status, perf_counter() - started)
 
     async def _dispatch(
         self, method: str, segments: list[str], scope: dict, receive: Callable

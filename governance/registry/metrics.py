@@ -7,7 +7,7 @@ per cent of `GET /schemas/ids/{id}`. Gauges whose value lives in the service are
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -37,8 +37,9 @@ class RouteStats:
         self.total = 0.0
 
     def record(self, status: int, seconds: float) -> None:
-        self.statuses[status] = self.statuses.get(status, 0) + 1
-        self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
+        statuses = self.statuses
+        statuses[status] = statuses.get(status, 0) + 1
+        self.buckets[bisect_left(BUCKETS, seconds)] += 1
         self.total += seconds
 
 
