@@ -10,6 +10,7 @@ while the broker was back. So each call runs on a thread of its own. Past `say_a
 router says once what it waits for; past the call's own timeout and `grace_s` it gives the
 producer up as broken (`Unanswered`, a fatal error): the router replaces it, and the
 replacement's InitProducerId fences the stuck one and has the broker abort its transaction.
+`pending` says which call is waited for and since when (the sentinel's /healthz reads it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
 
@@ -32,9 +33,20 @@ def unanswered(what: str, waited_s: float) -> KafkaException:
                                      fatal=True))
 
 
+class Pending(NamedTuple):
+    what: str
+    since: float
+    """`time.monotonic()` when the call started."""
+    limit_s: float
+    """When it is given up: its own timeout and the grace."""
+
+
 class Bounded:
     def __init__(self, say: Callable[[str], None], say_after_s: float = 10.0, grace_s: float = 5.0) -> None:
         self.say, self.say_after_s, self.grace_s = say, say_after_s, grace_s
+        self.pending: Pending | None = None
+        self.settled_at = time.monotonic()
+        """When the last call returned, raised or was given up."""
 
     def call(self, operation: Callable[[], T], what: str, timeout_s: float,
              serve: Callable[[], object] | None = None) -> T:
@@ -53,18 +65,22 @@ class Bounded:
                 done.set()
 
         started = time.monotonic()
+        self.pending = Pending(what, started, timeout_s + self.grace_s)
         threading.Thread(target=run, name=f"kafka call: {what}", daemon=True).start()
         said = False
-        while not done.wait(SERVE_EVERY_S):
-            if serve is not None:
-                serve()
-            waited = time.monotonic() - started
-            if not said and waited >= self.say_after_s:
-                said = True
-                self.say(f"waiting for Kafka to {what}: no answer for {waited:.0f} s (a broker or coordinator it "
-                         f"needs is unreachable?); giving this producer up after {timeout_s + self.grace_s:.0f} s")
-            if waited >= timeout_s + self.grace_s:
-                raise unanswered(what, waited)
+        try:
+            while not done.wait(SERVE_EVERY_S):
+                if serve is not None:
+                    serve()
+                waited = time.monotonic() - started
+                if not said and waited >= self.say_after_s:
+                    said = True
+                    self.say(f"waiting for Kafka to {what}: no answer for {waited:.0f} s (a broker or coordinator it "
+                             f"needs is unreachable?); giving this producer up after {timeout_s + self.grace_s:.0f} s")
+                if waited >= timeout_s + self.grace_s:
+                    raise unanswered(what, waited)
+        finally:
+            self.pending, self.settled_at = None, time.monotonic()
         if said:
             self.say(f"Kafka answered after {time.monotonic() - started:.0f} s (asked to {what})")
         ok, value = outcome[0]

@@ -79,16 +79,23 @@ class TransactionalProducer:
         self._config = dict(config)
         self.transactional_id = str(self._config["transactional.id"])
         self.timeout_s = timeout_s
-        self.in_transaction = False
+        self.opened_at: float | None = None
+        """`time.monotonic()` when the open transaction began; None: none is open."""
+        self.starting = False
+        """A producer is initialising its transactions (the first, or a replacement)."""
         self._fences = FenceWatch(int(self._config.get("transaction.timeout.ms", 60_000)) / 1000)
         self.producer = self._start(replacing_fenced=False)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.opened_at is not None
 
     def begin(self) -> None:
         """Open a transaction unless one is open."""
         if not self.in_transaction:
             self._fences.began()
             self.producer.begin_transaction()
-            self.in_transaction = True
+            self.opened_at = time.monotonic()
 
     def send_offsets(self, offsets: list[Any], group_metadata: Any) -> None:
         self._retrying(self.producer, lambda: self.producer.send_offsets_to_transaction(offsets, group_metadata, self.timeout_s),
@@ -96,7 +103,7 @@ class TransactionalProducer:
 
     def commit(self) -> None:
         self._retrying(self.producer, lambda: self.producer.commit_transaction(self.timeout_s), "commit the transaction")
-        self.in_transaction = False
+        self.opened_at = None
 
     def abort(self) -> None:
         """Flush, then abort the open transaction (if any). Raises KafkaException when it cannot:
@@ -106,7 +113,7 @@ class TransactionalProducer:
             producer = self.producer
             self._bounded.call(lambda: producer.abort_transaction(self.timeout_s), "abort the transaction",
                                self.timeout_s, serve=lambda: producer.poll(0))
-            self.in_transaction = False
+            self.opened_at = None
 
     @contextmanager
     def transaction(self) -> Iterator[Producer]:
@@ -143,12 +150,16 @@ class TransactionalProducer:
         """Drop the records not sent yet and forget the open transaction, keeping the producer
         (one fenced by another process that took over the id is left alone)."""
         self.producer.purge()
-        self.in_transaction = False
+        self.opened_at = None
 
     def _start(self, replacing_fenced: bool) -> Producer:
-        producer = Producer(self._config)
-        self._retrying(producer, lambda: producer.init_transactions(self.timeout_s),
-                       f"initialise a producer with transactional.id {self.transactional_id}")
+        self.starting = True
+        try:
+            producer = Producer(self._config)
+            self._retrying(producer, lambda: producer.init_transactions(self.timeout_s),
+                           f"initialise a producer with transactional.id {self.transactional_id}")
+        finally:
+            self.starting = False
         self._fences.started(replacing_fenced)
         return producer
 

@@ -1,4 +1,5 @@
-"""The sentinel's Prometheus endpoint: `GET /metrics`, through prometheus_client.
+"""The sentinel's Prometheus endpoint: `GET /metrics`, through prometheus_client, and beside it
+the probes `GET /healthz` and `GET /readyz` (`health.py`; their verdicts are gauges too).
 
 Counters count committed records only, so they agree with the valid and DLQ
 topics; they restart from zero with the process, as Prometheus counters do.
@@ -9,9 +10,10 @@ never updates a metric object per record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -19,6 +21,9 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from governance.sentinel.kpi import Snapshot
 from governance.sentinel.routing import RouterStats
+
+if TYPE_CHECKING:
+    from governance.sentinel.health import Health, Probe
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
@@ -34,8 +39,9 @@ def _gauge_value(value: float | None) -> float:
 
 
 def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: RouterStats,
-             datahub: Any = None) -> Iterator[Metric]:
-    """`datahub`: the DataHub reporter's stats (emitted, failures, dropped_windows, pending_windows), if one runs."""
+             datahub: Any = None, health: Health | None = None) -> Iterator[Metric]:
+    """`datahub`: the DataHub reporter's stats (emitted, failures, dropped_windows, pending_windows), if one runs.
+    `health`: the running sentinel's probes, whose verdicts the gauges repeat."""
     total = snapshot.total
 
     def counter(name: str, help_text: str, labels: Sequence[str] = ()) -> CounterMetricFamily:
@@ -77,6 +83,18 @@ def families(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats
     g = gauge("sentinel_dlq_limit_streak", "Consecutive windows above the dlq_limit ratio.")
     g.add_metric([pipeline], snapshot.dlq_limit_streak)
     yield g
+
+    if health is not None:
+        g = gauge("sentinel_last_commit_seconds", "Unix time of the last committed transaction.")
+        if health.last_commit is not None:
+            g.add_metric([pipeline], health.last_commit)
+        yield g
+        g = gauge("sentinel_healthy", "1 while GET /healthz answers 200: the routing makes progress or is idle.")
+        g.add_metric([pipeline], 1 if health.healthz().ok else 0)
+        yield g
+        g = gauge("sentinel_ready", "1 while GET /readyz answers 200: partitions assigned, producer initialised.")
+        g.add_metric([pipeline], 1 if health.readyz().ok else 0)
+        yield g
 
     if datahub is not None:
         f = counter("sentinel_datahub_aspects_emitted_total", "Metadata aspects DataHub took from this process.")
@@ -124,12 +142,14 @@ class SentinelCollector:
     """A prometheus_client collector: `collect()` reads the running sentinel's state at scrape time."""
 
     def __init__(self, pipeline: str, rules: Sequence[RuleInfo], snapshot: Callable[[], Snapshot],
-                 stats: Callable[[], RouterStats], datahub: Callable[[], Any] | None = None) -> None:
+                 stats: Callable[[], RouterStats], datahub: Callable[[], Any] | None = None,
+                 health: Health | None = None) -> None:
         self._args = pipeline, rules
-        self._snapshot, self._stats, self._datahub = snapshot, stats, datahub
+        self._snapshot, self._stats, self._datahub, self._health = snapshot, stats, datahub, health
 
     def collect(self) -> Iterator[Metric]:
-        yield from families(*self._args, self._snapshot(), self._stats(), self._datahub() if self._datahub else None)
+        yield from families(*self._args, self._snapshot(), self._stats(), self._datahub() if self._datahub else None,
+                            self._health)
 
 
 def render(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: RouterStats, datahub: Any = None) -> str:
@@ -141,21 +161,33 @@ def render(pipeline: str, rules: Sequence[RuleInfo], snapshot: Snapshot, stats: 
 
 
 class MetricsServer:
-    """prometheus_client's threaded WSGI server on a daemon thread, serving `registry` at /metrics
-    (404 elsewhere); `port=0` picks a free port."""
+    """prometheus_client's threaded WSGI server on a daemon thread, serving `registry` at /metrics and
+    each of `probes` (path -> verdict) as JSON, 200 or 503 (404 elsewhere); `port=0` picks a free port."""
 
-    def __init__(self, host: str, port: int, registry: CollectorRegistry) -> None:
+    def __init__(self, host: str, port: int, registry: CollectorRegistry,
+                 probes: Mapping[str, Callable[[], Probe]] | None = None) -> None:
         import threading
         from wsgiref.simple_server import WSGIRequestHandler, make_server
 
         from prometheus_client.exposition import ThreadingWSGIServer
 
+        probes = dict(probes or {})
+        served = ", ".join(["/metrics", *probes])
+
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-            if environ.get("PATH_INFO") != "/metrics":
+            path = environ.get("PATH_INFO")
+            if path == "/metrics":
+                body, status, content_type = generate_latest(registry), "200 OK", CONTENT_TYPE
+            elif path in probes:
+                probe = probes[path]()
+                body = (json.dumps(probe.body) + "\n").encode()
+                status = "200 OK" if probe.ok else "503 Service Unavailable"
+                content_type = "application/json"
+            else:
                 start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-                return [b"only /metrics is served here\n"]
-            body = generate_latest(registry)
-            start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))])
+                return [f"not served here; served: {served}\n".encode()]
+            start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
+                                    ("Cache-Control", "no-store")])
             return [body]
 
         class Quiet(WSGIRequestHandler):

@@ -93,16 +93,14 @@ class Router:
         self.config = config
         self.judge = judge
         self._judge_ahead = judge if isinstance(judge, JudgeAhead) else None
-        self.outbox = outbox
-        self.on_event = on_event
+        self.outbox, self.on_event = outbox, on_event
         self.assigned = threading.Event()
         self.instance_id = config.instance_id or uuid.uuid4().hex
         self.transactional_id = f"{config.transactional_id_prefix}-{self.instance_id}"
         self._exactly_once = config.guarantee == "exactly_once"
-        self._lock = threading.Lock()
-        self._stats = RouterStats()
-        self._pending = Counters()
-        self._opened_at = 0.0
+        self._lock, self._stats, self._pending = threading.Lock(), RouterStats(), Counters()
+        self._opened_at, self.looped_at = 0.0, 0.0
+        """`looped_at`: `time.monotonic()` when the routing loop last turned (the sentinel's /healthz reads it)."""
         self._delivery_errors: list[KafkaError] = []
         self._txn: TransactionalProducer | None = None
         """Exactly once: the transactional producer. At least once: `_plain`."""
@@ -116,7 +114,7 @@ class Router:
                                      config.operation_timeout_s)
         self._ahead: AheadBatch | None = None
         """A batch consumed and being judged, routed on the next step (a `JudgeAhead`)."""
-        self._bounded = Bounded(log.warning)
+        self.bounded = Bounded(log.warning)
         self._takeover: InstanceTakenOver | None = None
         """Set once another process works under this one's instance id (`fencing.py`): stop, commit nothing."""
 
@@ -132,9 +130,12 @@ class Router:
 
     def stats(self) -> RouterStats:
         with self._lock:
-            return RouterStats(
-                self._stats.committed.copy(), self._stats.commits, self._stats.aborts, self._stats.producer_rebuilds
-            )
+            return self._stats.copy()
+
+    @property
+    def transactions(self) -> TransactionalProducer | None:
+        """The transactional producer (exactly once; None before it started, or at least once)."""
+        return self._txn
 
     # -- the loop -----------------------------------------------------------
 
@@ -147,9 +148,8 @@ class Router:
         config = self.config
         self._consumer = Consumer(consumer_config(self.settings, config.group_id, config.session_timeout_ms,
                                                   config.instance_id))
-        self._consumer.subscribe(
-            list(self.config.sources), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
-        )
+        self._consumer.subscribe(list(config.sources), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                 on_lost=self._on_lost)
         try:
             while not stop.is_set() and self._takeover is None:
                 self._step()
@@ -174,6 +174,7 @@ class Router:
 
     def _step(self) -> None:
         assert self._consumer is not None
+        self.looped_at = time.monotonic()
         messages = self._consumer.consume(self._room(), 0.1)
         good = []
         for message in messages:
@@ -480,7 +481,7 @@ class Router:
 
     def _start_producer(self) -> None:
         if self._exactly_once:
-            self._txn = TransactionalProducer(self._producer_config(), self.config.operation_timeout_s, log, self._bounded)
+            self._txn = TransactionalProducer(self._producer_config(), self.config.operation_timeout_s, log, self.bounded)
         else:
             self._plain = Producer(self._producer_config())
 

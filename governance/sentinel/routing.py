@@ -118,3 +118,6 @@ class RouterStats:
     commits: int = 0
     aborts: int = 0
     producer_rebuilds: int = 0
+
+    def copy(self) -> RouterStats:
+        return RouterStats(self.committed.copy(), self.commits, self.aborts, self.producer_rebuilds)

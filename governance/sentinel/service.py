@@ -134,6 +134,7 @@ class Sentinel:
                  out: TextIO = sys.stderr) -> None:
         """No network I/O: `connect` prepares Kafka and the registry, and the router connects in `run()`."""
         from governance.sentinel.collector import CommitCollector
+        from governance.sentinel.health import Bounds, Health
         from governance.sentinel.judge import JudgeSpec
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, json_kpi
         from governance.sentinel.router import Router, RouterConfig
@@ -185,6 +186,9 @@ class Sentinel:
             batch_size=min(pipeline.commit_every_records, 10_000),
         ), self.judge, outbox=self.tracker)
         self.tracker.lag = self.router.lag
+        self.health = Health(pipeline.name, self.router, Bounds.of(self.router.config, self.router.bounded.grace_s),
+                             self.pool.dead if self.pool is not None else None)
+        self.router.on_event = self.health.on_event
         self.reporter = options.reporter
         self._stop = threading.Event()
         self.tracker.on_window = self._on_window
@@ -232,6 +236,7 @@ class Sentinel:
 
     def _on_commit(self, stats: Any) -> None:
         self.collector.after_commit()
+        self.health.committed()
         if stats.committed.records_in > self._routed:  # not a commit of KPI records alone
             self._routed = stats.committed.records_in
             self.last_commit_at = time.monotonic()
@@ -250,9 +255,10 @@ class Sentinel:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(SentinelCollector(self.pipeline.name, [RuleInfo(r.name, r.severity) for r in self.pipeline.record_rules],
                                             self.tracker.snapshot, self.router.stats,
-                                            self.reporter.stats if self.reporter else None))
+                                            self.reporter.stats if self.reporter else None, self.health))
         try:
-            return MetricsServer(self.options.metrics_host, port, registry)
+            return MetricsServer(self.options.metrics_host, port, registry,
+                                 {"/healthz": self.health.healthz, "/readyz": self.health.readyz})
         except OSError as e:
             where = f"metrics_port in {self.pipeline.path}" if from_file else "--metrics-port"
             raise GovernanceError(
@@ -283,7 +289,7 @@ class Sentinel:
             self.status.start()
             if idle:
                 idle.start()
-            with self.collector:
+            with self.collector, self.health.routing():
                 self.router.run(self._stop, on_commit=self._on_commit)
         except KafkaException as e:
             raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
@@ -386,7 +392,7 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
     if created:
         lines.append(f"  created    {', '.join(created)}")
     if metrics_url:
-        lines.append(f"  metrics    {metrics_url}")
+        lines.append(f"  metrics    {metrics_url} (probes: /healthz, /readyz)")
     if options.reporter is not None:
         lines.append(f"  datahub    job lineage now, assertion results every window -> {options.reporter.target.describe()}")
     lines.append(f"  record rules ({len(pipeline.record_rules)}):")

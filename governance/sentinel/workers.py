@@ -106,6 +106,10 @@ class JudgePool:
         step = 0.05 if workers_were_ready else -0.05
         self._own_share = min(1 / (len(self._conns) + 1), max(0.0, self._own_share - step))
 
+    def dead(self) -> list[str]:
+        """The worker processes that exited, with their exit codes (they exit only when the pool closes)."""
+        return [f"{p.name} (exit code {p.exitcode})" for p in self._processes if not p.is_alive()]
+
     def close(self) -> None:
         for outbox in self._outboxes:
             outbox.put(None)

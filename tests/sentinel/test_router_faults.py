@@ -193,7 +193,7 @@ def test_a_call_kafka_never_answers_replaces_the_producer_and_routing_resumes_ex
     source, valid, dlq = topics(kafka, unique_name)
     produce_inputs(kafka, source, range(n))
     router = Router(kafka, config_for(unique_name, source, valid, dlq), judge)
-    router._bounded = bounded = GivesUpOnce()
+    router.bounded = bounded = GivesUpOnce()
     running = Running(router)
     try:
         running.wait_committed(n)
