@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -89,5 +94,62 @@ def used_metric_names() -> dict[str, set[str]]:
 
 
 def grafana_to_promql(expr: str, pipeline: str, rate_interval: str = "1m") -> str:
-    """A panel's query as Grafana sends it for one selected pipeline."""
-    return expr.replace("$__rate_interval", rate_interval).replace("$pipeline", re.escape(pipeline))
+    """A panel's query as Grafana sends it for one selected pipeline (a name without regex characters)."""
+    return expr.replace("$__rate_interval", rate_interval).replace("$pipeline", pipeline)
+
+
+class PrometheusServer:
+    """Debian's `prometheus` on a loopback port of its own choosing (`--web.listen-address
+    127.0.0.1:0`, the port read from its log), scraping `targets` (job -> host:port list) every
+    second and evaluating `rule_files` every second, its data in `directory`."""
+
+    def __init__(self, directory: Path, targets: dict[str, list[str]], rule_files: list[Path]) -> None:
+        config = {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(path) for path in rule_files],
+            "scrape_configs": [{"job_name": job, "static_configs": [{"targets": hosts}]} for job, hosts in targets.items()],
+        }
+        (directory / "prometheus.yml").write_text(yaml.safe_dump(config))
+        self.log = directory / "prometheus.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [binary("prometheus"), f"--config.file={directory / 'prometheus.yml'}",
+                 f"--storage.tsdb.path={directory / 'data'}", "--web.listen-address=127.0.0.1:0"],
+                stdout=out, stderr=subprocess.STDOUT)
+        self.url = self._wait_ready()
+
+    def _wait_ready(self) -> str:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"prometheus exited:\n{self.log.read_text()}"
+            if m := re.search(r'msg="Listening on" address=(\S+)', self.log.read_text()):
+                url = f"http://{m.group(1)}"
+                try:
+                    with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as response:
+                        if response.status == 200:
+                            return url
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        raise AssertionError(f"prometheus was not ready within 60 s:\n{self.log.read_text()}")
+
+    def api(self, path: str, **params: str) -> Any:
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}{query}", timeout=30) as response:
+            body = json.loads(response.read())
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict]:
+        return self.api("query", query=expr)["result"]
+
+    def alerts(self) -> list[dict]:
+        return self.api("alerts")["alerts"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
