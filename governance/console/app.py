@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -291,8 +291,17 @@ def create_app(config: ConsoleConfig) -> Starlette:
         detail = node_story(estate, selected, {r["job"].name: r for r in rows}) if selected else None
         return render(request, "lineage.html", graph=graph, selected=selected, detail=detail, names=node_names(estate))
 
+    def healthz(request: Request) -> Response:
+        """Liveness: the process answers. It reads neither Kafka nor the registry (each page says what it
+        could not read), so it names what the pages read instead; no credentials needed."""
+        settings = config.settings
+        return JSONResponse({"status": "ok", "reasons": [], "project": str(config.project),
+                             "kafka": settings.bootstrap_servers if settings else None, "registry": config.registry_url,
+                             "users_file": config.users_file is not None}, headers={"Cache-Control": "no-store"})
+
     routes = [
         Route("/", overview, name="overview"),
+        Route("/healthz", healthz, name="healthz"),
         Route("/subjects", subjects, name="subjects"),
         Route("/subjects/{subject:path}", subject, name="subject"),
         Route("/pipelines/{name}", pipeline, name="pipeline"),
@@ -321,7 +330,7 @@ def _required(path: str, required: frozenset[str] | None) -> str:
 
 
 class _Guard(BaseHTTPMiddleware):
-    """Every page needs the `read` role when a users file is set; errors as plain text."""
+    """Every page but /healthz needs the `read` role when a users file is set; errors as plain text."""
 
     def __init__(self, app: Any, config: ConsoleConfig) -> None:
         super().__init__(app)
@@ -335,7 +344,7 @@ class _Guard(BaseHTTPMiddleware):
         from governance.errors import GovernanceError
         from governance.registry.errors import ServiceError
 
-        if self.auth is not None:
+        if self.auth is not None and request.url.path != "/healthz":
             try:
                 self.auth.authorize(request.headers.get("authorization", "").encode() or None, "read")
             except ServiceError as e:
