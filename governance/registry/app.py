@@ -11,21 +11,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from governance.formats import SCHEMA_TYPES
-from governance.registry import errors
+from governance.registry import errors, probes
 from governance.registry import operations as ops
 from governance.registry.openapi import Operation, openapi_document
 from governance.registry.auth import BasicAuth, required_role
 from governance.registry.election import PrimaryElection
-from governance.registry.forwarding import FORWARDED_HEADER, forward
+from governance.registry.forwarding import FORWARDED_HEADER, PrimaryUnreachable, forward
+from governance.registry.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from governance.registry.metrics import UNMATCHED, RegistryMetrics, RouteStats, ServiceGauges
 from governance.registry.records import SchemaValue
 from governance.registry.requests import parse_bool, parse_json_body, parse_schema_request, parse_version
 from governance.registry.service import RegistryService
+from governance.registry.store import KafkaSchemaLog
 
 logger = logging.getLogger(__name__)
 CONTENT_TYPE = b"application/vnd.schemaregistry.v1+json"
@@ -49,6 +53,14 @@ class Request:
         return parse_bool(self.query.get(name), default)
 
 
+@dataclass(frozen=True)
+class Text:
+    """An answer that is not JSON, such as /metrics."""
+
+    body: bytes
+    content_type: bytes
+
+
 Response = tuple[int, Any]
 Handler = Callable[[Request], Response]
 
@@ -64,11 +76,16 @@ class Route:
     doc: Operation
     write: bool = False
     """Writes need role `write` (or `admin`) and go to the primary."""
+    offload: bool = False
+    """Run on a worker thread: the handler may wait on Kafka."""
     segments: tuple[str, ...] = field(init=False)
+    template: str = field(init=False)
+    """The path as the metrics' `route` label shows it, e.g. "/schemas/ids/{id}"."""
 
     def __post_init__(self) -> None:
         segments = ("*" if part.startswith("{") else part for part in self.path.split("/")) if self.path else ()
         object.__setattr__(self, "segments", tuple(segments))
+        object.__setattr__(self, "template", "/" + self.path)
 
 
 def schema_json(record: SchemaValue, *, with_subject: bool = True) -> dict[str, Any]:
@@ -95,7 +112,8 @@ def _int_param(text: str, what: str) -> int:
 
 
 class RegistryApp:
-    """ASGI application. `forward` (set on followers) sends writes to the primary."""
+    """ASGI application. With `primary`, followers forward writes to the primary; `log` (by default the
+    election's) is the `_schemas` reader the probes and metrics watch."""
 
     def __init__(
         self,
@@ -103,10 +121,21 @@ class RegistryApp:
         *,
         auth: BasicAuth | None = None,
         primary: PrimaryElection | None = None,
+        log: KafkaSchemaLog | None = None,
     ) -> None:
         self.registry = registry
         self.auth = auth
         self.primary = primary
+        self.log = log or (primary.log if primary is not None else None)
+        self.reader = probes.ReaderWatch(self.log)
+        self.metrics = RegistryMetrics(ServiceGauges(
+            schemas=lambda: len(registry.state.content_of_id),
+            subjects=lambda: len(registry.subjects()),
+            is_primary=lambda: primary is None or primary.is_primary,
+            primary_known=lambda: primary is None or primary.primary_known,
+            reader_lag=lambda: self.reader.status(grace=0).lag,
+        ))
+        registry.on_check = self.metrics.compatibility_checked
         self._id_cache: dict[int, bytes] = {}
         self._id_cache_generation = -1
         R = Route
@@ -142,7 +171,13 @@ class RegistryApp:
             R("DELETE", "mode/{subject}", self.delete_mode, ops.DELETE_MODE, write=True),
             R("GET", "openapi.json", self.openapi, ops.OPENAPI),
             R("GET", "v1/metadata/id", self.metadata_id, ops.METADATA_ID),
+            R("GET", "health", self.health, ops.HEALTH),
+            R("GET", "_health", self.health, ops.KARAPACE_HEALTH),
+            R("GET", "ready", self.ready, ops.READY, offload=True),
+            R("GET", "metrics", self.metrics_text, ops.METRICS, offload=True),
         ]
+        self._by_id_route = next(r for r in self.routes if r.path == "schemas/ids/{id}")
+        self._by_id_stats = self.metrics.requests.stats(self._by_id_route.template, "GET")
 
     # -- handlers: one per route, named for what it answers ---------------------------
 
@@ -251,6 +286,15 @@ class RegistryApp:
     def metadata_id(self, q: Request) -> Response:
         return 200, {"scope": {"path": [], "clusters": {"schema-registry-cluster": "governance"}}}
 
+    def health(self, q: Request) -> Response:
+        return probes.health(self.log)
+
+    def ready(self, q: Request) -> Response:
+        return probes.readiness(self.primary, self.reader.status())
+
+    def metrics_text(self, q: Request) -> Response:
+        return 200, Text(self.metrics.render(), METRICS_CONTENT_TYPE)
+
     def list_schemas(self, q: Request) -> Response:
         prefix = q.query.get("subjectPrefix", "")
         deleted, latest_only = q.flag("deleted"), q.flag("latestOnly")
@@ -268,34 +312,53 @@ class RegistryApp:
             return
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         method = scope["method"]
         raw_path = scope.get("raw_path") or scope["path"].encode()
         segments = [unquote(part) for part in raw_path.decode("latin-1").strip("/").split("/") if part]
-        status, payload = await self._dispatch(method, segments, scope, receive)
-        body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
-        headers = [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode())]
+        stats, status, payload = await self._dispatch(method, segments, scope, receive)
+        content_type = CONTENT_TYPE
+        if isinstance(payload, Text):
+            body, content_type = payload.body, payload.content_type
+        else:
+            body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         if status == 401:
             headers.append((b"www-authenticate", b'Basic realm="schema-registry"'))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        stats.record(status, time.perf_counter() - started)
 
-    async def _dispatch(self, method: str, segments: list[str], scope: dict, receive: Callable) -> tuple[int, Any]:
+    async def _dispatch(
+        self, method: str, segments: list[str], scope: dict, receive: Callable
+    ) -> tuple[RouteStats, int, Any]:
+        """The answer, and the metrics of the route that gave it."""
+        if (method == "GET" and len(segments) == 3 and segments[0] == "schemas" and segments[1] == "ids"
+                and self.auth is None and not scope.get("query_string")):
+            try:
+                return self._by_id_stats, 200, self._schema_by_id_fast(segments[2])
+            except Exception as exc:
+                return (self._by_id_stats, *_error_answer(exc, method, segments))
+        route, params, allowed = self._match(method, segments)
+        if route is None:
+            stats = self.metrics.requests.stats(UNMATCHED, method)
+            if allowed:
+                return stats, 405, {"error_code": 405, "message": f"Method {method} not allowed here; use {', '.join(allowed)}"}
+            return stats, 404, {"error_code": 404, "message": "HTTP 404 Not Found"}
+        stats = self.metrics.requests.stats(route.template, method)
+        return (stats, *await self._answer_async(route, params, method, segments, scope, receive))
+
+    async def _answer_async(
+        self, route: Route, params: list[str], method: str, segments: list[str], scope: dict, receive: Callable
+    ) -> Response:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         try:
-            if method == "GET" and len(segments) == 3 and segments[0] == "schemas" and segments[1] == "ids":
-                if self.auth is None and not scope.get("query_string"):
-                    return 200, self._schema_by_id_fast(segments[2])
-            route, params, allowed = self._match(method, segments)
-            if route is None:
-                if allowed:
-                    return 405, {"error_code": 405, "message": f"Method {method} not allowed here; use {', '.join(allowed)}"}
-                return 404, {"error_code": 404, "message": "HTTP 404 Not Found"}
             handler, is_write = route.handler, route.write
             body = await _read_body(receive) if method in ("POST", "PUT") else b""
             headers = dict(scope.get("headers") or [])
             query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
             request = Request(method, params, query, body, headers)
-            if self.auth is not None:
+            if self.auth is not None and not route.doc.public:
                 # PBKDF2 takes a while for credentials not seen before: keep it off the event loop.
                 await asyncio.to_thread(
                     self.auth.authorize, headers.get(b"authorization"), required_role(method, segments, is_write)
@@ -307,20 +370,25 @@ class RegistryApp:
                 target = raw_path.decode("latin-1")
                 if scope.get("query_string"):
                     target += "?" + scope["query_string"].decode("latin-1")
-                status, answer = await forward(
-                    self.primary.primary_url, method, target, body, headers.get(b"authorization")
-                )
+                status, answer = await self._forward(method, target, body, headers.get(b"authorization"))
                 if status < 300:  # so that this instance, too, answers with the write from now on
                     await asyncio.to_thread(self.primary.log.catch_up)
                 return status, answer
-            if is_write or method == "POST":
+            if is_write or method == "POST" or route.offload:
                 return await asyncio.to_thread(handler, request)
             return handler(request)
-        except errors.ServiceError as exc:
-            return exc.status, {"error_code": exc.code, "message": exc.message}
-        except Exception as exc:  # a bug of ours: say so in Confluent's shape, keep serving
-            logger.exception("unexpected error in %s /%s", method, "/".join(segments))
-            return 500, {"error_code": 50001, "message": f"Internal error: {type(exc).__name__}: {exc}"}
+        except Exception as exc:
+            return _error_answer(exc, method, segments)
+
+    async def _forward(self, method: str, target: str, body: bytes, authorization: bytes | None) -> Response:
+        """Send a write to the primary, counted by the primary's status ("unreachable": no answer)."""
+        try:
+            status, answer = await forward(self.primary.primary_url, method, target, body, authorization)
+        except PrimaryUnreachable:
+            self.metrics.forwarded.labels("unreachable").inc()
+            raise
+        self.metrics.forwarded.labels(str(status)).inc()
+        return status, answer
 
     def _schema_by_id_fast(self, text: str) -> bytes:
         generation = self.registry.state.generation
@@ -361,6 +429,14 @@ class RegistryApp:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _error_answer(exc: Exception, method: str, segments: list[str]) -> Response:
+    if isinstance(exc, errors.ServiceError):
+        return exc.status, {"error_code": exc.code, "message": exc.message}
+    # a bug of ours: say so in Confluent's shape, keep serving
+    logger.exception("unexpected error in %s /%s", method, "/".join(segments), exc_info=exc)
+    return 500, {"error_code": 50001, "message": f"Internal error: {type(exc).__name__}: {exc}"}
 
 
 async def _read_body(receive: Callable) -> bytes:

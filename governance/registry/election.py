@@ -51,12 +51,18 @@ class PrimaryElection:
     def primary_url(self) -> str | None:
         return self.advertised_url if self.is_primary else self._announced_url
 
+    @property
+    def primary_known(self) -> bool:
+        """This instance is the primary, or another one announced itself (a stale announcement of this
+        instance's own URL, from before a restart, does not count)."""
+        return self.is_primary or self._announced_url not in (None, self.advertised_url)
+
     def wait_for_primary(self, timeout: float) -> bool:
         """Wait (at most `timeout`) while no instance is known to be the primary, as during an
         election after a broker loss, so that a write is held rather than refused. True if
         this instance is the primary then."""
         deadline = time.monotonic() + timeout
-        while not self.is_primary and self._announced_url in (None, self.advertised_url):
+        while not self.primary_known:
             if time.monotonic() > deadline or self._stop.wait(0.1):
                 break
         return self.is_primary

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import json
 import ssl
 import urllib.parse
 
@@ -32,6 +31,10 @@ def _send(url: str, method: str, target: str, body: bytes, authorization: bytes 
         connection.close()
 
 
+class PrimaryUnreachable(errors.ServiceError):
+    """The primary did not answer (50003)."""
+
+
 async def forward(
     primary_url: str | None, method: str, target: str, body: bytes, authorization: bytes | None
 ) -> tuple[int, bytes]:
@@ -42,4 +45,4 @@ async def forward(
         return await asyncio.to_thread(_send, primary_url, method, target, body, authorization)
     except OSError as exc:
         error = errors.forwarding_error(f"{primary_url} did not answer ({exc}); a new primary may be taking over, retry shortly")
-        return error.status, json.dumps({"error_code": error.code, "message": error.message}).encode()
+        raise PrimaryUnreachable(error.status, error.code, error.message) from None

@@ -165,6 +165,33 @@ SCHEMAS: dict[str, Json] = {
     "Config": object_schema({"compatibilityLevel": {"type": "string", "enum": LEVELS}, "compatibilityPolicy": POLICY},
                             description="A subject that sets only a policy has no compatibilityLevel of its own."),
     "Mode": object_schema({"mode": {"type": "string", "enum": MODES}}, ("mode",)),
+    "Health": object_schema(
+        {"status": {"type": "string", "enum": ["healthy", "unhealthy"]}, "reasons": array({"type": "string"})},
+        ("status", "reasons"),
+        "503 unhealthy when the _schemas reader thread stopped; `reasons` says why.",
+    ),
+    "Readiness": object_schema(
+        {
+            "status": {"type": "string", "enum": ["ready", "not ready"]},
+            "primary": {"type": "boolean"},
+            "primary_url": {"type": "string", "nullable": True},
+            "reader": object_schema(
+                {
+                    "applied_offset": {"type": "integer", "nullable": True,
+                                       "description": "The offset read next; every record before it is applied."},
+                    "end_offset": {"type": "integer", "nullable": True, "description": "The topic's high watermark."},
+                    "lag": {"type": "integer", "nullable": True},
+                    "end_offset_age_seconds": {"type": "number", "nullable": True},
+                    "caught_up": {"type": "boolean"},
+                },
+                ("applied_offset", "end_offset", "lag", "end_offset_age_seconds", "caught_up"),
+            ),
+            "reasons": array({"type": "string"}),
+        },
+        ("status", "primary", "primary_url", "reader", "reasons"),
+        "200 only when this instance is the primary or knows the primary's URL, and its _schemas reader has "
+        "applied everything before the topic's end offset (read at most 5 s ago); 503 otherwise, `reasons` says why.",
+    ),
 }
 
 
@@ -245,6 +272,8 @@ class Operation:
     body: Json | None = None
     errors: Mapping[int, str] = field(default_factory=dict)
     """Status -> the Confluent error codes answered with it; auth, body and write errors are added."""
+    public: bool = False
+    """Answered without credentials even when the registry requires them (probes and /metrics)."""
 
 
 class DocumentedRoute(Protocol):
@@ -262,10 +291,13 @@ def _operation(doc: Operation, write: bool) -> Json:
         responses.setdefault("422", _errors({422: SHAPE_422})["422"])
     if write:
         responses.update(WRITE_ERRORS)
-    responses.update(AUTH_ERRORS)
+    if not doc.public:
+        responses.update(AUTH_ERRORS)
     operation: Json = {
         "summary": doc.summary, "tags": [doc.tag], "operationId": _operation_id(doc.summary), "responses": responses
     }
+    if doc.public:
+        operation["security"] = []
     if doc.parameters:
         operation["parameters"] = list(doc.parameters)
     if doc.body is not None:

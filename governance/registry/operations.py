@@ -175,3 +175,11 @@ DELETE_MODE = Operation("Reset a subject's mode", "mode", ok(ref("Mode"), "The m
 ROOT = Operation("Root", "server", ok({"type": "object"}))
 OPENAPI = Operation("Get this document", "server", ok({"type": "object"}))
 METADATA_ID = Operation("Get the cluster id", "server", ok(object_schema({"scope": {"type": "object"}}, ("scope",))))
+HEALTH = Operation("Liveness probe", "server", {**ok(ref("Health")), "503": ok(ref("Health"), "Unhealthy")["200"]},
+                   public=True)
+KARAPACE_HEALTH = Operation("Liveness probe at Karapace's path", "server", HEALTH.ok, public=True)
+READY = Operation("Readiness probe", "server", {**ok(ref("Readiness")), "503": ok(ref("Readiness"), "Not ready")["200"]},
+                  public=True)
+METRICS = Operation("Prometheus metrics", "server", {"200": {
+    "description": "The Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    public=True)

@@ -43,9 +43,17 @@ class CompatibilityResult:
 
 
 class RegistryService:
-    def __init__(self, state: RegistryState, write: Callable[[Sequence[tuple[bytes, bytes | None]]], None]) -> None:
+    def __init__(
+        self,
+        state: RegistryState,
+        write: Callable[[Sequence[tuple[bytes, bytes | None]]], None],
+    ) -> None:
         self.state = state
         self._write = write
+        self.on_check: Callable[[str, str], None] = lambda schema_type, outcome: None
+        """Hears of each compatibility judgment (a /compatibility request, or a registration judged against
+        earlier versions): (schema type, "compatible" | "incompatible" | "error"), error when the candidate or
+        a stored version does not parse."""
         self._write_lock = threading.Lock()
         self._parsed: dict[int, ParsedSchema] = {}
 
@@ -152,7 +160,11 @@ class RegistryService:
     ) -> CompatibilityResult:
         """Test `request` against one version (None: the latest) or, with `all_versions`,
         against what the subject's level says."""
-        candidate = self._parse(request, normalize)
+        try:
+            candidate = self._parse(request, normalize)
+        except errors.ServiceError:
+            self.on_check(request.schema_type, "error")
+            raise
         with self.state.lock:
             live = self.state.versions(subject)
             configured = Level.parse(self.level(subject))
@@ -167,7 +179,8 @@ class RegistryService:
             else:
                 previous = [self.version(subject, version)]
                 level = _non_transitive(level)
-        messages = self._incompatibilities(candidate, request.schema_type, previous, level, configured, policy)
+        messages = self._judged(request.schema_type, lambda: self._incompatibilities(
+            candidate, request.schema_type, previous, level, configured, policy))
         return CompatibilityResult(not messages, messages)
 
     # -- writes ------------------------------------------------------------------
@@ -189,10 +202,9 @@ class RegistryService:
                 if content_key(record)[1:] == key[1:] and self._same_schema(record, candidate_value, normalize):
                     if request.id is None or request.id == record.id:
                         return record.id
-            if mode != "IMPORT":
-                level = Level.parse(self.level(subject))
-                messages = self._incompatibilities(self._parse(request, normalize), request.schema_type, live, level, level,
-                                                   self.policy(subject))
+            if mode != "IMPORT" and live and (level := Level.parse(self.level(subject))) is not Level.NONE:
+                messages = self._judged(request.schema_type, lambda: self._incompatibilities(
+                    self._parse(request, normalize), request.schema_type, live, level, level, self.policy(subject)))
                 if messages:
                     raise errors.incompatible_schema(answers.incompatible_message(subject, messages))
             schema_id = self._choose_id(request, key)
@@ -383,6 +395,15 @@ class RegistryService:
         parsed = [(r.version, self._parsed_of(r)) for r in checked]
         findings = format_for(schema_type).compatibility(candidate, parsed, level, policy)
         return answers.incompatibility_messages(findings, {v: p.canonical for v, p in parsed}, configured.value)
+
+    def _judged(self, schema_type: str, judge: Callable[[], list[str]]) -> list[str]:
+        try:
+            messages = judge()
+        except (errors.ServiceError, InvalidSchemaError):
+            self.on_check(schema_type, "error")
+            raise
+        self.on_check(schema_type, "incompatible" if messages else "compatible")
+        return messages
 
     def formatted(self, record: SchemaValue, fmt: str | None) -> SchemaValue:
         """`record` with its schema in Confluent's `?format=` form (`serialized`: a Protobuf schema's base64

@@ -60,6 +60,9 @@ class KafkaSchemaLog:
         self._probe = Consumer(
             self.settings.client_config(group_id=f"schema-registry-probe-{uuid.uuid4()}", logger=client_logger())
         )
+        self._watermarks = Consumer(self.settings.client_config(
+            group_id=f"schema-registry-watermarks-{uuid.uuid4()}", isolation_level="read_uncommitted",
+            logger=client_logger()))
         self._reader = threading.Thread(target=self._read_forever, name="schemas-reader", daemon=True)
         self._reader.start()
         self.catch_up(timeout)
@@ -72,6 +75,7 @@ class KafkaSchemaLog:
         if self._consumer is not None:
             self._consumer.close()
             self._probe.close()
+            self._watermarks.close()
 
     # -- the single writer ----------------------------------------------------
 
@@ -172,11 +176,38 @@ class KafkaSchemaLog:
                     self._position = max(self._position, position)
                     self._applied.notify_all()
 
-    def catch_up(self, timeout: float = 30.0) -> None:
-        """Wait until everything in the topic right now has been applied."""
+    @property
+    def applied_position(self) -> int:
+        """The offset the reader reads next: every record before it has been applied to the state."""
+        return self._position
+
+    @property
+    def reader_alive(self) -> bool:
+        return self._reader is not None and self._reader.is_alive() and self.reader_error is None
+
+    def end_offset(self, timeout: float) -> int:
+        """The topic's high watermark now, records of open transactions included (which the read_committed
+        reader cannot pass until they end, so a hanging one shows as lag); KafkaException if the broker
+        does not answer."""
         from confluent_kafka import TopicPartition
 
-        from confluent_kafka import KafkaException
+        _, high = self._watermarks.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=timeout)
+        return high
+
+    def reached(self, position: int, timeout: float) -> bool:
+        """Whether the reader applies everything before `position` within `timeout`; never raises."""
+        deadline = time.monotonic() + timeout
+        with self._applied:
+            while self._position < position and self.reader_error is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._applied.wait(min(remaining, 0.1))
+            return self._position >= position
+
+    def catch_up(self, timeout: float = 30.0) -> None:
+        """Wait until everything in the topic right now has been applied."""
+        from confluent_kafka import KafkaException, TopicPartition
 
         deadline = time.monotonic() + timeout
         while True:
