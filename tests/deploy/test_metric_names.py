@@ -3,7 +3,9 @@ dropped in governance/ fails here, not silently in an operator's Prometheus.
 
 The exported names are asked of the code, not grepped from it: the sentinel's own collector
 (`metrics.families`) runs on a snapshot with every optional part present (a published window
-with a window rule, DataHub stats, health), so a family it stops yielding is missing here too.
+with a window rule, DataHub stats, health), and the registry's `RegistryMetrics` is collected
+as an app builds it, so a family either stops yielding is missing here too (a string left in a
+comment or a help text would fool a grep, not this).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from prometheus_client.core import Metric
 from prometheus_helpers import metric_names, used_metric_names
 
 from governance.lineage.reporter import ReporterStats
+from governance.registry.metrics import RegistryMetrics, ServiceGauges
 from governance.sentinel.health import Probe
 from governance.sentinel.kpi import KpiWindow, Snapshot, WindowCounts, WindowVerdict
 from governance.sentinel.metrics import RuleInfo, families
@@ -53,8 +56,14 @@ def sentinel_exports() -> set[str]:
                                  ReporterStats(), _Healthy()))  # type: ignore[arg-type]
 
 
+def registry_exports() -> set[str]:
+    metrics = RegistryMetrics(ServiceGauges(schemas=lambda: 1, subjects=lambda: 1, is_primary=lambda: True,
+                                            primary_known=lambda: True, reader_lag=lambda: 0))
+    return series_names(metrics.registry.collect())
+
+
 def test_every_metric_a_rule_or_panel_reads_is_exported() -> None:
-    exported = sentinel_exports() | FROM_PROMETHEUS
+    exported = sentinel_exports() | registry_exports() | FROM_PROMETHEUS
     missing = {name: sorted(where) for name, where in used_metric_names().items() if name not in exported}
     assert missing == {}, "metrics read by deploy/ but exported by no component"
 
@@ -67,7 +76,9 @@ def test_the_names_are_read_from_promql_not_from_its_labels_or_functions() -> No
                                   "pipeline:sentinel_dlq_share:ratio_rate5m"}
 
 
-def test_a_metric_the_code_does_not_export_is_reported() -> None:
-    assert "sentinel_records_routed_total" not in sentinel_exports()
+def test_the_exports_are_the_series_names_prometheus_stores() -> None:
     assert {"sentinel_records_in_total", "sentinel_window_expectation_success", "sentinel_healthy",
             "sentinel_last_commit_seconds", "sentinel_datahub_failures_total"} <= sentinel_exports()
+    assert {"registry_http_requests_total", "registry_http_request_duration_seconds", "registry_forwarded_writes_total",
+            "registry_reader_lag_records"} <= registry_exports()
+    assert "sentinel_records_in" not in sentinel_exports()
