@@ -4,7 +4,8 @@ follower) on loopback every second; orders with bad values flow through the sent
 
 Rule files are the shipped ones, copied with only their `for:` durations cut to 2 s (minutes of
 waiting otherwise); expressions and thresholds are untouched. Evaluation runs every second.
-Dashboard queries are sent as Grafana would for this test's pipeline, `$__rate_interval` as 1m.
+Dashboard queries are sent as Grafana would for this test's pipeline, `$__rate_interval` as 1m;
+every one, and every recording rule, must return series.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from prometheus_helpers import RULE_FILES, PrometheusServer, grafana_to_promql, panel_queries
+from prometheus_helpers import RULE_FILES, PrometheusServer, grafana_to_promql, panel_queries, recorded_names
 from kafka_helpers import create_topic
 from registry_helpers import Instance, http
 from sentinel_helpers import ORDER_SCHEMA, Sentinel, pipeline_file, produce_orders, start, wait_until
@@ -104,16 +105,17 @@ def test_the_dlq_alert_fires_and_every_panel_has_series(kafka: KafkaSettings, tm
                        and a["state"] == "firing" for a in prometheus.alerts())
 
         wait_until(dlq_alert_firing, timeout=240, interval=1)
-        # Every query of every panel has series; window gauges wait for a published window.
-        empty: list[str] = []
+        # Every query of every panel, and every recording rule, has series (window gauges wait
+        # for a published window).
+        queries = [(f"panel {title!r}", grafana_to_promql(expr, name)) for title, expr in panel_queries()]
+        queries += [("recording rule", record) for record in sorted(recorded_names())]
         deadline = time.monotonic() + 120
         while True:
-            empty = [f"{title}: {expr}" for title, expr in panel_queries()
-                     if not prometheus.query(grafana_to_promql(expr, name))]
+            empty = [f"{where}: {expr}" for where, expr in queries if not prometheus.query(expr)]
             if not empty or time.monotonic() > deadline:
                 break
             time.sleep(2)
-        assert empty == [], "dashboard queries without series:\n" + "\n".join(empty)
+        assert empty == [], "queries without series:\n" + "\n".join(empty)
         firing = {a["labels"]["alertname"] for a in prometheus.alerts() if a["state"] == "firing"}
         assert not firing & {"SentinelDown", "SentinelUnhealthy", "RegistryDown", "RegistryNoPrimary"}
     finally:
