@@ -346,9 +346,9 @@ class RegistryApp:
                 return stats, 405, {"error_code": 405, "message": f"Method {method} not allowed here; use {', '.join(allowed)}"}
             return stats, 404, {"error_code": 404, "message": "HTTP 404 Not Found"}
         stats = self.metrics.requests.stats(route.template, method)
-        return (stats, *await self._answer_async(route, params, method, segments, scope, receive))
+        return (stats, *await self._handle(route, params, method, segments, scope, receive))
 
-    async def _answer_async(
+    async def _handle(
         self, route: Route, params: list[str], method: str, segments: list[str], scope: dict, receive: Callable
     ) -> Response:
         raw_path = scope.get("raw_path") or scope["path"].encode()
