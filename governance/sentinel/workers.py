@@ -170,7 +170,10 @@ def _died() -> GovernanceError:
 
 
 def _serve(conn: Connection, spec: JudgeSpec) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    # Ctrl-C, and a SIGTERM sent to the whole process group (systemd's default KillMode), are the main
+    # process's to handle: it routes the batch these judge, commits, then closes the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     judge = spec.build()
     while True:
         try:

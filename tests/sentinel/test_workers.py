@@ -4,6 +4,8 @@ exactly those of one process judging the whole batch, in the batch's order."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -89,6 +91,18 @@ def test_a_dead_worker_stops_the_batch_with_a_clear_error_instead_of_losing_reco
     with pytest.raises(GovernanceError, match="judge worker process died"):
         pool(batch(MIN_SPLIT * 2))
     assert tallies == []
+
+
+def test_a_sigterm_to_the_workers_leaves_them_judging_until_the_pool_closes(judges) -> None:  # type: ignore[no-untyped-def]
+    """A stop signal sent to the whole process group is the main process's: it still has a batch to route and commit."""
+    one, pool, _ = judges
+    messages = batch(MIN_SPLIT * 3)
+    assert pool(messages) == one()(messages)  # the workers serve: their signal handling is set up
+    for process in pool._processes:
+        os.kill(process.pid, signal.SIGTERM)
+    assert pool(messages) == one()(messages)
+    pool.close()
+    assert [process.exitcode for process in pool._processes] == [0, 0]
 
 
 def test_the_default_leaves_one_core_to_the_main_process() -> None:
