@@ -3,9 +3,9 @@ dropped in governance/ fails here, not silently in an operator's Prometheus.
 
 The exported names are asked of the code, not grepped from it: the sentinel's own collector
 (`metrics.families`) runs on a snapshot with every optional part present (a published window
-with a window rule, DataHub stats, health), and the registry's `RegistryMetrics` is collected
-as an app builds it, so a family either stops yielding is missing here too (a string left in a
-comment or a help text would fool a grep, not this).
+with a window rule, DataHub stats, health), and the registry's `RegistryMetrics` (what app.py
+serves at /metrics) is collected, so a family either stops yielding is missing here too (a
+string left in a comment or a help text would fool a grep, not this).
 """
 
 from __future__ import annotations
@@ -30,10 +30,7 @@ FROM_PROMETHEUS = {"up"}
 def series_names(metrics: Iterable[Metric]) -> set[str]:
     """The names a family's series are selected by; a histogram's by its family name (its
     _bucket/_sum/_count series are matched to it by `used_metric_names`)."""
-    names = set()
-    for family in metrics:
-        names.add(f"{family.name}_total" if family.type == "counter" else family.name)
-    return names
+    return {f"{family.name}_total" if family.type == "counter" else family.name for family in metrics}
 
 
 class _Healthy:
