@@ -1,0 +1,216 @@
+"""The registry's data contracts in the sentinel: the domain CONDITION rules of the schema version
+each record was written with (its `ruleSet`), judged beside the pipeline's GX rules.
+
+Confluent runs a version's rules in its clients' serializers: WRITE rules when a producer writes,
+READ rules when a consumer reads, WRITEREAD rules both times. The sentinel stands between the two,
+for records written without the rules run: it enforces all three, each once. WRITE and WRITEREAD
+rules because a producer's serializer would have refused the record; READ rules because every
+consumer of the valid topic that reads it with Confluent's deserializer would fail on it, or send
+it to a DLQ of its own, one consumer at a time and outside any transaction. A rule with `onFailure`
+DLQ or ERROR (Confluent's default) makes the record invalid; NONE makes it a warning. Its name is
+`contract:<name>` wherever the sentinel names rules. `contract_rules: warn` in the pipeline makes
+every failure a warning; `ignore` reads no contract at all.
+
+What a rule means (disabled, tags on CEL_FIELD, guards, params) is `governance.contracts`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from governance.sentinel.decode import Decoder
+from governance.sentinel.headers import ContractBreach
+from governance.sentinel.pipeline import ContractRules, Pipeline
+from governance.sentinel.validate import RuleFailure
+
+PREFIX = "contract:"
+_CRITICAL = frozenset({"DLQ", "ERROR"})
+
+
+@dataclass(frozen=True)
+class EnforcedRule:
+    """One rule of a version's contract, as the sentinel enforces it."""
+
+    name: str
+    """`contract:<name>`."""
+    severity: str
+    mode: str
+    """Where it is enforced: WRITE (a WRITE or WRITEREAD rule) or READ."""
+    type: str
+    expr: str
+    on_failure: str
+
+
+@dataclass(frozen=True)
+class VersionContract:
+    """What the sentinel enforces of one schema version's ruleSet."""
+
+    subject: str
+    version: int
+    rules: tuple[EnforcedRule, ...]
+    ignored: tuple[tuple[str, str], ...]
+    """(`contract:<name>`, why it is not enforced)."""
+    phases: tuple[tuple[str, Any], ...] = ()
+    """(mode, `governance.contracts.Contract`): WRITE first, then READ, as Confluent's clients run them."""
+    exceptions: Mapping[str, str] | None = None
+    """Rule name -> Confluent's text for a failed condition (`__rule.exception`)."""
+
+    def check(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[list[RuleFailure]], list[ContractBreach | None]]:
+        """Per record, the contract rules it fails, and the one its `__rule.*` DLQ headers name."""
+        failures: list[list[RuleFailure]] = [[] for _ in records]
+        breaches: list[ContractBreach | None] = [None] * len(records)
+        severity = {r.name: r.severity for r in self.rules}
+        texts = self.exceptions or {}
+        for mode, contract in self.phases:
+            for i, failed in enumerate(contract.check_batch(records)):
+                if not failed:
+                    continue
+                # Confluent's deserializer runs READ rules in reverse: the last one fails first.
+                for failure in (reversed(failed) if mode == "READ" else failed):
+                    name = PREFIX + failure.rule
+                    failures[i].append(RuleFailure(name, severity.get(name, "critical"), failure.message))
+                    if breaches[i] is None and severity.get(name) == "critical":
+                        exception = failure.exception or texts.get(failure.rule) or f"Rule failed: {failure.rule}"
+                        breaches[i] = ContractBreach(failure.rule, mode, self.subject, exception)
+        return failures, breaches
+
+
+def version_contract(subject: str, version: int, registered: Mapping[str, Any], enforcement: ContractRules
+                     ) -> VersionContract | None:
+    """The contract of `registered` (the registry's answer for a schema: `schema`, `schemaType`, `ruleSet`),
+    None when it has no domain rules. A rule that cannot be enforced (a CEL expression that does not
+    compile) is a `GovernanceError` naming subject, version and rule."""
+    raw = registered.get("ruleSet")
+    domain = raw.get("domainRules") if isinstance(raw, Mapping) else None
+    if not domain or enforcement == "ignore":
+        return None
+    from governance.contracts import Contract
+
+    common = {"subject": subject, "version": version, "schema_type": registered.get("schemaType") or "AVRO",
+              "schema": registered.get("schema")}
+    read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and r.get("mode") == "READ"]}
+    write = Contract.of(raw, **common, mode="WRITE")
+    read = Contract.of(read_only, **common, mode="READ") if read_only["domainRules"] else None
+    phases = [("WRITE", write)] + ([("READ", read)] if read is not None else [])
+    rules = tuple(EnforcedRule(PREFIX + r.name, _severity(r.on_failure, enforcement), mode, r.type, r.expr or "",
+                               r.on_failure) for mode, contract in phases for r in contract.rules)
+    enforced = {r.name for r in rules}
+    ignored = tuple(dict.fromkeys((PREFIX + name, why) for _, contract in phases for name, why in _ignored(contract)
+                                  if PREFIX + name not in enforced))
+    return VersionContract(subject, version, rules, ignored, tuple(phases), _condition_texts(domain))
+
+
+class WriterContracts:
+    """Each record judged by the contract of the schema version it was written with: built on first
+    sight of a schema id, from what the decoder fetched for it, and kept."""
+
+    def __init__(self, subject: str, enforcement: ContractRules,
+                 writer: Callable[[int], tuple[int, Mapping[str, Any]] | None]) -> None:
+        """`writer(schema_id)`: the id's version under `subject` and the registry's answer for it."""
+        self.subject, self.enforcement, self._writer = subject, enforcement, writer
+        self._contracts: dict[int, VersionContract | None] = {}
+
+    def check(self, records: Sequence[Mapping[str, Any]], schema_ids: Sequence[int]
+              ) -> tuple[list[list[RuleFailure]], list[ContractBreach | None]]:
+        failures: list[list[RuleFailure]] = [[] for _ in records]
+        breaches: list[ContractBreach | None] = [None] * len(records)
+        groups: dict[int, list[int]] = {}
+        for i, schema_id in enumerate(schema_ids):
+            groups.setdefault(schema_id, []).append(i)
+        for schema_id, indices in groups.items():
+            contract = self._contract(schema_id)
+            if contract is None:
+                continue
+            found, named = contract.check([records[i] for i in indices] if len(indices) < len(records) else records)
+            for i, failed, breach in zip(indices, found, named):
+                failures[i], breaches[i] = failed, breach
+        return failures, breaches
+
+    def _contract(self, schema_id: int) -> VersionContract | None:
+        if schema_id not in self._contracts:
+            writer = self._writer(schema_id)
+            self._contracts[schema_id] = (version_contract(self.subject, writer[0], writer[1], self.enforcement)
+                                          if writer is not None else None)
+        return self._contracts[schema_id]
+
+
+def of_decoder(decoder: Decoder, enforcement: ContractRules) -> WriterContracts | None:
+    """The writer contracts of the records `decoder` decodes; None when there are none to read."""
+    if enforcement == "ignore" or decoder.subject is None or decoder.value_format == "json":
+        return None
+    return WriterContracts(decoder.subject, enforcement, decoder.writer)
+
+
+def subject_contracts(pipeline: Pipeline, registry_url: str) -> list[VersionContract]:
+    """The contract of each version registered under the pipeline's subject (soft-deleted ones too: records
+    written with them may still arrive), oldest first. Raises when a rule cannot be enforced."""
+    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+
+    if pipeline.contract_rules == "ignore" or pipeline.subject is None:
+        return []
+    registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
+    subject = subject_path(pipeline.subject)
+    try:
+        versions = registry.call("GET", f"/subjects/{subject}/versions?deleted=true")
+    except RegistryClientError as e:
+        if e.code == 40401:
+            return []
+        raise
+    found = []
+    for version in versions:
+        answer = registry.call("GET", f"/subjects/{subject}/versions/{version}?deleted=true")
+        contract = version_contract(pipeline.subject, int(version), answer, pipeline.contract_rules)
+        if contract is not None:
+            found.append(contract)
+    return found
+
+
+def describe(pipeline: Pipeline, contracts: Sequence[VersionContract]) -> list[str]:
+    """The banner's and `sentinel check`'s lines: each version's enforced rules, and the ignored ones with why."""
+    if pipeline.contract_rules == "ignore":
+        return [f"  contracts  not read (`contract_rules: ignore` in {pipeline.path.name})"]
+    how = " (`contract_rules: warn`: every failure is a warning)" if pipeline.contract_rules == "warn" else ""
+    if not contracts:
+        return [f"  contracts  none: no version of {pipeline.subject} has domain rules{how}"]
+    enforced = sum(len(c.rules) for c in contracts)
+    lines = [f"  contracts  {enforced} rule{'s' if enforced != 1 else ''} of {pipeline.subject}, "
+             f"each record judged by its writer version's{how}:"]
+    for c in contracts:
+        lines += [f"    v{c.version:<4} [{r.severity}] {r.name} ({r.type}, {r.mode}, onFailure {r.on_failure}): {r.expr}"
+                  for r in c.rules]
+        lines += [f"    v{c.version:<4} [ignored] {name}: {why}" for name, why in c.ignored]
+    return lines
+
+
+def rule_severities(contracts: Sequence[VersionContract]) -> dict[str, str]:
+    """Each contract rule's severity, as its latest version says."""
+    return {r.name: r.severity for c in contracts for r in c.rules}
+
+
+def _severity(on_failure: str | None, enforcement: ContractRules) -> str:
+    if enforcement == "warn":
+        return "warning"
+    return "critical" if (on_failure or "ERROR").upper() in _CRITICAL else "warning"
+
+
+def _ignored(contract: Any) -> list[tuple[str, str]]:
+    out = []
+    for item in contract.ignored:
+        if isinstance(item, tuple):
+            out.append((str(item[0]), str(item[1])))
+        else:
+            out.append((str(getattr(item, "name", item)), str(getattr(item, "reason", ""))))
+    return out
+
+
+def _condition_texts(domain: Sequence[Any]) -> dict[str, str]:
+    """What Confluent's `RuleConditionError` says of each rule: its doc, else its expression."""
+    texts = {}
+    for rule in domain:
+        if isinstance(rule, Mapping) and isinstance(rule.get("name"), str):
+            doc, expr = rule.get("doc"), rule.get("expr")
+            texts[rule["name"]] = doc if doc else f"Rule expr failed: {expr}" if expr else f"Rule failed: {rule['name']}"
+    return texts
+
