@@ -1,0 +1,168 @@
+"""A schema version's data contract: its CEL conditions, compiled once, judging batches of records.
+
+`Contract.of` keeps the domain rules Confluent's client would run for `mode` (Confluent's
+`_execute_rules`: a WRITEREAD rule runs on WRITE and READ, UPDOWN on UPGRADE and DOWNGRADE, a
+disabled rule never, nor any when `ruleSet.enableAt` is other than ALL or CLIENT; READ runs them
+in reverse order) and of those the CONDITIONs of type CEL and CEL_FIELD; every other rule is in
+`ignored` with the reason. Each rule's `onFailure` is resolved for `mode` (`DLQ,NONE` on a
+WRITEREAD rule is DLQ when writing, NONE when reading; absent is ERROR, Confluent's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance.contracts.cel import FALSE, Condition
+from governance.contracts.fields import Walk, walker
+from governance.contracts.ruleset import MODES, ContractError, Rule, parse_rule_set, where
+
+ACTIONS = ("DLQ", "ERROR", "NONE")
+SCHEMA_TYPES = ("AVRO", "PROTOBUF", "JSON")
+_RUNS_ON = {"WRITEREAD": ("WRITE", "READ"), "UPDOWN": ("UPGRADE", "DOWNGRADE")}
+
+
+@dataclass(frozen=True)
+class ContractRule:
+    """One enforced rule; `on_failure` is the action for the contract's mode: DLQ, ERROR or NONE."""
+
+    name: str
+    type: str  # CEL or CEL_FIELD
+    mode: str  # as the rule says: WRITE, READ, WRITEREAD, ...
+    expr: str
+    on_failure: str
+    doc: str | None = None
+    tags: tuple[str, ...] = ()
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule one record broke. `message` is what Confluent's `__rule.exception` header says (the
+    rule's doc, else "Rule expr failed: <expr>", for a false result; the error's text otherwise);
+    `exception` is the evaluation error's text, None when the rule returned false."""
+
+    rule: str
+    message: str
+    exception: str | None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A rule of the rule set that the contract does not enforce, and why."""
+
+    rule: str
+    reason: str
+
+
+class _Judge:
+    """One rule, compiled: its verdict on a batch of records."""
+
+    def __init__(self, rule: ContractRule, condition: Condition, walk: Walk | None) -> None:
+        self.rule = rule
+        self.condition = condition
+        self.walk = walk
+        self.false_message = rule.doc or f"Rule expr failed: {rule.expr}"
+
+    def verdict(self, record: Mapping[str, Any]) -> RuleFailure | None:
+        if self.walk is None:
+            return self._failure(self.condition.judge({"message": record}))
+        for visit in self.walk(record):
+            failure = self._failure(self.condition.judge({
+                "value": visit.value, "fullName": visit.full_name, "name": visit.name,
+                "typeName": visit.type_name, "tags": list(visit.tags), "message": visit.containing}))
+            if failure is not None:
+                return failure
+        return None
+
+    def _failure(self, judged: None | bool | str) -> RuleFailure | None:
+        if judged is None:
+            return None
+        if judged is FALSE:
+            return RuleFailure(self.rule.name, self.false_message, None)
+        return RuleFailure(self.rule.name, str(judged), str(judged))
+
+
+class Contract:
+    """The enforced rules of one schema version; build it with `Contract.of`."""
+
+    def __init__(self, subject: str, version: int, mode: str, judges: Sequence[_Judge],
+                 ignored: Sequence[Ignored]) -> None:
+        self.subject = subject
+        self.version = version
+        self.mode = mode
+        self._judges = tuple(judges)
+        self.rules: tuple[ContractRule, ...] = tuple(j.rule for j in judges)
+        self.ignored: tuple[Ignored, ...] = tuple(ignored)
+
+    @classmethod
+    def of(cls, rule_set: Mapping[str, Any] | None, *, subject: str, version: int, schema_type: str,
+           schema: Any, mode: str = "WRITE", metadata: Mapping[str, Any] | None = None) -> Contract:
+        """The contract of `subject` `version` (its registry `ruleSet`, `schemaType`, `schema` as text or
+        parsed, `metadata` for tag globs). A rule that cannot be enforced as written (a CEL syntax
+        error, a malformed rule) is a ContractError naming subject, version and rule."""
+        mode = mode.upper()
+        if mode not in MODES:
+            raise ContractError(f"{where(subject, version)}: mode {mode!r} is not one of {', '.join(MODES)}")
+        schema_type = (schema_type or "AVRO").upper()
+        parsed = parse_rule_set(rule_set, subject=subject, version=version)
+        ignored = [Ignored(r.name, "a migration rule (runs between schema versions, not on records as written)")
+                   for r in parsed.migration_rules]
+        ignored += [Ignored(r.name, "an encoding rule (runs on the serialized bytes)") for r in parsed.encoding_rules]
+        domain = list(reversed(parsed.domain_rules)) if mode == "READ" else list(parsed.domain_rules)
+        judges = []
+        for rule in domain:
+            reason = _not_enforced(rule, mode, parsed.enable_at, schema_type)
+            if reason is not None:
+                ignored.append(Ignored(rule.name, reason))
+                continue
+            at = where(subject, version, rule.name)
+            contract_rule = ContractRule(rule.name, rule.type, rule.mode, rule.expr or "",
+                                         _action(rule, mode), rule.doc, rule.tags, rule.params)
+            walk = walker(schema_type, schema, rule.tags, metadata, at) if rule.type == "CEL_FIELD" else None
+            judges.append(_Judge(contract_rule, Condition(rule.expr or "", at), walk))
+        return cls(subject, version, mode, judges, ignored)
+
+    def check_batch(self, records: Sequence[Mapping[str, Any]]) -> list[list[RuleFailure]]:
+        """Per record, in order, the rules it breaks (empty when it keeps them all)."""
+        out: list[list[RuleFailure]] = [[] for _ in records]
+        for judge in self._judges:
+            for i, record in enumerate(records):
+                failure = judge.verdict(record)
+                if failure is not None:
+                    out[i].append(failure)
+        return out
+
+    def check(self, record: Mapping[str, Any]) -> list[RuleFailure]:
+        """The rules one record breaks."""
+        return self.check_batch([record])[0]
+
+
+def _not_enforced(rule: Rule, mode: str, enable_at: str | None, schema_type: str) -> str | None:
+    if rule.disabled:
+        return "disabled"
+    if enable_at is not None and enable_at.upper() not in ("ALL", "CLIENT"):
+        return f"ruleSet.enableAt is {enable_at} (rules run on clients only when ALL or CLIENT)"
+    if mode not in _RUNS_ON.get(rule.mode, (rule.mode,)):
+        return f"mode {rule.mode} does not run on {mode}"
+    if rule.kind != "CONDITION":
+        return f"kind {rule.kind} (only CONDITION rules are enforced: a transform would change the record)"
+    if rule.type not in ("CEL", "CEL_FIELD"):
+        return f"type {rule.type} (only CEL and CEL_FIELD conditions are enforced)"
+    if rule.type == "CEL_FIELD" and schema_type not in ("AVRO", "JSON"):
+        return f"CEL_FIELD on a {schema_type} subject (field tags are read from Avro and JSON Schema only)"
+    return None
+
+
+def _action(rule: Rule, mode: str) -> str:
+    """Confluent's `_get_rule_action_name` for onFailure; absent is ERROR, an action the sentinel
+    does not have (a custom one) counts as ERROR: the record is invalid."""
+    action = rule.on_failure
+    if action and rule.mode in _RUNS_ON and "," in action:
+        write, _, read = action.partition(",")
+        action = write if mode in ("WRITE", "UPGRADE") else read
+    action = (action or "ERROR").strip().upper()
+    return action if action in ACTIONS else "ERROR"
+
+

@@ -1,0 +1,258 @@
+"""The fields a CEL_FIELD rule visits in a record, read from its schema as Confluent's walks do.
+
+Avro (confluent_kafka/schema_registry/common/avro.py `transform`): every field of every record,
+nested records, array items and map values included; a field whose value is absent from the
+record is skipped; a union resolves by the value (None is its null branch, which is visited with
+type NULL); only primitive values are judged (NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING,
+BYTES: not ENUM or FIXED). A field's full name is its record's full name, a dot, its name.
+JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent value
+is skipped; STRING, INT (integer), DOUBLE (number), BOOLEAN and ENUM (`enum`/`const`) are judged;
+local `$ref`s are followed. A field's tags are its inline `confluent:tags` and those of every
+`metadata.tags` glob matching its full name (`**` across dots, `*` within a name). A rule with
+tags visits the fields sharing one of them; a rule without tags visits every field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from governance.contracts.ruleset import ContractError
+
+_AVRO_PRIMITIVES = {"null": "NULL", "boolean": "BOOLEAN", "int": "INT", "long": "LONG", "float": "FLOAT",
+                    "double": "DOUBLE", "string": "STRING", "bytes": "BYTES"}
+_JSON_TYPES = {"string": "STRING", "integer": "INT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One value a CEL_FIELD rule judges: its CEL variables besides `message`'s containing record."""
+
+    value: Any
+    full_name: str
+    name: str
+    type_name: str
+    tags: tuple[str, ...]
+    containing: Mapping[str, Any]
+
+
+Walk = Callable[[Mapping[str, Any]], Iterator[Visit]]
+
+
+def tags_of(metadata: Mapping[str, Any] | None) -> Callable[[str], set[str]]:
+    """The `metadata.tags` globs as a function of a field's full name."""
+    globs = ((metadata or {}).get("tags") or {}) if isinstance(metadata, Mapping) else {}
+    compiled = [(re.compile(_glob(k)), list(v)) for k, v in globs.items() if isinstance(v, list)]
+    return lambda full: {t for rx, tags in compiled if rx.fullmatch(full) for t in tags}
+
+
+def _glob(pattern: str) -> str:
+    """Confluent's wildcard_matcher: `**` any text, `*` any text without a dot, `?` one non-dot."""
+    out, i = [], 0
+    pattern = pattern.replace("**.*", "**")
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^.]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^.]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+def walker(schema_type: str, schema: Any, rule_tags: tuple[str, ...], metadata: Mapping[str, Any] | None,
+           at: str) -> Walk:
+    """The visits of a CEL_FIELD rule with `rule_tags` in one record of `schema`."""
+    parsed = _parsed(schema, at)
+    glob_tags = tags_of(metadata)
+    wanted = set(rule_tags)
+
+    def selected(tags: set[str]) -> bool:
+        return not wanted or bool(wanted & tags)
+
+    if schema_type == "AVRO":
+        return _AvroWalk(parsed, selected, glob_tags).walk
+    if schema_type == "JSON":
+        return _JsonWalk(parsed, selected, glob_tags).walk
+    raise ContractError(f"{at}: CEL_FIELD rules on {schema_type} subjects are not supported")
+
+
+def _parsed(schema: Any, at: str) -> Any:
+    if isinstance(schema, (str, bytes)):
+        try:
+            return json.loads(schema)
+        except ValueError as exc:
+            raise ContractError(f"{at}: the schema is not JSON: {exc}") from None
+    return schema
+
+
+class _AvroWalk:
+    def __init__(self, schema: Any, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]]
+                 ) -> None:
+        self.named: dict[str, Any] = {}
+        self.full_names: dict[int, str] = {}
+        self.selected = selected
+        self.glob_tags = glob_tags
+        self._collect(schema, "")
+        self.root = schema
+
+    def _collect(self, schema: Any, ns: str) -> None:
+        if isinstance(schema, list):
+            for branch in schema:
+                self._collect(branch, ns)
+        elif isinstance(schema, Mapping):
+            kind = schema.get("type")
+            if kind in ("record", "error", "enum", "fixed"):
+                full = self._full(schema, ns)
+                self.named[full] = schema
+                self.full_names[id(schema)] = full
+                ns = full.rpartition(".")[0]
+                if kind in ("record", "error"):
+                    for f in schema.get("fields") or []:
+                        self._collect(f.get("type"), ns)
+            elif kind == "array":
+                self._collect(schema.get("items"), ns)
+            elif kind == "map":
+                self._collect(schema.get("values"), ns)
+            elif isinstance(kind, (Mapping, list)):
+                self._collect(kind, ns)
+
+    @staticmethod
+    def _full(schema: Mapping[str, Any], ns: str) -> str:
+        name = str(schema.get("name", ""))
+        if "." in name:
+            return name
+        space = schema.get("namespace", ns)
+        return f"{space}.{name}" if space else name
+
+    def _resolve(self, schema: Any) -> Any:
+        while True:
+            if isinstance(schema, str) and schema not in _AVRO_PRIMITIVES:
+                schema = self.named.get(schema, next((s for n, s in self.named.items()
+                                                      if n.rpartition(".")[2] == schema), schema))
+                if isinstance(schema, str):
+                    return None
+            elif isinstance(schema, Mapping) and isinstance(schema.get("type"), (Mapping, list, str)) \
+                    and schema.get("type") not in ("record", "error", "enum", "fixed", "array", "map"):
+                schema = schema["type"]
+            else:
+                return schema
+
+    def walk(self, record: Mapping[str, Any]) -> Iterator[Visit]:
+        yield from self._value(self.root, record, None)
+
+    def _value(self, schema: Any, value: Any, field: tuple[str, str, set[str], Mapping[str, Any]] | None
+               ) -> Iterator[Visit]:
+        schema = self._resolve(schema)
+        if isinstance(schema, list):
+            branch = self._branch(schema, value)
+            if branch is not None:
+                yield from self._value(branch, value, field)
+            return
+        kind = schema if isinstance(schema, str) else (schema or {}).get("type")
+        if kind in ("record", "error") and isinstance(value, Mapping):
+            full = self.full_names.get(id(schema), str(schema.get("name")))
+            for f in schema.get("fields") or []:
+                name = f.get("name")
+                if name in value:
+                    full_name = f"{full}.{name}"
+                    tags = set(f.get("confluent:tags") or ()) | self.glob_tags(full_name)
+                    yield from self._value(f.get("type"), value[name], (full_name, name, tags, value))
+        elif kind == "array" and isinstance(value, list):
+            for item in value:
+                yield from self._value(schema.get("items"), item, field)
+        elif kind == "map" and isinstance(value, Mapping):
+            for item in value.values():
+                yield from self._value(schema.get("values"), item, field)
+        elif kind in _AVRO_PRIMITIVES and field is not None and self.selected(field[2]):
+            full_name, name, tags, containing = field
+            yield Visit(value, full_name, name, _AVRO_PRIMITIVES[kind], tuple(sorted(tags)), containing)
+
+    def _branch(self, union: list[Any], value: Any) -> Any:
+        for branch in union:
+            resolved = self._resolve(branch)
+            kind = resolved if isinstance(resolved, str) else (resolved or {}).get("type")
+            if _avro_accepts(kind, value):
+                return branch
+        return None
+
+
+def _avro_accepts(kind: Any, value: Any) -> bool:
+    t = type(value)
+    return {
+        "null": value is None, "boolean": t is bool, "int": t is int, "long": t is int,
+        "float": t in (int, float), "double": t in (int, float), "string": t is str, "bytes": t is bytes,
+        "enum": t is str, "fixed": t is bytes, "record": isinstance(value, Mapping),
+        "error": isinstance(value, Mapping), "map": isinstance(value, Mapping), "array": t is list,
+    }.get(kind, False)
+
+
+class _JsonWalk:
+    def __init__(self, schema: Any, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]]
+                 ) -> None:
+        self.root = schema
+        self.selected = selected
+        self.glob_tags = glob_tags
+
+    def walk(self, record: Mapping[str, Any]) -> Iterator[Visit]:
+        yield from self._value(self.root, record, "$", None, 0)
+
+    def _ref(self, schema: Any) -> Any:
+        for _ in range(32):
+            ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                return schema
+            target: Any = self.root
+            for part in filter(None, ref[1:].split("/")):
+                target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, Mapping) else None
+            schema = target
+        return None
+
+    def _value(self, schema: Any, value: Any, path: str, field: tuple[str, str, set[str], Mapping[str, Any]] | None,
+               depth: int) -> Iterator[Visit]:
+        schema = self._ref(schema)
+        if value is None or not isinstance(schema, Mapping) or depth > 64:
+            return
+        for key in ("allOf", "oneOf", "anyOf"):
+            if isinstance(schema.get(key), list):
+                branches = schema[key] if key == "allOf" else schema[key][:1]
+                for branch in branches:
+                    yield from self._value(branch, value, path, field, depth + 1)
+                return
+        props = schema.get("properties")
+        if isinstance(props, Mapping) and isinstance(value, Mapping):
+            for name, sub in props.items():
+                if isinstance(sub, Mapping) and value.get(name) is not None:
+                    full_name = f"{path}.{name}"
+                    tags = set(self._ref(sub).get("confluent:tags") or ()) | self.glob_tags(full_name) \
+                        if isinstance(self._ref(sub), Mapping) else self.glob_tags(full_name)
+                    yield from self._value(sub, value[name], full_name, (full_name, name, tags, value), depth + 1)
+            return
+        if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+            for item in value:
+                yield from self._value(schema["items"], item, path, field, depth + 1)
+            return
+        type_name = _json_type(schema, value)
+        if type_name is not None and field is not None and self.selected(field[2]):
+            full_name, name, tags, containing = field
+            yield Visit(value, full_name, name, type_name, tuple(sorted(tags)), containing)
+
+
+def _json_type(schema: Mapping[str, Any], value: Any) -> str | None:
+    if schema.get("const") is not None or schema.get("enum") is not None:
+        return "ENUM"
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        t = type(value)
+        kind = next((k for k in kind if (k == "string" and t is str) or (k == "boolean" and t is bool)
+                     or (k == "integer" and t is int) or (k == "number" and t in (int, float))), None)
+    return _JSON_TYPES.get(kind) if isinstance(kind, str) else None
