@@ -38,6 +38,8 @@ class EnforcedRule:
     severity: str
     mode: str
     """Where it is enforced: WRITE (a WRITE or WRITEREAD rule) or READ."""
+    declared: str
+    """The rule's own mode: WRITE, READ or WRITEREAD."""
     type: str
     expr: str
     on_failure: str
@@ -54,26 +56,19 @@ class VersionContract:
     """(`contract:<name>`, why it is not enforced)."""
     phases: tuple[tuple[str, Any], ...] = ()
     """(mode, `governance.contracts.Contract`): WRITE first, then READ, as Confluent's clients run them."""
-    exceptions: Mapping[str, str] | None = None
-    """Rule name -> Confluent's text for a failed condition (`__rule.exception`)."""
 
     def check(self, records: Sequence[Mapping[str, Any]]) -> tuple[list[list[RuleFailure]], list[ContractBreach | None]]:
         """Per record, the contract rules it fails, and the one its `__rule.*` DLQ headers name."""
         failures: list[list[RuleFailure]] = [[] for _ in records]
         breaches: list[ContractBreach | None] = [None] * len(records)
         severity = {r.name: r.severity for r in self.rules}
-        texts = self.exceptions or {}
         for mode, contract in self.phases:
             for i, failed in enumerate(contract.check_batch(records)):
-                if not failed:
-                    continue
-                # Confluent's deserializer runs READ rules in reverse: the last one fails first.
-                for failure in (reversed(failed) if mode == "READ" else failed):
+                for failure in failed:  # in the order Confluent runs them (READ rules in reverse)
                     name = PREFIX + failure.rule
-                    failures[i].append(RuleFailure(name, severity.get(name, "critical"), failure.message))
-                    if breaches[i] is None and severity.get(name) == "critical":
-                        exception = failure.exception or texts.get(failure.rule) or f"Rule failed: {failure.rule}"
-                        breaches[i] = ContractBreach(failure.rule, mode, self.subject, exception)
+                    failures[i].append(RuleFailure(name, severity[name], failure.message))
+                    if breaches[i] is None and severity[name] == "critical":
+                        breaches[i] = ContractBreach(failure.rule, mode, self.subject, failure.message)
         return failures, breaches
 
 
@@ -89,17 +84,18 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
     from governance.contracts import Contract
 
     common = {"subject": subject, "version": version, "schema_type": registered.get("schemaType") or "AVRO",
-              "schema": registered.get("schema")}
+              "schema": registered.get("schema"), "metadata": registered.get("metadata")}
+    # Each rule once: WRITE and WRITEREAD ones as a producer runs them, then the READ ones as a consumer does.
     read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and r.get("mode") == "READ"]}
-    write = Contract.of(raw, **common, mode="WRITE")
-    read = Contract.of(read_only, **common, mode="READ") if read_only["domainRules"] else None
-    phases = [("WRITE", write)] + ([("READ", read)] if read is not None else [])
-    rules = tuple(EnforcedRule(PREFIX + r.name, _severity(r.on_failure, enforcement), mode, r.type, r.expr or "",
+    phases = [("WRITE", Contract.of(raw, **common, mode="WRITE"))]
+    if read_only["domainRules"]:
+        phases.append(("READ", Contract.of(read_only, **common, mode="READ")))
+    rules = tuple(EnforcedRule(PREFIX + r.name, _severity(r.on_failure, enforcement), mode, r.mode, r.type, r.expr,
                                r.on_failure) for mode, contract in phases for r in contract.rules)
     enforced = {r.name for r in rules}
-    ignored = tuple(dict.fromkeys((PREFIX + name, why) for _, contract in phases for name, why in _ignored(contract)
-                                  if PREFIX + name not in enforced))
-    return VersionContract(subject, version, rules, ignored, tuple(phases), _condition_texts(domain))
+    ignored = tuple(dict.fromkeys((PREFIX + i.rule, i.reason) for _, contract in phases for i in contract.ignored
+                                  if PREFIX + i.rule not in enforced))
+    return VersionContract(subject, version, rules, ignored, tuple(phases))
 
 
 class WriterContracts:
@@ -178,7 +174,8 @@ def describe(pipeline: Pipeline, contracts: Sequence[VersionContract]) -> list[s
     lines = [f"  contracts  {enforced} rule{'s' if enforced != 1 else ''} of {pipeline.subject}, "
              f"each record judged by its writer version's{how}:"]
     for c in contracts:
-        lines += [f"    v{c.version:<4} [{r.severity}] {r.name} ({r.type}, {r.mode}, onFailure {r.on_failure}): {r.expr}"
+        lines += [f"    v{c.version:<4} [{r.severity}] {r.name} ({r.type}, {r.declared}"
+                  f"{'' if r.declared == r.mode else f' enforced as {r.mode}'}, onFailure {r.on_failure}): {r.expr}"
                   for r in c.rules]
         lines += [f"    v{c.version:<4} [ignored] {name}: {why}" for name, why in c.ignored]
     return lines
@@ -193,24 +190,3 @@ def _severity(on_failure: str | None, enforcement: ContractRules) -> str:
     if enforcement == "warn":
         return "warning"
     return "critical" if (on_failure or "ERROR").upper() in _CRITICAL else "warning"
-
-
-def _ignored(contract: Any) -> list[tuple[str, str]]:
-    out = []
-    for item in contract.ignored:
-        if isinstance(item, tuple):
-            out.append((str(item[0]), str(item[1])))
-        else:
-            out.append((str(getattr(item, "name", item)), str(getattr(item, "reason", ""))))
-    return out
-
-
-def _condition_texts(domain: Sequence[Any]) -> dict[str, str]:
-    """What Confluent's `RuleConditionError` says of each rule: its doc, else its expression."""
-    texts = {}
-    for rule in domain:
-        if isinstance(rule, Mapping) and isinstance(rule.get("name"), str):
-            doc, expr = rule.get("doc"), rule.get("expr")
-            texts[rule["name"]] = doc if doc else f"Rule expr failed: {expr}" if expr else f"Rule failed: {rule['name']}"
-    return texts
-
