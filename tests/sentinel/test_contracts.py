@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -340,12 +342,23 @@ def test_a_cel_expression_that_does_not_compile_stops_the_start_naming_subject_v
 @pytest.mark.slow
 def test_sigkills_midstream_route_every_payment_exactly_once_with_its_contract_headers(
         kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
-    n, partitions = 30_000, 3
-    source, subject = setup(kafka, registry_url, unique_name, n, partitions=partitions)
+    n, partitions, held = 30_000, 3, 20_000
+    source, subject = setup(kafka, registry_url, unique_name, 6_000, partitions=partitions)
     pipeline = write_pipeline(tmp_path, unique_name, source, commit={"every_records": 2000, "every_ms": 300})
     offsets = Offsets(kafka, f"sentinel-{unique_name}", source, partitions)
+    kills_done = threading.Event()
+
+    def more() -> None:  # payments keep arriving during the kills; the last ones only after them
+        for first in range(6_000, n, 2_000):
+            if first >= held:
+                kills_done.wait()
+            time.sleep(0.3)
+            produce_indexed(kafka, source, range(first, first + 2_000), subject.value)
+
+    producing = threading.Thread(target=more, daemon=True)
+    producing.start()
     try:
-        for progress in (1, 5_000):
+        for progress in (1, 4_000):
             sentinel = start(pipeline, kafka, registry_url, "--instance-id", "slot-0", "--workers", "1")
             try:
                 wait_until(lambda: records_in(sentinel, unique_name) >= progress, timeout=90, interval=0.05)
@@ -353,13 +366,16 @@ def test_sigkills_midstream_route_every_payment_exactly_once_with_its_contract_h
             finally:
                 sentinel.kill()
             assert sentinel.process.returncode == -signal.SIGKILL
-        assert offsets.committed() < n, "the kills came mid-stream"
+            assert offsets.end() <= held, "killed while payments were still to come"
+        kills_done.set()
         last = start(pipeline, kafka, registry_url, "--instance-id", "slot-0")
         try:
-            wait_until(lambda: offsets.committed() == n, timeout=180, interval=0.2)
+            producing.join(120)
+            wait_until(lambda: offsets.committed() == offsets.end() == n, timeout=180, interval=0.2)
         finally:
             assert last.stop(signal.SIGTERM) == 0, last.output
     finally:
+        kills_done.set()
         offsets.close()
     assert_routed(kafka, unique_name, source, subject.subject, n)
     assert_kpis(kafka, registry_url, unique_name, n)
