@@ -379,3 +379,91 @@ def test_sigkills_midstream_route_every_payment_exactly_once_with_its_contract_h
         offsets.close()
     assert_routed(kafka, unique_name, source, subject.subject, n)
     assert_kpis(kafka, registry_url, unique_name, n)
+
+
+# ---------------------------------------------------------------- Protobuf and JSON Schema subjects
+
+PROTO = """syntax = "proto3";
+package {package};
+
+message Payment {{
+  string id = 1;
+  double amount = 2;
+  string currency = 3;
+}}
+"""
+JSON_PAYMENT = {"type": "object", "properties": {
+    "id": {"type": "string"}, "amount": {"type": "number", "confluent:tags": ["MONEY"]}, "currency": {"type": "string"},
+}, "required": ["id", "amount", "currency"]}  # fmt: skip
+SMALL_RULES = [V1_RULES[0], rule("currency", "message.currency in ['EUR', 'USD']"), V1_RULES[2]]
+
+
+def small_payment(i: int) -> dict[str, Any]:
+    return {"id": f"p-{i}", "amount": -1.5 if i % 4 == 1 else 20_000.5 if i % 6 == 5 else 10.5,
+            "currency": "GBP" if i % 5 == 2 else "EUR"}
+
+
+def protobuf_serializer(client: SchemaRegistryClient, source: str, package: str) -> Any:
+    """A ProtobufSerializer of the payment message, writing with the id of the subject's version that has
+    the rules: the first serializer registers the message, the rules are registered on its text as a new
+    version, and a serializer that does not register finds that newest version."""
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+    from google.protobuf import message_factory
+
+    from governance.protobuf import parse_schema
+
+    schema = parse_schema(PROTO.format(package=package), f"{package}/payment.proto")
+    cls = message_factory.GetMessageClass(schema.pool.FindMessageTypeByName(f"{package}.Payment"))
+    context = SerializationContext(source, MessageField.VALUE)
+    ProtobufSerializer(cls, client)(cls(**small_payment(0)), context)
+    registered = client.get_latest_version(f"{source}-value").schema
+    client.register_schema(f"{source}-value", Schema(registered.schema_str, "PROTOBUF", registered.references,
+                                                     rule_set=RuleSet(None, SMALL_RULES)))
+    serialize = ProtobufSerializer(cls, client, conf={"auto.register.schemas": False})
+    return lambda record: serialize(cls(**record), context)
+
+
+def json_schema_serializer(client: SchemaRegistryClient, source: str) -> Any:
+    from confluent_kafka.schema_registry.json_schema import JSONSerializer
+
+    schema = Schema(json.dumps(JSON_PAYMENT), "JSON", rule_set=RuleSet(None, SMALL_RULES))
+    client.register_schema(f"{source}-value", schema)
+    serialize = JSONSerializer(schema, client, conf={"auto.register.schemas": False})
+    context = SerializationContext(source, MessageField.VALUE)
+    return lambda record: serialize(record, context)
+
+
+@pytest.mark.parametrize("value_format", ["protobuf", "json_schema"])
+def test_a_protobuf_and_a_json_schema_subjects_contract_is_enforced_too(
+        kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path, value_format: str) -> None:
+    n = 60
+    source = f"{unique_name}-in"
+    create_topic(kafka, source)
+    client = SchemaRegistryClient({"url": registry_url})
+    serialize = (protobuf_serializer(client, source, "p" + unique_name.rsplit("-", 1)[-1])
+                 if value_format == "protobuf" else json_schema_serializer(client, source))
+    produce_indexed(kafka, source, range(n), lambda i: serialize(small_payment(i)))
+    path = tmp_path / f"{unique_name}.yml"
+    path.write_text(yaml.safe_dump({"name": unique_name, "source": source, "value_format": value_format}))
+    sentinel = Sentinel(path, kafka, registry_url, "--idle-exit", "3", "--workers", "0")
+    assert sentinel.process.wait(180) == 0, sentinel.output
+
+    def broken(i: int) -> list[str]:
+        p = small_payment(i)
+        tagged = value_format == "json_schema"  # CEL_FIELD reads tags of Avro and JSON Schema fields only
+        return [name for name, bad in (("positive", p["amount"] <= 0), ("currency", p["currency"] != "EUR"),
+                                       ("cap", tagged and p["amount"] >= 10_000)) if bad]
+
+    version = 2 if value_format == "protobuf" else 1
+    if value_format == "protobuf":
+        assert "v2    [ignored] contract:cap: CEL_FIELD on a PROTOBUF subject" in sentinel.output
+    invalid = [i for i in range(n) if broken(i)]
+    valid_out, dlq_out = (consume_all(kafka, f"{source}-valid", n - len(invalid), group=f"{unique_name}-v"),
+                          consume_all(kafka, f"{source}-dlq", len(invalid), group=f"{unique_name}-d"))
+    assert sorted(int(m.key()[1:]) for m in valid_out) == [i for i in range(n) if not broken(i)]
+    assert sorted(int(m.key()[1:]) for m in dlq_out) == invalid
+    for m in dlq_out:
+        dead, rules = dead_letter(m.headers() or []), broken(int(m.key()[1:]))
+        assert dead.rules == [f"contract:{r}" for r in rules]
+        assert dead.contract == ContractBreach(rules[0], "WRITE", f"{source}-value", exception_text(rules[0]))
+    assert f"v{version}    [critical] contract:positive (CEL, WRITE, onFailure DLQ): message.amount > 0.0" in sentinel.output
