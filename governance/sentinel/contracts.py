@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder
 from governance.sentinel.headers import ContractBreach
 from governance.sentinel.pipeline import ContractRules, Pipeline
@@ -81,15 +82,22 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
     domain = raw.get("domainRules") if isinstance(raw, Mapping) else None
     if not domain or enforcement == "ignore":
         return None
-    from governance.contracts import Contract
+    from governance.contracts import Contract, ContractError
 
     common = {"subject": subject, "version": version, "schema_type": registered.get("schemaType") or "AVRO",
               "schema": registered.get("schema"), "metadata": registered.get("metadata")}
     # Each rule once: WRITE and WRITEREAD ones as a producer runs them, then the READ ones as a consumer does.
     read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and r.get("mode") == "READ"]}
-    phases = [("WRITE", Contract.of(raw, **common, mode="WRITE"))]
-    if read_only["domainRules"]:
-        phases.append(("READ", Contract.of(read_only, **common, mode="READ")))
+    try:
+        phases = [("WRITE", Contract.of(raw, **common, mode="WRITE"))]
+        if read_only["domainRules"]:
+            phases.append(("READ", Contract.of(read_only, **common, mode="READ")))
+    except ContractError as e:
+        raise GovernanceError(e.message, hint=(
+            f"a version's rules never change: register the fixed ruleSet under {subject} as a new version, then "
+            f"delete version {version} (DELETE /subjects/{subject}/versions/{version}, then again with "
+            "?permanent=true); meanwhile `contract_rules: ignore` in the pipeline file starts without contracts")
+        ) from None
     rules = tuple(EnforcedRule(PREFIX + r.name, _severity(r.on_failure, enforcement), mode, r.mode, r.type, r.expr,
                                r.on_failure) for mode, contract in phases for r in contract.rules)
     enforced = {r.name for r in rules}

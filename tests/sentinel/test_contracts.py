@@ -336,6 +336,7 @@ def test_a_cel_expression_that_does_not_compile_stops_the_start_naming_subject_v
         assert done.returncode == 2, done.stdout + done.stderr
         assert f'subject "{source}-value" version 2 rule "broken"' in done.stderr, done.stderr
         assert "Traceback" not in done.stderr
+        assert "register the fixed ruleSet" in done.stderr and "`contract_rules: ignore`" in done.stderr
     assert "created" not in run.stderr  # stopped before it touched Kafka
 
 
