@@ -22,6 +22,7 @@ from confluent_kafka.schema_registry import Rule, RuleKind, RuleMode, RuleParams
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from kafka_helpers import consume_all, create_topic
+from registry_helpers import http
 from sentinel_helpers import GOVERNANCE, Offsets, Sentinel, kpi_records, produce_indexed, records_in, scrape, start, wait_until
 
 from governance.contracts import Contract
@@ -290,6 +291,12 @@ def test_contract_rules_route_each_payment_with_confluents_headers_and_exact_kpi
     assert f"contracts  8 rules of {subject.subject}, each record judged by its writer version's:" in banner
     assert "v1    [ignored] contract:off: disabled" in banner
     assert "v2    [warning] contract:positive (CEL, WRITE, onFailure NONE): message.amount > 0.0" in banner
+    # The valid topic's subject gets each writer schema with its contract: the same id, the same rules.
+    assert "did not recognise the same schema" not in banner
+    for version in (1, 2):
+        source_version = http("GET", f"{registry_url}/subjects/{subject.subject}/versions/{version}")[1]
+        valid_version = http("GET", f"{registry_url}/subjects/{source}-valid-value/versions/{version}")[1]
+        assert (valid_version["id"], valid_version["ruleSet"]) == (source_version["id"], source_version["ruleSet"])
     assert_routed(kafka, unique_name, source, subject.subject, n)
     assert_kpis(kafka, registry_url, unique_name, n)
     counts, _ = expected_kpis(n)
