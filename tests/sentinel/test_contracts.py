@@ -326,6 +326,26 @@ def test_contract_rules_warn_makes_every_failure_a_warning_and_ignore_reads_none
         assert f"contracts  not read (`contract_rules: ignore` in {pipeline.name})" in sentinel.output
 
 
+def test_a_replay_judges_dead_letters_by_the_contracts_as_they_are_now(
+        kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
+    import io
+
+    from governance.sentinel.replay import ReplayFilter, replay
+
+    n = 150
+    source, _ = setup(kafka, registry_url, unique_name, n, partitions=1)
+    enforcing = write_pipeline(tmp_path, unique_name, source)
+    sentinel = Sentinel(enforcing, kafka, registry_url, "--idle-exit", "3", "--workers", "0")
+    assert sentinel.process.wait(180) == 0, sentinel.output
+
+    for contract_rules in ("enforce", "warn"):
+        path = write_pipeline(tmp_path, unique_name, source, contract_rules=contract_rules)
+        summary = replay(load_pipeline(path), kafka, registry_url, ReplayFilter(), True, io.StringIO())
+        passing = [i for i in range(n) if critical_of(i) and not critical_of(i, contract_rules)]
+        assert summary.moved_total == len(passing), contract_rules
+    assert passing and len(passing) < sum(1 for i in range(n) if critical_of(i))  # the GX rule still holds some
+
+
 def test_a_cel_expression_that_does_not_compile_stops_the_start_naming_subject_version_and_rule(
         kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
     source = f"{unique_name}-in"
