@@ -279,7 +279,11 @@ def test_contract_rules_route_each_payment_with_confluents_headers_and_exact_kpi
         kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
     n = 400
     source, subject = setup(kafka, registry_url, unique_name, n)
-    sentinel = start(write_pipeline(tmp_path, unique_name, source), kafka, registry_url, "--workers", "0")
+    pipeline = write_pipeline(tmp_path, unique_name, source)
+    check = subprocess.run([*GOVERNANCE, "sentinel", "check", str(pipeline), "--registry", registry_url],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and "v1    [ignored] contract:off: disabled" in check.stdout, check.stdout + check.stderr
+    sentinel = start(pipeline, kafka, registry_url, "--workers", "0")
     try:
         wait_until(lambda: records_in(sentinel, unique_name) == n, timeout=120, interval=0.2)
         metrics = scrape(sentinel.metrics_url())
