@@ -9,10 +9,10 @@ the spec is corrected here: its `size()` of a string counts UTF-8 bytes, so `siz
 to a function that counts code points (strings) or elements (bytes, lists, maps).
 
 Records arrive as Python values decoded from Avro, Protobuf or JSON. They pass as they are
-(dict, list, str, bytes, bool, int, float, None, datetime); a date becomes its day number and a
-UUID its text, as Confluent's Python executor does; an int beyond int64 becomes a uint, beyond
-uint64 a double (the Rust conversion); a value it cannot take (a set, an int beyond a double)
-makes the evaluation an error.
+(dict, list, str, bytes, bool, int, float, None, datetime, Decimal as a double); a date becomes its
+day number and a UUID its text, as Confluent's Python executor does, a time of day the duration
+since midnight; an int beyond int64 is a uint, beyond uint64 a double (infinite past a double's
+range). Those conversions run only for a record the library refuses as it is.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from governance.contracts.ruleset import ContractError
 
 _SIZE = "_contract_size"
 _EPOCH = datetime.date(1970, 1, 1).toordinal()
+_INT_RANGE = (-(2**63), 2**64)  # int64 and uint64: beyond them a number is a double
 
 
 class EvaluationError(Exception):
@@ -37,7 +38,7 @@ class EvaluationError(Exception):
 def _size(value: Any) -> int:
     if isinstance(value, (str, bytes, list, dict)):
         return len(value)
-    raise TypeError(f"no such overload: size({type(value).__name__})")
+    raise TypeError(f"no such overload: size({_cel_type(value)})")
 
 
 class _QuietSize(logging.Filter):
@@ -110,12 +111,14 @@ class Condition:
     fails a falsy one; we fail both, with the value's type in the text) and an error (its text).
     """
 
-    def __init__(self, text: str, at: str) -> None:
+    def __init__(self, text: str, at: str, variables: tuple[str, ...] = ("message",)) -> None:
         guard, semicolon, body = text.partition(";")
         if not semicolon:
             guard, body = "", text
         self.guard = Expression(guard, at) if guard.strip() else None
         self.body = Expression(body, at)
+        for part in (guard, body):
+            check_variables(part, variables, at)
 
     def judge(self, variables: Mapping[str, Any]) -> None | bool | str:
         if self.guard is not None:
@@ -135,6 +138,32 @@ class Condition:
         return f"the expression gave {_cel_type(result)}, not a bool"
 
 
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+_TYPE_NAMES = frozenset({"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+                         "dyn", "google"})
+
+
+def check_variables(text: str, variables: tuple[str, ...], at: str) -> None:
+    """A ContractError for a variable the rule cannot see (the library finds it only per record,
+    failing every one): `msg.amount` where CEL binds `message`."""
+    try:
+        toks = syntax.tokens(text)
+    except syntax.Unsupported:
+        return
+    bound = {toks[i + 2].text for i in range(len(toks) - 3)
+             if toks[i].text in _MACROS and toks[i + 1].text == "(" and toks[i + 2].kind == "ident"
+             and toks[i + 3].text == ","}
+    for i, tok in enumerate(toks):
+        after = toks[i + 1].text if i + 1 < len(toks) else ""
+        before = toks[i - 1].text if i else ""
+        if tok.kind != "ident" or before == "." or after == "(" or tok.text in ("true", "false", "null", "in"):
+            continue
+        if tok.text not in variables and tok.text not in bound and tok.text not in _TYPE_NAMES:
+            raise ContractError(f"{at}: the CEL expression {text.strip()!r} names `{tok.text}`, which the rule does "
+                                f"not have", f"a {'CEL' if variables == ('message',) else 'CEL_FIELD'} rule sees "
+                                f"{', '.join(variables)}")
+
+
 def _cel_type(value: Any) -> str:
     names = {type(None): "null", int: "int", float: "double", str: "string", bytes: "bytes", list: "list",
              dict: "map"}
@@ -145,13 +174,25 @@ def to_cel(value: Any) -> Any:
     """`value` with what the library cannot take converted as Confluent's Python executor does."""
     if isinstance(value, Mapping):
         return {k: to_cel(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [to_cel(v) for v in value]
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value.toordinal() - _EPOCH
+    if isinstance(value, datetime.time):
+        return datetime.timedelta(hours=value.hour, minutes=value.minute, seconds=value.second,
+                                  microseconds=value.microsecond)
     if isinstance(value, uuid.UUID):
         return str(value)
+    if type(value) is int and not _INT_RANGE[0] <= value < _INT_RANGE[1]:
+        return _as_double(value)
     return value
+
+
+def _as_double(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def _message(exc: BaseException) -> str:

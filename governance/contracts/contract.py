@@ -10,16 +10,18 @@ WRITEREAD rule is DLQ when writing, NONE when reading; absent is ERROR, Confluen
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from governance.contracts.cel import FALSE, Condition
 from governance.contracts.fields import Walk, walker
 from governance.contracts.ruleset import MODES, ContractError, Rule, parse_rule_set, where
+from governance.contracts.shapes import compile_shape
 
 ACTIONS = ("DLQ", "ERROR", "NONE")
 SCHEMA_TYPES = ("AVRO", "PROTOBUF", "JSON")
+_FIELD_VARIABLES = ("value", "fullName", "name", "typeName", "tags", "message")
 _RUNS_ON = {"WRITEREAD": ("WRITE", "READ"), "UPDOWN": ("UPGRADE", "DOWNGRADE")}
 
 
@@ -57,13 +59,52 @@ class Ignored:
 
 
 class _Judge:
-    """One rule, compiled: its verdict on a batch of records."""
+    """One rule, compiled: its verdict on a batch of records.
+
+    The compiled shape (shapes.py), when the expression has one, finds the records that may fail;
+    the evaluator then judges those (and every record of a batch the shape does not model), so
+    the failures and their texts are always the evaluator's."""
 
     def __init__(self, rule: ContractRule, condition: Condition, walk: Walk | None) -> None:
         self.rule = rule
         self.condition = condition
         self.walk = walk
+        self.shape = compile_shape(rule.expr, "message" if walk is None else "value")
         self.false_message = rule.doc or f"Rule expr failed: {rule.expr}"
+        self.false_failure = RuleFailure(rule.name, self.false_message, None)
+
+    def judge(self, records: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, RuleFailure]]:
+        """The failing records of the batch, in order, with their failure."""
+        found = self._shaped(records) if self.shape is not None else None
+        if found is None:
+            suspects: Iterable[int] = range(len(records))
+            false: set[int] = set()
+        else:
+            false, errors = found
+            suspects = sorted(false.union(errors))
+        for i in suspects:
+            failure = self.false_failure if i in false else self.verdict(records[i])
+            if failure is not None:
+                yield i, failure
+
+    def _shaped(self, records: Sequence[Mapping[str, Any]]) -> tuple[set[int], set[int]] | None:
+        """The records the shape finds false, and those for the evaluator; None: all for the evaluator."""
+        if self.walk is None:
+            found = self.shape(records)
+            return None if found is None else (set(found.false), set(found.error))
+        owners, values = [], []
+        for i, record in enumerate(records):
+            for visit in self.walk(record):
+                owners.append(i)
+                values.append(visit.value)
+        found = self.shape(values)
+        if found is None:
+            return None
+        first: dict[int, int] = {}  # a record's first failing visit decides its failure
+        for k in sorted(found.false + found.error):
+            first.setdefault(owners[k], k)
+        false = set(found.false)
+        return ({i for i, k in first.items() if k in false}, {i for i, k in first.items() if k not in false})
 
     def verdict(self, record: Mapping[str, Any]) -> RuleFailure | None:
         if self.walk is None:
@@ -80,7 +121,7 @@ class _Judge:
         if judged is None:
             return None
         if judged is FALSE:
-            return RuleFailure(self.rule.name, self.false_message, None)
+            return self.false_failure
         return RuleFailure(self.rule.name, str(judged), str(judged))
 
 
@@ -88,7 +129,8 @@ class Contract:
     """The enforced rules of one schema version; build it with `Contract.of`."""
 
     def __init__(self, subject: str, version: int, mode: str, judges: Sequence[_Judge],
-                 ignored: Sequence[Ignored]) -> None:
+                 ignored: Sequence[Ignored], recipe: Mapping[str, Any] | None = None) -> None:
+        self._recipe = dict(recipe or {})
         self.subject = subject
         self.version = version
         self.mode = mode
@@ -98,9 +140,11 @@ class Contract:
 
     @classmethod
     def of(cls, rule_set: Mapping[str, Any] | None, *, subject: str, version: int, schema_type: str,
-           schema: Any, mode: str = "WRITE", metadata: Mapping[str, Any] | None = None) -> Contract:
+           schema: Any, mode: str = "WRITE", metadata: Mapping[str, Any] | None = None,
+           references: Mapping[str, str] | None = None) -> Contract:
         """The contract of `subject` `version` (its registry `ruleSet`, `schemaType`, `schema` as text or
-        parsed, `metadata` for tag globs). A rule that cannot be enforced as written (a CEL syntax
+        parsed, `metadata` for tag globs, `references` as registry.client.referenced_texts gives them,
+        for CEL_FIELD rules on Avro types named from other subjects). A rule that cannot be enforced as written (a CEL syntax
         error, a malformed rule) is a ContractError naming subject, version and rule."""
         mode = mode.upper()
         if mode not in MODES:
@@ -120,23 +164,33 @@ class Contract:
             at = where(subject, version, rule.name)
             contract_rule = ContractRule(rule.name, rule.type, rule.mode, rule.expr or "",
                                          _action(rule, mode), rule.doc, rule.tags, rule.params)
-            walk = walker(schema_type, schema, rule.tags, metadata, at) if rule.type == "CEL_FIELD" else None
-            judges.append(_Judge(contract_rule, Condition(rule.expr or "", at), walk))
-        return cls(subject, version, mode, judges, ignored)
+            walk = walker(schema_type, schema, rule.tags, metadata, at, references) if rule.type == "CEL_FIELD" else None
+            variables = _FIELD_VARIABLES if walk is not None else ("message",)
+            judges.append(_Judge(contract_rule, Condition(rule.expr or "", at, variables), walk))
+        recipe = {"rule_set": rule_set, "subject": subject, "version": version, "schema_type": schema_type,
+                  "schema": schema, "mode": mode, "metadata": metadata, "references": references}
+        return cls(subject, version, mode, judges, ignored, recipe)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles as the arguments it was built from (compiled programs do not pickle): a judge
+        worker process compiles its own."""
+        return _rebuild, (self._recipe,)
 
     def check_batch(self, records: Sequence[Mapping[str, Any]]) -> list[list[RuleFailure]]:
         """Per record, in order, the rules it breaks (empty when it keeps them all)."""
         out: list[list[RuleFailure]] = [[] for _ in records]
         for judge in self._judges:
-            for i, record in enumerate(records):
-                failure = judge.verdict(record)
-                if failure is not None:
-                    out[i].append(failure)
+            for i, failure in judge.judge(records):
+                out[i].append(failure)
         return out
 
     def check(self, record: Mapping[str, Any]) -> list[RuleFailure]:
         """The rules one record breaks."""
         return self.check_batch([record])[0]
+
+
+def _rebuild(recipe: dict[str, Any]) -> Contract:
+    return Contract.of(recipe["rule_set"], **{k: v for k, v in recipe.items() if k != "rule_set"})
 
 
 def _not_enforced(rule: Rule, mode: str, enable_at: str | None, schema_type: str) -> str | None:

@@ -70,8 +70,9 @@ def _glob(pattern: str) -> str:
 
 
 def walker(schema_type: str, schema: Any, rule_tags: tuple[str, ...], metadata: Mapping[str, Any] | None,
-           at: str) -> Walk:
-    """The visits of a CEL_FIELD rule with `rule_tags` in one record of `schema`."""
+           at: str, references: Mapping[str, str] | None = None) -> Walk:
+    """The visits of a CEL_FIELD rule with `rule_tags` in one record of `schema` (Avro types named
+    from other subjects are read from `references`: name -> schema text)."""
     parsed = _parsed(schema, at)
     glob_tags = tags_of(metadata)
     wanted = set(rule_tags)
@@ -80,7 +81,7 @@ def walker(schema_type: str, schema: Any, rule_tags: tuple[str, ...], metadata: 
         return not wanted or bool(wanted & tags)
 
     if schema_type == "AVRO":
-        return _AvroWalk(parsed, selected, glob_tags).walk
+        return _AvroWalk(parsed, selected, glob_tags, [_parsed(t, at) for t in (references or {}).values()]).walk
     if schema_type == "JSON":
         return _JsonWalk(parsed, selected, glob_tags).walk
     raise ContractError(f"{at}: CEL_FIELD rules on {schema_type} subjects are not supported")
@@ -96,12 +97,14 @@ def _parsed(schema: Any, at: str) -> Any:
 
 
 class _AvroWalk:
-    def __init__(self, schema: Any, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]]
-                 ) -> None:
+    def __init__(self, schema: Any, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]],
+                 referenced: list[Any]) -> None:
         self.named: dict[str, Any] = {}
         self.full_names: dict[int, str] = {}
         self.selected = selected
         self.glob_tags = glob_tags
+        for other in referenced:
+            self._collect(other, "")
         self._collect(schema, "")
         self.root = schema
 

@@ -1,0 +1,89 @@
+"""Hypothesis strategies for CEL conditions of the compiled shapes and the records they judge
+(tests/contracts/): expressions over `message.a|b|c|n.x` (CEL) or `value` (CEL_FIELD), records with
+nulls, missing fields, ints, doubles, big ints, NaN, unicode, bytes, lists and maps."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import strategies as st
+
+FIELDS = ("a", "b", "c")
+REGEXES = ("^pay-[0-9]{8}$", "b", "^[A-Z]{2}$", "x|y", "(ab)+c?$", "[^a-c]", "^.$", "é+", "a.c", "^$",
+           "[0-9]{2,3}", "\\.", "(?:ab|cd)*?e", "[a\\-z]")
+
+
+def cel_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+printable = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=6)
+ints = st.one_of(st.integers(-5, 5), st.integers(-2**63, 2**63 - 1), st.sampled_from([2**53, 2**53 + 1, -2**53 - 1]))
+doubles = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=64), st.sampled_from([0.0, -0.0, 1.5, 2.0**53]))
+
+
+def literal() -> st.SearchStrategy[str]:
+    return st.one_of(
+        ints.map(str),
+        doubles.filter(lambda f: math.isfinite(f)).map(lambda f: repr(float(f))),
+        printable.map(cel_string),
+        st.sampled_from(["true", "false", "null"]),
+    )
+
+
+values = st.one_of(
+    st.none(), st.booleans(), ints, doubles, st.floats(), st.integers(2**63, 2**70), st.text(max_size=8),
+    st.binary(max_size=4), st.lists(st.integers(-3, 3), max_size=3), st.sampled_from(["NEW", "PAID", "pay-00000001", "ab"]),
+    st.dictionaries(st.sampled_from(["x", "y"]), st.integers(-3, 3), max_size=2),
+)
+
+
+def path(root: str) -> st.SearchStrategy[str]:
+    if root == "value":
+        return st.sampled_from(["value", "value.x"])
+    return st.sampled_from([f"message.{f}" for f in FIELDS] + ["message.n.x"])
+
+
+def atom(root: str) -> st.SearchStrategy[str]:
+    p = path(root)
+    ops = st.sampled_from(["<", "<=", ">", ">=", "==", "!="])
+    return st.one_of(
+        st.builds(lambda a, op, b: f"{a} {op} {b}", p, ops, literal()),
+        st.builds(lambda a, op, b: f"{a} {op} {b}", literal(), ops, p),
+        st.builds(lambda a, op, b: f"{a} {op} {b}", p, ops, p),
+        st.builds(lambda a, op, n: f"size({a}) {op} {n}", p, ops, st.integers(-1, 6)),
+        st.builds(lambda a, op, n: f"{a}.size() {op} {n}", p, ops, st.integers(-1, 6)),
+        st.builds(lambda a, r: f"{a}.matches({cel_string(r)})", p, st.sampled_from(REGEXES)),
+        st.builds(lambda a, items: f"{a} in [{', '.join(items)}]", p, st.lists(literal(), max_size=4)),
+        st.builds(lambda a, fn, s: f"{a}.{fn}({cel_string(s)})", p,
+                  st.sampled_from(["startsWith", "endsWith", "contains"]), printable),
+        st.builds(lambda a: f"has({a})", st.sampled_from(
+            ["message.a", "message.n.x"] if root == "message" else ["value.x"])),
+        p,
+        st.sampled_from(["true", "false"]),
+    )
+
+
+def expression(root: str) -> st.SearchStrategy[str]:
+    return st.recursive(
+        atom(root),
+        lambda inner: st.one_of(
+            st.builds(lambda x, y: f"({x}) && ({y})", inner, inner),
+            st.builds(lambda x, y: f"({x}) || ({y})", inner, inner),
+            st.builds(lambda x: f"!({x})", inner),
+        ),
+        max_leaves=4,
+    )
+
+
+def condition(root: str) -> st.SearchStrategy[str]:
+    return st.one_of(expression(root), st.builds(lambda g, e: f"{g};{e}", expression(root), expression(root)))
+
+
+def records() -> st.SearchStrategy[list[dict[str, Any]]]:
+    record = st.fixed_dictionaries({}, optional={
+        "a": values, "b": values, "c": values,
+        "n": st.one_of(values, st.fixed_dictionaries({}, optional={"x": values})),
+    })
+    return st.lists(record, min_size=1, max_size=8)
