@@ -100,9 +100,9 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
         ) from None
     rules = tuple(EnforcedRule(PREFIX + r.name, _severity(r.on_failure, enforcement), mode, r.mode, r.type, r.expr,
                                r.on_failure) for mode, contract in phases for r in contract.rules)
-    enforced = {r.name for r in rules}
-    ignored = tuple(dict.fromkeys((PREFIX + i.rule, i.reason) for _, contract in phases for i in contract.ignored
-                                  if PREFIX + i.rule not in enforced))
+    read_rules = {r.get("name") for r in read_only["domainRules"]}  # the READ phase says why it skips one
+    ignored = tuple(dict.fromkeys((PREFIX + i.rule, i.reason) for mode, contract in phases for i in contract.ignored
+                                  if mode == "READ" or i.rule not in read_rules))
     return VersionContract(subject, version, rules, ignored, tuple(phases))
 
 

@@ -223,6 +223,9 @@ def test_what_is_enforced_and_what_is_ignored_and_why() -> None:
         ("contract:cap", "critical", "WRITE", "WRITE"), ("contract:email", "critical", "WRITE", "WRITE"),
         ("contract:qty_hint", "warning", "WRITE", "WRITE"), ("contract:id_read", "critical", "READ", "READ")]
     assert contract.ignored == (("contract:off", "disabled"),)
+    read_off = RuleSet(None, [rule("read_off", "false", mode=RuleMode.READ, disabled=True)]).to_dict()  # type: ignore[arg-type]
+    only = version_contract("pay-value", 1, {"schema": json.dumps(PAYMENT), "ruleSet": read_off}, "enforce")
+    assert only is not None and (only.rules, only.ignored) == ((), (("contract:read_off", "disabled"),))
     assert {r.severity for r in v1_contract("warn").rules} == {"warning"}
 
 
