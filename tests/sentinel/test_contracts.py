@@ -315,6 +315,35 @@ def test_contract_rules_route_each_payment_with_confluents_headers_and_exact_kpi
     assert failing[GX_RULE] == ("critical", counts[GX_RULE])
 
 
+def test_a_version_registered_while_running_is_judged_by_its_own_contract_and_joins_the_metrics(
+        kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
+    source = f"{unique_name}-in"
+    create_topic(kafka, source)
+    client = SchemaRegistryClient({"url": registry_url})
+    client.register_schema(f"{source}-value", Schema(json.dumps(PAYMENT), "AVRO", rule_set=RuleSet(None, V1_RULES)))
+    sentinel = start(write_pipeline(tmp_path, unique_name, source), kafka, registry_url, "--workers", "0")
+    try:
+        sentinel.wait_for(r": assigned ")
+        v2 = Schema(json.dumps(PAYMENT_V2), "AVRO", rule_set=RuleSet(None, V2_RULES))
+        client.register_schema(f"{source}-value", v2)
+        serialize = AvroSerializer(client, v2, conf={"auto.register.schemas": False})
+        context = SerializationContext(source, MessageField.VALUE)
+        produce_indexed(kafka, source, range(V2_FROM, V2_FROM + 50), lambda i: serialize(payment(i), context))
+        wait_until(lambda: records_in(sentinel, unique_name) == 50, timeout=120, interval=0.2)
+        sentinel.wait_for(r"registered since the start has data-contract rules")
+        metrics = scrape(sentinel.metrics_url())
+    finally:
+        assert sentinel.stop(signal.SIGTERM) == 0, sentinel.output
+    note = sum(1 for i in range(V2_FROM, V2_FROM + 50) if payment(i)["note"] != "ok")
+    key = ("sentinel_rule_failures_total", frozenset({("pipeline", unique_name), ("rule", "contract:note"),
+                                                      ("severity", "critical")}))
+    assert note and metrics[key] == note
+    assert "v2    [critical] contract:note (CEL, WRITE, onFailure DLQ): size(message.note) <= 5" in sentinel.output
+    dlq = consume_all(kafka, f"{source}-dlq", sum(1 for i in range(V2_FROM, V2_FROM + 50) if critical_of(i)),
+                      group=f"{unique_name}-d")
+    assert sorted(int(m.key()[1:]) for m in dlq) == [i for i in range(V2_FROM, V2_FROM + 50) if critical_of(i)]
+
+
 @pytest.mark.parametrize("contract_rules", ["warn", "ignore"])
 def test_contract_rules_warn_makes_every_failure_a_warning_and_ignore_reads_none(
         kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path, contract_rules: str) -> None:
