@@ -87,7 +87,7 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
     common = {"subject": subject, "version": version, "schema_type": registered.get("schemaType") or "AVRO",
               "schema": registered.get("schema"), "metadata": registered.get("metadata")}
     # Each rule once: WRITE and WRITEREAD ones as a producer runs them, then the READ ones as a consumer does.
-    read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and r.get("mode") == "READ"]}
+    read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and str(r.get("mode")).upper() == "READ"]}
     try:
         phases = [("WRITE", Contract.of(raw, **common, mode="WRITE"))]
         if read_only["domainRules"]:
@@ -194,7 +194,8 @@ def rule_severities(contracts: Sequence[VersionContract]) -> dict[str, str]:
     return {r.name: r.severity for c in contracts for r in c.rules}
 
 
-def _severity(on_failure: str | None, enforcement: ContractRules) -> str:
+def _severity(on_failure: str, enforcement: ContractRules) -> str:
+    """`on_failure` as the core resolved it for the phase: DLQ, ERROR or NONE."""
     if enforcement == "warn":
         return "warning"
-    return "critical" if (on_failure or "ERROR").upper() in _CRITICAL else "warning"
+    return "critical" if on_failure in _CRITICAL else "warning"

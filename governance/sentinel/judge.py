@@ -18,9 +18,9 @@ from typing import Any
 from confluent_kafka import Message
 
 from governance.errors import GovernanceError
+from governance.sentinel.contracts import WriterContracts, of_decoder
 from governance.sentinel.decode import Decoder, DecodeFailure
 from governance.sentinel.headers import ContractBreach
-from governance.sentinel.contracts import WriterContracts, of_decoder
 from governance.sentinel.pipeline import ContractRules, Rule
 from governance.sentinel.routing import Verdict
 from governance.sentinel.validate import VALID, RecordValidator, RuleFailure, flatten

@@ -91,7 +91,6 @@ def prepare(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions) ->
     is wrong)."""
     from governance.sentinel import topics
     from governance.sentinel.columns import check_pipeline_columns
-
     from governance.sentinel.contracts import subject_contracts
 
     contracts: list[Any] = []
@@ -142,8 +141,8 @@ class Sentinel:
         from governance.sentinel.collector import CommitCollector
         from governance.sentinel.contracts import rule_severities
         from governance.sentinel.judge import JudgeSpec
-        from governance.sentinel.metrics import RuleInfo
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, json_kpi
+        from governance.sentinel.metrics import RuleInfo
         from governance.sentinel.router import Router, RouterConfig
         from governance.sentinel.status import Console, StatusLine
         from governance.sentinel.validate import WindowValidator
