@@ -18,7 +18,8 @@ def cel_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-printable = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=6)
+printable = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters=";"), max_size=6)
+"""Literal text; never a `;`, where Confluent splits a guard from its expression even inside quotes."""
 ints = st.one_of(st.integers(-5, 5), st.integers(-2**63, 2**63 - 1), st.sampled_from([2**53, 2**53 + 1, -2**53 - 1]))
 doubles = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=64), st.sampled_from([0.0, -0.0, 1.5, 2.0**53]))
 
@@ -87,3 +88,11 @@ def records() -> st.SearchStrategy[list[dict[str, Any]]]:
         "n": st.one_of(values, st.fixed_dictionaries({}, optional={"x": values})),
     })
     return st.lists(record, min_size=1, max_size=8)
+
+
+def field_condition() -> st.SearchStrategy[str]:
+    """CEL_FIELD conditions that also read the field's name, type and tags."""
+    per_field = st.sampled_from(["typeName == 'STRING'", "typeName != 'LONG'", "name == 'a'", "'T' in tags",
+                                 "fullName.startsWith('R.')", "message.b == null"])
+    return st.one_of(condition("value"), st.builds(lambda p, c: f"({p}) || ({c})", per_field, expression("value")),
+                     st.builds(lambda p, c: f"{p} ; {c}", per_field, expression("value")))

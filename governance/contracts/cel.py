@@ -1,7 +1,7 @@
 """CEL expressions compiled once and evaluated on decoded records: common-expression-language.
 
 The evaluator is the Rust interpreter behind the `cel` module (PyPI common-expression-language),
-chosen by measurement over cel-python (bench/contracts_eval.py: about 25x faster on the bench's
+chosen by measurement over cel-python (bench/contracts_eval.py: about 30x faster on the bench's
 five rules, docs/CONTRACTS.md). Its semantics are cel-spec's as cel-go implements them:
 ints and doubles compare and equal across types (`1 == 1.0`, `1 < 1.5`), `==` across other types
 is false, a missing map key or a null where a message is needed is an error. One difference from
@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from governance.contracts import syntax
+from governance.contracts.functions import FUNCTIONS
 from governance.contracts.ruleset import ContractError
 
 _SIZE = "_contract_size"
@@ -41,14 +42,15 @@ def _size(value: Any) -> int:
     raise TypeError(f"no such overload: size({_cel_type(value)})")
 
 
-class _QuietSize(logging.Filter):
-    """The library logs every failing Python function; a failing size() is an ordinary verdict."""
+class _QuietFunctions(logging.Filter):
+    """The library logs every failing Python function; a failing size() or isEmail() is an ordinary verdict."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return f"'{_SIZE}'" not in record.getMessage()
+        text = record.getMessage()
+        return not any(f"'{name}'" in text for name in (_SIZE, *FUNCTIONS))
 
 
-logging.getLogger("cel").addFilter(_QuietSize())
+logging.getLogger("cel").addFilter(_QuietFunctions())
 
 
 def rewrite_size(text: str) -> str:
@@ -72,7 +74,11 @@ class Expression:
         import cel
 
         self.text = text
-        self._uses_size = rewrite_size(text) != text
+        calls, names = _names(text)
+        self._functions = {name: FUNCTIONS[name] for name in calls & FUNCTIONS.keys()} or None
+        if rewrite_size(text) != text:
+            self._functions = {**(self._functions or {}), _SIZE: _size}
+        self._uses_now = "now" in names
         try:
             self._program = cel.compile(rewrite_size(text))
         except (ValueError, RuntimeError) as exc:
@@ -83,9 +89,11 @@ class Expression:
 
     def evaluate(self, variables: Mapping[str, Any]) -> Any:
         """The expression's value for `variables`; EvaluationError when CEL gives an error."""
-        functions = {_SIZE: _size} if self._uses_size else None
+        functions = self._functions
+        if self._uses_now:
+            variables = {"now": datetime.datetime.now(datetime.timezone.utc), **variables}
         try:
-            return self._program.execute(self._context(dict(variables), functions))
+            return self._program.execute(self._context(variables, functions))
         except ValueError as exc:
             if "Conversion Error" not in str(exc):
                 raise EvaluationError(_first_line(exc)) from None
@@ -158,7 +166,7 @@ def check_variables(text: str, variables: tuple[str, ...], at: str) -> None:
         before = toks[i - 1].text if i else ""
         if tok.kind != "ident" or before == "." or after == "(" or tok.text in ("true", "false", "null", "in"):
             continue
-        if tok.text not in variables and tok.text not in bound and tok.text not in _TYPE_NAMES:
+        if tok.text not in variables and tok.text not in bound and tok.text not in _TYPE_NAMES and tok.text != "now":
             raise ContractError(f"{at}: the CEL expression {text.strip()!r} names `{tok.text}`, which the rule does "
                                 f"not have", f"a {'CEL' if variables == ('message',) else 'CEL_FIELD'} rule sees "
                                 f"{', '.join(variables)}")
@@ -168,6 +176,24 @@ def _cel_type(value: Any) -> str:
     names = {type(None): "null", int: "int", float: "double", str: "string", bytes: "bytes", list: "list",
              dict: "map"}
     return names.get(type(value), type(value).__name__)
+
+
+def _names(text: str) -> tuple[set[str], set[str]]:
+    """The functions `text` calls and the variables it names (not after a dot, not called)."""
+    try:
+        toks = syntax.tokens(text)
+    except syntax.Unsupported:
+        return set(), set()
+    calls, names = set(), set()
+    for i, tok in enumerate(toks):
+        if tok.kind != "ident":
+            continue
+        called = i + 1 < len(toks) and toks[i + 1].text == "("
+        if called:
+            calls.add(tok.text)
+        elif not (i and toks[i - 1].text == "."):
+            names.add(tok.text)
+    return calls, names
 
 
 def to_cel(value: Any) -> Any:

@@ -5,11 +5,13 @@ nested records, array items and map values included; a field whose value is abse
 record is skipped; a union resolves by the value (None is its null branch, which is visited with
 type NULL); only primitive values are judged (NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING,
 BYTES: not ENUM or FIXED). A field's full name is its record's full name, a dot, its name.
-JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent value
-is skipped; STRING, INT (integer), DOUBLE (number), BOOLEAN and ENUM (`enum`/`const`) are judged;
-local `$ref`s are followed. A field's tags are its inline `confluent:tags` and those of every
-`metadata.tags` glob matching its full name (`**` across dots, `*` within a name). A rule with
-tags visits the fields sharing one of them; a rule without tags visits every field.
+JSON Schema (common/json_schema.py): `properties`, from path `$` (`$.a.b`); a null or absent
+value is skipped; STRING, INT (integer), DOUBLE (number), BOOLEAN and ENUM (`enum`/`const`) are
+judged; local `$ref`s are followed; every `allOf` branch is walked, of `oneOf`/`anyOf` the first
+only (Confluent walks the branches the value validates against). Protobuf: protofields.py.
+A field's tags are its inline `confluent:tags` and those of every `metadata.tags` glob matching its
+full name (`**` across dots, `*` within a name). A rule with tags visits the fields sharing one of
+them; a rule without tags visits every field.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from governance.contracts.ruleset import ContractError
 
@@ -27,19 +28,18 @@ _AVRO_PRIMITIVES = {"null": "NULL", "boolean": "BOOLEAN", "int": "INT", "long": 
 _JSON_TYPES = {"string": "STRING", "integer": "INT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
-@dataclass(frozen=True)
-class Visit:
-    """One value a CEL_FIELD rule judges: its CEL variables besides `message`'s containing record."""
+class Field(NamedTuple):
+    """Where a visited value is: the CEL_FIELD variables that do not depend on the record."""
 
-    value: Any
     full_name: str
     name: str
     type_name: str
     tags: tuple[str, ...]
-    containing: Mapping[str, Any]
 
 
-Walk = Callable[[Mapping[str, Any]], Iterator[Visit]]
+#: One value a CEL_FIELD rule judges: its field, the value, the record containing it (`message`).
+Visit = tuple[Field, Any, Mapping[str, Any]]
+Walk = Callable[[Mapping[str, Any]], "list[Visit] | Iterator[Visit]"]
 
 
 def tags_of(metadata: Mapping[str, Any] | None) -> Callable[[str], set[str]]:
@@ -70,16 +70,21 @@ def _glob(pattern: str) -> str:
 
 
 def walker(schema_type: str, schema: Any, rule_tags: tuple[str, ...], metadata: Mapping[str, Any] | None,
-           at: str, references: Mapping[str, str] | None = None) -> Walk:
+           at: str, references: Mapping[str, str] | None = None, message_type: str | None = None) -> Walk:
     """The visits of a CEL_FIELD rule with `rule_tags` in one record of `schema` (Avro types named
-    from other subjects are read from `references`: name -> schema text)."""
-    parsed = _parsed(schema, at)
+    and Protobuf files imported from other subjects are read from `references`: name -> schema text;
+    a Protobuf record is of `message_type`, the file's first message when None)."""
     glob_tags = tags_of(metadata)
     wanted = set(rule_tags)
 
     def selected(tags: set[str]) -> bool:
         return not wanted or bool(wanted & tags)
 
+    if schema_type == "PROTOBUF":
+        from governance.contracts.protofields import protobuf_walker
+
+        return protobuf_walker(schema, selected, glob_tags, message_type, references, at)
+    parsed = _parsed(schema, at)
     if schema_type == "AVRO":
         return _AvroWalk(parsed, selected, glob_tags, [_parsed(t, at) for t in (references or {}).values()]).walk
     if schema_type == "JSON":
@@ -96,7 +101,15 @@ def _parsed(schema: Any, at: str) -> Any:
     return schema
 
 
+#: One compiled part of a schema inside one field: (value, its containing record, the visits so far).
+_Plan = Callable[[Any, Any, list], None]
+_Here = "tuple[str, str, tuple[str, ...]] | None"  # the field a plan is in: full name, name, tags
+
+
 class _AvroWalk:
+    """The schema compiled once into closures: per record only the values are looked at (a field's
+    full name, tags and whether the rule selects it are known from the schema)."""
+
     def __init__(self, schema: Any, selected: Callable[[set[str]], bool], glob_tags: Callable[[str], set[str]],
                  referenced: list[Any]) -> None:
         self.named: dict[str, Any] = {}
@@ -106,7 +119,14 @@ class _AvroWalk:
         for other in referenced:
             self._collect(other, "")
         self._collect(schema, "")
-        self.root = schema
+        self.records: dict[int, _Plan] = {}
+        self.root = self._plan(schema, None, True)
+
+    def walk(self, record: Mapping[str, Any]) -> list[Visit]:
+        out: list[Visit] = []
+        if self.root is not None:
+            self.root(record, None, out)
+        return out
 
     def _collect(self, schema: Any, ns: str) -> None:
         if isinstance(schema, list):
@@ -150,53 +170,104 @@ class _AvroWalk:
             else:
                 return schema
 
-    def walk(self, record: Mapping[str, Any]) -> Iterator[Visit]:
-        yield from self._value(self.root, record, None)
-
-    def _value(self, schema: Any, value: Any, field: tuple[str, str, set[str], Mapping[str, Any]] | None
-               ) -> Iterator[Visit]:
+    def _plan(self, schema: Any, here: _Here, chosen: bool) -> _Plan | None:
+        """The plan of `schema` inside field `here`, which the rule selects (`chosen`) or not; None:
+        nothing to visit."""
         schema = self._resolve(schema)
         if isinstance(schema, list):
-            branch = self._branch(schema, value)
-            if branch is not None:
-                yield from self._value(branch, value, field)
-            return
+            return self._union(schema, here, chosen)
         kind = schema if isinstance(schema, str) else (schema or {}).get("type")
-        if kind in ("record", "error") and isinstance(value, Mapping):
-            full = self.full_names.get(id(schema), str(schema.get("name")))
-            for f in schema.get("fields") or []:
-                name = f.get("name")
-                if name in value:
-                    full_name = f"{full}.{name}"
-                    tags = set(f.get("confluent:tags") or ()) | self.glob_tags(full_name)
-                    yield from self._value(f.get("type"), value[name], (full_name, name, tags, value))
-        elif kind == "array" and isinstance(value, list):
-            for item in value:
-                yield from self._value(schema.get("items"), item, field)
-        elif kind == "map" and isinstance(value, Mapping):
-            for item in value.values():
-                yield from self._value(schema.get("values"), item, field)
-        elif kind in _AVRO_PRIMITIVES and field is not None and self.selected(field[2]):
-            full_name, name, tags, containing = field
-            yield Visit(value, full_name, name, _AVRO_PRIMITIVES[kind], tuple(sorted(tags)), containing)
+        if kind in ("record", "error"):
+            return self._record(schema)
+        if kind in ("array", "map"):
+            inner = self._plan(schema.get("items" if kind == "array" else "values"), here, chosen)
+            if inner is None:
+                return None
+            return _items(inner) if kind == "array" else _values(inner)
+        if kind in _AVRO_PRIMITIVES and chosen and here is not None:
+            field = Field(here[0], here[1], _AVRO_PRIMITIVES[kind], here[2])
+            return lambda v, c, out: out.append((field, v, c))
+        return None
 
-    def _branch(self, union: list[Any], value: Any) -> Any:
+    def _union(self, union: list[Any], here: _Here, chosen: bool) -> _Plan | None:
+        branches = []
         for branch in union:
             resolved = self._resolve(branch)
             kind = resolved if isinstance(resolved, str) else (resolved or {}).get("type")
-            if _avro_accepts(kind, value):
-                return branch
-        return None
+            branches.append((kind, self._plan(branch, here, chosen)))
+        if all(plan is None for _, plan in branches):
+            return None
+
+        accepts = [(_ACCEPTS.get(kind, _never), plan) for kind, plan in branches]
+
+        def visit(v: Any, c: Any, out: list) -> None:
+            for accept, plan in accepts:
+                if accept(v):
+                    if plan is not None:
+                        plan(v, c, out)
+                    return
+
+        return visit
+
+    def _record(self, schema: Mapping[str, Any]) -> _Plan:
+        key = id(schema)
+        if key in self.records:  # a recursive type: its plan, once built
+            return lambda v, c, out: self.records[key](v, c, out)
+        self.records[key] = lambda v, c, out: None
+        full = self.full_names.get(key, str(schema.get("name")))
+        fields = []
+        for field in schema.get("fields") or []:
+            name = field.get("name")
+            full_name = f"{full}.{name}"
+            tags = set(field.get("confluent:tags") or ()) | self.glob_tags(full_name)
+            plan = self._plan(field.get("type"), (full_name, name, tuple(sorted(tags))), self.selected(tags))
+            if plan is not None:
+                fields.append((name, plan))
+
+        def visit(v: Any, c: Any, out: list) -> None:
+            if isinstance(v, Mapping):
+                for name, plan in fields:
+                    if name in v:
+                        plan(v[name], v, out)
+
+        self.records[key] = visit
+        return visit
 
 
-def _avro_accepts(kind: Any, value: Any) -> bool:
-    t = type(value)
-    return {
-        "null": value is None, "boolean": t is bool, "int": t is int, "long": t is int,
-        "float": t in (int, float), "double": t in (int, float), "string": t is str, "bytes": t is bytes,
-        "enum": t is str, "fixed": t is bytes, "record": isinstance(value, Mapping),
-        "error": isinstance(value, Mapping), "map": isinstance(value, Mapping), "array": t is list,
-    }.get(kind, False)
+def _items(inner: _Plan) -> _Plan:
+    def visit(v: Any, c: Any, out: list) -> None:
+        if type(v) is list:
+            for x in v:
+                inner(x, c, out)
+
+    return visit
+
+
+def _values(inner: _Plan) -> _Plan:
+    def visit(v: Any, c: Any, out: list) -> None:
+        if isinstance(v, Mapping):
+            for x in v.values():
+                inner(x, c, out)
+
+    return visit
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+#: Which union branch a decoded value belongs to (the first that accepts it, as fastavro writes it).
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "null": lambda v: v is None, "boolean": lambda v: type(v) is bool, "int": lambda v: type(v) is int,
+    "long": lambda v: type(v) is int, "float": lambda v: type(v) in (int, float),
+    "double": lambda v: type(v) in (int, float), "string": lambda v: type(v) is str,
+    "bytes": lambda v: type(v) is bytes, "enum": lambda v: type(v) is str, "fixed": lambda v: type(v) is bytes,
+    "record": _is_mapping, "error": _is_mapping, "map": _is_mapping, "array": lambda v: type(v) is list,
+}
 
 
 class _JsonWalk:
@@ -205,6 +276,8 @@ class _JsonWalk:
         self.root = schema
         self.selected = selected
         self.glob_tags = glob_tags
+        self.tags: dict[str, set[str]] = {}
+        self.fields: dict[tuple[str, str], Field | None] = {}
 
     def walk(self, record: Mapping[str, Any]) -> Iterator[Visit]:
         yield from self._value(self.root, record, "$", None, 0)
@@ -236,8 +309,12 @@ class _JsonWalk:
             for name, sub in props.items():
                 if isinstance(sub, Mapping) and value.get(name) is not None:
                     full_name = f"{path}.{name}"
-                    tags = set(self._ref(sub).get("confluent:tags") or ()) | self.glob_tags(full_name) \
-                        if isinstance(self._ref(sub), Mapping) else self.glob_tags(full_name)
+                    tags = self.tags.get(full_name)
+                    if tags is None:
+                        inline = self._ref(sub)
+                        tags = self.tags[full_name] = set(inline.get("confluent:tags") or ()) \
+                            if isinstance(inline, Mapping) else set()
+                        tags |= self.glob_tags(full_name)
                     yield from self._value(sub, value[name], full_name, (full_name, name, tags, value), depth + 1)
             return
         if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
@@ -245,9 +322,13 @@ class _JsonWalk:
                 yield from self._value(schema["items"], item, path, field, depth + 1)
             return
         type_name = _json_type(schema, value)
-        if type_name is not None and field is not None and self.selected(field[2]):
+        if type_name is not None and field is not None:
             full_name, name, tags, containing = field
-            yield Visit(value, full_name, name, type_name, tuple(sorted(tags)), containing)
+            key = (full_name, type_name)
+            if key not in self.fields:
+                self.fields[key] = Field(full_name, name, type_name, tuple(sorted(tags))) if self.selected(tags) else None
+            if self.fields[key] is not None:
+                yield self.fields[key], value, containing
 
 
 def _json_type(schema: Mapping[str, Any], value: Any) -> str | None:

@@ -23,6 +23,7 @@ rule to the evaluator.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from governance.contracts import syntax
@@ -58,14 +59,16 @@ class _Outside(Exception):
     """A value the checker does not model: the batch goes to the evaluator."""
 
 
-def compile_shape(text: str, root: str) -> Checker | None:
+def compile_shape(text: str, root: str, constants: Mapping[str, Any] | None = None) -> Checker | None:
     """A checker for the condition `text` (`guard;expr` as cel.Condition reads it) with its one
-    variable `root`, or None when it is not a modelled shape."""
+    variable `root` and variables whose value is the same for the whole batch (`constants`: a
+    CEL_FIELD rule's `name`, `typeName`, ... for one field: strings, or lists of strings), or None when
+    it is not a modelled shape."""
     guard_text, semicolon, body_text = text.partition(";")
     if not semicolon:
         guard_text, body_text = "", text
     try:
-        compiler = _Compiler(root)
+        compiler = _Compiler(root, constants or {})
         body = compiler.boolean(syntax.parse(body_text))
         guard = compiler.guard(syntax.parse(guard_text)) if guard_text.strip() else None
     except syntax.Unsupported:
@@ -153,24 +156,50 @@ def _order(op: str) -> Callable[[Any, Any], Any]:
     return order
 
 
+def _plain_numbers(vs: list) -> bool:
+    """Only doubles, or only ints a double holds exactly: Python compares them with a number literal as
+    the evaluator does, NaN aside (see _nan_errors). Checked at C speed."""
+    kinds = set(map(type, vs))
+    if kinds == {float}:
+        return True
+    return kinds == {int} and -_EXACT <= min(vs) and max(vs) <= _EXACT
+
+
+def _nan_errors(vs: list, outcomes: list) -> list:
+    """`outcomes` of plain comparisons with a NaN's False made the evaluator's error."""
+    if outcomes.count(False) and type(vs[0]) is float:
+        for i, (v, o) in enumerate(zip(vs, outcomes)):
+            if o is False and v != v:
+                outcomes[i] = ERR
+    return outcomes
+
+
+def _against(plain: Callable[[list], list], mixed: Callable[[list], list]) -> Callable[[list], list]:
+    return lambda vs: _nan_errors(vs, plain(vs)) if _plain_numbers(vs) else mixed(vs)
+
+
 def _against_lt(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v < literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v < literal for v in vs], lambda vs: [
+        v < literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 def _against_le(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v <= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v <= literal for v in vs], lambda vs: [
+        v <= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 def _against_gt(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v > literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v > literal for v in vs], lambda vs: [
+        v > literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 def _against_ge(literal: Any, slow: Callable[[Any], Any]) -> Callable[[list], list]:
-    return lambda vs: [v >= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT)
-                       else slow(v) for v in vs]
+    return _against(lambda vs: [v >= literal for v in vs], lambda vs: [
+        v >= literal if ((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) else slow(v)
+        for v in vs])
 
 
 _BETWEEN: dict[tuple[str, str], Callable[[Any, Any], Callable[[list], list]]] = {
@@ -207,8 +236,9 @@ def _truth(v: Any) -> Any:
 
 
 class _Compiler:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, constants: Mapping[str, Any]) -> None:
         self.root = root
+        self.constants = constants
 
     def boolean(self, node: Any) -> _Values:
         """Outcomes per input: True, False or ERR (a non-bool value counts as an error)."""
@@ -265,18 +295,20 @@ class _Compiler:
 
         def check(xs: Sequence[Any], cache: dict) -> list:
             vs = operand(xs, cache)
-            if all(((t := type(v)) is float and v == v) or (t is int and -_EXACT <= v <= _EXACT) for v in vs):
-                return inside(vs)
-            return slow(xs, cache)
+            return _nan_errors(vs, inside(vs)) if _plain_numbers(vs) else slow(xs, cache)
 
         return check
 
     def relation(self, node: Binary) -> _Values:
         left = self.value(node.left)
         if node.op == "in":
-            if not isinstance(node.right, ListLit) or not all(isinstance(i, Lit) for i in node.right.items):
+            constant = self.constants.get(node.right.name) if isinstance(node.right, Ident) else None
+            if isinstance(constant, (list, tuple)) and all(type(i) is str for i in constant):
+                items = list(constant)
+            elif isinstance(node.right, ListLit) and all(isinstance(i, Lit) for i in node.right.items):
+                items = [i.value for i in node.right.items]
+            else:
                 raise syntax.Unsupported("in: not a list of literals")
-            items = [i.value for i in node.right.items]
             fast = frozenset(i for i in items if type(i) is str)
             only_strings = len(fast) == len(items)
 
@@ -360,6 +392,8 @@ class _Compiler:
             literal = node.value
             return lambda xs, cache: [literal] * len(xs)
         if isinstance(node, Ident):
+            if node.name in self.constants and type(self.constants[node.name]) is str:
+                return self.value(Lit(self.constants[node.name]))
             if node.name != self.root:
                 raise syntax.Unsupported(f"variable {node.name}")
             return lambda xs, cache: list(xs)
@@ -404,12 +438,19 @@ class _Compiler:
             raise syntax.Unsupported("selection from something other than the root")
         key = tuple(path)
 
+        getters = [itemgetter(name) for name in path]
+
         def values(xs: Sequence[Any], cache: dict) -> list:
             got = cache.get(key)
             if got is None:
-                got = list(xs)
-                for name in path:
-                    got = [v.get(name, ERR) if type(v) is dict else _not_a_map(v) for v in got]
+                try:  # every step a present key: the common batch, at C speed
+                    got = list(xs)
+                    for get in getters:
+                        got = list(map(get, got))
+                except (KeyError, TypeError):
+                    got = list(xs)
+                    for name in path:
+                        got = [v.get(name, ERR) if type(v) is dict else _not_a_map(v) for v in got]
                 cache[key] = got
             return got
 

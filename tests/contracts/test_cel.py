@@ -122,3 +122,27 @@ def test_a_variable_the_rule_does_not_have_stops_it_at_compile_time() -> None:
         Condition("value > 0", AT)
     Condition("value > 0 && typeName == 'INT' && name in tags", AT, ("value", "fullName", "name", "typeName", "tags"))
     Condition("message.items.all(i, i > 0) && type(message.a) == int && message.b.exists(x, x == 'y')", AT)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("isEmail(message.s)", {"a@example.com": True, "a@b@example.com": False, "Al <a@example.com>": False, "a@-x.com": False}),
+    ("message.s.isEmail()", {"a@example.com": True, "nobody": False}),
+    ("isHostname(message.s)", {"example.com": True, "example.com.": True, "123.456": False, "-x.com": False, "é.com": False}),
+    ("isIpv4(message.s)", {"10.0.0.1": True, "::1": False, "10.0.0": False}),
+    ("isIpv6(message.s)", {"::1": True, "10.0.0.1": False}),
+    ("isUuid(message.s)", {"123e4567-e89b-12d3-a456-426614174000": True, "123e4567": False}),
+    ("isUri(message.s)", {"https://example.com/x": True, "example.com/x": False}),
+    ("isUriRef(message.s)", {"/x/y": True, "/x#frag": False, "https://e.com/x#frag": True}),
+])
+def test_confluents_string_functions_are_there(text: str, expected: dict[str, bool]) -> None:
+    assert {s: value(text, message={"s": s}) for s in expected} == expected
+
+
+def test_confluents_functions_on_a_value_that_is_not_a_string_are_errors() -> None:
+    assert "no such overload: isEmail(int)" in error("isEmail(message.s)", message={"s": 1})
+
+
+def test_now_is_the_time_of_the_evaluation() -> None:
+    past = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    assert value("message.at < now", message={"at": past}) is True
+    Condition("message.at < now", AT)

@@ -125,8 +125,8 @@ def test_cel_field_variables_are_confluents() -> None:
     assert c.check_batch([payment()]) == [[RuleFailure("names", f"Rule expr failed: {expr}", None)]]
     visited = []
     from governance.contracts.fields import walker
-    for visit in walker("AVRO", json.dumps(SCHEMA), ("PII",), None, "at")(payment(email=None)):
-        visited.append((visit.full_name, visit.name, visit.type_name, visit.tags, visit.value))
+    for field, value, _ in walker("AVRO", json.dumps(SCHEMA), ("PII",), None, "at")(payment(email=None)):
+        visited.append((field.full_name, field.name, field.type_name, field.tags, value))
     assert visited == [("shop.Payment.email", "email", "NULL", ("PII",), None),
                        ("shop.Address.street", "street", "STRING", ("PII",), "Main 1"),
                        ("shop.Payment.phones", "phones", "STRING", ("PII",), "+49 1")]
@@ -134,14 +134,14 @@ def test_cel_field_variables_are_confluents() -> None:
 
 def test_a_cel_field_rule_without_tags_visits_every_primitive_field_but_not_enums() -> None:
     from governance.contracts.fields import walker
-    names = [v.name for v in walker("AVRO", SCHEMA, (), None, "at")(payment())]
+    names = [field.name for field, _, _ in walker("AVRO", SCHEMA, (), None, "at")(payment())]
     assert names == ["id", "amount", "email", "street", "zip", "phones"]
 
 
 def test_metadata_tag_globs_select_fields_too() -> None:
     from governance.contracts.fields import walker
     metadata = {"tags": {"shop.Address.*": ["ADDR"], "**.id": ["KEY"]}}
-    assert [v.full_name for v in walker("AVRO", SCHEMA, ("ADDR", "KEY"), metadata, "at")(payment())] == \
+    assert [field.full_name for field, _, _ in walker("AVRO", SCHEMA, ("ADDR", "KEY"), metadata, "at")(payment())] == \
         ["shop.Payment.id", "shop.Address.street", "shop.Address.zip"]
 
 
@@ -157,14 +157,9 @@ JSON_SCHEMA = {"type": "object", "properties": {
 def test_a_json_schema_cel_field_rule_visits_tagged_non_null_properties() -> None:
     from governance.contracts.fields import walker
     record = {"id": "1", "email": None, "address": {"street": "Main 1", "zip": "1"}, "status": "NEW"}
-    visits = [(v.full_name, v.type_name) for v in walker("JSON", json.dumps(JSON_SCHEMA), ("PII",), None, "at")(record)]
+    walk = walker("JSON", json.dumps(JSON_SCHEMA), ("PII",), None, "at")
+    visits = [(field.full_name, field.type_name) for field, _, _ in walk(record)]
     assert visits == [("$.address.street", "STRING"), ("$.status", "ENUM")]
-
-
-def test_cel_field_on_a_protobuf_subject_is_ignored_with_the_reason() -> None:
-    c = contract(rule("f", "value != ''", type="CEL_FIELD"), schema='syntax = "proto3";', schema_type="PROTOBUF")
-    assert c.rules == ()
-    assert "CEL_FIELD on a PROTOBUF subject" in c.ignored[0].reason
 
 
 def test_a_cel_field_rule_walks_avro_types_named_from_references() -> None:
@@ -197,14 +192,14 @@ def test_check_batch_with_the_compiled_shapes_equals_check_batch_on_the_evaluato
     from unittest import mock
 
     from hypothesis import HealthCheck, given, settings
-    from contract_helpers import condition, records
+    from contract_helpers import condition, field_condition, records
 
     fields = {"type": "record", "name": "R", "fields": [
         {"name": n, "type": ["null", "string", "long", "double", "boolean", "bytes", {"type": "array", "items": "long"}],
          "confluent:tags": ["T"] if n != "b" else []} for n in ("a", "b", "c")]}
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(condition("message"), condition("value"), records())
+    @given(condition("message"), field_condition(), records())
     def same(cel_text: str, field_text: str, recs: list[dict[str, Any]]) -> None:
         rule_set = {"domainRules": [rule("whole", cel_text), rule("each", field_text, type="CEL_FIELD", tags=["T"])]}
         shaped = Contract.of(rule_set, subject="s", version=1, schema_type="AVRO", schema=fields)
@@ -213,3 +208,17 @@ def test_check_batch_with_the_compiled_shapes_equals_check_batch_on_the_evaluato
         assert shaped.check_batch(recs) == plain.check_batch(recs)
 
     same()
+
+
+def test_json_schema_is_json_as_the_registry_says_or_json_schema_as_pipelines_do() -> None:
+    for schema_type in ("JSON", "json_schema"):
+        c = contract(rule("f", "size(value) <= 3", type="CEL_FIELD", tags=["PII"]), schema=JSON_SCHEMA,
+                     schema_type=schema_type)
+        assert [[f.rule for f in fs] for fs in c.check_batch([{"status": "NEW"}, {"status": "PAID"}])] == [[], ["f"]]
+
+
+def test_a_null_record_breaks_no_rule_as_confluent_runs_none_on_a_null_message() -> None:
+    c = contract(rule("positive", "message.amount > 0"))
+    assert c.check_batch([None, payment(amount=-1.0), None]) == [
+        [], [RuleFailure("positive", "Rule expr failed: message.amount > 0", None)], []]
+    assert c.check(None) == []
