@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.errors import GovernanceError
-from governance.sentinel.decode import Decoder
+from governance.sentinel.decode import Decoder, Writer
 from governance.sentinel.headers import ContractBreach
 from governance.sentinel.pipeline import ContractRules, Pipeline
 from governance.sentinel.validate import RuleFailure
@@ -73,11 +73,12 @@ class VersionContract:
         return failures, breaches
 
 
-def version_contract(subject: str, version: int, registered: Mapping[str, Any], enforcement: ContractRules
-                     ) -> VersionContract | None:
-    """The contract of `registered` (the registry's answer for a schema: `schema`, `schemaType`, `ruleSet`),
-    None when it has no domain rules. A rule that cannot be enforced (a CEL expression that does not
-    compile) is a `GovernanceError` naming subject, version and rule."""
+def version_contract(subject: str, version: int, registered: Mapping[str, Any], enforcement: ContractRules,
+                     references: Mapping[str, str] | None = None) -> VersionContract | None:
+    """The contract of `registered` (the registry's answer for a schema: `schema`, `schemaType`, `ruleSet`;
+    `references`: the texts its references name), None when it has no domain rules. A rule that cannot
+    be enforced (a CEL expression that does not compile) is a `GovernanceError` naming subject, version
+    and rule."""
     raw = registered.get("ruleSet")
     domain = raw.get("domainRules") if isinstance(raw, Mapping) else None
     if not domain or enforcement == "ignore":
@@ -85,7 +86,7 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
     from governance.contracts import Contract, ContractError
 
     common = {"subject": subject, "version": version, "schema_type": registered.get("schemaType") or "AVRO",
-              "schema": registered.get("schema"), "metadata": registered.get("metadata")}
+              "schema": registered.get("schema"), "metadata": registered.get("metadata"), "references": references}
     # Each rule once: WRITE and WRITEREAD ones as a producer runs them, then the READ ones as a consumer does.
     read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and str(r.get("mode")).upper() == "READ"]}
     try:
@@ -111,8 +112,8 @@ class WriterContracts:
     sight of a schema id, from what the decoder fetched for it, and kept."""
 
     def __init__(self, subject: str, enforcement: ContractRules,
-                 writer: Callable[[int], tuple[int, Mapping[str, Any]] | None]) -> None:
-        """`writer(schema_id)`: the id's version under `subject` and the registry's answer for it."""
+                 writer: Callable[[int], Writer | None]) -> None:
+        """`writer(schema_id)`: the id's version under `subject`, the registry's answer for it, its references' texts."""
         self.subject, self.enforcement, self._writer = subject, enforcement, writer
         self._contracts: dict[int, VersionContract | None] = {}
 
@@ -135,7 +136,7 @@ class WriterContracts:
     def _contract(self, schema_id: int) -> VersionContract | None:
         if schema_id not in self._contracts:
             writer = self._writer(schema_id)
-            self._contracts[schema_id] = (version_contract(self.subject, writer[0], writer[1], self.enforcement)
+            self._contracts[schema_id] = (version_contract(self.subject, *writer[:2], self.enforcement, writer[2])
                                           if writer is not None else None)
         return self._contracts[schema_id]
 
@@ -150,7 +151,7 @@ def of_decoder(decoder: Decoder, enforcement: ContractRules) -> WriterContracts 
 def subject_contracts(pipeline: Pipeline, registry_url: str) -> list[VersionContract]:
     """The contract of each version registered under the pipeline's subject (soft-deleted ones too: records
     written with them may still arrive), oldest first. Raises when a rule cannot be enforced."""
-    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+    from governance.registry.client import RegistryClient, RegistryClientError, referenced_texts, subject_path
 
     if pipeline.contract_rules == "ignore" or pipeline.subject is None:
         return []
@@ -165,7 +166,9 @@ def subject_contracts(pipeline: Pipeline, registry_url: str) -> list[VersionCont
     found = []
     for version in versions:
         answer = registry.call("GET", f"/subjects/{subject}/versions/{version}?deleted=true")
-        contract = version_contract(pipeline.subject, int(version), answer, pipeline.contract_rules)
+        references = (referenced_texts(lambda path: registry.call("GET", path), answer.get("references") or [])
+                      if answer.get("ruleSet") else {})
+        contract = version_contract(pipeline.subject, int(version), answer, pipeline.contract_rules, references)
         if contract is not None:
             found.append(contract)
     return found

@@ -33,6 +33,10 @@ _MIN_LENGTH = {"avro": 5, "protobuf": 6, "json_schema": 5}
 _GUID_MAGIC = 1
 
 
+Writer = tuple[int, dict[str, Any], dict[str, str]]
+"""A writer schema as `Decoder.writer` gives it: version, registration, referenced texts by name."""
+
+
 @dataclass(frozen=True)
 class DecodeFailure:
     reason: str
@@ -61,7 +65,7 @@ class Decoder:
         self.max_json_depth = max_json_depth
         self._readers: dict[int, Callable[[BinaryIO], Any]] = {}  # id -> its format's reader of a value body
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
-        self._writers: dict[int, tuple[int, dict[str, Any]]] = {}  # id -> its version under our subject, its registration
+        self._writers: dict[int, Writer] = {}  # id -> its version under our subject, registration, referenced texts
         self._valid_subject: ValidSubject | None = None
         if valid_subject is not None and value_format != "json":
             from governance.sentinel.valid_subject import ValidSubject
@@ -116,9 +120,9 @@ class Decoder:
                     buf.seek(end)
         return out  # type: ignore[return-value]
 
-    def writer(self, schema_id: int) -> tuple[int, dict[str, Any]] | None:
-        """The version under the pipeline's subject and the registry's `/schemas/ids/{id}` answer (with its
-        `ruleSet`) of a schema id this decoder accepted; None for one it has not."""
+    def writer(self, schema_id: int) -> Writer | None:
+        """The version under the pipeline's subject, the registry's `/schemas/ids/{id}` answer (with its
+        `ruleSet`) and the texts of its references, of a schema id this decoder accepted; None for one it has not."""
         return self._writers.get(schema_id)
 
     # ------------------------------------------------------------ JSON
@@ -261,7 +265,7 @@ class Decoder:
             self._valid_subject.admit(schema_id, body)
         version = max((v.get("version", 0) for v in versions if isinstance(v, dict) and v.get("subject") == self.subject),
                       default=0)
-        self._writers[schema_id] = (version, body)
+        self._writers[schema_id] = (version, body, references)
         self._readers[schema_id] = read
         return read
 

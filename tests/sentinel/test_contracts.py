@@ -242,9 +242,9 @@ def test_records_are_judged_by_the_contract_of_the_version_they_were_written_wit
              9: {"schema": json.dumps(PAYMENT)}}
     asked: list[int] = []
 
-    def writer(schema_id: int) -> tuple[int, dict[str, Any]]:
+    def writer(schema_id: int) -> tuple[int, dict[str, Any], dict[str, str]]:
         asked.append(schema_id)
-        return schema_id - 6, texts[schema_id]
+        return schema_id - 6, texts[schema_id], {}
 
     contracts = WriterContracts("pay-value", "enforce", writer)
     bad = {**payment(3), "note": "far too long"}  # breaks `positive` (critical in v1, a warning in v2) and `note`
@@ -459,7 +459,8 @@ message Payment {{
 JSON_PAYMENT = {"type": "object", "properties": {
     "id": {"type": "string"}, "amount": {"type": "number", "confluent:tags": ["MONEY"]}, "currency": {"type": "string"},
 }, "required": ["id", "amount", "currency"]}  # fmt: skip
-SMALL_RULES = [V1_RULES[0], rule("currency", "message.currency in ['EUR', 'USD']"), V1_RULES[2]]
+SMALL_RULES = [V1_RULES[0], rule("currency", "message.currency in ['EUR', 'USD']"),
+               rule("cap", "name == 'amount' ; value < 10000.0", type="CEL_FIELD")]  # no tags: every field, guarded
 
 
 def small_payment(i: int) -> dict[str, Any]:
@@ -514,13 +515,11 @@ def test_a_protobuf_and_a_json_schema_subjects_contract_is_enforced_too(
 
     def broken(i: int) -> list[str]:
         p = small_payment(i)
-        tagged = value_format == "json_schema"  # CEL_FIELD reads tags of Avro and JSON Schema fields only
         return [name for name, bad in (("positive", p["amount"] <= 0), ("currency", p["currency"] != "EUR"),
-                                       ("cap", tagged and p["amount"] >= 10_000)) if bad]
+                                       ("cap", p["amount"] >= 10_000)) if bad]
 
     version = 2 if value_format == "protobuf" else 1
-    if value_format == "protobuf":
-        assert "v2    [ignored] contract:cap: CEL_FIELD on a PROTOBUF subject" in sentinel.output
+    assert f"v{version}    [critical] contract:cap (CEL_FIELD, WRITE, onFailure DLQ): name == 'amount'" in sentinel.output
     invalid = [i for i in range(n) if broken(i)]
     valid_out, dlq_out = (consume_all(kafka, f"{source}-valid", n - len(invalid), group=f"{unique_name}-v"),
                           consume_all(kafka, f"{source}-dlq", len(invalid), group=f"{unique_name}-d"))
@@ -529,5 +528,22 @@ def test_a_protobuf_and_a_json_schema_subjects_contract_is_enforced_too(
     for m in dlq_out:
         dead, rules = dead_letter(m.headers() or []), broken(int(m.key()[1:]))
         assert dead.rules == [f"contract:{r}" for r in rules]
-        assert dead.contract == ContractBreach(rules[0], "WRITE", f"{source}-value", exception_text(rules[0]))
+        first = next(r for r in SMALL_RULES if r.name == rules[0])
+        assert dead.contract == ContractBreach(first.name, "WRITE", f"{source}-value",
+                                               first.doc or f"Rule expr failed: {first.expr}")
     assert f"v{version}    [critical] contract:positive (CEL, WRITE, onFailure DLQ): message.amount > 0.0" in sentinel.output
+
+
+def test_a_protobuf_schemas_references_reach_the_contract_so_cel_field_walks_imported_messages() -> None:
+    from protobuf_orders import order_files
+
+    files = order_files("refs")
+    rule_set = {"domainRules": [{"name": "zip", "kind": "CONDITION", "mode": "WRITE", "type": "CEL_FIELD",
+                                 "expr": "name == 'zip' ; size(value) == 5", "onFailure": "DLQ"}]}
+    registered = {"schema": files.order, "schemaType": "PROTOBUF", "ruleSet": rule_set}
+    contract = version_contract("refs-value", 1, registered, "enforce", {files.address_path: files.address})
+    assert contract is not None
+    address = {"street": "s", "city": "c", "country": "DE"}
+    records = [{"orderId": "o", "shippingAddress": {**address, "zip": zip_code}} for zip_code in ("10115", "!!")]
+    failures, _ = contract.check(records)
+    assert [[f.rule for f in failed] for failed in failures] == [[], ["contract:zip"]]
