@@ -16,7 +16,7 @@ What a rule means (disabled, tags on CEL_FIELD, guards, params) is `governance.c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,11 +74,12 @@ class VersionContract:
 
 
 def version_contract(subject: str, version: int, registered: Mapping[str, Any], enforcement: ContractRules,
-                     references: Mapping[str, str] | None = None) -> VersionContract | None:
+                     references: Mapping[str, str] | None = None, message_type: str | None = None
+                     ) -> VersionContract | None:
     """The contract of `registered` (the registry's answer for a schema: `schema`, `schemaType`, `ruleSet`;
-    `references`: the texts its references name), None when it has no domain rules. A rule that cannot
-    be enforced (a CEL expression that does not compile) is a `GovernanceError` naming subject, version
-    and rule."""
+    `references`: the texts its references name; `message_type`: for Protobuf, the records' message when
+    not the file's first), None when it has no domain rules. A rule that cannot be enforced (a CEL
+    expression that does not compile) is a `GovernanceError` naming subject, version and rule."""
     raw = registered.get("ruleSet")
     domain = raw.get("domainRules") if isinstance(raw, Mapping) else None
     if not domain or enforcement == "ignore":
@@ -86,7 +87,8 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
     from governance.contracts import Contract, ContractError
 
     common = {"subject": subject, "version": version, "schema_type": registered.get("schemaType") or "AVRO",
-              "schema": registered.get("schema"), "metadata": registered.get("metadata"), "references": references}
+              "schema": registered.get("schema"), "metadata": registered.get("metadata"), "references": references,
+              "message_type": message_type}
     # Each rule once: WRITE and WRITEREAD ones as a producer runs them, then the READ ones as a consumer does.
     read_only = {**raw, "domainRules": [r for r in domain if isinstance(r, Mapping) and str(r.get("mode")).upper() == "READ"]}
     try:
@@ -109,23 +111,27 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
 
 class WriterContracts:
     """Each record judged by the contract of the schema version it was written with: built on first
-    sight of a schema id, from what the decoder fetched for it, and kept."""
+    sight of a schema id (and, for Protobuf, of a message of it), from what the decoder fetched, and kept."""
 
-    def __init__(self, subject: str, enforcement: ContractRules,
-                 writer: Callable[[int], Writer | None]) -> None:
-        """`writer(schema_id)`: the id's version under `subject`, the registry's answer for it, its references' texts."""
+    def __init__(self, subject: str, enforcement: ContractRules, writer: Callable[[int], Writer | None],
+                 protobuf: bool = False) -> None:
+        """`writer(schema_id)`: the id's version under `subject`, the registry's answer for it, its references' texts.
+        `protobuf`: values name their message (Confluent's message-index list after the schema id)."""
         self.subject, self.enforcement, self._writer = subject, enforcement, writer
-        self._contracts: dict[int, VersionContract | None] = {}
+        self.key: Callable[[bytes], Hashable] = _protobuf_key if protobuf else _schema_id
+        """What a value's contract is found by: its schema id, with its message-index list for Protobuf."""
+        self._contracts: dict[Hashable, VersionContract | None] = {}
 
-    def check(self, records: Sequence[Mapping[str, Any]], schema_ids: Sequence[int]
+    def check(self, records: Sequence[Mapping[str, Any]], keys: Sequence[Hashable]
               ) -> tuple[list[list[RuleFailure]], list[ContractBreach | None]]:
+        """`keys`: each record's `key` of its value."""
         failures: list[list[RuleFailure]] = [[] for _ in records]
         breaches: list[ContractBreach | None] = [None] * len(records)
-        groups: dict[int, list[int]] = {}
-        for i, schema_id in enumerate(schema_ids):
-            groups.setdefault(schema_id, []).append(i)
-        for schema_id, indices in groups.items():
-            contract = self._contract(schema_id)
+        groups: dict[Hashable, list[int]] = {}
+        for i, key in enumerate(keys):
+            groups.setdefault(key, []).append(i)
+        for key, indices in groups.items():
+            contract = self._contract(key)
             if contract is None:
                 continue
             found, named = contract.check([records[i] for i in indices] if len(indices) < len(records) else records)
@@ -133,19 +139,45 @@ class WriterContracts:
                 failures[i], breaches[i] = failed, breach
         return failures, breaches
 
-    def _contract(self, schema_id: int) -> VersionContract | None:
-        if schema_id not in self._contracts:
-            writer = self._writer(schema_id)
-            self._contracts[schema_id] = (version_contract(self.subject, *writer[:2], self.enforcement, writer[2])
-                                          if writer is not None else None)
-        return self._contracts[schema_id]
+    def _contract(self, key: Hashable) -> VersionContract | None:
+        if key not in self._contracts:
+            schema_id, indexes = key if isinstance(key, tuple) else (key, None)
+            writer = self._writer(schema_id)  # type: ignore[arg-type]
+            if writer is None:
+                self._contracts[key] = None
+            else:
+                message = _message_type(writer, indexes) if indexes not in (None, (0,)) else None
+                self._contracts[key] = version_contract(self.subject, *writer[:2], self.enforcement, writer[2], message)
+        return self._contracts[key]
+
+
+def _schema_id(value: bytes) -> int:
+    return int.from_bytes(value[1:5], "big")
+
+
+def _protobuf_key(value: bytes) -> tuple[int, tuple[int, ...]]:
+    from governance.protobuf.wire import read_indexes
+
+    return _schema_id(value), (0,) if value[5:6] == b"\x00" else read_indexes(value[5:])[0]
+
+
+def _message_type(writer: Writer, indexes: tuple[int, ...]) -> str:
+    """The full name of the message a Protobuf message-index list names in the writer schema."""
+    from governance.formats import format_for
+
+    _, registered, references = writer
+    types = list(format_for("PROTOBUF").parse(registered["schema"], references).descriptor.message_types_by_name.values())
+    for index in indexes:
+        message = types[index]
+        types = list(message.nested_types)
+    return str(message.full_name)
 
 
 def of_decoder(decoder: Decoder, enforcement: ContractRules) -> WriterContracts | None:
     """The writer contracts of the records `decoder` decodes; None when there are none to read."""
     if enforcement == "ignore" or decoder.subject is None or decoder.value_format == "json":
         return None
-    return WriterContracts(decoder.subject, enforcement, decoder.writer)
+    return WriterContracts(decoder.subject, enforcement, decoder.writer, protobuf=decoder.value_format == "protobuf")
 
 
 def subject_contracts(pipeline: Pipeline, registry_url: str) -> list[VersionContract]:

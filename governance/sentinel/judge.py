@@ -122,8 +122,8 @@ class SentinelJudge:
         failures = self.validator.validate(records) if records else []
         breaches: list[ContractBreach | None] = [None] * len(records)
         if self.contracts is not None and records:
-            found, breaches = self.contracts.check(records, [int.from_bytes(values[p][1:5], "big")  # type: ignore[index]
-                                                             for p in positions])
+            key = self.contracts.key
+            found, breaches = self.contracts.check(records, [key(values[p]) for p in positions])  # type: ignore[arg-type]
             for failed, more in zip(failures, found):
                 failed.extend(more)
         columns = self.window_columns

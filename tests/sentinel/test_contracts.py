@@ -547,3 +547,23 @@ def test_a_protobuf_schemas_references_reach_the_contract_so_cel_field_walks_imp
     records = [{"orderId": "o", "shippingAddress": {**address, "zip": zip_code}} for zip_code in ("10115", "!!")]
     failures, _ = contract.check(records)
     assert [[f.rule for f in failed] for failed in failures] == [[], ["contract:zip"]]
+
+
+def test_a_protobuf_record_is_walked_as_the_message_its_index_list_names() -> None:
+    from protobuf_orders import order_files
+
+    from governance.protobuf import encode_indexes
+
+    files = order_files("msgs")
+    rule_set = {"domainRules": [{"name": "refund", "kind": "CONDITION", "mode": "WRITE", "type": "CEL_FIELD",
+                                 "expr": "name == 'amountCents' ; value > 0", "onFailure": "DLQ"}]}
+    registered = {"schema": files.order, "schemaType": "PROTOBUF", "ruleSet": rule_set}
+    contracts = WriterContracts("msgs-value", "enforce", lambda _: (1, registered, {files.address_path: files.address}),
+                                protobuf=True)
+    header = b"\x00" + (5).to_bytes(4, "big")
+    refund, order = header + encode_indexes([1]) + b"payload", header + b"\x00" + b"payload"
+    keys = [contracts.key(v) for v in (refund, order)]
+    assert keys == [(5, (1,)), (5, (0,))]
+    failures, breaches = contracts.check([{"orderId": "o", "amountCents": -5}] * 2, keys)
+    assert [[f.rule for f in failed] for failed in failures] == [["contract:refund"], []]  # an Order has no amountCents
+    assert breaches[0] is not None and breaches[0].name == "refund"
