@@ -121,15 +121,21 @@ class WriterContracts:
         self.key: Callable[[bytes], Hashable] = _protobuf_key if protobuf else _schema_id
         """What a value's contract is found by: its schema id, with its message-index list for Protobuf."""
         self._contracts: dict[Hashable, VersionContract | None] = {}
+        self._without: set[bytes] = set()
+        """The 4-byte schema ids of versions without domain rules: a batch of only those costs a set."""
 
-    def check(self, records: Sequence[Mapping[str, Any]], keys: Sequence[Hashable]
-              ) -> tuple[list[list[RuleFailure]], list[ContractBreach | None]]:
-        """`keys`: each record's `key` of its value."""
+    def check(self, records: Sequence[Mapping[str, Any]], values: Sequence[bytes]
+              ) -> tuple[list[list[RuleFailure]], list[ContractBreach | None]] | None:
+        """Per record (`values`: the bytes each was decoded from), the contract rules it fails and the one
+        its `__rule.*` headers name; None when no record's writer version has a contract."""
+        if {value[1:5] for value in values} <= self._without:
+            return None
         failures: list[list[RuleFailure]] = [[] for _ in records]
         breaches: list[ContractBreach | None] = [None] * len(records)
         groups: dict[Hashable, list[int]] = {}
-        for i, key in enumerate(keys):
-            groups.setdefault(key, []).append(i)
+        key = self.key
+        for i, value in enumerate(values):
+            groups.setdefault(key(value), []).append(i)
         for key, indices in groups.items():
             contract = self._contract(key)
             if contract is None:
@@ -143,11 +149,13 @@ class WriterContracts:
         if key not in self._contracts:
             schema_id, indexes = key if isinstance(key, tuple) else (key, None)
             writer = self._writer(schema_id)  # type: ignore[arg-type]
-            if writer is None:
-                self._contracts[key] = None
-            else:
+            contract = None
+            if writer is not None:
                 message = _message_type(writer, indexes) if indexes not in (None, (0,)) else None
-                self._contracts[key] = version_contract(self.subject, *writer[:2], self.enforcement, writer[2], message)
+                contract = version_contract(self.subject, *writer[:2], self.enforcement, writer[2], message)
+            if contract is None:
+                self._without.add(schema_id.to_bytes(4, "big"))  # type: ignore[union-attr]
+            self._contracts[key] = contract
         return self._contracts[key]
 
 

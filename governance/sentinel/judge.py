@@ -121,9 +121,9 @@ class SentinelJudge:
                 positions.append(i)
         failures = self.validator.validate(records) if records else []
         breaches: list[ContractBreach | None] = [None] * len(records)
-        if self.contracts is not None and records:
-            key = self.contracts.key
-            found, breaches = self.contracts.check(records, [key(values[p]) for p in positions])  # type: ignore[arg-type]
+        checked = self.contracts.check(records, [values[p] for p in positions]) if self.contracts and records else None
+        if checked is not None:
+            found, breaches = checked
             for failed, more in zip(failures, found):
                 failed.extend(more)
         columns = self.window_columns

@@ -248,12 +248,16 @@ def test_records_are_judged_by_the_contract_of_the_version_they_were_written_wit
 
     contracts = WriterContracts("pay-value", "enforce", writer)
     bad = {**payment(3), "note": "far too long"}  # breaks `positive` (critical in v1, a warning in v2) and `note`
-    failures, breaches = contracts.check([bad, bad, bad, bad], [7, 8, 9, 7])
+    values = [b"\x00" + schema_id.to_bytes(4, "big") + b"body" for schema_id in (7, 8, 9, 7)]
+    checked = contracts.check([bad, bad, bad, bad], values)
+    assert checked is not None
+    failures, breaches = checked
     assert [[f.rule for f in failed] for failed in failures] == [
         ["contract:positive"], ["contract:positive", "contract:note"], [], ["contract:positive"]]
     assert [b.name if b else None for b in breaches] == ["positive", "note", None, "positive"]
     assert failures[1][0].severity == "warning"
     assert asked == [7, 8, 9]  # once per schema id
+    assert contracts.check([bad], values[2:3]) is None  # a batch of versions without rules costs nothing more
 
 
 def test_a_contract_of_the_core_is_what_the_sentinel_runs() -> None:
@@ -562,8 +566,9 @@ def test_a_protobuf_record_is_walked_as_the_message_its_index_list_names() -> No
                                 protobuf=True)
     header = b"\x00" + (5).to_bytes(4, "big")
     refund, order = header + encode_indexes([1]) + b"payload", header + b"\x00" + b"payload"
-    keys = [contracts.key(v) for v in (refund, order)]
-    assert keys == [(5, (1,)), (5, (0,))]
-    failures, breaches = contracts.check([{"orderId": "o", "amountCents": -5}] * 2, keys)
+    assert [contracts.key(v) for v in (refund, order)] == [(5, (1,)), (5, (0,))]
+    checked = contracts.check([{"orderId": "o", "amountCents": -5}] * 2, [refund, order])
+    assert checked is not None
+    failures, breaches = checked
     assert [[f.rule for f in failed] for failed in failures] == [["contract:refund"], []]  # an Order has no amountCents
     assert breaches[0] is not None and breaches[0].name == "refund"
