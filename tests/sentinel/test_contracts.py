@@ -366,6 +366,21 @@ def test_contract_rules_warn_makes_every_failure_a_warning_and_ignore_reads_none
         assert f"contracts  not read (`contract_rules: ignore` in {pipeline.name})" in sentinel.output
 
 
+def test_a_records_own_rule_name_header_does_not_turn_the_rule_off(
+        kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
+    """Confluent's clients skip the rule a `__rule.name` header names; any producer can set one."""
+    from confluent_kafka import Producer
+
+    source, subject = setup(kafka, registry_url, unique_name, 0, partitions=1)
+    producer = Producer(kafka.client_config())
+    producer.produce(source, subject.value(3), b"k3", headers=[("__rule.name", b"positive")])  # breaks `positive`
+    assert producer.flush(30) == 0
+    sentinel = Sentinel(write_pipeline(tmp_path, unique_name, source), kafka, registry_url, "--idle-exit", "3")
+    assert sentinel.process.wait(180) == 0, sentinel.output
+    (dead,) = consume_all(kafka, f"{source}-dlq", 1, group=f"{unique_name}-d")
+    assert dead_letter(dead.headers() or []).rules == ["contract:positive"]
+
+
 def test_a_replay_judges_dead_letters_by_the_contracts_as_they_are_now(
         kafka: KafkaSettings, registry_url: str, unique_name: str, tmp_path: Path) -> None:
     import io
