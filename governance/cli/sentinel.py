@@ -62,6 +62,7 @@ def sentinel_check(pipeline_file: Path, registry: RegistryFlag) -> None:
     its file and line, exit 2. Nothing is read from Kafka. With a registry, a rule
     column that no registered version of the subject has is a mistake too."""
     from governance.sentinel.columns import check_pipeline_columns
+    from governance.sentinel.contracts import describe, subject_contracts
     from governance.sentinel.pipeline import load_pipeline
 
     p = load_pipeline(pipeline_file)
@@ -77,10 +78,11 @@ def sentinel_check(pipeline_file: Path, registry: RegistryFlag) -> None:
         else:
             try:
                 click.echo(f"  columns {check_pipeline_columns(p, registry_url)}")
+                click.echo("\n".join(describe(p, subject_contracts(p, registry_url))))
             except GovernanceError as e:
                 if registry.flag or not e.message.startswith("cannot reach"):
                     raise
-                click.echo(f"  columns not checked: {e.message}")
+                click.echo(f"  columns and contracts not checked: {e.message}")
     click.echo("OK")
 
 
@@ -120,7 +122,8 @@ def sentinel_run(pipeline_file: Path, settings: KafkaSettings, registry: Registr
     \b
     DLQ records keep key, value, headers and timestamp, plus headers
     __connect.errors.{topic,partition,offset,stage,exception.class.name,exception.message},
-    __sentinel.pipeline and __sentinel.failed.rules (JSON list of {rule, message}).
+    __sentinel.pipeline and __sentinel.failed.rules (JSON list of {rule, message}); when a
+    data-contract rule of the registry failed, Confluent's __rule.{name,mode,subject,topic,exception}.
 
     \b
     Exit codes: 0 stopped cleanly, 2 a problem to fix (file, Kafka, registry),
@@ -181,7 +184,7 @@ def sentinel_replay(pipeline_file: Path, settings: KafkaSettings, registry: Regi
     pipeline = load_pipeline(pipeline_file)
     registry_url = _pipeline_registry(pipeline, registry)
     where = ReplayFilter(rule, stage, parse_time(since) if since else None, parse_time(until) if until else None)
-    if rule is not None and rule not in {r.name for r in pipeline.record_rules}:
+    if rule is not None and not rule.startswith("contract:") and rule not in {r.name for r in pipeline.record_rules}:
         from governance.errors import did_you_mean
 
         click.echo(f"note: no rule of {pipeline_file} is named {rule!r} now"

@@ -270,6 +270,8 @@ def create_app(config: ConsoleConfig) -> Starlette:
             return templates.TemplateResponse(request, "error.html", {"title": "Not a page", "message": str(e),
                                               "back": request.url.include_query_params(page=1)}, status_code=400)
         rules = [a.rule for a in job.assertions if not a.window]
+        # The data-contract rules live in the registry, not in the project's files: the KPIs name those that failed.
+        rules += sorted({r for w in data.health(job)[1] for r in w["rule_failures"]} - set(rules))
         return render(request, "dlq.html", job=job, topic=dlq_topic, view=view, records=data.decoded(view.records),
                       rule=rule, stage=stage, rules=rules, stages=["deserialize", "validate", "produce"], per_page=PAGE)
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.errors import GovernanceError
 from governance.formats import UnsupportedSchemaType, format_for
 from governance.lineage.declared import Declared, check_references, load_declared
 from governance.lineage.levels import Levels, declared_levels, with_registry, workspace_levels
-from governance.lineage.model import Assertion, Dataset, Estate, FieldFlow, Job, TopicSchema, topic
+from governance.lineage.model import Assertion, Dataset, DatasetRef, Estate, FieldFlow, Job, TopicSchema, topic
 
 if TYPE_CHECKING:
     from governance.workspace import Workspace
@@ -51,7 +52,7 @@ def build_estate(sources: Sources) -> Estate:
             if subject in registered:
                 _add_subject(estate, registry, subject, topic_name)
     for path in rules:
-        _add_pipeline(estate, path)
+        _add_pipeline(estate, path, sources.registry_url)
     if sources.lineage is not None and sources.lineage.is_dir():
         _add_declared(estate, sorted(sources.lineage.glob("*.yml")))
     for ref, dataset in sorted(estate.datasets.items()):  # declared topics the registry knows a schema for
@@ -167,7 +168,7 @@ def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
     if registry_url and pipeline.subject:
         declared = declared_levels(path.parent.parent / "schemas", pipeline.subject)
         _add_subject(estate, _registry(registry_url), pipeline.subject, pipeline.sources[0], declared)
-    _add_pipeline(estate, path)
+    _add_pipeline(estate, path, registry_url)
     _flow_metadata_from_project(estate, path.parent.parent)
     return estate
 
@@ -175,8 +176,6 @@ def pipeline_estate(path: Path, registry_url: str | None) -> Estate:
 def _flow_metadata_from_project(estate: Estate, project: Path) -> None:
     """The owners and tags `lineage/` beside the pipeline's rules/ gives its job and topics
     (as `lineage emit` publishes them), so that the sentinel's own reports do not drop them."""
-    from governance.errors import GovernanceError
-
     if not (project / "lineage").is_dir():
         return
     try:
@@ -191,7 +190,7 @@ def _flow_metadata_from_project(estate: Estate, project: Path) -> None:
             dataset.owners, dataset.tags = whole.datasets[ref].owners, whole.datasets[ref].tags
 
 
-def _add_pipeline(estate: Estate, path: Path) -> None:
+def _add_pipeline(estate: Estate, path: Path, registry_url: str | None = None) -> None:
     from governance.sentinel.pipeline import load_pipeline
 
     pipeline = load_pipeline(path, check_rules=False)
@@ -210,7 +209,8 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
                                        f"{', '.join(pipeline.sources)} that failed a critical rule or did not decode")
     assertions = tuple(
         Assertion(rule.name, rule.expectation_type, dict(rule.kwargs), rule.severity, sources[0], window)
-        for window, rules in ((False, pipeline.record_rules), (True, pipeline.window_rules)) for rule in rules)
+        for window, rules in ((False, pipeline.record_rules), (True, pipeline.window_rules)) for rule in rules
+    ) + _contract_assertions(pipeline, registry_url, sources[0])
     estate.jobs.append(Job(
         flow="sentinel", name=pipeline.name, kind="sentinel", orchestrator="governance",
         inputs=sources, outputs=(valid, dlq),
@@ -220,6 +220,24 @@ def _add_pipeline(estate: Estate, path: Path) -> None:
                     "value_format": pipeline.value_format, "kpi_topic": pipeline.kpi_topic,
                     **({"subject": pipeline.subject} if pipeline.subject else {})},
         field_flows=tuple(flows), assertions=assertions, owners=pipeline.owners, tags=pipeline.tags, origin=str(path)))
+
+
+def _contract_assertions(pipeline: Any, registry_url: str | None, dataset: DatasetRef) -> tuple[Assertion, ...]:
+    """The data-contract rules the sentinel enforces on the source (its subject's versions' ruleSets), one
+    assertion per rule as the latest version that has it says; none without a registry or when the
+    contracts cannot be read (the sentinel says why when it starts)."""
+    if registry_url is None or pipeline.value_format == "json":
+        return ()
+    from governance.sentinel.contracts import subject_contracts
+
+    try:
+        contracts = subject_contracts(pipeline, registry_url)
+    except GovernanceError:
+        return ()
+    latest = {r.name: (c.subject, r) for c in contracts for r in c.rules}
+    return tuple(Assertion(name, r.type, {"expr": r.expr, "mode": r.declared, "onFailure": r.on_failure,
+                                          "subject": subject}, r.severity, dataset)
+                 for name, (subject, r) in latest.items())
 
 
 def _add_declared(estate: Estate, files: list[Path]) -> None:

@@ -33,6 +33,10 @@ _MIN_LENGTH = {"avro": 5, "protobuf": 6, "json_schema": 5}
 _GUID_MAGIC = 1
 
 
+Writer = tuple[int, dict[str, Any], dict[str, str]]
+"""A writer schema as `Decoder.writer` gives it: version, registration, referenced texts by name."""
+
+
 @dataclass(frozen=True)
 class DecodeFailure:
     reason: str
@@ -61,6 +65,7 @@ class Decoder:
         self.max_json_depth = max_json_depth
         self._readers: dict[int, Callable[[BinaryIO], Any]] = {}  # id -> its format's reader of a value body
         self._id_problems: dict[int, DecodeFailure] = {}  # id -> why it is not acceptable
+        self._writers: dict[int, Writer] = {}  # id -> its version under our subject, registration, referenced texts
         self._valid_subject: ValidSubject | None = None
         if valid_subject is not None and value_format != "json":
             from governance.sentinel.valid_subject import ValidSubject
@@ -114,6 +119,11 @@ class Decoder:
                     out[i] = self.decode(values[i])
                     buf.seek(end)
         return out  # type: ignore[return-value]
+
+    def writer(self, schema_id: int) -> Writer | None:
+        """The version under the pipeline's subject, the registry's `/schemas/ids/{id}` answer (with its
+        `ruleSet`) and the texts of its references, of a schema id this decoder accepted; None for one it has not."""
+        return self._writers.get(schema_id)
 
     # ------------------------------------------------------------ JSON
 
@@ -253,6 +263,9 @@ class Decoder:
             return self._reject(schema_id, f"schema id {schema_id} cannot be parsed: {e}")
         if self._valid_subject is not None:  # before any record with this id reaches the valid topic
             self._valid_subject.admit(schema_id, body)
+        version = max((v.get("version", 0) for v in versions if isinstance(v, dict) and v.get("subject") == self.subject),
+                      default=0)
+        self._writers[schema_id] = (version, body, references)
         self._readers[schema_id] = read
         return read
 

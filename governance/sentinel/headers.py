@@ -15,6 +15,16 @@ A DLQ record keeps its original headers and gains these, all UTF-8 strings:
 | `__sentinel.omitted` | when the DLQ refused the whole record: what was left out (`value`, `value,key,headers`) |
 | `__sentinel.omitted.reason` | why, naming the limit, and where to read the original |
 | `__sentinel.original.timestamp` | when the DLQ refused the record's timestamp: the original (the record has the broker's time) |
+| `__rule.name` | a data-contract rule sent the record to the DLQ: the rule's name in the registry (no `contract:`) |
+| `__rule.mode` | the mode it was enforced in: `WRITE` (a WRITE or WRITEREAD rule), `READ` (a READ rule) |
+| `__rule.subject` | the subject whose schema version holds the rule |
+| `__rule.topic` | source topic |
+| `__rule.exception` | what failed, in Confluent's words: the rule's `doc`, else `Rule expr failed: <expr>`, or the evaluation error |
+
+The `__rule.*` headers are the ones confluent-kafka's `DlqAction` writes, so Confluent's tools read the
+record as one of theirs. When several contract rules fail, they name the one Confluent's serializer
+would have stopped at: the first failing rule with `onFailure` DLQ or ERROR, WRITE rules in the
+ruleSet's order before READ rules in reverse order (as Confluent's deserializer runs them).
 
 A record replayed from the DLQ to the valid topic keeps its original headers and gains
 `__sentinel.replayed.from` (`dlq/partition/offset`) instead.
@@ -30,8 +40,10 @@ from dataclasses import dataclass
 
 CONNECT_PREFIX = "__connect.errors."
 SENTINEL_PREFIX = "__sentinel."
-CONTEXT_PREFIXES = (CONNECT_PREFIX, SENTINEL_PREFIX)
-"""Every header named here starts with one of these; a record's own headers do not."""
+RULE_PREFIX = "__rule."
+CONTEXT_PREFIXES = (CONNECT_PREFIX, SENTINEL_PREFIX, RULE_PREFIX)
+"""Every header named here starts with one of these; a record's own headers do not (one that a
+Confluent client sent to its DLQ and someone produced again may carry `__rule.*`: it counts as context)."""
 
 TOPIC = "__connect.errors.topic"
 PARTITION = "__connect.errors.partition"
@@ -45,6 +57,11 @@ OMITTED = "__sentinel.omitted"
 OMITTED_REASON = "__sentinel.omitted.reason"
 ORIGINAL_TIMESTAMP = "__sentinel.original.timestamp"
 REPLAYED_FROM = "__sentinel.replayed.from"
+RULE_NAME = "__rule.name"
+RULE_MODE = "__rule.mode"
+RULE_SUBJECT = "__rule.subject"
+RULE_TOPIC = "__rule.topic"
+RULE_EXCEPTION = "__rule.exception"
 
 Header = tuple[str, bytes]
 
@@ -53,6 +70,17 @@ Header = tuple[str, bytes]
 class FailedRule:
     rule: str
     message: str
+
+
+@dataclass(frozen=True)
+class ContractBreach:
+    """The data-contract rule that sent a record to the DLQ, as Confluent's `__rule.*` headers name it."""
+
+    name: str
+    """As in the registry's ruleSet (the sentinel's rule name is `contract:<name>`)."""
+    mode: str
+    subject: str
+    exception: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,9 @@ class DeadLetter:
     omitted: tuple[str, ...] = ()
     omitted_reason: str = ""
     original_timestamp: int | None = None
+    contract: ContractBreach | None = None
+    """From the `__rule.*` headers, when a data-contract rule sent the record here."""
+    rule_topic: str = ""
 
     @property
     def rules(self) -> list[str]:
@@ -94,6 +125,7 @@ def dlq_headers(
     failed_rules: Sequence[tuple[str, str]],
     exception_class: str | None,
     exception_message: str | None,
+    contract: ContractBreach | None = None,
 ) -> list[Header]:
     headers = list(original or ())
     headers += [
@@ -108,6 +140,10 @@ def dlq_headers(
         headers.append((EXCEPTION_CLASS, exception_class.encode()))
     if exception_message is not None:
         headers.append((EXCEPTION_MESSAGE, exception_message.encode("utf-8", "replace")))
+    if contract is not None:
+        headers += [(RULE_NAME, contract.name.encode()), (RULE_MODE, contract.mode.encode()),
+                    (RULE_SUBJECT, contract.subject.encode()), (RULE_TOPIC, topic.encode()),
+                    (RULE_EXCEPTION, contract.exception.encode("utf-8", "replace"))]
     return headers
 
 
@@ -129,6 +165,9 @@ def dead_letter(headers: Iterable[tuple[str, bytes | str | None]]) -> DeadLetter
         omitted=tuple(omitted.split(",")) if omitted else (),
         omitted_reason=found.get(OMITTED_REASON, ""),
         original_timestamp=_int(found.get(ORIGINAL_TIMESTAMP)),
+        contract=ContractBreach(found[RULE_NAME], found.get(RULE_MODE, ""), found.get(RULE_SUBJECT, ""),
+                                found.get(RULE_EXCEPTION, "")) if found.get(RULE_NAME) else None,
+        rule_topic=found.get(RULE_TOPIC, ""),
     )
 
 

@@ -18,8 +18,10 @@ from typing import Any
 from confluent_kafka import Message
 
 from governance.errors import GovernanceError
+from governance.sentinel.contracts import WriterContracts, of_decoder
 from governance.sentinel.decode import Decoder, DecodeFailure
-from governance.sentinel.pipeline import Rule
+from governance.sentinel.headers import ContractBreach
+from governance.sentinel.pipeline import ContractRules, Rule
 from governance.sentinel.routing import Verdict
 from governance.sentinel.validate import VALID, RecordValidator, RuleFailure, flatten
 
@@ -71,9 +73,12 @@ class SentinelJudge:
         registry_patience_s: float = 60.0,
         watched_columns: tuple[str, ...] = (),
         pass_tombstones: frozenset[str] = frozenset(),
+        contracts: WriterContracts | None = None,
     ) -> None:
-        """`pass_tombstones`: source topics whose null values are deletes, valid as they are."""
+        """`pass_tombstones`: source topics whose null values are deletes, valid as they are. `contracts`:
+        the data contracts of the records' writer versions, judged beside the rules."""
         self.pass_tombstones = pass_tombstones
+        self.contracts = contracts
         self.decoder = decoder
         self.watched_columns = watched_columns
         self.validator = validator
@@ -115,9 +120,15 @@ class SentinelJudge:
                 records.append(result)
                 positions.append(i)
         failures = self.validator.validate(records) if records else []
+        breaches: list[ContractBreach | None] = [None] * len(records)
+        checked = self.contracts.check(records, [values[p] for p in positions]) if self.contracts and records else None
+        if checked is not None:
+            found, breaches = checked
+            for failed, more in zip(failures, found):
+                failed.extend(more)
         columns = self.window_columns
-        for record, position, failed in zip(records, positions, failures):
-            verdict = verdicts[position] = self._verdict(failed, tally)
+        for record, position, failed, breach in zip(records, positions, failures, breaches):
+            verdict = verdicts[position] = self._verdict(failed, tally, breach)
             if columns:  # every record that deserialized: window share rules count them all
                 flat = flatten(record)
                 tally.rows.append({**{c: flat.get(c) for c in columns}, VALID: verdict.valid})
@@ -128,7 +139,7 @@ class SentinelJudge:
         return verdicts, tally  # type: ignore[return-value]
 
     @staticmethod
-    def _verdict(failed: list[RuleFailure], tally: BatchTally) -> Verdict:
+    def _verdict(failed: list[RuleFailure], tally: BatchTally, breach: ContractBreach | None = None) -> Verdict:
         if not failed:
             return _VALID
         counts = tally.rule_failures
@@ -138,7 +149,7 @@ class SentinelJudge:
             if failure.severity == "critical":
                 critical.append((failure.rule, failure.message))
         if critical:
-            return Verdict(False, "validate", tuple(critical))
+            return Verdict(False, "validate", tuple(critical), contract=breach)
         tally.warning_records += 1
         return _VALID
 
@@ -172,6 +183,8 @@ class JudgeSpec:
     pass_tombstones: frozenset[str]
     valid_subject: str | None = None
     """Where each writer schema passed on is registered too (`valid_subject.py`); None: nowhere."""
+    contract_rules: ContractRules = "ignore"
+    """The data contracts of the writer versions (`contracts.py`): enforce, warn or ignore."""
 
     @staticmethod
     def of(rules: tuple[Rule, ...], **fields: Any) -> JudgeSpec:
@@ -183,10 +196,11 @@ class JudgeSpec:
         rules = tuple(Rule(**{**r, "kwargs": MappingProxyType(r["kwargs"]),
                               "checked": MappingProxyType(r["checked"]) if r["checked"] is not None else None})
                       for r in self.rules)
-        return SentinelJudge(Decoder(self.value_format, self.registry_url, self.subject,  # type: ignore[arg-type]
-                                     valid_subject=self.valid_subject),
-                             RecordValidator(rules), self.window_columns, on_batch, watched_columns=self.watched_columns,
-                             pass_tombstones=self.pass_tombstones)
+        decoder = Decoder(self.value_format, self.registry_url, self.subject,  # type: ignore[arg-type]
+                          valid_subject=self.valid_subject)
+        return SentinelJudge(decoder, RecordValidator(rules), self.window_columns, on_batch,
+                             watched_columns=self.watched_columns, pass_tombstones=self.pass_tombstones,
+                             contracts=of_decoder(decoder, self.contract_rules))
 
 
 def _columns_seen(records: list[dict[str, Any]], columns: tuple[str, ...]) -> set[str]:

@@ -123,10 +123,13 @@ class WindowCounts(BatchTally):
         return self.invalid / minutes if minutes > 0 else 0.0
 
     def stats(self, rules: Sequence[str], minutes: float) -> WindowStats:
+        """`rules` are listed even when nothing failed them; other rules that failed (the data-contract
+        rules of a schema version registered after the start) follow them."""
         return WindowStats(
             records_in=self.records_in, valid=self.valid, invalid=self.invalid,
             schema_failures=self.schema_failures, warning_records=self.warning_records,
-            rule_failures={rule: self.rule_failures.get(rule, 0) for rule in rules},
+            rule_failures={**{rule: self.rule_failures.get(rule, 0) for rule in rules}, **{
+                rule: n for rule, n in self.rule_failures.items() if rule not in rules}},
             invalid_records_per_minute=self.invalid_per_minute(minutes),
             schema_compliance_rate=self.schema_conformant_share, dlq_rate=self.dlq_rate, tombstones=self.tombstones,
             valid_share=self.valid_share, schema_conformant_share=self.schema_conformant_share,

@@ -34,6 +34,7 @@ ValueFormat = Literal["avro", "protobuf", "json_schema", "json"]
 REGISTRY_FORMATS = frozenset({"avro", "protobuf", "json_schema"})
 """Value formats in Confluent's wire format: a schema id registered under the pipeline's subject."""
 Guarantee = Literal["exactly_once", "at_least_once"]
+ContractRules = Literal["enforce", "warn", "ignore"]
 
 #: Expectations that judge a whole window, not a record. They feed KPIs and never route.
 WINDOW_EXPECTATIONS = frozenset(
@@ -112,6 +113,9 @@ class Pipeline:
     tags: tuple[str, ...] = ()
     tombstones: Literal["pass", "dlq"] | None = None
     """A null value: `pass` to the valid topic (a delete), `dlq`, or None: `pass` from compacted sources."""
+    contract_rules: ContractRules = "enforce"
+    """The data-contract rules of the subject's versions (their `ruleSet`): enforced as their `onFailure`
+    says, all as warnings, or not at all."""
     subject_line: int = field(default=1, compare=False)
     """The line of `subject`, else of `source`/`sources` (the default subject comes from it)."""
     subject_given: bool = field(default=False, compare=False)
@@ -122,7 +126,7 @@ class Pipeline:
 _TOP_KEYS = frozenset({
     "name", "source", "sources", "valid_topic", "dlq_topic", "value_format", "subject",
     "expectations", "window", "suite", "commit", "guarantee", "kpi_topic", "metrics_port", "dlq_limit",
-    "owners", "tags", "tombstones",
+    "owners", "tags", "tombstones", "contract_rules",
 })
 _RULE_KEYS = frozenset({"expectation", "name", "severity", "kwargs"})
 
@@ -220,6 +224,12 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         limit_first = doc.integer(limit["first_records"][1], "`dlq_limit.first_records`", 0) if "first_records" in limit else 0
 
     tombstones = doc.choice(top["tombstones"][1], "`tombstones`", ("pass", "dlq")) if "tombstones" in top else None
+    contract_rules = Pipeline.contract_rules
+    if "contract_rules" in top:
+        if value_format not in REGISTRY_FORMATS:
+            raise doc.error(top["contract_rules"][0], "`contract_rules` applies to a registry's data contracts, and "
+                                                      "JSON values (`value_format: json`) have no registered schema")
+        contract_rules = doc.choice(top["contract_rules"][1], "`contract_rules`", ("enforce", "warn", "ignore"))
     owners, tags = (tuple(doc.string(n, f"each of `{key}`") for n in doc.sequence(top[key][1], f"`{key}`"))
                     if key in top else () for key in ("owners", "tags"))
     return Pipeline(
@@ -230,7 +240,7 @@ def load_pipeline(path: str | os.PathLike[str], *, check_rules: bool = True) -> 
         guarantee=guarantee, kpi_topic=kpi_topic, metrics_port=metrics_port,  # type: ignore[arg-type]
         dlq_limit_ratio=limit_ratio, dlq_limit_windows=limit_windows, dlq_limit_first_records=limit_first,
         suite_file=suite_file,
-        owners=owners, tags=tags, tombstones=tombstones,  # type: ignore[arg-type]
+        owners=owners, tags=tags, tombstones=tombstones, contract_rules=contract_rules,  # type: ignore[arg-type]
         subject_line=subject_key.start_mark.line + 1, subject_given="subject" in top,
     )
 

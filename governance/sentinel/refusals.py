@@ -21,7 +21,8 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from governance.kafka import KafkaSettings
 from governance.kafka.limits import OutputLimits, Refusal, read_limits
 from governance.kafka.transactions import about_one_record, refusal_of
-from governance.sentinel.headers import CONTEXT_PREFIXES, OMITTED, OMITTED_REASON, ORIGINAL_TIMESTAMP, dlq_headers
+from governance.sentinel.headers import (CONTEXT_PREFIXES, OMITTED, OMITTED_REASON, ORIGINAL_TIMESTAMP, ContractBreach,
+                                         dlq_headers)
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,11 @@ class RefusalLadder:
 
     def dead_letter_headers(self, message: Any, original: Sequence[tuple[str, bytes]] | None, stage: str,
                             failed_rules: Sequence[tuple[str, str]], exception_class: str | None,
-                            exception_message: str | None) -> Headers:
+                            exception_message: str | None, contract: ContractBreach | None = None) -> Headers:
         return dlq_headers(
             original, topic=message.topic(), partition=message.partition(), offset=message.offset(), stage=stage,
             pipeline=self.pipeline, failed_rules=failed_rules,
-            exception_class=exception_class, exception_message=exception_message,
+            exception_class=exception_class, exception_message=exception_message, contract=contract,
         )
 
     def place(self, message: Any, valid: bool, topic: str, key: bytes | None, value: bytes | None,

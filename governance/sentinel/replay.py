@@ -226,14 +226,16 @@ def _move(txn: Any, ladder: Any, pipeline: Pipeline, moving: list[tuple[Any, str
 
 def _judge(pipeline: Pipeline, registry_url: str | None, register: bool) -> Callable[[list[Any]], list[Any]]:
     """`register`: writer schemas of moved records go under the valid topic's subject too (not in a dry run)."""
+    from governance.sentinel.contracts import of_decoder
     from governance.sentinel.decode import Decoder
     from governance.sentinel.judge import SentinelJudge
     from governance.sentinel.valid_subject import valid_subject
     from governance.sentinel.validate import RecordValidator
 
-    return SentinelJudge(Decoder(pipeline.value_format, registry_url, pipeline.subject,
-                                 valid_subject=valid_subject(pipeline.valid_topic, pipeline.subject) if register else None),
-                         RecordValidator(pipeline.record_rules))
+    decoder = Decoder(pipeline.value_format, registry_url, pipeline.subject,
+                      valid_subject=valid_subject(pipeline.valid_topic, pipeline.subject) if register else None)
+    return SentinelJudge(decoder, RecordValidator(pipeline.record_rules),
+                         contracts=of_decoder(decoder, pipeline.contract_rules))
 
 
 def _ledger(consumer: Any, ledger: str) -> set[tuple[int, int]]:

@@ -273,8 +273,8 @@ class Router:
             else:
                 stage = verdict.stage or "validate"
                 topic = config.dlq_topic
-                headers = ladder.dead_letter_headers(message, headers, stage, verdict.failed_rules,
-                                                     verdict.exception_class, verdict.exception_message)
+                headers = ladder.dead_letter_headers(message, headers, stage, verdict.failed_rules, verdict.exception_class,
+                                                     verdict.exception_message, verdict.contract)
                 pending.invalid += 1
                 pending.invalid_by_stage[stage] = pending.invalid_by_stage.get(stage, 0) + 1
             size = (len(value) if value else 0) + (len(key) if key else 0)

@@ -10,6 +10,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 from confluent_kafka import Message
 
+from governance.sentinel.headers import ContractBreach
+
 Stage = Literal["deserialize", "validate", "produce"]
 ExtraRecord = tuple[str, bytes | None, bytes | None]
 """(topic, key, value) of a record written in the same transaction, for example a KPI record."""
@@ -44,6 +46,8 @@ class Verdict:
     failed_rules: tuple[tuple[str, str], ...] = ()
     exception_class: str | None = None
     exception_message: str | None = None
+    contract: ContractBreach | None = None
+    """The data-contract rule its `__rule.*` DLQ headers name, when one made it invalid."""
 
 
 Judge = Callable[[list[Message]], list[Verdict]]

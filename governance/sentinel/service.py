@@ -81,6 +81,8 @@ class Preparation:
     created: list[str]
     kpi_schema_id: int | None
     pass_tombstones: frozenset[str]
+    contracts: tuple[Any, ...] = ()
+    """The data contracts of the subject's versions (`contracts.VersionContract`), as the banner says them."""
 
 
 def prepare(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions) -> Preparation:
@@ -89,14 +91,17 @@ def prepare(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions) ->
     is wrong)."""
     from governance.sentinel import topics
     from governance.sentinel.columns import check_pipeline_columns
+    from governance.sentinel.contracts import subject_contracts
 
+    contracts: list[Any] = []
     if pipeline.value_format == "json":
         columns = "JSON values have no schema: a rule column that no record of a window has is reported per window"
     else:
         columns = check_pipeline_columns(pipeline, options.registry_url) if options.registry_url else None
+        contracts = subject_contracts(pipeline, options.registry_url) if options.registry_url else []
     created = topics.prepare(settings, pipeline)
     kpi_schema_id = topics.register_kpi_schema(options.registry_url, pipeline) if options.registry_url else None
-    return Preparation(columns, created, kpi_schema_id, _tombstone_sources(pipeline, settings))
+    return Preparation(columns, created, kpi_schema_id, _tombstone_sources(pipeline, settings), tuple(contracts))
 
 
 def _tombstone_sources(pipeline: Pipeline, settings: KafkaSettings) -> frozenset[str]:
@@ -134,9 +139,11 @@ class Sentinel:
                  out: TextIO = sys.stderr) -> None:
         """No network I/O: `connect` prepares Kafka and the registry, and the router connects in `run()`."""
         from governance.sentinel.collector import CommitCollector
+        from governance.sentinel.contracts import rule_severities
         from governance.sentinel.health import Bounds, Health
         from governance.sentinel.judge import JudgeSpec
         from governance.sentinel.kpi import AvroKpiEncoder, DlqLimit, FirstRecordsLimit, KpiTracker, json_kpi
+        from governance.sentinel.metrics import RuleInfo
         from governance.sentinel.router import Router, RouterConfig
         from governance.sentinel.status import Console, StatusLine
         from governance.sentinel.validate import WindowValidator
@@ -147,6 +154,9 @@ class Sentinel:
         self.instance = options.instance_id or uuid.uuid4().hex[:12]
         self.columns, self.created = prepared.columns, prepared.created
         self.kpi_schema_id, self.pass_tombstones = prepared.kpi_schema_id, prepared.pass_tombstones
+        self.contracts = prepared.contracts
+        self.contract_rules = rule_severities(prepared.contracts)
+        """Each contract rule's severity (`contract:<name>`): those of the versions at start, and of any later one."""
 
         self.window_validator = WindowValidator(pipeline.window_rules) if pipeline.window_rules else None
         window_columns = tuple(dict.fromkeys(c for r in pipeline.window_rules for c in r.columns()))
@@ -159,7 +169,7 @@ class Sentinel:
         window_validator = self.window_validator
         self.tracker = KpiTracker(
             pipeline.name, self.instance, pipeline.kpi_topic,
-            pipeline.window_seconds, [r.name for r in pipeline.record_rules],
+            pipeline.window_seconds, [r.name for r in pipeline.record_rules] + list(self.contract_rules),
             # Without a registry (JSON pipelines) the same record is written as JSON.
             encode=AvroKpiEncoder(self.kpi_schema_id) if self.kpi_schema_id is not None else json_kpi,
             window_judge=(lambda rows: [(r.rule, r.success, r.observed_value) for r in window_validator.validate(rows)])
@@ -170,7 +180,11 @@ class Sentinel:
         spec = JudgeSpec.of(pipeline.record_rules, value_format=pipeline.value_format,
                             registry_url=options.registry_url, subject=pipeline.subject, window_columns=window_columns,
                             watched_columns=watched, pass_tombstones=self.pass_tombstones,
-                            valid_subject=valid_subject(pipeline.valid_topic, pipeline.subject))
+                            valid_subject=valid_subject(pipeline.valid_topic, pipeline.subject),
+                            contract_rules=pipeline.contract_rules)
+        self.rule_infos = [RuleInfo(r.name, r.severity) for r in pipeline.record_rules] + [
+            RuleInfo(name, severity) for name, severity in self.contract_rules.items()]
+        """What /metrics labels each record rule with; a later schema version's contract rules join it."""
         self.collector = CommitCollector()
         self.pool = None
         if options.workers:
@@ -217,6 +231,9 @@ class Sentinel:
             self.first_record_at = now
         self.last_record_at = now
         self.tracker.observe(tally)
+        new = [rule for rule in tally.rule_failures if rule.startswith("contract:") and rule not in self.contract_rules]
+        if new:
+            self._learn_contract_rules(new)
         if tally.foreign_subjects and not self._told_foreign:
             self._told_foreign = True
             (other, count), *_ = sorted(tally.foreign_subjects.items(), key=lambda item: -item[1])
@@ -224,6 +241,29 @@ class Sentinel:
                 "%s record(s) of a batch carry schema ids of subject %s, not %s (`subject` in %s): they go to the "
                 "DLQ at stage deserialize; is `subject` right?", f"{count:,}", other, self.pipeline.subject,
                 self.pipeline.path)
+
+    def _learn_contract_rules(self, new: list[str]) -> None:
+        """Records failed contract rules of a version registered since the start: read the subject's
+        contracts again for their severity (on /metrics), and say which rules are enforced now."""
+        from governance.sentinel.contracts import describe, rule_severities, subject_contracts
+        from governance.sentinel.metrics import RuleInfo
+
+        assert self.options.registry_url is not None
+        try:
+            contracts = subject_contracts(self.pipeline, self.options.registry_url)
+        except GovernanceError as e:  # the judge enforces them already; only their labels are missing
+            logging.getLogger("governance.sentinel").warning("cannot read the contracts of %s again: %s",
+                                                             self.pipeline.subject, e.message)
+            contracts = []
+        else:
+            self.console.line("\n".join([f"sentinel {self.pipeline.name}: a version of {self.pipeline.subject} "
+                                          "registered since the start has data-contract rules",
+                                          *describe(self.pipeline, contracts)]))
+        known = rule_severities(contracts)
+        for name in dict.fromkeys([*known, *new]):
+            if name not in self.contract_rules:
+                self.contract_rules[name] = known.get(name, "unknown")
+                self.rule_infos.append(RuleInfo(name, self.contract_rules[name]))
 
     def _on_window(self, record: Any) -> None:
         """A KpiWindow whose transaction committed."""
@@ -246,14 +286,14 @@ class Sentinel:
     def _metrics_server(self) -> Any:
         from prometheus_client import CollectorRegistry
 
-        from governance.sentinel.metrics import MetricsServer, RuleInfo, SentinelCollector
+        from governance.sentinel.metrics import MetricsServer, SentinelCollector
 
         from_file = self.options.metrics_port is None
         port = self.pipeline.metrics_port if from_file else self.options.metrics_port
         if port is None:
             return None
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(SentinelCollector(self.pipeline.name, [RuleInfo(r.name, r.severity) for r in self.pipeline.record_rules],
+        registry.register(SentinelCollector(self.pipeline.name, self.rule_infos,
                                             self.tracker.snapshot, self.router.stats,
                                             self.reporter.stats if self.reporter else None, self.health))
         try:
@@ -277,7 +317,7 @@ class Sentinel:
 
         pipeline, console, metrics, reporter = self.pipeline, self.console, self.metrics, self.reporter
         console.line(_banner(pipeline, self.settings, self.options, self.instance, self.created, self.kpi_schema_id,
-                             metrics.url if metrics else None, self.columns, self.pass_tombstones))
+                             metrics.url if metrics else None, self.columns, self.pass_tombstones, self.contracts))
         taken_over: InstanceTakenOver | None = None
         idle = (_IdleWatch(self._stop, self.router.assigned, lambda: self.last_record_at, self.options.idle_exit_s)
                 if self.options.idle_exit_s else None)
@@ -359,7 +399,7 @@ def run(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, out: T
 
 def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, instance: str,
             created: list[str], kpi_schema_id: int | None, metrics_url: str | None, columns: str | None,
-            pass_tombstones: frozenset[str] = frozenset()) -> str:
+            pass_tombstones: frozenset[str] = frozenset(), contracts: tuple[Any, ...] = ()) -> str:
     def rule_line(rule: Rule, kind: str) -> str:
         return f"    line {rule.line:<4} [{kind}] {rule.describe()}"
 
@@ -400,6 +440,10 @@ def _banner(pipeline: Pipeline, settings: KafkaSettings, options: RunOptions, in
     if pipeline.window_rules:
         lines.append(f"  window rules ({len(pipeline.window_rules)}):")
         lines += [rule_line(r, "window") for r in pipeline.window_rules]
+    if pipeline.value_format != "json" and options.registry_url:
+        from governance.sentinel.contracts import describe
+
+        lines += describe(pipeline, contracts)
     lines.append("  running; Ctrl-C or SIGTERM commits the open transaction and stops")
     return "\n".join(lines)
 

@@ -58,8 +58,9 @@ class ValidSubject:
             request: dict[str, Any] = {"schema": body["schema"]}
             if body.get("schemaType", "AVRO") != "AVRO":
                 request["schemaType"] = body["schemaType"]
-            if body.get("references"):
-                request["references"] = body["references"]
+            for key in ("references", "metadata", "ruleSet"):  # all part of what makes it the same schema (and id)
+                if body.get(key):
+                    request[key] = body[key]
             answer = self.registry.call("POST", f"/subjects/{subject_path(self.subject)}/versions", request)
         except RegistryClientError as e:
             if e.status >= 500:

@@ -177,3 +177,41 @@ def test_options_set_env_and_platform_instance(tmp_path: Path) -> None:
     mapper = Mapper(estate_of(PROJECT), DataHubOptions(env="DEV", platform_instance="eu-cluster"))
     assert mapper.dataset_urn(topic("payments")) == \
         "urn:li:dataset:(urn:li:dataPlatform:kafka,eu-cluster.payments,DEV)"
+
+
+def test_the_data_contract_rules_a_sentinel_enforces_are_assertions_with_window_results(
+        registry_url: str, unique_name: str, tmp_path: Path) -> None:
+    """Each rule of the subject's ruleSets, as the latest version that has it says; a warning rule too."""
+    import json
+
+    from confluent_kafka.schema_registry import Rule, RuleKind, RuleMode, RuleSet, Schema, SchemaRegistryClient
+
+    from governance.lineage.build import pipeline_estate
+
+    def rule(name: str, expr: str, on_failure: str) -> Rule:
+        return Rule(name=name, doc=None, kind=RuleKind.CONDITION, mode=RuleMode.WRITE, type="CEL", tags=None,
+                    params=None, expr=expr, on_success=None, on_failure=on_failure, disabled=None)
+
+    schema = json.dumps({"type": "record", "name": "P", "fields": [{"name": "amount", "type": "double"}]})
+    client = SchemaRegistryClient({"url": registry_url})
+    client.register_schema(f"{unique_name}-value", Schema(schema, "AVRO", rule_set=RuleSet(None, [
+        rule("positive", "message.amount > 0.0", "DLQ"), rule("small", "message.amount < 100.0", "NONE")])))
+    (tmp_path / "rules").mkdir()
+    path = tmp_path / "rules" / "p.yml"
+    path.write_text(f"name: {unique_name}\nsource: {unique_name}\n")
+
+    estate = pipeline_estate(path, registry_url)
+    (job,) = estate.jobs
+    assert [(a.rule, a.expectation_type, a.severity, a.kwargs["expr"]) for a in job.assertions] == [
+        ("contract:positive", "CEL", "critical", "message.amount > 0.0"),
+        ("contract:small", "CEL", "warning", "message.amount < 100.0")]
+    mapper = Mapper(estate)
+    info = mapper.assertion_mcps(job.assertions[0], job)[0].aspect
+    assert (info.customAssertion.nativeType, info.customProperties["rule"]) == ("CEL", "contract:positive")
+    kpi = {"instance": "i", "window_start": 0, "window_end": 60_000,
+           "window": {"records_in": 10, "valid": 7, "invalid": 3, "schema_failures": 0, "valid_share": 0.7,
+                      "schema_conformant_share": 1.0, "dlq_rate": 0.3, "invalid_records_per_minute": 3.0,
+                      "rule_failures": {"contract:positive": 3}}}
+    events = {e.aspect.assertionUrn: e.aspect.result for e in mapper.window_results(job, kpi)}
+    positive, small = (events[mapper.assertion_urn(a)] for a in job.assertions)
+    assert (positive.type, positive.unexpectedCount, small.type, small.unexpectedCount) == ("FAILURE", 3, "SUCCESS", 0)

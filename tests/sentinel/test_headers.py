@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from governance.sentinel import headers as h
-from governance.sentinel.headers import DeadLetter, FailedRule, dead_letter, dlq_headers, original_headers
+from governance.sentinel.headers import ContractBreach, DeadLetter, FailedRule, dead_letter, dlq_headers, original_headers
 
 OWN = [("trace-id", b"abc"), ("seq", b"7")]
 
@@ -78,6 +78,22 @@ def test_damaged_values_read_as_missing() -> None:
 def test_every_name_has_a_context_prefix_so_the_records_own_headers_never_include_one() -> None:
     names = [value for name, value in vars(h).items()
              if name.isupper() and isinstance(value, str) and not name.endswith("PREFIX")]
-    assert len(names) == 12
+    assert len(names) == 17
     assert all(name.startswith(h.CONTEXT_PREFIXES) for name in names)
     assert original_headers([(name, b"") for name in names]) == []
+
+
+def test_a_contract_breach_adds_confluents_rule_headers_as_its_dlq_action_writes_them() -> None:
+    breach = ContractBreach("positive", "WRITE", "orders-value", "Rule expr failed: message.amount > 0")
+    written = _written(failed_rules=[("contract:positive", "message.amount > 0 failed")], contract=breach)
+
+    assert written[-5:] == [("__rule.name", b"positive"), ("__rule.mode", b"WRITE"), ("__rule.subject", b"orders-value"),
+                            ("__rule.topic", b"orders"), ("__rule.exception", b"Rule expr failed: message.amount > 0")]
+    dead = dead_letter(written)
+    assert (dead.contract, dead.rule_topic, dead.rules) == (breach, "orders", ["contract:positive"])
+    assert original_headers(written) == OWN
+
+
+def test_without_a_breach_there_are_no_rule_headers() -> None:
+    assert not [name for name, _ in _written() if name.startswith(h.RULE_PREFIX)]
+    assert dead_letter(_written()).contract is None

@@ -92,6 +92,13 @@ def test_every_setting(tmp_path: Path) -> None:
         p.name = "other"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("given, read", [("", "enforce"), ("contract_rules: warn\n", "warn"),
+                                         ("contract_rules: ignore\n", "ignore")])
+def test_contract_rules_are_enforced_unless_the_pipeline_says_warn_or_ignore(tmp_path: Path, given: str,
+                                                                            read: str) -> None:
+    assert load_pipeline(write(tmp_path, "name: x\nsource: t\n" + given)).contract_rules == read
+
+
 def test_a_protobuf_pipeline_reads_ids_registered_under_the_sources_subject(tmp_path: Path) -> None:
     p = load_pipeline(write(tmp_path, "name: s\nsource: shipments\nvalue_format: protobuf\n"))
     assert (p.value_format, p.subject) == ("protobuf", "shipments-value")
@@ -151,6 +158,9 @@ HEAD = "name: x\nsource: t\nvalue_format: json\n"
      "unknown key `mostly` beside `kwargs`"),
     (HEAD + "expectations:\n  - {expectation: expect_column_values_to_not_be_null, column: a}\n"
      "  - {expectation: expect_column_values_to_not_be_null, column: a}\n", 6, "already used on line 5"),
+    ("name: x\nsource: t\ncontract_rules: strict\n", 3, "`contract_rules` must be one of enforce, warn, ignore, not 'strict'"),
+    ("name: x\nsource: t\nvalue_format: json\ncontract_rules: warn\n", 4,
+     "`contract_rules` applies to a registry's data contracts, and JSON values"),
     ("name: x\nsource: t\ndlq_topic: t\n", 1, "must all differ"),
     (HEAD + "name: y\n", 4, "duplicate key `name`"),
 ])
@@ -172,6 +182,7 @@ def test_each_mistake_names_file_and_line(tmp_path: Path, body: str, line: int, 
     (HEAD + "expectations:\n  - expectation: expect_column_values_to_not_be_null\n    column: a\n    severity: warn\n",
      "warning"),
     (HEAD + "guarantee: exactly-once\n", "exactly_once"),
+    ("name: x\nsource: t\ncontract_rules: enforced\n", "enforce"),
 ])
 def test_a_near_miss_names_what_was_meant(tmp_path: Path, body: str, meant: str) -> None:
     path = tmp_path / "p.yml"
