@@ -137,12 +137,17 @@ def sentinel_available() -> bool:
 
 
 def write_pipeline(tmp: Path, name: str, source: str, valid: str, dlq: str, commit_every: int,
-                   value_format: str = "avro") -> Path:
+                   value_format: str = "avro", contract: bool = False) -> Path:
+    """The bench pipeline for one run: the five rules as GX expectations with the subject's data contract
+    ignored, or (`contract`) the same five rules as the subject's contract only, without expectations."""
     import yaml
 
     spec = yaml.safe_load(PIPELINE_TEMPLATE.read_text())
     spec.update(name=name, source=source, valid_topic=valid, dlq_topic=dlq, subject=f"{source}-value",
-                value_format=value_format, commit={"every_records": commit_every, "every_ms": 1000})
+                value_format=value_format, commit={"every_records": commit_every, "every_ms": 1000},
+                contract_rules="enforce" if contract else "ignore")
+    if contract:
+        spec["expectations"] = []
     path = tmp / f"{name}.yml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path

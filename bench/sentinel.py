@@ -8,7 +8,7 @@
 One topic of RECORDS ten-field Avro records (Confluent wire format; the schema is
 registered under `<topic>-value` in the registry, with the CEL rule set of path c),
 of which INVALID_RATIO break exactly one of five rules (each rule in turn), spread
-evenly through the topic. Six paths read it, each in its own process so that
+evenly through the topic. Seven paths read it, each in its own process so that
 its peak RSS (its process tree at its largest, see bench.children.run_child) is its alone:
 
   a  passthrough: governance.sentinel.router.Router with an always-valid judge,
@@ -18,6 +18,10 @@ its peak RSS (its process tree at its largest, see bench.children.run_child) is 
      default (one per usable core but one, at most 4). All records. Its time is
      the one it prints (first record consumed to last commit), taken from the
      records/s it prints after it when there (those use the unrounded time).
+     The subject's data contract is ignored (`contract_rules: ignore`).
+  k  the sentinel with the same five rules as the subject's data contract
+     instead: path c's CEL rule set enforced by the sentinel (`contract_rules:
+     enforce`, no expectations; governance.contracts). All records.
   c  Confluent data contracts: confluent_kafka's AvroDeserializer with the same
      five checks as CEL CONDITION rules (onFailure DLQ) in the schema's ruleSet,
      Confluent's own DlqAction teeing failures to the DLQ. The first
@@ -42,7 +46,7 @@ its peak RSS (its process tree at its largest, see bench.children.run_child) is 
 With --format protobuf the same records are written as Protobuf (bench/payments_proto.py: the
 Payment as a `.proto` file registered as PROTOBUF, Confluent's Protobuf wire format) and a, b
 (`value_format: protobuf`) and e (protobuf-java's DynamicMessage from the registry's descriptor)
-read them; c, d and f are Avro only. A further path, v, runs the sentinel on the same records
+read them; c, d, k and f are Avro only. A further path, v, runs the sentinel on the same records
 as Avro (a topic of their own), for the ratio of its Protobuf throughput to its Avro.
 
 With --format json_schema the same records are also written as JSON Schema records
@@ -57,9 +61,9 @@ a then copies the JSON Schema topic (its larger records); the peers c-f read Avr
 and are not run. v and j come with b (`--only a,b` runs them too); bench.sentinel_report
 lists each format's paths (PATHS).
 
-Before a, b, e and f, an unmeasured passthrough of the first WARMUP records warms the
+Before a, b, k, e and f, an unmeasured passthrough of the first WARMUP records warms the
 broker up (a broker fresh from start-up commits small transactions several
-times slower for its first few seconds). With --repeat K, a, b, e and f run K times
+times slower for its first few seconds). With --repeat K, a, b, k, e and f run K times
 each, taking turns on the same topic (fresh output topics and consumer groups
 each time), and the table shows the fastest try of each: other work on the
 machine then slows both alike.
@@ -126,7 +130,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
     source = sources[source_format]
     tries = range(1, args.repeat + 1)
     # Fresh output topics (and consumer groups) for every path and every try.
-    keys = [f"{p}{k}" for p in "abef" + second for k in tries] + ["c1", "d1", "w1"]
+    keys = [f"{p}{k}" for p in "abkef" + second for k in tries] + ["c1", "d1", "w1"]
     outputs = {key: (f"bench-sentinel-{run}-{key}-valid", f"bench-sentinel-{run}-{key}-dlq") for key in keys}
     create_topics(bootstrap, list(sources.values()), args.partitions)
     # The broker stamps each output when it appends it: the outside clock (outside_seconds).
@@ -139,6 +143,10 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
             create_topics(bootstrap, [f"{name}-kpi"], 1)
             pipelines[f"{key}{k}"] = write_pipeline(tmp, name, sources[value_format], *outputs[f"{key}{k}"],
                                                     args.commit_every, value_format)
+        if "k" in only:
+            name = f"bench-sentinel-{run}-k{k}"
+            create_topics(bootstrap, [f"{name}-kpi"], 1)
+            pipelines[f"k{k}"] = write_pipeline(tmp, name, source, *outputs[f"k{k}"], args.commit_every, contract=True)
     compiled = compiled_rules(pipelines["b1"])
     print(f"records {n:,} ({args.format}), {args.invalid_ratio:.0%} invalid, {args.partitions} partitions, "
           f"commit every {args.commit_every:,} records or 1000 ms", flush=True)
@@ -151,7 +159,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         print(f"produced {n:,} records ({bad:,} invalid) as {value_format} (schema id {schema_id}) to {topic} "
               f"in {time.monotonic() - started:.1f} s", flush=True)
 
-    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abcdefvj"}
+    results: dict[str, list[dict[str, Any]]] = {p: [] for p in "abkcdefvj"}
     notes: list[str] = []
 
     def child(path: str, key: str, target: int, keep: bool = True) -> dict[str, Any] | None:
@@ -240,18 +248,18 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         except (OSError, subprocess.CalledProcessError) as e:
             notes.append(f"the Quix Streams venv could not be made: f not measured ({e})")
             print(notes[-1], flush=True)
-    have_sentinel = bool(only & {"b", second}) and sentinel_available()
-    if only & {"b", second} and not have_sentinel:
+    have_sentinel = bool(only & {"b", "k", second}) and sentinel_available()
+    if only & {"b", "k", second} and not have_sentinel:
         notes.append("`governance sentinel run` is not available (`sentinel run --help` fails): "
-                     f"{', '.join(sorted(only & {'b', second}))} not measured")
+                     f"{', '.join(sorted(only & {'b', 'k', second}))} not measured")
         print(notes[-1], flush=True)
-    if args.warmup and only & {"a", "b", "e", "f", second}:
+    if args.warmup and only & {"a", "b", "k", "e", "f", second}:
         # A broker fresh from start-up is slower (its JIT has not warmed up; most visible with
         # many small transactions), which would penalise whichever path runs first.
         target = min(args.warmup, n)
         print(f"warm-up: passthrough of {target:,} records, not measured ...", flush=True)
         child("passthrough", "w1", target, keep=False)
-    for k in tries:  # a, b, v or j, e and f take turns, so load from elsewhere on the machine hits them alike
+    for k in tries:  # a, b, k, v or j, e and f take turns, so load from elsewhere on the machine hits them alike
         suffix = f" (try {k} of {args.repeat})" if args.repeat > 1 else ""
         if "a" in only:
             print(f"a) passthrough copier{suffix} ...", flush=True)
@@ -261,6 +269,9 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
         if have_sentinel and "b" in only:
             print(f"b) governance sentinel run{suffix} ...", flush=True)
             sentinel("b", k)
+        if have_sentinel and "k" in only:
+            print(f"k) governance sentinel run, the five rules as the subject's data contract{suffix} ...", flush=True)
+            sentinel("k", k)
         if have_sentinel and second in only:
             print(f"{second}) governance sentinel run, the same records as {second_format}{suffix} ...", flush=True)
             sentinel(second, k)
@@ -295,7 +306,7 @@ def bench(args: argparse.Namespace, bootstrap: str, registry: str, tmp: Path) ->
                      "(governance.sentinel.fastpath); path d judges all of them with GX")
     if results["e"]:
         notes.append("path e commits every 1000 ms only: Kafka Streams has no record-count commit")
-    for key in "abefvj":
+    for key in "abkefvj":
         if len(results[key]) > 1:
             rates = ", ".join(f"{r['records'] / max(r['seconds'], 1e-9):,.0f}" for r in results[key])
             notes.append(f"path {key}, records/s of each try: {rates} (the table has the fastest)")
@@ -344,7 +355,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500_000,
                         help="records of an unmeasured passthrough run first, to warm the broker up (0: none)")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="run a, b (with v or j), e and f this many times each, in turns, "
+                        help="run a, b (with v or j), k, e and f this many times each, in turns, "
                              "and report the fastest of each")
     parser.add_argument("--log-dir", type=Path, help="keep each path's output (and the pipeline file) here")
     parser.add_argument("--bootstrap-servers")

@@ -28,6 +28,7 @@ def load() -> str:
 LABELS = {
     "a": "a passthrough (ceiling)",
     "b": "b sentinel",
+    "k": "k sentinel, rules as contract",
     "v": "v sentinel, same records Avro",
     "c": "c data contracts (CEL, DLQ)",
     "d": "d GX per record",
@@ -35,8 +36,8 @@ LABELS = {
     "f": "f Quix Streams app",
     "j": "j sentinel, JSON Schema",
 }
-PATHS = {"avro": "abcdef", "protobuf": "abve", "json_schema": "abj"}
-"""The paths of each --format, the table's rows: c, d and f read Avro only, e Avro or Protobuf; v is the
+PATHS = {"avro": "abkcdef", "protobuf": "abve", "json_schema": "abj"}
+"""The paths of each --format, the table's rows: c, d, k and f read Avro only, e Avro or Protobuf; v is the
 sentinel on the Protobuf records as Avro, j on the Avro records as JSON Schema."""
 READ = {
     "avro": "every path reads the same payments in Confluent's Avro wire format",
@@ -51,6 +52,7 @@ def report(rows: dict[str, dict[str, Any]], commit_every: int, notes: list[str],
         return row["records"] / row["seconds"] if row and row["seconds"] > 0 else None
 
     base, contract, streams, quix, own_avro, json_rate = rate("a"), rate("c"), rate("e"), rate("f"), rate("v"), rate("j")
+    in_stream = rate("k")
     print()
     print(f"{value_format}: {READ[value_format]}")
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores")
@@ -85,6 +87,10 @@ def report(rows: dict[str, dict[str, Any]], commit_every: int, notes: list[str],
          lambda: f"{s_rate / streams:.3f}x"),
         ("sentinel >= 3x Quix Streams", "bf", s_rate is not None and quix is not None, lambda: s_rate >= 3 * quix,
          lambda: f"{s_rate / quix:.2f}x"),
+        ("contract rules in the sentinel >= 0.8x the same as GX rules", "bk", s_rate is not None and in_stream is not None,
+         lambda: in_stream >= 0.8 * s_rate, lambda: f"{in_stream / s_rate:.3f}x"),
+        ("contract rules in the sentinel >= 100x data contracts", "kc", in_stream is not None and contract is not None,
+         lambda: in_stream >= 100 * contract, lambda: f"{in_stream / contract:.1f}x"),
         ("sentinel on Protobuf >= 0.8x on Avro", "bv", s_rate is not None and own_avro is not None,
          lambda: s_rate >= 0.8 * own_avro, lambda: f"{s_rate / own_avro:.3f}x"),
         ("JSON Schema sentinel >= 0.7x Avro sentinel", "bj", s_rate is not None and json_rate is not None,
