@@ -23,6 +23,16 @@ class GovernanceError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
+class Unreachable(GovernanceError):
+    """Kafka or the schema registry did not answer: nothing in the command to fix, and the same command
+    may work later. Exit 2 like any error, except where a supervisor should retry (`sentinel run`)."""
+
+
+EX_TEMPFAIL = 75
+"""sysexits.h's "try again later": `sentinel run`'s exit when Kafka or the registry is unreachable at start,
+so that a supervisor restarts it (the systemd unit prevents restarts on 2, a mistake to fix)."""
+
+
 class InvalidSchemaError(GovernanceError, ValueError):
     """A schema text that is not valid in its format (Avro today); every schema format raises it.
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from governance.cli.options import CONTEXT, RegistryFlag, kafka_options, registry_option
-from governance.errors import GovernanceError
+from governance.errors import EX_TEMPFAIL, GovernanceError, Unreachable
 from governance.extras import needs, require
 from governance.kafka.settings import KafkaSettings
 
@@ -80,7 +80,7 @@ def sentinel_check(pipeline_file: Path, registry: RegistryFlag) -> None:
                 click.echo(f"  columns {check_pipeline_columns(p, registry_url)}")
                 click.echo("\n".join(describe(p, subject_contracts(p, registry_url))))
             except GovernanceError as e:
-                if registry.flag or not e.message.startswith("cannot reach"):
+                if registry.flag or not isinstance(e, Unreachable):
                     raise
                 click.echo(f"  columns and contracts not checked: {e.message}")
     click.echo("OK")
@@ -126,9 +126,11 @@ def sentinel_run(pipeline_file: Path, settings: KafkaSettings, registry: Registr
     data-contract rule of the registry failed, Confluent's __rule.{name,mode,subject,topic,exception}.
 
     \b
-    Exit codes: 0 stopped cleanly, 2 a problem to fix (file, Kafka, registry),
-    3 stopped by the pipeline's dlq_limit (without one: the first 1,000 records
-    all went to the DLQ, committed), 130 abandoned with a second Ctrl-C.
+    Exit codes: 0 stopped cleanly, 2 a problem to fix (file, settings, another
+    process took over the instance id), 3 stopped by the pipeline's dlq_limit
+    (without one: the first 1,000 records all went to the DLQ, committed), 75
+    Kafka at start, or the registry, did not answer (nothing committed is lost;
+    a supervisor should restart it later), 130 abandoned with a second Ctrl-C.
     """
     from governance.sentinel.collector import freeze_setup_heap
     from governance.sentinel.pipeline import load_pipeline
@@ -146,10 +148,14 @@ def sentinel_run(pipeline_file: Path, settings: KafkaSettings, registry: Registr
     options = RunOptions(registry_url=registry_url, instance_id=instance_id, metrics_port=metrics_port,
                          metrics_host=metrics_host, idle_exit_s=idle_exit, live_status=live_status, reporter=reporter,
                          workers=default_workers() if workers is None else workers)
-    sentinel = Sentinel.connect(pipeline, settings, options)
-    freeze_setup_heap()
-    with operator_log(sentinel.console, pipeline.name), stop_on_signals(sentinel):
-        sentinel.run()
+    try:
+        sentinel = Sentinel.connect(pipeline, settings, options)
+        freeze_setup_heap()
+        with operator_log(sentinel.console, pipeline.name), stop_on_signals(sentinel):
+            sentinel.run()
+    except Unreachable as e:
+        e.exit_code = EX_TEMPFAIL
+        raise
 
 
 @command.command("replay")

@@ -17,7 +17,7 @@ import socket
 import time
 from typing import Any
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Unreachable
 from governance.kafka.settings import KafkaSettings
 
 _TIMEOUT_HINT = "check the address and, for a secured cluster, the properties in --kafka-config"
@@ -65,11 +65,11 @@ def first_contact(settings: KafkaSettings, timeout: float = 10.0, *, logger: Any
             now = time.monotonic()
             refused_since = None if unreachable is None else (refused_since or now)
             if unreachable is not None and refused_since is not None and now - refused_since >= refused_grace:
-                raise GovernanceError(f"Kafka at {settings.bootstrap_servers} (from {settings.source}) did not "
+                raise Unreachable(f"Kafka at {settings.bootstrap_servers} (from {settings.source}) did not "
                                       f"answer: {unreachable}.",
                                       hint=f"start the brokers (`governance stack up` starts a local one), or {hint}")
         if time.monotonic() >= deadline:
-            raise GovernanceError(f"Kafka at {settings.bootstrap_servers} (from {settings.source}) did not answer "
+            raise Unreachable(f"Kafka at {settings.bootstrap_servers} (from {settings.source}) did not answer "
                                   f"within {timeout:.0f}s: {reason}", hint=hint)
 
 

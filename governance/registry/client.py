@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Unreachable
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -51,7 +51,7 @@ class RegistryClient:
             raise RegistryClientError(e.code, code, str(message)) from None
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
-            raise GovernanceError(f"cannot reach the schema registry at {self.url}: {reason}",
+            raise Unreachable(f"cannot reach the schema registry at {self.url}: {reason}",
                                   hint=self.unreachable_hint) from None
 
     def subject_level(self, subject: str) -> str | None:

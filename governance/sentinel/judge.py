@@ -17,7 +17,7 @@ from typing import Any
 
 from confluent_kafka import Message
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Unreachable
 from governance.sentinel.contracts import WriterContracts, of_decoder
 from governance.sentinel.decode import Decoder, DecodeFailure
 from governance.sentinel.headers import ContractBreach
@@ -161,7 +161,7 @@ class SentinelJudge:
                 return self.decoder.decode_batch(values)
             except GovernanceError as e:
                 if time.monotonic() + delay > deadline:
-                    raise GovernanceError(
+                    raise (Unreachable if isinstance(e, Unreachable) else GovernanceError)(
                         f"{e.message} (still failing after {self.registry_patience_s:.0f} s)",
                         hint="the sentinel stopped without committing the batch; it resumes there once restarted",
                     ) from None

@@ -22,7 +22,7 @@ from typing import Any
 
 from confluent_kafka import Message
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Unreachable
 from governance.sentinel.judge import BatchTally, JudgeSpec
 from governance.sentinel.routing import Verdict
 
@@ -97,7 +97,8 @@ class JudgePool:
         except (EOFError, OSError):
             raise _died() from None
         if kind == "error":
-            raise GovernanceError(*body)
+            message, hint, unreachable = body
+            raise (Unreachable if unreachable else GovernanceError)(message, hint)
         if kind == "crash":
             raise RuntimeError(f"a judge worker failed:\n{body[0]}")
         return body[0], body[1]
@@ -185,6 +186,6 @@ def _serve(conn: Connection, spec: JudgeSpec) -> None:
         try:
             conn.send(("ok", *judge.judge_values(*job)))
         except GovernanceError as e:
-            conn.send(("error", e.message, e.hint))
+            conn.send(("error", e.message, e.hint, isinstance(e, Unreachable)))
         except Exception:
             conn.send(("crash", traceback.format_exc()))

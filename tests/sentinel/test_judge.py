@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Message
 
+from governance import errors
 from governance.errors import GovernanceError
 from governance.sentinel.decode import Decoder
 from governance.sentinel.judge import BatchTally, SentinelJudge
@@ -71,7 +72,7 @@ class Unreachable(Decoder):
     def decode(self, value):  # type: ignore[no-untyped-def]
         if self.failures:
             self.failures -= 1
-            raise GovernanceError("cannot reach the schema registry at http://nowhere")
+            raise errors.Unreachable("cannot reach the schema registry at http://nowhere")
         return super().decode(value)
 
 
@@ -82,5 +83,17 @@ def test_a_registry_outage_is_retried_not_blamed_on_the_records(tmp_path: Path) 
 
 def test_a_registry_outage_that_outlasts_the_patience_stops_with_a_clear_error() -> None:
     judge = SentinelJudge(Unreachable(100), RecordValidator(()), registry_patience_s=0.1)
-    with pytest.raises(GovernanceError, match="still failing after"):
+    with pytest.raises(errors.Unreachable, match="still failing after"):
         judge(messages(b"{}"))
+
+
+def test_a_decoder_mistake_that_outlasts_the_patience_is_not_told_as_an_outage() -> None:
+    """`sentinel run` exits 75 (a supervisor restarts it) for an outage only; a 4xx from the registry is not one."""
+    class Refused(Decoder):
+        def decode(self, value):  # type: ignore[no-untyped-def]
+            raise GovernanceError("schema registry http://r answered 403 to GET /schemas/ids/1")
+
+    judge = SentinelJudge(Refused("json"), RecordValidator(()), registry_patience_s=0.1)
+    with pytest.raises(GovernanceError, match="still failing after") as raised:
+        judge(messages(b"{}"))
+    assert not isinstance(raised.value, errors.Unreachable)
