@@ -9,7 +9,7 @@ GX rules). `compile_shape(text, root)` turns such an expression into a batch che
 batch's `root` values (the records for CEL, `message`; the field values for CEL_FIELD, `value`)
 and returns the indices where it is false and where it is an error, or None when the batch holds a value the
 checker does not model (a datetime, an int beyond int64, a NaN in a comparison, ...): that batch
-goes to the evaluator. Where the expression is false the verdict is complete (Confluent's
+goes to the evaluator (a Decimal is the double the evaluator makes of it). Where the expression is false the verdict is complete (Confluent's
 message for a false condition is fixed); where it is an error, the evaluator gives its text. An expression outside the shapes compiles to None: the rule stays with it.
 
 The verdict reproduces the evaluator's semantics (cel.py; property tests in
@@ -24,6 +24,7 @@ rule to the evaluator.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -455,7 +456,7 @@ class _Compiler:
                 return self.value(Lit(TYPES[node.name]))
             if node.name != self.root:
                 raise syntax.Unsupported(f"variable {node.name}")
-            return lambda xs, cache: list(xs)
+            return lambda xs, cache: _as_doubles(list(xs))
         if isinstance(node, Select):
             return self.select(node)
         if isinstance(node, Call) and node.function == "size":
@@ -513,10 +514,24 @@ class _Compiler:
                     got = list(xs)
                     for name in path:
                         got = [v.get(name, ERR) if type(v) is dict else _not_a_map(v) for v in got]
-                cache[key] = got
+                cache[key] = got = _as_doubles(got)
             return got
 
         return values
+
+
+def _as_doubles(vs: list) -> list:
+    """`vs` with each Decimal as the evaluator reads it: the nearest double (an sNaN is not modelled)."""
+    if Decimal not in set(map(type, vs)):
+        return vs
+    return [_double(v) if type(v) is Decimal else v for v in vs]
+
+
+def _double(d: Decimal) -> float:
+    try:
+        return float(d)
+    except ValueError:
+        raise _Outside from None
 
 
 def _type_call(node: Any) -> bool:
