@@ -24,8 +24,8 @@ _SPACE = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u2
 
 
 def python_regex(pattern: str) -> re.Pattern[str]:
-    """`pattern` for Python's re.search, when it means the same there as in RE2 and Rust's regex;
-    Unsupported otherwise."""
+    """`pattern` for Python's re.search, when it means the same there as in RE2 and Rust's regex (`\\s`:
+    as in Rust's); Unsupported otherwise."""
     out: list[str] = []
     i, atom = 0, False  # atom: the previous item may take a quantifier
     while i < len(pattern):
