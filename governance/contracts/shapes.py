@@ -241,7 +241,7 @@ class _Compiler:
             kind_of(v)
             return ERR
 
-        return lambda xs, cache: [present(v) for v in operand(xs, cache)]
+        return lambda xs, cache: [key in v if type(v) is dict else present(v) for v in operand(xs, cache)]
 
     def string_test(self, node: Call) -> _Values:
         if node.target is None or len(node.args) != 1 or not isinstance(node.args[0], Lit) \
