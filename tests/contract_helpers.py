@@ -1,17 +1,19 @@
 """Hypothesis strategies for CEL conditions of the compiled shapes and the records they judge
 (tests/contracts/): expressions over `message.a|b|c|n.x` (CEL) or `value` (CEL_FIELD), records with
-nulls, missing fields, ints, doubles, big ints, NaN, unicode, bytes, lists and maps."""
+nulls, missing fields, ints, doubles, big ints, NaN, decimals, unicode, white space, bytes, lists and maps."""
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
 FIELDS = ("a", "b", "c")
 REGEXES = ("^pay-[0-9]{8}$", "b", "^[A-Z]{2}$", "x|y", "(ab)+c?$", "[^a-c]", "^.$", "é+", "a.c", "^$",
-           "[0-9]{2,3}", "\\.", "(?:ab|cd)*?e", "[a\\-z]")
+           "[0-9]{2,3}", "\\.", "(?:ab|cd)*?e", "[a\\-z]", "^[^@\\s]+@[^@\\s]+$", "\\s", "^\\S+$", "[a\\s]{2}")
+TYPES = ("null_type", "int", "double", "string", "bool", "bytes", "list", "map", "uint")
 
 
 def cel_string(s: str) -> str:
@@ -33,8 +35,16 @@ def literal() -> st.SearchStrategy[str]:
     )
 
 
+spaced = st.text(st.sampled_from(" \t\n\x0b\x1c\x1f\x85\xa0\u2000\u200b\u3000a@"), max_size=5)
+"""Text of Unicode's white space and of characters Python's `\\s` counts that the evaluator's does not."""
+decimals = st.one_of(st.decimals(places=2, min_value=-10**6, max_value=10**6), st.decimals(allow_nan=False),
+                     st.sampled_from([Decimal("0.1000000000000000055511151231257827"), Decimal("1e400"), Decimal("-0"),
+                                      Decimal("NaN"), Decimal("1e-400")]))
+"""Decimals as decoders give them (no signalling NaN: the evaluator refuses a record holding one, read or not)."""
+
 values = st.one_of(
-    st.none(), st.booleans(), ints, doubles, st.floats(), st.integers(2**63, 2**70), st.text(max_size=8),
+    st.none(), st.booleans(), ints, doubles, st.floats(), st.integers(2**63, 2**70), st.text(max_size=8), spaced,
+    decimals,
     st.binary(max_size=4), st.lists(st.integers(-3, 3), max_size=3), st.sampled_from(["NEW", "PAID", "pay-00000001", "ab"]),
     st.dictionaries(st.sampled_from(["x", "y"]), st.integers(-3, 3), max_size=2),
 )
@@ -61,6 +71,9 @@ def atom(root: str) -> st.SearchStrategy[str]:
                   st.sampled_from(["startsWith", "endsWith", "contains"]), printable),
         st.builds(lambda a: f"has({a})", st.sampled_from(
             ["message.a", "message.n.x"] if root == "message" else ["value.x"])),
+        st.builds(lambda a, op, t: f"type({a}) {op} {t}", p, st.sampled_from(["==", "!="]), st.sampled_from(TYPES)),
+        st.builds(lambda t, op, a: f"{t} {op} type({a})", st.sampled_from(TYPES), st.sampled_from(["==", "!="]), p),
+        st.builds(lambda a, op, b: f"type({a}) {op} {b}", p, ops, st.one_of(literal(), p.map(lambda b: f"type({b})"))),
         p,
         st.sampled_from(["true", "false"]),
     )

@@ -5,7 +5,9 @@ re. They agree on a subset only: literal characters, `.`, character classes of c
 ranges, groups, alternation, `^`, `$` (Python's `$` also matches before a final newline, so it
 becomes `\\Z`) and quantifiers with bounds up to 1000. Escapes like `\\d`, `\\w`, `\\b` differ (Rust's
 are Unicode, RE2's ASCII), as do flags, named groups, POSIX and nested classes: those patterns are
-`Unsupported` and their rules stay with the evaluator.
+`Unsupported` and their rules stay with the evaluator. `\\s` and `\\S` are the exception: they become
+the evaluator's class, Unicode's White_Space (`governance rules suggest` writes `[^@\\s]` in e-mail and
+URL patterns); RE2's `\\s` is ASCII, the evaluator's verdict is the one the shapes reproduce.
 """
 
 from __future__ import annotations
@@ -17,20 +19,25 @@ from typing import Any
 from governance.contracts.syntax import Unsupported
 
 _META = set("\\.^$|?*+()[]{}")
+_SPACE = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+"""Rust's `\\s`, Unicode's White_Space, as the members of a Python class (Python's own adds U+001C-U+001F)."""
 
 
 def python_regex(pattern: str) -> re.Pattern[str]:
-    """`pattern` for Python's re.search, when it means the same there as in RE2 and Rust's regex;
-    Unsupported otherwise."""
+    """`pattern` for Python's re.search, when it means the same there as in RE2 and Rust's regex (`\\s`:
+    as in Rust's); Unsupported otherwise."""
     out: list[str] = []
     i, atom = 0, False  # atom: the previous item may take a quantifier
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
             nxt = pattern[i + 1:i + 2]
-            if nxt not in _META and nxt not in ("-", "/"):
+            if nxt in ("s", "S"):
+                out.append(f"[{'^' if nxt == 'S' else ''}{_SPACE}]")
+            elif nxt not in _META and nxt not in ("-", "/"):
                 raise Unsupported(f"regex escape \\{nxt}")
-            out.append(re.escape(nxt))
+            else:
+                out.append(re.escape(nxt))
             i, atom = i + 2, True
         elif c == "[":
             end, text = _regex_class(pattern, i)
@@ -120,9 +127,12 @@ def _regex_class(pattern: str, start: int) -> tuple[int, str]:
             raise Unsupported("regex class syntax")
         if c == "\\":
             nxt = pattern[i + 1:i + 2]
-            if nxt not in ("]", "\\", "-", "^", "[", "."):
+            if nxt == "s" and pattern[i + 2:i + 3] != "-" and prev != "-":
+                out.append(_SPACE)
+            elif nxt not in ("]", "\\", "-", "^", "[", "."):
                 raise Unsupported(f"regex class escape \\{nxt}")
-            out.append("\\" + nxt)
+            else:
+                out.append("\\" + nxt)
             i += 2
         else:
             out.append(c if c == "-" else re.escape(c))

@@ -2,8 +2,9 @@
 
 `tokens` splits any CEL text (cel-spec's lexical grammar: string and bytes literals in every quoting,
 raw strings, numbers, identifiers, operators, `//` comments). `parse` builds a small tree for
-the expressions the shapes compile: literals, identifiers, `.field` selection, calls (`size(x)`,
-`x.matches(re)`, `has(x.f)`), list literals, `!`, unary `-`, `&&`, `||`, comparisons and `in`.
+the expressions the shapes compile: literals, identifiers (`null_type`, `int`, ... among them), `.field`
+selection, calls (`size(x)`, `type(x)`, `x.matches(re)`, `has(x.f)`), list literals, `!`, unary `-`,
+`&&`, `||`, comparisons and `in`.
 Anything else (indexing, maps, `?:`, macros, arithmetic, uint literals) is `Unsupported`: the
 rule stays with the evaluator.
 """

@@ -1,4 +1,5 @@
-"""`matches` patterns become Python regexes only where RE2, Rust's regex and Python's re agree."""
+"""`matches` patterns become Python regexes only where RE2, Rust's regex and Python's re agree, and
+`\\s` as the evaluator's (Rust's) Unicode white space."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from governance.contracts.regexes import finder, python_regex
 from governance.contracts.syntax import Unsupported
 
 
-@pytest.mark.parametrize("pattern", ["\\d", "\\w+", "\\bx", "[[:alpha:]]", "x{,3}", "a**", "(?P<n>a)", "[a&&b]", "x{2000}"])
+@pytest.mark.parametrize("pattern", ["\\d", "\\w+", "\\bx", "[[:alpha:]]", "x{,3}", "a**", "(?P<n>a)", "[a&&b]",
+                                     "x{2000}", "[\\S]", "[\\s-z]"])
 def test_regexes_whose_meaning_differs_between_re2_and_python_are_not_compiled(pattern: str) -> None:
     with pytest.raises(Unsupported):
         python_regex(pattern)
@@ -23,3 +25,10 @@ def test_dollar_is_the_end_of_the_text_as_in_re2() -> None:
                                               ("^\\|", "match"), ("a^", "search")])
 def test_a_pattern_anchored_at_the_start_is_matched_rather_than_searched(pattern: str, how: str) -> None:
     assert finder(python_regex(pattern)).__name__ == how
+
+
+def test_white_space_is_the_evaluators_unicode_white_space_not_pythons() -> None:
+    space = python_regex("^\\s$")
+    assert all(space.search(c) for c in "\t\x0b\x85\xa0\u2000\u3000 ")
+    assert not any(space.search(c) for c in "\x1c\x1f\u200b")
+    assert python_regex("^[^@\\s]+$").search("a\x1cb") and not python_regex("^\\S+$").search("a\u3000b")

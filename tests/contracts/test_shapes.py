@@ -4,6 +4,7 @@ big ints, NaN, unicode, bytes, lists, maps, wrong types)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -54,7 +55,11 @@ def test_a_cel_field_shape_fails_the_values_the_evaluator_fails(text: str, input
     "message.id.matches('^pay-[0-9]{8}$')", "message.customer != null",
     "message.amount >= 0.0 && message.amount <= 100000.0", "message.status in ['NEW', 'PAID', 'SHIPPED', 'REFUNDED']",
     "size(message.note) >= 1 && size(message.note) <= 64", "has(message.a) ; message.a > 1",
-    "!(message.a.b <= 10.5) || message.c == 'x'",
+    "!(message.a.b <= 10.5) || message.c == 'x'", "type(message.a) != null_type",
+    "type(message.a) == null_type || (message.a >= 0.5 && message.a <= 9870.0)",
+    "has(message.a) && type(message.a) != null_type && has(message.a.b) && type(message.a.b) != null_type",
+    "null_type != type(message.a)", "type(message.a) == int || type(message.a) == double",
+    "message.a.matches('^[^@\\\\s]+@[^@\\\\s]+$')",
 ])
 def test_the_common_shapes_compile(text: str) -> None:
     assert compile_shape(text, "message") is not None
@@ -77,6 +82,19 @@ def test_a_batch_with_a_value_the_shape_does_not_model_goes_to_the_evaluator() -
     assert check([{"a": 2}, {"a": datetime.datetime(2020, 1, 1)}]) is None
     assert check([{"a": 2}, {"a": 2**64}]) is None
     assert check([{"a": 2}, {"a": 0}, {}]) == ([1], [2])
+
+
+def test_a_type_test_is_an_error_on_a_missing_field_as_in_the_evaluator() -> None:
+    check = compile_shape("type(message.a) == null_type || message.a > 1", "message")
+    assert check is not None
+    assert check([{"a": None}, {"a": 2}, {"a": 0}, {}, {"a": "x"}]) == ([2], [3, 4])
+
+
+def test_a_decimal_is_the_double_the_evaluator_reads() -> None:
+    check = compile_shape("type(message.a) == double && message.a == 0.1", "message")
+    assert check is not None
+    assert check([{"a": Decimal("0.1")}, {"a": Decimal("0.1000000000000000055511151231257827")},
+                  {"a": Decimal("0.2")}]) == ([2], [])
 
 
 numbers = st.one_of(ints, doubles, st.sampled_from([2**53 - 1, 2**53 + 2, -(2**53) - 2, 9007199254740993.0]))

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from rules_helpers import DEMO_TOPICS, demo_kinds, records
 
+from governance.contracts.cel import FALSE, Condition
+from governance.contracts.shapes import compile_shape
 from governance.rules.profile import profile_records
 from governance.rules.propose import BETWEEN, IN_SET, LENGTHS, NOT_NULL, REGEX, Proposal, Proposals, Thresholds, propose
 from governance.rules.ruleset import expression, ruleset
@@ -94,3 +96,20 @@ def test_every_rule_judges_each_demo_record_as_the_sentinel_judges_it(tmp_path: 
         for record, failed in zip(judged, failures):
             verdict = holds(cel_rule["expr"], record, program)
             assert verdict == (gx_rule.name not in {f.rule for f in failed}), (cel_rule["expr"], record)
+
+
+@pytest.mark.parametrize("topic", DEMO_TOPICS)
+def test_every_rule_is_a_compiled_shape_with_the_evaluators_verdict_on_each_demo_record(topic: str) -> None:
+    clean, bad = demo_kinds(topic)
+    sample = records(clean, 600, seed=1)
+    rules = ruleset(propose(profile_records(sample), Thresholds()), FORMATS.get(topic, "avro"), f"{topic}-dlq")
+    judged = sample[:60] + [r for kind, _ in bad for r in records(kind, 10, seed=3)]
+    for cel_rule in rules["domainRules"]:
+        check = compile_shape(cel_rule["expr"], "message")
+        assert check is not None, cel_rule["expr"]
+        found = check(judged)
+        assert found is not None, cel_rule["expr"]
+        judge = Condition(cel_rule["expr"], topic).judge
+        verdicts = [judge({"message": r}) for r in judged]
+        assert found.false == [i for i, v in enumerate(verdicts) if v is FALSE], cel_rule["expr"]
+        assert found.error == [i for i, v in enumerate(verdicts) if v is not None and v is not FALSE], cel_rule["expr"]
