@@ -64,6 +64,18 @@ class RegistryClient:
             raise
         return answer.get("compatibilityLevel") if isinstance(answer, dict) else None
 
+    def registered_versions(self, subject: str) -> list[dict[str, Any]] | None:
+        """The registry's answer for every version of `subject`, soft-deleted ones too (records written
+        with them may still arrive), oldest first; None when the subject is not registered."""
+        path = f"/subjects/{subject_path(subject)}/versions"
+        try:
+            versions = self.call("GET", f"{path}?deleted=true")
+        except RegistryClientError as e:
+            if e.code == 40401:
+                return None
+            raise
+        return [self.call("GET", f"{path}/{version}?deleted=true") for version in versions]
+
     def effective_level(self, subject: str) -> str:
         """The subject's level as the registry applies it; `unknown` (not a guess) when it will not say."""
         try:

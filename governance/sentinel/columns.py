@@ -55,26 +55,21 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
     """Stop with file, line and the fields that exist when a rule names a column no registered
     version of the pipeline's subject has, or when nothing is registered under the subject and
     a registered one is a typo away. Returns what was checked, for the banner."""
-    from governance.registry.client import RegistryClient, RegistryClientError, subject_path
+    from governance.registry.client import RegistryClient
 
     from governance.sentinel.subjects import unregistered_subject
 
     if pipeline.value_format not in REGISTRY_FORMATS or pipeline.subject is None:
         return "not checked (JSON values have no registered schema)"
     registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
-    subject = subject_path(pipeline.subject)
-    try:
-        versions = registry.call("GET", f"/subjects/{subject}/versions?deleted=true")
-    except RegistryClientError as e:
-        if e.code == 40401:
-            return unregistered_subject(pipeline, registry)
-        raise
+    answers = registry.registered_versions(pipeline.subject)
+    if answers is None:
+        return unregistered_subject(pipeline, registry)
     rules = (*pipeline.record_rules, *pipeline.window_rules)
     if not any(r.columns() for r in rules):
         return "no rule names a column"
     fields = FieldPaths()
-    for version in versions:
-        answer = registry.call("GET", f"/subjects/{subject}/versions/{version}?deleted=true")
+    for answer in answers:
         try:
             schema_format = format_for(answer.get("schemaType"))
         except UnsupportedSchemaType:
@@ -82,6 +77,7 @@ def check_pipeline_columns(pipeline: Pipeline, registry_url: str) -> str:
         if "schema" in answer:
             references = referenced_texts(lambda path: registry.call("GET", path), answer.get("references") or [])
             fields.merge(schema_format.columns(answer["schema"], references))
+    versions = [answer.get("version") for answer in answers]
     span = f"version {versions[0]}" if len(versions) == 1 else f"versions {versions[0]}-{versions[-1]}"
     problems = unknown_columns(rules, fields, f"{pipeline.subject} ({span})")
     if problems:

@@ -191,24 +191,16 @@ def of_decoder(decoder: Decoder, enforcement: ContractRules) -> WriterContracts 
 def subject_contracts(pipeline: Pipeline, registry_url: str) -> list[VersionContract]:
     """The contract of each version registered under the pipeline's subject (soft-deleted ones too: records
     written with them may still arrive), oldest first. Raises when a rule cannot be enforced."""
-    from governance.registry.client import RegistryClient, RegistryClientError, referenced_texts, subject_path
+    from governance.registry.client import RegistryClient, referenced_texts
 
     if pipeline.contract_rules == "ignore" or pipeline.subject is None:
         return []
     registry = RegistryClient(registry_url, unreachable_hint="check --registry / $GOVERNANCE_REGISTRY_URL")
-    subject = subject_path(pipeline.subject)
-    try:
-        versions = registry.call("GET", f"/subjects/{subject}/versions?deleted=true")
-    except RegistryClientError as e:
-        if e.code == 40401:
-            return []
-        raise
     found = []
-    for version in versions:
-        answer = registry.call("GET", f"/subjects/{subject}/versions/{version}?deleted=true")
+    for answer in registry.registered_versions(pipeline.subject) or []:
         references = (referenced_texts(lambda path: registry.call("GET", path), answer.get("references") or [])
                       if answer.get("ruleSet") else {})
-        contract = version_contract(pipeline.subject, int(version), answer, pipeline.contract_rules, references)
+        contract = version_contract(pipeline.subject, int(answer["version"]), answer, pipeline.contract_rules, references)
         if contract is not None:
             found.append(contract)
     return found
