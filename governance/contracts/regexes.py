@@ -3,11 +3,14 @@
 CEL specifies RE2; the evaluator (cel.py) runs Rust's regex crate; the compiled shapes run Python's
 re. They agree on a subset only: literal characters, `.`, character classes of characters and
 ranges, groups, alternation, `^`, `$` (Python's `$` also matches before a final newline, so it
-becomes `\\Z`) and quantifiers with bounds up to 1000. Escapes like `\\d`, `\\w`, `\\b` differ (Rust's
-are Unicode, RE2's ASCII), as do flags, named groups, POSIX and nested classes: those patterns are
-`Unsupported` and their rules stay with the evaluator. `\\s` and `\\S` are the exception: they become
-the evaluator's class, Unicode's White_Space (`governance rules suggest` writes `[^@\\s]` in e-mail and
-URL patterns); RE2's `\\s` is ASCII, the evaluator's verdict is the one the shapes reproduce.
+becomes `\\Z`) and quantifiers with bounds up to 1000, on anything but a group: RE2 and Rust run in
+linear time, Python's re backtracks, and a quantified group such as `^([a-z0-9]+[-_]?)+$` takes it
+minutes on a 30-character value that fails, stalling the judge with a transaction open. Escapes
+like `\\d`, `\\w`, `\\b` differ (Rust's are Unicode, RE2's ASCII), as do flags, named groups,
+POSIX and nested classes: those patterns are `Unsupported` and their rules stay with the evaluator.
+`\\s` and `\\S` are the exception: they become the evaluator's class, Unicode's White_Space
+(`governance rules suggest` writes `[^@\\s]` in e-mail and URL patterns); RE2's `\\s` is ASCII, the
+evaluator's verdict is the one the shapes reproduce.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ def python_regex(pattern: str) -> re.Pattern[str]:
     """`pattern` for Python's re.search, when it means the same there as in RE2 and Rust's regex (`\\s`:
     as in Rust's); Unsupported otherwise."""
     out: list[str] = []
-    i, atom = 0, False  # atom: the previous item may take a quantifier
+    i = 0
+    atom: bool | str = False  # the previous item may take a quantifier; "group": it is a group, which may not
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -46,6 +50,8 @@ def python_regex(pattern: str) -> re.Pattern[str]:
         elif c in "*+?":
             if not atom:
                 raise Unsupported("regex quantifier")
+            if atom == "group":
+                raise Unsupported("a quantified regex group (Python's re may backtrack exponentially)")
             lazy = pattern[i + 1:i + 2] == "?"
             out.append(c + ("?" if lazy else ""))
             i += 2 if lazy else 1
@@ -54,6 +60,8 @@ def python_regex(pattern: str) -> re.Pattern[str]:
             atom = False
         elif c == "{":
             m = re.compile(r"\{([0-9]+)(,([0-9]*))?\}(\?)?").match(pattern, i)
+            if atom == "group":
+                raise Unsupported("a quantified regex group (Python's re may backtrack exponentially)")
             if not atom or m is None or int(m[1]) > 1000 or (m[3] and int(m[3]) > 1000) or (
                     m[3] and int(m[3]) < int(m[1])):
                 raise Unsupported("regex repetition")
@@ -74,7 +82,7 @@ def python_regex(pattern: str) -> re.Pattern[str]:
             atom = False
         elif c == ")":
             out.append(")")
-            i, atom = i + 1, True
+            i, atom = i + 1, "group"
         elif c == "$":
             out.append(r"\Z")
             i, atom = i + 1, False

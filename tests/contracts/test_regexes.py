@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from governance.contracts import Contract
 from governance.contracts.regexes import finder, python_regex
 from governance.contracts.syntax import Unsupported
 
@@ -32,3 +33,18 @@ def test_white_space_is_the_evaluators_unicode_white_space_not_pythons() -> None
     assert all(space.search(c) for c in "\t\x0b\x85\xa0\u2000\u3000 ")
     assert not any(space.search(c) for c in "\x1c\x1f\u200b")
     assert python_regex("^[^@\\s]+$").search("a\x1cb") and not python_regex("^\\S+$").search("a\u3000b")
+
+
+@pytest.mark.parametrize("pattern", ["^([a-z0-9]+[-_]?)+$", "(a|aa)*b", "(x+x+)+y", "(ab){2,5}", "(?:a+)*"])
+def test_a_quantified_group_is_left_to_the_evaluator_whose_regexes_run_in_linear_time(pattern: str) -> None:
+    """Python's re backtracks exponentially on `^([a-z0-9]+[-_]?)+$` against 'aaaa...!'; RE2 and Rust do not."""
+    with pytest.raises(Unsupported, match="quantified regex group"):
+        python_regex(pattern)
+
+
+def test_a_contract_with_a_backtracking_pattern_judges_a_long_failing_value_at_once() -> None:
+    contract = Contract.of({"domainRules": [{"name": "slug", "kind": "CONDITION", "type": "CEL", "mode": "WRITE",
+                                             "expr": "message.slug.matches('^([a-z0-9]+[-_]?)+$')"}]},
+                           subject="s", version=1, schema_type="JSON", schema={"type": "object"})
+    failures = contract.check_batch([{"slug": "a" * 60 + "!"}, {"slug": "ok-slug_1"}])
+    assert [[f.rule for f in record] for record in failures] == [["slug"], []]
