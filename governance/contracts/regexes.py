@@ -3,8 +3,8 @@
 CEL specifies RE2; the evaluator (cel.py) runs Rust's regex crate; the compiled shapes run Python's
 re. They agree on a subset only: literal characters, `.`, character classes of characters and
 ranges, groups, alternation, `^`, `$` (Python's `$` also matches before a final newline, so it
-becomes `\\Z`) and quantifiers with bounds up to 1000, on anything but a group: RE2 and Rust run in
-linear time, Python's re backtracks, and a quantified group such as `^([a-z0-9]+[-_]?)+$` takes it
+becomes `\\Z`) and quantifiers with bounds up to 1000, on anything but a group (`?` excepted): RE2 and
+Rust run in linear time, Python's re backtracks, and a repeated group such as `^([a-z0-9]+[-_]?)+$` takes it
 minutes on a 30-character value that fails, stalling the judge with a transaction open. Escapes
 like `\\d`, `\\w`, `\\b` differ (Rust's are Unicode, RE2's ASCII), as do flags, named groups,
 POSIX and nested classes: those patterns are `Unsupported` and their rules stay with the evaluator.
@@ -50,7 +50,7 @@ def python_regex(pattern: str) -> re.Pattern[str]:
         elif c in "*+?":
             if not atom:
                 raise Unsupported("regex quantifier")
-            if atom == "group":
+            if atom == "group" and c != "?":
                 raise Unsupported("a quantified regex group (Python's re may backtrack exponentially)")
             lazy = pattern[i + 1:i + 2] == "?"
             out.append(c + ("?" if lazy else ""))
