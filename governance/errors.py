@@ -23,14 +23,18 @@ class GovernanceError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
-class Unreachable(GovernanceError):
-    """Kafka or the schema registry did not answer: nothing in the command to fix, and the same command
-    may work later. Exit 2 like any error, except where a supervisor should retry (`sentinel run`)."""
+class Transient(GovernanceError):
+    """Nothing in the command to fix, and the same command may work later (an outage, a worker process
+    killed). Exit 2 like any error, except where a supervisor should retry (`sentinel run`: EX_TEMPFAIL)."""
+
+
+class Unreachable(Transient):
+    """Kafka or the schema registry did not answer."""
 
 
 EX_TEMPFAIL = 75
-"""sysexits.h's "try again later": `sentinel run`'s exit when Kafka or the registry is unreachable at start,
-so that a supervisor restarts it (the systemd unit prevents restarts on 2, a mistake to fix)."""
+"""sysexits.h's "try again later": `sentinel run`'s exit on a `Transient` error, so that a supervisor
+restarts it (the systemd unit prevents restarts on 2, a mistake to fix)."""
 
 
 class InvalidSchemaError(GovernanceError, ValueError):

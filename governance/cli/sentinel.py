@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from governance.cli.options import CONTEXT, RegistryFlag, kafka_options, registry_option
-from governance.errors import EX_TEMPFAIL, GovernanceError, Unreachable
+from governance.errors import EX_TEMPFAIL, GovernanceError, Transient, Unreachable
 from governance.extras import needs, require
 from governance.kafka.settings import KafkaSettings
 
@@ -129,8 +129,9 @@ def sentinel_run(pipeline_file: Path, settings: KafkaSettings, registry: Registr
     Exit codes: 0 stopped cleanly, 2 a problem to fix (file, settings, another
     process took over the instance id), 3 stopped by the pipeline's dlq_limit
     (without one: the first 1,000 records all went to the DLQ, committed), 75
-    Kafka at start, or the registry, did not answer (nothing committed is lost;
-    a supervisor should restart it later), 130 abandoned with a second Ctrl-C.
+    worth trying again later: Kafka at start or the registry did not answer,
+    Kafka failed fatally, a judge worker died (nothing committed is lost; a
+    supervisor should restart it), 130 abandoned with a second Ctrl-C.
     """
     from governance.sentinel.collector import freeze_setup_heap
     from governance.sentinel.pipeline import load_pipeline
@@ -153,7 +154,7 @@ def sentinel_run(pipeline_file: Path, settings: KafkaSettings, registry: Registr
         freeze_setup_heap()
         with operator_log(sentinel.console, pipeline.name), stop_on_signals(sentinel):
             sentinel.run()
-    except Unreachable as e:
+    except Transient as e:
         e.exit_code = EX_TEMPFAIL
         raise
 

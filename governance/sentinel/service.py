@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Transient
 from governance.kafka import KafkaSettings
 from governance.sentinel.pipeline import Pipeline, Rule
 
@@ -332,7 +332,7 @@ class Sentinel:
             with self.collector, self.health.routing():
                 self.router.run(self._stop, on_commit=self._on_commit)
         except KafkaException as e:
-            raise GovernanceError(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
+            raise Transient(f"{pipeline.name}: Kafka failed in a way the sentinel cannot recover from: {e.args[0].str()}",
                                   hint="nothing uncommitted was kept; check the brokers and the client settings "
                                        "(--kafka-config), then restart") from None
         except DeadLetterRefused as e:

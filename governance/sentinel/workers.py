@@ -22,7 +22,7 @@ from typing import Any
 
 from confluent_kafka import Message
 
-from governance.errors import GovernanceError, Unreachable
+from governance.errors import GovernanceError, Transient
 from governance.sentinel.judge import BatchTally, JudgeSpec
 from governance.sentinel.routing import Verdict
 
@@ -97,8 +97,8 @@ class JudgePool:
         except (EOFError, OSError):
             raise _died() from None
         if kind == "error":
-            message, hint, unreachable = body
-            raise (Unreachable if unreachable else GovernanceError)(message, hint)
+            message, hint, transient = body
+            raise (Transient if transient else GovernanceError)(message, hint)
         if kind == "crash":
             raise RuntimeError(f"a judge worker failed:\n{body[0]}")
         return body[0], body[1]
@@ -166,7 +166,7 @@ def _send_jobs(conn: Connection, outbox: queue.SimpleQueue[Any]) -> None:
 
 
 def _died() -> GovernanceError:
-    return GovernanceError("a judge worker process died; nothing of the open batch was committed",
+    return Transient("a judge worker process died; nothing of the open batch was committed",
                            hint="restart the sentinel; it resumes at the last commit")
 
 
@@ -186,6 +186,6 @@ def _serve(conn: Connection, spec: JudgeSpec) -> None:
         try:
             conn.send(("ok", *judge.judge_values(*job)))
         except GovernanceError as e:
-            conn.send(("error", e.message, e.hint, isinstance(e, Unreachable)))
+            conn.send(("error", e.message, e.hint, isinstance(e, Transient)))
         except Exception:
             conn.send(("crash", traceback.format_exc()))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Message
 
-from governance.errors import GovernanceError
+from governance.errors import GovernanceError, Transient
 from governance.sentinel.decode import Decoder
 from governance.sentinel.judge import BatchTally, JudgeSpec, SentinelJudge
 from governance.sentinel.pipeline import load_pipeline
@@ -88,9 +88,10 @@ def test_a_dead_worker_stops_the_batch_with_a_clear_error_instead_of_losing_reco
     _, pool, tallies = judges
     pool._processes[1].kill()
     pool._processes[1].join(10)
-    with pytest.raises(GovernanceError, match="judge worker process died"):
+    with pytest.raises(GovernanceError, match="judge worker process died") as raised:
         pool(batch(MIN_SPLIT * 2))
     assert tallies == []
+    assert isinstance(raised.value, Transient), "sentinel run exits 75 for it, so a supervisor restarts it"
 
 
 def test_a_sigterm_to_the_workers_leaves_them_judging_until_the_pool_closes(judges) -> None:  # type: ignore[no-untyped-def]
