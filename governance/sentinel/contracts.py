@@ -101,12 +101,17 @@ def version_contract(subject: str, version: int, registered: Mapping[str, Any], 
             f"delete version {version} (DELETE /subjects/{subject}/versions/{version}, then again with "
             "?permanent=true); meanwhile `contract_rules: ignore` in the pipeline file starts without contracts")
         ) from None
-    rules = tuple(EnforcedRule(PREFIX + r.name, _severity(r.on_failure, enforcement), mode, r.mode, r.type, r.expr,
-                               r.on_failure) for mode, contract in phases for r in contract.rules)
+    raw_actions = {r.get("name"): r.get("onFailure") for r in domain if isinstance(r, Mapping)}
+    rules = []
+    for mode, contract in phases:
+        for r in contract.rules:
+            on_failure = _stricter(r.on_failure, raw_actions.get(r.name)) if r.mode.upper() == "WRITEREAD" else r.on_failure
+            rules.append(EnforcedRule(PREFIX + r.name, _severity(on_failure, enforcement), mode, r.mode, r.type, r.expr,
+                                      on_failure))
     read_rules = {r.get("name") for r in read_only["domainRules"]}  # the READ phase says why it skips one
     ignored = tuple(dict.fromkeys((PREFIX + i.rule, i.reason) for mode, contract in phases for i in contract.ignored
                                   if mode == "READ" or i.rule not in read_rules))
-    return VersionContract(subject, version, rules, ignored, tuple(phases))
+    return VersionContract(subject, version, tuple(rules), ignored, tuple(phases))
 
 
 class WriterContracts:
@@ -227,6 +232,17 @@ def describe(pipeline: Pipeline, contracts: Sequence[VersionContract]) -> list[s
 def rule_severities(contracts: Sequence[VersionContract]) -> dict[str, str]:
     """Each contract rule's severity, as its latest version says."""
     return {r.name: r.severity for c in contracts for r in c.rules}
+
+
+def _stricter(write_action: str, raw: Any) -> str:
+    """A WRITEREAD rule is judged once, between its writers and its readers: `NONE,DLQ` (lenient
+    producers, strict consumers) sends a failing record to the DLQ, as every consumer would."""
+    if not isinstance(raw, str) or "," not in raw or write_action in _CRITICAL:
+        return write_action
+    read_action = raw.partition(",")[2].strip().upper() or "ERROR"
+    if read_action == "NONE":
+        return write_action
+    return read_action if read_action in _CRITICAL else "ERROR"  # an action the sentinel lacks: as the core reads it
 
 
 def _severity(on_failure: str, enforcement: ContractRules) -> str:

@@ -229,6 +229,18 @@ def test_what_is_enforced_and_what_is_ignored_and_why() -> None:
     assert {r.severity for r in v1_contract("warn").rules} == {"warning"}
 
 
+@pytest.mark.parametrize(("on_failure", "severity"), [("NONE,DLQ", "critical"), ("NONE,ERROR", "critical"),
+                                                      ("DLQ,NONE", "critical"), ("NONE,NONE", "warning"),
+                                                      ("NONE,CUSTOM", "critical"), ("NONE", "warning")])
+def test_a_writeread_rule_judged_once_takes_the_stricter_of_its_write_and_read_actions(on_failure: str,
+                                                                                      severity: str) -> None:
+    """`NONE,DLQ`: producers let the record through, every consumer would dead-letter it; the sentinel sits between."""
+    rule_set = RuleSet(None, [rule("currency", "message.currency in ['EUR']", mode=RuleMode.WRITEREAD,  # type: ignore[arg-type]
+                                   on_failure=on_failure)]).to_dict()
+    contract = version_contract("pay-value", 1, {"schema": json.dumps(PAYMENT), "ruleSet": rule_set}, "enforce")
+    assert contract is not None and [r.severity for r in contract.rules] == [severity]
+
+
 def test_a_version_without_domain_rules_or_a_pipeline_that_ignores_them_has_no_contract() -> None:
     registered = {"schema": json.dumps(PAYMENT), "ruleSet": {"domainRules": [V1_RULES[0].to_dict()]}}
     assert version_contract("s", 1, {"schema": json.dumps(PAYMENT)}, "enforce") is None
