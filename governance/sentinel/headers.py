@@ -127,7 +127,9 @@ def dlq_headers(
     exception_message: str | None,
     contract: ContractBreach | None = None,
 ) -> list[Header]:
-    headers = list(original or ())
+    """The source record's headers, then ours. Its own `__rule.*` headers (a Confluent dead letter
+    produced again) are dropped: only a contract breach found here may name a rule there."""
+    headers = [(name, value) for name, value in original or () if not name.startswith(RULE_PREFIX)]
     headers += [
         (TOPIC, topic.encode()),
         (PARTITION, str(partition).encode()),

@@ -97,3 +97,18 @@ def test_a_contract_breach_adds_confluents_rule_headers_as_its_dlq_action_writes
 def test_without_a_breach_there_are_no_rule_headers() -> None:
     assert not [name for name, _ in _written() if name.startswith(h.RULE_PREFIX)]
     assert dead_letter(_written()).contract is None
+
+
+def test_rule_headers_the_source_record_carried_are_dropped_so_only_a_breach_found_here_is_named() -> None:
+    """A Confluent dead letter produced again carries `__rule.*`; failing a GX rule here is no contract breach."""
+    confluents = [("__rule.name", b"old"), ("__rule.mode", b"READ"), ("__rule.exception", b"elsewhere")]
+    written = dlq_headers([*OWN, *confluents], topic="orders", partition=0, offset=1, stage="validate",
+                          pipeline="p", failed_rules=[("expect_a", "got -1")], exception_class=None,
+                          exception_message=None)
+    assert dead_letter(written).contract is None
+    assert not [name for name, _ in written if name.startswith(h.RULE_PREFIX)]
+    breach = ContractBreach("positive", "WRITE", "orders-value", "Rule expr failed")
+    again = dlq_headers([*OWN, *confluents], topic="orders", partition=0, offset=1, stage="validate", pipeline="p",
+                        failed_rules=[("contract:positive", "failed")], exception_class=None, exception_message=None,
+                        contract=breach)
+    assert [value for name, value in again if name == "__rule.name"] == [b"positive"]
