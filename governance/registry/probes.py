@@ -57,6 +57,7 @@ class ReaderWatch:
         self._lock = threading.Lock()
         self._end: int | None = None
         self._read_at: float | None = None
+        self._tried_at: float | None = None
         self._error: str | None = None
 
     def status(self, grace: float = CATCH_UP_GRACE_S) -> ReaderStatus:
@@ -86,7 +87,8 @@ class ReaderWatch:
 
         with self._lock:
             now = self._clock()
-            if self._read_at is None or now - self._read_at >= END_OFFSET_REFRESH_S:
+            if self._tried_at is None or now - self._tried_at >= END_OFFSET_REFRESH_S:
+                self._tried_at = now  # a failed read waits its turn too: probes must not queue on a broker outage
                 try:
                     self._end, self._read_at, self._error = log.end_offset(END_OFFSET_TIMEOUT_S), now, None
                 except KafkaException as exc:
